@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(PY) -m cfnlint template.yaml
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared functions infrastructure tools
+	$(PY) -m mypy shared functions/onboarding/onboarding functions/approvals/approvals infrastructure tools
 
 schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resources from the pydantic contracts
 	$(PY) -m tools.gen_schemas

@@ -1,0 +1,147 @@
+"""Approval link routes (Chalice): GET renders the confirmation page and never decides; POST decides once."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import cast
+from urllib.parse import parse_qs
+
+from chalice import Chalice, ConvertToMiddleware, Response
+
+from approvals import domain, pages
+from approvals.models import Approval, Decision
+from approvals.repository import ApprovalRepository, StaleApproval
+from approvals.settings import PagesSettings
+from shared.clock import utc_now
+from shared.http import current
+from shared.links import LinkClaim, LinkRejected, signing_key, verify
+from shared.observability import logger, metrics, tracer
+
+SETTINGS = PagesSettings.from_env()
+MAX_FORM_BYTES = 16 * 1024
+
+app = Chalice(app_name="prm-approvals")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+
+SECURITY_HEADERS: dict[str, str | list[str]] = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    # The URL carries a signature: never leak it to other sites.
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@cache
+def repository() -> ApprovalRepository:
+    return ApprovalRepository(SETTINGS.table_name)
+
+
+def html(status: int, body: str) -> Response:
+    return Response(body=body, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _check_link(approval_id: str, params: dict[str, str]) -> tuple[LinkClaim, Response | None]:
+    """The verified link claim, or the refusal page to answer with (never a hint of which part was wrong)."""
+    decision = params.get("decision", "")
+    try:
+        expires = int(params.get("expires", ""))
+    except ValueError:
+        expires = 0
+    claim = LinkClaim(approval_id, decision, params.get("approver", ""), expires)
+    if decision not in ("approve", "reject") or not params.get("approver"):
+        return claim, html(
+            400, pages.refusal("Incomplete link", "This link is incomplete; open it from the email again.")
+        )
+    try:
+        verify(signing_key(SETTINGS.link_secret_arn), claim, params.get("signature", ""), now=int(time.time()))
+    except LinkRejected as rejected:
+        logger.warning("approval link refused", extra={"approval_id": approval_id, "reason": rejected.reason})
+        if rejected.reason == "expired":
+            return claim, html(403, pages.refusal("Link expired", "This link has expired. Ask for a new one."))
+        return claim, html(403, pages.refusal("Invalid link", "This link is not valid. Open it from the email again."))
+    return claim, None
+
+
+def _already(approval: Approval) -> Response:
+    if approval.status == "closed":
+        return html(410, pages.refusal("Approval closed", "This approval has closed; nobody decided in time."))
+    return html(409, pages.outcome(approval).replace("Thank you: ", "Already decided: "))
+
+
+@app.route("/approvals/{approval_id}", methods=["GET"])
+def show_approval(approval_id: str) -> Response:
+    params = current(app).query_params or {}
+    claim, refused = _check_link(approval_id, dict(params))
+    if refused:
+        return refused
+    approval = repository().get(approval_id)
+    if approval is None:
+        return html(404, pages.refusal("Not found", "There is no such approval."))
+    if approval.status != "pending":
+        return _already(approval)
+    return html(
+        200,
+        pages.confirmation(
+            approval,
+            decision=claim.decision,
+            approver=claim.approver,
+            expires=str(claim.expires),
+            signature=params.get("signature", ""),
+        ),
+    )
+
+
+@app.route(
+    "/approvals/{approval_id}",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"],
+)
+def decide_approval(approval_id: str) -> Response:
+    raw = bytes(current(app).raw_body or b"")
+    if len(raw) > MAX_FORM_BYTES:
+        return html(413, pages.refusal("Too large", "The form is too large."))
+    try:
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), max_num_fields=10).items()}
+    except (UnicodeDecodeError, ValueError):
+        return html(400, pages.refusal("Bad form", "The form could not be read."))
+    claim, refused = _check_link(approval_id, form)
+    if refused:
+        return refused
+    approval = repository().get(approval_id)
+    if approval is None:
+        return html(404, pages.refusal("Not found", "There is no such approval."))
+    try:
+        decided = domain.decide(
+            approval,
+            decision=cast(Decision, claim.decision),
+            approver=claim.approver,
+            reason=form.get("reason"),
+            now=utc_now(),
+        )
+    except domain.DecisionRefused as refusal:
+        if refusal.code in ("already_decided", "closed"):
+            return _already(approval)
+        if refusal.code in ("reason_required", "reason_too_long"):
+            page = pages.confirmation(
+                approval,
+                decision=claim.decision,
+                approver=claim.approver,
+                expires=str(claim.expires),
+                signature=form.get("signature", ""),
+                error=refusal.message,
+            )
+            return html(400, page)
+        return html(403, pages.refusal("Not allowed", refusal.message))
+    try:
+        repository().record_decision(decided)
+    except StaleApproval:
+        latest = repository().get(approval_id)
+        return _already(latest or approval)
+    metrics.add_metric(name="ApprovalsDecided", unit="Count", value=1)
+    logger.info("approval decided", extra={"approval_id": approval_id, "decision": decided.decision})
+    return html(200, pages.outcome(decided))

@@ -1,0 +1,1 @@
+"""Partner onboarding: applications, approval outcome, partner organisations, users and the programme agreement."""

@@ -1,0 +1,270 @@
+"""Onboarding rules as pure functions: records and events in, records and events out (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from onboarding.models import (
+    Acceptance,
+    Agreement,
+    Application,
+    ApplicationRequest,
+    InviteUserRequest,
+    Partner,
+    PartnerUpdateRequest,
+    PartnerUser,
+)
+from shared.contracts.onboarding import (
+    Contact,
+    PartnerAgreementAccepted,
+    PartnerApplicationExpired,
+    PartnerApplicationRejected,
+    PartnerApplicationSubmitted,
+    PartnerOnboarded,
+    PartnerUserInvited,
+)
+from shared.domains import registrable_domain
+from shared.errors import Conflict, FieldError, Forbidden, NotFound
+from shared.http import Principal
+
+INITIAL_TIER = "Registered"
+VENDOR_ADMIN = "vendor-admin"
+PARTNER_ADMIN = "partner-admin"
+
+NewId = Callable[[str], str]
+
+
+class InvalidTransition(Exception):
+    """The record is no longer in a state that allows this step (someone else got there first)."""
+
+
+def new_application(
+    request: ApplicationRequest, *, now: datetime, new_id: NewId
+) -> tuple[Application, PartnerApplicationSubmitted]:
+    application = Application(
+        application_id=new_id("app"),
+        partner_id=new_id("prt"),
+        status="pending",
+        company_name=request.company_name,
+        website=request.website,
+        domain=registrable_domain(request.website),
+        country=request.country,
+        partner_type=request.partner_type,
+        contact=Contact(name=request.contact_name, email=request.contact_email),
+        expected_annual_revenue=request.expected_annual_revenue,
+        submitted_at=now,
+    )
+    event = PartnerApplicationSubmitted(
+        event_id=new_id("evt"),
+        occurred_at=now,
+        version=PartnerApplicationSubmitted.VERSION,
+        partner_id=application.partner_id,
+        application_id=application.application_id,
+        company_name=application.company_name,
+        domain=application.domain,
+        country=application.country,
+        partner_type=application.partner_type,
+        contact=application.contact,
+        expected_annual_revenue=application.expected_annual_revenue,
+        submitted_at=now,
+    )
+    return application, event
+
+
+def duplicate_application(domain: str) -> Conflict:
+    return Conflict(
+        f"An application for {domain} is already pending or approved.",
+        code="duplicate_application",
+        errors=[FieldError("website", f"{domain} has already applied")],
+    )
+
+
+def _require_pending(application: Application) -> None:
+    if application.status != "pending":
+        raise InvalidTransition(f"application {application.application_id} is {application.status}")
+
+
+def approve(
+    application: Application, *, decided_by: str, now: datetime, new_id: NewId
+) -> tuple[Application, Partner, PartnerUser, list[PartnerOnboarded | PartnerUserInvited]]:
+    """The application becomes a partner (tier Registered) whose applicant is invited as its first admin."""
+    _require_pending(application)
+    decided = application.model_copy(update={"status": "approved", "decided_at": now, "decided_by": decided_by})
+    partner = Partner(
+        partner_id=application.partner_id,
+        application_id=application.application_id,
+        company_name=application.company_name,
+        domain=application.domain,
+        website=application.website,
+        country=application.country,
+        partner_type=application.partner_type,
+        tier=INITIAL_TIER,
+        status="active",
+        onboarded_at=now,
+        primary_contact=application.contact,
+        updated_at=now,
+    )
+    user = PartnerUser(
+        partner_id=partner.partner_id,
+        email=application.contact.email,
+        name=application.contact.name,
+        role="partner-admin",
+        status="invited",
+        invited_at=now,
+        invited_by="system",
+    )
+    onboarded = PartnerOnboarded(
+        event_id=new_id("evt"),
+        occurred_at=now,
+        version=PartnerOnboarded.VERSION,
+        partner_id=partner.partner_id,
+        application_id=application.application_id,
+        company_name=partner.company_name,
+        domain=partner.domain,
+        country=partner.country,
+        partner_type=partner.partner_type,
+        tier=partner.tier,
+        status="active",
+        primary_contact=partner.primary_contact,
+        approved_by=decided_by,
+        onboarded_at=now,
+    )
+    return decided, partner, user, [onboarded, invitation_event(user, now=now, new_id=new_id)]
+
+
+def reject(
+    application: Application, *, reason: str, decided_by: str, now: datetime, new_id: NewId
+) -> tuple[Application, PartnerApplicationRejected]:
+    _require_pending(application)
+    decided = application.model_copy(
+        update={"status": "rejected", "decided_at": now, "decided_by": decided_by, "decision_reason": reason}
+    )
+    event = PartnerApplicationRejected(
+        event_id=new_id("evt"),
+        occurred_at=now,
+        version=PartnerApplicationRejected.VERSION,
+        partner_id=application.partner_id,
+        application_id=application.application_id,
+        domain=application.domain,
+        reason=reason,
+        decided_by=decided_by,
+        decided_at=now,
+    )
+    return decided, event
+
+
+def expire(application: Application, *, now: datetime, new_id: NewId) -> tuple[Application, PartnerApplicationExpired]:
+    _require_pending(application)
+    expired = application.model_copy(update={"status": "expired", "decided_at": now, "decided_by": "workflow"})
+    event = PartnerApplicationExpired(
+        event_id=new_id("evt"),
+        occurred_at=now,
+        version=PartnerApplicationExpired.VERSION,
+        partner_id=application.partner_id,
+        application_id=application.application_id,
+        domain=application.domain,
+    )
+    return expired, event
+
+
+def invitation_event(user: PartnerUser, *, now: datetime, new_id: NewId) -> PartnerUserInvited:
+    return PartnerUserInvited(
+        event_id=new_id("evt"),
+        occurred_at=now,
+        version=PartnerUserInvited.VERSION,
+        partner_id=user.partner_id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        invited_by=user.invited_by,
+    )
+
+
+# ------------------------------------------------------------------ access rules
+def ensure_can_read_partner(principal: Principal, partner_id: str) -> None:
+    """Partner users see only their own organisation (404 hides whether another exists); vendor admins see all."""
+    if principal.in_group(VENDOR_ADMIN):
+        return
+    if principal.partner_id != partner_id:
+        raise NotFound("No such partner.")
+
+
+def ensure_partner_admin(principal: Principal, partner_id: str) -> None:
+    ensure_can_read_partner(principal, partner_id)
+    if principal.in_group(VENDOR_ADMIN):
+        return
+    if not principal.in_group(PARTNER_ADMIN):
+        raise Forbidden("Only a partner admin can do this.")
+
+
+def ensure_vendor_admin(principal: Principal) -> None:
+    if not principal.in_group(VENDOR_ADMIN):
+        raise Forbidden("Only vendor administrators can do this.")
+
+
+def agreement_required(principal: Principal, current: Agreement | None, acceptance: Acceptance | None) -> bool:
+    """Partner users must accept the current agreement version before anything else; vendor staff never."""
+    if principal.partner_id is None or current is None:
+        return False
+    return acceptance is None or acceptance.version != current.version
+
+
+# ------------------------------------------------------------------ partner users and profile
+def invite(
+    partner: Partner, request: InviteUserRequest, *, invited_by: str, now: datetime, new_id: NewId
+) -> tuple[PartnerUser, PartnerUserInvited]:
+    if partner.status != "active":
+        raise Conflict("This partner is not active.", code="partner_inactive")
+    user = PartnerUser(
+        partner_id=partner.partner_id,
+        email=request.email,
+        name=request.name,
+        role=request.role,
+        status="invited",
+        invited_at=now,
+        invited_by=invited_by,
+    )
+    return user, invitation_event(user, now=now, new_id=new_id)
+
+
+def user_exists(email: str, field: str = "email") -> Conflict:
+    return Conflict(
+        f"{email} already has a PRM account.", code="user_exists", errors=[FieldError(field, "already has an account")]
+    )
+
+
+def update_profile(partner: Partner, request: PartnerUpdateRequest, *, now: datetime) -> Partner:
+    changes = request.model_dump(exclude_unset=True)
+    return partner.model_copy(update=changes | {"revision": partner.revision + 1, "updated_at": now})
+
+
+def accept(
+    principal: Principal, agreement: Agreement, version: str, *, now: datetime, new_id: NewId
+) -> tuple[Acceptance, PartnerAgreementAccepted]:
+    if principal.partner_id is None:
+        raise Forbidden("Only partner users accept the programme agreement.")
+    if version != agreement.version:
+        raise Conflict(
+            f"The current agreement is version {agreement.version}; reload it before accepting.",
+            code="agreement_version_mismatch",
+            errors=[FieldError("version", f"current version is {agreement.version}")],
+        )
+    acceptance = Acceptance(
+        partner_id=principal.partner_id,
+        version=agreement.version,
+        user_id=principal.sub,
+        user_email=principal.email,
+        accepted_at=now,
+    )
+    event = PartnerAgreementAccepted(
+        event_id=new_id("evt"),
+        occurred_at=now,
+        version=PartnerAgreementAccepted.VERSION,
+        partner_id=principal.partner_id,
+        agreement_version=agreement.version,
+        user_email=principal.email,
+        user_id=principal.sub,
+        accepted_at=now,
+    )
+    return acceptance, event

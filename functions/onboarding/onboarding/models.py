@@ -1,0 +1,162 @@
+"""Onboarding's request bodies and records (pydantic), bounded and strict."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, StringConstraints, field_validator
+
+from shared.contracts.onboarding import Contact, PartnerRole, PartnerType
+from shared.countries import COUNTRY_CODES
+from shared.domains import registrable_domain
+from shared.money import Money
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ApplicationStatus = Literal["pending", "approved", "rejected", "expired"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ------------------------------------------------------------------ request bodies
+class ApplicationRequest(Strict):
+    company_name: Annotated[Text, StringConstraints(max_length=200)]
+    website: Annotated[Text, StringConstraints(max_length=253)]
+    country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
+    partner_type: PartnerType
+    contact_name: Annotated[Text, StringConstraints(max_length=120)]
+    contact_email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    expected_annual_revenue: Money
+
+    @field_validator("website")
+    @classmethod
+    def _website_is_a_domain(cls, value: str) -> str:
+        registrable_domain(value)  # raises ValueError with the reason
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value not in COUNTRY_CODES:
+            raise ValueError("not an ISO 3166-1 alpha-2 country code")
+        return value
+
+    @field_validator("contact_email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        return value.lower()
+
+
+class AgreementAcceptanceRequest(Strict):
+    version: Annotated[Text, StringConstraints(max_length=40)]
+
+
+class AgreementRequest(Strict):
+    version: Annotated[Text, StringConstraints(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
+    title: Annotated[Text, StringConstraints(max_length=200)]
+    body: Annotated[Text, StringConstraints(max_length=50_000)]
+
+
+class PartnerUpdateRequest(Strict):
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+() .-]*$")] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class InviteUserRequest(Strict):
+    email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    name: Annotated[Text, StringConstraints(max_length=120)]
+    role: PartnerRole
+
+    @field_validator("email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        return value.lower()
+
+
+# ------------------------------------------------------------------ records
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Application(Record):
+    application_id: str
+    partner_id: str
+    status: ApplicationStatus
+    company_name: str
+    website: str
+    domain: str
+    country: str
+    partner_type: PartnerType
+    contact: Contact
+    expected_annual_revenue: Money
+    submitted_at: AwareDatetime
+    decided_at: AwareDatetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+
+
+class Partner(Record):
+    partner_id: str
+    application_id: str
+    company_name: str
+    domain: str
+    website: str
+    country: str
+    partner_type: PartnerType
+    tier: str
+    status: Literal["active", "suspended"]
+    onboarded_at: AwareDatetime
+    primary_contact: Contact
+    phone: str | None = None
+    description: str | None = None
+    revision: int = 1
+    updated_at: AwareDatetime | None = None
+
+
+class PartnerUser(Record):
+    partner_id: str
+    email: EmailStr
+    name: str
+    role: PartnerRole
+    status: Literal["invited", "active"]
+    invited_at: AwareDatetime
+    invited_by: str
+    invitation_sent_at: AwareDatetime | None = None
+    activated_at: AwareDatetime | None = None
+
+
+class Agreement(Record):
+    version: str
+    title: str
+    body: str
+    published_at: AwareDatetime
+    published_by: str
+
+
+class Acceptance(Record):
+    partner_id: str
+    version: str
+    user_id: str
+    user_email: str
+    accepted_at: AwareDatetime
+
+
+# ------------------------------------------------------------------ workflow messages
+class ApplicationDecision(Strict):
+    """Sent by the approval workflow once the approver decided (sqs:sendMessage from the state machine)."""
+
+    message_type: Literal["ApplicationDecision"]
+    application_id: str
+    decision: Literal["approved", "rejected"]
+    decided_by: str
+    reason: str | None = None
+    decided_at: datetime
+
+
+class ApplicationExpiry(Strict):
+    """Sent by the approval workflow when nobody decided in time."""
+
+    message_type: Literal["ApplicationExpired"]
+    application_id: str

@@ -1,0 +1,30 @@
+"""Onboarding settings per function, validated from environment variables at cold start."""
+
+from __future__ import annotations
+
+from pydantic import EmailStr, Field, HttpUrl
+
+from shared.settings import Settings
+
+
+class ApiSettings(Settings):
+    table_name: str = Field(min_length=3)
+    allowed_origin: str = Field(min_length=1)
+
+
+class ConsumerSettings(Settings):
+    table_name: str = Field(min_length=3)
+    state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
+    user_pool_id: str = Field(min_length=1)
+    mail_from: EmailStr
+    portal_url: HttpUrl
+    approver_email: EmailStr
+    escalation_email: EmailStr
+    reminder_seconds: int = Field(ge=1)
+    escalation_seconds: int = Field(ge=1)
+    expiry_seconds: int = Field(ge=1)
+
+
+class OutboxSettings(Settings):
+    event_bus_name: str = Field(min_length=1)
+    event_source: str = Field(pattern=r"^prm\.[a-z]+$")

@@ -1,0 +1,1 @@
+"""PRM shared kernel: generic building blocks every bounded context uses (no domain rules live here)."""

@@ -1,0 +1,19 @@
+"""Time source: UTC, timezone-aware, ISO-8601 text; injectable for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Current time in UTC, truncated to milliseconds so it round-trips through ISO-8601 text."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 text in UTC with a Z suffix (what every record and event stores)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,106 @@
+"""Events published by partner onboarding (source `prm.onboarding`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+
+from shared.events import EventDetail
+from shared.money import Money
+
+SOURCE = "prm.onboarding"
+PartnerType = Literal["reseller", "distributor", "isv", "referral"]
+PartnerRole = Literal["partner-admin", "partner-user"]
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=120)
+    email: EmailStr
+
+
+class PartnerApplicationSubmitted(EventDetail):
+    """A prospective partner applied; the partner id is reserved now and used if the application is approved."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerApplicationSubmitted"
+
+    application_id: str
+    company_name: str
+    domain: str
+    country: str
+    partner_type: PartnerType
+    contact: Contact
+    expected_annual_revenue: Money
+    submitted_at: AwareDatetime
+
+
+class PartnerApplicationRejected(EventDetail):
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerApplicationRejected"
+
+    application_id: str
+    domain: str
+    reason: str
+    decided_by: str
+    decided_at: AwareDatetime
+
+
+class PartnerApplicationExpired(EventDetail):
+    """Nobody decided within the approval, reminder and escalation periods."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerApplicationExpired"
+
+    application_id: str
+    domain: str
+
+
+class PartnerOnboarded(EventDetail):
+    """A partner organisation exists and is active; other contexts project it to know who may transact."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerOnboarded"
+
+    application_id: str
+    company_name: str
+    domain: str
+    country: str
+    partner_type: PartnerType
+    tier: str
+    status: Literal["active"]
+    primary_contact: Contact
+    approved_by: str
+    onboarded_at: AwareDatetime
+
+
+class PartnerUserInvited(EventDetail):
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerUserInvited"
+
+    email: EmailStr
+    name: str
+    role: PartnerRole
+    invited_by: str
+
+
+class PartnerAgreementAccepted(EventDetail):
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerAgreementAccepted"
+
+    agreement_version: str
+    user_email: EmailStr
+    user_id: str
+    accepted_at: AwareDatetime
+
+
+ONBOARDING_EVENTS: tuple[type[EventDetail], ...] = (
+    PartnerApplicationSubmitted,
+    PartnerApplicationRejected,
+    PartnerApplicationExpired,
+    PartnerOnboarded,
+    PartnerUserInvited,
+    PartnerAgreementAccepted,
+)

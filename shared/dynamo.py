@@ -1,0 +1,220 @@
+"""DynamoDB adapter helpers: item (de)serialisation, conditional writes and transactions with typed failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from shared.aws import client
+
+
+@dataclass
+class ConditionFailed(Exception):
+    """A conditional write lost: the item was not in the expected state. `reasons` has one code per transact item."""
+
+    reasons: list[str]
+
+    def failed_at(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+
+@cache
+def _serializers() -> tuple[Any, Any]:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    serializer, _ = _serializers()
+    return {k: serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    _, deserializer = _serializers()
+    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def values(data: dict[str, Any]) -> dict[str, Any]:
+    """Expression attribute values, serialised."""
+    return to_item(data)
+
+
+class Table:
+    """One DynamoDB table reached by key and index only (no Scan anywhere)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def _client(self) -> Any:
+        return client("dynamodb")
+
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        answer = self._client.get_item(
+            TableName=self.name, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=consistent
+        )
+        item = answer.get("Item")
+        return from_item(item) if item else None
+
+    def query(
+        self,
+        pk: str,
+        *,
+        sk_prefix: str | None = None,
+        limit: int | None = None,
+        forward: bool = True,
+        start_key: dict[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Items of one partition (optionally a sort-key prefix); returns the page and the key to continue from."""
+        condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")
+        expression_values = {":pk": pk} | ({":prefix": sk_prefix} if sk_prefix else {})
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values(expression_values),
+            "ScanIndexForward": forward,
+        }
+        if limit:
+            kwargs["Limit"] = limit
+        if start_key:
+            kwargs["ExclusiveStartKey"] = to_item(start_key)
+        answer = self._client.query(**kwargs)
+        last = answer.get("LastEvaluatedKey")
+        return [from_item(i) for i in answer.get("Items", [])], (from_item(last) if last else None)
+
+    def put_new(self, item: dict[str, Any]) -> None:
+        """Create an item that must not exist yet."""
+        try:
+            self._client.put_item(
+                TableName=self.name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise ConditionFailed(["ConditionalCheckFailed"]) from error
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        set_fields: dict[str, Any],
+        condition: str,
+        condition_values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Conditionally set fields; returns the new item. Raises ConditionFailed when the condition does not hold."""
+        expression, attr_names, attr_values = set_expression(set_fields)
+        try:
+            answer = self._client.update_item(
+                TableName=self.name,
+                Key=to_item({"pk": pk, "sk": sk}),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=attr_names | (names or {}),
+                ExpressionAttributeValues=values(attr_values | (condition_values or {})),
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as error:
+            raise ConditionFailed(["ConditionalCheckFailed"]) from error
+        return from_item(answer["Attributes"])
+
+    def transact(self, operations: list[dict[str, Any]]) -> None:
+        """All-or-nothing write of several items (a state change and its outbox event travel together)."""
+        try:
+            self._client.transact_write_items(TransactItems=operations)
+        except self._client.exceptions.TransactionCanceledException as error:
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+            raise ConditionFailed(reasons) from error
+
+    # --- builders for transact() -------------------------------------------------------------------
+    def op_put(self, item: dict[str, Any], *, condition: str | None = "attribute_not_exists(pk)") -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+        return {"Put": put}
+
+    def op_update(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        set_fields: dict[str, Any],
+        condition: str,
+        condition_values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        expression, attr_names, attr_values = set_expression(set_fields)
+        return {
+            "Update": {
+                "TableName": self.name,
+                "Key": to_item({"pk": pk, "sk": sk}),
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": attr_names | (names or {}),
+                "ExpressionAttributeValues": values(attr_values | (condition_values or {})),
+            }
+        }
+
+    def op_delete(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        condition: str | None = None,
+        condition_values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        delete: dict[str, Any] = {"TableName": self.name, "Key": to_item({"pk": pk, "sk": sk})}
+        if condition:
+            delete["ConditionExpression"] = condition
+        if condition_values:
+            delete["ExpressionAttributeValues"] = values(condition_values)
+        if names:
+            delete["ExpressionAttributeNames"] = names
+        return {"Delete": delete}
+
+    def op_check(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        condition: str,
+        condition_values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        check: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_item({"pk": pk, "sk": sk}),
+            "ConditionExpression": condition,
+        }
+        if condition_values:
+            check["ExpressionAttributeValues"] = values(condition_values)
+        if names:
+            check["ExpressionAttributeNames"] = names
+        return {"ConditionCheck": check}
+
+
+def set_expression(fields: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`SET #f0 = :f0, ...` for the given fields; None values are REMOVEd."""
+    sets, removes, names, vals = [], [], {}, {}
+    for index, (name, value) in enumerate(fields.items()):
+        names[f"#f{index}"] = name
+        if value is None:
+            removes.append(f"#f{index}")
+        else:
+            sets.append(f"#f{index} = :f{index}")
+            vals[f":f{index}"] = value
+    expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
+    return expression.strip(), names, vals

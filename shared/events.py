@@ -1,0 +1,46 @@
+"""Event envelope: the base of every published event detail, and parsing of EventBridge events from SQS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.clock import iso
+
+
+class EventDetail(BaseModel):
+    """Every published detail carries `event_id`, `occurred_at` (UTC), `version` and the partner id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    SOURCE: ClassVar[str]
+    DETAIL_TYPE: ClassVar[str]
+    VERSION: ClassVar[str] = "1"
+
+    event_id: str = Field(min_length=1, max_length=64)
+    occurred_at: AwareDatetime
+    version: str
+    partner_id: str = Field(min_length=1, max_length=64)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["occurred_at"] = iso(self.occurred_at)
+        return data
+
+
+class EventBridgeEvent(BaseModel):
+    """The EventBridge envelope as an SQS target receives it."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str
+    source: str
+    detail_type: str = Field(alias="detail-type")
+    time: datetime
+    detail: dict[str, Any]
+
+
+def detail_types(*models: type[EventDetail]) -> dict[str, type[EventDetail]]:
+    return {model.DETAIL_TYPE: model for model in models}

@@ -1,0 +1,139 @@
+"""HTTP edge for Chalice apps: body parsing into pydantic models, the caller's verified identity, error mapping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import DomainError, FieldError, ValidationFailed
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+MAX_BODY_BYTES = 64 * 1024
+JSON_TYPES = ["application/json", "text/plain"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user, from the claims API Gateway's Cognito authorizer verified."""
+
+    sub: str
+    email: str
+    name: str
+    partner_id: str | None
+    groups: frozenset[str]
+
+    def in_group(self, group: str) -> bool:
+        return group in self.groups
+
+
+def _groups(raw: Any) -> frozenset[str]:
+    # API Gateway flattens list claims into strings: "a,b", "[a b]" or "[a, b]".
+    if isinstance(raw, list):
+        return frozenset(str(g) for g in raw)
+    text = str(raw or "").strip().strip("[]")
+    return frozenset(part for part in text.replace(",", " ").split() if part)
+
+
+def current(app: Any) -> Any:
+    """The Chalice app's request being handled (always set while a view runs)."""
+    request = app.current_request
+    if request is None:
+        raise RuntimeError("no request is being handled")
+    return request
+
+
+def principal_from(current_request: Any) -> Principal:
+    claims = ((current_request.context or {}).get("authorizer") or {}).get("claims") or {}
+    sub = claims.get("sub")
+    if not sub:
+        # Only reachable if a route was deployed without the authorizer: fail closed.
+        raise DomainError(message="Sign-in required.", code="unauthorized", status=401)
+    return Principal(
+        sub=str(sub),
+        email=str(claims.get("email", "")).lower(),
+        name=str(claims.get("name", "")),
+        partner_id=str(claims["custom:partner_id"]) if claims.get("custom:partner_id") else None,
+        groups=_groups(claims.get("cognito:groups")),
+    )
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    found = []
+    for item in error.errors(include_url=False):
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        found.append(FieldError(field=path, message=message))
+    return found
+
+
+def parse_json(raw_body: bytes | str | None) -> Any:
+    raw = raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise ValidationFailed(f"Request body exceeds {MAX_BODY_BYTES} bytes.", [FieldError("body", "too large")])
+    if not raw:
+        raise ValidationFailed("A JSON body is required.", [FieldError("body", "missing")], code="invalid_json")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed(
+            "Request body is not valid JSON.", [FieldError("body", str(error))], "invalid_json"
+        ) from error
+
+
+def parse_body(current_request: Any, model: type[ModelT]) -> ModelT:
+    """The request body as `model`; any problem becomes a 400 naming the field. Nothing is written before this."""
+    data = parse_json(current_request.raw_body)
+    if not isinstance(data, dict):
+        raise ValidationFailed("Request body must be a JSON object.", [FieldError("body", "expected an object")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed("Request body is invalid.", field_errors(error)) from error
+
+
+def error_body(error: DomainError) -> dict[str, Any]:
+    return {
+        "code": error.code,
+        "message": error.message,
+        "errors": [{"field": e.field, "message": e.message} for e in error.errors],
+    }
+
+
+def json_response(status: int, body: Any, *, origin: str | None = None, headers: dict[str, str] | None = None) -> Any:
+    from chalice import Response
+
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    if origin:
+        all_headers["Access-Control-Allow-Origin"] = origin
+        all_headers["Vary"] = "Origin"
+    return Response(
+        body=json.dumps(body, separators=(",", ":")), status_code=status, headers={**all_headers, **(headers or {})}
+    )
+
+
+def api_errors(origin: Callable[[], str | None], logger: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for Chalice views: domain errors become JSON 4xx; anything unexpected a JSON 500 (and a log line)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except DomainError as error:
+                return json_response(error.status, error_body(error), origin=origin())
+            except Exception:
+                logger.exception("unhandled error")
+                body = {"code": "internal_error", "message": "Something went wrong; nothing was changed.", "errors": []}
+                return json_response(500, body, origin=origin())
+
+        return wrapper
+
+    return decorate
