@@ -1,0 +1,138 @@
+"""Onboarding rules without AWS: applications, decisions, access, agreements, invitations."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from onboarding import domain
+from onboarding.models import Agreement, ApplicationRequest, InviteUserRequest, PartnerUpdateRequest
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.http import Principal
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+_counter = itertools.count()
+
+
+def ids(prefix: str) -> str:
+    return f"{prefix}_{next(_counter)}"
+
+
+def application_body(**changes: Any) -> dict[str, Any]:
+    body = {
+        "company_name": "Acme Networks",
+        "website": "https://www.Sales.Acme.co.uk/about",
+        "country": "gb",
+        "partner_type": "reseller",
+        "contact_name": "Ada Lovelace",
+        "contact_email": "Ada@Acme.co.uk",
+        "expected_annual_revenue": {"amount_minor": 25_000_000, "currency": "GBP"},
+    }
+    return body | changes
+
+
+def principal(partner_id: str | None = "prt_1", *groups: str) -> Principal:
+    return Principal(sub="sub-1", email="ada@acme.co.uk", name="Ada", partner_id=partner_id,
+                     groups=frozenset(groups or ("partner-admin",)))
+
+
+def test_new_application_normalises_domain_country_and_email() -> None:
+    application, event = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    assert application.domain == "acme.co.uk"
+    assert application.country == "GB"
+    assert application.contact.email == "ada@acme.co.uk"
+    assert application.status == "pending"
+    assert event.application_id == application.application_id and event.partner_id == application.partner_id
+    assert event.DETAIL_TYPE == "PartnerApplicationSubmitted" and event.version == "1"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"contact_email": "not-an-email"}, "contact_email"),
+        ({"website": "localhost"}, "website"),
+        ({"country": "XX"}, "country"),
+        ({"partner_type": "franchise"}, "partner_type"),
+        ({"company_name": "x" * 201}, "company_name"),
+        ({"company_name": "   "}, "company_name"),
+        ({"expected_annual_revenue": {"amount_minor": 10.5, "currency": "USD"}}, "expected_annual_revenue.amount_minor"),
+        ({"expected_annual_revenue": {"amount_minor": 10, "currency": "USD", "extra": 1}}, "expected_annual_revenue.extra"),
+        ({"is_admin": True}, "is_admin"),
+    ],
+)
+def test_application_request_rejects_bad_input_naming_the_field(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        ApplicationRequest.model_validate(application_body(**changes))
+    assert field in {".".join(str(p) for p in e["loc"]) for e in error.value.errors()}
+
+
+def test_approve_creates_registered_partner_and_invites_applicant() -> None:
+    application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    decided, partner, user, events = domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
+    assert decided.status == "approved" and decided.decided_by == "boss@example.com"
+    assert partner.tier == "Registered" and partner.status == "active" and partner.partner_id == application.partner_id
+    assert user.role == "partner-admin" and user.email == "ada@acme.co.uk" and user.status == "invited"
+    assert [e.DETAIL_TYPE for e in events] == ["PartnerOnboarded", "PartnerUserInvited"]
+    assert len({e.event_id for e in events}) == 2
+    with pytest.raises(domain.InvalidTransition):
+        domain.approve(decided, decided_by="x", now=NOW, new_id=ids)
+    with pytest.raises(domain.InvalidTransition):
+        domain.reject(decided, reason="late", decided_by="x", now=NOW, new_id=ids)
+
+
+def test_reject_and_expire_only_from_pending() -> None:
+    application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    rejected, event = domain.reject(application, reason="No overlap", decided_by="boss@example.com", now=NOW, new_id=ids)
+    assert rejected.status == "rejected" and event.reason == "No overlap"
+    expired, expired_event = domain.expire(application, now=NOW, new_id=ids)
+    assert expired.status == "expired" and expired_event.DETAIL_TYPE == "PartnerApplicationExpired"
+    with pytest.raises(domain.InvalidTransition):
+        domain.expire(rejected, now=NOW, new_id=ids)
+
+
+def test_partner_users_see_only_their_own_organisation() -> None:
+    domain.ensure_can_read_partner(principal("prt_1"), "prt_1")
+    with pytest.raises(NotFound):
+        domain.ensure_can_read_partner(principal("prt_1"), "prt_2")
+    with pytest.raises(NotFound):
+        domain.ensure_partner_admin(principal("prt_1"), "prt_2")
+    with pytest.raises(Forbidden):
+        domain.ensure_partner_admin(principal("prt_1", "partner-user"), "prt_1")
+    domain.ensure_can_read_partner(principal(None, "vendor-admin"), "prt_2")
+    with pytest.raises(Forbidden):
+        domain.ensure_vendor_admin(principal("prt_1"))
+
+
+def test_agreement_gate() -> None:
+    current = Agreement(version="2026-01", title="T", body="B", published_at=NOW, published_by="v@example.com")
+    me = principal("prt_1")
+    assert not domain.agreement_required(me, None, None)
+    assert domain.agreement_required(me, current, None)
+    acceptance, event = domain.accept(me, current, "2026-01", now=NOW, new_id=ids)
+    assert not domain.agreement_required(me, current, acceptance)
+    newer = current.model_copy(update={"version": "2026-02"})
+    assert domain.agreement_required(me, newer, acceptance)
+    assert event.agreement_version == "2026-01" and event.user_id == "sub-1"
+    assert not domain.agreement_required(principal(None, "vendor-admin"), current, None)
+    with pytest.raises(Conflict) as mismatch:
+        domain.accept(me, newer, "2026-01", now=NOW, new_id=ids)
+    assert mismatch.value.code == "agreement_version_mismatch"
+
+
+def test_invite_and_profile_update() -> None:
+    application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    _, partner, _, _ = domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
+    user, event = domain.invite(
+        partner, InviteUserRequest(email="Bob@Acme.co.uk", name="Bob", role="partner-user"), invited_by="ada@acme.co.uk",
+        now=NOW, new_id=ids,
+    )
+    assert user.email == "bob@acme.co.uk" and event.role == "partner-user" and event.partner_id == partner.partner_id
+    updated = domain.update_profile(partner, PartnerUpdateRequest(phone="+44 20 7946 0000"), now=NOW)
+    assert updated.phone == "+44 20 7946 0000" and updated.revision == partner.revision + 1
+    assert updated.description is None
+    with pytest.raises(ValidationError):
+        PartnerUpdateRequest.model_validate({"tier": "Gold"})

@@ -1,0 +1,103 @@
+"""Shared kernel without AWS: domains, money, links, ids, settings, event envelope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import Field, ValidationError
+
+from shared.clock import iso
+from shared.domains import registrable_domain
+from shared.ids import new_id
+from shared.links import LinkClaim, LinkRejected, link_query, sign, verify
+from shared.money import Money, format_money
+from shared.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("https://WWW.Sales.Acme.co.uk/x", "acme.co.uk"),
+        ("acme.com", "acme.com"),
+        ("ACME.COM.", "acme.com"),
+        ("http://user:pw@eu.shop.acme.com:8443/path?q=1#top", "acme.com"),
+        ("www.acme.com.au", "acme.com.au"),
+        ("example.github.io", "github.io"),  # ICANN suffixes only: private suffixes are not registrable boundaries
+    ],
+)
+def test_registrable_domain(address: str, expected: str) -> None:
+    assert registrable_domain(address) == expected
+
+
+@pytest.mark.parametrize("address", ["localhost", "co.uk", "1.2.3.4", "-bad-.com", "a..b.com", "", "https://"])
+def test_registrable_domain_refuses_non_domains(address: str) -> None:
+    with pytest.raises(ValueError):
+        registrable_domain(address)
+
+
+def test_money_is_exact_integer_minor_units() -> None:
+    assert format_money(Money(amount_minor=123456789, currency="USD")) == "1,234,567.89 USD"
+    assert format_money(Money(amount_minor=5, currency="EUR")) == "0.05 EUR"
+    assert format_money(Money(amount_minor=1200, currency="JPY")) == "1,200 JPY"
+    for bad in ({"amount_minor": 1.5, "currency": "USD"}, {"amount_minor": -1, "currency": "USD"},
+                {"amount_minor": "10", "currency": "USD"}, {"amount_minor": 10, "currency": "XXX"},
+                {"amount_minor": 10, "currency": "usd"}):
+        with pytest.raises(ValidationError):
+            Money.model_validate(bad)
+
+
+KEY = b"k" * 64
+CLAIM = LinkClaim("onboarding-app_1", "approve", "approver@example.com", 2_000_000_000)
+
+
+def test_link_signature_round_trip_and_tampering() -> None:
+    signature = sign(KEY, CLAIM)
+    verify(KEY, CLAIM, signature, now=1_900_000_000)
+    tampered = [
+        LinkClaim("onboarding-app_2", "approve", CLAIM.approver, CLAIM.expires),
+        LinkClaim(CLAIM.approval_id, "reject", CLAIM.approver, CLAIM.expires),
+        LinkClaim(CLAIM.approval_id, "approve", "mallory@example.com", CLAIM.expires),
+        LinkClaim(CLAIM.approval_id, "approve", CLAIM.approver, CLAIM.expires + 1),
+    ]
+    for claim in tampered:
+        with pytest.raises(LinkRejected) as refused:
+            verify(KEY, claim, signature, now=1_900_000_000)
+        assert refused.value.reason == "invalid"
+    with pytest.raises(LinkRejected):
+        verify(b"other-key" * 8, CLAIM, signature, now=1_900_000_000)
+    with pytest.raises(LinkRejected) as expired:
+        verify(KEY, CLAIM, signature, now=CLAIM.expires)
+    assert expired.value.reason == "expired"
+
+
+def test_link_query_carries_no_task_token() -> None:
+    query = link_query(KEY, CLAIM)
+    assert set(part.split("=")[0] for part in query.split("&")) == {"decision", "approver", "expires", "signature"}
+
+
+def test_ids_are_prefixed_unique_and_time_ordered() -> None:
+    ids = [new_id("app") for _ in range(200)]
+    assert len(set(ids)) == 200
+    assert all(i.startswith("app_") and len(i) == 30 for i in ids)
+
+
+class ExampleSettings(Settings):
+    table_name: str = Field(min_length=3)
+    reminder_seconds: int = Field(ge=1)
+
+
+def test_settings_validate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLE_NAME", "prm-test")
+    monkeypatch.setenv("REMINDER_SECONDS", "30")
+    assert ExampleSettings.from_env() == ExampleSettings(table_name="prm-test", reminder_seconds=30)
+    monkeypatch.delenv("REMINDER_SECONDS")
+    with pytest.raises(ValidationError, match="reminder_seconds"):
+        ExampleSettings.from_env()
+    monkeypatch.setenv("REMINDER_SECONDS", "soon")
+    with pytest.raises(ValidationError):
+        ExampleSettings.from_env()
+
+
+def test_iso_is_utc_with_z() -> None:
+    assert iso(datetime(2026, 11, 26, 16, 0, tzinfo=UTC)) == "2026-11-26T16:00:00.000Z"
