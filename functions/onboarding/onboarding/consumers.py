@@ -26,6 +26,7 @@ from shared.idempotency import run_once
 from shared.observability import logger, metrics, tracer
 
 SETTINGS = ConsumerSettings.from_env()
+_invocation: dict[str, Any] = {}  # the current Lambda context, for idempotency time limits
 
 
 @cache
@@ -99,7 +100,11 @@ def handle_message(body: dict[str, Any]) -> str:
 
         # Outbox publishing is at-least-once: the event id makes a redelivered event change nothing twice.
         key = {"event_id": detail.event_id}
-        return str(run_once(once, table_name=SETTINGS.table_name, key=key, payload=key)["outcome"])
+        return str(
+            run_once(
+                once, table_name=SETTINGS.table_name, key=key, payload=key, lambda_context=_invocation.get("context")
+            )["outcome"]
+        )
     if body.get("message_type") == "ApplicationDecision":
         return service().apply_decision(ApplicationDecision.model_validate(body))
     if body.get("message_type") == "ApplicationExpired":
@@ -117,4 +122,5 @@ def record_handler(record: Any) -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _invocation["context"] = context
     return process_sqs(event, context, record_handler)

@@ -1,0 +1,159 @@
+"""Integration layer: each handler against in-process moto, with resources provisioned from template.yaml itself."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infrastructure.local.provision import Provisioner
+from infrastructure.local.template import Template, load_template
+from shared.aws import reset_clients
+from tests.support.lambda_events import LambdaContext, api_event, sqs_event, stream_event
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_PARAMETERS = {
+    "ApprovalReminderSeconds": "2",
+    "ApprovalEscalationSeconds": "2",
+    "ApprovalExpirySeconds": "2",
+    "PortalUrl": "http://portal.test",
+}
+
+
+class Stack:
+    """The template's resources in moto, and the means to run one function's handler as Lambda would."""
+
+    def __init__(self, template: Template, provisioner: Provisioner) -> None:
+        self.template = template
+        self.provisioner = provisioner
+        self._stream_positions: dict[str, str] = {}
+
+    def ref(self, logical_id: str) -> Any:
+        return self.template.values[logical_id].ref
+
+    def attr(self, logical_id: str, name: str) -> Any:
+        return self.template.values[logical_id].attrs[name]
+
+    def env(self, function_id: str) -> dict[str, str]:
+        props = self.provisioner.functions[function_id]
+        return {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
+
+    def load(self, function_id: str, module: str) -> ModuleType:
+        """Import `module` fresh with exactly the function's template environment (settings validate then)."""
+        saved = dict(os.environ)
+        try:
+            os.environ.update(self.env(function_id))
+            os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function_id
+            sys.modules.pop(module, None)
+            return importlib.import_module(module)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    # ------------------------------------------------------------- delivery helpers
+    def receive(self, queue_id: str, *, wait: float = 0, max_messages: int = 10) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        answer = sqs.receive_message(
+            QueueUrl=self.ref(queue_id), MaxNumberOfMessages=max_messages, WaitTimeSeconds=int(wait),
+            AttributeNames=["All"],
+        )
+        return answer.get("Messages", [])
+
+    def deliver(self, queue_id: str, handler: Any, *, wait: float = 0) -> dict[str, Any]:
+        """Receive a batch from a queue, hand it to `handler` as an SQS event, delete what succeeded."""
+        messages = self.receive(queue_id, wait=wait)
+        if not messages:
+            return {"batchItemFailures": [], "delivered": 0}
+        result = handler(sqs_event(messages, self.attr(queue_id, "Arn")), LambdaContext())
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        sqs = boto3.client("sqs")
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=self.ref(queue_id), ReceiptHandle=message["ReceiptHandle"])
+        return result | {"delivered": len(messages)}
+
+    def stream_records(self, table_id: str) -> list[dict[str, Any]]:
+        """Stream records written since the last call for this table."""
+        streams = boto3.client("dynamodbstreams")
+        arn = self.attr(table_id, "StreamArn")
+        records: list[dict[str, Any]] = []
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            key = f"{arn}/{shard['ShardId']}"
+            if key in self._stream_positions:
+                iterator = streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=self._stream_positions[key],
+                )["ShardIterator"]
+            else:
+                iterator = streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            batch = streams.get_records(ShardIterator=iterator)["Records"]
+            if batch:
+                self._stream_positions[key] = batch[-1]["dynamodb"]["SequenceNumber"]
+            records += batch
+        return records
+
+    def pump_stream(self, table_id: str, handler: Any) -> dict[str, Any]:
+        records = self.stream_records(table_id)
+        if not records:
+            return {"batchItemFailures": []}
+        return handler(stream_event(records, self.attr(table_id, "StreamArn")), LambdaContext())  # type: ignore[no-any-return]
+
+    def call(self, app: Any, *args: Any, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+        response = app(api_event(*args, **kwargs), LambdaContext())
+        body = response.get("body") or ""
+        headers = response.get("headers") or {}
+        parsed = json.loads(body) if headers.get("Content-Type", "").startswith("application/json") and body else body
+        return response["statusCode"], parsed, headers
+
+    def items(self, table_id: str) -> list[dict[str, Any]]:
+        """Every item of a table (tests only: request paths never scan)."""
+        from shared.dynamo import from_item
+
+        pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=self.ref(table_id))
+        return [from_item(i) for page in pages for i in page["Items"]]
+
+    def sent_mail(self) -> list[Any]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    env = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "PRM",
+        "POWERTOOLS_SERVICE_NAME": "test",
+    }
+    saved = dict(os.environ)
+    os.environ.update(env)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            reset_clients()
+            template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
+            provisioner = Provisioner(template, lambda service: boto3.client(service), ROOT)
+            provisioner.provision()
+            yield Stack(template, provisioner)
+            reset_clients()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
