@@ -63,7 +63,9 @@ class Stack:
     def receive(self, queue_id: str, *, wait: float = 0, max_messages: int = 10) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
         answer = sqs.receive_message(
-            QueueUrl=self.ref(queue_id), MaxNumberOfMessages=max_messages, WaitTimeSeconds=int(wait),
+            QueueUrl=self.ref(queue_id),
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=int(wait),
             AttributeNames=["All"],
         )
         return answer.get("Messages", [])
@@ -90,7 +92,9 @@ class Stack:
             key = f"{arn}/{shard['ShardId']}"
             if key in self._stream_positions:
                 iterator = streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    StreamArn=arn,
+                    ShardId=shard["ShardId"],
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                     SequenceNumber=self._stream_positions[key],
                 )["ShardIterator"]
             else:

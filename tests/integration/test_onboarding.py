@@ -47,7 +47,9 @@ def flush(stack: Stack, onboarding: Any) -> None:
             break
 
 
-def test_submission_gives_a_receipt_and_writes_application_claim_and_event_together(stack: Stack, onboarding: Any) -> None:
+def test_submission_gives_a_receipt_and_writes_application_claim_and_event_together(
+    stack: Stack, onboarding: Any
+) -> None:
     api, _, _ = onboarding
     status, body, headers = submit(stack, api, application(f"receipt-{uuid.uuid4().hex[:6]}.co.uk"))
     assert status == 201, body
@@ -56,7 +58,10 @@ def test_submission_gives_a_receipt_and_writes_application_claim_and_event_toget
     assert headers["Access-Control-Allow-Origin"] == "http://portal.test"
     items = [i for i in stack.items("OnboardingTable") if body["application_id"] in json.dumps(i)]
     assert sorted(str(i.get("entity", i["pk"].split("#")[0])) for i in items) == [
-        "application", "domain_claim", "idempotency", "outbox"
+        "application",
+        "domain_claim",
+        "idempotency",
+        "outbox",
     ]
 
 
@@ -97,8 +102,11 @@ def test_duplicate_domain_is_refused_while_pending(stack: Stack, onboarding: Any
         (json.dumps(application(contact_email="ada@")), "contact_email", "validation_error"),
         (json.dumps(application(website="not a domain")), "website", "validation_error"),
         (json.dumps(application(country=44)), "country", "validation_error"),
-        (json.dumps(application(expected_annual_revenue={"amount_minor": "100", "currency": "GBP"})),
-         "expected_annual_revenue.amount_minor", "validation_error"),
+        (
+            json.dumps(application(expected_annual_revenue={"amount_minor": "100", "currency": "GBP"})),
+            "expected_annual_revenue.amount_minor",
+            "validation_error",
+        ),
         (json.dumps(application() | {"padding": "x" * 70_000}), "body", "validation_error"),
     ],
 )
@@ -123,10 +131,16 @@ def onboard(stack: Stack, onboarding: Any, domain: str | None = None) -> dict[st
     sqs = boto3.client("sqs")
     sqs.send_message(
         QueueUrl=stack.ref("OnboardingDecisionsQueue"),
-        MessageBody=json.dumps({
-            "message_type": "ApplicationDecision", "application_id": receipt["application_id"], "decision": "approved",
-            "decided_by": "partner-approver@example.com", "reason": None, "decided_at": "2026-11-26T12:00:00.000Z",
-        }),
+        MessageBody=json.dumps(
+            {
+                "message_type": "ApplicationDecision",
+                "application_id": receipt["application_id"],
+                "decision": "approved",
+                "decided_by": "partner-approver@example.com",
+                "reason": None,
+                "decided_at": "2026-11-26T12:00:00.000Z",
+            }
+        ),
     )
     assert stack.deliver("OnboardingDecisionsQueue", consumers.handler)["batchItemFailures"] == []
     flush(stack, onboarding)
@@ -140,7 +154,9 @@ def test_submitted_event_starts_the_approval_workflow_once(stack: Stack, onboard
     flush(stack, onboarding)
     sfn = boto3.client("stepfunctions")
     arn = stack.ref("OnboardingApprovalStateMachine")
-    execution = sfn.describe_execution(executionArn=arn.replace(":stateMachine:", ":execution:") + f":{receipt['application_id']}")
+    execution = sfn.describe_execution(
+        executionArn=arn.replace(":stateMachine:", ":execution:") + f":{receipt['application_id']}"
+    )
     assert execution["status"] in {"RUNNING", "SUCCEEDED"}
     started = json.loads(execution["input"])
     assert started["approval_id"] == f"onboarding-{receipt['application_id']}"
@@ -162,21 +178,38 @@ def test_approval_creates_partner_user_and_cognito_invitation_once(stack: Stack,
     user = cognito.admin_get_user(UserPoolId=stack.ref("PartnerUserPool"), Username=partner["email"])
     assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
     assert {"Name": "custom:partner_id", "Value": partner["partner_id"]} in user["UserAttributes"]
-    invitations = [m for m in stack.sent_mail() if partner["email"] in m.destinations["ToAddresses"] and "temporary" in str(m.body)]
+    invitations = [
+        m for m in stack.sent_mail() if partner["email"] in m.destinations["ToAddresses"] and "temporary" in str(m.body)
+    ]
     assert len(invitations) == 1
     # the same decision delivered again changes nothing and mails nobody
     sqs = boto3.client("sqs")
     sqs.send_message(
         QueueUrl=stack.ref("OnboardingDecisionsQueue"),
-        MessageBody=json.dumps({
-            "message_type": "ApplicationDecision", "application_id": partner["application_id"], "decision": "rejected",
-            "decided_by": "x@example.com", "reason": "late", "decided_at": "2026-11-26T12:00:00.000Z",
-        }),
+        MessageBody=json.dumps(
+            {
+                "message_type": "ApplicationDecision",
+                "application_id": partner["application_id"],
+                "decision": "rejected",
+                "decided_by": "x@example.com",
+                "reason": "late",
+                "decided_at": "2026-11-26T12:00:00.000Z",
+            }
+        ),
     )
     stack.deliver("OnboardingDecisionsQueue", consumers.handler)
     flush(stack, onboarding)
     assert repository.get_application(partner["application_id"]).status == "approved"
-    assert len([m for m in stack.sent_mail() if partner["email"] in m.destinations["ToAddresses"] and "temporary" in str(m.body)]) == 1
+    assert (
+        len(
+            [
+                m
+                for m in stack.sent_mail()
+                if partner["email"] in m.destinations["ToAddresses"] and "temporary" in str(m.body)
+            ]
+        )
+        == 1
+    )
 
 
 def test_rejection_frees_the_domain_and_tells_the_applicant(stack: Stack, onboarding: Any) -> None:
@@ -185,23 +218,38 @@ def test_rejection_frees_the_domain_and_tells_the_applicant(stack: Stack, onboar
     _, receipt, _ = submit(stack, api, application(domain))
     boto3.client("sqs").send_message(
         QueueUrl=stack.ref("OnboardingDecisionsQueue"),
-        MessageBody=json.dumps({
-            "message_type": "ApplicationDecision", "application_id": receipt["application_id"], "decision": "rejected",
-            "decided_by": "partner-approver@example.com", "reason": "Outside our territories",
-            "decided_at": "2026-11-26T12:00:00.000Z",
-        }),
+        MessageBody=json.dumps(
+            {
+                "message_type": "ApplicationDecision",
+                "application_id": receipt["application_id"],
+                "decision": "rejected",
+                "decided_by": "partner-approver@example.com",
+                "reason": "Outside our territories",
+                "decided_at": "2026-11-26T12:00:00.000Z",
+            }
+        ),
     )
     stack.deliver("OnboardingDecisionsQueue", consumers.handler)
     flush(stack, onboarding)
     assert consumers.service().repository.get_application(receipt["application_id"]).status == "rejected"
-    told = [m for m in stack.sent_mail() if f"ada@{domain}" in m.destinations["ToAddresses"] and "Outside our territories" in m.body]
+    told = [
+        m
+        for m in stack.sent_mail()
+        if f"ada@{domain}" in m.destinations["ToAddresses"] and "Outside our territories" in m.body
+    ]
     assert len(told) == 1
     assert submit(stack, api, application(domain, company_name="Acme Again"))[0] == 201
 
 
-def partner_claims(partner: dict[str, Any], *, sub: str | None = None, groups: list[str] | None = None) -> dict[str, str]:
-    return claims_for(sub=sub or f"sub-{partner['partner_id']}", email=partner["email"], partner_id=partner["partner_id"],
-                      groups=groups or ["partner-admin"])
+def partner_claims(
+    partner: dict[str, Any], *, sub: str | None = None, groups: list[str] | None = None
+) -> dict[str, str]:
+    return claims_for(
+        sub=sub or f"sub-{partner['partner_id']}",
+        email=partner["email"],
+        partner_id=partner["partner_id"],
+        groups=groups or ["partner-admin"],
+    )
 
 
 VENDOR = claims_for(sub="vendor-1", email="channel@example.com", partner_id=None, groups=["vendor-admin"])
@@ -212,24 +260,46 @@ def test_agreement_gate_profile_and_tenant_isolation(stack: Stack, onboarding: A
     mine, theirs = onboard(stack, onboarding), onboard(stack, onboarding)
     me = partner_claims(mine)
     version = f"v-{uuid.uuid4().hex[:6]}"
-    status, _, _ = stack.call(api.app, "POST", "/agreements", body={"version": version, "title": "Programme terms", "body": "Be nice."}, claims=me)
+    status, _, _ = stack.call(
+        api.app,
+        "POST",
+        "/agreements",
+        body={"version": version, "title": "Programme terms", "body": "Be nice."},
+        claims=me,
+    )
     assert status == 403
-    status, agreement, _ = stack.call(api.app, "POST", "/agreements", body={"version": version, "title": "Programme terms", "body": "Be nice."}, claims=VENDOR)
+    status, agreement, _ = stack.call(
+        api.app,
+        "POST",
+        "/agreements",
+        body={"version": version, "title": "Programme terms", "body": "Be nice."},
+        claims=VENDOR,
+    )
     assert status == 201 and agreement["version"] == version
 
     status, who, _ = stack.call(api.app, "GET", "/me", claims=me)
-    assert status == 200 and who["agreement"] == {"required": True, "current_version": version, "accepted_version": None}
-    status, error, _ = stack.call(api.app, "GET", "/partners/{partner_id}", {"partner_id": mine["partner_id"]}, claims=me)
+    assert status == 200 and who["agreement"] == {
+        "required": True,
+        "current_version": version,
+        "accepted_version": None,
+    }
+    status, error, _ = stack.call(
+        api.app, "GET", "/partners/{partner_id}", {"partner_id": mine["partner_id"]}, claims=me
+    )
     assert status == 403 and error["code"] == "agreement_required"
 
     status, error, _ = stack.call(api.app, "POST", "/agreements/current/acceptance", body={"version": "old"}, claims=me)
     assert status == 409 and error["code"] == "agreement_version_mismatch"
-    status, accepted, _ = stack.call(api.app, "POST", "/agreements/current/acceptance", body={"version": version}, claims=me)
+    status, accepted, _ = stack.call(
+        api.app, "POST", "/agreements/current/acceptance", body={"version": version}, claims=me
+    )
     assert status == 201 and accepted["accepted_by"] == mine["email"]
     again = stack.call(api.app, "POST", "/agreements/current/acceptance", body={"version": version}, claims=me)
     assert again[0] == 201 and again[1]["accepted_at"] == accepted["accepted_at"]
 
-    status, profile, _ = stack.call(api.app, "GET", "/partners/{partner_id}", {"partner_id": mine["partner_id"]}, claims=me)
+    status, profile, _ = stack.call(
+        api.app, "GET", "/partners/{partner_id}", {"partner_id": mine["partner_id"]}, claims=me
+    )
     assert status == 200 and profile["tier"] == "Registered" and profile["partner_id"] == mine["partner_id"]
     # another partner's organisation is invisible and unchangeable
     other = {"partner_id": theirs["partner_id"]}
@@ -239,13 +309,28 @@ def test_agreement_gate_profile_and_tenant_isolation(stack: Stack, onboarding: A
     invite = {"email": "eve@evil.example", "name": "Eve", "role": "partner-admin"}
     assert stack.call(api.app, "POST", "/partners/{partner_id}/users", other, body=invite, claims=me)[0] == 404
 
-    status, updated, _ = stack.call(api.app, "PATCH", "/partners/{partner_id}", {"partner_id": mine["partner_id"]},
-                                    body={"phone": "+44 20 7946 0000"}, claims=me)
+    status, updated, _ = stack.call(
+        api.app,
+        "PATCH",
+        "/partners/{partner_id}",
+        {"partner_id": mine["partner_id"]},
+        body={"phone": "+44 20 7946 0000"},
+        claims=me,
+    )
     assert status == 200 and updated["phone"] == "+44 20 7946 0000"
     user_claims = partner_claims(mine, sub="sub-colleague", groups=["partner-user"])
     stack.call(api.app, "POST", "/agreements/current/acceptance", body={"version": version}, claims=user_claims)
-    assert stack.call(api.app, "PATCH", "/partners/{partner_id}", {"partner_id": mine["partner_id"]},
-                      body={"phone": "0"}, claims=user_claims)[0] == 403
+    assert (
+        stack.call(
+            api.app,
+            "PATCH",
+            "/partners/{partner_id}",
+            {"partner_id": mine["partner_id"]},
+            body={"phone": "0"},
+            claims=user_claims,
+        )[0]
+        == 403
+    )
 
 
 def test_partner_admin_invites_a_colleague_once(stack: Stack, onboarding: Any) -> None:
@@ -254,20 +339,37 @@ def test_partner_admin_invites_a_colleague_once(stack: Stack, onboarding: Any) -
     me = partner_claims(mine)
     current = stack.call(api.app, "GET", "/agreements/current", claims=me)
     if current[0] == 200:
-        stack.call(api.app, "POST", "/agreements/current/acceptance", body={"version": current[1]["version"]}, claims=me)
+        stack.call(
+            api.app, "POST", "/agreements/current/acceptance", body={"version": current[1]["version"]}, claims=me
+        )
     path = {"partner_id": mine["partner_id"]}
     colleague = {"email": f"Grace@{mine['email'].split('@')[1]}", "name": "Grace Hopper", "role": "partner-user"}
     status, user, _ = stack.call(api.app, "POST", "/partners/{partner_id}/users", path, body=colleague, claims=me)
     assert status == 201 and user["status"] == "invited" and user["email"] == colleague["email"].lower()
-    assert stack.call(api.app, "POST", "/partners/{partner_id}/users", path, body=colleague, claims=me)[:2] == (201, user)
-    status, error, _ = stack.call(api.app, "POST", "/partners/{partner_id}/users", path,
-                                  body={"email": mine["email"], "name": "Dup", "role": "partner-user"}, claims=me)
+    assert stack.call(api.app, "POST", "/partners/{partner_id}/users", path, body=colleague, claims=me)[:2] == (
+        201,
+        user,
+    )
+    status, error, _ = stack.call(
+        api.app,
+        "POST",
+        "/partners/{partner_id}/users",
+        path,
+        body={"email": mine["email"], "name": "Dup", "role": "partner-user"},
+        claims=me,
+    )
     assert status == 409 and error["code"] == "user_exists" and error["errors"][0]["field"] == "email"
     flush(stack, onboarding)
     status, users, _ = stack.call(api.app, "GET", "/partners/{partner_id}/users", path, claims=me)
     assert status == 200 and {u["email"] for u in users["items"]} == {mine["email"], colleague["email"].lower()}
     mails = [m for m in stack.sent_mail() if colleague["email"].lower() in m.destinations["ToAddresses"]]
     assert len(mails) == 1
-    status, error, _ = stack.call(api.app, "POST", "/partners/{partner_id}/users", path,
-                                  body={"email": "bad", "name": "", "role": "owner"}, claims=me)
+    status, error, _ = stack.call(
+        api.app,
+        "POST",
+        "/partners/{partner_id}/users",
+        path,
+        body={"email": "bad", "name": "", "role": "owner"},
+        claims=me,
+    )
     assert status == 400 and {e["field"] for e in error["errors"]} == {"email", "name", "role"}
