@@ -19,7 +19,7 @@ def application_received(application: Application) -> Email:
     name, company = escape(application.contact.name), escape(application.company_name)
     return Email(
         to=(application.contact.email,),
-        subject=f"We received {application.company_name}'s partner application",
+        subject=f"We received the partner application from {application.company_name}",
         html=_page(
             [
                 f"Hello {name},",
