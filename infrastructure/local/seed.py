@@ -11,7 +11,7 @@ from infrastructure.local.people import People
 logger = logging.getLogger(__name__)
 
 VENDOR_ADMIN = ("channel.admin@example.com", "VendorAdmin-2026")
-DEMO_PASSWORD = "PartnerDemo-2026"
+DEMO_PASSWORD = "PartnerDemo-2026"  # noqa: S105 - local demo only, printed by `make dev`
 APPROVER = "partner-approver@example.com"
 AGREEMENT = {
     "version": "2026-01",
@@ -29,7 +29,7 @@ AGREEMENT = {
 
 
 def _application(company: str, domain: str, country: str, kind: str, contact: str, revenue: int) -> dict[str, Any]:
-    first = contact.split()[0].lower()
+    first = contact.split(maxsplit=1)[0].lower()
     return {
         "company_name": company,
         "website": f"https://www.{domain}",
