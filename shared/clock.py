@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, PlainSerializer
 
 Clock = Callable[[], datetime]
 
@@ -17,3 +20,7 @@ def utc_now() -> datetime:
 def iso(moment: datetime) -> str:
     """ISO-8601 text in UTC with a Z suffix (what every record and event stores)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# Every timestamp the PRM stores or publishes: timezone-aware, written as ISO-8601 UTC with milliseconds and Z.
+UtcDateTime = Annotated[AwareDatetime, PlainSerializer(iso, return_type=str, when_used="json")]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.clock import iso
+from shared.clock import UtcDateTime
 
 
 class EventDetail(BaseModel):
@@ -20,14 +20,12 @@ class EventDetail(BaseModel):
     VERSION: ClassVar[str] = "1"
 
     event_id: str = Field(min_length=1, max_length=64)
-    occurred_at: AwareDatetime
+    occurred_at: UtcDateTime
     version: str
     partner_id: str = Field(min_length=1, max_length=64)
 
     def to_json_dict(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
-        data["occurred_at"] = iso(self.occurred_at)
-        return data
+        return self.model_dump(mode="json")
 
 
 class EventBridgeEvent(BaseModel):

@@ -47,7 +47,7 @@ def event_schema(model: type[EventDetail]) -> dict[str, Any]:
         "x-prm-detail-type": model.DETAIL_TYPE,
         "x-prm-version": model.VERSION,
         "type": "object",
-        "required": ["version", "id", "detail-type", "source", "account", "time", "region", "detail"],
+        "required": ["id", "detail-type", "source", "time", "detail"],
         "properties": {
             "version": {"type": "string"},
             "id": {"type": "string"},
@@ -108,8 +108,8 @@ def drift() -> list[str]:
 def main(argv: list[str]) -> int:
     if "--check" in argv:
         stale = drift()
-        for path in stale:
-            print(f"out of date: {path} (run: make schemas)")
+        for name in stale:
+            print(f"out of date: {name} (run: make schemas)")
         return 1 if stale else 0
     for path, content in schema_files().items():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from shared.clock import UtcDateTime
 from shared.events import EventDetail
 from shared.money import Money
 
@@ -34,7 +35,7 @@ class PartnerApplicationSubmitted(EventDetail):
     partner_type: PartnerType
     contact: Contact
     expected_annual_revenue: Money
-    submitted_at: AwareDatetime
+    submitted_at: UtcDateTime
 
 
 class PartnerApplicationRejected(EventDetail):
@@ -45,7 +46,7 @@ class PartnerApplicationRejected(EventDetail):
     domain: str
     reason: str
     decided_by: str
-    decided_at: AwareDatetime
+    decided_at: UtcDateTime
 
 
 class PartnerApplicationExpired(EventDetail):
@@ -73,7 +74,7 @@ class PartnerOnboarded(EventDetail):
     status: Literal["active"]
     primary_contact: Contact
     approved_by: str
-    onboarded_at: AwareDatetime
+    onboarded_at: UtcDateTime
 
 
 class PartnerUserInvited(EventDetail):
@@ -93,7 +94,7 @@ class PartnerAgreementAccepted(EventDetail):
     agreement_version: str
     user_email: EmailStr
     user_id: str
-    accepted_at: AwareDatetime
+    accepted_at: UtcDateTime
 
 
 ONBOARDING_EVENTS: tuple[type[EventDetail], ...] = (

@@ -154,7 +154,7 @@ def stack() -> Iterator[Stack]:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             reset_clients()
             template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
-            provisioner = Provisioner(template, lambda service: boto3.client(service), ROOT)
+            provisioner = Provisioner(template, boto3.client, ROOT)
             provisioner.provision()
             yield Stack(template, provisioner)
             reset_clients()

@@ -150,7 +150,7 @@ def onboard(stack: Stack, onboarding: Any, domain: str | None = None) -> dict[st
 
 def test_submitted_event_starts_the_approval_workflow_once(stack: Stack, onboarding: Any) -> None:
     api, _, _ = onboarding
-    status, receipt, _ = submit(stack, api, application())
+    _status, receipt, _ = submit(stack, api, application())
     flush(stack, onboarding)
     sfn = boto3.client("stepfunctions")
     arn = stack.ref("OnboardingApprovalStateMachine")
@@ -166,7 +166,7 @@ def test_submitted_event_starts_the_approval_workflow_once(stack: Stack, onboard
 
 
 def test_approval_creates_partner_user_and_cognito_invitation_once(stack: Stack, onboarding: Any) -> None:
-    api, consumers, _ = onboarding
+    _api, consumers, _ = onboarding
     partner = onboard(stack, onboarding)
     repository = consumers.service().repository
     profile = repository.get_partner(partner["partner_id"])

@@ -22,7 +22,9 @@ class LambdaContext:
         return 20_000
 
 
-def claims_for(*, sub: str, email: str, partner_id: str | None, groups: list[str], name: str = "Test User") -> dict[str, str]:
+def claims_for(
+    *, sub: str, email: str, partner_id: str | None, groups: list[str], name: str = "Test User"
+) -> dict[str, str]:
     """Claims as API Gateway's Cognito authorizer passes them (strings only)."""
     claims = {"sub": sub, "email": email, "name": name, "token_use": "id", "cognito:groups": ",".join(groups)}
     if partner_id:

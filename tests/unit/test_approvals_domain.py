@@ -12,10 +12,18 @@ from approvals.models import ApprovalRequestMessage
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def message(kind: str = "request", token: str = "token-1", approvers: tuple[str, ...] = ("a@example.com",)) -> ApprovalRequestMessage:
+def message(
+    kind: str = "request", token: str = "token-1", approvers: tuple[str, ...] = ("a@example.com",)
+) -> ApprovalRequestMessage:
     return ApprovalRequestMessage.model_validate(
-        {"approval_id": "onboarding-app_1", "kind": kind, "task_token": token, "subject": "Partner application",
-         "summary": [{"label": "Company", "value": "Acme"}], "approvers": list(approvers)}
+        {
+            "approval_id": "onboarding-app_1",
+            "kind": kind,
+            "task_token": token,
+            "subject": "Partner application",
+            "summary": [{"label": "Company", "value": "Acme"}],
+            "approvers": list(approvers),
+        }
     )
 
 
@@ -48,7 +56,10 @@ def test_decide_once_by_an_approver() -> None:
         domain.decide(closed, decision="approve", approver="a@example.com", reason=None, now=NOW)
     assert late.value.code == "closed"
     assert domain.workflow_output(decided) == {
-        "decision": "approved", "decided_by": "a@example.com", "reason": None, "decided_at": "2026-11-26T12:00:00.000Z"
+        "decision": "approved",
+        "decided_by": "a@example.com",
+        "reason": None,
+        "decided_at": "2026-11-26T12:00:00.000Z",
     }
 
 

@@ -36,12 +36,19 @@ def application_body(**changes: Any) -> dict[str, Any]:
 
 
 def principal(partner_id: str | None = "prt_1", *groups: str) -> Principal:
-    return Principal(sub="sub-1", email="ada@acme.co.uk", name="Ada", partner_id=partner_id,
-                     groups=frozenset(groups or ("partner-admin",)))
+    return Principal(
+        sub="sub-1",
+        email="ada@acme.co.uk",
+        name="Ada",
+        partner_id=partner_id,
+        groups=frozenset(groups or ("partner-admin",)),
+    )
 
 
 def test_new_application_normalises_domain_country_and_email() -> None:
-    application, event = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    application, event = domain.new_application(
+        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids
+    )
     assert application.domain == "acme.co.uk"
     assert application.country == "GB"
     assert application.contact.email == "ada@acme.co.uk"
@@ -59,8 +66,14 @@ def test_new_application_normalises_domain_country_and_email() -> None:
         ({"partner_type": "franchise"}, "partner_type"),
         ({"company_name": "x" * 201}, "company_name"),
         ({"company_name": "   "}, "company_name"),
-        ({"expected_annual_revenue": {"amount_minor": 10.5, "currency": "USD"}}, "expected_annual_revenue.amount_minor"),
-        ({"expected_annual_revenue": {"amount_minor": 10, "currency": "USD", "extra": 1}}, "expected_annual_revenue.extra"),
+        (
+            {"expected_annual_revenue": {"amount_minor": 10.5, "currency": "USD"}},
+            "expected_annual_revenue.amount_minor",
+        ),
+        (
+            {"expected_annual_revenue": {"amount_minor": 10, "currency": "USD", "extra": 1}},
+            "expected_annual_revenue.extra",
+        ),
         ({"is_admin": True}, "is_admin"),
     ],
 )
@@ -86,7 +99,9 @@ def test_approve_creates_registered_partner_and_invites_applicant() -> None:
 
 def test_reject_and_expire_only_from_pending() -> None:
     application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
-    rejected, event = domain.reject(application, reason="No overlap", decided_by="boss@example.com", now=NOW, new_id=ids)
+    rejected, event = domain.reject(
+        application, reason="No overlap", decided_by="boss@example.com", now=NOW, new_id=ids
+    )
     assert rejected.status == "rejected" and event.reason == "No overlap"
     expired, expired_event = domain.expire(application, now=NOW, new_id=ids)
     assert expired.status == "expired" and expired_event.DETAIL_TYPE == "PartnerApplicationExpired"
@@ -127,8 +142,11 @@ def test_invite_and_profile_update() -> None:
     application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
     _, partner, _, _ = domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
     user, event = domain.invite(
-        partner, InviteUserRequest(email="Bob@Acme.co.uk", name="Bob", role="partner-user"), invited_by="ada@acme.co.uk",
-        now=NOW, new_id=ids,
+        partner,
+        InviteUserRequest(email="Bob@Acme.co.uk", name="Bob", role="partner-user"),
+        invited_by="ada@acme.co.uk",
+        now=NOW,
+        new_id=ids,
     )
     assert user.email == "bob@acme.co.uk" and event.role == "partner-user" and event.partner_id == partner.partner_id
     updated = domain.update_profile(partner, PartnerUpdateRequest(phone="+44 20 7946 0000"), now=NOW)

@@ -40,9 +40,13 @@ def test_money_is_exact_integer_minor_units() -> None:
     assert format_money(Money(amount_minor=123456789, currency="USD")) == "1,234,567.89 USD"
     assert format_money(Money(amount_minor=5, currency="EUR")) == "0.05 EUR"
     assert format_money(Money(amount_minor=1200, currency="JPY")) == "1,200 JPY"
-    for bad in ({"amount_minor": 1.5, "currency": "USD"}, {"amount_minor": -1, "currency": "USD"},
-                {"amount_minor": "10", "currency": "USD"}, {"amount_minor": 10, "currency": "XXX"},
-                {"amount_minor": 10, "currency": "usd"}):
+    for bad in (
+        {"amount_minor": 1.5, "currency": "USD"},
+        {"amount_minor": -1, "currency": "USD"},
+        {"amount_minor": "10", "currency": "USD"},
+        {"amount_minor": 10, "currency": "XXX"},
+        {"amount_minor": 10, "currency": "usd"},
+    ):
         with pytest.raises(ValidationError):
             Money.model_validate(bad)
 

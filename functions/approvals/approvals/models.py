@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from shared.clock import UtcDateTime
 
 ApprovalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,120}$")]
 Decision = Literal["approve", "reject"]
@@ -52,9 +54,9 @@ class Approval(BaseModel):
     task_token: str
     token_version: int = 1
     notified: bool = False
-    requested_at: AwareDatetime
-    updated_at: AwareDatetime
+    requested_at: UtcDateTime
+    updated_at: UtcDateTime
     decision: Decision | None = None
     decided_by: str | None = None
     reason: str | None = None
-    decided_at: AwareDatetime | None = None
+    decided_at: UtcDateTime | None = None

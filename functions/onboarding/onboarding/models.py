@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints, field_validator
 
+from shared.clock import UtcDateTime
 from shared.contracts.onboarding import Contact, PartnerRole, PartnerType
 from shared.countries import COUNTRY_CODES
 from shared.domains import registrable_domain
@@ -91,8 +92,8 @@ class Application(Record):
     partner_type: PartnerType
     contact: Contact
     expected_annual_revenue: Money
-    submitted_at: AwareDatetime
-    decided_at: AwareDatetime | None = None
+    submitted_at: UtcDateTime
+    decided_at: UtcDateTime | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
 
@@ -107,12 +108,12 @@ class Partner(Record):
     partner_type: PartnerType
     tier: str
     status: Literal["active", "suspended"]
-    onboarded_at: AwareDatetime
+    onboarded_at: UtcDateTime
     primary_contact: Contact
     phone: str | None = None
     description: str | None = None
     revision: int = 1
-    updated_at: AwareDatetime | None = None
+    updated_at: UtcDateTime | None = None
 
 
 class PartnerUser(Record):
@@ -121,17 +122,17 @@ class PartnerUser(Record):
     name: str
     role: PartnerRole
     status: Literal["invited", "active"]
-    invited_at: AwareDatetime
+    invited_at: UtcDateTime
     invited_by: str
-    invitation_sent_at: AwareDatetime | None = None
-    activated_at: AwareDatetime | None = None
+    invitation_sent_at: UtcDateTime | None = None
+    activated_at: UtcDateTime | None = None
 
 
 class Agreement(Record):
     version: str
     title: str
     body: str
-    published_at: AwareDatetime
+    published_at: UtcDateTime
     published_by: str
 
 
@@ -140,7 +141,7 @@ class Acceptance(Record):
     version: str
     user_id: str
     user_email: str
-    accepted_at: AwareDatetime
+    accepted_at: UtcDateTime
 
 
 # ------------------------------------------------------------------ workflow messages
