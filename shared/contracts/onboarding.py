@@ -39,6 +39,8 @@ class PartnerApplicationSubmitted(EventDetail):
 
 
 class PartnerApplicationRejected(EventDetail):
+    """An approver rejected the application; the reason was sent to the applicant, who may apply again."""
+
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerApplicationRejected"
 
@@ -78,6 +80,8 @@ class PartnerOnboarded(EventDetail):
 
 
 class PartnerUserInvited(EventDetail):
+    """A person was invited to a partner's portal account (the applicant on approval, or a colleague)."""
+
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerUserInvited"
 
@@ -88,6 +92,8 @@ class PartnerUserInvited(EventDetail):
 
 
 class PartnerAgreementAccepted(EventDetail):
+    """A partner user accepted a version of the programme agreement (who, when, which version: the audit record)."""
+
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerAgreementAccepted"
 
