@@ -35,7 +35,9 @@ schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resour
 	$(PY) -m tools.gen_schemas
 
 test: $(STAMP) chromium lint typecheck  ## install everything and run every test
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m tools.gen_schemas --check
+	$(PY) -m pytest -n 2 tests/unit tests/infra tests/integration
+	$(PY) -m pytest tests/e2e tests/browser
 
 bench: $(STAMP)
 	$(PY) benchmarks/cold_start.py
