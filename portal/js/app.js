@@ -1,0 +1,331 @@
+// The router: hash routes, the sign-in and agreement guards, the header and navigation.
+import { ApiError, api, configureApi, path } from './api.js';
+import * as auth from './auth.js';
+import { loadConfig } from './config.js';
+import { errorPanel, h, loading } from './dom.js';
+import { renderAgreement } from './views/agreement.js';
+import { renderApply } from './views/apply.js';
+import { renderOrganisation } from './views/organisation.js';
+import { renderSignIn } from './views/signin.js';
+import { renderUsers } from './views/users.js';
+
+const APP_NAME = 'Example Vendor Partner Network';
+const RETURN_KEY = 'prm.returnTo';
+const HOME = '/organisation';
+
+const ROUTES = {
+  '/apply': { title: 'Become a partner', render: renderApply, public: true },
+  '/signin': { title: 'Sign in', render: renderSignIn, public: true, guestOnly: true },
+  '/agreement': { title: 'Programme agreement', render: renderAgreement },
+  '/organisation': { title: 'Organisation', render: renderOrganisation, nav: 'Organisation' },
+  '/users': { title: 'Users', render: renderUsers, nav: 'Users' },
+};
+
+const state = { config: null, me: null, partner: null, partnerSeq: 0, flash: '', seq: 0, firstRender: true };
+
+const main = document.getElementById('main');
+const header = document.getElementById('site-header');
+const nav = document.getElementById('site-nav');
+
+function currentPath() {
+  const raw = location.hash.replace(/^#/, '').split('?')[0];
+  return raw.startsWith('/') ? raw : '';
+}
+
+function go(target, { replace = false } = {}) {
+  if (currentPath() === target) {
+    route();
+  } else if (replace) {
+    location.replace(`#${target}`);
+  } else {
+    location.hash = target;
+  }
+}
+
+function resetSession() {
+  state.me = null;
+  state.partner = null;
+}
+
+function signOut(message = 'You have signed out.') {
+  auth.signOut();
+  resetSession();
+  sessionStorage.removeItem(RETURN_KEY);
+  state.flash = message;
+  go('/signin');
+}
+
+function sessionEnded(message) {
+  const here = currentPath();
+  auth.signOut();
+  resetSession();
+  if (here && !ROUTES[here]?.public) sessionStorage.setItem(RETURN_KEY, here);
+  state.flash = message || 'Your session has ended. Please sign in again.';
+  go('/signin', { replace: true });
+}
+
+function takeReturnPath() {
+  const target = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  return target && ROUTES[target] && !ROUTES[target].public ? target : HOME;
+}
+
+function isPartnerAdmin() {
+  return (state.me?.roles || []).includes('partner-admin');
+}
+
+/** The caller's organisation; `fresh` re-reads it unless it was already read for this same page view. */
+async function getPartner({ fresh = false } = {}, seq = state.seq) {
+  if (!state.partner || (fresh && state.partnerSeq !== seq)) {
+    state.partner = await api.get(path`/partners/${state.me.partner_id}`);
+    state.partnerSeq = seq;
+    renderHeader();
+  }
+  return state.partner;
+}
+
+// ------------------------------------------------------------------ header and navigation
+
+function renderHeader(activePath = currentPath()) {
+  const signedIn = auth.isSignedIn();
+  const email = state.me?.email || auth.currentUser()?.email || '';
+  header.replaceChildren(
+    h(
+      'div',
+      { class: 'container header-inner' },
+      h(
+        'p',
+        { class: 'brand' },
+        h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
+        h('a', { href: signedIn ? `#${HOME}` : '#/signin', class: 'brand-link' }, APP_NAME),
+      ),
+      signedIn
+        ? h(
+            'div',
+            { class: 'account' },
+            state.partner?.company_name
+              ? h('span', { class: 'org-name', 'data-testid': 'header-org-name' }, state.partner.company_name)
+              : null,
+            h('span', { class: 'user-email', 'data-testid': 'header-user-email' }, email),
+            h(
+              'button',
+              { type: 'button', id: 'sign-out', class: 'button button-small', onclick: () => signOut() },
+              'Sign out',
+            ),
+          )
+        : null,
+    ),
+  );
+  const showNav = Boolean(signedIn && state.me?.partner_id && !state.me.agreement?.required);
+  nav.hidden = !showNav;
+  nav.replaceChildren(
+    showNav
+      ? h(
+          'div',
+          { class: 'container' },
+          h(
+            'ul',
+            {},
+            Object.entries(ROUTES)
+              .filter(([, def]) => def.nav)
+              .map(([target, def]) =>
+                h(
+                  'li',
+                  {},
+                  h(
+                    'a',
+                    {
+                      href: `#${target}`,
+                      'aria-current': target === activePath ? 'page' : null,
+                      'data-testid': `nav-${target.slice(1)}`,
+                    },
+                    def.nav,
+                  ),
+                ),
+              ),
+          ),
+        )
+      : [],
+  );
+}
+
+// ------------------------------------------------------------------ routing
+
+function setTitle(title) {
+  document.title = `${title} · ${APP_NAME}`;
+}
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+  main.removeAttribute('aria-busy');
+}
+
+async function route() {
+  const seq = ++state.seq;
+  const isCurrent = () => seq === state.seq;
+  const target = currentPath();
+  const def = ROUTES[target];
+  if (!def) {
+    go(auth.isSignedIn() ? HOME : '/signin', { replace: true });
+    return;
+  }
+
+  if (!state.config) {
+    try {
+      state.config = await loadConfig();
+    } catch (error) {
+      if (!isCurrent()) return;
+      renderHeader();
+      show(errorPanel(error.message, () => route(), { title: 'The portal could not start' }));
+      return;
+    }
+    auth.configureAuth(state.config);
+    configureApi(state.config, { onUnauthorized: sessionEnded });
+  }
+
+  if (def.public) {
+    if (def.guestOnly && auth.isSignedIn()) {
+      go(HOME, { replace: true });
+      return;
+    }
+    return mount(def, seq);
+  }
+
+  if (!auth.isSignedIn()) {
+    sessionStorage.setItem(RETURN_KEY, target);
+    go('/signin', { replace: true });
+    return;
+  }
+
+  if (!state.me) {
+    main.setAttribute('aria-busy', 'true');
+    show(loading());
+    try {
+      state.me = await api.get('/me');
+    } catch (error) {
+      if (!isCurrent() || error.status === 401) return;
+      renderHeader();
+      show(errorPanel(`We could not load your account. ${error.message}`, () => route()));
+      return;
+    }
+    if (!isCurrent()) return;
+  }
+
+  if (!state.me.partner_id) {
+    renderHeader(target);
+    setTitle('Partner portal');
+    show(
+      h(
+        'section',
+        { class: 'page page-narrow' },
+        h('h1', { tabindex: '-1' }, 'Partner portal'),
+        h(
+          'p',
+          { class: 'notice', 'data-testid': 'no-partner' },
+          'Your account is not linked to a partner organisation, so there is nothing to show here. ' +
+            'Vendor staff administer the programme through the vendor tools.',
+        ),
+      ),
+    );
+    return;
+  }
+
+  // The agreement gate: until the current agreement is accepted every route leads to #/agreement.
+  if (state.me.agreement?.required && target !== '/agreement') {
+    sessionStorage.setItem(RETURN_KEY, target);
+    go('/agreement', { replace: true });
+    return;
+  }
+
+  if (!state.me.agreement?.required && !state.partner) {
+    try {
+      await getPartner({}, seq);
+    } catch (error) {
+      // The header simply goes without the organisation name; the pages report their own failures.
+      if (error.code === 'agreement_required') return agreementRequired();
+      if (error.status === 401) return;
+    }
+    if (!isCurrent()) return;
+  }
+  return mount(def, seq);
+}
+
+function agreementRequired() {
+  if (state.me) state.me = { ...state.me, agreement: { ...state.me.agreement, required: true } };
+  state.partner = null;
+  const here = currentPath();
+  if (here !== '/agreement') sessionStorage.setItem(RETURN_KEY, here);
+  go('/agreement', { replace: true });
+}
+
+async function mount(def, seq) {
+  const focusHeading = !state.firstRender;
+  state.firstRender = false;
+  renderHeader();
+  setTitle(def.title);
+  show();
+  const ctx = {
+    main,
+    config: state.config,
+    me: state.me,
+    isCurrent: () => seq === state.seq,
+    rerender: () => route(),
+    setTitle,
+    go,
+    isPartnerAdmin,
+    getPartner: (options) => getPartner(options, seq),
+    setPartner(partner) {
+      state.partner = partner;
+      renderHeader();
+    },
+    takeFlash() {
+      const message = state.flash;
+      state.flash = '';
+      return message;
+    },
+    setFlash(message) {
+      state.flash = message;
+    },
+    async signedIn() {
+      resetSession();
+      go(takeReturnPath());
+    },
+    async agreementAccepted() {
+      state.me = null;
+      state.partner = null;
+      go(takeReturnPath());
+    },
+    /** Redirects for 401/agreement_required; returns true when the error was handled that way. */
+    handleAuthErrors(error) {
+      if (!(error instanceof ApiError)) return false;
+      if (error.status === 401) return true;
+      if (error.code === 'agreement_required') {
+        agreementRequired();
+        return true;
+      }
+      return false;
+    },
+  };
+  try {
+    await def.render(ctx);
+  } catch (error) {
+    console.error(error);
+    if (seq === state.seq) {
+      show(errorPanel('This page could not be shown. Please try again.', () => route()));
+    }
+    return;
+  }
+  if (focusHeading && seq === state.seq) {
+    const heading = main.querySelector('h1');
+    if (heading && !main.contains(document.activeElement)) heading.focus({ preventScroll: false });
+  }
+}
+
+// ------------------------------------------------------------------ start
+
+document.querySelector('[data-skip-link]')?.addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
+window.addEventListener('hashchange', () => route());
+route();

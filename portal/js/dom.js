@@ -1,0 +1,84 @@
+// Tiny DOM helpers. Data is only ever inserted as text (never innerHTML), so API values cannot inject markup.
+
+const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'htmlFor', 'textContent']);
+
+/**
+ * h('p', {class: 'x', onclick: fn}, 'text', child, [more]) -> HTMLElement.
+ * Attributes with null/undefined/false values are skipped; `true` sets an empty attribute.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2).toLowerCase(), value);
+    } else if (PROPS.has(key)) {
+      el[key] = value;
+    } else if (key === 'dataset') {
+      Object.assign(el.dataset, value);
+    } else {
+      el.setAttribute(key, value === true ? '' : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(parent, children) {
+  for (const child of [children].flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return parent;
+}
+
+export function clear(el) {
+  el.replaceChildren();
+  return el;
+}
+
+/** A `<time>` element with a readable local rendering of an ISO-8601 timestamp. */
+export function timeEl(iso, { dateOnly = false, testid } = {}) {
+  if (!iso) return h('span', { class: 'muted', 'data-testid': testid }, '—');
+  return h('time', { datetime: iso, 'data-testid': testid, title: iso }, formatDate(iso, { dateOnly }));
+}
+
+export function formatDate(iso, { dateOnly = false } = {}) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const opts = dateOnly ? { dateStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' };
+  return new Intl.DateTimeFormat(undefined, opts).format(d);
+}
+
+/** A status pill; `tone` picks the colour (ok, pending, warn, bad, neutral). */
+export function badge(text, tone = 'neutral', testid) {
+  return h('span', { class: `badge badge-${tone}`, 'data-testid': testid }, text);
+}
+
+/** A panel that explains a failure and offers to try again (never a blank page). */
+export function errorPanel(message, onRetry, { title = 'Something went wrong' } = {}) {
+  return h(
+    'div',
+    { class: 'panel panel-error', role: 'alert', 'data-testid': 'error-panel' },
+    h('h2', { class: 'panel-title' }, title),
+    h('p', {}, message),
+    onRetry
+      ? h('button', { type: 'button', class: 'button', 'data-testid': 'retry', onclick: onRetry }, 'Try again')
+      : null,
+  );
+}
+
+export function loading(text = 'Loading…') {
+  return h('p', { class: 'loading', role: 'status' }, text);
+}
+
+/** Announce a message to screen readers through the page's polite live region. */
+export function announce(message) {
+  const region = document.getElementById('announcer');
+  if (!region) return;
+  region.textContent = '';
+  // A separate task so repeated identical messages are still announced.
+  setTimeout(() => {
+    region.textContent = message;
+  }, 50);
+}

@@ -1,0 +1,384 @@
+// Form helpers: field validators, exact money parsing, live validation and server-error display.
+import { h } from './dom.js';
+import { CURRENCY_DIGITS } from './reference.js';
+
+export const LIMITS = Object.freeze({
+  companyName: 200,
+  personName: 120,
+  email: 254,
+  website: 253,
+  domain: 253,
+  phone: 40,
+  description: 2000,
+});
+
+// ------------------------------------------------------------------ validators (value -> message or '')
+
+export function required(value, message) {
+  return String(value ?? '').trim() === '' ? message : '';
+}
+
+export function maxLength(value, max, what = 'This field') {
+  const length = [...String(value ?? '').trim()].length;
+  return length > max ? `${what} must be ${max} characters or fewer (now ${length}).` : '';
+}
+
+const EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/;
+
+/** A pragmatic email shape check: local@domain with a real-looking domain. */
+export function isEmail(value) {
+  const v = String(value ?? '').trim();
+  if (v.length > LIMITS.email) return false;
+  const at = v.lastIndexOf('@');
+  if (at < 1 || at === v.length - 1) return false;
+  const local = v.slice(0, at);
+  const domain = v.slice(at + 1);
+  if (local.length > 64 || !EMAIL_LOCAL.test(local)) return false;
+  if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) return false;
+  return isDomainName(domain.toLowerCase());
+}
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+
+/** True for an ASCII (punycode) host name with at least two labels and an alphabetic TLD. */
+export function isDomainName(host) {
+  if (!host || host.length > LIMITS.domain) return false;
+  const labels = host.split('.');
+  if (labels.length < 2) return false;
+  if (!labels.every((label) => LABEL.test(label))) return false;
+  return TLD.test(labels[labels.length - 1]);
+}
+
+/**
+ * The host name of a website given as a URL ("https://www.acme.example/about") or a bare domain
+ * ("acme.example"), lower-cased and in punycode; null when it is not a public-looking domain.
+ */
+export function websiteHost(value) {
+  const v = String(value ?? '').trim();
+  if (!v || /\s/.test(v)) return null;
+  const hasScheme = /^[a-z][a-z0-9+.-]*:/i.test(v) && v.includes('://');
+  if (hasScheme && !/^https?:\/\//i.test(v)) return null;
+  let url;
+  try {
+    url = new URL(hasScheme ? v : `https://${v}`);
+  } catch {
+    return null;
+  }
+  if (url.username || url.password) return null;
+  const host = url.hostname.replace(/\.$/, '');
+  return isDomainName(host) ? host : null;
+}
+
+// ------------------------------------------------------------------ money
+
+const AMOUNT = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;
+// The API's ceiling for amount_minor (shared/money.py); also well inside Number.MAX_SAFE_INTEGER.
+export const MAX_MINOR = 10n ** 15n;
+
+/**
+ * Parse a decimal amount typed by a person into integer minor units of `currency`, exactly: the string is
+ * split into digits and scaled with BigInt, never converted through a binary float.
+ * "1234.56" USD -> 123456; "0.1" USD -> 10; "1,250,000" USD -> 125000000; "1.234" USD -> error.
+ * Returns {ok: true, minor: <safe integer>} or {ok: false, error: <message>}.
+ */
+export function parseMoney(input, currency) {
+  const text = String(input ?? '').trim();
+  if (text === '') return { ok: false, error: 'Enter an amount.' };
+  const digits = CURRENCY_DIGITS[currency];
+  if (digits === undefined) return { ok: false, error: 'Choose a currency.' };
+  const match = AMOUNT.exec(text);
+  if (!match) {
+    return {
+      ok: false,
+      error: digits > 0 ? 'Enter a number such as 250000 or 250000.00.' : 'Enter a whole number such as 250000.',
+    };
+  }
+  const whole = match[1].replaceAll(',', '');
+  const fraction = match[2] ?? '';
+  if (fraction.length > digits) {
+    return {
+      ok: false,
+      error:
+        digits === 0
+          ? `${currency} amounts have no decimal places.`
+          : `${currency} amounts have at most ${digits} decimal place${digits === 1 ? '' : 's'}.`,
+    };
+  }
+  const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0');
+  if (minor > MAX_MINOR) return { ok: false, error: 'That amount is too large.' };
+  return { ok: true, minor: Number(minor) };
+}
+
+/** A display string for a decimal amount, e.g. "$1,234.56" (display only; Intl formats the string exactly). */
+export function formatMoneyInput(input, currency) {
+  const text = String(input ?? '').trim().replaceAll(',', '');
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(text);
+  } catch {
+    return '';
+  }
+}
+
+/** Format integer minor units for display, exactly (BigInt arithmetic). */
+export function formatMinor(minor, currency) {
+  const digits = CURRENCY_DIGITS[currency] ?? 2;
+  const value = BigInt(minor);
+  const scale = 10n ** BigInt(digits);
+  const whole = value / scale;
+  const fraction = (value % scale).toString().padStart(digits, '0');
+  return formatMoneyInput(digits ? `${whole}.${fraction}` : `${whole}`, currency);
+}
+
+// ------------------------------------------------------------------ ids and idempotency
+
+export function newId() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  // Fallback for non-secure contexts (randomUUID needs https or localhost): an RFC 4122 v4 UUID.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * One Idempotency-Key per distinct form fill: re-sending the same body (double click, retry after a network
+ * failure) reuses the key, so the server answers once; changing the body after an error gets a fresh key
+ * (re-using a key with a different body would be rejected with 422).
+ */
+export function idempotencyKeeper() {
+  let lastBody = null;
+  let key = null;
+  return {
+    keyFor(body) {
+      const serialised = typeof body === 'string' ? body : JSON.stringify(body);
+      if (serialised !== lastBody) {
+        lastBody = serialised;
+        key = newId();
+      }
+      return key;
+    },
+    reset() {
+      lastBody = null;
+      key = null;
+    },
+  };
+}
+
+// ------------------------------------------------------------------ live validation
+
+/**
+ * Wire live validation into a form built with field(): `validators` maps a control id to
+ * (value, form) -> message | ''. Fields validate as the user types (once touched) and on blur;
+ * submit validates everything, focuses the first invalid control and calls onSubmit otherwise.
+ */
+export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabel = 'Sending…' }) {
+  const touched = new Set();
+  const serverErrors = new Map();
+  let busy = false;
+  const alertBox = form.querySelector('[data-form-alert]');
+
+  const control = (id) => form.querySelector(`#${CSS.escape(id)}`);
+
+  function setFieldError(id, message) {
+    const input = control(id);
+    const error = form.querySelector(`#${CSS.escape(id)}-error`);
+    if (!input || !error) return false;
+    error.textContent = message || '';
+    error.hidden = !message;
+    if (message) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+    input.closest('.field')?.classList.toggle('has-error', Boolean(message));
+    return true;
+  }
+
+  function validateField(id) {
+    const validator = validators[id];
+    const input = control(id);
+    if (!validator || !input) return '';
+    const value = input.type === 'checkbox' ? input.checked : input.value;
+    const message = serverErrors.get(id) || validator(value, form) || '';
+    setFieldError(id, message);
+    return message;
+  }
+
+  function onEdit(event) {
+    const id = event.target.id;
+    if (!(id in validators)) return;
+    touched.add(id);
+    serverErrors.delete(id);
+    validateField(id);
+    for (const dependent of dependents[id] || []) {
+      if (touched.has(dependent)) {
+        serverErrors.delete(dependent);
+        validateField(dependent);
+      }
+    }
+    if (alertBox && !alertBox.hidden && alertBox.dataset.kind === 'validation') showAlert('');
+  }
+
+  form.addEventListener('input', onEdit);
+  form.addEventListener('change', onEdit);
+  form.addEventListener('focusout', (event) => {
+    const id = event.target.id;
+    if (event.target.type === 'checkbox') return; // validated on change and on submit
+    if (id in validators && (touched.has(id) || event.target.value)) {
+      touched.add(id);
+      validateField(id);
+    }
+  });
+
+  function validateAll() {
+    let first = null;
+    for (const id of Object.keys(validators)) {
+      touched.add(id);
+      if (validateField(id) && !first) first = id;
+    }
+    return first;
+  }
+
+  function showAlert(message, kind = 'error') {
+    if (!alertBox) return;
+    alertBox.replaceChildren();
+    alertBox.hidden = !message;
+    alertBox.dataset.kind = kind;
+    if (message) alertBox.append(message);
+  }
+
+  const submitButton = form.querySelector('button[type=submit]');
+  const idleLabel = submitButton?.textContent;
+
+  function setBusy(isBusy, label = busyLabel) {
+    busy = isBusy;
+    form.setAttribute('aria-busy', String(isBusy));
+    if (submitButton) {
+      submitButton.disabled = isBusy;
+      submitButton.textContent = isBusy ? label : idleLabel;
+    }
+  }
+
+  /**
+   * Show an ApiError: each errors[].field on its control (via fieldMap: dotted API path -> control id),
+   * anything unmapped in the form's alert. Returns true when at least one field got a message.
+   */
+  function showServerErrors(error, fieldMap = {}, { summary } = {}) {
+    const unmapped = [];
+    let firstId = null;
+    for (const item of error.fieldErrors || []) {
+      const path = String(item.field || '').replace(/^body\./, '');
+      const id = fieldMap[path] ?? fieldMap[path.split('.')[0]] ?? (control(path) ? path : null);
+      if (id && control(id)) {
+        const message = readable(item.message) || 'This value was not accepted.';
+        const existing = serverErrors.get(id);
+        serverErrors.set(id, existing ? `${existing} ${message}` : message);
+        touched.add(id);
+        setFieldError(id, serverErrors.get(id));
+        firstId ??= id;
+      } else {
+        unmapped.push(item.field ? `${item.field}: ${item.message}` : item.message);
+      }
+    }
+    const base = summary || (firstId ? 'Please correct the highlighted fields.' : error.message);
+    const text = unmapped.length ? `${base} ${unmapped.join('; ')}` : base;
+    showAlert(text, firstId ? 'validation' : 'error');
+    if (firstId) control(firstId).focus();
+    return Boolean(firstId);
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (busy) return; // a second click while the first request is in flight does nothing
+    serverErrors.clear();
+    const firstInvalid = validateAll();
+    if (firstInvalid) {
+      showAlert('Please correct the highlighted fields.', 'validation');
+      control(firstInvalid).focus();
+      return;
+    }
+    showAlert('');
+    setBusy(true);
+    try {
+      await onSubmit();
+    } finally {
+      if (form.isConnected) setBusy(false);
+    }
+  });
+
+  return {
+    validateAll,
+    validateField,
+    setFieldError,
+    showAlert,
+    showServerErrors,
+    setBusy,
+    setServerError(id, message) {
+      serverErrors.set(id, message);
+      touched.add(id);
+      setFieldError(id, message);
+    },
+    reset() {
+      touched.clear();
+      serverErrors.clear();
+      form.reset();
+      for (const id of Object.keys(validators)) setFieldError(id, '');
+      showAlert('');
+    },
+    get busy() {
+      return busy;
+    },
+  };
+}
+
+/** Server messages are validator fragments ("Value error, not a domain"): make them read as sentences. */
+function readable(message) {
+  const text = String(message || '').replace(/^Value error, /, '').trim();
+  // Capitalise a leading plain word, never a leading domain or email address ("acme.example has applied").
+  return /^[a-z]+(?=[\s,:]|$)/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
+// ------------------------------------------------------------------ markup
+
+/**
+ * A labelled form control with an optional hint and an error slot wired through aria-describedby.
+ * `control` is 'input' (default), 'select' (with `options` [[value, label], ...]) or 'textarea'.
+ */
+export function field({ id, label, name = id, control = 'input', type = 'text', hint, options, placeholder,
+  optional = false, attrs = {}, after }) {
+  const hintId = hint ? `${id}-hint` : null;
+  const errorId = `${id}-error`;
+  const common = {
+    id,
+    name,
+    'aria-describedby': [hintId, errorId].filter(Boolean).join(' '),
+    required: !optional,
+    'aria-required': optional ? null : 'true',
+    ...attrs,
+  };
+  let input;
+  if (control === 'select') {
+    input = h(
+      'select',
+      common,
+      placeholder !== undefined ? h('option', { value: '' }, placeholder) : null,
+      (options || []).map(([value, text]) => h('option', { value }, text)),
+    );
+  } else if (control === 'textarea') {
+    input = h('textarea', common);
+  } else {
+    input = h('input', { type, ...common });
+  }
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label, optional ? h('span', { class: 'optional' }, ' (optional)') : null),
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    after ? h('div', { class: 'control-row' }, input, after) : input,
+    h('p', { class: 'field-error', id: errorId, 'data-testid': errorId, hidden: true }),
+  );
+}
+
+/** The form-level alert slot used by bindForm().showAlert. */
+export function formAlert() {
+  return h('div', { class: 'form-alert', role: 'alert', 'data-form-alert': '', 'data-testid': 'form-error', hidden: true });
+}

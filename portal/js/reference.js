@@ -1,0 +1,86 @@
+// Reference data for the forms: ISO 3166-1 alpha-2 countries, ISO 4217 currencies (with their minor-unit
+// exponent) and the programme's partner types and roles.
+
+export const COUNTRIES = [
+  ['AR', 'Argentina'], ['AU', 'Australia'], ['AT', 'Austria'], ['BE', 'Belgium'], ['BR', 'Brazil'],
+  ['BG', 'Bulgaria'], ['CA', 'Canada'], ['CL', 'Chile'], ['CN', 'China'], ['CO', 'Colombia'],
+  ['HR', 'Croatia'], ['CY', 'Cyprus'], ['CZ', 'Czechia'], ['DK', 'Denmark'], ['EG', 'Egypt'],
+  ['EE', 'Estonia'], ['FI', 'Finland'], ['FR', 'France'], ['DE', 'Germany'], ['GR', 'Greece'],
+  ['HK', 'Hong Kong'], ['HU', 'Hungary'], ['IS', 'Iceland'], ['IN', 'India'], ['ID', 'Indonesia'],
+  ['IE', 'Ireland'], ['IL', 'Israel'], ['IT', 'Italy'], ['JP', 'Japan'], ['KE', 'Kenya'],
+  ['KR', 'Korea, Republic of'], ['LV', 'Latvia'], ['LT', 'Lithuania'], ['LU', 'Luxembourg'],
+  ['MY', 'Malaysia'], ['MT', 'Malta'], ['MX', 'Mexico'], ['MA', 'Morocco'], ['NL', 'Netherlands'],
+  ['NZ', 'New Zealand'], ['NG', 'Nigeria'], ['NO', 'Norway'], ['PE', 'Peru'], ['PH', 'Philippines'],
+  ['PL', 'Poland'], ['PT', 'Portugal'], ['QA', 'Qatar'], ['RO', 'Romania'], ['SA', 'Saudi Arabia'],
+  ['RS', 'Serbia'], ['SG', 'Singapore'], ['SK', 'Slovakia'], ['SI', 'Slovenia'], ['ZA', 'South Africa'],
+  ['ES', 'Spain'], ['SE', 'Sweden'], ['CH', 'Switzerland'], ['TW', 'Taiwan'], ['TH', 'Thailand'],
+  ['TR', 'Türkiye'], ['UA', 'Ukraine'], ['AE', 'United Arab Emirates'], ['GB', 'United Kingdom'],
+  ['US', 'United States'], ['VN', 'Viet Nam'],
+].sort((a, b) => a[1].localeCompare(b[1], 'en'));
+
+const COUNTRY_NAMES = new Map(COUNTRIES);
+
+export function countryName(code) {
+  if (!code) return '';
+  return COUNTRY_NAMES.get(code) || code;
+}
+
+// [code, name, minor-unit digits] per ISO 4217; the currencies the API accepts (shared/money.py).
+export const CURRENCIES = [
+  ['USD', 'US dollar', 2], ['EUR', 'Euro', 2], ['GBP', 'Pound sterling', 2], ['JPY', 'Yen', 0],
+  ['CHF', 'Swiss franc', 2], ['CAD', 'Canadian dollar', 2], ['AUD', 'Australian dollar', 2],
+  ['NZD', 'New Zealand dollar', 2], ['SEK', 'Swedish krona', 2], ['NOK', 'Norwegian krone', 2],
+  ['DKK', 'Danish krone', 2], ['PLN', 'Zloty', 2], ['CZK', 'Czech koruna', 2], ['INR', 'Indian rupee', 2],
+  ['HUF', 'Forint', 2], ['CNY', 'Yuan renminbi', 2], ['HKD', 'Hong Kong dollar', 2],
+  ['TWD', 'New Taiwan dollar', 2], ['SGD', 'Singapore dollar', 2], ['KRW', 'Won', 0],
+  ['BRL', 'Brazilian real', 2], ['MXN', 'Mexican peso', 2], ['ZAR', 'Rand', 2], ['AED', 'UAE dirham', 2],
+  ['SAR', 'Saudi riyal', 2], ['ILS', 'New Israeli sheqel', 2],
+];
+
+export const CURRENCY_DIGITS = Object.fromEntries(CURRENCIES.map(([code, , digits]) => [code, digits]));
+
+export const PARTNER_TYPES = [
+  ['reseller', 'Reseller', 'Buys our products and resells them to end customers.'],
+  ['distributor', 'Distributor', 'Supplies our products to a network of resellers.'],
+  ['isv', 'ISV', 'Builds software that integrates with our products.'],
+  ['referral', 'Referral', 'Introduces customers to us and earns a referral fee.'],
+];
+
+export function partnerTypeLabel(value) {
+  const found = PARTNER_TYPES.find(([v]) => v === value);
+  return found ? found[1] : value || '';
+}
+
+export const ROLES = [
+  ['partner-user', 'Partner user'],
+  ['partner-admin', 'Partner admin'],
+];
+
+export function roleLabel(value) {
+  const found = ROLES.find(([v]) => v === value);
+  return found ? found[1] : value || '';
+}
+
+export function statusTone(status) {
+  switch (status) {
+    case 'active':
+    case 'approved':
+      return 'ok';
+    case 'pending':
+    case 'invited':
+      return 'pending';
+    case 'suspended':
+    case 'expired':
+      return 'warn';
+    case 'rejected':
+    case 'terminated':
+      return 'bad';
+    default:
+      return 'neutral';
+  }
+}
+
+export function statusLabel(status) {
+  if (!status) return 'Unknown';
+  return status.charAt(0).toUpperCase() + status.slice(1).replaceAll('_', ' ');
+}

@@ -1,0 +1,868 @@
+"""Browser tests of the static partner portal (portal/) with no backend.
+
+A throw-away static server serves portal/; Playwright's request routing answers /config.json, the API under
+/api/ and the Cognito JSON API under /cognito/ from in-test stubs that also record every request.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+PORTAL = Path(__file__).resolve().parents[2] / "portal"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+PARTNER_ID = "prt_01"
+STRONG_PASSWORD = "Correct-Horse-9battery"
+
+PROFILE = {
+    "partner_id": PARTNER_ID,
+    "company_name": "Acme Networks",
+    "domain": "acme.example",
+    "website": "https://www.acme.example",
+    "country": "GB",
+    "partner_type": "reseller",
+    "tier": "Registered",
+    "status": "active",
+    "onboarded_at": "2026-11-20T09:30:00Z",
+    "primary_contact": {"name": "Ada Lovelace", "email": "ada@acme.example"},
+    "phone": None,
+    "description": None,
+    "application_id": "app_01",
+}
+AGREEMENT = {
+    "version": "2026-01",
+    "title": "Partner Programme Agreement",
+    "body": "1. Scope\nThis agreement governs the programme.\n\n2. Conduct\nPartners act in good faith.",
+    "published_at": "2026-01-05T10:00:00Z",
+}
+
+
+def me(*, required: bool = False, roles: tuple[str, ...] = ("partner-admin",)) -> dict[str, Any]:
+    return {
+        "email": "ada@acme.example",
+        "name": "Ada Lovelace",
+        "partner_id": PARTNER_ID,
+        "roles": list(roles),
+        "agreement": {
+            "required": required,
+            "current_version": "2026-01",
+            "accepted_version": None if required else "2026-01",
+        },
+    }
+
+
+def fake_jwt(email: str = "ada@acme.example", *, expires_in: int = 3600, marker: str = "1") -> str:
+    """An unsigned token with the claims the portal reads (it never verifies tokens; the API does)."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    claims = {
+        "email": email,
+        "exp": int(time.time()) + expires_in,
+        "token_use": "id",
+        "custom:partner_id": PARTNER_ID,
+        "cognito:groups": ["partner-admin"],
+        "marker": marker,
+    }
+    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.signature-{marker}"
+
+
+def tokens(marker: str = "1", *, expires_in: int = 3600, refresh: bool = True) -> dict[str, Any]:
+    result = {
+        "IdToken": fake_jwt(marker=marker, expires_in=expires_in),
+        "AccessToken": f"access-{marker}",
+        "ExpiresIn": expires_in,
+        "TokenType": "Bearer",
+    }
+    if refresh:
+        result["RefreshToken"] = f"refresh-{marker}"
+    return {"AuthenticationResult": result}
+
+
+def ok(body: Any, status: int = 200) -> dict[str, Any]:
+    return {"status": status, "json": body}
+
+
+def error(
+    status: int, code: str, message: str = "Rejected.", errors: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    return {"status": status, "json": {"code": code, "message": message, "errors": errors or []}}
+
+
+def cognito_error(kind: str, message: str, status: int = 400) -> dict[str, Any]:
+    return {"status": status, "json": {"__type": kind, "message": message}}
+
+
+ABORT = "abort"
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Stub:
+    """Answers config, API and Cognito requests from dicts of (method, path) / action -> response(s)."""
+
+    base: str
+    cognito_endpoint: str | None = None  # None: the stubbed Cognito below
+    client_id: str = "client-1"
+    api: dict[tuple[str, str], Any] = field(default_factory=dict)
+    cognito: dict[str, Any] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    cognito_calls: list[Call] = field(default_factory=list)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {
+            "apiBaseUrl": f"{self.base}api",
+            "region": "us-east-1",
+            "cognito": {
+                "endpoint": self.cognito_endpoint or f"{self.base}cognito",
+                "userPoolId": "us-east-1_test",
+                "clientId": self.client_id,
+            },
+        }
+
+    def matches(self, url: str) -> bool:
+        return url == f"{self.base}config.json" or url.startswith((f"{self.base}api/", f"{self.base}cognito"))
+
+    def handle(self, route: Route) -> None:
+        request = route.request
+        url = request.url
+        if url == f"{self.base}config.json":
+            route.fulfill(json=self.config)
+            return
+        body = json.loads(request.post_data) if request.post_data else None
+        if url.startswith(f"{self.base}cognito"):
+            action = request.headers.get("x-amz-target", "").rsplit(".", 1)[-1]
+            call = Call(request.method, action, request.headers, body)
+            self.cognito_calls.append(call)
+            spec = self._next(self.cognito, action, call)
+        else:
+            path = url[len(f"{self.base}api") :]
+            call = Call(request.method, path, request.headers, body)
+            self.calls.append(call)
+            spec = self._next(self.api, (request.method, path), call)
+        if spec == ABORT:
+            route.abort("failed")
+        else:
+            route.fulfill(status=spec["status"], json=spec["json"])
+
+    @staticmethod
+    def _next(table: dict[Any, Any], key: Any, call: Call) -> Any:
+        if key not in table:
+            return error(404, "not_found", f"No stub for {key}")
+        spec = table[key]
+        if isinstance(spec, list):
+            spec = spec.pop(0) if len(spec) > 1 else spec[0]
+        return spec(call) if callable(spec) else spec
+
+    def requests(self, method: str, path: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.path == path]
+
+    def actions(self, action: str) -> list[Call]:
+        return [c for c in self.cognito_calls if c.path == action]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+@pytest.fixture(scope="module")
+def portal_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(PORTAL)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def stub(portal_url: str) -> Stub:
+    return Stub(base=portal_url)
+
+
+@pytest.fixture
+def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.route(stub.matches, stub.handle)
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def signed_in(page: Page, *, marker: str = "1", expires_in: int = 3600) -> None:
+    """Start the page with tokens in sessionStorage, as after a sign-in (only on the first load)."""
+    session = {
+        "idToken": fake_jwt(marker=marker, expires_in=expires_in),
+        "accessToken": f"access-{marker}",
+        "refreshToken": f"refresh-{marker}",
+        "expiresAt": int((time.time() + expires_in) * 1000),
+        "email": "ada@acme.example",
+    }
+    page.add_init_script(
+        "if (!sessionStorage.getItem('test.seeded')) {"
+        f"sessionStorage.setItem('prm.auth', {json.dumps(json.dumps(session))});"
+        "sessionStorage.setItem('test.seeded', '1'); }"
+    )
+
+
+def fill_application(page: Page, *, amount: str = "1234.56", currency: str = "USD") -> None:
+    page.fill("#company_name", "Acme Networks")
+    page.fill("#website", "https://www.acme.example")
+    page.select_option("#country", "GB")
+    page.select_option("#partner_type", "reseller")
+    page.fill("#contact_name", "Ada Lovelace")
+    page.fill("#contact_email", "ada@acme.example")
+    page.fill("#revenue_amount", amount)
+    page.select_option("#revenue_currency", currency)
+
+
+RECEIPT = {
+    "application_id": "app_7Q2",
+    "status": "pending",
+    "submitted_at": "2026-11-26T16:00:00Z",
+    "domain": "acme.example",
+}
+
+
+# ---------------------------------------------------------------------------------------------- apply
+
+
+def test_apply_form_validates_as_you_type(page: Page, stub: Stub, portal_url: str) -> None:
+    page.goto(f"{portal_url}#/signin")
+    page.get_by_role("link", name="Become a partner").click()
+    expect(page).to_have_url(re.compile(r"#/apply$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Become a partner")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()  # a route change moves focus to the new page
+
+    page.reload()
+    expect(page.locator("#company_name")).to_be_visible()
+    page.keyboard.press("Tab")  # keyboard users first meet the skip link, which must not break the hash route
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    expect(page).to_have_url(re.compile(r"#/apply$"))
+    page.keyboard.press("Tab")
+    expect(page.locator("#company_name")).to_be_focused()
+
+    email, email_error = page.locator("#contact_email"), page.locator("#contact_email-error")
+    email.press_sequentially("ada@")
+    expect(email_error).to_be_visible()
+    expect(email_error).to_contain_text("email address")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    email.press_sequentially("acme.example")
+    expect(email_error).to_be_hidden()
+    expect(email).not_to_have_attribute("aria-invalid", "true")
+
+    page.fill("#website", "not a domain")
+    expect(page.locator("#website-error")).to_contain_text("example.com")
+    page.fill("#website", "acme.example")
+    expect(page.locator("#website-error")).to_be_hidden()
+
+    page.fill("#company_name", "x" * 201)
+    expect(page.locator("#company_name-error")).to_contain_text("200 characters or fewer")
+    page.fill("#company_name", "x" * 200)
+    expect(page.locator("#company_name-error")).to_be_hidden()
+    page.fill("#company_name", "")
+    expect(page.locator("#company_name-error")).to_have_text("Enter your company\u2019s name.")
+
+    page.fill("#contact_name", "n" * 121)
+    expect(page.locator("#contact_name-error")).to_contain_text("120 characters")
+    page.fill("#contact_email", "a" * 250 + "@x.io")
+    expect(email_error).to_contain_text("254 characters")
+
+    page.click("button[type=submit]")
+    for field_id in ("company_name", "country", "partner_type", "revenue_amount"):
+        expect(page.locator(f"#{field_id}-error")).to_be_visible()
+    expect(page.locator("#company_name")).to_be_focused()
+    expect(page.get_by_test_id("form-error")).to_contain_text("correct the highlighted fields")
+    assert stub.requests("POST", "/applications") == []
+
+
+def test_money_parsing_is_exact(page: Page, portal_url: str) -> None:
+    page.goto(f"{portal_url}#/apply")
+    expect(page.locator("#revenue_amount")).to_be_visible()
+    results = page.evaluate(
+        """async (cases) => {
+            const { parseMoney } = await import('./js/forms.js');
+            return cases.map(([text, currency]) => parseMoney(text, currency));
+        }""",
+        [
+            ["1234.56", "USD"],
+            ["0.1", "USD"],
+            ["19.99", "USD"],
+            ["4.35", "EUR"],
+            ["1,250,000", "GBP"],
+            ["10000000000000.00", "USD"],
+            ["1.234", "USD"],
+            ["1.5", "JPY"],
+            ["1500", "JPY"],
+            ["-5", "USD"],
+            ["1e3", "USD"],
+            ["10000000000000.01", "USD"],
+        ],
+    )
+    assert [r.get("minor") for r in results[:6]] == [123456, 10, 1999, 435, 125000000, 10**15]
+    assert results[6] == {"ok": False, "error": "USD amounts have at most 2 decimal places."}
+    assert results[7] == {"ok": False, "error": "JPY amounts have no decimal places."}
+    assert results[8]["minor"] == 1500
+    assert not any(r["ok"] for r in results[9:])
+    assert results[-1]["error"] == "That amount is too large."
+
+    page.fill("#revenue_amount", "1.234")
+    expect(page.locator("#revenue_amount-error")).to_have_text("USD amounts have at most 2 decimal places.")
+    page.select_option("#revenue_currency", "JPY")  # the currency decides the decimals: re-validated
+    expect(page.locator("#revenue_amount-error")).to_have_text("JPY amounts have no decimal places.")
+    page.fill("#revenue_amount", "1234")
+    expect(page.locator("#revenue_amount-error")).to_be_hidden()
+    expect(page.get_by_test_id("revenue-preview")).to_contain_text("1,234")
+
+
+def test_apply_sends_exact_minor_units_once_and_shows_receipt(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.api[("POST", "/applications")] = ok(RECEIPT, 201)
+    page.goto(f"{portal_url}#/apply")
+    fill_application(page, amount="1234.56", currency="USD")
+    page.fill("#revenue_amount", "1.234")
+    page.click("button[type=submit]")
+    expect(page.locator("#revenue_amount-error")).to_be_visible()
+    assert stub.requests("POST", "/applications") == []
+
+    page.fill("#revenue_amount", "0.1")
+    expect(page.get_by_test_id("revenue-preview")).to_contain_text("0.10")
+    page.fill("#revenue_amount", "1234.56")
+    # A double click (and a second programmatic submit) while the first request is in flight sends once.
+    page.evaluate(
+        """() => {
+            const button = document.querySelector('button[type=submit]');
+            button.click();
+            button.click();
+            button.form.requestSubmit();
+        }"""
+    )
+    expect(page.get_by_test_id("receipt-application-id")).to_have_text("app_7Q2")
+    expect(page.get_by_test_id("receipt-domain")).to_have_text("acme.example")
+    expect(page.get_by_test_id("receipt-submitted-at")).to_have_attribute("datetime", "2026-11-26T16:00:00Z")
+    expect(page.get_by_role("heading", name="What happens next")).to_be_visible()
+
+    (call,) = stub.requests("POST", "/applications")
+    assert call.body == {
+        "company_name": "Acme Networks",
+        "website": "https://www.acme.example",
+        "country": "GB",
+        "partner_type": "reseller",
+        "contact_name": "Ada Lovelace",
+        "contact_email": "ada@acme.example",
+        "expected_annual_revenue": {"amount_minor": 123456, "currency": "USD"},
+    }
+    assert UUID.match(call.headers["idempotency-key"])
+    assert "authorization" not in call.headers
+
+
+def test_apply_shows_server_field_errors_on_the_matching_fields(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.api[("POST", "/applications")] = [
+        error(
+            400,
+            "validation_error",
+            "Request body is invalid.",
+            [
+                {"field": "contact_email", "message": "value is not a valid email address"},
+                {"field": "expected_annual_revenue.amount_minor", "message": "Value error, must be at most 10^15"},
+            ],
+        ),
+        error(
+            409,
+            "duplicate_application",
+            "An application for acme.example exists.",
+            [{"field": "website", "message": "acme.example already applied"}],
+        ),
+        ok(RECEIPT, 201),
+    ]
+    page.goto(f"{portal_url}#/apply")
+    fill_application(page)
+    page.click("button[type=submit]")
+    expect(page.locator("#contact_email-error")).to_have_text("Value is not a valid email address")
+    expect(page.locator("#revenue_amount-error")).to_have_text("Must be at most 10^15")
+    expect(page.locator("#website-error")).to_be_hidden()
+    expect(page.get_by_test_id("form-error")).to_be_visible()
+    expect(page.locator("#contact_email")).to_be_focused()
+
+    page.fill("#contact_email", "ada.lovelace@acme.example")  # editing a field clears its server error
+    expect(page.locator("#contact_email-error")).to_be_hidden()
+    page.click("button[type=submit]")
+    expect(page.locator("#website-error")).to_have_text("acme.example already applied")
+    expect(page.locator("#website")).to_have_attribute("aria-invalid", "true")
+
+    page.fill("#website", "https://acme-two.example")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("receipt-application-id")).to_have_text("app_7Q2")
+    first, second, third = stub.requests("POST", "/applications")
+    # A changed body gets a fresh key (re-using one with another body would be answered 422).
+    assert (
+        len({first.headers["idempotency-key"], second.headers["idempotency-key"], third.headers["idempotency-key"]})
+        == 3
+    )
+
+
+def test_apply_network_failure_keeps_answers_and_retries_with_same_key(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.api[("POST", "/applications")] = [ABORT, ok(RECEIPT, 201)]
+    page.goto(f"{portal_url}#/apply")
+    fill_application(page)
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("form-error")).to_contain_text("could not reach the server")
+    expect(page.locator("#company_name")).to_have_value("Acme Networks")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("receipt-application-id")).to_have_text("app_7Q2")
+    first, second = stub.requests("POST", "/applications")
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
+
+
+# ---------------------------------------------------------------------------------------------- sign-in
+
+
+def test_new_password_required_flow_calls_respond_to_auth_challenge(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.cognito["InitiateAuth"] = ok(
+        {
+            "ChallengeName": "NEW_PASSWORD_REQUIRED",
+            "Session": "session-abc",
+            "ChallengeParameters": {
+                "USER_ID_FOR_SRP": "user-sub-1",
+                "requiredAttributes": "[]",
+                "userAttributes": "{}",
+            },
+        }
+    )
+    stub.cognito["RespondToAuthChallenge"] = ok(tokens("new"))
+    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+
+    page.goto(f"{portal_url}#/organisation")
+    expect(page).to_have_url(re.compile(r"#/signin$"))  # protected routes need a sign-in
+    page.fill("#email", "ada@acme.example")
+    page.fill("#password", "Temp-Password-1")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set your new password")
+    (initiate,) = stub.actions("InitiateAuth")
+    assert initiate.headers["content-type"] == "application/x-amz-json-1.1"
+    assert initiate.headers["x-amz-target"] == "AWSCognitoIdentityProviderService.InitiateAuth"
+    assert initiate.body == {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": "client-1",
+        "AuthParameters": {"USERNAME": "ada@acme.example", "PASSWORD": "Temp-Password-1"},
+    }
+
+    page.fill("#new_password", "short")
+    expect(page.get_by_test_id("rule-length")).to_have_attribute("data-met", "false")
+    expect(page.locator("#new_password-error")).to_contain_text("at least 12 characters")
+    page.fill("#confirm_password", "different")
+    page.click("button[type=submit]")
+    expect(page.locator("#confirm_password-error")).to_have_text("The passwords do not match.")
+    assert stub.actions("RespondToAuthChallenge") == []
+
+    page.fill("#new_password", STRONG_PASSWORD)
+    for rule in ("length", "upper", "lower", "digit"):
+        expect(page.get_by_test_id(f"rule-{rule}")).to_have_attribute("data-met", "true")
+    page.fill("#confirm_password", STRONG_PASSWORD)
+    page.click("button[type=submit]")
+
+    expect(page).to_have_url(re.compile(r"#/organisation$"))
+    expect(page.get_by_test_id("profile-company_name")).to_have_text("Acme Networks")
+    expect(page.get_by_test_id("header-user-email")).to_have_text("ada@acme.example")
+    expect(page.get_by_test_id("header-org-name")).to_have_text("Acme Networks")
+    (respond,) = stub.actions("RespondToAuthChallenge")
+    assert respond.headers["x-amz-target"] == "AWSCognitoIdentityProviderService.RespondToAuthChallenge"
+    assert respond.body == {
+        "ChallengeName": "NEW_PASSWORD_REQUIRED",
+        "ClientId": "client-1",
+        "Session": "session-abc",
+        "ChallengeResponses": {"USERNAME": "ada@acme.example", "NEW_PASSWORD": STRONG_PASSWORD},
+    }
+    (me_call,) = stub.requests("GET", "/me")
+    bearer = me_call.headers["authorization"]
+    assert bearer.startswith("Bearer ")
+    assert bearer.endswith(".signature-new")  # the ID token from RespondToAuthChallenge
+    stored = json.loads(page.evaluate("sessionStorage.getItem('prm.auth')"))
+    assert stored["refreshToken"] == "refresh-new"
+
+    page.click("#sign-out")
+    expect(page).to_have_url(re.compile(r"#/signin$"))
+    expect(page.get_by_test_id("flash")).to_have_text("You have signed out.")
+    assert page.evaluate("sessionStorage.getItem('prm.auth')") is None
+
+
+def test_sign_in_errors_are_friendly(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.cognito["InitiateAuth"] = [
+        cognito_error("NotAuthorizedException", "Incorrect username or password."),
+        ABORT,
+    ]
+    page.goto(f"{portal_url}#/signin")
+    page.fill("#email", "ada@acme.example")
+    page.fill("#password", "wrong")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("form-error")).to_have_text("Incorrect email or password.")
+    expect(page.locator("#password")).to_have_value("")
+    page.fill("#password", "still-wrong")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("form-error")).to_contain_text("could not reach the sign-in service")
+
+
+def test_expiring_token_is_refreshed_and_a_401_retries_once(page: Page, stub: Stub, portal_url: str) -> None:
+    signed_in(page, marker="old", expires_in=30)  # within the refresh margin
+    stub.cognito["InitiateAuth"] = [ok(tokens("r1", refresh=False)), ok(tokens("r2", refresh=False))]
+    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = [error(401, "unauthorized", "expired"), ok(PROFILE)]
+    page.goto(f"{portal_url}#/organisation")
+    expect(page.get_by_test_id("profile-domain")).to_have_text("acme.example")
+
+    first, second = stub.actions("InitiateAuth")
+    assert first.body == {
+        "AuthFlow": "REFRESH_TOKEN_AUTH",
+        "ClientId": "client-1",
+        "AuthParameters": {"REFRESH_TOKEN": "refresh-old"},
+    }
+    assert second.body["AuthParameters"] == {"REFRESH_TOKEN": "refresh-old"}  # the refresh token is kept
+    assert stub.requests("GET", "/me")[0].headers["authorization"].endswith("signature-r1")
+    partner_calls = stub.requests("GET", f"/partners/{PARTNER_ID}")
+    assert [c.headers["authorization"].rsplit("-", 1)[-1] for c in partner_calls] == ["r1", "r2"]
+
+
+def test_refresh_failure_returns_to_sign_in(page: Page, stub: Stub, portal_url: str) -> None:
+    signed_in(page, marker="old")
+    stub.cognito["InitiateAuth"] = cognito_error("NotAuthorizedException", "Refresh Token has been revoked")
+    stub.api[("GET", "/me")] = error(401, "unauthorized", "expired")
+    page.goto(f"{portal_url}#/users")
+    expect(page).to_have_url(re.compile(r"#/signin$"))
+    expect(page.get_by_test_id("flash")).to_contain_text("sign in again")
+    assert page.evaluate("sessionStorage.getItem('prm.auth')") is None
+
+
+# ---------------------------------------------------------------------------------------------- agreement gate
+
+
+def test_agreement_gate_blocks_navigation_until_accepted(page: Page, stub: Stub, portal_url: str) -> None:
+    signed_in(page)
+    stub.api[("GET", "/me")] = [ok(me(required=True)), ok(me())]
+    stub.api[("GET", "/agreements/current")] = ok(AGREEMENT)
+    stub.api[("POST", "/agreements/current/acceptance")] = ok(
+        {"version": "2026-01", "accepted_at": "2026-11-26T16:05:00Z", "accepted_by": "ada@acme.example"}, 201
+    )
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    stub.api[("GET", f"/partners/{PARTNER_ID}/users")] = ok({"items": []})
+
+    page.goto(f"{portal_url}#/users")
+    expect(page).to_have_url(re.compile(r"#/agreement$"))
+    expect(page.get_by_test_id("agreement-title")).to_have_text("Partner Programme Agreement")
+    expect(page.get_by_test_id("agreement-version")).to_have_text("2026-01")
+    expect(page.get_by_test_id("agreement-body").locator("p")).to_have_count(2)
+    expect(page.locator("#site-nav")).to_be_hidden()
+
+    for target in ("#/nowhere", "#/organisation", "#/users"):
+        page.evaluate("(target) => { location.hash = target; }", target)
+        expect(page).to_have_url(re.compile(r"#/agreement$"))
+        expect(page.get_by_test_id("agreement-title")).to_be_visible()
+    assert not [c for c in stub.calls if c.path.startswith("/partners")]
+
+    page.click("button[type=submit]")
+    expect(page.locator("#accept_agreement-error")).to_be_visible()
+    assert stub.requests("POST", "/agreements/current/acceptance") == []
+
+    page.check("#accept_agreement")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"#/users$"))  # where the partner was going, the last guarded route
+    expect(page.locator("#site-nav")).to_be_visible()
+    expect(page.get_by_test_id("users-empty")).to_be_visible()
+    (accept,) = stub.requests("POST", "/agreements/current/acceptance")
+    assert accept.body == {"version": "2026-01"}
+    assert UUID.match(accept.headers["idempotency-key"])
+
+
+def test_agreement_required_from_the_api_sends_the_partner_to_the_agreement(
+    page: Page, stub: Stub, portal_url: str
+) -> None:
+    signed_in(page)
+    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = error(403, "agreement_required", "Accept the agreement first.")
+    stub.api[("GET", "/agreements/current")] = ok(AGREEMENT)
+    page.goto(f"{portal_url}#/organisation")
+    expect(page).to_have_url(re.compile(r"#/agreement$"))
+    expect(page.locator("#accept_agreement")).to_be_visible()
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def test_network_failure_shows_retry_not_a_blank_page(page: Page, stub: Stub, portal_url: str) -> None:
+    signed_in(page)
+    stub.api[("GET", "/me")] = [ABORT, ok(me())]
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    page.goto(f"{portal_url}#/organisation")
+    expect(page.get_by_test_id("error-panel")).to_contain_text("could not reach the server")
+    page.get_by_test_id("retry").click()
+    expect(page.get_by_test_id("profile-company_name")).to_have_text("Acme Networks")
+
+
+def test_organisation_profile_and_admin_edit(page: Page, stub: Stub, portal_url: str) -> None:
+    signed_in(page)
+    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    stub.api[("PATCH", f"/partners/{PARTNER_ID}")] = [
+        error(
+            400, "validation_error", "Request body is invalid.", [{"field": "phone", "message": "phone is too long"}]
+        ),
+        lambda call: ok({**PROFILE, **call.body}),
+    ]
+    page.goto(f"{portal_url}#/organisation")
+    expect(page.get_by_test_id("profile-country")).to_have_text("United Kingdom (GB)")
+    expect(page.get_by_test_id("profile-partner_type")).to_have_text("Reseller")
+    expect(page.get_by_test_id("profile-tier")).to_have_text("Registered")
+    expect(page.get_by_test_id("profile-status")).to_have_text("Active")
+    expect(page.get_by_test_id("profile-onboarded_at").locator("time")).to_have_attribute(
+        "datetime", "2026-11-20T09:30:00Z"
+    )
+    expect(page.get_by_test_id("profile-primary_contact")).to_have_text("Ada Lovelace <ada@acme.example>")
+    expect(page.get_by_test_id("nav-organisation")).to_have_attribute("aria-current", "page")
+
+    page.get_by_test_id("edit-profile").click()
+    expect(page.locator("#phone")).to_be_focused()
+    page.fill("#phone", "abc")
+    expect(page.locator("#phone-error")).to_be_visible()
+    page.fill("#phone", "+44 20 7946 0000")
+    expect(page.locator("#phone-error")).to_be_hidden()
+    page.click("button[type=submit]")
+    expect(page.locator("#phone-error")).to_have_text("Phone is too long")
+    page.fill("#phone", "+44 20 7946 0001")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("profile-phone")).to_have_text("+44 20 7946 0001")
+    expect(page.get_by_test_id("profile-saved")).to_be_visible()
+    assert stub.requests("PATCH", f"/partners/{PARTNER_ID}")[-1].body == {"phone": "+44 20 7946 0001"}
+    assert "authorization" in stub.requests("PATCH", f"/partners/{PARTNER_ID}")[-1].headers
+
+
+def test_users_list_and_invite(page: Page, stub: Stub, portal_url: str) -> None:
+    signed_in(page)
+    users = [
+        {
+            "email": "ada@acme.example",
+            "name": "Ada Lovelace",
+            "role": "partner-admin",
+            "status": "active",
+            "invited_at": "2026-11-20T09:30:00Z",
+            "invited_by": "system",
+        },
+        {
+            "email": "bob@acme.example",
+            "name": "Bob Byte",
+            "role": "partner-user",
+            "status": "invited",
+            "invited_at": "2026-11-25T12:00:00Z",
+            "invited_by": "ada@acme.example",
+        },
+    ]
+    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    stub.api[("GET", f"/partners/{PARTNER_ID}/users")] = ok({"items": users})
+    stub.api[("POST", f"/partners/{PARTNER_ID}/users")] = [
+        error(
+            409,
+            "user_exists",
+            "A user with this email exists.",
+            [{"field": "email", "message": "bob@acme.example is already a user"}],
+        ),
+        lambda call: ok(
+            {**call.body, "status": "invited", "invited_at": "2026-11-26T16:10:00Z", "invited_by": "ada@acme.example"},
+            201,
+        ),
+    ]
+    page.goto(f"{portal_url}#/users")
+    rows = page.get_by_test_id("user-row")
+    expect(rows).to_have_count(2)
+    bob = page.locator('[data-testid="user-row"][data-email="bob@acme.example"]')
+    expect(bob.get_by_test_id("user-status")).to_have_text("Invited")
+    expect(bob.get_by_test_id("user-role")).to_have_text("Partner user")
+    expect(bob.get_by_test_id("user-invited-at")).to_have_attribute("datetime", "2026-11-25T12:00:00Z")
+    expect(bob.get_by_test_id("user-next-step").locator("time")).to_have_attribute(
+        "datetime", "2026-12-02T12:00:00.000Z"
+    )
+
+    page.fill("#invite_email", "bob@")
+    expect(page.locator("#invite_email-error")).to_be_visible()
+    page.fill("#invite_email", "bob@acme.example")
+    page.fill("#invite_name", "Bob Byte")
+    page.select_option("#invite_role", "partner-admin")
+    page.click("button[type=submit]")
+    expect(page.locator("#invite_email-error")).to_have_text("bob@acme.example is already a user")
+
+    page.fill("#invite_email", "carol@acme.example")
+    page.fill("#invite_name", "Carol Code")
+    page.click("button[type=submit]")
+    expect(page.get_by_test_id("invite-success")).to_contain_text("carol@acme.example")
+    expect(rows).to_have_count(3)
+    carol = page.locator('[data-testid="user-row"][data-email="carol@acme.example"]')
+    expect(carol.get_by_test_id("user-role")).to_have_text("Partner admin")
+    expect(page.locator("#invite_email")).to_have_value("")
+    last = stub.requests("POST", f"/partners/{PARTNER_ID}/users")[-1]
+    assert last.body == {"email": "carol@acme.example", "name": "Carol Code", "role": "partner-admin"}
+    assert UUID.match(last.headers["idempotency-key"])
+
+
+def test_partner_user_cannot_edit_or_invite(page: Page, stub: Stub, portal_url: str) -> None:
+    signed_in(page)
+    stub.api[("GET", "/me")] = ok(me(roles=("partner-user",)))
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    stub.api[("GET", f"/partners/{PARTNER_ID}/users")] = ok({"items": []})
+    page.goto(f"{portal_url}#/organisation")
+    expect(page.get_by_test_id("profile-company_name")).to_be_visible()
+    expect(page.get_by_test_id("edit-profile")).to_have_count(0)
+    expect(page.get_by_test_id("profile-form")).to_have_count(0)
+    page.get_by_test_id("nav-users").click()
+    expect(page.get_by_test_id("users-empty")).to_be_visible()
+    expect(page.get_by_test_id("invite-form")).to_have_count(0)
+
+
+# ------------------------------------------------------------------------------------------- real Cognito wire format
+
+
+@pytest.fixture(scope="module")
+def moto_cognito() -> Iterator[dict[str, str]]:
+    """moto's Cognito in server mode on another origin: a user with a temporary password, as the PRM invites."""
+    boto3 = pytest.importorskip("boto3")
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    idp = boto3.client(
+        "cognito-idp", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    pool = idp.create_user_pool(
+        PoolName="portal-test",
+        UsernameAttributes=["email"],
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": False,
+            }
+        },
+        Schema=[{"Name": "partner_id", "AttributeDataType": "String", "Mutable": True}],
+    )["UserPool"]["Id"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="portal",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(
+        UserPoolId=pool,
+        Username="grace@acme.example",
+        TemporaryPassword="Temporary-Pass-1",
+        UserAttributes=[
+            {"Name": "email", "Value": "grace@acme.example"},
+            {"Name": "custom:partner_id", "Value": PARTNER_ID},
+        ],
+        MessageAction="SUPPRESS",
+    )
+    yield {"endpoint": endpoint, "pool": pool, "client": client}
+    server.stop()
+
+
+def test_sign_in_with_new_password_against_moto_cognito(
+    chromium: Browser, portal_url: str, moto_cognito: dict[str, str]
+) -> None:
+    """The browser code speaks Cognito's JSON API as AWS does: cross-origin, unsigned, CORS preflight included."""
+    stub = Stub(base=portal_url, cognito_endpoint=moto_cognito["endpoint"], client_id=moto_cognito["client"])
+    stub.api[("GET", "/me")] = ok({**me(), "email": "grace@acme.example"})
+    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    context = chromium.new_context()
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(stub.matches, stub.handle)
+    try:
+        page.goto(f"{portal_url}#/signin")
+        page.fill("#email", "grace@acme.example")
+        page.fill("#password", "Wrong-Password-1")
+        page.click("button[type=submit]")
+        expect(page.get_by_test_id("form-error")).to_have_text("Incorrect email or password.")
+
+        page.fill("#password", "Temporary-Pass-1")
+        page.click("button[type=submit]")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Set your new password")
+        page.fill("#new_password", STRONG_PASSWORD)
+        page.fill("#confirm_password", STRONG_PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.get_by_test_id("profile-company_name")).to_have_text("Acme Networks")
+
+        id_token = stub.requests("GET", "/me")[0].headers["authorization"].removeprefix("Bearer ")
+        claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
+        assert claims["email"] == "grace@acme.example"
+        assert claims["custom:partner_id"] == PARTNER_ID
+        assert claims["aud"] == moto_cognito["client"]
+
+        # A refresh through REFRESH_TOKEN_AUTH keeps the session (forced by an API 401).
+        stub.api[("GET", f"/partners/{PARTNER_ID}")] = [error(401, "unauthorized", "expired"), ok(PROFILE)]
+        page.reload()
+        expect(page.get_by_test_id("profile-company_name")).to_have_text("Acme Networks")
+        first, second = stub.requests("GET", f"/partners/{PARTNER_ID}")[-2:]
+        assert first.headers["authorization"] != second.headers["authorization"]
+        assert not errors, errors
+    finally:
+        context.close()
