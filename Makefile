@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 

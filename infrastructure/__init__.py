@@ -1,0 +1,1 @@
+"""Infrastructure code of the PRM: state machine definitions and the local stack."""

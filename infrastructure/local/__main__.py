@@ -1,0 +1,96 @@
+"""Command line of the local stack: `python -m infrastructure.local start [--port 8080] [--fresh] ...`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from infrastructure.local.stack import LocalStack
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
+    return name, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infrastructure.local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("start", help="run the whole PRM locally until Ctrl-C")
+    start.add_argument("--port", type=int, default=8080, help="portal, API (/api) and mail viewer (/_mail/) port")
+    start.add_argument("--moto-port", type=int, default=5055, help="moto server port")
+    start.add_argument("--state-dir", type=Path, default=Path(".local"), help="logs and snapshot directory")
+    start.add_argument("--fresh", action="store_true", help="ignore the saved snapshot and seed demo data again")
+    start.add_argument("--no-seed", action="store_true", help="do not create demo data")
+    start.add_argument(
+        "--param",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="Name=Value",
+        help="override a template parameter (repeatable), e.g. --param ApprovalReminderSeconds=60",
+    )
+    start.add_argument("--no-throttling", action="store_true", help="ignore the template's MethodSettings throttles")
+    start.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, start the stack, print where everything is and block until interrupted."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    stack = LocalStack(
+        port=args.port,
+        moto_port=args.moto_port,
+        parameters=dict(args.param),
+        state_dir=args.state_dir,
+        fresh=args.fresh,
+        seed=not args.no_seed,
+        prewarm=True,
+        throttling=not args.no_throttling,
+    )
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stack.start()
+    try:
+        print()
+        print(
+            f"  PRM running locally (started in {stack.started_in:.1f} s{', data restored' if stack.restored else ''})"
+        )
+        print(f"  Portal        {stack.base_url}/")
+        print(f"  API           {stack.api_url}")
+        print(f"  Mail viewer   {stack.mail_url}")
+        print(f"  moto          {stack.moto_url}")
+        print(f"  Function logs {stack.state_dir / 'logs'}")
+        if stack.seed_lines:
+            print()
+            print("  Demo credentials:")
+            for line in stack.seed_lines:
+                print(f"    {line}")
+        print()
+        print("  Ctrl-C stops (data is saved unless you start with --fresh next time).")
+        sys.stdout.flush()
+        stopping.wait()
+    finally:
+        print("\n  stopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Verifies Cognito ID tokens exactly as API Gateway's Cognito user pool authorizer does, and shapes the claims it passes on."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Collection
+from typing import Any
+
+import jwt
+
+JwksFetcher = Callable[[], dict[str, Any]]
+
+
+class TokenRejected(Exception):
+    """The request carries no valid token for this authorizer (API Gateway answers 401 UNAUTHORIZED)."""
+
+
+class CognitoTokenVerifier:
+    """RS256 signature against the pool's JWKS, then iss, token_use == "id", aud and exp, like a REST Cognito authorizer."""
+
+    def __init__(
+        self,
+        *,
+        region: str,
+        user_pool_id: str,
+        client_ids: Collection[str],
+        fetch_jwks: JwksFetcher,
+        identity_header: str = "Authorization",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.identity_header = identity_header
+        self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+        self.client_ids = frozenset(client_ids)
+        self._fetch_jwks = fetch_jwks
+        self._clock = clock
+        self._keys: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, kid: str) -> Any:
+        with self._lock:
+            if kid not in self._keys:
+                # Unknown kid: refresh once (Cognito rotates keys rarely; moto never does).
+                jwks = self._fetch_jwks()
+                self._keys = {
+                    key["kid"]: jwt.PyJWK.from_dict(key, algorithm="RS256").key
+                    for key in jwks.get("keys", [])
+                    if key.get("kty") == "RSA" and "kid" in key
+                }
+            key = self._keys.get(kid)
+        if key is None:
+            raise TokenRejected("token signed with an unknown key")
+        return key
+
+    def verify(self, authorization: str | None) -> dict[str, Any]:
+        """The verified claims of the token in an Authorization header value ("Bearer <token>" or the bare token)."""
+        if not authorization or not authorization.strip():
+            raise TokenRejected("no token")
+        token = authorization.strip()
+        if token[:7].lower() == "bearer ":
+            token = token[7:].strip()
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise TokenRejected(f"malformed token: {error}") from error
+        if header.get("alg") != "RS256":
+            raise TokenRejected(f"algorithm {header.get('alg')!r} is not accepted")
+        key = self._key(str(header.get("kid")))
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                options={
+                    "require": ["exp", "iss", "token_use"],
+                    "verify_aud": False,
+                    "verify_iat": False,
+                    "verify_exp": False,
+                },
+                leeway=0,
+            )
+        except jwt.PyJWTError as error:
+            raise TokenRejected(f"invalid token: {error}") from error
+        if float(claims["exp"]) <= self._clock():  # checked here so tests can move the clock
+            raise TokenRejected("token expired")
+        if claims.get("token_use") != "id":
+            raise TokenRejected("not an ID token")
+        if claims.get("aud") not in self.client_ids:
+            raise TokenRejected("token issued to another app client")
+        return claims
+
+
+def _java_date(epoch: Any) -> str:
+    return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(float(epoch)))
+
+
+def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """Claims as a REST API passes them in requestContext.authorizer.claims: every value a string.
+
+    exp and iat become Java-style dates ("Fri Jul 29 18:52:53 UTC 2016"), lists (cognito:groups) are joined with
+    commas, booleans are "true"/"false", as API Gateway renders them.
+    """
+    shaped: dict[str, str] = {}
+    for name, value in claims.items():
+        if name in {"exp", "iat"} and isinstance(value, int | float):
+            shaped[name] = _java_date(value)
+        elif isinstance(value, bool):
+            shaped[name] = "true" if value else "false"
+        elif isinstance(value, list):
+            shaped[name] = ",".join(str(item) for item in value)
+        elif isinstance(value, dict):
+            shaped[name] = json.dumps(value)
+        else:
+            shaped[name] = str(value)
+    return shaped

@@ -1,0 +1,208 @@
+"""The API Gateway emulator's Cognito authorizer: only a valid, unexpired ID token of the right pool and client passes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from moto import mock_aws
+from moto.utilities.utils import load_resource
+
+from infrastructure.local.auth import CognitoTokenVerifier, TokenRejected, api_gateway_claims
+
+REGION = "us-east-1"
+PASSWORD = "Correct-Horse-42"
+
+
+@dataclass
+class Pool:
+    pool_id: str
+    client_id: str
+    id_token: str
+    access_token: str
+
+
+def _pool(cognito: Any, name: str, email: str) -> Pool:
+    pool_id = cognito.create_user_pool(PoolName=name, UsernameAttributes=["email"])["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="portal", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=PASSWORD, Permanent=True)
+    for group in ("partner-admin", "partner-user"):
+        cognito.create_group(UserPoolId=pool_id, GroupName=group)
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
+    tokens = cognito.admin_initiate_auth(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    return Pool(pool_id, client_id, tokens["IdToken"], tokens["AccessToken"])
+
+
+@pytest.fixture(scope="module")
+def pools() -> Iterator[tuple[Pool, Pool]]:
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name=REGION)
+        yield _pool(cognito, "partners", "ada@acme.example"), _pool(cognito, "other", "eve@evil.example")
+
+
+def _jwks() -> dict[str, Any]:
+    keys: dict[str, Any] = load_resource("cognitoidp/resources/jwks-public.json")
+    return keys
+
+
+def verifier(pool: Pool, *, clock: float | None = None) -> CognitoTokenVerifier:
+    return CognitoTokenVerifier(
+        region=REGION,
+        user_pool_id=pool.pool_id,
+        client_ids=[pool.client_id],
+        fetch_jwks=_jwks,
+        clock=(lambda: clock) if clock is not None else time.time,
+    )
+
+
+def _claims(token: str) -> dict[str, Any]:
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_a_valid_id_token_yields_its_claims(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    claims = verifier(pool).verify(f"Bearer {pool.id_token}")
+    assert claims["token_use"] == "id"
+    assert claims["email"] == "ada@acme.example"
+    assert claims["aud"] == pool.client_id
+    assert verifier(pool).verify(pool.id_token) == claims  # the bare token works too
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer ", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz"])
+def test_missing_or_malformed_tokens_are_rejected(pools: tuple[Pool, Pool], header: str | None) -> None:
+    with pytest.raises(TokenRejected):
+        verifier(pools[0]).verify(header)
+
+
+def test_an_unsigned_alg_none_token_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    forged = {**_claims(pool.id_token), "cognito:groups": ["vendor-admin"]}
+    token = f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': 'dummy'})}.{_b64(forged)}."
+    with pytest.raises(TokenRejected):
+        verifier(pool).verify(f"Bearer {token}")
+
+
+def test_an_hs256_token_keyed_with_the_public_key_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    public_jwk = json.dumps(_jwks()["keys"][0])
+    token = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'dummy'})}.{_b64(_claims(pool.id_token))}"
+    signature = hmac.new(public_jwk.encode(), token.encode(), hashlib.sha256).digest()
+    token += "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    with pytest.raises(TokenRejected):
+        verifier(pool).verify(token)
+
+
+def test_a_token_signed_with_another_key_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = own_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    token = jwt.encode(_claims(pool.id_token), pem, algorithm="RS256", headers={"kid": "dummy"})
+    with pytest.raises(TokenRejected, match="invalid token"):
+        verifier(pool).verify(f"Bearer {token}")
+
+
+def test_a_token_with_a_tampered_payload_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    header, _, signature = pool.id_token.split(".")
+    payload = _b64({**_claims(pool.id_token), "custom:partner_id": "prt_someone_else"})
+    with pytest.raises(TokenRejected):
+        verifier(pool).verify(f"{header}.{payload}.{signature}")
+
+
+def test_another_pools_token_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, other = pools
+    # moto signs every pool's tokens with one key, so only iss tells them apart.
+    with pytest.raises(TokenRejected, match="invalid token"):
+        verifier(pool).verify(f"Bearer {other.id_token}")
+
+
+def test_a_token_for_another_app_client_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    other_client = CognitoTokenVerifier(
+        region=REGION, user_pool_id=pool.pool_id, client_ids=["some-other-client"], fetch_jwks=_jwks
+    )
+    with pytest.raises(TokenRejected, match="another app client"):
+        other_client.verify(pool.id_token)
+
+
+def test_an_access_token_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    with pytest.raises(TokenRejected, match="not an ID token"):
+        verifier(pool).verify(f"Bearer {pool.access_token}")
+
+
+def test_an_expired_token_is_rejected(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    expiry = _claims(pool.id_token)["exp"]
+    assert verifier(pool, clock=expiry - 1).verify(pool.id_token)
+    with pytest.raises(TokenRejected, match="expired"):
+        verifier(pool, clock=expiry).verify(pool.id_token)
+
+
+def test_the_jwks_is_fetched_once_and_cached(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    calls: list[int] = []
+
+    def counting_fetch() -> dict[str, Any]:
+        calls.append(1)
+        return _jwks()
+
+    cached = CognitoTokenVerifier(
+        region=REGION, user_pool_id=pool.pool_id, client_ids=[pool.client_id], fetch_jwks=counting_fetch
+    )
+    for _ in range(3):
+        cached.verify(pool.id_token)
+    assert len(calls) == 1
+
+
+def test_claims_are_passed_on_as_api_gateway_strings() -> None:
+    shaped = api_gateway_claims(
+        {
+            "sub": "abc",
+            "cognito:groups": ["partner-admin", "partner-user"],
+            "email_verified": True,
+            "exp": 1469818373,
+            "iat": 1469814773,
+            "auth_time": 1469814773,
+            "custom:partner_id": "prt_1",
+        }
+    )
+    assert shaped == {
+        "sub": "abc",
+        "cognito:groups": "partner-admin,partner-user",
+        "email_verified": "true",
+        "exp": "Fri Jul 29 18:52:53 UTC 2016",
+        "iat": "Fri Jul 29 17:52:53 UTC 2016",
+        "auth_time": "1469814773",
+        "custom:partner_id": "prt_1",
+    }
