@@ -25,7 +25,7 @@ chromium:  ## Debian's Chromium for the browser tests (no browser download)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m cfnlint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
 
 typecheck: $(STAMP)
 	$(PY) -m mypy shared functions/onboarding/onboarding functions/approvals/approvals infrastructure tools

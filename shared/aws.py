@@ -11,6 +11,9 @@ def client(service: str) -> Any:
     """A boto3 client for `service`; the region and endpoint come from the standard AWS environment."""
     import boto3  # deferred: a cold start pays for boto3 only when a request needs AWS
 
+    from shared.observability import tracer
+
+    tracer.patch(["botocore"])  # idempotent; traces AWS calls without patching everything at import
     return boto3.client(service)
 
 

@@ -13,7 +13,7 @@ from shared.clock import UtcDateTime
 class EventDetail(BaseModel):
     """Every published detail carries `event_id`, `occurred_at` (UTC), `version` and the partner id."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     SOURCE: ClassVar[str]
     DETAIL_TYPE: ClassVar[str]

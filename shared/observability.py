@@ -8,6 +8,8 @@ from aws_lambda_powertools.tracing import Tracer
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+# auto_patch=False: patching every X-Ray-supported library at import costs ~100 ms of cold start; shared.aws
+# patches botocore when the first AWS client is made, so AWS calls still appear as subsegments.
+tracer = Tracer(auto_patch=False)
 
 __all__ = ["MetricUnit", "logger", "metrics", "tracer"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.clock import UtcDateTime
+from shared.email import Email
 from shared.events import EventDetail
 from shared.money import Money
 
@@ -19,7 +20,7 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=120)
-    email: EmailStr
+    email: Email
 
 
 class PartnerApplicationSubmitted(EventDetail):
@@ -85,7 +86,7 @@ class PartnerUserInvited(EventDetail):
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerUserInvited"
 
-    email: EmailStr
+    email: Email
     name: str
     role: PartnerRole
     invited_by: str
@@ -98,7 +99,7 @@ class PartnerAgreementAccepted(EventDetail):
     DETAIL_TYPE: ClassVar[str] = "PartnerAgreementAccepted"
 
     agreement_version: str
-    user_email: EmailStr
+    user_email: Email
     user_id: str
     accepted_at: UtcDateTime
 

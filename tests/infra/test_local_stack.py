@@ -39,7 +39,8 @@ def test_template_resources_exist_in_moto(stack: LocalStack) -> None:
     queue = stack.client("sqs").get_queue_attributes(
         QueueUrl=stack.resource("OnboardingEventsQueue"), AttributeNames=["All"]
     )["Attributes"]
-    assert queue["VisibilityTimeout"] == "120"
+    declared = stack.template.properties("OnboardingEventsQueue")["VisibilityTimeout"]
+    assert queue["VisibilityTimeout"] == str(declared)
     assert json.loads(queue["RedrivePolicy"])["deadLetterTargetArn"] == stack.attr("OnboardingEventsDLQ", "Arn")
 
     machine = stack.client("stepfunctions").describe_state_machine(

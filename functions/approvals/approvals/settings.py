@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import EmailStr, Field, HttpUrl
+from pydantic import Field, HttpUrl
 
+from shared.email import Email
 from shared.settings import Settings
 
 
@@ -17,4 +18,4 @@ class RequestsSettings(Settings):
     link_secret_arn: str = Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:")
     link_base_url: HttpUrl
     link_ttl_seconds: int = Field(ge=60)
-    mail_from: EmailStr
+    mail_from: Email

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from shared.clock import UtcDateTime
 from shared.contracts.onboarding import Contact, PartnerRole, PartnerType
 from shared.countries import COUNTRY_CODES
 from shared.domains import registrable_domain
+from shared.email import Email
 from shared.money import Money
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -18,7 +19,8 @@ ApplicationStatus = Literal["pending", "approved", "rejected", "expired"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # defer_build: validators are built on first use, not at import (cold start pays only for what it uses)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # ------------------------------------------------------------------ request bodies
@@ -28,7 +30,7 @@ class ApplicationRequest(Strict):
     country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
     partner_type: PartnerType
     contact_name: Annotated[Text, StringConstraints(max_length=120)]
-    contact_email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    contact_email: Email
     expected_annual_revenue: Money
 
     @field_validator("website")
@@ -43,11 +45,6 @@ class ApplicationRequest(Strict):
         if value not in COUNTRY_CODES:
             raise ValueError("not an ISO 3166-1 alpha-2 country code")
         return value
-
-    @field_validator("contact_email")
-    @classmethod
-    def _lower_email(cls, value: str) -> str:
-        return value.lower()
 
 
 class AgreementAcceptanceRequest(Strict):
@@ -66,19 +63,14 @@ class PartnerUpdateRequest(Strict):
 
 
 class InviteUserRequest(Strict):
-    email: Annotated[EmailStr, StringConstraints(max_length=254)]
+    email: Email
     name: Annotated[Text, StringConstraints(max_length=120)]
     role: PartnerRole
-
-    @field_validator("email")
-    @classmethod
-    def _lower_email(cls, value: str) -> str:
-        return value.lower()
 
 
 # ------------------------------------------------------------------ records
 class Record(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Application(Record):
@@ -118,7 +110,7 @@ class Partner(Record):
 
 class PartnerUser(Record):
     partner_id: str
-    email: EmailStr
+    email: Email
     name: str
     role: PartnerRole
     status: Literal["invited", "active"]
