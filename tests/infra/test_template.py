@@ -852,6 +852,22 @@ def test_every_queue_redrives_to_a_dead_letter_queue() -> None:
         assert int(redrive.get("maxReceiveCount", 0)) >= 1, lid
 
 
+def test_every_dead_letter_queue_and_approval_workflow_has_an_alarm() -> None:
+    document = template()
+    watched: set[str] = set()
+    for lid, alarm in resources_of_type(document, "AWS::CloudWatch::Alarm").items():
+        props = alarm.get("Properties") or {}
+        assert props.get("AlarmActions"), f"{lid} notifies nobody"
+        for dimension in props.get("Dimensions") or []:
+            target = arn_target(dimension.get("Value"))
+            if target:
+                watched.add(target)
+    missing_queues = _dead_letter_queues(document) - watched
+    assert not missing_queues, f"dead-letter queues without an alarm: {sorted(missing_queues)}"
+    machines = set(resources_of_type(document, "AWS::Serverless::StateMachine"))
+    assert machines <= watched, f"state machines without a failure alarm: {sorted(machines - watched)}"
+
+
 def test_event_sources_report_partial_failures_and_streams_have_an_on_failure_destination() -> None:
     document = template()
     queues = _queues(document)
