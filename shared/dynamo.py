@@ -115,17 +115,11 @@ class Table:
         names: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Conditionally set fields; returns the new item. Raises ConditionFailed when the condition does not hold."""
-        expression, attr_names, attr_values = set_expression(set_fields)
+        request = self.op_update(
+            pk, sk, set_fields=set_fields, condition=condition, condition_values=condition_values, names=names
+        )["Update"]
         try:
-            answer = self._client.update_item(
-                TableName=self.name,
-                Key=to_item({"pk": pk, "sk": sk}),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=attr_names | (names or {}),
-                ExpressionAttributeValues=values(attr_values | (condition_values or {})),
-                ReturnValues="ALL_NEW",
-            )
+            answer = self._client.update_item(**request, ReturnValues="ALL_NEW")
         except self._client.exceptions.ConditionalCheckFailedException as error:
             raise ConditionFailed(["ConditionalCheckFailed"]) from error
         return from_item(answer["Attributes"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,11 @@ class EventDetail(BaseModel):
     occurred_at: UtcDateTime
     version: str
     partner_id: str = Field(min_length=1, max_length=64)
+
+    @classmethod
+    def occurred(cls, *, at: datetime, event_id: str, partner_id: str, **fields: Any) -> Self:
+        """A new event of this type: the envelope fields filled in one place (version from the class)."""
+        return cls(event_id=event_id, occurred_at=at, version=cls.VERSION, partner_id=partner_id, **fields)
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

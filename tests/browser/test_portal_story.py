@@ -5,32 +5,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from infrastructure.local.people import People
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "Chosen-Password-42"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def new_page(browser: Browser) -> Page:
@@ -71,10 +55,10 @@ def open_mail(page: Page, base: str, to: str, subject_part: str) -> Page:
     return page
 
 
-def test_partner_onboarding_in_the_portal(local_stack: Any, browser: Browser, agreement: str) -> None:
+def test_partner_onboarding_in_the_portal(local_stack: Any, chromium: Browser, agreement: str) -> None:
     base = local_stack.base_url.rstrip("/")
     domain = f"acme-{uuid.uuid4().hex[:6]}.co.uk"
-    page = new_page(browser)
+    page = new_page(chromium)
 
     # 3. apply in the portal and get a receipt
     page.goto(f"{base}/#/apply")
@@ -91,7 +75,7 @@ def test_partner_onboarding_in_the_portal(local_stack: Any, browser: Browser, ag
     expect(page.get_by_test_id("receipt-domain")).to_have_text(domain)
 
     # 4. the approver opens the email in the mail viewer, follows "Approve…", sees the application and confirms
-    approver = new_page(browser)
+    approver = new_page(chromium)
     open_mail(approver, base, "partner-approver@example.com", f"Partner application: Acme Networks ({domain})")
     body = approver.frame_locator("iframe")
     approve_link = body.locator("a[data-decision=approve]").get_attribute("href")
@@ -141,7 +125,7 @@ def test_partner_onboarding_in_the_portal(local_stack: Any, browser: Browser, ag
     grace_mail = approver.frame_locator("iframe")
     expect(grace_mail.locator("body")).to_contain_text("Grace")
     grace_password = grace_mail.locator("[data-temporary-password]").inner_text()
-    colleague = new_page(browser)
+    colleague = new_page(chromium)
     colleague.goto(f"{base}/#/signin")
     colleague.fill("#email", f"grace@{domain}")
     colleague.fill("#password", grace_password)

@@ -10,6 +10,7 @@ import pytest
 
 from infrastructure.local.people import People
 from tests.support.events import EventCapture, validate
+from tests.support.factories import application_body, unique_domain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -41,16 +42,8 @@ def agreement(people: People) -> str:
 
 
 def application(domain: str | None = None) -> dict[str, Any]:
-    domain = domain or f"acme-{uuid.uuid4().hex[:8]}.co.uk"
-    return {
-        "company_name": "Acme Networks",
-        "website": f"https://WWW.Sales.{domain}/contact",
-        "country": "GB",
-        "partner_type": "distributor",
-        "contact_name": "Ada Lovelace",
-        "contact_email": f"ada@{domain}",
-        "expected_annual_revenue": {"amount_minor": 50_000_000, "currency": "GBP"},
-    }
+    domain = domain or unique_domain(suffix="co.uk")
+    return application_body(domain, website=f"https://WWW.Sales.{domain}/contact", partner_type="distributor")
 
 
 def apply(people: People, body: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infrastructure.local.people import People, Session
 from infrastructure.local.template import load_template
+from tests.support.factories import application_body, unique_domain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -168,16 +169,8 @@ def test_cors_preflight_is_answered_from_the_template(people: People) -> None:
 
 
 def onboard(people: People) -> tuple[Session, str]:
-    domain = f"tenant-{uuid.uuid4().hex[:8]}.com"
-    body = {
-        "company_name": f"Tenant {domain}",
-        "website": domain,
-        "country": "US",
-        "partner_type": "isv",
-        "contact_name": "Tess Tenant",
-        "contact_email": f"tess@{domain}",
-        "expected_annual_revenue": {"amount_minor": 100, "currency": "USD"},
-    }
+    domain = unique_domain("tenant")
+    body = application_body(domain, contact_email=f"tess@{domain}")
     receipt = people.api("POST", "/applications", json=body).json()
     [request] = people.wait_for_mail(people.to("partner-approver@example.com", containing=receipt["application_id"]))
     assert people.decide(people.links(request)["approve"]).status_code == 200

@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from tests.integration.conftest import Stack
+from tests.support.factories import application_body
 from tests.support.lambda_events import claims_for
 
 
@@ -22,16 +23,7 @@ def onboarding(stack: Stack) -> Any:
 
 
 def application(domain: str | None = None, **changes: Any) -> dict[str, Any]:
-    domain = domain or f"acme-{uuid.uuid4().hex[:10]}.com"
-    return {
-        "company_name": "Acme Networks",
-        "website": f"https://www.{domain}/about",
-        "country": "GB",
-        "partner_type": "reseller",
-        "contact_name": "Ada Lovelace",
-        "contact_email": f"ada@{domain}",
-        "expected_annual_revenue": {"amount_minor": 25_000_000, "currency": "GBP"},
-    } | changes
+    return application_body(domain, **changes)
 
 
 def submit(stack: Stack, api: Any, body: Any, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:

@@ -55,10 +55,9 @@ def new_application(
         expected_annual_revenue=request.expected_annual_revenue,
         submitted_at=now,
     )
-    event = PartnerApplicationSubmitted(
+    event = PartnerApplicationSubmitted.occurred(
+        at=now,
         event_id=new_id("evt"),
-        occurred_at=now,
-        version=PartnerApplicationSubmitted.VERSION,
         partner_id=application.partner_id,
         application_id=application.application_id,
         company_name=application.company_name,
@@ -114,10 +113,9 @@ def approve(
         invited_at=now,
         invited_by="system",
     )
-    onboarded = PartnerOnboarded(
+    onboarded = PartnerOnboarded.occurred(
+        at=now,
         event_id=new_id("evt"),
-        occurred_at=now,
-        version=PartnerOnboarded.VERSION,
         partner_id=partner.partner_id,
         application_id=application.application_id,
         company_name=partner.company_name,
@@ -140,10 +138,9 @@ def reject(
     decided = application.model_copy(
         update={"status": "rejected", "decided_at": now, "decided_by": decided_by, "decision_reason": reason}
     )
-    event = PartnerApplicationRejected(
+    event = PartnerApplicationRejected.occurred(
+        at=now,
         event_id=new_id("evt"),
-        occurred_at=now,
-        version=PartnerApplicationRejected.VERSION,
         partner_id=application.partner_id,
         application_id=application.application_id,
         domain=application.domain,
@@ -157,10 +154,9 @@ def reject(
 def expire(application: Application, *, now: datetime, new_id: NewId) -> tuple[Application, PartnerApplicationExpired]:
     _require_pending(application)
     expired = application.model_copy(update={"status": "expired", "decided_at": now, "decided_by": "workflow"})
-    event = PartnerApplicationExpired(
+    event = PartnerApplicationExpired.occurred(
+        at=now,
         event_id=new_id("evt"),
-        occurred_at=now,
-        version=PartnerApplicationExpired.VERSION,
         partner_id=application.partner_id,
         application_id=application.application_id,
         domain=application.domain,
@@ -169,10 +165,9 @@ def expire(application: Application, *, now: datetime, new_id: NewId) -> tuple[A
 
 
 def invitation_event(user: PartnerUser, *, now: datetime, new_id: NewId) -> PartnerUserInvited:
-    return PartnerUserInvited(
+    return PartnerUserInvited.occurred(
+        at=now,
         event_id=new_id("evt"),
-        occurred_at=now,
-        version=PartnerUserInvited.VERSION,
         partner_id=user.partner_id,
         email=user.email,
         name=user.name,
@@ -257,10 +252,9 @@ def accept(
         user_email=principal.email,
         accepted_at=now,
     )
-    event = PartnerAgreementAccepted(
+    event = PartnerAgreementAccepted.occurred(
+        at=now,
         event_id=new_id("evt"),
-        occurred_at=now,
-        version=PartnerAgreementAccepted.VERSION,
         partner_id=principal.partner_id,
         agreement_version=agreement.version,
         user_email=principal.email,
