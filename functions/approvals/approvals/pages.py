@@ -53,7 +53,7 @@ def confirmation(
         f"<form method='post' action='{escape(approval.approval_id)}'>{hidden}{reason_field}{problem}"
         f"<button type='submit' class='{decision}' id='confirm'>Confirm: {verb.lower()}</button></form>"
     )
-    intro = f"<p class='muted'>Signed in by link as {escape(approver)}. Nothing is decided until you confirm.</p>"
+    intro = f"<p class='muted'>This link was sent to {escape(approver)}. Nothing is decided until you confirm.</p>"
     return _page(f"{verb}: {approval.subject}", _summary(approval) + intro + form)
 
 
