@@ -77,16 +77,22 @@ class Table:
         limit: int | None = None,
         forward: bool = True,
         start_key: dict[str, Any] | None = None,
+        index: str | None = None,
+        key_names: tuple[str, str] = ("pk", "sk"),
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Items of one partition (optionally a sort-key prefix); returns the page and the key to continue from."""
-        condition = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")
+        condition = "#pk = :pk" + (" AND begins_with(#sk, :prefix)" if sk_prefix else "")
         expression_values = {":pk": pk} | ({":prefix": sk_prefix} if sk_prefix else {})
+        names = {"#pk": key_names[0]} | ({"#sk": key_names[1]} if sk_prefix else {})
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values(expression_values),
             "ScanIndexForward": forward,
         }
+        if index:
+            kwargs["IndexName"] = index
         if limit:
             kwargs["Limit"] = limit
         if start_key:
@@ -133,10 +139,21 @@ class Table:
             raise ConditionFailed(reasons) from error
 
     # --- builders for transact() -------------------------------------------------------------------
-    def op_put(self, item: dict[str, Any], *, condition: str | None = "attribute_not_exists(pk)") -> dict[str, Any]:
+    def op_put(
+        self,
+        item: dict[str, Any],
+        *,
+        condition: str | None = "attribute_not_exists(pk)",
+        condition_values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         put: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
         if condition:
             put["ConditionExpression"] = condition
+        if condition_values:
+            put["ExpressionAttributeValues"] = values(condition_values)
+        if names:
+            put["ExpressionAttributeNames"] = names
         return {"Put": put}
 
     def op_update(

@@ -35,8 +35,15 @@ def replay_safe_post(
     payload: Any,
     run: Callable[[], tuple[int, Any]],
     lambda_context: Any = None,
+    body_is_key: bool = True,
 ) -> tuple[int, Any]:
-    """Run a POST's effect once per (operation, caller, key) and replay its (status, body) on a retry."""
+    """Run a POST's effect once per (operation, caller, key) and replay its (status, body) on a retry.
+
+    body_is_key=False: only a client's Idempotency-Key makes the request replayable (for actions that may be
+    repeated on purpose with the same body; their state rules already make an accidental repeat change nothing).
+    """
+    if not body_is_key and "idempotency-key" not in (headers or {}):
+        return run()
 
     def perform(request: dict[str, Any]) -> dict[str, Any]:
         status, body = run()

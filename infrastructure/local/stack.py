@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from infrastructure.local.atomic import serialise_dynamodb
 from infrastructure.local.template import ACCOUNT_ID, REGION, Template, TemplateError, load_template
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ class LocalStack:
                 "(run in-process moto tests and local stack tests in different processes)"
             )
 
+        serialise_dynamodb()  # conditional writes atomic, as in AWS (see atomic.py)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
         self.moto_port = self.moto_port or _free_port(HOST)
         # Step Functions service integrations call back into moto on this port (DESIGN.md section 6).

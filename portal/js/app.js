@@ -5,6 +5,9 @@ import { loadConfig } from './config.js';
 import { errorPanel, h, loading } from './dom.js';
 import { renderAgreement } from './views/agreement.js';
 import { renderApply } from './views/apply.js';
+import { renderDeal } from './views/deal.js';
+import { renderNewDeal } from './views/deal-new.js';
+import { renderDeals } from './views/deals.js';
 import { renderOrganisation } from './views/organisation.js';
 import { renderSignIn } from './views/signin.js';
 import { renderUsers } from './views/users.js';
@@ -19,7 +22,33 @@ const ROUTES = {
   '/agreement': { title: 'Programme agreement', render: renderAgreement },
   '/organisation': { title: 'Organisation', render: renderOrganisation, nav: 'Organisation' },
   '/users': { title: 'Users', render: renderUsers, nav: 'Users' },
+  '/deals': { title: 'Deals', render: renderDeals, nav: 'Deals' },
+  '/deals/new': { title: 'Register a deal', render: renderNewDeal, section: '/deals' },
 };
+
+// Routes with a parameter, tried after the exact routes above (so `/deals/new` is never a deal id).
+const PATTERNS = [
+  {
+    pattern: /^\/deals\/([^/]{1,200})$/,
+    params: ['dealId'],
+    def: { title: 'Deal', render: renderDeal, section: '/deals' },
+  },
+];
+
+/** The route definition and parameters for a path, or null. */
+function resolve(target) {
+  if (Object.hasOwn(ROUTES, target)) return { def: ROUTES[target], params: {} };
+  for (const { pattern, def, params } of PATTERNS) {
+    const match = pattern.exec(target);
+    if (!match) continue;
+    try {
+      return { def, params: Object.fromEntries(params.map((name, i) => [name, decodeURIComponent(match[i + 1])])) };
+    } catch {
+      return null; // a malformed %-escape
+    }
+  }
+  return null;
+}
 
 const state = { config: null, me: null, partner: null, partnerSeq: 0, flash: '', seq: 0, firstRender: true };
 
@@ -59,7 +88,7 @@ function sessionEnded(message) {
   const here = currentPath();
   auth.signOut();
   resetSession();
-  if (here && !ROUTES[here]?.public) sessionStorage.setItem(RETURN_KEY, here);
+  if (here && !resolve(here)?.def.public) sessionStorage.setItem(RETURN_KEY, here);
   state.flash = message || 'Your session has ended. Please sign in again.';
   go('/signin', { replace: true });
 }
@@ -67,7 +96,8 @@ function sessionEnded(message) {
 function takeReturnPath() {
   const target = sessionStorage.getItem(RETURN_KEY);
   sessionStorage.removeItem(RETURN_KEY);
-  return target && ROUTES[target] && !ROUTES[target].public ? target : HOME;
+  const found = target && resolve(target);
+  return found && !found.def.public ? target : HOME;
 }
 
 function isPartnerAdmin() {
@@ -87,6 +117,7 @@ async function getPartner({ fresh = false } = {}, seq = state.seq) {
 // ------------------------------------------------------------------ header and navigation
 
 function renderHeader(activePath = currentPath()) {
+  const activeSection = resolve(activePath)?.def.section || activePath;
   const signedIn = auth.isSignedIn();
   const email = state.me?.email || auth.currentUser()?.email || '';
   header.replaceChildren(
@@ -136,7 +167,8 @@ function renderHeader(activePath = currentPath()) {
                     'a',
                     {
                       href: `#${target}`,
-                      'aria-current': target === activePath ? 'page' : null,
+                      // The section's entry is current on its sub-pages too (a deal, the registration form).
+                      'aria-current': target === activePath ? 'page' : target === activeSection ? 'true' : null,
                       'data-testid': `nav-${target.slice(1)}`,
                     },
                     def.nav,
@@ -164,7 +196,8 @@ async function route() {
   const seq = ++state.seq;
   const isCurrent = () => seq === state.seq;
   const target = currentPath();
-  const def = ROUTES[target];
+  const found = resolve(target);
+  const def = found?.def;
   if (!def) {
     go(auth.isSignedIn() ? HOME : '/signin', { replace: true });
     return;
@@ -188,7 +221,7 @@ async function route() {
       go(HOME, { replace: true });
       return;
     }
-    return mount(def, seq);
+    return mount(def, seq, found.params);
   }
 
   if (!auth.isSignedIn()) {
@@ -247,7 +280,7 @@ async function route() {
     }
     if (!isCurrent()) return;
   }
-  return mount(def, seq);
+  return mount(def, seq, found.params);
 }
 
 function agreementRequired() {
@@ -258,7 +291,14 @@ function agreementRequired() {
   go('/agreement', { replace: true });
 }
 
-async function mount(def, seq) {
+/** The query part of the hash (`#/deals?status=approved` -> status=approved). */
+function hashQuery() {
+  const raw = location.hash.replace(/^#/, '');
+  const at = raw.indexOf('?');
+  return new URLSearchParams(at === -1 ? '' : raw.slice(at + 1));
+}
+
+async function mount(def, seq, params = {}) {
   const focusHeading = !state.firstRender;
   state.firstRender = false;
   renderHeader();
@@ -268,6 +308,15 @@ async function mount(def, seq) {
     main,
     config: state.config,
     me: state.me,
+    params,
+    query: hashQuery(),
+    /** Record the page's own state in the hash query without a new route (no re-render, no history entry). */
+    setQuery(values) {
+      const query = new URLSearchParams(
+        Object.entries(values).filter(([, value]) => value !== null && value !== undefined && value !== ''),
+      ).toString();
+      history.replaceState(history.state, '', `#${currentPath()}${query ? `?${query}` : ''}`);
+    },
     isCurrent: () => seq === state.seq,
     rerender: () => route(),
     setTitle,

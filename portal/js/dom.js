@@ -37,17 +37,37 @@ export function clear(el) {
   return el;
 }
 
-/** A `<time>` element with a readable local rendering of an ISO-8601 timestamp. */
-export function timeEl(iso, { dateOnly = false, testid } = {}) {
+/**
+ * A `<time>` element with a readable rendering of an ISO-8601 timestamp: local time, or `utc: true` for UTC
+ * (labelled "UTC").
+ */
+export function timeEl(iso, { dateOnly = false, utc = false, testid } = {}) {
   if (!iso) return h('span', { class: 'muted', 'data-testid': testid }, '—');
-  return h('time', { datetime: iso, 'data-testid': testid, title: iso }, formatDate(iso, { dateOnly }));
+  return h('time', { datetime: iso, 'data-testid': testid, title: iso }, formatDate(iso, { dateOnly, utc }));
 }
 
-export function formatDate(iso, { dateOnly = false } = {}) {
+export function formatDate(iso, { dateOnly = false, utc = false } = {}) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   const opts = dateOnly ? { dateStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' };
-  return new Intl.DateTimeFormat(undefined, opts).format(d);
+  if (utc) Object.assign(opts, { timeZone: 'UTC', hourCycle: 'h23' }); // UTC reads as 16:00 UTC
+  const text = new Intl.DateTimeFormat(undefined, opts).format(d);
+  return utc && !dateOnly ? `${text} UTC` : text;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A `<time>` element for a calendar date ("2027-03-31"), shown as that same day wherever the reader is
+ * (a plain date is not an instant, so it is never shifted into the local time zone).
+ */
+export function dayEl(ymd, { testid } = {}) {
+  if (!ymd) return h('span', { class: 'muted', 'data-testid': testid }, '—');
+  if (!DAY.test(ymd)) return h('span', { 'data-testid': testid }, String(ymd));
+  const text = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' }).format(
+    new Date(`${ymd}T00:00:00Z`),
+  );
+  return h('time', { datetime: ymd, 'data-testid': testid }, text);
 }
 
 /** A status pill; `tone` picks the colour (ok, pending, warn, bad, neutral). */

@@ -18,8 +18,13 @@ export function required(value, message) {
   return String(value ?? '').trim() === '' ? message : '';
 }
 
+/** Characters as the API counts them (Unicode code points of the trimmed value, as Python's len()). */
+export function charCount(value) {
+  return [...String(value ?? '').trim()].length;
+}
+
 export function maxLength(value, max, what = 'This field') {
-  const length = [...String(value ?? '').trim()].length;
+  const length = charCount(value);
   return length > max ? `${what} must be ${max} characters or fewer (now ${length}).` : '';
 }
 
@@ -130,6 +135,44 @@ export function formatMinor(minor, currency) {
   return formatMoneyInput(digits ? `${whole}.${fraction}` : `${whole}`, currency);
 }
 
+/**
+ * Integer minor units as the decimal text a person would type ("123456" USD -> "1234.56"), exactly (BigInt).
+ */
+export function minorToInput(minor, currency) {
+  const digits = CURRENCY_DIGITS[currency] ?? 2;
+  const value = BigInt(minor);
+  if (!digits) return value.toString();
+  const scale = 10n ** BigInt(digits);
+  return `${value / scale}.${(value % scale).toString().padStart(digits, '0')}`;
+}
+
+// ------------------------------------------------------------------ calendar dates (YYYY-MM-DD)
+
+const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for a real calendar date written YYYY-MM-DD (what `<input type=date>` gives and the API takes). */
+export function isIsoDate(value) {
+  const match = ISO_DAY.exec(String(value ?? ''));
+  if (!match) return false;
+  const d = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return d.toISOString().slice(0, 10) === value;
+}
+
+/** Today's date as YYYY-MM-DD, in UTC (the API's clock) or in the reader's time zone. */
+export function today({ utc = true } = {}) {
+  const now = new Date();
+  if (utc) return now.toISOString().slice(0, 10);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+/** YYYY-MM-DD plus `days` calendar days. */
+export function addDays(ymd, days) {
+  const d = new Date(`${ymd}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
 // ------------------------------------------------------------------ ids and idempotency
 
 export function newId() {
@@ -172,6 +215,8 @@ export function idempotencyKeeper() {
  * Wire live validation into a form built with field(): `validators` maps a control id to
  * (value, form) -> message | ''. Fields validate as the user types (once touched) and on blur;
  * submit validates everything, focuses the first invalid control and calls onSubmit otherwise.
+ * A group of controls (checkboxes in a fieldset, see checkboxGroup()) validates as one field: the group
+ * element carries the id and each control names it in `data-field`.
  */
 export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabel = 'Sending…' }) {
   const touched = new Set();
@@ -180,6 +225,15 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
   const alertBox = form.querySelector('[data-form-alert]');
 
   const control = (id) => form.querySelector(`#${CSS.escape(id)}`);
+  const fieldId = (target) => target?.dataset?.field || target?.id;
+
+  /** Focus a control, or the first control of a group. */
+  function focusControl(id) {
+    const el = control(id);
+    if (!el) return;
+    const target = el.matches('input, select, textarea, button') ? el : el.querySelector('input, select, textarea');
+    (target || el).focus();
+  }
 
   function setFieldError(id, message) {
     const input = control(id);
@@ -197,14 +251,14 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
     const validator = validators[id];
     const input = control(id);
     if (!validator || !input) return '';
-    const value = input.type === 'checkbox' ? input.checked : input.value;
+    const value = input.type === 'checkbox' ? input.checked : (input.value ?? '');
     const message = serverErrors.get(id) || validator(value, form) || '';
     setFieldError(id, message);
     return message;
   }
 
   function onEdit(event) {
-    const id = event.target.id;
+    const id = fieldId(event.target);
     if (!(id in validators)) return;
     touched.add(id);
     serverErrors.delete(id);
@@ -221,7 +275,7 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
   form.addEventListener('input', onEdit);
   form.addEventListener('change', onEdit);
   form.addEventListener('focusout', (event) => {
-    const id = event.target.id;
+    const id = fieldId(event.target);
     if (event.target.type === 'checkbox') return; // validated on change and on submit
     if (id in validators && (touched.has(id) || event.target.value)) {
       touched.add(id);
@@ -259,15 +313,16 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
   }
 
   /**
-   * Show an ApiError: each errors[].field on its control (via fieldMap: dotted API path -> control id),
-   * anything unmapped in the form's alert. Returns true when at least one field got a message.
+   * Show an ApiError: each errors[].field on its control (via fieldMap: dotted API path -> control id; the
+   * longest mapped prefix wins, so `products.3` finds `products`), anything unmapped in the form's alert.
+   * Returns true when at least one field got a message.
    */
   function showServerErrors(error, fieldMap = {}, { summary } = {}) {
     const unmapped = [];
     let firstId = null;
     for (const item of error.fieldErrors || []) {
       const path = String(item.field || '').replace(/^body\./, '');
-      const id = fieldMap[path] ?? fieldMap[path.split('.')[0]] ?? (control(path) ? path : null);
+      const id = mapPath(fieldMap, path) ?? (control(path) ? path : null);
       if (id && control(id)) {
         const message = readable(item.message) || 'This value was not accepted.';
         const existing = serverErrors.get(id);
@@ -282,7 +337,7 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
     const base = summary || (firstId ? 'Please correct the highlighted fields.' : error.message);
     const text = unmapped.length ? `${base} ${unmapped.join('; ')}` : base;
     showAlert(text, firstId ? 'validation' : 'error');
-    if (firstId) control(firstId).focus();
+    if (firstId) focusControl(firstId);
     return Boolean(firstId);
   }
 
@@ -293,7 +348,7 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
     const firstInvalid = validateAll();
     if (firstInvalid) {
       showAlert('Please correct the highlighted fields.', 'validation');
-      control(firstInvalid).focus();
+      focusControl(firstInvalid);
       return;
     }
     showAlert('');
@@ -328,6 +383,16 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
       return busy;
     },
   };
+}
+
+/** The control id for a dotted API path: the entry for the path itself or for its longest prefix. */
+function mapPath(fieldMap, path) {
+  const parts = path.split('.');
+  for (let n = parts.length; n > 0; n -= 1) {
+    const id = fieldMap[parts.slice(0, n).join('.')];
+    if (id) return id;
+  }
+  return null;
 }
 
 /** Server messages are validator fragments ("Value error, not a domain"): make them read as sentences. */
@@ -374,6 +439,47 @@ export function field({ id, label, name = id, control = 'input', type = 'text', 
     h('label', { for: id }, label, optional ? h('span', { class: 'optional' }, ' (optional)') : null),
     hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
     after ? h('div', { class: 'control-row' }, input, after) : input,
+    h('p', { class: 'field-error', id: errorId, 'data-testid': errorId, hidden: true }),
+  );
+}
+
+/**
+ * A group of checkboxes validated as one field (bindForm validates it under `id`): a fieldset with a legend,
+ * a hint and an error slot. `options` is [[value, label, group?], ...]; options with a group are listed under
+ * that group's heading.
+ */
+export function checkboxGroup({ id, name = id, legend, hint, options = [], attrs = {} }) {
+  const hintId = hint ? `${id}-hint` : null;
+  const errorId = `${id}-error`;
+  const groups = new Map();
+  for (const [value, label, group = ''] of options) {
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group).push([value, label]);
+  }
+  const box = (value, label) => {
+    const controlId = `${id}-${value}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    return h(
+      'div',
+      { class: 'field-checkbox' },
+      h('input', { type: 'checkbox', id: controlId, name, value, 'data-field': id }),
+      h('label', { for: controlId }, label),
+    );
+  };
+  return h(
+    'fieldset',
+    { id, class: 'field checkbox-group', 'aria-describedby': [hintId, errorId].filter(Boolean).join(' '), ...attrs },
+    h('legend', {}, legend),
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    [...groups].map(([group, items]) =>
+      group
+        ? h(
+            'div',
+            { class: 'checkbox-family', role: 'group', 'aria-label': group },
+            h('p', { class: 'checkbox-family-name', 'aria-hidden': 'true' }, group),
+            items.map(([value, label]) => box(value, label)),
+          )
+        : items.map(([value, label]) => box(value, label)),
+    ),
     h('p', { class: 'field-error', id: errorId, 'data-testid': errorId, hidden: true }),
   );
 }

@@ -65,9 +65,12 @@ export function statusTone(status) {
   switch (status) {
     case 'active':
     case 'approved':
+    case 'won':
       return 'ok';
     case 'pending':
     case 'invited':
+    case 'submitted':
+    case 'under_review':
       return 'pending';
     case 'suspended':
     case 'expired':
@@ -83,4 +86,19 @@ export function statusTone(status) {
 export function statusLabel(status) {
   if (!status) return 'Unknown';
   return status.charAt(0).toUpperCase() + status.slice(1).replaceAll('_', ' ');
+}
+
+// Deal registration (docs/api.md, "Deal registration").
+export const DEAL_STATUSES = ['submitted', 'under_review', 'approved', 'rejected', 'won', 'lost', 'expired'];
+
+export const DEAL_STAGES = [
+  ['qualification', 'Qualification'],
+  ['proposal', 'Proposal'],
+  ['negotiation', 'Negotiation'],
+  ['commit', 'Commit'],
+];
+
+export function stageLabel(value) {
+  const found = DEAL_STAGES.find(([v]) => v === value);
+  return found ? found[1] : value ? statusLabel(value) : '';
 }

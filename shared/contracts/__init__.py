@@ -6,7 +6,8 @@ tests use one definition. The JSON Schemas in events/schemas/ are generated from
 
 from __future__ import annotations
 
+from shared.contracts.deals import DEAL_EVENTS
 from shared.contracts.onboarding import ONBOARDING_EVENTS
 from shared.events import EventDetail
 
-ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS,)
+ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS, *DEAL_EVENTS)

@@ -157,6 +157,10 @@ class Placeholders:
                 return self.get_att(logical_id, attribute)
             if key == "Fn::Sub":
                 return self.sub(value)
+            if key == "Fn::Join":
+                delimiter, items = value
+                joined = self.resolve(items)  # a CommaDelimitedList parameter's Ref is already its text here
+                return joined if isinstance(joined, str) else delimiter.join(str(item) for item in joined)
             raise AssertionError(f"no placeholder for {key}: teach Placeholders about it")
         if isinstance(node, dict):
             return {k: self.resolve(v) for k, v in node.items()}

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infrastructure.local.atomic import serialise_dynamodb
 from infrastructure.local.provision import Provisioner
 from infrastructure.local.template import Template, load_template
 from shared.aws import reset_clients
@@ -26,6 +27,9 @@ TEST_PARAMETERS = {
     "ApprovalEscalationSeconds": "2",
     "ApprovalExpirySeconds": "2",
     "PortalUrl": "http://portal.test",
+    "DealProtectionSeconds": "12",
+    "DealReminderOffsetsSeconds": "5,2",
+    "DealExtensionSeconds": "30",
 }
 
 
@@ -75,12 +79,19 @@ class Stack:
         messages = self.receive(queue_id, wait=wait)
         if not messages:
             return {"batchItemFailures": [], "delivered": 0}
-        result = handler(sqs_event(messages, self.attr(queue_id, "Arn")), LambdaContext())
+        try:
+            result = handler(sqs_event(messages, self.attr(queue_id, "Arn")), LambdaContext())
+        except Exception:
+            result = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         sqs = boto3.client("sqs")
         for message in messages:
             if message["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=self.ref(queue_id), ReceiptHandle=message["ReceiptHandle"])
+            else:  # back soon, as the local stack's poller does (the queue's own timeout is minutes)
+                sqs.change_message_visibility(
+                    QueueUrl=self.ref(queue_id), ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=1
+                )
         return result | {"delivered": len(messages)}
 
     def stream_records(self, table_id: str) -> list[dict[str, Any]]:
@@ -152,6 +163,7 @@ def stack() -> Iterator[Stack]:
         os.environ.pop(name, None)
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            serialise_dynamodb()
             reset_clients()
             template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
             provisioner = Provisioner(template, boto3.client, ROOT)

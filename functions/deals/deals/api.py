@@ -1,0 +1,200 @@
+"""Deal registration's HTTP routes (Chalice): parse, call the service, shape the answer. No rules here."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chalice import Chalice, ConvertToMiddleware
+
+from deals import domain
+from deals.models import (
+    Deal,
+    ExtensionRequest,
+    LostRequest,
+    ProductRequest,
+    RegisterDealRequest,
+    StageRequest,
+    Won,
+    WonRequest,
+)
+from deals.repository import DealsRepository
+from deals.service import DealsService
+from deals.settings import ApiSettings
+from shared.errors import FieldError, ValidationFailed
+from shared.http import api_errors, current, json_response, parse_body, parse_json, principal_from
+from shared.observability import logger, metrics, tracer
+from shared.requests import replay_safe_post
+
+SETTINGS = ApiSettings.from_env()
+STATUSES = ("submitted", "under_review", "approved", "rejected", "won", "lost", "expired")
+
+app = Chalice(app_name="prm-deals")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+
+handle_errors = api_errors(lambda: SETTINGS.allowed_origin, logger)
+
+
+@cache
+def service() -> DealsService:
+    return DealsService(DealsRepository(SETTINGS.table_name))
+
+
+def respond(status: int, body: Any) -> Any:
+    return json_response(status, body, origin=SETTINGS.allowed_origin)
+
+
+def summary(deal: Deal) -> dict[str, Any]:
+    step, due = domain.next_step(deal)
+    data = deal.model_dump(mode="json")
+    return {
+        "deal_id": deal.deal_id,
+        "status": deal.status,
+        "prospect": {"company_name": deal.prospect.company_name, "domain": deal.prospect.domain},
+        "estimated_value": data["estimated_value"],
+        "expected_close_date": data["expected_close_date"],
+        "submitted_at": data["submitted_at"],
+        "protection_ends_at": data["protection_ends_at"],
+        "next_step": step,
+        "next_step_due": data["protection_ends_at"] if due else None,
+    }
+
+
+def detail(deal: Deal) -> dict[str, Any]:
+    data = deal.model_dump(mode="json", exclude={"revision", "conflicts", "partner_id"})
+    return data | summary(deal) | {"prospect": data["prospect"], "max_extensions": SETTINGS.max_extensions}
+
+
+def post_once(operation: str, caller: str, run: Any, *, body_is_key: bool = False) -> Any:
+    """Replays a retry with the same Idempotency-Key; creating routes also treat an identical body as a retry."""
+    request = current(app)
+    status, body = replay_safe_post(
+        table_name=SETTINGS.table_name,
+        operation=operation,
+        caller=caller,
+        headers=request.headers,
+        payload=parse_json(request.raw_body),
+        run=run,
+        lambda_context=app.lambda_context,
+        body_is_key=body_is_key,
+    )
+    return respond(status, body)
+
+
+@app.route("/products", methods=["GET"])
+@handle_errors
+def list_products() -> Any:
+    principal_from(current(app))
+    return respond(200, {"items": [p.model_dump() for p in service().products()]})
+
+
+@app.route("/products", methods=["POST"])
+@handle_errors
+def add_product() -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), ProductRequest)
+    return post_once(
+        "add_product",
+        principal.sub,
+        lambda: (201, service().add_product(principal, body).model_dump()),
+        body_is_key=True,
+    )
+
+
+@app.route("/deals/prospect-check", methods=["GET"])
+@handle_errors
+def check_prospect() -> Any:
+    principal = principal_from(current(app))
+    params = current(app).query_params or {}
+    website, company = params.get("domain"), params.get("company_name")
+    return respond(200, service().prospect_check(principal, website, company))
+
+
+@app.route("/deals", methods=["POST"])
+@handle_errors
+def register_deal() -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), RegisterDealRequest)
+
+    def run() -> tuple[int, Any]:
+        deal = service().register(principal, body)
+        metrics.add_metric(name="DealsRegistered", unit="Count", value=1)
+        receipt = {
+            "deal_id": deal.deal_id,
+            "status": deal.status,
+            "submitted_at": deal.model_dump(mode="json")["submitted_at"],
+            "prospect_key": {"domain": deal.prospect.domain, "company": deal.prospect.company_key},
+        }
+        return 201, receipt
+
+    return post_once("register_deal", principal.partner_id or principal.sub, run, body_is_key=True)
+
+
+@app.route("/deals", methods=["GET"])
+@handle_errors
+def list_deals() -> Any:
+    principal = principal_from(current(app))
+    params = current(app).query_params or {}
+    status = params.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed("Unknown status filter.", [FieldError("status", f"one of {', '.join(STATUSES)}")])
+    try:
+        limit = int(params.get("limit", "20"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 50:
+        raise ValidationFailed("limit must be 1 to 50.", [FieldError("limit", "1 to 50")])
+    deals, cursor = service().list(principal, status, limit, params.get("cursor"))
+    return respond(200, {"items": [summary(d) for d in deals], "next_cursor": cursor})
+
+
+@app.route("/deals/{deal_id}", methods=["GET"])
+@handle_errors
+def get_deal(deal_id: str) -> Any:
+    return respond(200, detail(service().get(principal_from(current(app)), deal_id)))
+
+
+@app.route("/deals/{deal_id}/stage", methods=["POST"])
+@handle_errors
+def update_stage(deal_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), StageRequest)
+    return post_once(
+        f"stage:{deal_id}", principal.sub, lambda: (200, detail(service().set_stage(principal, deal_id, body.stage)))
+    )
+
+
+@app.route("/deals/{deal_id}/won", methods=["POST"])
+@handle_errors
+def mark_won(deal_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), WonRequest)
+    won = Won(amount=body.amount, close_date=body.close_date)
+    return post_once(
+        f"won:{deal_id}", principal.sub, lambda: (200, detail(service().mark_won(principal, deal_id, won)))
+    )
+
+
+@app.route("/deals/{deal_id}/lost", methods=["POST"])
+@handle_errors
+def mark_lost(deal_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), LostRequest)
+    return post_once(
+        f"lost:{deal_id}", principal.sub, lambda: (200, detail(service().mark_lost(principal, deal_id, body.reason)))
+    )
+
+
+@app.route("/deals/{deal_id}/extension", methods=["POST"])
+@handle_errors
+def request_extension(deal_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), ExtensionRequest)
+
+    def run() -> tuple[int, Any]:
+        deal = service().request_extension(principal, deal_id, body.justification, SETTINGS.max_extensions)
+        return 202, detail(deal)
+
+    return post_once(f"extension:{deal_id}", principal.sub, run)

@@ -1,0 +1,154 @@
+"""Deals' queue consumer (Handler `deals.consumers.handler`): partner projection, workflows, decisions, expiry."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from deals import domain, notifications, workflow
+from deals.models import (
+    Deal,
+    DealApprovalExpired,
+    DealDecision,
+    PartnerProjection,
+    ProtectionEnded,
+    ProtectionReminder,
+)
+from deals.repository import DealsRepository
+from deals.service import DealsService
+from deals.settings import ConsumerSettings
+from shared import mail
+from shared.batch import process_sqs
+from shared.clock import utc_now
+from shared.contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
+from shared.contracts.onboarding import PartnerOnboarded
+from shared.events import EventBridgeEvent
+from shared.idempotency import run_once
+from shared.observability import logger, metrics, tracer
+
+SETTINGS = ConsumerSettings.from_env()
+_invocation: dict[str, Any] = {}
+
+
+@cache
+def service() -> DealsService:
+    return DealsService(DealsRepository(SETTINGS.table_name))
+
+
+def _deal(deal_id: str) -> Deal:
+    deal = service().repository.get(deal_id)
+    if deal is None:
+        raise LookupError(f"deal {deal_id} not found")
+    return deal
+
+
+def _notify(email: mail.Email) -> str:
+    return mail.send(str(SETTINGS.mail_from), email)
+
+
+def on_partner_onboarded(event: PartnerOnboarded) -> str:
+    return service().project_partner(
+        PartnerProjection(
+            partner_id=event.partner_id,
+            company_name=event.company_name,
+            country=event.country,
+            status=event.status,
+            as_of=event.occurred_at,
+        )
+    )
+
+
+def on_registered(event: DealRegistered) -> str:
+    deal = _deal(event.deal_id)
+    mode = domain.review_mode(deal, SETTINGS.auto_approve_limits)
+    if mode == "manual" and deal.status == "submitted":
+        reviewer = workflow.approval_input(deal, SETTINGS, purpose="registration", mode=mode)["approvers"]["initial"][0]
+        deal = service().mark_under_review(deal.deal_id, reviewer)
+    return workflow.start_review(deal, SETTINGS, purpose="registration", mode=mode)
+
+
+def on_approved(event: DealApproved) -> str:
+    deal = _deal(event.deal_id)
+    timer = workflow.start_protection_timer(deal, SETTINGS, utc_now())
+    _notify(notifications.decided(deal, str(SETTINGS.portal_url)))
+    return timer
+
+
+def on_rejected(event: DealRejected) -> str:
+    return _notify(notifications.decided(_deal(event.deal_id), str(SETTINGS.portal_url)))
+
+
+def on_extension_requested(event: DealExtensionRequested) -> str:
+    deal = _deal(event.deal_id)
+    return workflow.start_review(deal, SETTINGS, purpose="extension", mode="manual", note=event.justification)
+
+
+def on_extended(event: DealExtended) -> str:
+    deal = _deal(event.deal_id)
+    timer = workflow.start_protection_timer(deal, SETTINGS, utc_now())
+    _notify(notifications.extended(deal, str(SETTINGS.portal_url)))
+    return timer
+
+
+EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
+    PartnerOnboarded.DETAIL_TYPE: (PartnerOnboarded, on_partner_onboarded),
+    DealRegistered.DETAIL_TYPE: (DealRegistered, on_registered),
+    DealApproved.DETAIL_TYPE: (DealApproved, on_approved),
+    DealRejected.DETAIL_TYPE: (DealRejected, on_rejected),
+    DealExtensionRequested.DETAIL_TYPE: (DealExtensionRequested, on_extension_requested),
+    DealExtended.DETAIL_TYPE: (DealExtended, on_extended),
+}
+
+
+def on_reminder(message: ProtectionReminder) -> str:
+    deal = _deal(message.deal_id)
+    ends = datetime.fromisoformat(message.protection_ends_at.replace("Z", "+00:00"))
+    if deal.status != "approved" or deal.protection_ends_at != ends:
+        return "stale reminder (closed or extended)"
+    return _notify(notifications.protection_ending(deal, message.days_left, str(SETTINGS.portal_url)))
+
+
+def handle_message(body: dict[str, Any]) -> str:
+    if "detail-type" in body:
+        envelope = EventBridgeEvent.model_validate(body)
+        model, handler = EVENT_HANDLERS[envelope.detail_type]
+        detail = model.model_validate(envelope.detail)
+        logger.append_keys(event_id=detail.event_id, partner_id=detail.partner_id)
+
+        def once(request: dict[str, Any]) -> dict[str, Any]:
+            return {"outcome": handler(detail)}
+
+        key = {"event_id": detail.event_id}
+        result = run_once(
+            once, table_name=SETTINGS.table_name, key=key, payload=key, lambda_context=_invocation.get("context")
+        )
+        return str(result["outcome"])
+    kind = body.get("message_type")
+    if kind == "DealDecision":
+        protection, extension = workflow.protection(SETTINGS)
+        return service().apply_decision(DealDecision.model_validate(body), protection=protection, extension=extension)
+    if kind == "DealApprovalExpired":
+        lapsed = DealApprovalExpired.model_validate(body)
+        return service().approval_lapsed(lapsed.deal_id, lapsed.purpose)
+    if kind == "ProtectionReminder":
+        return on_reminder(ProtectionReminder.model_validate(body))
+    if kind == "ProtectionEnded":
+        ended = ProtectionEnded.model_validate(body)
+        return service().expire(ended.deal_id, datetime.fromisoformat(ended.protection_ends_at.replace("Z", "+00:00")))
+    raise ValueError(f"unexpected message: {sorted(body)}")
+
+
+def record_handler(record: Any) -> str:
+    outcome = handle_message(json.loads(record.body))
+    logger.info("message handled", extra={"message_id": record.message_id, "outcome": outcome})
+    return outcome
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _invocation["context"] = context
+    return process_sqs(event, context, record_handler)

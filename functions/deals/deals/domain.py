@@ -1,0 +1,456 @@
+"""Deal registration rules as pure functions: records in, records and events out (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from deals.models import (
+    OPEN_STATUSES,
+    Contact,
+    Deal,
+    PartnerProjection,
+    ProspectRecord,
+    Protection,
+    RegisterDealRequest,
+    Registration,
+    Stage,
+    TimelineEntry,
+    Won,
+)
+from deals.models import (
+    Conflict as DealConflict,
+)
+from deals.prospects import company_key, domain_key
+from shared.clock import iso
+from shared.contracts.deals import (
+    DealApproved,
+    DealExpired,
+    DealExtended,
+    DealExtensionRequested,
+    DealLost,
+    DealRegistered,
+    DealRejected,
+    DealWon,
+    Prospect,
+)
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from shared.http import Principal
+from shared.money import format_money
+
+NewId = Callable[[str], str]
+AMER = frozenset(
+    [
+        "US",
+        "CA",
+        "MX",
+        "BR",
+        "AR",
+        "CL",
+        "CO",
+        "PE",
+        "UY",
+        "PY",
+        "BO",
+        "EC",
+        "VE",
+        "CR",
+        "PA",
+        "GT",
+        "HN",
+        "SV",
+        "NI",
+        "DO",
+        "PR",
+        "JM",
+        "TT",
+        "BS",
+        "BB",
+    ]
+)
+APAC = frozenset(
+    [
+        "AU",
+        "NZ",
+        "JP",
+        "KR",
+        "CN",
+        "HK",
+        "TW",
+        "SG",
+        "MY",
+        "TH",
+        "VN",
+        "PH",
+        "ID",
+        "IN",
+        "PK",
+        "BD",
+        "LK",
+        "NP",
+        "MM",
+        "KH",
+        "LA",
+        "MN",
+        "FJ",
+        "PG",
+    ]
+)
+
+
+class NotYetDue(Exception):
+    """A timer message arrived before its time (clock skew): retry it rather than drop it."""
+
+
+class InvalidState(Conflict):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="invalid_state")
+
+
+def region_of(country: str) -> str:
+    return "AMER" if country in AMER else "APAC" if country in APAC else "EMEA"
+
+
+def ensure_can_register(principal: Principal, partner: PartnerProjection | None) -> str:
+    """Only users of an active partner register deals; the partner id is the token's, never the body's."""
+    if principal.partner_id is None:
+        raise Forbidden("Only partner users register deals.")
+    if partner is None or partner.status != "active":
+        raise Forbidden("Your organisation is not an active partner.", code="partner_inactive")
+    return principal.partner_id
+
+
+def ensure_own(principal: Principal, deal: Deal | None) -> Deal:
+    """Another partner's deal does not exist as far as this caller can tell."""
+    if deal is None or (deal.partner_id != principal.partner_id and not principal.in_group("vendor-admin")):
+        raise NotFound("No such deal.")
+    return deal
+
+
+def _is_open(registration: Registration, now: datetime) -> bool:
+    if registration.status not in OPEN_STATUSES:
+        return False
+    return registration.protection_ends_at is None or registration.protection_ends_at > now
+
+
+def register(
+    request: RegisterDealRequest,
+    *,
+    partner_id: str,
+    registered_by: str,
+    known_products: set[str],
+    by_domain: list[Registration],
+    by_company: list[Registration],
+    now: datetime,
+    new_id: NewId,
+) -> tuple[Deal, DealRegistered]:
+    """A new registration, with other partners' open registrations for the same prospect recorded as conflicts."""
+    unknown = [
+        FieldError(f"products.{i}", f"{sku} is not in the product list")
+        for i, sku in enumerate(request.products)
+        if sku not in known_products
+    ]
+    if unknown:
+        raise ValidationFailed("Some products are not in the vendor's product list.", unknown)
+    if request.expected_close_date <= now.date():
+        raise ValidationFailed(
+            "The expected close date must be in the future.", [FieldError("expected_close_date", "must be after today")]
+        )
+    domain, company = domain_key(request.prospect.website), company_key(request.prospect.company_name)
+    matches: dict[str, DealConflict] = {}
+    for key, registrations in (("domain", by_domain), ("company", by_company)):
+        for registration in registrations:
+            if not _is_open(registration, now):
+                continue
+            if registration.partner_id == partner_id:
+                field = "prospect.website" if key == "domain" else "prospect.company_name"
+                raise Conflict(
+                    "You already have an open registration for this prospect.",
+                    code="duplicate_registration",
+                    errors=[FieldError(field, f"already registered by you ({registration.deal_id})")],
+                )
+            conflict = matches.setdefault(
+                registration.deal_id,
+                DealConflict(
+                    deal_id=registration.deal_id,
+                    matched_on=[],
+                    status=registration.status,
+                    protection_ends_at=registration.protection_ends_at,
+                ),
+            )
+            conflict.matched_on.append(key)  # type: ignore[arg-type]
+    prospect = ProspectRecord(
+        company_name=request.prospect.company_name,
+        website=request.prospect.website,
+        domain=domain,
+        company_key=company,
+        country=request.prospect.country,
+        contact=Contact(
+            name=request.prospect.contact.name,
+            email=request.prospect.contact.email,
+            title=request.prospect.contact.title,
+        ),
+    )
+    deal = Deal(
+        deal_id=new_id("deal"),
+        partner_id=partner_id,
+        status="submitted",
+        prospect=prospect,
+        products=request.products,
+        estimated_value=request.estimated_value,
+        expected_close_date=request.expected_close_date,
+        description=request.description,
+        registered_by=registered_by,
+        submitted_at=now,
+        conflicts=list(matches.values()),
+        timeline=[TimelineEntry(at=now, status="submitted", note="Registration received.")],
+    )
+    event = DealRegistered.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=partner_id,
+        deal_id=deal.deal_id,
+        prospect=event_prospect(deal),
+        products=deal.products,
+        estimated_value=deal.estimated_value,
+        expected_close_date=deal.expected_close_date,
+        registered_by=registered_by,
+        conflicts=[c.deal_id for c in deal.conflicts],
+    )
+    return deal, event
+
+
+def event_prospect(deal: Deal) -> Prospect:
+    p = deal.prospect
+    return Prospect(company_name=p.company_name, domain=p.domain, company_key=p.company_key, country=p.country)
+
+
+def review_mode(deal: Deal, limits: dict[str, int]) -> str:
+    """Automatic approval only without conflicts and within the configured limit for the deal's currency."""
+    limit = limits.get(deal.estimated_value.currency)
+    if deal.conflicts or limit is None or deal.estimated_value.amount_minor > limit:
+        return "manual"
+    return "auto"
+
+
+def _with(deal: Deal, now: datetime, step: str, note: str, **changes: Any) -> Deal:
+    """The deal with `changes`, one more timeline entry (`step`) and the next revision."""
+    entry = TimelineEntry(at=now, status=step, note=note)
+    return deal.model_copy(update=changes | {"timeline": [*deal.timeline, entry], "revision": deal.revision + 1})
+
+
+def under_review(deal: Deal, reviewer: str, now: datetime) -> Deal:
+    if deal.status != "submitted":
+        raise InvalidState(f"The deal is {deal.status}.")
+    return _with(deal, now, "under_review", f"Sent to {reviewer} for review.", status="under_review")
+
+
+def approve(
+    deal: Deal, *, decided_by: str, automatic: bool, protection: timedelta, now: datetime, new_id: NewId
+) -> tuple[Deal, DealApproved]:
+    if deal.status not in ("submitted", "under_review"):
+        raise InvalidState(f"The deal is {deal.status}.")
+    ends = (now + protection).replace(microsecond=0)  # whole seconds: the protection timer's Wait precision
+    note = "Approved automatically." if automatic else f"Approved by {decided_by}."
+    approved = _with(
+        deal,
+        now,
+        "approved",
+        note + f" Protected until {iso(ends)}.",
+        status="approved",
+        decided_at=now,
+        decided_by=decided_by,
+        protection_ends_at=ends,
+    )
+    event = DealApproved.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=deal.partner_id,
+        deal_id=deal.deal_id,
+        prospect=event_prospect(deal),
+        estimated_value=deal.estimated_value,
+        approved_by=decided_by,
+        automatic=automatic,
+        protection_ends_at=ends,
+    )
+    return approved, event
+
+
+def reject(deal: Deal, *, reason: str, decided_by: str, now: datetime, new_id: NewId) -> tuple[Deal, DealRejected]:
+    if deal.status not in ("submitted", "under_review"):
+        raise InvalidState(f"The deal is {deal.status}.")
+    rejected = _with(
+        deal, now, "rejected", reason, status="rejected", decided_at=now, decided_by=decided_by, decision_reason=reason
+    )
+    event = DealRejected.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=deal.partner_id,
+        deal_id=deal.deal_id,
+        reason=reason,
+        decided_by=decided_by,
+    )
+    return rejected, event
+
+
+def protected_by_other(holder: Protection) -> str:
+    return f"Another partner's registration for this prospect was approved first (protected until {iso(holder.protection_ends_at)})."
+
+
+def _require_protected(deal: Deal, now: datetime) -> None:
+    if deal.status != "approved" or deal.protection_ends_at is None or deal.protection_ends_at <= now:
+        raise InvalidState("Only an approved deal within its protection period can do this.")
+
+
+def set_stage(deal: Deal, stage: Stage, now: datetime) -> Deal | None:
+    """The deal at the new stage, or None when it is already there (a repeat changes nothing)."""
+    _require_protected(deal, now)
+    if deal.stage == stage:
+        return None
+    return _with(deal, now, "stage", f"Pipeline stage: {stage}.", stage=stage)
+
+
+def mark_won(deal: Deal, won: Won, now: datetime, new_id: NewId) -> tuple[Deal, DealWon]:
+    _require_protected(deal, now)
+    if won.close_date > now.date():
+        raise ValidationFailed("The close date cannot be in the future.", [FieldError("close_date", "in the future")])
+    closed = _with(
+        deal,
+        now,
+        "won",
+        f"Won: {format_money(won.amount)}, closed {won.close_date.isoformat()}.",
+        status="won",
+        won=won,
+    )
+    event = DealWon.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=deal.partner_id,
+        deal_id=deal.deal_id,
+        amount=won.amount,
+        close_date=won.close_date,
+    )
+    return closed, event
+
+
+def mark_lost(deal: Deal, reason: str, now: datetime, new_id: NewId) -> tuple[Deal, DealLost]:
+    _require_protected(deal, now)
+    closed = _with(deal, now, "lost", reason, status="lost", lost_reason=reason)
+    event = DealLost.occurred(
+        at=now, event_id=new_id("evt"), partner_id=deal.partner_id, deal_id=deal.deal_id, reason=reason
+    )
+    return closed, event
+
+
+def request_extension(
+    deal: Deal, justification: str, *, max_extensions: int, now: datetime, new_id: NewId
+) -> tuple[Deal, DealExtensionRequested]:
+    _require_protected(deal, now)
+    if deal.extension_pending:
+        raise InvalidState("An extension request is already waiting for a decision.")
+    if deal.extensions_used >= max_extensions:
+        raise InvalidState(f"This deal already had the maximum of {max_extensions} extensions.")
+    pending = _with(deal, now, "extension_requested", justification, extension_pending=True)
+    event = DealExtensionRequested.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=deal.partner_id,
+        deal_id=deal.deal_id,
+        justification=justification,
+        extension_number=deal.extensions_used + 1,
+    )
+    return pending, event
+
+
+def grant_extension(
+    deal: Deal, *, decided_by: str, extension: timedelta, now: datetime, new_id: NewId
+) -> tuple[Deal, DealExtended]:
+    if not deal.extension_pending or deal.status != "approved" or deal.protection_ends_at is None:
+        raise InvalidState("No extension is waiting for a decision.")
+    ends = deal.protection_ends_at + extension
+    extended = _with(
+        deal,
+        now,
+        "extension_granted",
+        f"Extended by {decided_by} until {iso(ends)}.",
+        extension_pending=False,
+        extensions_used=deal.extensions_used + 1,
+        protection_ends_at=ends,
+    )
+    event = DealExtended.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=deal.partner_id,
+        deal_id=deal.deal_id,
+        protection_ends_at=ends,
+        extensions_used=extended.extensions_used,
+        approved_by=decided_by,
+    )
+    return extended, event
+
+
+def refuse_extension(deal: Deal, *, reason: str, now: datetime) -> Deal:
+    if not deal.extension_pending:
+        raise InvalidState("No extension is waiting for a decision.")
+    return _with(deal, now, "extension_refused", reason, extension_pending=False)
+
+
+def expire(deal: Deal, *, ended_at: datetime, now: datetime, new_id: NewId) -> tuple[Deal, DealExpired]:
+    """Only the timer of the deal's current end date expires it (an extension makes older timers stale)."""
+    if deal.status != "approved" or deal.protection_ends_at != ended_at:
+        raise InvalidState("This deal is not at the end of its protection.")
+    if ended_at > now:
+        raise NotYetDue(f"protection of {deal.deal_id} ends at {iso(ended_at)}")
+    expired = _with(deal, now, "expired", "Protection ended without a win, loss or extension.", status="expired")
+    event = DealExpired.occurred(
+        at=now, event_id=new_id("evt"), partner_id=deal.partner_id, deal_id=deal.deal_id, protection_ended_at=ended_at
+    )
+    return expired, event
+
+
+def next_step(deal: Deal) -> tuple[str, datetime | None]:
+    """What happens next and by when: the line every list shows."""
+    if deal.status == "submitted":
+        return "Awaiting review", None
+    if deal.status == "under_review":
+        return "Channel manager is reviewing", None
+    if deal.status == "approved":
+        if deal.extension_pending:
+            return "Extension request under review", deal.protection_ends_at
+        return "Close it (won or lost) or request an extension before protection ends", deal.protection_ends_at
+    return "No further action", None
+
+
+def prospect_status(holders: list[Protection], now: datetime) -> dict[str, str]:
+    """The pre-check answer: available, or protected until a date; never who holds it."""
+    live = [h for h in holders if h.protection_ends_at > now]
+    if not live:
+        return {"status": "available"}
+    return {"status": "protected", "protected_until": iso(max(h.protection_ends_at for h in live))}
+
+
+def protection_reminders(deal_id: str, ends: datetime, offsets: list[int], now: datetime) -> list[dict[str, Any]]:
+    """Reminder times before the end (skipping those already past), for the protection timer."""
+    found = []
+    for offset in sorted(offsets, reverse=True):
+        at = ends - timedelta(seconds=offset)
+        if at > now:
+            found.append(
+                {
+                    "deal_id": deal_id,
+                    "protection_ends_at": timer_time(ends),
+                    "at": timer_time(at),
+                    "days_left": max(1, round(offset / 86400)),
+                }
+            )
+    return found
+
+
+def timer_time(moment: datetime) -> str:
+    """RFC 3339 as Step Functions' Wait states take it (seconds, Z)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def today(now: datetime) -> date:
+    return now.astimezone(UTC).date()

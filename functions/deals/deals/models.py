@@ -1,0 +1,221 @@
+"""Deal registration's request bodies, records and workflow messages (pydantic), bounded and strict."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from deals.prospects import company_key, domain_key
+from shared.clock import UtcDateTime
+from shared.countries import COUNTRY_CODES
+from shared.email import Email
+from shared.money import Money
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
+DealStatus = Literal["submitted", "under_review", "approved", "rejected", "won", "lost", "expired"]
+Stage = Literal["qualification", "proposal", "negotiation", "commit"]
+OPEN_STATUSES = frozenset({"submitted", "under_review", "approved"})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+
+# ------------------------------------------------------------------ request bodies
+class ContactInput(Strict):
+    name: Annotated[Text, StringConstraints(max_length=120)]
+    email: Email
+    title: Annotated[str, StringConstraints(max_length=120)] = ""
+
+
+class ProspectInput(Strict):
+    company_name: Annotated[Text, StringConstraints(max_length=200)]
+    website: Annotated[Text, StringConstraints(max_length=253)]
+    country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
+    contact: ContactInput
+
+    @field_validator("website")
+    @classmethod
+    def _website_is_a_domain(cls, value: str) -> str:
+        domain_key(value)
+        return value
+
+    @field_validator("company_name")
+    @classmethod
+    def _distinctive_name(cls, value: str) -> str:
+        company_key(value)
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value not in COUNTRY_CODES:
+            raise ValueError("not an ISO 3166-1 alpha-2 country code")
+        return value
+
+
+class RegisterDealRequest(Strict):
+    prospect: ProspectInput
+    products: list[Sku] = Field(min_length=1, max_length=20)
+    estimated_value: Money
+    expected_close_date: date
+    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+    @field_validator("products")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a product is listed twice")
+        return value
+
+
+class StageRequest(Strict):
+    stage: Stage
+
+
+class WonRequest(Strict):
+    amount: Money
+    close_date: date
+
+
+class LostRequest(Strict):
+    reason: Annotated[Text, StringConstraints(max_length=500)]
+
+
+class ExtensionRequest(Strict):
+    justification: Annotated[Text, StringConstraints(min_length=10, max_length=1000)]
+
+
+class ProductRequest(Strict):
+    sku: Sku
+    name: Annotated[Text, StringConstraints(max_length=120)]
+    family: Annotated[Text, StringConstraints(max_length=80)]
+
+
+# ------------------------------------------------------------------ records
+class Product(Record):
+    sku: str
+    name: str
+    family: str
+
+
+class PartnerProjection(Record):
+    """What deals knows about a partner, from onboarding's events (never from onboarding's table)."""
+
+    partner_id: str
+    company_name: str
+    country: str
+    status: Literal["active", "suspended"]
+    as_of: UtcDateTime
+
+
+class Contact(Record):
+    name: str
+    email: str
+    title: str = ""
+
+
+class ProspectRecord(Record):
+    company_name: str
+    website: str
+    domain: str
+    company_key: str
+    country: str
+    contact: Contact
+
+
+class Conflict(Record):
+    deal_id: str
+    matched_on: list[Literal["domain", "company"]]
+    status: DealStatus
+    protection_ends_at: UtcDateTime | None = None
+
+
+class TimelineEntry(Record):
+    at: UtcDateTime
+    status: str
+    note: str = ""
+
+
+class Won(Record):
+    amount: Money
+    close_date: date
+
+
+class Deal(Record):
+    deal_id: str
+    partner_id: str
+    status: DealStatus
+    prospect: ProspectRecord
+    products: list[str]
+    estimated_value: Money
+    expected_close_date: date
+    description: str = ""
+    registered_by: str
+    submitted_at: UtcDateTime
+    conflicts: list[Conflict] = []
+    stage: Stage | None = None
+    decided_at: UtcDateTime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    protection_ends_at: UtcDateTime | None = None
+    extensions_used: int = 0
+    extension_pending: bool = False
+    won: Won | None = None
+    lost_reason: str | None = None
+    timeline: list[TimelineEntry] = []
+    revision: int = 1
+
+
+class Registration(Record):
+    """Index entry under a prospect key: who registered it, and whether it is still open."""
+
+    deal_id: str
+    partner_id: str
+    status: DealStatus
+    protection_ends_at: UtcDateTime | None = None
+
+
+class Protection(Record):
+    """The prospect's current holder: at most one approved, unexpired registration per key."""
+
+    deal_id: str
+    partner_id: str
+    protection_ends_at: UtcDateTime
+
+
+# ------------------------------------------------------------------ workflow messages
+class DealDecision(Strict):
+    message_type: Literal["DealDecision"]
+    deal_id: str
+    purpose: Literal["registration", "extension"]
+    decision: Literal["approved", "rejected"]
+    decided_by: str
+    reason: str | None = None
+    decided_at: str
+
+
+class DealApprovalExpired(Strict):
+    message_type: Literal["DealApprovalExpired"]
+    deal_id: str
+    purpose: Literal["registration", "extension"]
+
+
+class ProtectionReminder(Strict):
+    message_type: Literal["ProtectionReminder"]
+    deal_id: str
+    protection_ends_at: str
+    days_left: int
+
+
+class ProtectionEnded(Strict):
+    message_type: Literal["ProtectionEnded"]
+    deal_id: str
+    protection_ends_at: str

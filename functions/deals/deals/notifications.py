@@ -1,0 +1,51 @@
+"""Emails deals sends to partner users (rendering only; sending is shared.mail)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from deals.models import Deal
+from shared.clock import iso
+from shared.mail import Email
+
+PROGRAMME = "Example Vendor Partner Network"
+
+
+def _email(deal: Deal, subject: str, lines: list[str], portal_url: str) -> Email:
+    link = f"{portal_url.rstrip('/')}/#/deals/{deal.deal_id}"
+    html = "".join(f"<p>{escape(line)}</p>" for line in lines) + f'<p><a href="{escape(link)}">Open the deal</a></p>'
+    return Email(
+        to=(deal.registered_by,),
+        subject=subject,
+        html=f'<!doctype html><html><body style="font-family:sans-serif;max-width:38em">{html}<p>— {PROGRAMME}</p></body></html>',
+        text="\n".join([*lines, link]),
+    )
+
+
+def decided(deal: Deal, portal_url: str) -> Email:
+    name = deal.prospect.company_name
+    if deal.status == "approved" and deal.protection_ends_at is not None:
+        lines = [
+            f"Your registration for {name} is approved.",
+            f"It is protected for you until {iso(deal.protection_ends_at)}.",
+        ]
+        return _email(deal, f"Deal registration approved: {name}", lines, portal_url)
+    lines = [f"Your registration for {name} was not approved.", f"Reason: {deal.decision_reason or 'not given'}"]
+    return _email(deal, f"Deal registration not approved: {name}", lines, portal_url)
+
+
+def protection_ending(deal: Deal, days_left: int, portal_url: str) -> Email:
+    name = deal.prospect.company_name
+    lines = [
+        f"The protection of your registration for {name} ends in {days_left} day{'s' if days_left != 1 else ''}"
+        f" ({iso(deal.protection_ends_at) if deal.protection_ends_at else ''}).",
+        "Mark it won or lost, or request an extension before then.",
+    ]
+    return _email(deal, f"Protection ends in {days_left} days: {name}", lines, portal_url)
+
+
+def extended(deal: Deal, portal_url: str) -> Email:
+    ends = iso(deal.protection_ends_at) if deal.protection_ends_at else ""
+    return _email(
+        deal, f"Protection extended: {deal.prospect.company_name}", [f"Protection now ends {ends}."], portal_url
+    )

@@ -1,0 +1,248 @@
+"""Deals' DynamoDB adapter: deals, prospect indexes, protection claims, the partner projection, the product list.
+
+Keys: `DEAL#<id>` (GSIs by partner, and by partner+status, newest first); `PROSPECT#D|C#<key>` / `DEAL#<id>`
+(registrations per normalised prospect: conflict checks read one partition, whatever the table's size);
+`OPEN#<partner>#D|C#<key>` (one open registration per partner and prospect, even under concurrent requests);
+`PROTECTED#D|C#<key>` (the single approved, unexpired holder: first approved wins by a conditional write).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from deals.models import Deal, PartnerProjection, Product, Protection, Registration
+from shared.clock import iso
+from shared.dynamo import ConditionFailed, Table
+from shared.errors import FieldError, ValidationFailed
+from shared.events import EventDetail
+from shared.outbox import outbox_item
+
+BY_PARTNER, BY_PARTNER_STATUS = "by-partner", "by-partner-status"
+
+
+class StaleDeal(Exception):
+    """The deal changed since it was read (optimistic locking)."""
+
+
+class DuplicateOpenRegistration(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key  # "domain" or "company"
+
+
+class ProtectionHeld(Exception):
+    """Another deal holds the prospect: first approved wins."""
+
+
+def _keys(deal: Deal) -> list[tuple[str, str]]:
+    return [("D", deal.prospect.domain), ("C", deal.prospect.company_key)]
+
+
+class DealsRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table = Table(table_name)
+
+    # ------------------------------------------------------------- projection and catalogue
+    def partner(self, partner_id: str) -> PartnerProjection | None:
+        item = self.table.get(f"PARTNER#{partner_id}", "PROFILE")
+        return PartnerProjection.model_validate(item) if item else None
+
+    def project_partner(self, partner: PartnerProjection) -> bool:
+        """Keep the newest view of a partner; an older or repeated event changes nothing (reordering-safe)."""
+        try:
+            self.table.transact(
+                [
+                    self.table.op_put(
+                        {"pk": f"PARTNER#{partner.partner_id}", "sk": "PROFILE", "entity": "partner"}
+                        | partner.model_dump(mode="json"),
+                        condition="attribute_not_exists(pk) OR as_of < :as_of",
+                        condition_values={":as_of": iso(partner.as_of)},
+                    )
+                ]
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def products(self) -> list[Product]:
+        items, _ = self.table.query("CATALOGUE", sk_prefix="PRODUCT#")
+        return [Product.model_validate(i) for i in items]
+
+    def add_product(self, product: Product) -> None:
+        """Raises ConditionFailed if the SKU exists."""
+        self.table.put_new(
+            {"pk": "CATALOGUE", "sk": f"PRODUCT#{product.sku}", "entity": "product"} | product.model_dump()
+        )
+
+    # ------------------------------------------------------------- prospects
+    def registrations(self, kind: str, key: str) -> list[Registration]:
+        items, _ = self.table.query(f"PROSPECT#{kind}#{key}", sk_prefix="DEAL#")
+        return [Registration.model_validate(i) for i in items]
+
+    def protections(self, domain: str | None, company: str | None) -> list[Protection]:
+        found = []
+        for kind, key in (("D", domain), ("C", company)):
+            if key:
+                item = self.table.get(f"PROTECTED#{kind}#{key}", "PROTECTED")
+                if item:
+                    found.append(Protection.model_validate(item))
+        return found
+
+    # ------------------------------------------------------------- deals
+    def get(self, deal_id: str) -> Deal | None:
+        item = self.table.get(f"DEAL#{deal_id}", "DEAL")
+        return Deal.model_validate(item) if item else None
+
+    def _deal_item(self, deal: Deal) -> dict[str, Any]:
+        order = f"{iso(deal.submitted_at)}#{deal.deal_id}"
+        return {
+            "pk": f"DEAL#{deal.deal_id}",
+            "sk": "DEAL",
+            "entity": "deal",
+            "gsi1pk": f"PARTNER#{deal.partner_id}",
+            "gsi1sk": order,
+            "gsi2pk": f"PARTNER#{deal.partner_id}#{deal.status}",
+            "gsi2sk": order,
+        } | deal.model_dump(mode="json")
+
+    def _registration_ops(self, deal: Deal) -> list[dict[str, Any]]:
+        registration = Registration(
+            deal_id=deal.deal_id,
+            partner_id=deal.partner_id,
+            status=deal.status,
+            protection_ends_at=deal.protection_ends_at,
+        )
+        return [
+            self.table.op_put(
+                {"pk": f"PROSPECT#{kind}#{key}", "sk": f"DEAL#{deal.deal_id}", "entity": "registration"}
+                | registration.model_dump(mode="json"),
+                condition=None,
+            )
+            for kind, key in _keys(deal)
+        ]
+
+    def create(self, deal: Deal, event: EventDetail) -> None:
+        t = self.table
+        claims = [
+            t.op_put({"pk": f"OPEN#{deal.partner_id}#{kind}#{key}", "sk": "OPEN", "deal_id": deal.deal_id})
+            for kind, key in _keys(deal)
+        ]
+        try:
+            t.transact(
+                [t.op_put(self._deal_item(deal)), *claims, *self._registration_ops(deal), t.op_put(outbox_item(event))]
+            )
+        except ConditionFailed as failure:
+            if failure.failed_at(1):
+                raise DuplicateOpenRegistration("domain") from failure
+            if failure.failed_at(2):
+                raise DuplicateOpenRegistration("company") from failure
+            raise
+
+    def save(
+        self,
+        deal: Deal,
+        events: Sequence[EventDetail] = (),
+        *,
+        protect: bool = False,
+        release: bool = False,
+        now: datetime | None = None,
+    ) -> None:
+        """Write the deal if nobody changed it since it was read, with its events and prospect claims, all or nothing.
+
+        protect: claim (or move the end of) the prospect's protection for this deal; ProtectionHeld if another has it.
+        release: the deal is closed, so free its protection and its open-registration claims.
+        """
+        t = self.table
+        ops = [
+            t.op_put(
+                self._deal_item(deal),
+                condition="revision = :expected",
+                condition_values={":expected": deal.revision - 1},
+            )
+        ]
+        first_lock = len(ops)
+        if protect and deal.protection_ends_at is not None:
+            holder = {
+                "deal_id": deal.deal_id,
+                "partner_id": deal.partner_id,
+                "protection_ends_at": iso(deal.protection_ends_at),
+            }
+            ops += [
+                t.op_put(
+                    {"pk": f"PROTECTED#{kind}#{key}", "sk": "PROTECTED", "entity": "protection"} | holder,
+                    condition="attribute_not_exists(pk) OR protection_ends_at <= :now OR deal_id = :deal",
+                    condition_values={":now": iso(now or deal.decided_at or deal.submitted_at), ":deal": deal.deal_id},
+                )
+                for kind, key in _keys(deal)
+            ]
+        if release:
+            ops += [t.op_delete(f"OPEN#{deal.partner_id}#{kind}#{key}", "OPEN") for kind, key in _keys(deal)]
+        ops += self._registration_ops(deal) + [t.op_put(outbox_item(e)) for e in events]
+        try:
+            t.transact(ops)
+        except ConditionFailed as failure:
+            if failure.failed_at(0):
+                raise StaleDeal(deal.deal_id) from failure
+            if protect and any(failure.failed_at(i) for i in range(first_lock, first_lock + 2)):
+                raise ProtectionHeld(deal.deal_id) from failure
+            raise
+        if release:
+            self._release_protection(deal)
+
+    def _release_protection(self, deal: Deal) -> None:
+        """Free the prospect if this deal still holds it (after the fact: a stale claim carries its own end date)."""
+        for kind, key in _keys(deal):
+            try:
+                self.table.transact(
+                    [
+                        self.table.op_delete(
+                            f"PROTECTED#{kind}#{key}",
+                            "PROTECTED",
+                            condition="deal_id = :deal",
+                            condition_values={":deal": deal.deal_id},
+                        )
+                    ]
+                )
+            except ConditionFailed:
+                pass  # held by another deal, or already free
+
+    def list(
+        self, partner_id: str, *, status: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Deal], str | None]:
+        """One page of a partner's deals, newest first; the cursor is opaque and bound to this partner and filter."""
+        index, key_name, key = (
+            (BY_PARTNER_STATUS, "gsi2pk", f"PARTNER#{partner_id}#{status}")
+            if status
+            else (BY_PARTNER, "gsi1pk", f"PARTNER#{partner_id}")
+        )
+        start = _decode_cursor(cursor, key_name, key) if cursor else None
+        items, last = self.table.query(
+            key,
+            index=index,
+            key_names=(key_name, key_name.replace("pk", "sk")),
+            limit=limit,
+            forward=False,
+            start_key=start,
+        )
+        return [Deal.model_validate(i) for i in items], (_encode_cursor(last) if last else None)
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, key_name: str, expected: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        valid = (
+            isinstance(key, dict) and key.get(key_name) == expected and all(isinstance(v, str) for v in key.values())
+        )
+    except (ValueError, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise ValidationFailed("The cursor is not valid for this list.", [FieldError("cursor", "invalid")])
+    return dict(key)

@@ -1,0 +1,86 @@
+"""Step Functions adapter: the approval workflow (registration or extension) and the protection timer."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from deals import domain
+from deals.models import Deal
+from deals.settings import ConsumerSettings
+from shared.aws import client
+from shared.clock import iso
+from shared.money import format_money
+
+
+def _start(machine: str, name: str, payload: dict[str, Any]) -> str:
+    sfn = client("stepfunctions")
+    try:
+        return str(sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(payload))["executionArn"])
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return "already started"
+
+
+def approval_input(
+    deal: Deal, settings: ConsumerSettings, *, purpose: str, mode: str, note: str = ""
+) -> dict[str, Any]:
+    approver = settings.approvers_by_region.get(domain.region_of(deal.prospect.country)) or settings.escalation_email
+    conflicts = "; ".join(
+        f"{c.deal_id} ({c.status}, matched on {' and '.join(c.matched_on)}"
+        + (f", protected until {iso(c.protection_ends_at)})" if c.protection_ends_at else ")")
+        for c in deal.conflicts
+    )
+    summary = [
+        {"label": "Request", "value": "Protection extension" if purpose == "extension" else "Deal registration"},
+        {"label": "Prospect", "value": f"{deal.prospect.company_name} ({deal.prospect.domain})"},
+        {"label": "Judged on", "value": f"domain {deal.prospect.domain}, company {deal.prospect.company_key}"},
+        {"label": "Country", "value": deal.prospect.country},
+        {"label": "Partner", "value": deal.partner_id},
+        {"label": "Registered by", "value": deal.registered_by},
+        {"label": "Estimated value", "value": format_money(deal.estimated_value)},
+        {"label": "Expected close", "value": deal.expected_close_date.isoformat()},
+        {"label": "Products", "value": ", ".join(deal.products)},
+        {"label": "Description", "value": deal.description or "-"},
+        {"label": "Conflicts", "value": conflicts or "none"},
+    ]
+    if note:
+        summary.append({"label": "Justification", "value": note})
+    return {
+        "approval_id": f"deal-{deal.deal_id}-{purpose}-{deal.extensions_used}",
+        "deal_id": deal.deal_id,
+        "purpose": purpose,
+        "mode": mode,
+        "subject": f"{'Extension' if purpose == 'extension' else 'Deal registration'}: {deal.prospect.company_name} ({deal.prospect.domain})",
+        "summary": summary,
+        "approvers": {
+            "initial": [approver],
+            "escalation": list(dict.fromkeys([approver, str(settings.escalation_email)])),
+        },
+        "timeouts": {
+            "reminder_seconds": settings.reminder_seconds,
+            "escalation_seconds": settings.escalation_seconds,
+            "expiry_seconds": settings.expiry_seconds,
+        },
+    }
+
+
+def start_review(deal: Deal, settings: ConsumerSettings, *, purpose: str, mode: str, note: str = "") -> str:
+    payload = approval_input(deal, settings, purpose=purpose, mode=mode, note=note)
+    return _start(settings.approval_state_machine_arn, payload["approval_id"], payload)
+
+
+def start_protection_timer(deal: Deal, settings: ConsumerSettings, now: datetime) -> str:
+    assert deal.protection_ends_at is not None
+    payload = {
+        "deal_id": deal.deal_id,
+        "protection_ends_at": domain.timer_time(deal.protection_ends_at),
+        "reminders": domain.protection_reminders(
+            deal.deal_id, deal.protection_ends_at, settings.protection_reminder_offsets, now
+        ),
+    }
+    return _start(settings.protection_state_machine_arn, f"{deal.deal_id}-protection-{deal.extensions_used}", payload)
+
+
+def protection(settings: ConsumerSettings) -> tuple[timedelta, timedelta]:
+    return timedelta(seconds=settings.protection_seconds), timedelta(seconds=settings.extension_seconds)

@@ -1,0 +1,497 @@
+// #/deals/{deal_id}: one deal with its protection, details and timeline, and the actions its status allows
+// (approved deals: pipeline stage, won, lost, extension). Every action re-renders from the server's answer.
+import { api, path } from '../api.js';
+import { announce, append, badge, errorPanel, h, loading, timeEl } from '../dom.js';
+import {
+  bindForm,
+  charCount,
+  field,
+  formAlert,
+  idempotencyKeeper,
+  isIsoDate,
+  maxLength,
+  parseMoney,
+  required,
+  today,
+} from '../forms.js';
+import { CURRENCIES, DEAL_STAGES, countryName, stageLabel, statusLabel, statusTone } from '../reference.js';
+import { dateish, moneyText } from './deals.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+const LOST_REASON_MAX = 500;
+const JUSTIFICATION_MIN = 10;
+const JUSTIFICATION_MAX = 1000;
+
+export async function renderDeal(ctx) {
+  const dealId = ctx.params.dealId;
+  const heading = h('h1', { tabindex: '-1', id: 'deal-title' }, 'Deal');
+  const content = h('div', {}, loading('Loading the deal…'));
+  ctx.main.append(
+    h(
+      'section',
+      { class: 'page', 'aria-labelledby': 'deal-title' },
+      h('p', { class: 'breadcrumb' }, h('a', { href: '#/deals' }, '← All deals')),
+      heading,
+      content,
+    ),
+  );
+
+  // Product names are a nicety: without the list the deal shows its SKUs.
+  const catalogue = api.get('/products').then(
+    (data) => new Map((Array.isArray(data?.items) ? data.items : []).map((p) => [p.sku, p])),
+    () => new Map(),
+  );
+  let deal;
+  try {
+    deal = await api.get(path`/deals/${dealId}`);
+  } catch (error) {
+    if (ctx.handleAuthErrors(error) || !ctx.isCurrent()) return;
+    if (error.status === 404) {
+      heading.textContent = 'Deal not found';
+      content.replaceChildren(
+        h(
+          'div',
+          { class: 'panel', 'data-testid': 'deal-not-found' },
+          h('p', {}, 'There is no deal with this ID in your organisation.'),
+          h('a', { class: 'button', href: '#/deals' }, 'Back to your deals'),
+        ),
+      );
+    } else {
+      content.replaceChildren(errorPanel(`We could not load the deal. ${error.message}`, ctx.rerender));
+    }
+    return;
+  }
+  const products = await catalogue;
+  if (!ctx.isCurrent()) return;
+  render(ctx, heading, content, deal, { products });
+}
+
+function render(ctx, heading, content, deal, { result, products = new Map() } = {}) {
+  const company = deal.prospect?.company_name || deal.deal_id;
+  heading.textContent = company;
+  ctx.setTitle(`${company} · Deal`);
+  const notice = result
+    ? h('p', { class: 'notice notice-ok', role: 'status', tabindex: '-1', 'data-testid': 'action-result' }, result)
+    : null;
+  const rerender = (updated, message) => {
+    render(ctx, heading, content, updated, { result: message, products });
+    announce(message);
+    content.querySelector('[data-testid=action-result]')?.focus();
+  };
+
+  content.replaceChildren();
+  append(content, [
+    header(deal),
+    notice,
+    decisionNotice(deal),
+    h(
+      'div',
+      { class: 'deal-layout' },
+      h('div', { class: 'deal-main' }, detailsCard(deal, products), prospectCard(deal)),
+      timelineCard(deal),
+    ),
+    actions(ctx, deal, rerender),
+  ]);
+}
+
+// ------------------------------------------------------------------ read-only parts
+
+function header(deal) {
+  const ends = deal.protection_ends_at;
+  let left = null;
+  if (deal.status === 'approved' && ends) {
+    const days = Math.ceil((new Date(ends).getTime() - Date.now()) / DAY_MS);
+    if (!Number.isNaN(days)) {
+      left = h(
+        'span',
+        { class: days <= 14 ? 'overdue' : 'muted', 'data-testid': 'deal-days-left' },
+        days > 0 ? `${days} day${days === 1 ? '' : 's'} left` : 'protection has ended',
+      );
+    }
+  }
+  return h(
+    'div',
+    { class: 'deal-header' },
+    badge(statusLabel(deal.status), statusTone(deal.status), 'deal-status'),
+    h(
+      'span',
+      { class: 'deal-protection' },
+      h('span', { class: 'muted' }, 'Protection ends '),
+      timeEl(ends, { dateOnly: true, testid: 'deal-protection-ends' }),
+      left ? [' · ', left] : null,
+    ),
+    h('span', { class: 'muted small deal-id' }, 'Deal ID ', h('code', { 'data-testid': 'deal-id' }, deal.deal_id)),
+  );
+}
+
+function decisionNotice(deal) {
+  if (deal.status === 'rejected') {
+    return h(
+      'p',
+      { class: 'notice notice-bad', 'data-testid': 'deal-decision' },
+      h('strong', {}, 'Rejected. '),
+      deal.decision_reason || 'No reason was given.',
+    );
+  }
+  if (deal.status === 'won' && deal.won) {
+    return h(
+      'p',
+      { class: 'notice notice-ok', 'data-testid': 'deal-outcome' },
+      h('strong', {}, 'Won: '),
+      moneyText(deal.won.amount),
+      deal.won.close_date ? [', closed ', dateish(deal.won.close_date)] : null,
+      '.',
+    );
+  }
+  if (deal.status === 'lost') {
+    return h(
+      'p',
+      { class: 'notice', 'data-testid': 'deal-outcome' },
+      h('strong', {}, 'Lost. '),
+      deal.lost_reason || '',
+    );
+  }
+  if (deal.status === 'submitted' || deal.status === 'under_review') {
+    return h(
+      'p',
+      { class: 'notice', 'data-testid': 'deal-waiting' },
+      'The channel team is reviewing this registration. Pipeline updates become available once it is approved.',
+    );
+  }
+  return null;
+}
+
+function row(label, testid, value) {
+  return [h('dt', {}, label), h('dd', { 'data-testid': testid }, value ?? '—')];
+}
+
+/** "Firewall 100 (NET-FW-100)" from a SKU (named from the catalogue when known) or a {sku, name} object. */
+function productLabel(product, catalogue) {
+  const sku = product && typeof product === 'object' ? product.sku : product;
+  const name = (product && typeof product === 'object' && product.name) || catalogue.get(sku)?.name;
+  return name ? `${name} (${sku})` : String(sku ?? '');
+}
+
+function detailsCard(deal, catalogue) {
+  const products = Array.isArray(deal.products) ? deal.products : [];
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'deal-details-heading' },
+    h('h2', { id: 'deal-details-heading' }, 'Opportunity'),
+    h(
+      'dl',
+      { class: 'summary' },
+      row(
+        'Products',
+        'deal-products',
+        products.length ? h('ul', { class: 'plain-list' }, products.map((p) => h('li', {}, productLabel(p, catalogue)))) : null,
+      ),
+      row('Estimated value', 'deal-value', moneyText(deal.estimated_value)),
+      row('Expected close', 'deal-close-date', dateish(deal.expected_close_date)),
+      row('Pipeline stage', 'deal-stage', deal.stage ? stageLabel(deal.stage) : null),
+      row('Submitted', 'deal-submitted-at', timeEl(deal.submitted_at)),
+      row('Description', 'deal-description', deal.description ? h('span', { class: 'pre' }, deal.description) : null),
+    ),
+  );
+}
+
+function prospectCard(deal) {
+  const prospect = deal.prospect || {};
+  const contact = prospect.contact || {};
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'deal-prospect-heading' },
+    h('h2', { id: 'deal-prospect-heading' }, 'Prospect'),
+    h(
+      'dl',
+      { class: 'summary' },
+      row('Company', 'prospect-company', prospect.company_name),
+      row('Domain', 'prospect-domain', prospect.domain),
+      prospect.website && prospect.website !== prospect.domain ? row('Website', 'prospect-website', prospect.website) : null,
+      row('Country', 'prospect-country', prospect.country ? `${countryName(prospect.country)} (${prospect.country})` : null),
+      row(
+        'Contact',
+        'prospect-contact',
+        contact.name || contact.email
+          ? [
+              h('span', { class: 'block' }, [contact.name, contact.title].filter(Boolean).join(', ')),
+              contact.email ? h('span', { class: 'muted block' }, contact.email) : null,
+            ]
+          : null,
+      ),
+    ),
+  );
+}
+
+function timelineCard(deal) {
+  const entries = Array.isArray(deal.timeline) ? deal.timeline : [];
+  return h(
+    'section',
+    { class: 'card deal-timeline', 'aria-labelledby': 'deal-timeline-heading' },
+    h('h2', { id: 'deal-timeline-heading' }, 'Timeline'),
+    entries.length
+      ? h(
+          'ol',
+          { class: 'timeline', 'data-testid': 'timeline' },
+          entries.map((entry) =>
+            h(
+              'li',
+              { class: `timeline-entry tone-${statusTone(entry.status)}`, 'data-testid': 'timeline-entry' },
+              h('span', { class: 'timeline-dot', 'aria-hidden': 'true' }),
+              h('p', { class: 'timeline-status', 'data-testid': 'timeline-status' }, statusLabel(entry.status)),
+              h('p', { class: 'timeline-at small muted' }, timeEl(entry.at)),
+              entry.note ? h('p', { class: 'timeline-note pre', 'data-testid': 'timeline-note' }, entry.note) : null,
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'Nothing has happened yet.'),
+  );
+}
+
+// ------------------------------------------------------------------ actions (approved deals only)
+
+function actions(ctx, deal, rerender) {
+  if (deal.status !== 'approved') return null;
+  return h(
+    'section',
+    { class: 'deal-actions', 'aria-labelledby': 'deal-actions-heading', 'data-testid': 'deal-actions' },
+    h('h2', { id: 'deal-actions-heading' }, 'Update this deal'),
+    h('div', { class: 'action-grid' }, stageForm(ctx, deal, rerender), extensionCard(ctx, deal, rerender)),
+    h('div', { class: 'action-grid' }, wonForm(ctx, deal, rerender), lostForm(ctx, deal, rerender)),
+  );
+}
+
+/** Pre-select `value` in the select of a field() (options exist only once the select is built). */
+function selected(fieldEl, value) {
+  const select = fieldEl.querySelector('select');
+  if (value && [...select.options].some((option) => option.value === value)) select.value = value;
+  return fieldEl;
+}
+
+/** POST an action, then re-render from the deal in the answer; errors stay on the form. */
+function actionForm(ctx, deal, rerender, spec) {
+  const { testid, title, hint, fields, validators, dependents, button, buttonTestid, busyLabel } = spec;
+  const { fieldMap, body, url, done, primary = true } = spec;
+  const keeper = idempotencyKeeper();
+  const form = h(
+    'form',
+    { class: 'form card action-card', novalidate: true, 'data-testid': testid, 'aria-labelledby': `${testid}-title` },
+    h('h3', { id: `${testid}-title` }, title),
+    hint || null,
+    formAlert(),
+    fields,
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: `button${primary ? ' button-primary' : ''}`, 'data-testid': buttonTestid }, button),
+    ),
+  );
+  const controller = bindForm(form, {
+    validators,
+    dependents,
+    busyLabel,
+    onSubmit: async () => {
+      const payload = body(form, controller);
+      if (payload === null) return;
+      const serialised = JSON.stringify(payload);
+      let answer;
+      try {
+        answer = await api.post(url, serialised, { idempotencyKey: keeper.keyFor(serialised) });
+        if (!answer?.deal_id) answer = await api.get(path`/deals/${deal.deal_id}`);
+      } catch (error) {
+        if (ctx.handleAuthErrors(error) || !form.isConnected) return;
+        if (error.code === 'invalid_state' || error.status === 409) {
+          controller.showAlert(
+            h(
+              'span',
+              { 'data-testid': 'invalid-state' },
+              `This is not possible now. ${error.message} `,
+              h('button', { type: 'button', class: 'button-inline', onclick: () => ctx.rerender() }, 'Reload the deal'),
+            ),
+          );
+        } else if (error.fieldErrors?.length) {
+          controller.showServerErrors(error, fieldMap);
+        } else if (error.isNetwork || error.status >= 500) {
+          controller.showAlert(`${error.message} Select “${button}” to try again.`);
+        } else {
+          controller.showAlert(error.message || 'The change was not accepted.');
+        }
+        return;
+      }
+      if (!form.isConnected) return;
+      rerender(answer, done(answer, payload));
+    },
+  });
+  return form;
+}
+
+function stageForm(ctx, deal, rerender) {
+  return actionForm(ctx, deal, rerender, {
+    testid: 'stage-form',
+    title: 'Pipeline stage',
+    fields: selected(
+      field({
+        id: 'stage',
+        label: 'Stage',
+        control: 'select',
+        placeholder: deal.stage ? undefined : 'Choose a stage…',
+        options: DEAL_STAGES,
+      }),
+      deal.stage || '',
+    ),
+    validators: { stage: (v) => required(v, 'Choose a stage.') },
+    button: 'Save stage',
+    buttonTestid: 'save-stage',
+    busyLabel: 'Saving…',
+    fieldMap: { stage: 'stage' },
+    url: path`/deals/${deal.deal_id}/stage`,
+    body: (form, controller) => {
+      const stage = form.elements.stage.value;
+      if (stage === deal.stage) {
+        controller.showAlert(`The deal is already at ${stageLabel(stage)}.`, 'info');
+        return null;
+      }
+      return { stage };
+    },
+    done: (_answer, sent) => `Stage saved: ${stageLabel(sent.stage)}.`,
+  });
+}
+
+function extensionCard(ctx, deal, rerender) {
+  const used = Number(deal.extensions_used ?? 0);
+  const max = Number(deal.max_extensions ?? 2);
+  const usage = h('p', { class: 'muted small', 'data-testid': 'extensions-used' }, `${used} of ${max} extensions used`);
+  const ended = deal.protection_ends_at && new Date(deal.protection_ends_at).getTime() <= Date.now();
+  const unavailable = (message, testid) =>
+    h(
+      'section',
+      { class: 'card action-card', 'aria-labelledby': 'extension-title', 'data-testid': 'extension-card' },
+      h('h3', { id: 'extension-title' }, 'Protection extension'),
+      usage,
+      h('p', { 'data-testid': testid }, message),
+    );
+  if (deal.extension_pending) {
+    return unavailable(
+      'An extension has been requested. The channel manager decides by email; the new end date appears here.',
+      'extension-pending',
+    );
+  }
+  if (used >= max) return unavailable('This deal has used all its extensions.', 'extensions-exhausted');
+  if (ended) return unavailable('The protection has ended, so it can no longer be extended.', 'extension-closed');
+  return actionForm(ctx, deal, rerender, {
+    testid: 'extension-form',
+    title: 'Protection extension',
+    hint: usage,
+    fields: [
+      field({
+        id: 'extension_justification',
+        label: 'Why do you need more time?',
+        control: 'textarea',
+        hint: `${JUSTIFICATION_MIN} to ${JUSTIFICATION_MAX} characters; the channel manager reads this.`,
+        attrs: { rows: 3 },
+      }),
+    ],
+    validators: {
+      extension_justification: (v) =>
+        required(v, 'Explain why the deal needs more time.') ||
+        (charCount(v) < JUSTIFICATION_MIN ? `Write at least ${JUSTIFICATION_MIN} characters (now ${charCount(v)}).` : '') ||
+        maxLength(v, JUSTIFICATION_MAX, 'Justification'),
+    },
+    button: 'Request extension',
+    buttonTestid: 'request-extension',
+    busyLabel: 'Requesting…',
+    fieldMap: { justification: 'extension_justification' },
+    url: path`/deals/${deal.deal_id}/extension`,
+    body: (form) => ({ justification: form.elements.extension_justification.value.trim() }),
+    done: () => 'Extension requested. The channel manager will decide by email.',
+  });
+}
+
+function wonForm(ctx, deal, rerender) {
+  const currency = deal.estimated_value?.currency;
+  const maxDay = today({ utc: true });
+  return actionForm(ctx, deal, rerender, {
+    testid: 'won-form',
+    title: 'Mark as won',
+    hint: h('p', { class: 'hint' }, `Estimated at ${moneyText(deal.estimated_value)}.`),
+    fields: [
+      h(
+        'div',
+        { class: 'money-row' },
+        field({
+          id: 'won_amount',
+          label: 'Final amount',
+          attrs: { inputmode: 'decimal', autocomplete: 'off' },
+        }),
+        selected(
+          field({
+            id: 'won_currency',
+            label: 'Currency',
+            control: 'select',
+            options: CURRENCIES.map(([code]) => [code, code]),
+          }),
+          currency,
+        ),
+      ),
+      field({ id: 'won_close_date', label: 'Close date', type: 'date', attrs: { max: maxDay } }),
+    ],
+    validators: {
+      won_amount: (v, form) => {
+        const result = parseMoney(v, form.elements.won_currency.value);
+        if (result.ok) return '';
+        return String(v).trim() === '' ? 'Enter the final amount.' : result.error;
+      },
+      won_currency: (v) => required(v, 'Choose a currency.'),
+      won_close_date: (v) => {
+        if (!v) return 'Enter the date the deal closed.';
+        if (!isIsoDate(v)) return 'Enter a date such as 2027-03-31.';
+        return v > today({ utc: true }) ? 'The close date cannot be in the future.' : '';
+      },
+    },
+    dependents: { won_currency: ['won_amount'] },
+    button: 'Mark as won',
+    buttonTestid: 'mark-won',
+    primary: false, // closing is final: the everyday actions above carry the emphasis
+    busyLabel: 'Saving…',
+    fieldMap: {
+      amount: 'won_amount',
+      'amount.amount_minor': 'won_amount',
+      'amount.currency': 'won_currency',
+      close_date: 'won_close_date',
+    },
+    url: path`/deals/${deal.deal_id}/won`,
+    body: (form) => ({
+      amount: {
+        amount_minor: parseMoney(form.elements.won_amount.value, form.elements.won_currency.value).minor,
+        currency: form.elements.won_currency.value,
+      },
+      close_date: form.elements.won_close_date.value,
+    }),
+    done: () => 'Marked as won. Congratulations!',
+  });
+}
+
+function lostForm(ctx, deal, rerender) {
+  return actionForm(ctx, deal, rerender, {
+    testid: 'lost-form',
+    title: 'Mark as lost',
+    fields: field({
+      id: 'lost_reason',
+      label: 'Reason',
+      control: 'textarea',
+      hint: `Why the customer did not buy (up to ${LOST_REASON_MAX} characters).`,
+      attrs: { rows: 3 },
+    }),
+    validators: {
+      lost_reason: (v) => required(v, 'Enter the reason the deal was lost.') || maxLength(v, LOST_REASON_MAX, 'Reason'),
+    },
+    button: 'Mark as lost',
+    buttonTestid: 'mark-lost',
+    primary: false,
+    busyLabel: 'Saving…',
+    fieldMap: { reason: 'lost_reason' },
+    url: path`/deals/${deal.deal_id}/lost`,
+    body: (form) => ({ reason: form.elements.lost_reason.value.trim() }),
+    done: () => 'Marked as lost.',
+  });
+}

@@ -1,0 +1,407 @@
+"""Deal registration handlers against moto, with the real approval and protection state machines."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.integration.conftest import Stack
+from tests.support.factories import unique_domain
+from tests.support.lambda_events import claims_for
+
+VENDOR = claims_for(sub="vendor-1", email="channel@example.com", partner_id=None, groups=["vendor-admin"])
+
+
+@pytest.fixture(scope="module")
+def deals(stack: Stack) -> Any:
+    api = stack.load("DealsApiFunction", "deals.api")
+    consumers = stack.load("DealsEventsFunction", "deals.consumers")
+    outbox = stack.load("DealsOutboxFunction", "deals.outbox")
+    for sku, name in (("NET-FW-100", "Firewall 100"), ("NET-SW-48", "Switch 48")):
+        stack.call(api.app, "POST", "/products", body={"sku": sku, "name": name, "family": "Network"}, claims=VENDOR)
+    return api, consumers, outbox
+
+
+def flush(stack: Stack, deals: Any, *, until: Any = None, timeout: float = 15) -> None:
+    """Deliver outbox events, the bus and both queues to the consumer until `until()` holds (or nothing moves)."""
+    _, consumers, outbox = deals
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stack.pump_stream("DealsTable", outbox.handler)
+        moved = stack.deliver("DealsEventsQueue", consumers.handler)["delivered"]
+        moved += stack.deliver("DealsWorkflowQueue", consumers.handler)["delivered"]
+        if until is None and not moved:
+            return
+        if until is not None and until():
+            return
+        if not moved:
+            time.sleep(0.2)
+    if until is not None:
+        raise AssertionError("condition not met in time")
+
+
+def partner(stack: Stack, deals: Any, *, country: str = "GB") -> dict[str, str]:
+    """A partner that deals knows from a PartnerOnboarded event (as the bus delivers it)."""
+    partner_id = f"prt_{uuid.uuid4().hex[:10]}"
+    host = partner_id.replace("_", "-") + ".com"
+    detail = {
+        "event_id": f"evt_{uuid.uuid4().hex}",
+        "occurred_at": "2026-11-26T12:00:00.000Z",
+        "version": "1",
+        "partner_id": partner_id,
+        "application_id": "app_x",
+        "company_name": f"Reseller {partner_id}",
+        "domain": host,
+        "country": country,
+        "partner_type": "reseller",
+        "tier": "Registered",
+        "status": "active",
+        "primary_contact": {"name": "P", "email": f"p@{host}"},
+        "approved_by": "a@example.com",
+        "onboarded_at": "2026-11-26T12:00:00.000Z",
+    }
+    envelope = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "PartnerOnboarded",
+        "source": "prm.onboarding",
+        "account": "123456789012",
+        "time": "2026-11-26T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+    boto3.client("sqs").send_message(QueueUrl=stack.ref("DealsEventsQueue"), MessageBody=json.dumps(envelope))
+    flush(stack, deals)
+    return claims_for(sub=f"sub-{partner_id}", email=f"seller@{host}", partner_id=partner_id, groups=["partner-admin"])
+
+
+def deal_body(
+    domain: str | None = None, *, company: str | None = None, amount: int = 1_000_000, **changes: Any
+) -> dict[str, Any]:
+    domain = domain or unique_domain("globex")
+    company = company or f"Globex {uuid.uuid4().hex[:8]} Ltd"
+    return {
+        "prospect": {
+            "company_name": company,
+            "website": f"https://www.{domain}/",
+            "country": "GB",
+            "contact": {"name": "Hank Scorpio", "email": f"hank@{domain}", "title": "CTO"},
+        },
+        "products": ["NET-FW-100"],
+        "estimated_value": {"amount_minor": amount, "currency": "USD"},
+        "expected_close_date": (date.today() + timedelta(days=60)).isoformat(),
+        "description": "Branch firewall refresh.",
+    } | changes
+
+
+def register(stack: Stack, deals: Any, claims: dict[str, str], body: dict[str, Any], **kwargs: Any) -> tuple[int, Any]:
+    status, answer, _ = stack.call(deals[0].app, "POST", "/deals", body=body, claims=claims, **kwargs)
+    return status, answer
+
+
+def get(stack: Stack, deals: Any, claims: dict[str, str], deal_id: str) -> tuple[int, Any]:
+    status, answer, _ = stack.call(deals[0].app, "GET", "/deals/{deal_id}", {"deal_id": deal_id}, claims=claims)
+    return status, answer
+
+
+def status_of(stack: Stack, deals: Any, claims: dict[str, str], deal_id: str) -> str:
+    return str(get(stack, deals, claims, deal_id)[1]["status"])
+
+
+def decide(
+    stack: Stack, deal_id: str, decision: str, *, purpose: str = "registration", reason: str | None = None
+) -> None:
+    """What the deal approval state machine sends once a channel manager decided."""
+    boto3.client("sqs").send_message(
+        QueueUrl=stack.ref("DealsWorkflowQueue"),
+        MessageBody=json.dumps(
+            {
+                "message_type": "DealDecision",
+                "deal_id": deal_id,
+                "purpose": purpose,
+                "decision": decision,
+                "decided_by": "emea-channel@example.com",
+                "reason": reason,
+                "decided_at": "2026-11-26T12:00:00Z",
+            }
+        ),
+    )
+
+
+def test_only_known_active_partners_register_and_bad_input_names_the_field(stack: Stack, deals: Any) -> None:
+    stranger = claims_for(sub="s", email="s@x.com", partner_id="prt_unknown", groups=["partner-admin"])
+    status, error = register(stack, deals, stranger, deal_body())
+    assert status == 403 and error["code"] == "partner_inactive"
+    me = partner(stack, deals)
+    before = len(stack.items("DealsTable"))
+    for body, field in [
+        (deal_body(products=["NOPE-1"]), "products.0"),
+        (deal_body(expected_close_date="2020-01-01"), "expected_close_date"),
+        (deal_body(products=[]), "products"),
+        (deal_body(estimated_value={"amount_minor": 1.5, "currency": "USD"}), "estimated_value.amount_minor"),
+        (deal_body(partner_id="prt_other"), "partner_id"),
+        (deal_body(description="x" * 2001), "description"),
+        (deal_body(company="Inc."), "prospect.company_name"),
+    ]:
+        status, error = register(stack, deals, me, body)
+        assert status == 400 and field in [e["field"] for e in error["errors"]], (field, error)
+    assert len(stack.items("DealsTable")) == before
+
+
+def test_receipt_auto_approval_protection_and_precheck(
+    stack: Stack,
+    deals: Any,
+) -> None:
+    me, other = partner(stack, deals), partner(stack, deals)
+    domain = unique_domain("initech", "co.uk")
+    status, receipt = register(stack, deals, me, deal_body(domain, company="Initech, Inc."))
+    assert status == 201, receipt
+    assert receipt["status"] == "submitted" and receipt["prospect_key"] == {"domain": domain, "company": "initech"}
+    flush(stack, deals, until=lambda: status_of(stack, deals, me, receipt["deal_id"]) == "approved")
+    _, deal = get(stack, deals, me, receipt["deal_id"])
+    assert deal["protection_ends_at"] and [t["status"] for t in deal["timeline"]] == ["submitted", "approved"]
+    assert "automatically" in deal["timeline"][1]["note"]
+    # the pre-check tells another partner only that it is protected, and until when
+    status, check, _ = stack.call(
+        deals[0].app, "GET", "/deals/prospect-check", claims=other, query={"domain": f"https://sales.{domain}/x"}
+    )
+    assert status == 200 and check == {"status": "protected", "protected_until": deal["protection_ends_at"]}
+    status, check, _ = stack.call(
+        deals[0].app, "GET", "/deals/prospect-check", claims=other, query={"company_name": "INITECH LLC"}
+    )
+    assert check["status"] == "protected"
+    status, check, _ = stack.call(
+        deals[0].app, "GET", "/deals/prospect-check", claims=other, query={"domain": unique_domain()}
+    )
+    assert check == {"status": "available"}
+    assert stack.call(deals[0].app, "GET", "/deals/prospect-check", claims=other, query={})[0] == 400
+    # the same partner cannot register the same prospect twice
+    status, error = register(stack, deals, me, deal_body(domain, company="Something Else"))
+    assert (
+        status == 409
+        and error["code"] == "duplicate_registration"
+        and error["errors"][0]["field"] == "prospect.website"
+    )
+
+
+def test_conflicts_go_to_review_and_first_approved_wins(stack: Stack, deals: Any) -> None:
+    first, second = partner(stack, deals), partner(stack, deals)
+    domain = unique_domain("umbrella")
+    _, a = register(stack, deals, first, deal_body(domain, company="Umbrella Corp", amount=90_000_000))
+    _, b = register(stack, deals, second, deal_body(unique_domain("umb"), company="Umbrella Corporation"))
+    flush(stack, deals, until=lambda: status_of(stack, deals, second, b["deal_id"]) == "under_review")
+    assert status_of(stack, deals, first, a["deal_id"]) == "under_review"  # above the automatic limit
+    approval_requests = stack.receive("ApprovalRequestsQueue", max_messages=10)
+    subjects = [json.loads(m["Body"]).get("subject", "") for m in approval_requests]
+    assert any("Umbrella" in s for s in subjects)
+    for m in approval_requests:  # leave the queue as we found it for other tests
+        boto3.client("sqs").change_message_visibility(
+            QueueUrl=stack.ref("ApprovalRequestsQueue"), ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+        )
+    decide(stack, b["deal_id"], "approved")
+    decide(stack, a["deal_id"], "approved")
+    flush(stack, deals, until=lambda: status_of(stack, deals, first, a["deal_id"]) in ("approved", "rejected"))
+    statuses = {status_of(stack, deals, second, b["deal_id"]), status_of(stack, deals, first, a["deal_id"])}
+    assert statuses == {"approved", "rejected"}
+    loser = a if status_of(stack, deals, first, a["deal_id"]) == "rejected" else b
+    owner = first if loser is a else second
+    _, deal = get(stack, deals, owner, loser["deal_id"])
+    assert "approved first" in deal["decision_reason"] and deal["timeline"][-1]["status"] == "rejected"
+
+
+def test_tenant_isolation_listing_and_cursor(stack: Stack, deals: Any) -> None:
+    me, other = partner(stack, deals), partner(stack, deals)
+    ids = [register(stack, deals, me, deal_body())[1]["deal_id"] for _ in range(3)]
+    assert get(stack, deals, other, ids[0])[0] == 404
+    for path, body in (
+        ("/deals/{deal_id}/stage", {"stage": "proposal"}),
+        ("/deals/{deal_id}/lost", {"reason": "x"}),
+        ("/deals/{deal_id}/won", {"amount": {"amount_minor": 1, "currency": "USD"}, "close_date": "2026-01-01"}),
+        ("/deals/{deal_id}/extension", {"justification": "Need more time please"}),
+    ):
+        assert stack.call(deals[0].app, "POST", path, {"deal_id": ids[0]}, body=body, claims=other)[0] == 404
+    status, page, _ = stack.call(deals[0].app, "GET", "/deals", claims=me, query={"limit": "2"})
+    assert status == 200 and [d["deal_id"] for d in page["items"]] == ids[::-1][:2] and page["next_cursor"]
+    status, rest, _ = stack.call(
+        deals[0].app, "GET", "/deals", claims=me, query={"limit": "2", "cursor": page["next_cursor"]}
+    )
+    assert [d["deal_id"] for d in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    assert stack.call(deals[0].app, "GET", "/deals", claims=other, query={"cursor": page["next_cursor"]})[0] == 400
+    assert stack.call(deals[0].app, "GET", "/deals", claims=me, query={"status": "nonsense"})[0] == 400
+    assert stack.call(deals[0].app, "GET", "/deals", claims=other)[1]["items"] == []
+    status, submitted, _ = stack.call(deals[0].app, "GET", "/deals", claims=me, query={"status": "submitted"})
+    assert {d["deal_id"] for d in submitted["items"]} == set(ids)
+
+
+def test_idempotency_key_replays_the_receipt(stack: Stack, deals: Any) -> None:
+    me = partner(stack, deals)
+    body, key = deal_body(), {"Idempotency-Key": str(uuid.uuid4())}
+    first = register(stack, deals, me, body, headers=key)
+    assert register(stack, deals, me, body, headers=key) == first
+    assert register(stack, deals, me, deal_body(), headers=key)[0] == 422
+    listed = stack.call(deals[0].app, "GET", "/deals", claims=me)[1]["items"]
+    assert [d["deal_id"] for d in listed] == [first[1]["deal_id"]]
+
+
+def approved_deal(stack: Stack, deals: Any, me: dict[str, str]) -> str:
+    _, receipt = register(stack, deals, me, deal_body())
+    flush(stack, deals, until=lambda: status_of(stack, deals, me, receipt["deal_id"]) == "approved")
+    return str(receipt["deal_id"])
+
+
+def test_stage_won_lost_and_invalid_state(stack: Stack, deals: Any) -> None:
+    me = partner(stack, deals)
+    won_id, lost_id = approved_deal(stack, deals, me), approved_deal(stack, deals, me)
+    app = deals[0].app
+    assert (
+        stack.call(
+            app, "POST", "/deals/{deal_id}/stage", {"deal_id": won_id}, body={"stage": "negotiation"}, claims=me
+        )[0]
+        == 200
+    )
+    _, again, _ = stack.call(
+        app, "POST", "/deals/{deal_id}/stage", {"deal_id": won_id}, body={"stage": "negotiation"}, claims=me
+    )
+    assert [t["status"] for t in again["timeline"]].count("stage") == 1  # a repeat changes nothing
+    won = {"amount": {"amount_minor": 1_250_000, "currency": "USD"}, "close_date": date.today().isoformat()}
+    status, deal, _ = stack.call(app, "POST", "/deals/{deal_id}/won", {"deal_id": won_id}, body=won, claims=me)
+    assert status == 200 and deal["status"] == "won" and deal["won"]["amount"]["amount_minor"] == 1_250_000
+    status, error, _ = stack.call(
+        app, "POST", "/deals/{deal_id}/lost", {"deal_id": won_id}, body={"reason": "x"}, claims=me
+    )
+    assert status == 409 and error["code"] == "invalid_state"
+    status, deal, _ = stack.call(
+        app, "POST", "/deals/{deal_id}/lost", {"deal_id": lost_id}, body={"reason": "Budget cut"}, claims=me
+    )
+    assert status == 200 and deal["status"] == "lost" and deal["lost_reason"] == "Budget cut"
+    flush(stack, deals)
+
+
+def test_extension_is_approved_at_most_twice(stack: Stack, deals: Any) -> None:
+    me = partner(stack, deals)
+    deal_id = approved_deal(stack, deals, me)
+    app = deals[0].app
+    ends = get(stack, deals, me, deal_id)[1]["protection_ends_at"]
+    for number in (1, 2):
+        status, deal, _ = stack.call(
+            app,
+            "POST",
+            "/deals/{deal_id}/extension",
+            {"deal_id": deal_id},
+            body={"justification": "Customer board meets next month."},
+            claims=me,
+        )
+        assert status == 202 and deal["extension_pending"], deal
+        status, error, _ = stack.call(
+            app,
+            "POST",
+            "/deals/{deal_id}/extension",
+            {"deal_id": deal_id},
+            body={"justification": "Customer board meets next month."},
+            claims=me,
+        )
+        assert status == 409 and error["code"] == "invalid_state"  # one request at a time
+        flush(stack, deals)
+        decide(stack, deal_id, "approved", purpose="extension")
+        flush(stack, deals, until=lambda n=number: get(stack, deals, me, deal_id)[1]["extensions_used"] == n)
+    deal = get(stack, deals, me, deal_id)[1]
+    assert deal["status"] == "approved" and deal["protection_ends_at"] > ends and not deal["extension_pending"]
+    status, error, _ = stack.call(
+        app,
+        "POST",
+        "/deals/{deal_id}/extension",
+        {"deal_id": deal_id},
+        body={"justification": "A third extension, please."},
+        claims=me,
+    )
+    assert status == 409 and "maximum" in error["message"]
+
+
+def test_protection_reminds_then_expires_and_frees_the_prospect(stack: Stack, deals: Any) -> None:
+    me, other = partner(stack, deals), partner(stack, deals)
+    domain = unique_domain("hooli")
+    _, receipt = register(stack, deals, me, deal_body(domain, company="Hooli"))
+    deal_id = receipt["deal_id"]
+    flush(stack, deals, until=lambda: status_of(stack, deals, me, deal_id) == "approved")
+    flush(stack, deals, until=lambda: status_of(stack, deals, me, deal_id) == "expired", timeout=30)
+    deal = get(stack, deals, me, deal_id)[1]
+    assert deal["timeline"][-1]["status"] == "expired"
+    reminders = [m for m in stack.sent_mail() if "Protection ends" in m.subject and "Hooli" in m.subject]
+    assert len(reminders) >= 1  # 4 s before the end (the 2 s reminder may coincide with the end in a slow run)
+    check = stack.call(deals[0].app, "GET", "/deals/prospect-check", claims=other, query={"domain": domain})[1]
+    assert check == {"status": "available"}
+    assert register(stack, deals, other, deal_body(domain, company="Hooli"))[0] == 201
+
+
+def test_twenty_partners_race_for_one_prospect_and_exactly_one_is_approved(stack: Stack, deals: Any) -> None:
+    partners = [partner(stack, deals) for _ in range(20)]
+    service = deals[0].service()
+    domain = unique_domain("contested")
+    from deals.models import RegisterDealRequest
+    from shared.http import principal_from
+
+    class Request:
+        def __init__(self, claims: dict[str, str]) -> None:
+            self.context = {"authorizer": {"claims": claims}}
+
+    start = threading.Barrier(20)
+    registered: list[str] = []
+    failures: list[BaseException] = []
+
+    def run(claims: dict[str, str]) -> None:
+        try:
+            start.wait()
+            deal = service.register(
+                principal_from(Request(claims)),
+                RegisterDealRequest.model_validate(deal_body(domain, company="Contested Ltd", amount=100_000_000)),
+            )
+            registered.append(deal.deal_id)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in partners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [] and len(registered) == 20  # every registration is kept; later ones carry conflicts
+
+    # then every one of them is approved at the same moment (as if 20 channel managers clicked at once)
+    go = threading.Barrier(20)
+    from deals.models import DealDecision
+
+    def approve(deal_id: str) -> None:
+        go.wait()
+        service.apply_decision(
+            DealDecision(
+                message_type="DealDecision",
+                deal_id=deal_id,
+                purpose="registration",
+                decision="approved",
+                decided_by="emea-channel@example.com",
+                decided_at="2026-11-26T12:00:00Z",
+            ),
+            protection=timedelta(days=90),
+            extension=timedelta(days=30),
+        )
+
+    threads = [threading.Thread(target=approve, args=(d,)) for d in registered]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = [service.repository.get(d).status for d in registered]
+    assert statuses.count("approved") == 1, statuses
+    assert set(statuses) <= {"approved", "rejected"}
+    holders = service.repository.protections(domain, "contested")
+    assert {h.deal_id for h in holders if h.protection_ends_at > datetime.now(UTC)} == {
+        d for d, s in zip(registered, statuses, strict=True) if s == "approved"
+    }
