@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from typing import Any
 
 from infrastructure.local.people import People
@@ -63,6 +65,56 @@ PARTNERS = [
 ]
 
 
+PRODUCTS = [
+    {"sku": "NET-FW-100", "name": "Firewall 100", "family": "Security"},
+    {"sku": "NET-FW-900", "name": "Firewall 900 (data centre)", "family": "Security"},
+    {"sku": "NET-SW-48", "name": "Switch 48-port", "family": "Networking"},
+    {"sku": "CLD-SASE", "name": "Cloud SASE subscription", "family": "Cloud"},
+]
+
+
+def _deal(company: str, domain: str, amount: int, products: list[str], days: int, description: str) -> dict[str, Any]:
+    return {
+        "prospect": {
+            "company_name": company,
+            "website": f"https://www.{domain}",
+            "country": "GB",
+            "contact": {"name": "Jordan Lee", "email": f"jordan.lee@{domain}", "title": "Head of IT"},
+        },
+        "products": products,
+        "estimated_value": {"amount_minor": amount, "currency": "USD"},
+        "expected_close_date": (date.today() + timedelta(days=days)).isoformat(),
+        "description": description,
+    }
+
+
+def _seed_deals(people: People, stack: Any) -> None:
+    """Deal history: one deal approved automatically, one under review, one conflicting with another partner's."""
+    northwind = people.sign_in("nancy@northwind-traders.example", DEMO_PASSWORD)
+    contoso = people.sign_in("hans@contoso.example", DEMO_PASSWORD)
+    deadline = time.monotonic() + 30
+    while people.api("GET", "/deals/prospect-check?domain=example.org", session=northwind).status_code == 403:
+        if time.monotonic() > deadline:  # deals learns about partners from PartnerOnboarded, asynchronously
+            raise TimeoutError("the deals context never learned about the demo partners")
+        time.sleep(0.2)
+    small = _deal("Globex Ltd", "globex.example", 1_800_000, ["NET-FW-100"], 45, "Branch firewalls for 12 offices.")
+    people.api("POST", "/deals", session=northwind, json=small).raise_for_status()
+    large = _deal(
+        "Initech plc",
+        "initech.example",
+        42_000_000,
+        ["NET-FW-900", "CLD-SASE"],
+        90,
+        "Data-centre firewall pair and SASE for 3,000 users; competitive against a direct bid.",
+    )
+    people.api("POST", "/deals", session=northwind, json=large).raise_for_status()
+    stack.wait_idle(timeout=30)
+    rival = _deal(
+        "Globex Limited", "globex-holdings.example", 2_500_000, ["NET-SW-48"], 60, "Campus switching refresh."
+    )
+    people.api("POST", "/deals", session=contoso, json=rival).raise_for_status()
+
+
 def _onboard(people: People, application: dict[str, Any], outcome: str | None, accepts: bool) -> str | None:
     receipt = people.api("POST", "/applications", json=application)
     receipt.raise_for_status()
@@ -95,13 +147,19 @@ def seed(stack: Any) -> list[str]:
     people.create_user(email, password, groups=["vendor-admin"], name="Channel Admin")
     admin = people.sign_in(email, password)
     people.api("POST", "/agreements", session=admin, json=AGREEMENT).raise_for_status()
+    for product in PRODUCTS:
+        people.api("POST", "/products", session=admin, json=product).raise_for_status()
     with ThreadPoolExecutor(max_workers=len(PARTNERS)) as pool:
         users = [u for u in pool.map(lambda p: _onboard(people, *p), PARTNERS) if u]
+    stack.wait_idle(timeout=30)
+    _seed_deals(people, stack)
     stack.wait_idle(timeout=30)
     lines = [f"Vendor admin:    {email} / {password}"]
     lines += [f"Partner admin:   {user} / {DEMO_PASSWORD}" for user in users]
     lines += [
         "Pending:         Tailspin Toys' application awaits a decision: open the mail viewer as the approver.",
         "Invited:         andrew@northwind-traders.example (temporary password in the mail viewer).",
+        "Deals:           Northwind has an approved deal and one under review (EMEA channel manager's email),",
+        "                 and Contoso's registration conflicts with Northwind's Globex deal.",
     ]
     return lines

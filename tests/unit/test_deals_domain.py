@@ -1,0 +1,224 @@
+"""Deal registration rules without AWS: prospect keys, conflicts, review mode, protection, extensions, expiry."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from deals import domain
+from deals.models import Protection, RegisterDealRequest, Registration, Won
+from deals.prospects import company_key, domain_key
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.http import Principal
+from shared.money import Money
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+_ids = itertools.count()
+
+
+def ids(prefix: str) -> str:
+    return f"{prefix}_{next(_ids)}"
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Globex, Inc.", "globex"),
+        ("ACME GmbH & Co. KG", "acme"),
+        ("Acme S.A.", "acme"),
+        ("The Acme Group Ltd", "acme"),
+        ("Müller AG", "muller"),
+        ("Initech L.L.C.", "initech"),
+        ("Acme Widgets GmbH", "acmewidgets"),
+    ],
+)
+def test_company_key_drops_case_punctuation_and_legal_form(name: str, key: str) -> None:
+    assert company_key(name) == key
+
+
+@pytest.mark.parametrize("name", ["Inc.", "GmbH", "  ", "&"])
+def test_company_key_refuses_names_with_nothing_distinctive(name: str) -> None:
+    with pytest.raises(ValueError):
+        company_key(name)
+
+
+def test_domain_key_is_the_registrable_domain() -> None:
+    assert domain_key("https://WWW.Sales.Acme.co.uk/x") == "acme.co.uk"
+
+
+def request(**changes: Any) -> RegisterDealRequest:
+    body = {
+        "prospect": {
+            "company_name": "Globex Ltd",
+            "website": "globex.com",
+            "country": "GB",
+            "contact": {"name": "Hank", "email": "hank@globex.com", "title": "CTO"},
+        },
+        "products": ["NET-FW-100"],
+        "estimated_value": {"amount_minor": 1_000_000, "currency": "USD"},
+        "expected_close_date": "2027-01-31",
+    } | changes
+    return RegisterDealRequest.model_validate(body)
+
+
+def register(
+    *,
+    by_domain: list[Registration] = (),
+    by_company: list[Registration] = (),
+    partner_id: str = "prt_1",
+    **changes: Any,
+) -> Any:  # type: ignore[assignment]
+    return domain.register(
+        request(**changes),
+        partner_id=partner_id,
+        registered_by="seller@p1.com",
+        known_products={"NET-FW-100"},
+        by_domain=list(by_domain),
+        by_company=list(by_company),
+        now=NOW,
+        new_id=ids,
+    )
+
+
+def test_register_records_other_partners_open_registrations_as_conflicts() -> None:
+    open_other = Registration(
+        deal_id="deal_a", partner_id="prt_2", status="approved", protection_ends_at=NOW + timedelta(days=10)
+    )
+    lapsed = Registration(
+        deal_id="deal_b", partner_id="prt_3", status="approved", protection_ends_at=NOW - timedelta(days=1)
+    )
+    closed = Registration(deal_id="deal_c", partner_id="prt_4", status="lost")
+    deal, event = register(by_domain=[open_other, lapsed, closed], by_company=[open_other])
+    assert [(c.deal_id, c.matched_on) for c in deal.conflicts] == [("deal_a", ["domain", "company"])]
+    assert event.conflicts == ["deal_a"] and event.prospect.company_key == "globex"
+    assert deal.timeline[0].status == "submitted"
+
+
+def test_same_partner_duplicates_are_refused_outright() -> None:
+    mine = Registration(deal_id="deal_m", partner_id="prt_1", status="under_review")
+    with pytest.raises(Conflict) as refused:
+        register(by_company=[mine])
+    assert refused.value.code == "duplicate_registration" and refused.value.errors[0].field == "prospect.company_name"
+
+
+def test_products_and_close_date_are_checked() -> None:
+    with pytest.raises(ValidationFailed) as unknown:
+        register(products=["NET-FW-100", "NOPE-1"])
+    assert unknown.value.errors[0].field == "products.1"
+    with pytest.raises(ValidationFailed):
+        register(expected_close_date=NOW.date().isoformat())
+    with pytest.raises(ValidationError):
+        request(products=["NET-FW-100", "NET-FW-100"])
+
+
+def test_review_mode_is_automatic_only_without_conflict_and_within_the_limit() -> None:
+    limits = {"USD": 5_000_000}
+    deal, _ = register()
+    assert domain.review_mode(deal, limits) == "auto"
+    assert (
+        domain.review_mode(
+            deal.model_copy(update={"estimated_value": Money(amount_minor=5_000_001, currency="USD")}), limits
+        )
+        == "manual"
+    )
+    assert (
+        domain.review_mode(deal.model_copy(update={"estimated_value": Money(amount_minor=1, currency="JPY")}), limits)
+        == "manual"
+    )
+    conflicted, _ = register(by_domain=[Registration(deal_id="x", partner_id="prt_9", status="submitted")])
+    assert domain.review_mode(conflicted, limits) == "manual"
+
+
+def approved(**changes: Any) -> Any:
+    deal, _ = register(**changes)
+    return domain.approve(
+        deal, decided_by="emea@example.com", automatic=False, protection=timedelta(days=90), now=NOW, new_id=ids
+    )
+
+
+def test_approval_protects_for_the_period_in_whole_seconds() -> None:
+    deal, event = approved()
+    assert deal.status == "approved" and deal.protection_ends_at == NOW + timedelta(days=90)
+    assert event.protection_ends_at == deal.protection_ends_at and not event.automatic
+    with pytest.raises(domain.InvalidState):
+        domain.approve(deal, decided_by="x", automatic=True, protection=timedelta(days=1), now=NOW, new_id=ids)
+
+
+def test_extensions_at_most_the_maximum_and_one_at_a_time() -> None:
+    deal, _ = approved()
+    for number in (1, 2):
+        deal, requested = domain.request_extension(
+            deal, "Board meets next month.", max_extensions=2, now=NOW, new_id=ids
+        )
+        assert requested.extension_number == number
+        with pytest.raises(domain.InvalidState):
+            domain.request_extension(deal, "again", max_extensions=2, now=NOW, new_id=ids)
+        before = deal.protection_ends_at
+        deal, extended = domain.grant_extension(
+            deal, decided_by="emea@example.com", extension=timedelta(days=30), now=NOW, new_id=ids
+        )
+        assert deal.protection_ends_at == before + timedelta(days=30) and extended.extensions_used == number
+    with pytest.raises(domain.InvalidState, match="maximum"):
+        domain.request_extension(deal, "A third one please", max_extensions=2, now=NOW, new_id=ids)
+
+
+def test_expiry_only_for_the_current_end_and_not_early() -> None:
+    deal, _ = approved()
+    ends = deal.protection_ends_at
+    with pytest.raises(domain.NotYetDue):
+        domain.expire(deal, ended_at=ends, now=ends - timedelta(seconds=1), new_id=ids)
+    with pytest.raises(domain.InvalidState):  # a timer of an end date the deal no longer has (extended)
+        domain.expire(deal, ended_at=ends - timedelta(days=1), now=ends, new_id=ids)
+    expired, event = domain.expire(deal, ended_at=ends, now=ends, new_id=ids)
+    assert expired.status == "expired" and event.protection_ended_at == ends
+
+
+def test_won_lost_and_stage_need_live_protection() -> None:
+    deal, _ = approved()
+    assert domain.set_stage(deal, "proposal", NOW) is not None
+    staged = domain.set_stage(deal, "proposal", NOW)
+    assert staged is not None and domain.set_stage(staged, "proposal", NOW) is None  # a repeat changes nothing
+    won, event = domain.mark_won(
+        deal, Won(amount=Money(amount_minor=125_000, currency="USD"), close_date=date(2026, 11, 20)), NOW, ids
+    )
+    assert won.status == "won" and event.amount.amount_minor == 125_000 and "1,250.00 USD" in won.timeline[-1].note
+    with pytest.raises(ValidationFailed):
+        domain.mark_won(deal, Won(amount=Money(amount_minor=1, currency="USD"), close_date=date(2027, 1, 1)), NOW, ids)
+    with pytest.raises(domain.InvalidState):
+        domain.mark_lost(won, "late", NOW, ids)
+    lapsed = deal.model_copy(update={"protection_ends_at": NOW - timedelta(seconds=1)})
+    with pytest.raises(domain.InvalidState):
+        domain.set_stage(lapsed, "commit", NOW)
+
+
+def test_precheck_never_names_the_holder() -> None:
+    holder = Protection(deal_id="deal_x", partner_id="prt_secret", protection_ends_at=NOW + timedelta(days=5))
+    answer = domain.prospect_status([holder], NOW)
+    assert answer == {"status": "protected", "protected_until": "2026-12-01T12:00:00.000Z"}
+    assert "prt_secret" not in str(answer) and "deal_x" not in str(answer)
+    assert domain.prospect_status([holder], NOW + timedelta(days=6)) == {"status": "available"}
+
+
+def test_protection_reminders_skip_the_past_and_use_wait_timestamps() -> None:
+    ends = NOW + timedelta(days=90)
+    reminders = domain.protection_reminders("deal_1", ends, [1_209_600, 259_200], NOW)
+    assert [(r["days_left"], r["at"]) for r in reminders] == [(14, "2027-02-10T12:00:00Z"), (3, "2027-02-21T12:00:00Z")]
+    assert domain.protection_reminders("deal_1", NOW + timedelta(days=2), [1_209_600, 259_200], NOW) == []
+
+
+def test_access_rules() -> None:
+    me = Principal(sub="s", email="e@p1.com", name="", partner_id="prt_1", groups=frozenset({"partner-user"}))
+    deal, _ = register()
+    assert domain.ensure_own(me, deal) is deal
+    other = Principal(sub="o", email="o@p2.com", name="", partner_id="prt_2", groups=frozenset({"partner-admin"}))
+    with pytest.raises(NotFound):
+        domain.ensure_own(other, deal)
+    with pytest.raises(Forbidden) as inactive:
+        domain.ensure_can_register(me, None)
+    assert inactive.value.code == "partner_inactive"
+    assert domain.region_of("US") == "AMER" and domain.region_of("SG") == "APAC" and domain.region_of("DE") == "EMEA"
+    assert domain.next_step(deal) == ("Awaiting review", None)
