@@ -199,13 +199,21 @@ def test_conflicts_go_to_review_and_first_approved_wins(stack: Stack, deals: Any
     _, b = register(stack, deals, second, deal_body(unique_domain("umb"), company="Umbrella Corporation"))
     flush(stack, deals, until=lambda: status_of(stack, deals, second, b["deal_id"]) == "under_review")
     assert status_of(stack, deals, first, a["deal_id"]) == "under_review"  # above the automatic limit
-    approval_requests = stack.receive("ApprovalRequestsQueue", max_messages=10)
-    subjects = [json.loads(m["Body"]).get("subject", "") for m in approval_requests]
-    assert any("Umbrella" in s for s in subjects)
-    for m in approval_requests:  # leave the queue as we found it for other tests
-        boto3.client("sqs").change_message_visibility(
-            QueueUrl=stack.ref("ApprovalRequestsQueue"), ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-        )
+    wanted = f"deal-{b['deal_id']}-registration-0"
+    request_b: dict[str, Any] = {}
+    deadline = time.monotonic() + 15
+    while not request_b and time.monotonic() < deadline:  # the state machine sends it on its own thread
+        for message in stack.receive("ApprovalRequestsQueue", max_messages=10):
+            body = json.loads(message["Body"])
+            if body.get("approval_id") == wanted:
+                request_b = body
+            boto3.client("sqs").change_message_visibility(  # leave the queue as we found it for other tests
+                QueueUrl=stack.ref("ApprovalRequestsQueue"), ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        time.sleep(0.1)
+    # the channel manager sees the conflicting registration side by side with the evidence
+    evidence = [line["value"] for line in request_b["summary"] if line["label"].startswith("Conflict")]
+    assert "Umbrella Corp" in evidence[0] and "900,000.00 USD" in evidence[0] and "matched on company" in evidence[0]
     decide(stack, b["deal_id"], "approved")
     decide(stack, a["deal_id"], "approved")
     flush(stack, deals, until=lambda: status_of(stack, deals, first, a["deal_id"]) in ("approved", "rejected"))

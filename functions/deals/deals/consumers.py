@@ -66,7 +66,8 @@ def on_registered(event: DealRegistered) -> str:
     if mode == "manual" and deal.status == "submitted":
         reviewer = workflow.approval_input(deal, SETTINGS, purpose="registration", mode=mode)["approvers"]["initial"][0]
         deal = service().mark_under_review(deal.deal_id, reviewer)
-    return workflow.start_review(deal, SETTINGS, purpose="registration", mode=mode)
+    conflicting = {c.deal_id: d for c in deal.conflicts if (d := service().repository.get(c.deal_id))}
+    return workflow.start_review(deal, SETTINGS, purpose="registration", mode=mode, conflicting=conflicting)
 
 
 def on_approved(event: DealApproved) -> str:

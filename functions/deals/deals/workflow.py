@@ -22,15 +22,35 @@ def _start(machine: str, name: str, payload: dict[str, Any]) -> str:
         return "already started"
 
 
+def conflict_lines(deal: Deal, conflicting: dict[str, Deal]) -> list[dict[str, str]]:
+    """One line per conflicting registration, with the evidence the channel manager weighs (side by side)."""
+    lines = []
+    for number, conflict in enumerate(deal.conflicts, start=1):
+        other = conflicting.get(conflict.deal_id)
+        matched = " and ".join(conflict.matched_on)
+        if other is None:
+            value = f"{conflict.deal_id}, {conflict.status}, matched on {matched}"
+        else:
+            protected = f" until {iso(other.protection_ends_at)}" if other.protection_ends_at else ""
+            value = (
+                f"{other.prospect.company_name} ({other.prospect.domain}), partner {other.partner_id}, registered "
+                f"{iso(other.submitted_at)} by {other.registered_by}, {format_money(other.estimated_value)}, "
+                f"{other.status}{protected}; matched on {matched} ({conflict.deal_id})"
+            )
+        lines.append({"label": f"Conflict {number}", "value": value})
+    return lines or [{"label": "Conflicts", "value": "none"}]
+
+
 def approval_input(
-    deal: Deal, settings: ConsumerSettings, *, purpose: str, mode: str, note: str = ""
+    deal: Deal,
+    settings: ConsumerSettings,
+    *,
+    purpose: str,
+    mode: str,
+    note: str = "",
+    conflicting: dict[str, Deal] | None = None,
 ) -> dict[str, Any]:
     approver = settings.approvers_by_region.get(domain.region_of(deal.prospect.country)) or settings.escalation_email
-    conflicts = "; ".join(
-        f"{c.deal_id} ({c.status}, matched on {' and '.join(c.matched_on)}"
-        + (f", protected until {iso(c.protection_ends_at)})" if c.protection_ends_at else ")")
-        for c in deal.conflicts
-    )
     summary = [
         {"label": "Request", "value": "Protection extension" if purpose == "extension" else "Deal registration"},
         {"label": "Prospect", "value": f"{deal.prospect.company_name} ({deal.prospect.domain})"},
@@ -42,7 +62,7 @@ def approval_input(
         {"label": "Expected close", "value": deal.expected_close_date.isoformat()},
         {"label": "Products", "value": ", ".join(deal.products)},
         {"label": "Description", "value": deal.description or "-"},
-        {"label": "Conflicts", "value": conflicts or "none"},
+        *conflict_lines(deal, conflicting or {}),
     ]
     if note:
         summary.append({"label": "Justification", "value": note})
@@ -65,8 +85,16 @@ def approval_input(
     }
 
 
-def start_review(deal: Deal, settings: ConsumerSettings, *, purpose: str, mode: str, note: str = "") -> str:
-    payload = approval_input(deal, settings, purpose=purpose, mode=mode, note=note)
+def start_review(
+    deal: Deal,
+    settings: ConsumerSettings,
+    *,
+    purpose: str,
+    mode: str,
+    note: str = "",
+    conflicting: dict[str, Deal] | None = None,
+) -> str:
+    payload = approval_input(deal, settings, purpose=purpose, mode=mode, note=note, conflicting=conflicting)
     return _start(settings.approval_state_machine_arn, payload["approval_id"], payload)
 
 
