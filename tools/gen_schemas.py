@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.contracts import ALL_EVENTS
+from shared.contracts.catalogue import ALL_EVENTS
 from shared.events import EventDetail
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,13 +1,6 @@
 """Published event contracts (the PRM's published language): one pydantic model per detail-type.
 
-Each context publishes its own models here so consumers in other contexts, the schema generator and the contract
-tests use one definition. The JSON Schemas in events/schemas/ are generated from these models.
+Each context publishes its own models here (`shared.contracts.<context>`) so consumers in other contexts, the schema
+generator and the contract tests use one definition. The JSON Schemas in events/schemas/ are generated from them;
+`shared.contracts.catalogue` lists them all (tooling only: a function imports just the contracts it uses).
 """
-
-from __future__ import annotations
-
-from shared.contracts.deals import DEAL_EVENTS
-from shared.contracts.onboarding import ONBOARDING_EVENTS
-from shared.events import EventDetail
-
-ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS, *DEAL_EVENTS)

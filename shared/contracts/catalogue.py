@@ -1,0 +1,9 @@
+"""Every published event contract, for tooling (schema generation, catalogue, drift checks)."""
+
+from __future__ import annotations
+
+from shared.contracts.deals import DEAL_EVENTS
+from shared.contracts.onboarding import ONBOARDING_EVENTS
+from shared.events import EventDetail
+
+ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS, *DEAL_EVENTS)
