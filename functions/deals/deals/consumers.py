@@ -60,14 +60,27 @@ def on_partner_onboarded(event: PartnerOnboarded) -> str:
     )
 
 
+def _review(deal: Deal, *, purpose: str, mode: str, note: str = "") -> dict[str, Any]:
+    """What the channel manager of the partner's region sees: the deal and each conflict's evidence."""
+    partner = service().repository.partner(deal.partner_id)
+    conflicting = {c.deal_id: d for c in deal.conflicts if (d := service().repository.get(c.deal_id))}
+    return {
+        "purpose": purpose,
+        "mode": mode,
+        "note": note,
+        "conflicting": conflicting,
+        "partner_country": partner.country if partner else deal.prospect.country,
+    }
+
+
 def on_registered(event: DealRegistered) -> str:
     deal = _deal(event.deal_id)
     mode = domain.review_mode(deal, SETTINGS.auto_approve_limits)
+    review = _review(deal, purpose="registration", mode=mode)
     if mode == "manual" and deal.status == "submitted":
-        reviewer = workflow.approval_input(deal, SETTINGS, purpose="registration", mode=mode)["approvers"]["initial"][0]
+        reviewer = workflow.approval_input(deal, SETTINGS, **review)["approvers"]["initial"][0]
         deal = service().mark_under_review(deal.deal_id, reviewer)
-    conflicting = {c.deal_id: d for c in deal.conflicts if (d := service().repository.get(c.deal_id))}
-    return workflow.start_review(deal, SETTINGS, purpose="registration", mode=mode, conflicting=conflicting)
+    return workflow.start_review(deal, SETTINGS, **review)
 
 
 def on_approved(event: DealApproved) -> str:
@@ -83,7 +96,9 @@ def on_rejected(event: DealRejected) -> str:
 
 def on_extension_requested(event: DealExtensionRequested) -> str:
     deal = _deal(event.deal_id)
-    return workflow.start_review(deal, SETTINGS, purpose="extension", mode="manual", note=event.justification)
+    return workflow.start_review(
+        deal, SETTINGS, **_review(deal, purpose="extension", mode="manual", note=event.justification)
+    )
 
 
 def on_extended(event: DealExtended) -> str:

@@ -49,8 +49,10 @@ def approval_input(
     mode: str,
     note: str = "",
     conflicting: dict[str, Deal] | None = None,
+    partner_country: str,
 ) -> dict[str, Any]:
-    approver = settings.approvers_by_region.get(domain.region_of(deal.prospect.country)) or settings.escalation_email
+    """The approval workflow's input; the channel manager is the one for the partner's region."""
+    approver = settings.approvers_by_region.get(domain.region_of(partner_country)) or settings.escalation_email
     summary = [
         {"label": "Request", "value": "Protection extension" if purpose == "extension" else "Deal registration"},
         {"label": "Prospect", "value": f"{deal.prospect.company_name} ({deal.prospect.domain})"},
@@ -93,8 +95,11 @@ def start_review(
     mode: str,
     note: str = "",
     conflicting: dict[str, Deal] | None = None,
+    partner_country: str,
 ) -> str:
-    payload = approval_input(deal, settings, purpose=purpose, mode=mode, note=note, conflicting=conflicting)
+    payload = approval_input(
+        deal, settings, purpose=purpose, mode=mode, note=note, conflicting=conflicting, partner_country=partner_country
+    )
     return _start(settings.approval_state_machine_arn, payload["approval_id"], payload)
 
 

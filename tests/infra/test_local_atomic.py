@@ -1,0 +1,90 @@
+"""The local DynamoDB is atomic as AWS's: concurrent conditional writes, and cancelled transactions leave no trace."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infrastructure.local.atomic import serialise_dynamodb
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        serialise_dynamodb()
+        ddb = boto3.client("dynamodb")
+        created = ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
+        yield ddb, created["TableDescription"]["LatestStreamArn"]
+    assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+def test_a_cancelled_transaction_publishes_nothing_and_loses_nothing(table: tuple[Any, str]) -> None:
+    ddb, arn = table
+    ddb.put_item(TableName="t", Item={"pk": {"S": "taken"}})
+    streams = boto3.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]  # a reader holds its place
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {"pk": {"S": "phantom"}}}},
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": {"pk": {"S": "taken"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert "Item" not in ddb.get_item(TableName="t", Key={"pk": {"S": "phantom"}})
+    ddb.put_item(TableName="t", Item={"pk": {"S": "real"}})
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["real"]
+
+
+def test_only_one_of_many_concurrent_conditional_writes_wins(table: tuple[Any, str]) -> None:
+    ddb, _ = table
+    start, wins = threading.Barrier(16), []
+
+    def claim(n: int) -> None:
+        start.wait()
+        try:
+            ddb.put_item(
+                TableName="t",
+                Item={"pk": {"S": "prospect"}, "by": {"N": str(n)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            wins.append(n)
+        except ddb.exceptions.ConditionalCheckFailedException:
+            pass
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(wins) == 1
