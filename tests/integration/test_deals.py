@@ -413,3 +413,11 @@ def test_twenty_partners_race_for_one_prospect_and_exactly_one_is_approved(stack
     assert {h.deal_id for h in holders if h.protection_ends_at > datetime.now(UTC)} == {
         d for d, s in zip(registered, statuses, strict=True) if s == "approved"
     }
+
+
+def test_the_channel_manager_of_the_partners_region_reviews(stack: Stack, deals: Any) -> None:
+    american = partner(stack, deals, country="US")
+    _, receipt = register(stack, deals, american, deal_body(amount=90_000_000))  # prospect in GB, partner in the US
+    flush(stack, deals, until=lambda: status_of(stack, deals, american, receipt["deal_id"]) == "under_review")
+    timeline = get(stack, deals, american, receipt["deal_id"])[1]["timeline"]
+    assert timeline[-1]["note"] == "Sent to amer-channel@example.com for review."
