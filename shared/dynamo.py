@@ -69,6 +69,30 @@ class Table:
         item = answer.get("Item")
         return from_item(item) if item else None
 
+    def query_all(self, pk: str, *, sk_prefix: str | None = None) -> list[dict[str, Any]]:
+        """Every item of one partition (all pages): for partitions the model keeps small, never a table's worth."""
+        items, start = self.query(pk, sk_prefix=sk_prefix)
+        while start:
+            page, start = self.query(pk, sk_prefix=sk_prefix, start_key=start)
+            items += page
+        return items
+
+    def get_many(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Items by key, in one round trip per 100 keys (missing keys are left out)."""
+        found: list[dict[str, Any]] = []
+        for offset in range(0, len(keys), 100):
+            pending: dict[str, Any] = {
+                self.name: {
+                    "Keys": [to_item({"pk": pk, "sk": sk}) for pk, sk in keys[offset : offset + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                answer = self._client.batch_get_item(RequestItems=pending)
+                found += [from_item(i) for i in answer.get("Responses", {}).get(self.name, [])]
+                pending = answer.get("UnprocessedKeys") or {}
+        return found
+
     def query(
         self,
         pk: str,

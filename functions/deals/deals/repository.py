@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from deals.models import Deal, PartnerProjection, Product, Protection, Registration
+from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.errors import FieldError, ValidationFailed
@@ -69,7 +69,11 @@ class DealsRepository:
         return True
 
     def products(self) -> list[Product]:
-        items, _ = self.table.query("CATALOGUE", sk_prefix="PRODUCT#")
+        return [Product.model_validate(i) for i in self.table.query_all("CATALOGUE", sk_prefix="PRODUCT#")]
+
+    def products_named(self, skus: list[str]) -> list[Product]:
+        """Only the products a request names: a registration's cost does not grow with the catalogue."""
+        items = self.table.get_many([("CATALOGUE", f"PRODUCT#{sku}") for sku in skus])
         return [Product.model_validate(i) for i in items]
 
     def add_product(self, product: Product) -> None:
@@ -80,7 +84,8 @@ class DealsRepository:
 
     # ------------------------------------------------------------- prospects
     def registrations(self, kind: str, key: str) -> list[Registration]:
-        items, _ = self.table.query(f"PROSPECT#{kind}#{key}", sk_prefix="DEAL#")
+        """Open registrations under one prospect key (closed ones leave the index), every page."""
+        items = self.table.query_all(f"PROSPECT#{kind}#{key}", sk_prefix="DEAL#")
         return [Registration.model_validate(i) for i in items]
 
     def protections(self, domain: str | None, company: str | None) -> list[Protection]:
@@ -110,6 +115,9 @@ class DealsRepository:
         } | deal.model_dump(mode="json")
 
     def _registration_ops(self, deal: Deal) -> list[dict[str, Any]]:
+        """Index entries under both prospect keys while the deal is open; a closed deal leaves the index."""
+        if deal.status not in OPEN_STATUSES:
+            return [self.table.op_delete(f"PROSPECT#{kind}#{key}", f"DEAL#{deal.deal_id}") for kind, key in _keys(deal)]
         registration = Registration(
             deal_id=deal.deal_id,
             partner_id=deal.partner_id,

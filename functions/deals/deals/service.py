@@ -71,7 +71,7 @@ class DealsService:
             request,
             partner_id=partner_id,
             registered_by=principal.email,
-            known_products={p.sku for p in self.repository.products()},
+            known_products={p.sku for p in self.repository.products_named(request.products)},
             by_domain=self.repository.registrations("D", domain_key(request.prospect.website)),
             by_company=self.repository.registrations("C", company_key(request.prospect.company_name)),
             now=self.clock(),
