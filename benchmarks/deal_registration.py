@@ -287,6 +287,9 @@ class MemoryTable(Table):
     def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | None:
         return self._plain(pk, sk) if sk in self.partitions.get(pk, {}) else None
 
+    def get_many(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        return [item for pk, sk in keys if (item := self.get(pk, sk)) is not None]
+
     def _plain(self, pk: str, sk: str) -> dict[str, Any]:
         """The item as from_item gives it, deserialised once (callers only validate it into models)."""
         plain = self.plain.get((pk, sk))

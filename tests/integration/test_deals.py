@@ -421,3 +421,32 @@ def test_the_channel_manager_of_the_partners_region_reviews(stack: Stack, deals:
     flush(stack, deals, until=lambda: status_of(stack, deals, american, receipt["deal_id"]) == "under_review")
     timeline = get(stack, deals, american, receipt["deal_id"])[1]["timeline"]
     assert timeline[-1]["note"] == "Sent to amer-channel@example.com for review."
+
+
+def test_a_registration_nobody_decides_lapses_after_reminder_and_escalation(stack: Stack, deals: Any) -> None:
+    me = partner(stack, deals)
+    _, receipt = register(stack, deals, me, deal_body(amount=90_000_000))
+    deal_id = receipt["deal_id"]
+    wanted = f"deal-{deal_id}-registration-0"
+    kinds: list[str] = []
+
+    def lapsed() -> bool:
+        for message in stack.receive("ApprovalRequestsQueue", max_messages=10):  # what the approvals service gets
+            body = json.loads(message["Body"])
+            if body.get("approval_id") == wanted:
+                kinds.append(body["kind"])
+                boto3.client("sqs").delete_message(
+                    QueueUrl=stack.ref("ApprovalRequestsQueue"), ReceiptHandle=message["ReceiptHandle"]
+                )
+            else:
+                boto3.client("sqs").change_message_visibility(
+                    QueueUrl=stack.ref("ApprovalRequestsQueue"),
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=0,
+                )
+        return status_of(stack, deals, me, deal_id) == "rejected"
+
+    flush(stack, deals, until=lapsed, timeout=40)
+    assert kinds == ["request", "reminder", "escalation", "close"]
+    deal = get(stack, deals, me, deal_id)[1]
+    assert "Nobody decided in time" in deal["decision_reason"]
