@@ -82,7 +82,7 @@ def parse_json(raw_body: bytes | str | None) -> Any:
         raise ValidationFailed("A JSON body is required.", [FieldError("body", "missing")], code="invalid_json")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValidationFailed(
             "Request body is not valid JSON.", [FieldError("body", str(error))], "invalid_json"
         ) from error

@@ -37,7 +37,7 @@ def sign(key: bytes, claim: LinkClaim) -> str:
 
 def verify(key: bytes, claim: LinkClaim, signature: str, *, now: int) -> None:
     """Raise LinkRejected unless `signature` is this claim's and it has not expired."""
-    if not hmac.compare_digest(sign(key, claim), signature or ""):
+    if not hmac.compare_digest(sign(key, claim).encode(), (signature or "").encode("utf-8", "replace")):
         raise LinkRejected("invalid")
     if now >= claim.expires:
         raise LinkRejected("expired")

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.errors import FieldError, ValidationFailed
-from shared.idempotency import run_once
+from shared.idempotency import DEFAULT_TTL_SECONDS, run_once
 
 MAX_KEY_LENGTH = 128
+BODY_KEY_TTL_SECONDS = 600  # a body without Idempotency-Key replays for minutes: retries yes, resubmissions no
 
 
 def idempotency_key(headers: Any, payload: Any) -> str:
@@ -55,5 +56,6 @@ def replay_safe_post(
         key={"operation": operation, "caller": caller, "key": idempotency_key(headers, payload)},
         payload=payload,
         lambda_context=lambda_context,
+        ttl_seconds=DEFAULT_TTL_SECONDS if "idempotency-key" in (headers or {}) else BODY_KEY_TTL_SECONDS,
     )
     return int(result["status"]), result["body"]

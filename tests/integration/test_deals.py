@@ -450,3 +450,28 @@ def test_a_registration_nobody_decides_lapses_after_reminder_and_escalation(stac
     assert kinds == ["request", "reminder", "escalation", "close"]
     deal = get(stack, deals, me, deal_id)[1]
     assert "Nobody decided in time" in deal["decision_reason"]
+
+
+def test_an_extension_can_be_requested_again_after_a_refusal(stack: Stack, deals: Any) -> None:
+    me = partner(stack, deals)
+    deal_id = approved_deal(stack, deals, me)
+    app = deals[0].app
+    ask = {"justification": "Customer board meets next month."}
+    assert stack.call(app, "POST", "/deals/{deal_id}/extension", {"deal_id": deal_id}, body=ask, claims=me)[0] == 202
+    flush(stack, deals)
+    decide(stack, deal_id, "rejected", purpose="extension", reason="Not this time.")
+    flush(stack, deals, until=lambda: not get(stack, deals, me, deal_id)[1]["extension_pending"])
+    assert stack.call(app, "POST", "/deals/{deal_id}/extension", {"deal_id": deal_id}, body=ask, claims=me)[0] == 202
+    flush(stack, deals)
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=stack.ref("DealApprovalStateMachine"))
+    mine = [e["name"] for e in executions["executions"] if deal_id in e["name"] and "extension" in e["name"]]
+    assert len(mine) == 2  # each request gets its own review
+
+
+def test_an_edited_cursor_is_a_400_not_a_500(stack: Stack, deals: Any) -> None:
+    import base64
+
+    me = partner(stack, deals)
+    forged = base64.urlsafe_b64encode(json.dumps({"gsi1pk": f"PARTNER#{me['custom:partner_id']}"}).encode()).decode()
+    status, error, _ = stack.call(deals[0].app, "GET", "/deals", claims=me, query={"cursor": forged})
+    assert status == 400 and error["errors"][0]["field"] == "cursor"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from shared.clock import UtcDateTime
 from shared.email import Email
@@ -14,11 +14,30 @@ Decision = Literal["approve", "reject"]
 RequestKind = Literal["request", "reminder", "escalation"]
 
 
+def _clipped(limit: int) -> Any:
+    """Over-long text from a workflow is shortened, never refused: a refused request would silently lapse."""
+
+    def clip(value: Any) -> Any:
+        return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
+
+    return BeforeValidator(clip)
+
+
+def _capped_lines(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > MAX_SUMMARY_LINES:
+        hidden = len(value) - MAX_SUMMARY_LINES + 1
+        return [*value[: MAX_SUMMARY_LINES - 1], {"label": "More", "value": f"{hidden} more lines not shown"}]
+    return value
+
+
+MAX_SUMMARY_LINES = 40
+
+
 class SummaryLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    label: str = Field(min_length=1, max_length=80)
-    value: str = Field(max_length=2000)
+    label: Annotated[str, _clipped(80), Field(min_length=1, max_length=80)]
+    value: Annotated[str, _clipped(2000), Field(max_length=2000)]
 
 
 class ApprovalRequestMessage(BaseModel):
@@ -29,8 +48,8 @@ class ApprovalRequestMessage(BaseModel):
     approval_id: ApprovalId
     kind: RequestKind
     task_token: str = Field(min_length=1, max_length=4096)
-    subject: str = Field(min_length=1, max_length=200)
-    summary: list[SummaryLine] = Field(max_length=40)
+    subject: Annotated[str, _clipped(200), Field(min_length=1, max_length=200)]
+    summary: Annotated[list[SummaryLine], BeforeValidator(_capped_lines), Field(max_length=MAX_SUMMARY_LINES)]
     approvers: list[Email] = Field(min_length=1, max_length=10)
 
 

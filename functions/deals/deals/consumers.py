@@ -60,7 +60,7 @@ def on_partner_onboarded(event: PartnerOnboarded) -> str:
     )
 
 
-def _review(deal: Deal, *, purpose: str, mode: str, note: str = "") -> dict[str, Any]:
+def _review(deal: Deal, *, purpose: str, mode: str, note: str = "", request_id: str = "0") -> dict[str, Any]:
     """What the channel manager of the partner's region sees: the deal and each conflict's evidence."""
     partner = service().repository.partner(deal.partner_id)
     conflicting = {c.deal_id: d for c in deal.conflicts if (d := service().repository.get(c.deal_id))}
@@ -70,6 +70,7 @@ def _review(deal: Deal, *, purpose: str, mode: str, note: str = "") -> dict[str,
         "note": note,
         "conflicting": conflicting,
         "partner_country": partner.country if partner else deal.prospect.country,
+        "request_id": request_id,
     }
 
 
@@ -97,7 +98,9 @@ def on_rejected(event: DealRejected) -> str:
 def on_extension_requested(event: DealExtensionRequested) -> str:
     deal = _deal(event.deal_id)
     return workflow.start_review(
-        deal, SETTINGS, **_review(deal, purpose="extension", mode="manual", note=event.justification)
+        deal,
+        SETTINGS,
+        **_review(deal, purpose="extension", mode="manual", note=event.justification, request_id=event.event_id),
     )
 
 

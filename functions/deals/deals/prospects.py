@@ -60,9 +60,10 @@ LEGAL_SUFFIXES = sorted(
 
 def company_key(name: str) -> str:
     """`Globex, Inc.` -> `globex`; `ACME GmbH & Co. KG` -> `acme`. Raises ValueError if nothing is left."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    text = text.replace("&", " ")
-    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    # Fold accents (Müller -> muller) but keep letters and digits of every script (Газпром, トヨタ).
+    text = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFKC", text).casefold().replace("&", " ")
+    text = " ".join("".join(c if c.isalnum() else " " for c in text).split())
     # Dotted abbreviations (`S.A.`, `B.V.`) arrive as single letters: join each run of them into one word.
     text = re.sub(r"\b[a-z](?: [a-z]\b)+", lambda m: m.group(0).replace(" ", ""), text)
     changed = True

@@ -187,8 +187,26 @@ class DealsRepository:
                 )
                 for kind, key in _keys(deal)
             ]
+        first_release = len(ops)
         if release:
+            # Free what this deal holds in the same transaction: a closed deal never keeps others out.
+            held = [
+                (kind, key)
+                for kind, key in _keys(deal)
+                if (claim := self.table.get(f"PROTECTED#{kind}#{key}", "PROTECTED"))
+                and claim.get("deal_id") == deal.deal_id
+            ]
+            ops += [
+                t.op_delete(
+                    f"PROTECTED#{kind}#{key}",
+                    "PROTECTED",
+                    condition="deal_id = :deal",
+                    condition_values={":deal": deal.deal_id},
+                )
+                for kind, key in held
+            ]
             ops += [t.op_delete(f"OPEN#{deal.partner_id}#{kind}#{key}", "OPEN") for kind, key in _keys(deal)]
+        released = len(ops)
         ops += self._registration_ops(deal) + [t.op_put(outbox_item(e)) for e in events]
         try:
             t.transact(ops)
@@ -197,26 +215,9 @@ class DealsRepository:
                 raise StaleDeal(deal.deal_id) from failure
             if protect and any(failure.failed_at(i) for i in range(first_lock, first_lock + 2)):
                 raise ProtectionHeld(deal.deal_id) from failure
+            if any(failure.failed_at(i) for i in range(first_release, released)):
+                raise StaleDeal(deal.deal_id) from failure  # a lapsed claim changed hands meanwhile: read again
             raise
-        if release:
-            self._release_protection(deal)
-
-    def _release_protection(self, deal: Deal) -> None:
-        """Free the prospect if this deal still holds it (after the fact: a stale claim carries its own end date)."""
-        for kind, key in _keys(deal):
-            try:
-                self.table.transact(
-                    [
-                        self.table.op_delete(
-                            f"PROTECTED#{kind}#{key}",
-                            "PROTECTED",
-                            condition="deal_id = :deal",
-                            condition_values={":deal": deal.deal_id},
-                        )
-                    ]
-                )
-            except ConditionFailed:
-                pass  # held by another deal, or already free
 
     def list(
         self, partner_id: str, *, status: str | None, limit: int, cursor: str | None
@@ -246,10 +247,14 @@ def _encode_cursor(key: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str, key_name: str, expected: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (
-            isinstance(key, dict) and key.get(key_name) == expected and all(isinstance(v, str) for v in key.values())
+        sort_name = key_name.replace("pk", "sk")
+        valid = (  # exactly a key of this index and partition, or DynamoDB would reject it (a 500)
+            isinstance(key, dict)
+            and set(key) == {"pk", "sk", key_name, sort_name}
+            and key.get(key_name) == expected
+            and all(isinstance(v, str) and 0 < len(v) <= 400 for v in key.values())
         )
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         valid = False
     if not valid:
         raise ValidationFailed("The cursor is not valid for this list.", [FieldError("cursor", "invalid")])

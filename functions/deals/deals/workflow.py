@@ -22,6 +22,9 @@ def _start(machine: str, name: str, payload: dict[str, Any]) -> str:
         return "already started"
 
 
+MAX_CONFLICT_LINES = 10
+
+
 def conflict_lines(deal: Deal, conflicting: dict[str, Deal]) -> list[dict[str, str]]:
     """One line per conflicting registration, with the evidence the channel manager weighs (side by side)."""
     lines = []
@@ -38,6 +41,9 @@ def conflict_lines(deal: Deal, conflicting: dict[str, Deal]) -> list[dict[str, s
                 f"{other.status}{protected}; matched on {matched} ({conflict.deal_id})"
             )
         lines.append({"label": f"Conflict {number}", "value": value})
+    if len(lines) > MAX_CONFLICT_LINES:
+        hidden = len(lines) - MAX_CONFLICT_LINES
+        lines = [*lines[:MAX_CONFLICT_LINES], {"label": "More conflicts", "value": f"{hidden} more registrations"}]
     return lines or [{"label": "Conflicts", "value": "none"}]
 
 
@@ -50,6 +56,7 @@ def approval_input(
     note: str = "",
     conflicting: dict[str, Deal] | None = None,
     partner_country: str,
+    request_id: str = "0",
 ) -> dict[str, Any]:
     """The approval workflow's input; the channel manager is the one for the partner's region."""
     approver = settings.approvers_by_region.get(domain.region_of(partner_country)) or settings.escalation_email
@@ -69,7 +76,8 @@ def approval_input(
     if note:
         summary.append({"label": "Justification", "value": note})
     return {
-        "approval_id": f"deal-{deal.deal_id}-{purpose}-{deal.extensions_used}",
+        # One approval (and execution) per request: a refused extension must not block the next one.
+        "approval_id": f"deal-{deal.deal_id}-{purpose}-{request_id}",
         "deal_id": deal.deal_id,
         "purpose": purpose,
         "mode": mode,
@@ -96,9 +104,17 @@ def start_review(
     note: str = "",
     conflicting: dict[str, Deal] | None = None,
     partner_country: str,
+    request_id: str = "0",
 ) -> str:
     payload = approval_input(
-        deal, settings, purpose=purpose, mode=mode, note=note, conflicting=conflicting, partner_country=partner_country
+        deal,
+        settings,
+        purpose=purpose,
+        mode=mode,
+        note=note,
+        conflicting=conflicting,
+        partner_country=partner_country,
+        request_id=request_id,
     )
     return _start(settings.approval_state_machine_arn, payload["approval_id"], payload)
 

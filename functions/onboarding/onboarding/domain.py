@@ -210,7 +210,7 @@ def invite(
     partner: Partner, request: InviteUserRequest, *, invited_by: str, now: datetime, new_id: NewId
 ) -> tuple[PartnerUser, PartnerUserInvited]:
     if partner.status != "active":
-        raise Conflict("This partner is not active.", code="partner_inactive")
+        raise Forbidden("This partner is not active.", code="partner_inactive")
     user = PartnerUser(
         partner_id=partner.partner_id,
         email=request.email,
