@@ -431,19 +431,15 @@ def test_a_registration_nobody_decides_lapses_after_reminder_and_escalation(stac
     kinds: list[str] = []
 
     def lapsed() -> bool:
-        for message in stack.receive("ApprovalRequestsQueue", max_messages=10):  # what the approvals service gets
+        # Consume what the approvals service would get; earlier tests' reminders are done with, so drop them
+        # (making them visible again would keep them ahead of this test's messages in the queue).
+        for message in stack.receive("ApprovalRequestsQueue", max_messages=10):
             body = json.loads(message["Body"])
             if body.get("approval_id") == wanted:
                 kinds.append(body["kind"])
-                boto3.client("sqs").delete_message(
-                    QueueUrl=stack.ref("ApprovalRequestsQueue"), ReceiptHandle=message["ReceiptHandle"]
-                )
-            else:
-                boto3.client("sqs").change_message_visibility(
-                    QueueUrl=stack.ref("ApprovalRequestsQueue"),
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=0,
-                )
+            boto3.client("sqs").delete_message(
+                QueueUrl=stack.ref("ApprovalRequestsQueue"), ReceiptHandle=message["ReceiptHandle"]
+            )
         return status_of(stack, deals, me, deal_id) == "rejected"
 
     flush(stack, deals, until=lapsed, timeout=40)
