@@ -5,8 +5,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from chalice import Chalice, ConvertToMiddleware
-
 from deals import domain
 from deals.models import (
     Deal,
@@ -21,29 +19,24 @@ from deals.models import (
 from deals.repository import DealsRepository
 from deals.service import DealsService
 from deals.settings import ApiSettings
+from shared.edge import ApiEdge
 from shared.errors import FieldError, ValidationFailed
-from shared.http import api_errors, current, json_response, parse_body, parse_json, principal_from
-from shared.observability import logger, metrics, tracer
-from shared.requests import replay_safe_post
+from shared.http import current, parse_body, principal_from
+from shared.observability import metrics
 
 SETTINGS = ApiSettings.from_env()
 STATUSES = ("submitted", "under_review", "approved", "rejected", "won", "lost", "expired")
 
-app = Chalice(app_name="prm-deals")
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
-app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
-
-handle_errors = api_errors(lambda: SETTINGS.allowed_origin, logger)
+edge = ApiEdge("prm-deals", table_name=SETTINGS.table_name, allowed_origin=SETTINGS.allowed_origin)
+app = edge.app
+handle_errors = edge.errors
+respond = edge.respond
+post_once = edge.post_once
 
 
 @cache
 def service() -> DealsService:
     return DealsService(DealsRepository(SETTINGS.table_name))
-
-
-def respond(status: int, body: Any) -> Any:
-    return json_response(status, body, origin=SETTINGS.allowed_origin)
 
 
 def summary(deal: Deal) -> dict[str, Any]:
@@ -65,22 +58,6 @@ def summary(deal: Deal) -> dict[str, Any]:
 def detail(deal: Deal) -> dict[str, Any]:
     data = deal.model_dump(mode="json", exclude={"revision", "conflicts", "partner_id"})
     return data | summary(deal) | {"prospect": data["prospect"], "max_extensions": SETTINGS.max_extensions}
-
-
-def post_once(operation: str, caller: str, run: Any, *, body_is_key: bool = False) -> Any:
-    """Replays a retry with the same Idempotency-Key; creating routes also treat an identical body as a retry."""
-    request = current(app)
-    status, body = replay_safe_post(
-        table_name=SETTINGS.table_name,
-        operation=operation,
-        caller=caller,
-        headers=request.headers,
-        payload=parse_json(request.raw_body),
-        run=run,
-        lambda_context=app.lambda_context,
-        body_is_key=body_is_key,
-    )
-    return respond(status, body)
 
 
 @app.route("/products", methods=["GET"])

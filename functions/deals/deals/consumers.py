@@ -22,10 +22,9 @@ from deals.settings import ConsumerSettings
 from shared import mail
 from shared.batch import process_sqs
 from shared.clock import utc_now
+from shared.consumers import handle_event
 from shared.contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
 from shared.contracts.onboarding import PartnerOnboarded
-from shared.events import EventBridgeEvent
-from shared.idempotency import run_once
 from shared.observability import logger, metrics, tracer
 
 SETTINGS = ConsumerSettings.from_env()
@@ -131,19 +130,9 @@ def on_reminder(message: ProtectionReminder) -> str:
 
 def handle_message(body: dict[str, Any]) -> str:
     if "detail-type" in body:
-        envelope = EventBridgeEvent.model_validate(body)
-        model, handler = EVENT_HANDLERS[envelope.detail_type]
-        detail = model.model_validate(envelope.detail)
-        logger.append_keys(event_id=detail.event_id, partner_id=detail.partner_id)
-
-        def once(request: dict[str, Any]) -> dict[str, Any]:
-            return {"outcome": handler(detail)}
-
-        key = {"event_id": detail.event_id}
-        result = run_once(
-            once, table_name=SETTINGS.table_name, key=key, payload=key, lambda_context=_invocation.get("context")
+        return handle_event(
+            body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=_invocation.get("context")
         )
-        return str(result["outcome"])
     kind = body.get("message_type")
     if kind == "DealDecision":
         protection, extension = workflow.protection(SETTINGS)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from chalice import Chalice, ConvertToMiddleware
-
 from onboarding.models import (
     AgreementAcceptanceRequest,
     AgreementRequest,
@@ -17,41 +15,22 @@ from onboarding.models import (
 from onboarding.repository import OnboardingRepository
 from onboarding.service import OnboardingService
 from onboarding.settings import ApiSettings
-from shared.http import api_errors, current, json_response, parse_body, parse_json, principal_from
-from shared.observability import logger, metrics, tracer
-from shared.requests import replay_safe_post
+from shared.edge import ApiEdge
+from shared.http import current, parse_body, principal_from
+from shared.observability import metrics
 
 SETTINGS = ApiSettings.from_env()
 
-app = Chalice(app_name="prm-onboarding")
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
-app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
-
-handle_errors = api_errors(lambda: SETTINGS.allowed_origin, logger)
+edge = ApiEdge("prm-onboarding", table_name=SETTINGS.table_name, allowed_origin=SETTINGS.allowed_origin)
+app = edge.app
+handle_errors = edge.errors
+respond = edge.respond
+post_once = edge.post_once
 
 
 @cache
 def service() -> OnboardingService:
     return OnboardingService(OnboardingRepository(SETTINGS.table_name))
-
-
-def respond(status: int, body: Any) -> Any:
-    return json_response(status, body, origin=SETTINGS.allowed_origin)
-
-
-def post_once(operation: str, caller: str, run: Any) -> Any:
-    request = current(app)
-    status, body = replay_safe_post(
-        table_name=SETTINGS.table_name,
-        operation=operation,
-        caller=caller,
-        headers=request.headers,
-        payload=parse_json(request.raw_body),
-        run=run,
-        lambda_context=app.lambda_context,
-    )
-    return respond(status, body)
 
 
 @app.route("/applications", methods=["POST"])
@@ -64,7 +43,7 @@ def submit_application() -> Any:
         metrics.add_metric(name="ApplicationsSubmitted", unit="Count", value=1)
         return 201, application.model_dump(mode="json", include={"application_id", "status", "submitted_at", "domain"})
 
-    return post_once("submit_application", "public", run)
+    return post_once("submit_application", "public", run, body_is_key=True)
 
 
 @app.route("/me", methods=["GET"])
@@ -105,7 +84,7 @@ def publish_agreement() -> Any:
     def run() -> tuple[int, Any]:
         return 201, service().publish_agreement(principal, body).model_dump(mode="json")
 
-    return post_once("publish_agreement", principal.sub, run)
+    return post_once("publish_agreement", principal.sub, run, body_is_key=True)
 
 
 @app.route("/partners/{partner_id}", methods=["GET"])
@@ -141,4 +120,4 @@ def invite_partner_user(partner_id: str) -> Any:
         user = service().invite_user(principal, partner_id, body)
         return 201, user.model_dump(mode="json")
 
-    return post_once(f"invite_user:{partner_id}", principal.sub, run)
+    return post_once(f"invite_user:{partner_id}", principal.sub, run, body_is_key=True)

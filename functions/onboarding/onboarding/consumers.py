@@ -15,14 +15,13 @@ from onboarding.settings import ConsumerSettings
 from shared import mail
 from shared.batch import process_sqs
 from shared.clock import iso, utc_now
+from shared.consumers import handle_event
 from shared.contracts.onboarding import (
     PartnerApplicationExpired,
     PartnerApplicationRejected,
     PartnerApplicationSubmitted,
     PartnerUserInvited,
 )
-from shared.events import EventBridgeEvent
-from shared.idempotency import run_once
 from shared.observability import logger, metrics, tracer
 
 SETTINGS = ConsumerSettings.from_env()
@@ -90,20 +89,8 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
 def handle_message(body: dict[str, Any]) -> str:
     """Dispatch one message: an EventBridge event of onboarding's, or a message from the approval workflow."""
     if "detail-type" in body:
-        envelope = EventBridgeEvent.model_validate(body)
-        model, handler = EVENT_HANDLERS[envelope.detail_type]
-        detail = model.model_validate(envelope.detail)
-        logger.append_keys(event_id=detail.event_id, partner_id=detail.partner_id)
-
-        def once(request: dict[str, Any]) -> dict[str, Any]:
-            return {"outcome": handler(detail)}
-
-        # Outbox publishing is at-least-once: the event id makes a redelivered event change nothing twice.
-        key = {"event_id": detail.event_id}
-        return str(
-            run_once(
-                once, table_name=SETTINGS.table_name, key=key, payload=key, lambda_context=_invocation.get("context")
-            )["outcome"]
+        return handle_event(
+            body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=_invocation.get("context")
         )
     if body.get("message_type") == "ApplicationDecision":
         return service().apply_decision(ApplicationDecision.model_validate(body))

@@ -1,0 +1,26 @@
+"""Event consumers: an EventBridge event from a queue, parsed into its contract and handled once per event id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shared.events import EventBridgeEvent
+from shared.idempotency import run_once
+from shared.observability import logger
+
+Handlers = Mapping[str, tuple[type[Any], Callable[[Any], str]]]
+
+
+def handle_event(body: dict[str, Any], handlers: Handlers, *, table_name: str, lambda_context: Any = None) -> str:
+    """Dispatch by detail-type; publishing is at least once, so the event id makes a redelivery change nothing."""
+    envelope = EventBridgeEvent.model_validate(body)
+    model, handler = handlers[envelope.detail_type]
+    detail = model.model_validate(envelope.detail)
+    logger.append_keys(event_id=detail.event_id, partner_id=detail.partner_id)
+
+    def once(request: dict[str, Any]) -> dict[str, Any]:
+        return {"outcome": handler(detail)}
+
+    key = {"event_id": detail.event_id}
+    return str(run_once(once, table_name=table_name, key=key, payload=key, lambda_context=lambda_context)["outcome"])
