@@ -37,7 +37,7 @@ CURRENCIES = frozenset(
 
 
 class Money(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     amount_minor: int = Field(ge=0, le=10**15, strict=True)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
