@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from shared.batch import process_sqs
 from shared.events import EventBridgeEvent
 from shared.idempotency import run_once
-from shared.observability import logger
+from shared.observability import logger, metrics, tracer
 
 Handlers = Mapping[str, tuple[type[Any], Callable[[Any], str]]]
 
@@ -24,3 +26,24 @@ def handle_event(body: dict[str, Any], handlers: Handlers, *, table_name: str, l
 
     key = {"event_id": detail.event_id}
     return str(run_once(once, table_name=table_name, key=key, payload=key, lambda_context=lambda_context)["outcome"])
+
+
+MessageHandler = Callable[[dict[str, Any], Any], str]
+
+
+def sqs_handler(handle_message: MessageHandler) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A Lambda handler for SQS event sources: each JSON body to `handle_message(body, context)`, failures reported
+    per record (ReportBatchItemFailures), with Powertools logging, metrics and tracing."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        def record_handler(record: Any) -> str:
+            outcome = handle_message(json.loads(record.body), context)
+            logger.info("message handled", extra={"message_id": record.message_id, "outcome": outcome})
+            return outcome
+
+        return process_sqs(event, context, record_handler)
+
+    return handler

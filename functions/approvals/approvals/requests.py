@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from functools import cache
 from typing import Any
@@ -13,10 +12,9 @@ from approvals.models import Approval, ApprovalCloseMessage, ApprovalRequestMess
 from approvals.repository import ApprovalRepository, StaleApproval
 from approvals.settings import RequestsSettings
 from shared import mail
-from shared.batch import process_sqs
 from shared.clock import iso, utc_now
+from shared.consumers import sqs_handler
 from shared.links import signing_key
-from shared.observability import logger, metrics, tracer
 
 SETTINGS = RequestsSettings.from_env()
 
@@ -59,19 +57,12 @@ def register(message: ApprovalRequestMessage) -> str:
     raise RuntimeError(f"approval {message.approval_id} kept changing; will retry")
 
 
-def record_handler(record: Any) -> str:
-    body = json.loads(record.body)
+def handle_message(body: dict[str, Any], context: Any = None) -> str:
     if body.get("kind") == "close":
         close = ApprovalCloseMessage.model_validate(body)
         closed = repository().close(close.approval_id, iso(utc_now()))
         return "closed" if closed else "not pending"
-    outcome = register(ApprovalRequestMessage.model_validate(body))
-    logger.info("approval request handled", extra={"approval_id": body.get("approval_id"), "outcome": outcome})
-    return outcome
+    return register(ApprovalRequestMessage.model_validate(body))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_sqs(event, context, record_handler)
+handler = sqs_handler(handle_message)

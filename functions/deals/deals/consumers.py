@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -20,15 +19,12 @@ from deals.repository import DealsRepository
 from deals.service import DealsService
 from deals.settings import ConsumerSettings
 from shared import mail
-from shared.batch import process_sqs
 from shared.clock import utc_now
-from shared.consumers import handle_event
+from shared.consumers import handle_event, sqs_handler
 from shared.contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
 from shared.contracts.onboarding import PartnerOnboarded
-from shared.observability import logger, metrics, tracer
 
 SETTINGS = ConsumerSettings.from_env()
-_invocation: dict[str, Any] = {}
 
 
 @cache
@@ -128,11 +124,9 @@ def on_reminder(message: ProtectionReminder) -> str:
     return _notify(notifications.protection_ending(deal, message.days_left, str(SETTINGS.portal_url)))
 
 
-def handle_message(body: dict[str, Any]) -> str:
+def handle_message(body: dict[str, Any], context: Any = None) -> str:
     if "detail-type" in body:
-        return handle_event(
-            body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=_invocation.get("context")
-        )
+        return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
     kind = body.get("message_type")
     if kind == "DealDecision":
         protection, extension = workflow.protection(SETTINGS)
@@ -148,15 +142,4 @@ def handle_message(body: dict[str, Any]) -> str:
     raise ValueError(f"unexpected message: {sorted(body)}")
 
 
-def record_handler(record: Any) -> str:
-    outcome = handle_message(json.loads(record.body))
-    logger.info("message handled", extra={"message_id": record.message_id, "outcome": outcome})
-    return outcome
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _invocation["context"] = context
-    return process_sqs(event, context, record_handler)
+handler = sqs_handler(handle_message)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -13,19 +12,16 @@ from onboarding.repository import OnboardingRepository
 from onboarding.service import OnboardingService
 from onboarding.settings import ConsumerSettings
 from shared import mail
-from shared.batch import process_sqs
 from shared.clock import iso, utc_now
-from shared.consumers import handle_event
+from shared.consumers import handle_event, sqs_handler
 from shared.contracts.onboarding import (
     PartnerApplicationExpired,
     PartnerApplicationRejected,
     PartnerApplicationSubmitted,
     PartnerUserInvited,
 )
-from shared.observability import logger, metrics, tracer
 
 SETTINGS = ConsumerSettings.from_env()
-_invocation: dict[str, Any] = {}  # the current Lambda context, for idempotency time limits
 
 
 @cache
@@ -86,12 +82,10 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
 }
 
 
-def handle_message(body: dict[str, Any]) -> str:
+def handle_message(body: dict[str, Any], context: Any = None) -> str:
     """Dispatch one message: an EventBridge event of onboarding's, or a message from the approval workflow."""
     if "detail-type" in body:
-        return handle_event(
-            body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=_invocation.get("context")
-        )
+        return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
     if body.get("message_type") == "ApplicationDecision":
         return service().apply_decision(ApplicationDecision.model_validate(body))
     if body.get("message_type") == "ApplicationExpired":
@@ -99,15 +93,4 @@ def handle_message(body: dict[str, Any]) -> str:
     raise ValueError(f"unexpected message: {sorted(body)}")
 
 
-def record_handler(record: Any) -> str:
-    outcome = handle_message(json.loads(record.body))
-    logger.info("message handled", extra={"message_id": record.message_id, "outcome": outcome})
-    return outcome
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _invocation["context"] = context
-    return process_sqs(event, context, record_handler)
+handler = sqs_handler(handle_message)
