@@ -171,14 +171,9 @@ class Table:
         condition_values: dict[str, Any] | None = None,
         names: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        put: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
-        if condition:
-            put["ConditionExpression"] = condition
-        if condition_values:
-            put["ExpressionAttributeValues"] = values(condition_values)
-        if names:
-            put["ExpressionAttributeNames"] = names
-        return {"Put": put}
+        return {
+            "Put": _conditioned({"TableName": self.name, "Item": to_item(item)}, condition, condition_values, names)
+        }
 
     def op_update(
         self,
@@ -211,14 +206,8 @@ class Table:
         condition_values: dict[str, Any] | None = None,
         names: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        delete: dict[str, Any] = {"TableName": self.name, "Key": to_item({"pk": pk, "sk": sk})}
-        if condition:
-            delete["ConditionExpression"] = condition
-        if condition_values:
-            delete["ExpressionAttributeValues"] = values(condition_values)
-        if names:
-            delete["ExpressionAttributeNames"] = names
-        return {"Delete": delete}
+        key = {"TableName": self.name, "Key": to_item({"pk": pk, "sk": sk})}
+        return {"Delete": _conditioned(key, condition, condition_values, names)}
 
     def op_check(
         self,
@@ -229,16 +218,24 @@ class Table:
         condition_values: dict[str, Any] | None = None,
         names: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        check: dict[str, Any] = {
-            "TableName": self.name,
-            "Key": to_item({"pk": pk, "sk": sk}),
-            "ConditionExpression": condition,
-        }
-        if condition_values:
-            check["ExpressionAttributeValues"] = values(condition_values)
-        if names:
-            check["ExpressionAttributeNames"] = names
-        return {"ConditionCheck": check}
+        key = {"TableName": self.name, "Key": to_item({"pk": pk, "sk": sk})}
+        return {"ConditionCheck": _conditioned(key, condition, condition_values, names)}
+
+
+def _conditioned(
+    request: dict[str, Any],
+    condition: str | None,
+    condition_values: dict[str, Any] | None,
+    names: dict[str, str] | None,
+) -> dict[str, Any]:
+    """A transact item's request with its optional condition, values and names."""
+    if condition:
+        request["ConditionExpression"] = condition
+    if condition_values:
+        request["ExpressionAttributeValues"] = values(condition_values)
+    if names:
+        request["ExpressionAttributeNames"] = names
+    return request
 
 
 def set_expression(fields: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:

@@ -11,34 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from infrastructure.local.people import People
 from tests.e2e.test_deals_story import CHANNEL_MANAGER, PASSWORD, PROTECTION, ensure_products, onboard
+from tests.support.browser import new_page, open_mail
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
-
-
-def new_page(browser: Browser) -> Page:
-    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-def open_mail(page: Page, base: str, to: str, subject_part: str) -> Page:
-    """Open the newest email to `to` whose subject contains `subject_part`, in the local mail viewer."""
-    page.goto(f"{base}/_mail/")
-    row = page.locator("tr").filter(has_text=to).filter(has_text=subject_part).first
-    for _ in range(100):
-        if row.count():
-            break
-        page.wait_for_timeout(200)
-        page.reload()
-    row.get_by_role("link").first.click()
-    return page
 
 
 def test_partner_registers_a_deal_and_the_channel_manager_approves_it(local_stack: Any, chromium: Browser) -> None:
