@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals infrastructure tools
+	$(PY) -m mypy shared functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals functions/mdf/mdf infrastructure tools
 
 schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resources from the pydantic contracts
 	$(PY) -m tools.gen_schemas

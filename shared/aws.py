@@ -14,6 +14,10 @@ def client(service: str) -> Any:
     from shared.observability import tracer
 
     tracer.patch(["botocore"])  # idempotent; traces AWS calls without patching everything at import
+    if service == "s3":  # presigned URLs and POST policies must be SigV4 (the only kind newer regions accept)
+        from botocore.config import Config
+
+        return boto3.client(service, config=Config(signature_version="s3v4"))
     return boto3.client(service)
 
 

@@ -10,7 +10,15 @@ import pytest
 from infrastructure.local.stack import LocalStack
 
 # Workflow durations in seconds, so reminder/escalation/expiry paths finish within a test.
-TEST_PARAMETERS = {"ApprovalReminderSeconds": "3", "ApprovalEscalationSeconds": "3", "ApprovalExpirySeconds": "4"}
+TEST_PARAMETERS = {
+    "ApprovalReminderSeconds": "3",
+    "ApprovalEscalationSeconds": "3",
+    "ApprovalExpirySeconds": "4",
+    # MDF activities may start today (claims need the activity to have ended); warnings seconds before the end.
+    "MdfRequestLeadDays": "0",
+    "MdfExpiryWarningOffsetsSeconds": "4",
+    "MdfClaimReminderOffsetsSeconds": "2",
+}
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,11 @@ import { renderApply } from './views/apply.js';
 import { renderDeal } from './views/deal.js';
 import { renderNewDeal } from './views/deal-new.js';
 import { renderDeals } from './views/deals.js';
+import { renderFunds } from './views/mdf.js';
+import { renderMdfAdmin } from './views/mdf-admin.js';
+import { renderMdfRequest } from './views/mdf-request.js';
+import { renderNewMdfRequest } from './views/mdf-request-new.js';
+import { renderMdfRequests } from './views/mdf-requests.js';
 import { renderOrganisation } from './views/organisation.js';
 import { renderSignIn } from './views/signin.js';
 import { renderUsers } from './views/users.js';
@@ -15,6 +20,7 @@ import { renderUsers } from './views/users.js';
 const APP_NAME = 'Example Vendor Partner Network';
 const RETURN_KEY = 'prm.returnTo';
 const HOME = '/organisation';
+const VENDOR_HOME = '/admin/mdf'; // vendor staff have no organisation page
 
 const ROUTES = {
   '/apply': { title: 'Become a partner', render: renderApply, public: true },
@@ -24,6 +30,17 @@ const ROUTES = {
   '/users': { title: 'Users', render: renderUsers, nav: 'Users' },
   '/deals': { title: 'Deals', render: renderDeals, nav: 'Deals' },
   '/deals/new': { title: 'Register a deal', render: renderNewDeal, section: '/deals' },
+  '/mdf': { title: 'Market development funds', render: renderFunds, nav: 'MDF' },
+  '/mdf/requests': { title: 'Fund requests', render: renderMdfRequests, section: '/mdf' },
+  '/mdf/requests/new': { title: 'Request funds', render: renderNewMdfRequest, section: '/mdf' },
+  // Vendor-admin pages: no partner organisation (and so no agreement) needed.
+  '/admin/mdf': {
+    title: 'MDF administration',
+    render: renderMdfAdmin,
+    nav: 'MDF admin',
+    navId: 'mdf-admin',
+    vendorAdmin: true,
+  },
 };
 
 // Routes with a parameter, tried after the exact routes above (so `/deals/new` is never a deal id).
@@ -32,6 +49,11 @@ const PATTERNS = [
     pattern: /^\/deals\/([^/]{1,200})$/,
     params: ['dealId'],
     def: { title: 'Deal', render: renderDeal, section: '/deals' },
+  },
+  {
+    pattern: /^\/mdf\/requests\/([^/]{1,200})$/,
+    params: ['requestId'],
+    def: { title: 'Fund request', render: renderMdfRequest, section: '/mdf' },
   },
 ];
 
@@ -104,6 +126,21 @@ function isPartnerAdmin() {
   return (state.me?.roles || []).includes('partner-admin');
 }
 
+function isVendorAdmin() {
+  return (state.me?.roles || []).includes('vendor-admin');
+}
+
+/** Where "home" is for the signed-in user: vendor staff without an organisation start on their admin page. */
+function homeFor() {
+  return state.me && !state.me.partner_id && isVendorAdmin() ? VENDOR_HOME : HOME;
+}
+
+/** Navigation entries this user may follow: partner pages need an organisation, vendor pages the group. */
+function canSee(def) {
+  if (def.vendorAdmin) return isVendorAdmin();
+  return Boolean(state.me?.partner_id);
+}
+
 /** The caller's organisation; `fresh` re-reads it unless it was already read for this same page view. */
 async function getPartner({ fresh = false } = {}, seq = state.seq) {
   if (!state.partner || (fresh && state.partnerSeq !== seq)) {
@@ -128,7 +165,7 @@ function renderHeader(activePath = currentPath()) {
         'p',
         { class: 'brand' },
         h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
-        h('a', { href: signedIn ? `#${HOME}` : '#/signin', class: 'brand-link' }, APP_NAME),
+        h('a', { href: signedIn ? `#${homeFor()}` : '#/signin', class: 'brand-link' }, APP_NAME),
       ),
       signedIn
         ? h(
@@ -147,7 +184,9 @@ function renderHeader(activePath = currentPath()) {
         : null,
     ),
   );
-  const showNav = Boolean(signedIn && state.me?.partner_id && !state.me.agreement?.required);
+  const showNav = Boolean(
+    signedIn && (state.me?.partner_id || isVendorAdmin()) && !state.me?.agreement?.required,
+  );
   nav.hidden = !showNav;
   nav.replaceChildren(
     showNav
@@ -158,7 +197,7 @@ function renderHeader(activePath = currentPath()) {
             'ul',
             {},
             Object.entries(ROUTES)
-              .filter(([, def]) => def.nav)
+              .filter(([, def]) => def.nav && canSee(def))
               .map(([target, def]) =>
                 h(
                   'li',
@@ -169,7 +208,7 @@ function renderHeader(activePath = currentPath()) {
                       href: `#${target}`,
                       // The section's entry is current on its sub-pages too (a deal, the registration form).
                       'aria-current': target === activePath ? 'page' : target === activeSection ? 'true' : null,
-                      'data-testid': `nav-${target.slice(1)}`,
+                      'data-testid': `nav-${def.navId || target.slice(1)}`,
                     },
                     def.nav,
                   ),
@@ -242,6 +281,30 @@ async function route() {
       return;
     }
     if (!isCurrent()) return;
+  }
+
+  if (def.vendorAdmin) {
+    if (isVendorAdmin()) return mount(def, seq, found.params);
+    renderHeader(target);
+    setTitle(def.title);
+    show(
+      h(
+        'section',
+        { class: 'page page-narrow' },
+        h('h1', { tabindex: '-1' }, def.title),
+        h(
+          'p',
+          { class: 'notice', 'data-testid': 'not-vendor-admin' },
+          'This page is for the vendor’s programme administrators.',
+        ),
+      ),
+    );
+    return;
+  }
+
+  if (!state.me.partner_id && isVendorAdmin()) {
+    go(VENDOR_HOME, { replace: true });
+    return;
   }
 
   if (!state.me.partner_id) {

@@ -146,6 +146,46 @@ export function minorToInput(minor, currency) {
   return `${value / scale}.${(value % scale).toString().padStart(digits, '0')}`;
 }
 
+/** A count typed by a person ("1,200" -> 1200): digits only, at most `max`. {ok, value} or {ok: false, error}. */
+export function parseCount(input, { max = 1_000_000_000, what = 'a number' } = {}) {
+  const text = String(input ?? '').trim();
+  if (text === '') return { ok: false, error: `Enter ${what}.` };
+  if (!/^(\d{1,3}(?:,\d{3})+|\d+)$/.test(text)) return { ok: false, error: 'Enter a whole number such as 25 (0 or more).' };
+  const value = Number(text.replaceAll(',', ''));
+  if (!Number.isSafeInteger(value) || value > max) return { ok: false, error: `Enter at most ${max.toLocaleString()}.` };
+  return { ok: true, value };
+}
+
+/**
+ * A percentage typed by a person as basis points, exactly ("1.5" -> 150, "0.25" -> 25, "100" -> 10000), at most
+ * two decimals and 100 %. {ok, bp} or {ok: false, error}.
+ */
+export function parsePercent(input) {
+  const text = String(input ?? '').trim().replace(/\s*%$/, '');
+  if (text === '') return { ok: false, error: 'Enter a rate such as 1.5 (per cent).' };
+  const match = /^(\d{1,3})(?:\.(\d+))?$/.exec(text);
+  if (!match) return { ok: false, error: 'Enter a rate such as 1.5 (per cent).' };
+  const fraction = match[2] ?? '';
+  if (fraction.length > 2) return { ok: false, error: 'Use at most two decimal places (0.01 % is one basis point).' };
+  const bp = Number(match[1]) * 100 + Number(fraction.padEnd(2, '0') || '0');
+  if (bp > 10000) return { ok: false, error: 'The rate cannot be more than 100 %.' };
+  return { ok: true, bp };
+}
+
+/** Basis points as a percentage ("150" -> "1.5 %"), exactly. */
+export function formatBasisPoints(bp) {
+  const value = Number(bp);
+  if (!Number.isInteger(value)) return '—';
+  const whole = Math.trunc(value / 100);
+  const fraction = String(value % 100).padStart(2, '0').replace(/0+$/, '');
+  return `${whole}${fraction ? `.${fraction}` : ''} %`;
+}
+
+/** Basis points as the text a person would type ("150" -> "1.5"). */
+export function basisPointsToInput(bp) {
+  return formatBasisPoints(bp).replace(' %', '');
+}
+
 // ------------------------------------------------------------------ calendar dates (YYYY-MM-DD)
 
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -66,17 +66,23 @@ export function statusTone(status) {
     case 'active':
     case 'approved':
     case 'won':
+    case 'paid':
+    case 'open':
       return 'ok';
     case 'pending':
     case 'invited':
     case 'submitted':
     case 'under_review':
+    case 'claimed':
       return 'pending';
     case 'suspended':
     case 'expired':
+    case 'lapsed':
+    case 'returned':
       return 'warn';
     case 'rejected':
     case 'terminated':
+    case 'claim_rejected':
       return 'bad';
     default:
       return 'neutral';
@@ -102,3 +108,70 @@ export function stageLabel(value) {
   const found = DEAL_STAGES.find(([v]) => v === value);
   return found ? found[1] : value ? statusLabel(value) : '';
 }
+
+// Market development funds (docs/mdf.md).
+export const MDF_REQUEST_STATUSES = [
+  'submitted',
+  'under_review',
+  'approved',
+  'rejected',
+  'expired',
+  'claimed',
+  'paid',
+  'claim_rejected',
+  'lapsed',
+];
+
+export const MDF_ACTIVITY_TYPES = [
+  ['event', 'Event'],
+  ['digital_campaign', 'Digital campaign'],
+  ['webinar', 'Webinar'],
+  ['print', 'Print'],
+  ['other', 'Other'],
+];
+
+export function activityLabel(value) {
+  const found = MDF_ACTIVITY_TYPES.find(([v]) => v === value);
+  return found ? found[1] : value ? statusLabel(value) : '';
+}
+
+/** Claim statuses read differently from request statuses ("approved" claim = paid). */
+export function claimStatusLabel(status) {
+  switch (status) {
+    case 'submitted':
+      return 'Claim submitted';
+    case 'approved':
+      return 'Claim approved';
+    case 'rejected':
+      return 'Claim rejected';
+    case 'returned':
+      return 'More proof needed';
+    default:
+      return status ? statusLabel(status) : 'No claim';
+  }
+}
+
+export function claimStatusTone(status) {
+  return status === 'returned' ? 'warn' : statusTone(status);
+}
+
+// Ledger entry kinds: label, and the sign of the entry's effect on the fund ("paid" leaves the reserve).
+export const LEDGER_KINDS = {
+  allocated: ['Allocated', 1, 'Added to available'],
+  accrued: ['Accrued', 1, 'Credited from a won deal'],
+  reserved: ['Reserved', -1, 'Moved from available to reserved'],
+  released: ['Released', 1, 'Moved from reserved back to available'],
+  paid: ['Paid', -1, 'Paid out of reserved'],
+  expired: ['Expired', -1, 'Unused funds expired'],
+  adjusted: ['Adjusted', 0, 'Correction by the vendor'],
+};
+
+// Proof of performance files the claim accepts: extension -> [content type, label].
+export const PROOF_TYPES = {
+  pdf: ['application/pdf', 'PDF'],
+  png: ['image/png', 'PNG image'],
+  jpg: ['image/jpeg', 'JPEG image'],
+  jpeg: ['image/jpeg', 'JPEG image'],
+  csv: ['text/csv', 'CSV'],
+  xlsx: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'Excel workbook'],
+};

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from shared.contracts.deals import DEAL_EVENTS
+from shared.contracts.mdf import MDF_EVENTS
 from shared.contracts.onboarding import ONBOARDING_EVENTS
 from shared.events import EventDetail
 
-ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS, *DEAL_EVENTS)
+ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS, *DEAL_EVENTS, *MDF_EVENTS)

@@ -43,6 +43,7 @@ PUBLIC_ROUTES = frozenset(
         ("POST", "/applications"),
         ("GET", "/approvals/{approval_id}"),
         ("POST", "/approvals/{approval_id}"),
+        ("GET", "/mdf/proofs/{request_id}/{file_id}"),  # a reviewer's signed proof-file link
     }
 )
 # What the Python Lambda runtime itself provides next to the layer (boto3 and its closure).

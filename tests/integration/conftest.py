@@ -30,6 +30,9 @@ TEST_PARAMETERS = {
     "DealProtectionSeconds": "12",
     "DealReminderOffsetsSeconds": "5,2",
     "DealExtensionSeconds": "30",
+    "MdfRequestLeadDays": "0",
+    "MdfExpiryWarningOffsetsSeconds": "4",
+    "MdfClaimReminderOffsetsSeconds": "2",
 }
 
 

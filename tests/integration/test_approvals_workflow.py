@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import boto3
 import pytest
 
-from shared.links import LinkClaim, sign
+from shared.links import LinkClaim, link_query, sign
 from tests.integration.conftest import Stack
 
 
@@ -65,8 +65,12 @@ def deliver_requests(stack: Stack, requests: Any, *, expect: int = 1, timeout: f
 def links_for(stack: Stack, approval_id: str, approver: str) -> dict[str, str]:
     mails = [m for m in stack.sent_mail() if approval_id in m.body and approver in m.destinations["ToAddresses"]]
     assert mails, f"no approval mail to {approver}"
-    hrefs = re.findall(r"href='([^']+)'", mails[-1].body)
-    return {parse_qs(urlparse(unescape(h)).query)["decision"][0]: unescape(h) for h in hrefs}
+    links = {}
+    for href in map(unescape, re.findall(r"href='([^']+)'", mails[-1].body)):
+        decision = parse_qs(urlparse(href).query).get("decision")  # summary lines may be links too
+        if decision:
+            links[decision[0]] = href
+    return links
 
 
 def page(stack: Stack, api: Any, method: str, link: str, form: dict[str, str] | None = None) -> tuple[int, str]:
@@ -228,3 +232,154 @@ def test_a_decision_after_the_reminder_resumes_the_workflow_on_the_new_token(sta
     stack.pump_stream("ApprovalsTable", decisions.handler)
     [decision] = wait_for(lambda: decision_messages(stack))
     assert decision["decision"] == "approved"
+
+
+# ---------------------------------------------------------------- options: partial amount, return, earlier step
+
+
+@pytest.fixture(scope="module")
+def ask_machine(stack: Stack) -> str:
+    """A one-state workflow that asks approvals with every option and ends with what SendTaskSuccess handed it."""
+    fields = ("approval_id", "subject", "summary", "approvers", "decisions", "amount", "earlier")
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": stack.ref("ApprovalRequestsQueue"),
+                    "MessageBody": {"kind": "request", "task_token.$": "$$.Task.Token"}
+                    | {f"{name}.$": f"$.{name}" for name in fields},
+                },
+                "TimeoutSeconds": 60,
+                "End": True,
+            }
+        },
+    }
+    return str(
+        boto3.client("stepfunctions").create_state_machine(
+            name=f"test-ask-{uuid.uuid4().hex[:8]}",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::123456789012:role/test-ask-approval",
+        )["stateMachineArn"]
+    )
+
+
+def ask(machine: str, **options: Any) -> dict[str, Any]:
+    approval_id = f"mdf-{uuid.uuid4().hex[:12]}"
+    workflow_input = {
+        "approval_id": approval_id,
+        "subject": f"MDF request: Spring roadshow ({approval_id})",
+        "summary": [{"label": "Partner", "value": "Acme"}],
+        "approvers": ["finance@example.com"],
+        "decisions": ["approve", "reject"],
+        "amount": None,
+        "earlier": None,
+    } | options
+    execution = boto3.client("stepfunctions").start_execution(
+        stateMachineArn=machine, name=approval_id, input=json.dumps(workflow_input)
+    )
+    return workflow_input | {"execution_arn": execution["executionArn"]}
+
+
+def workflow_result(execution_arn: str) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions")
+    wait_for(lambda: sfn.describe_execution(executionArn=execution_arn)["status"] == "SUCCEEDED")
+    return json.loads(sfn.describe_execution(executionArn=execution_arn)["output"])  # type: ignore[no-any-return]
+
+
+def test_a_partial_amount_after_an_earlier_step_resumes_the_workflow(
+    stack: Stack, approvals: Any, ask_machine: str
+) -> None:
+    api, requests, decisions = approvals
+    run = ask(
+        ask_machine,
+        decisions=["approve", "reject", "return"],
+        amount={"currency": "USD", "max_minor": 500_000, "label": "Amount to grant"},
+        earlier={
+            "label": "Channel marketing",
+            "decided_by": "cm@example.com",
+            "decision": "approved",
+            "amount_minor": 500_000,
+            "reason": "Good plan",
+        },
+        summary=[
+            {"label": "Proposal", "value": "plan.pdf", "href": "https://files.example.com/p?a=1&b=2"},
+            {"label": "Trap", "value": "click", "href": "javascript:alert(1)"},
+        ],
+    )
+    [request] = deliver_requests(stack, requests)
+    assert request["amount"]["max_minor"] == 500_000 and request["decisions"][-1] == "return"
+    links = links_for(stack, run["approval_id"], "finance@example.com")
+    assert set(links) == {"approve", "reject", "return"}
+    [mail] = [m for m in stack.sent_mail() if run["approval_id"] in m.body]
+    assert "Channel marketing: approved 5,000.00 USD by cm@example.com (Good plan)" in mail.body
+    assert "href='https://files.example.com/p?a=1&amp;b=2' rel='noopener noreferrer'" in mail.body
+    assert "javascript:" not in mail.body
+
+    status, html = page(stack, api, "GET", links["return"])
+    assert status == 200 and "Confirm: return" in html
+    assert page(stack, api, "POST", links["return"], {"reason": " "})[0] == 400
+    status, html = page(stack, api, "GET", links["approve"])
+    assert status == 200 and "value='5000.00'" in html and "(at most 5,000.00 USD)" in html
+    assert "Channel marketing: approved 5,000.00 USD by cm@example.com (Good plan)" in html
+    status, html = page(stack, api, "POST", links["approve"], {"amount": "5,000.01"})
+    assert status == 400 and "at most 5,000.00 USD" in html and "value='5,000.01'" in html
+
+    status, html = page(stack, api, "POST", links["approve"], {"amount": "1,250.50", "reason": "Within budget"})
+    assert status == 200 and "Thank you: approved 1,250.50 USD." in html
+    assert page(stack, api, "POST", links["return"], {"reason": "too late"})[0] == 409
+    [record] = [i for i in stack.items("ApprovalsTable") if i.get("approval_id") == run["approval_id"]]
+    assert record["decision"] == "approve" and record["amount_minor"] == 125_050
+
+    stack.pump_stream("ApprovalsTable", decisions.handler)
+    result = workflow_result(run["execution_arn"])
+    assert result == {
+        "decision": "approved",
+        "decided_by": "finance@example.com",
+        "reason": "Within budget",
+        "decided_at": result["decided_at"],
+        "amount_minor": 125_050,
+    }
+
+
+def test_return_for_more_information_resumes_the_workflow(stack: Stack, approvals: Any, ask_machine: str) -> None:
+    api, requests, decisions = approvals
+    run = ask(
+        ask_machine,
+        decisions=["approve", "reject", "return"],
+        amount={"currency": "JPY", "max_minor": 800_000, "label": "Amount to pay"},
+    )
+    deliver_requests(stack, requests)
+    links = links_for(stack, run["approval_id"], "finance@example.com")
+    status, html = page(stack, api, "POST", links["return"], {"reason": "Add the invoice", "amount": "5"})
+    assert status == 200 and "data-outcome='returned'" in html
+    stack.pump_stream("ApprovalsTable", decisions.handler)
+    result = workflow_result(run["execution_arn"])
+    assert result["decision"] == "returned" and result["reason"] == "Add the invoice" and result["amount_minor"] is None
+
+
+def test_a_plain_request_with_nulls_refuses_a_return_link(stack: Stack, approvals: Any, ask_machine: str) -> None:
+    api, requests, decisions = approvals
+    run = ask(ask_machine)  # "amount": null and "earlier": null, as a workflow sends them
+    [request] = deliver_requests(stack, requests)
+    assert request["amount"] is None and request["earlier"] is None
+    links = links_for(stack, run["approval_id"], "finance@example.com")
+    assert set(links) == {"approve", "reject"}
+
+    key = (
+        boto3.client("secretsmanager")
+        .get_secret_value(SecretId=stack.ref("ApprovalLinkSecret"))["SecretString"]
+        .encode()
+    )
+    claim = LinkClaim(run["approval_id"], "return", "finance@example.com", int(time.time()) + 600)
+    signed_return = links["approve"].split("?")[0] + "?" + link_query(key, claim)
+    assert page(stack, api, "GET", signed_return)[0] == 403
+    assert page(stack, api, "POST", signed_return, {"reason": "More please"})[0] == 403
+
+    status, html = page(stack, api, "POST", links["approve"], {"amount": "12"})
+    assert status == 200 and "Thank you: approved." in html
+    stack.pump_stream("ApprovalsTable", decisions.handler)
+    result = workflow_result(run["execution_arn"])
+    assert result["decision"] == "approved" and result["amount_minor"] is None

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from tests.integration.conftest import Stack
-from tests.support.factories import unique_domain
+from tests.support.factories import partner_onboarded, unique_domain
 from tests.support.lambda_events import claims_for
 
 VENDOR = claims_for(sub="vendor-1", email="channel@example.com", partner_id=None, groups=["vendor-admin"])
@@ -49,35 +49,9 @@ def flush(stack: Stack, deals: Any, *, until: Any = None, timeout: float = 15) -
 
 def partner(stack: Stack, deals: Any, *, country: str = "GB") -> dict[str, str]:
     """A partner that deals knows from a PartnerOnboarded event (as the bus delivers it)."""
-    partner_id = f"prt_{uuid.uuid4().hex[:10]}"
-    host = partner_id.replace("_", "-") + ".com"
-    detail = {
-        "event_id": f"evt_{uuid.uuid4().hex}",
-        "occurred_at": "2026-11-26T12:00:00.000Z",
-        "version": "1",
-        "partner_id": partner_id,
-        "application_id": "app_x",
-        "company_name": f"Reseller {partner_id}",
-        "domain": host,
-        "country": country,
-        "partner_type": "reseller",
-        "tier": "Registered",
-        "status": "active",
-        "primary_contact": {"name": "P", "email": f"p@{host}"},
-        "approved_by": "a@example.com",
-        "onboarded_at": "2026-11-26T12:00:00.000Z",
-    }
-    envelope = {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "PartnerOnboarded",
-        "source": "prm.onboarding",
-        "account": "123456789012",
-        "time": "2026-11-26T12:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    }
+    envelope = partner_onboarded(country=country)
+    partner_id = envelope["detail"]["partner_id"]
+    host = envelope["detail"]["domain"]
     boto3.client("sqs").send_message(QueueUrl=stack.ref("DealsEventsQueue"), MessageBody=json.dumps(envelope))
     flush(stack, deals)
     return claims_for(sub=f"sub-{partner_id}", email=f"seller@{host}", partner_id=partner_id, groups=["partner-admin"])

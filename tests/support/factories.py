@@ -23,3 +23,41 @@ def application_body(domain: str | None = None, **changes: Any) -> dict[str, Any
         "contact_email": f"ada@{domain}",
         "expected_annual_revenue": {"amount_minor": 25_000_000, "currency": "GBP"},
     } | changes
+
+
+def bus_envelope(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge event as an SQS target receives it."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-11-26T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def partner_onboarded(partner_id: str | None = None, *, country: str = "GB") -> dict[str, Any]:
+    """A `PartnerOnboarded` bus event for a new partner (what other contexts project)."""
+    partner_id = partner_id or f"prt_{uuid.uuid4().hex[:10]}"
+    host = partner_id.replace("_", "-") + ".com"
+    detail = {
+        "event_id": f"evt_{uuid.uuid4().hex}",
+        "occurred_at": "2026-11-26T12:00:00.000Z",
+        "version": "1",
+        "partner_id": partner_id,
+        "application_id": "app_x",
+        "company_name": f"Reseller {partner_id}",
+        "domain": host,
+        "country": country,
+        "partner_type": "reseller",
+        "tier": "Registered",
+        "status": "active",
+        "primary_contact": {"name": "P", "email": f"p@{host}"},
+        "approved_by": "a@example.com",
+        "onboarded_at": "2026-11-26T12:00:00.000Z",
+    }
+    return bus_envelope("prm.onboarding", "PartnerOnboarded", detail)

@@ -60,6 +60,7 @@ def test_decide_once_by_an_approver() -> None:
         "decided_by": "a@example.com",
         "reason": None,
         "decided_at": "2026-11-26T12:00:00.000Z",
+        "amount_minor": None,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import cache
-from typing import cast
+from typing import cast, get_args
 from urllib.parse import parse_qs
 
 from chalice import Chalice, ConvertToMiddleware, Response
@@ -53,7 +53,7 @@ def _check_link(approval_id: str, params: dict[str, str]) -> tuple[LinkClaim, Re
     except ValueError:
         expires = 0
     claim = LinkClaim(approval_id, decision, params.get("approver", ""), expires)
-    if decision not in ("approve", "reject") or not params.get("approver"):
+    if decision not in get_args(Decision) or not params.get("approver"):
         return claim, html(
             400, pages.refusal("Incomplete link", "This link is incomplete; open it from the email again.")
         )
@@ -65,6 +65,16 @@ def _check_link(approval_id: str, params: dict[str, str]) -> tuple[LinkClaim, Re
             return claim, html(403, pages.refusal("Link expired", "This link has expired. Ask for a new one."))
         return claim, html(403, pages.refusal("Invalid link", "This link is not valid. Open it from the email again."))
     return claim, None
+
+
+def _load(approval_id: str, claim: LinkClaim) -> Approval | Response:
+    """The approval a verified link names, or the refusal page (none such, or a decision it does not offer)."""
+    approval = repository().get(approval_id)
+    if approval is None:
+        return html(404, pages.refusal("Not found", "There is no such approval."))
+    if claim.decision not in approval.decisions:
+        return html(403, pages.refusal("Not allowed", "This request does not offer that decision."))
+    return approval
 
 
 def _already(approval: Approval) -> Response:
@@ -79,9 +89,9 @@ def show_approval(approval_id: str) -> Response:
     claim, refused = _check_link(approval_id, dict(params))
     if refused:
         return refused
-    approval = repository().get(approval_id)
-    if approval is None:
-        return html(404, pages.refusal("Not found", "There is no such approval."))
+    approval = _load(approval_id, claim)
+    if isinstance(approval, Response):
+        return approval
     if approval.status != "pending":
         return _already(approval)
     return html(
@@ -112,21 +122,22 @@ def decide_approval(approval_id: str) -> Response:
     claim, refused = _check_link(approval_id, form)
     if refused:
         return refused
-    approval = repository().get(approval_id)
-    if approval is None:
-        return html(404, pages.refusal("Not found", "There is no such approval."))
+    approval = _load(approval_id, claim)
+    if isinstance(approval, Response):
+        return approval
     try:
         decided = domain.decide(
             approval,
             decision=cast(Decision, claim.decision),
             approver=claim.approver,
             reason=form.get("reason"),
+            amount=form.get("amount"),
             now=utc_now(),
         )
     except domain.DecisionRefused as refusal:
         if refusal.code in ("already_decided", "closed"):
             return _already(approval)
-        if refusal.code in ("reason_required", "reason_too_long"):
+        if refusal.code in ("reason_required", "reason_too_long", "amount_invalid"):
             page = pages.confirmation(
                 approval,
                 decision=claim.decision,
@@ -134,6 +145,7 @@ def decide_approval(approval_id: str) -> Response:
                 expires=str(claim.expires),
                 signature=form.get("signature", ""),
                 error=refusal.message,
+                amount=form.get("amount"),
             )
             return html(400, page)
         return html(403, pages.refusal("Not allowed", refusal.message))

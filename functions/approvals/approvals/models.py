@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.clock import UtcDateTime
 from shared.email import Email
+from shared.money import CURRENCIES
 
 ApprovalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,120}$")]
-Decision = Literal["approve", "reject"]
+Decision = Literal["approve", "reject", "return"]
+Outcome = Literal["approved", "rejected", "returned"]
 RequestKind = Literal["request", "reminder", "escalation"]
+
+OUTCOMES: dict[str, Outcome] = {"approve": "approved", "reject": "rejected", "return": "returned"}
+DEFAULT_DECISIONS: list[Decision] = ["approve", "reject"]
+MAX_HREF = 2000
 
 
 def _clipped(limit: int) -> Any:
@@ -30,6 +37,24 @@ def _capped_lines(value: Any) -> Any:
     return value
 
 
+def _safe_href(value: Any) -> str | None:
+    """An http(s) URL to show as a link; anything else is dropped (never refused: the request would lapse)."""
+    if not isinstance(value, str) or not value or len(value) > MAX_HREF:
+        return None
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _null_decisions(value: Any) -> Any:
+    # Step Functions sends JSON null for an absent value.
+    return list(DEFAULT_DECISIONS) if value is None else value
+
+
 MAX_SUMMARY_LINES = 40
 
 
@@ -38,6 +63,36 @@ class SummaryLine(BaseModel):
 
     label: Annotated[str, _clipped(80), Field(min_length=1, max_length=80)]
     value: Annotated[str, _clipped(2000), Field(max_length=2000)]
+    href: Annotated[str | None, BeforeValidator(_safe_href)] = None
+
+
+class AmountSpec(BaseModel):
+    """The approver may grant any amount up to `max_minor` (partial approval)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    max_minor: int = Field(ge=1, le=10**15)
+    label: Annotated[str, _clipped(80), Field(min_length=1, max_length=80)]
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"unsupported currency {value}")
+        return value
+
+
+class EarlierDecision(BaseModel):
+    """A previous step of a chain (e.g. channel marketing before finance), shown to this step's approvers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    label: Annotated[str, _clipped(80), Field(max_length=80)]
+    decided_by: Annotated[str, _clipped(320), Field(max_length=320)]
+    decision: Outcome
+    amount_minor: int | None = Field(default=None, ge=0, le=10**15)
+    reason: Annotated[str, _clipped(2000), Field(max_length=2000)] | None = None
 
 
 class ApprovalRequestMessage(BaseModel):
@@ -51,6 +106,20 @@ class ApprovalRequestMessage(BaseModel):
     subject: Annotated[str, _clipped(200), Field(min_length=1, max_length=200)]
     summary: Annotated[list[SummaryLine], BeforeValidator(_capped_lines), Field(max_length=MAX_SUMMARY_LINES)]
     approvers: list[Email] = Field(min_length=1, max_length=10)
+    decisions: Annotated[list[Decision], BeforeValidator(_null_decisions)] = Field(
+        default_factory=lambda: list(DEFAULT_DECISIONS)
+    )
+    amount: AmountSpec | None = None
+    earlier: EarlierDecision | None = None
+
+    @field_validator("decisions")
+    @classmethod
+    def _approve_and_reject_once(cls, value: list[Decision]) -> list[Decision]:
+        if "approve" not in value or "reject" not in value:
+            raise ValueError("decisions must include approve and reject")
+        if len(set(value)) != len(value):
+            raise ValueError("decisions must not repeat")
+        return value
 
 
 class ApprovalCloseMessage(BaseModel):
@@ -76,7 +145,11 @@ class Approval(BaseModel):
     notified: bool = False
     requested_at: UtcDateTime
     updated_at: UtcDateTime
+    decisions: list[Decision] = Field(default_factory=lambda: list(DEFAULT_DECISIONS))
+    amount: AmountSpec | None = None
+    earlier: EarlierDecision | None = None
     decision: Decision | None = None
     decided_by: str | None = None
     reason: str | None = None
+    amount_minor: int | None = None
     decided_at: UtcDateTime | None = None

@@ -70,6 +70,7 @@ class ApprovalRepository:
                     "decision": approval.decision,
                     "decided_by": approval.decided_by,
                     "reason": approval.reason,
+                    "amount_minor": approval.amount_minor,
                     "decided_at": iso(approval.decided_at) if approval.decided_at else None,
                     "updated_at": iso(approval.updated_at),
                 },

@@ -8,8 +8,6 @@ Keys: `DEAL#<id>` (GSIs by partner, and by partner+status, newest first); `PROSP
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -17,9 +15,9 @@ from typing import Any
 from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
-from shared.errors import FieldError, ValidationFailed
 from shared.events import EventDetail
 from shared.outbox import outbox_item
+from shared.paging import decode_cursor, encode_cursor
 
 BY_PARTNER, BY_PARTNER_STATUS = "by-partner", "by-partner-status"
 
@@ -228,34 +226,18 @@ class DealsRepository:
             if status
             else (BY_PARTNER, "gsi1pk", f"PARTNER#{partner_id}")
         )
-        start = _decode_cursor(cursor, key_name, key) if cursor else None
+        sort_name = key_name.replace("pk", "sk")
+        start = (
+            decode_cursor(cursor, key_names={"pk", "sk", key_name, sort_name}, partition=(key_name, key))
+            if cursor
+            else None
+        )
         items, last = self.table.query(
             key,
             index=index,
-            key_names=(key_name, key_name.replace("pk", "sk")),
+            key_names=(key_name, sort_name),
             limit=limit,
             forward=False,
             start_key=start,
         )
-        return [Deal.model_validate(i) for i in items], (_encode_cursor(last) if last else None)
-
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, key_name: str, expected: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        sort_name = key_name.replace("pk", "sk")
-        valid = (  # exactly a key of this index and partition, or DynamoDB would reject it (a 500)
-            isinstance(key, dict)
-            and set(key) == {"pk", "sk", key_name, sort_name}
-            and key.get(key_name) == expected
-            and all(isinstance(v, str) and 0 < len(v) <= 400 for v in key.values())
-        )
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        valid = False
-    if not valid:
-        raise ValidationFailed("The cursor is not valid for this list.", [FieldError("cursor", "invalid")])
-    return dict(key)
+        return [Deal.model_validate(i) for i in items], (encode_cursor(last) if last else None)

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from deals import domain
 from deals.models import Deal
 from deals.settings import ConsumerSettings
-from shared.aws import client
 from shared.clock import iso
 from shared.money import format_money
-
-
-def _start(machine: str, name: str, payload: dict[str, Any]) -> str:
-    sfn = client("stepfunctions")
-    try:
-        return str(sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(payload))["executionArn"])
-    except sfn.exceptions.ExecutionAlreadyExists:
-        return "already started"
-
+from shared.workflows import start_execution
 
 MAX_CONFLICT_LINES = 10
 
@@ -116,7 +106,7 @@ def start_review(
         partner_country=partner_country,
         request_id=request_id,
     )
-    return _start(settings.approval_state_machine_arn, payload["approval_id"], payload)
+    return start_execution(settings.approval_state_machine_arn, payload["approval_id"], payload)
 
 
 def start_protection_timer(deal: Deal, settings: ConsumerSettings, now: datetime) -> str:
@@ -128,7 +118,9 @@ def start_protection_timer(deal: Deal, settings: ConsumerSettings, now: datetime
             deal.deal_id, deal.protection_ends_at, settings.protection_reminder_offsets, now
         ),
     }
-    return _start(settings.protection_state_machine_arn, f"{deal.deal_id}-protection-{deal.extensions_used}", payload)
+    return start_execution(
+        settings.protection_state_machine_arn, f"{deal.deal_id}-protection-{deal.extensions_used}", payload
+    )
 
 
 def protection(settings: ConsumerSettings) -> tuple[timedelta, timedelta]:

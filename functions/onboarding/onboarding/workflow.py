@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from onboarding.settings import ConsumerSettings
-from shared.aws import client
 from shared.contracts.onboarding import PartnerApplicationSubmitted
 from shared.money import format_money
+from shared.workflows import start_execution
 
 
 def approval_input(event: PartnerApplicationSubmitted, settings: ConsumerSettings) -> dict[str, Any]:
@@ -39,13 +38,4 @@ def approval_input(event: PartnerApplicationSubmitted, settings: ConsumerSetting
 
 
 def start_approval(event: PartnerApplicationSubmitted, settings: ConsumerSettings) -> str:
-    sfn = client("stepfunctions")
-    try:
-        answer = sfn.start_execution(
-            stateMachineArn=settings.state_machine_arn,
-            name=event.application_id,
-            input=json.dumps(approval_input(event, settings)),
-        )
-        return str(answer["executionArn"])
-    except sfn.exceptions.ExecutionAlreadyExists:
-        return "already started"
+    return start_execution(settings.state_machine_arn, event.application_id, approval_input(event, settings))

@@ -1,0 +1,322 @@
+"""MDF's HTTP routes (Chalice): parse, call the service, shape the answer. No rules here."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+from chalice import Response
+
+from mdf import domain
+from mdf.models import (
+    REQUEST_STATUSES,
+    AccrualBody,
+    AllocationBody,
+    ClaimBody,
+    Fund,
+    FundRequest,
+    FundRequestBody,
+    LedgerEntry,
+    Period,
+    PeriodBody,
+    UploadBody,
+)
+from mdf.proofs import ProofStore
+from mdf.repository import MdfRepository
+from mdf.service import MdfService
+from mdf.settings import ApiSettings
+from shared.clock import iso
+from shared.edge import ApiEdge
+from shared.errors import FieldError, ValidationFailed
+from shared.http import current, parse_body, principal_from
+from shared.links import LinkClaim, LinkRejected, signing_key, verify
+from shared.observability import logger, metrics
+
+SETTINGS = ApiSettings.from_env()
+
+edge = ApiEdge("prm-mdf", table_name=SETTINGS.table_name, allowed_origin=SETTINGS.allowed_origin)
+app = edge.app
+handle_errors = edge.errors
+respond = edge.respond
+post_once = edge.post_once
+
+
+@cache
+def service() -> MdfService:
+    return MdfService(MdfRepository(SETTINGS.table_name), ProofStore(SETTINGS.proof_bucket))
+
+
+# ------------------------------------------------------------------ answer shapes
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount_minor": amount, "currency": currency}
+
+
+def period_view(period: Period) -> dict[str, Any]:
+    data = period.model_dump(mode="json", exclude={"created_by", "created_at"})
+    return data | {"status": "open" if domain.period_open(period, service().clock()) else "closed"}
+
+
+def fund_view(fund: Fund) -> dict[str, Any]:
+    c = fund.currency
+    return {
+        "fund_id": fund.fund_id,
+        "period_id": fund.period_id,
+        "period_name": fund.period_name,
+        "currency": c,
+        "status": fund.status,
+        "claim_window_ends_at": iso(fund.claim_window_ends_at),
+        "entries": fund.seq,
+    } | {
+        name: _money(getattr(fund, name), c)
+        for name in ("available", "reserved", "paid", "expired", "allocated", "accrued")
+    }
+
+
+def entry_view(entry: LedgerEntry) -> dict[str, Any]:
+    c = entry.currency
+    return {
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "amount": _money(entry.amount_minor, c),
+        "at": iso(entry.at),
+        "reference": entry.reference.model_dump(),
+        "note": entry.note,
+        "actor": entry.actor,
+        "balance": {
+            "available": _money(entry.available_after, c),
+            "reserved": _money(entry.reserved_after, c),
+            "paid": _money(entry.paid_after, c),
+        },
+    }
+
+
+def request_summary(request: FundRequest) -> dict[str, Any]:
+    step, due = domain.next_step(request)
+    data = request.model_dump(mode="json")
+    return {
+        "request_id": request.request_id,
+        "title": request.title,
+        "activity_type": request.activity_type,
+        "status": request.status,
+        "requested": data["requested"],
+        "granted": data["granted"],
+        "starts_on": data["starts_on"],
+        "ends_on": data["ends_on"],
+        "submitted_at": data["submitted_at"],
+        "next_step": step,
+        "next_step_due": iso(due) if due else None,
+        "claim_status": request.claim.status if request.claim else None,
+    }
+
+
+def request_detail(request: FundRequest) -> dict[str, Any]:
+    data = request.model_dump(mode="json", exclude={"revision", "partner_id"})
+    claim = data.get("claim")
+    if claim:
+        for proof in claim["proof_files"]:
+            proof.pop("key", None)  # storage layout stays private
+    approvals = [
+        {
+            "step": a.step,
+            "decision": a.decision,
+            "by": a.by,
+            "amount": _money(a.amount_minor, request.requested.currency) if a.amount_minor is not None else None,
+            "reason": a.reason,
+            "at": iso(a.at) if a.at else None,
+        }
+        for a in request.approvals
+    ]
+    return data | request_summary(request) | {"fund_id": request.fund_id, "approvals": approvals, "claim": claim}
+
+
+def _limit(params: dict[str, str], default: int = 20) -> int:
+    try:
+        limit = int(params.get("limit", str(default)))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 50:
+        raise ValidationFailed("limit must be 1 to 50.", [FieldError("limit", "1 to 50")])
+    return limit
+
+
+def _params() -> dict[str, str]:
+    return dict(current(app).query_params or {})
+
+
+# ------------------------------------------------------------------ periods, partners, allocations
+@app.route("/mdf/periods", methods=["GET"])
+@handle_errors
+def list_periods() -> Any:
+    principal_from(current(app))
+    return respond(200, {"items": [period_view(p) for p in service().periods()]})
+
+
+@app.route("/mdf/periods", methods=["POST"])
+@handle_errors
+def add_period() -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), PeriodBody)
+    return post_once(
+        "add_period", principal.sub, lambda: (201, period_view(service().add_period(principal, body))), body_is_key=True
+    )
+
+
+@app.route("/mdf/periods/{period_id}/accrual", methods=["POST"])
+@handle_errors
+def set_accrual(period_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), AccrualBody)
+    return post_once(
+        f"accrual:{period_id}",
+        principal.sub,
+        lambda: (200, period_view(service().set_accrual_rate(principal, period_id, body.accrual_rate_bp))),
+    )
+
+
+@app.route("/mdf/partners", methods=["GET"])
+@handle_errors
+def list_partners() -> Any:
+    principal = principal_from(current(app))
+    params = _params()
+    partners, cursor = service().partners(principal, _limit(params, 50), params.get("cursor"))
+    items = [{"partner_id": p.partner_id, "company_name": p.company_name, "country": p.country} for p in partners]
+    return respond(200, {"items": items, "next_cursor": cursor})
+
+
+@app.route("/mdf/allocations", methods=["POST"])
+@handle_errors
+def allocate() -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), AllocationBody)
+
+    def run() -> tuple[int, Any]:
+        fund, entry = service().allocate(principal, body)
+        metrics.add_metric(name="MdfFundsAllocated", unit="Count", value=1)
+        return 201, {"fund": fund_view(fund), "entry": entry_view(entry)}
+
+    return post_once("allocate", principal.sub, run, body_is_key=True)
+
+
+# ------------------------------------------------------------------ balances and ledger
+@app.route("/mdf/funds", methods=["GET"])
+@handle_errors
+def list_funds() -> Any:
+    principal = principal_from(current(app))
+    funds = service().funds(principal, _params().get("partner_id"))
+    return respond(200, {"items": [fund_view(f) for f in funds]})
+
+
+@app.route("/mdf/funds/{fund_id}/ledger", methods=["GET"])
+@handle_errors
+def fund_ledger(fund_id: str) -> Any:
+    principal = principal_from(current(app))
+    params = _params()
+    fund, entries, cursor = service().ledger(
+        principal, params.get("partner_id"), fund_id, _limit(params), params.get("cursor")
+    )
+    return respond(200, {"fund": fund_view(fund), "items": [entry_view(e) for e in entries], "next_cursor": cursor})
+
+
+# ------------------------------------------------------------------ fund requests
+@app.route("/mdf/requests", methods=["POST"])
+@handle_errors
+def submit_request() -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), FundRequestBody)
+
+    def run() -> tuple[int, Any]:
+        request = service().submit(principal, body, SETTINGS.request_lead_days)
+        metrics.add_metric(name="MdfRequestsSubmitted", unit="Count", value=1)
+        return 201, request_detail(request)
+
+    return post_once("submit_request", principal.partner_id or principal.sub, run, body_is_key=True)
+
+
+@app.route("/mdf/requests", methods=["GET"])
+@handle_errors
+def list_requests() -> Any:
+    principal = principal_from(current(app))
+    params = _params()
+    status = params.get("status") or None
+    if status is not None and status not in REQUEST_STATUSES:
+        raise ValidationFailed(
+            "Unknown status filter.", [FieldError("status", f"one of {', '.join(REQUEST_STATUSES)}")]
+        )
+    requests, cursor = service().list_requests(principal, status, _limit(params), params.get("cursor"))
+    return respond(200, {"items": [request_summary(r) for r in requests], "next_cursor": cursor})
+
+
+@app.route("/mdf/requests/{request_id}", methods=["GET"])
+@handle_errors
+def get_request(request_id: str) -> Any:
+    return respond(200, request_detail(service().get(principal_from(current(app)), request_id)))
+
+
+@app.route("/mdf/requests/{request_id}/revision", methods=["POST"])
+@handle_errors
+def revise_request(request_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), FundRequestBody)
+    return post_once(
+        f"revise:{request_id}",
+        principal.sub,
+        lambda: (200, request_detail(service().revise(principal, request_id, body, SETTINGS.request_lead_days))),
+        body_is_key=True,
+    )
+
+
+# ------------------------------------------------------------------ claims and proof files
+@app.route("/mdf/requests/{request_id}/claim/uploads", methods=["POST"])
+@handle_errors
+def create_upload(request_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), UploadBody)
+    return respond(201, service().create_upload(principal, request_id, body, SETTINGS.proof_max_bytes))
+
+
+@app.route("/mdf/requests/{request_id}/claim", methods=["POST"])
+@handle_errors
+def file_claim(request_id: str) -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), ClaimBody)
+
+    def run() -> tuple[int, Any]:
+        request = service().file_claim(principal, request_id, body, SETTINGS.proof_max_bytes)
+        metrics.add_metric(name="MdfClaimsSubmitted", unit="Count", value=1)
+        return 201, request_detail(request)
+
+    return post_once(f"claim:{request_id}", principal.sub, run, body_is_key=True)
+
+
+@app.route("/mdf/requests/{request_id}/claim/files/{file_id}", methods=["GET"])
+@handle_errors
+def download_proof(request_id: str, file_id: str) -> Any:
+    url, name = service().download(principal_from(current(app)), request_id, file_id)
+    return respond(200, {"url": url, "file_name": name, "expires_in": 300})
+
+
+@app.route("/mdf/proofs/{request_id}/{file_id}", methods=["GET"])
+@handle_errors
+def reviewer_proof(request_id: str, file_id: str) -> Any:
+    """A reviewer's signed link from the claim email: verified, then a redirect to a 5-minute download."""
+    params = _params()
+    try:
+        expires = int(params.get("expires", ""))
+    except ValueError:
+        expires = 0
+    claim = LinkClaim(f"proof:{request_id}:{file_id}", params.get("decision", ""), params.get("approver", ""), expires)
+    try:
+        if claim.decision != "download":
+            raise LinkRejected("invalid")
+        verify(signing_key(SETTINGS.link_secret_arn), claim, params.get("signature", ""), now=int(time.time()))
+    except LinkRejected as rejected:
+        logger.warning("proof link refused", extra={"request_id": request_id, "reason": rejected.reason})
+        message = "This link has expired." if rejected.reason == "expired" else "This link is not valid."
+        return respond(403, {"code": "forbidden", "message": message, "errors": []})
+    url = service().reviewer_download(request_id, file_id)
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )

@@ -1,0 +1,343 @@
+"""MDF's request bodies, records and workflow messages (pydantic), bounded and strict. Amounts are minor units."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from shared.clock import UtcDateTime
+from shared.contracts.mdf import ActivityType
+from shared.money import Money
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+PeriodId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,23}$")]
+PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+FileId = Annotated[str, StringConstraints(pattern=r"^file_[a-z0-9]{26}$")]
+Count = Annotated[int, Field(ge=0, le=10_000_000, strict=True)]
+RateBp = Annotated[int, Field(ge=0, le=10_000, strict=True)]
+EntryKind = Literal["allocated", "accrued", "reserved", "released", "paid", "expired", "adjusted"]
+RequestStatus = Literal[
+    "submitted", "under_review", "approved", "rejected", "expired", "claimed", "paid", "claim_rejected", "lapsed"
+]
+ClaimStatus = Literal["submitted", "returned", "approved", "rejected"]
+Decision = Literal["approved", "rejected", "returned"]
+REQUEST_STATUSES: tuple[str, ...] = RequestStatus.__args__  # type: ignore[attr-defined]
+REVISABLE = frozenset({"rejected", "expired"})
+PROOF_TYPES = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "text/csv": (".csv",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+}
+MAX_PROOF_FILES = 10
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+
+# ------------------------------------------------------------------ request bodies
+class PeriodBody(Strict):
+    period_id: PeriodId
+    name: Annotated[Text, StringConstraints(max_length=80)]
+    starts_on: date
+    ends_on: date
+    claim_window_ends_at: UtcDateTime
+    accrual_rate_bp: RateBp = 0
+
+
+class AccrualBody(Strict):
+    accrual_rate_bp: RateBp
+
+
+class AllocationBody(Strict):
+    partner_id: PartnerId
+    period_id: PeriodId
+    amount: Money
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Money) -> Money:
+        if value.amount_minor <= 0:
+            raise ValueError("must be more than zero")
+        return value
+
+
+class ExpectedOutcome(Strict):
+    leads: Count
+    pipeline_value: Money
+
+
+class FundRequestBody(Strict):
+    period_id: PeriodId
+    activity_type: ActivityType
+    title: Annotated[Text, StringConstraints(max_length=120)]
+    description: Annotated[Text, StringConstraints(max_length=2000)]
+    starts_on: date
+    ends_on: date
+    requested: Money
+    expected_outcome: ExpectedOutcome
+
+    @field_validator("requested")
+    @classmethod
+    def _positive(cls, value: Money) -> Money:
+        if value.amount_minor <= 0:
+            raise ValueError("must be more than zero")
+        return value
+
+
+class UploadBody(Strict):
+    file_name: Annotated[Text, StringConstraints(max_length=200)]
+    content_type: str
+    size_bytes: Annotated[int, Field(ge=1, strict=True)]
+
+    @field_validator("content_type")
+    @classmethod
+    def _allowed_type(cls, value: str) -> str:
+        if value not in PROOF_TYPES:
+            raise ValueError("proof files must be PDF, PNG, JPEG, CSV or XLSX")
+        return value
+
+    @field_validator("file_name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if any(c in value for c in "/\\\x00") or value in (".", ".."):
+            raise ValueError("a file name, not a path")
+        return value
+
+
+class ClaimResults(Strict):
+    leads: Count
+    attendees: Count
+    invoice_number: Annotated[Text, StringConstraints(max_length=64)]
+
+
+class ClaimBody(Strict):
+    amount_spent: Money
+    proof_files: list[FileId] = Field(max_length=MAX_PROOF_FILES)
+    results: ClaimResults
+    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+    @field_validator("proof_files")
+    @classmethod
+    def _at_least_one(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one proof file is required")
+        if len(set(value)) != len(value):
+            raise ValueError("a file is listed twice")
+        return value
+
+    @field_validator("amount_spent")
+    @classmethod
+    def _positive(cls, value: Money) -> Money:
+        if value.amount_minor <= 0:
+            raise ValueError("must be more than zero")
+        return value
+
+
+# ------------------------------------------------------------------ records
+class Period(Record):
+    period_id: str
+    name: str
+    starts_on: date
+    ends_on: date
+    claim_window_ends_at: UtcDateTime
+    accrual_rate_bp: int = 0
+    created_by: str = ""
+    created_at: UtcDateTime | None = None
+
+
+class PartnerProjection(Record):
+    """What MDF knows about a partner, from onboarding's events (never from onboarding's table)."""
+
+    partner_id: str
+    company_name: str
+    country: str
+    status: Literal["active", "suspended"]
+    contact_name: str
+    contact_email: str
+    as_of: UtcDateTime
+
+
+class Fund(Record):
+    """One partner's fund for one period and currency: the running balance, kept with the ledger's length (`seq`)."""
+
+    partner_id: str
+    period_id: str
+    period_name: str
+    currency: str
+    claim_window_ends_at: UtcDateTime
+    status: Literal["open", "closed"] = "open"
+    available: int = 0
+    reserved: int = 0
+    paid: int = 0
+    expired: int = 0
+    allocated: int = 0
+    accrued: int = 0
+    released: int = 0
+    adjusted: int = 0
+    seq: int = 0
+    opened_at: UtcDateTime
+    updated_at: UtcDateTime
+
+    @property
+    def fund_id(self) -> str:
+        return f"{self.period_id}.{self.currency}"
+
+
+class Reference(Record):
+    type: Literal["allocation", "deal", "request", "claim", "fund"]
+    id: str
+
+
+class LedgerEntry(Record):
+    seq: int
+    kind: EntryKind
+    amount_minor: int
+    currency: str
+    at: UtcDateTime
+    reference: Reference
+    note: str = ""
+    actor: str
+    available_after: int
+    reserved_after: int
+    paid_after: int
+
+
+class ProofFile(Record):
+    file_id: str
+    file_name: str
+    content_type: str
+    size_bytes: int
+    key: str
+
+
+class Upload(Record):
+    """A presigned upload handed out; a claim may name it once the file is in S3."""
+
+    file_id: str
+    request_id: str
+    partner_id: str
+    key: str
+    file_name: str
+    content_type: str
+    size_bytes: int
+    created_at: UtcDateTime
+
+
+class ApprovalStep(Record):
+    step: str
+    decision: Decision
+    by: str
+    amount_minor: int | None = None
+    reason: str | None = None
+    at: UtcDateTime | None = None
+
+
+class Claim(Record):
+    status: ClaimStatus
+    round: int = 1
+    amount_spent: Money
+    approved_amount: Money | None = None
+    proof_files: list[ProofFile]
+    results: ClaimResults
+    notes: str = ""
+    submitted_by: str
+    submitted_at: UtcDateTime
+    decided_at: UtcDateTime | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+
+
+class TimelineEntry(Record):
+    at: UtcDateTime
+    status: str
+    note: str = ""
+
+
+class FundRequest(Record):
+    request_id: str
+    partner_id: str
+    period_id: str
+    activity_type: ActivityType
+    title: str
+    description: str
+    starts_on: date
+    ends_on: date
+    requested: Money
+    expected_outcome: ExpectedOutcome
+    status: RequestStatus
+    round: int = 1
+    granted: Money | None = None
+    submitted_by: str
+    submitted_at: UtcDateTime
+    decision_due_at: UtcDateTime | None = None
+    decided_at: UtcDateTime | None = None
+    decision_reason: str | None = None
+    approvals: list[ApprovalStep] = []
+    claim_due_at: UtcDateTime | None = None
+    claim: Claim | None = None
+    timeline: list[TimelineEntry] = []
+    revision: int = 1
+
+    @property
+    def fund_id(self) -> str:
+        return f"{self.period_id}.{self.requested.currency}"
+
+
+# ------------------------------------------------------------------ workflow messages
+class Outcome(BaseModel):
+    """What the approvals service hands a waiting workflow."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    decision: Decision
+    decided_by: str
+    reason: str | None = None
+    decided_at: UtcDateTime | None = None
+    amount_minor: int | None = Field(default=None, ge=0)
+
+
+class RequestDecision(Strict):
+    message_type: Literal["MdfRequestDecision"]
+    request_id: str
+    round: int
+    marketing: Outcome
+    finance: Outcome | None = None
+
+
+class ClaimDecision(Strict):
+    message_type: Literal["MdfClaimDecision"]
+    request_id: str
+    round: int
+    review: Outcome
+
+
+class ApprovalExpired(Strict):
+    message_type: Literal["MdfApprovalExpired"]
+    request_id: str
+    round: int
+    purpose: Literal["request", "claim"]
+
+
+class FundTimer(Strict):
+    message_type: Literal["MdfFundExpiryWarning", "MdfFundExpiry"]
+    partner_id: str
+    fund_id: str
+    claim_window_ends_at: str
+    days_left: int = 0
+
+
+class ClaimTimer(Strict):
+    message_type: Literal["MdfClaimReminder", "MdfClaimDeadline"]
+    request_id: str
+    claim_due_at: str
+    days_left: int = 0

@@ -1,0 +1,226 @@
+"""MDF's DynamoDB adapter. Every change is one conditional transaction; there is no Scan.
+
+Keys:
+- `PERIODS` / `PERIOD#<period_id>`: programme periods (a handful per year).
+- `PARTNERS` / `PARTNER#<partner_id>`: the partner projection (from `PartnerOnboarded`).
+- `PARTNER#<partner_id>` / `FUND#<fund_id>`: a fund's running balance and `seq`, the number of its ledger entries.
+- `LEDGER#<partner_id>#<fund_id>` / `ENTRY#<seq, 10 digits>`: the append-only ledger (newest first by sort key).
+- `GUARD#<partner_id>#<fund_id>#<reference>` / `GUARD`: a reference booked once (allocation, accrual, reservation,
+  settlement): a redelivered event or decision cannot book twice.
+- `REQUEST#<request_id>` / `REQUEST` (GSIs by partner and by partner+status, newest first), with its claim inside;
+  `REQUEST#<request_id>` / `UPLOAD#<file_id>`: presigned uploads handed out (expire after a day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
+from shared.clock import iso
+from shared.dynamo import ConditionFailed, Table
+from shared.events import EventDetail
+from shared.outbox import outbox_item
+from shared.paging import decode_cursor, encode_cursor
+
+BY_PARTNER, BY_PARTNER_STATUS = "by-partner", "by-partner-status"
+UPLOAD_TTL_SECONDS = 86400
+
+
+class StaleWrite(Exception):
+    """The fund or the request changed since it was read: read again and retry."""
+
+
+class AlreadyBooked(Exception):
+    """This reference was booked before (a repeated event or decision): nothing to do."""
+
+
+def _fund_key(partner_id: str, fund_id: str) -> tuple[str, str]:
+    return f"PARTNER#{partner_id}", f"FUND#{fund_id}"
+
+
+class MdfRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table = Table(table_name)
+
+    # ------------------------------------------------------------- periods and partners
+    def periods(self) -> list[Period]:
+        return [Period.model_validate(i) for i in self.table.query_all("PERIODS", sk_prefix="PERIOD#")]
+
+    def period(self, period_id: str) -> Period | None:
+        item = self.table.get("PERIODS", f"PERIOD#{period_id}")
+        return Period.model_validate(item) if item else None
+
+    def add_period(self, period: Period) -> None:
+        """Raises ConditionFailed if the period exists."""
+        self.table.put_new(
+            {"pk": "PERIODS", "sk": f"PERIOD#{period.period_id}", "entity": "period"} | period.model_dump(mode="json")
+        )
+
+    def set_accrual_rate(self, period_id: str, rate_bp: int) -> Period:
+        item = self.table.update(
+            "PERIODS",
+            f"PERIOD#{period_id}",
+            set_fields={"accrual_rate_bp": rate_bp},
+            condition="attribute_exists(pk)",
+        )
+        return Period.model_validate(item)
+
+    def partner(self, partner_id: str) -> PartnerProjection | None:
+        item = self.table.get("PARTNERS", f"PARTNER#{partner_id}")
+        return PartnerProjection.model_validate(item) if item else None
+
+    def project_partner(self, partner: PartnerProjection) -> bool:
+        """Keep the newest view of a partner; an older or repeated event changes nothing."""
+        try:
+            self.table.transact(
+                [
+                    self.table.op_put(
+                        {"pk": "PARTNERS", "sk": f"PARTNER#{partner.partner_id}", "entity": "partner"}
+                        | partner.model_dump(mode="json"),
+                        condition="attribute_not_exists(pk) OR as_of < :as_of",
+                        condition_values={":as_of": iso(partner.as_of)},
+                    )
+                ]
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def partners(self, *, limit: int, cursor: str | None) -> tuple[list[PartnerProjection], str | None]:
+        start = decode_cursor(cursor, key_names={"pk", "sk"}, partition=("pk", "PARTNERS")) if cursor else None
+        items, last = self.table.query("PARTNERS", sk_prefix="PARTNER#", limit=limit, start_key=start)
+        return [PartnerProjection.model_validate(i) for i in items], (encode_cursor(last) if last else None)
+
+    # ------------------------------------------------------------- funds and the ledger
+    def fund(self, partner_id: str, fund_id: str) -> Fund | None:
+        item = self.table.get(*_fund_key(partner_id, fund_id))
+        return Fund.model_validate(item) if item else None
+
+    def funds(self, partner_id: str) -> list[Fund]:
+        """A partner's funds: one per period and currency it ever received money in."""
+        return [Fund.model_validate(i) for i in self.table.query_all(f"PARTNER#{partner_id}", sk_prefix="FUND#")]
+
+    def ledger(
+        self, partner_id: str, fund_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        pk = f"LEDGER#{partner_id}#{fund_id}"
+        start = decode_cursor(cursor, key_names={"pk", "sk"}, partition=("pk", pk)) if cursor else None
+        items, last = self.table.query(pk, sk_prefix="ENTRY#", limit=limit, forward=False, start_key=start)
+        return [LedgerEntry.model_validate(i) for i in items], (encode_cursor(last) if last else None)
+
+    # ------------------------------------------------------------- requests
+    def request(self, request_id: str) -> FundRequest | None:
+        item = self.table.get(f"REQUEST#{request_id}", "REQUEST")
+        return FundRequest.model_validate(item) if item else None
+
+    def requests(
+        self, partner_id: str, *, status: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[FundRequest], str | None]:
+        index, key_name, key = (
+            (BY_PARTNER_STATUS, "gsi2pk", f"PARTNER#{partner_id}#{status}")
+            if status
+            else (BY_PARTNER, "gsi1pk", f"PARTNER#{partner_id}")
+        )
+        sort_name = key_name.replace("pk", "sk")
+        start = (
+            decode_cursor(cursor, key_names={"pk", "sk", key_name, sort_name}, partition=(key_name, key))
+            if cursor
+            else None
+        )
+        items, last = self.table.query(
+            key, index=index, key_names=(key_name, sort_name), limit=limit, forward=False, start_key=start
+        )
+        return [FundRequest.model_validate(i) for i in items], (encode_cursor(last) if last else None)
+
+    def add_upload(self, upload: Upload) -> None:
+        self.table.put_new(
+            {
+                "pk": f"REQUEST#{upload.request_id}",
+                "sk": f"UPLOAD#{upload.file_id}",
+                "entity": "upload",
+                "expires_at": int(upload.created_at.timestamp()) + UPLOAD_TTL_SECONDS,
+            }
+            | upload.model_dump(mode="json")
+        )
+
+    def uploads(self, request_id: str, file_ids: list[str]) -> dict[str, Upload]:
+        items = self.table.get_many([(f"REQUEST#{request_id}", f"UPLOAD#{f}") for f in file_ids])
+        return {i["file_id"]: Upload.model_validate(i) for i in items}
+
+    # ------------------------------------------------------------- the one write path
+    def write(
+        self,
+        *,
+        fund: Fund | None = None,
+        fund_seq: int | None = None,
+        entries: Sequence[LedgerEntry] = (),
+        guards: Sequence[str] = (),
+        request: FundRequest | None = None,
+        request_is_new: bool = False,
+        events: Sequence[EventDetail] = (),
+    ) -> None:
+        """Fund, ledger entries, guards, request and outbox events, all or nothing.
+
+        The fund is written only if its `seq` is still `fund_seq` (None: it must not exist yet); the request only
+        if its revision is the one it was read at. StaleWrite: read again and retry. AlreadyBooked: a guard exists.
+        """
+        t = self.table
+        ops: list[dict[str, Any]] = []
+        fund_at = guard_from = guard_to = request_at = -1
+        if fund is not None:
+            fund_at = len(ops)
+            condition = "attribute_not_exists(pk)" if fund_seq is None else "seq = :seq"
+            ops.append(
+                t.op_put(
+                    dict(zip(("pk", "sk"), _fund_key(fund.partner_id, fund.fund_id), strict=True))
+                    | {"entity": "fund"}
+                    | fund.model_dump(mode="json"),
+                    condition=condition,
+                    condition_values=None if fund_seq is None else {":seq": fund_seq},
+                )
+            )
+            ops += [
+                t.op_put(
+                    {"pk": f"LEDGER#{fund.partner_id}#{fund.fund_id}", "sk": f"ENTRY#{e.seq:010d}", "entity": "entry"}
+                    | e.model_dump(mode="json")
+                )
+                for e in entries
+            ]
+            guard_from = len(ops)
+            ops += [
+                t.op_put({"pk": f"GUARD#{fund.partner_id}#{fund.fund_id}#{g}", "sk": "GUARD", "entity": "guard"})
+                for g in guards
+            ]
+            guard_to = len(ops)
+        if request is not None:
+            request_at = len(ops)
+            ops.append(
+                t.op_put(
+                    self._request_item(request),
+                    condition="attribute_not_exists(pk)" if request_is_new else "revision = :expected",
+                    condition_values=None if request_is_new else {":expected": request.revision - 1},
+                )
+            )
+        ops += [t.op_put(outbox_item(e)) for e in events]
+        if not ops:
+            return
+        try:
+            t.transact(ops)
+        except ConditionFailed as failure:
+            if any(failure.failed_at(i) for i in range(guard_from, guard_to)):
+                raise AlreadyBooked() from failure
+            if any(i >= 0 and failure.failed_at(i) for i in (fund_at, request_at)):
+                raise StaleWrite() from failure
+            raise
+
+    def _request_item(self, request: FundRequest) -> dict[str, Any]:
+        return {
+            "pk": f"REQUEST#{request.request_id}",
+            "sk": "REQUEST",
+            "entity": "request",
+            "gsi1pk": f"PARTNER#{request.partner_id}",
+            "gsi1sk": request.request_id,
+            "gsi2pk": f"PARTNER#{request.partner_id}#{request.status}",
+            "gsi2sk": request.request_id,
+        } | request.model_dump(mode="json")

@@ -1,0 +1,932 @@
+// #/mdf/requests/{request_id}: one fund request with its amounts, approvals, timeline and due dates; a rejected or
+// expired request can be revised and resubmitted; an approved one (or a returned claim) takes the claim form, whose
+// proof files go straight to storage by presigned POST before the claim is filed.
+import { api, path } from '../api.js';
+import { announce, append, badge, errorPanel, h, loading, timeEl } from '../dom.js';
+import {
+  LIMITS,
+  bindForm,
+  field,
+  formAlert,
+  idempotencyKeeper,
+  maxLength,
+  minorToInput,
+  parseCount,
+  parseMoney,
+  required,
+  today,
+} from '../forms.js';
+import { activityLabel, claimStatusLabel, claimStatusTone, statusLabel, statusTone } from '../reference.js';
+import {
+  PROOF_ACCEPT,
+  PROOF_MAX_BYTES,
+  PROOF_MAX_FILES,
+  checkProofFile,
+  formatBytes,
+  postToStorage,
+  proofContentType,
+} from '../uploads.js';
+import { dateish, moneyText } from './deals.js';
+import { daysUntil, mdfTabs } from './mdf.js';
+import { loadRequestOptions, requestForm } from './mdf-request-new.js';
+import { nextStep } from './mdf-requests.js';
+
+const INVOICE_MAX = 100;
+
+export async function renderMdfRequest(ctx) {
+  const requestId = ctx.params.requestId;
+  const heading = h('h1', { tabindex: '-1', id: 'mdf-request-title' }, 'Fund request');
+  const content = h('div', {}, loading('Loading the request…'));
+  ctx.main.append(
+    h(
+      'section',
+      { class: 'page', 'aria-labelledby': 'mdf-request-title' },
+      h('p', { class: 'breadcrumb' }, h('a', { href: '#/mdf/requests' }, '← All fund requests')),
+      heading,
+      content,
+    ),
+  );
+
+  let request;
+  try {
+    request = await api.get(path`/mdf/requests/${requestId}`);
+  } catch (error) {
+    if (ctx.handleAuthErrors(error) || !ctx.isCurrent()) return;
+    if (error.status === 404) {
+      heading.textContent = 'Request not found';
+      content.replaceChildren(
+        h(
+          'div',
+          { class: 'panel', 'data-testid': 'request-not-found' },
+          h('p', {}, 'There is no fund request with this ID in your organisation.'),
+          h('a', { class: 'button', href: '#/mdf/requests' }, 'Back to your requests'),
+        ),
+      );
+    } else {
+      content.replaceChildren(errorPanel(`We could not load the request. ${error.message}`, ctx.rerender));
+    }
+    return;
+  }
+  if (!ctx.isCurrent()) return;
+  render(ctx, heading, content, request, { result: ctx.takeFlash() });
+}
+
+function render(ctx, heading, content, request, { result } = {}) {
+  const title = request.title || request.request_id;
+  heading.textContent = title;
+  ctx.setTitle(`${title} · Fund request`);
+  const rerender = (updated, message) => {
+    render(ctx, heading, content, updated, { result: message });
+    announce(message);
+    content.querySelector('[data-testid=action-result]')?.focus();
+  };
+  content.replaceChildren();
+  append(content, [
+    mdfTabs(null, '/mdf/requests'),
+    header(request),
+    result
+      ? h('p', { class: 'notice notice-ok', role: 'status', tabindex: '-1', 'data-testid': 'action-result' }, result)
+      : null,
+    dueNotice(request),
+    h(
+      'div',
+      { class: 'deal-layout' },
+      h('div', { class: 'deal-main' }, detailsCard(request), approvalsCard(request), claimCard(ctx, request)),
+      timelineCard(request),
+    ),
+    actions(ctx, request, rerender),
+  ]);
+}
+
+// ------------------------------------------------------------------ read-only parts
+
+function header(request) {
+  return h(
+    'div',
+    { class: 'deal-header' },
+    badge(statusLabel(request.status), statusTone(request.status), 'request-status'),
+    request.claim_status
+      ? badge(claimStatusLabel(request.claim_status), claimStatusTone(request.claim_status), 'request-claim-status')
+      : null,
+    h(
+      'span',
+      { class: 'request-next', 'data-testid': 'request-next-step' },
+      h('span', { class: 'muted' }, 'Next step: '),
+      nextStep(request),
+    ),
+    h(
+      'span',
+      { class: 'muted small deal-id' },
+      Number(request.round) > 1 ? `Round ${request.round} · ` : '',
+      'Request ID ',
+      h('code', { 'data-testid': 'request-id' }, request.request_id),
+    ),
+  );
+}
+
+function dueNotice(request) {
+  const status = request.status;
+  const claimStatus = request.claim?.status || request.claim_status;
+  if (status === 'submitted' || status === 'under_review') {
+    return h(
+      'p',
+      { class: 'notice', 'data-testid': 'decision-due' },
+      'The channel team is reviewing this request. ',
+      request.next_step_due ? ['Decision due ', dateish(request.next_step_due, 'decision-due-date'), '.'] : null,
+    );
+  }
+  if (status === 'approved' || claimStatus === 'returned') {
+    const days = request.claim_due_at ? daysUntil(request.claim_due_at) : Number.NaN;
+    return h(
+      'p',
+      { class: `notice${days <= 14 ? ' notice-warn' : ''}`, 'data-testid': 'claim-due' },
+      claimStatus === 'returned'
+        ? 'The reviewer asked for more proof. Add files and resubmit the claim '
+        : `Approved: ${moneyText(request.granted)} is reserved for this activity. File your claim `,
+      request.claim_due_at
+        ? ['by ', timeEl(request.claim_due_at, { testid: 'claim-due-date' })]
+        : 'before the claim window closes',
+      Number.isFinite(days) && days > 0 ? ` (${days} day${days === 1 ? '' : 's'} left)` : '',
+      '.',
+    );
+  }
+  if (status === 'claimed') {
+    return h(
+      'p',
+      { class: 'notice', 'data-testid': 'claim-review' },
+      'The channel team is reviewing your claim. ',
+      request.next_step_due ? ['Decision due ', dateish(request.next_step_due, 'decision-due-date'), '.'] : null,
+    );
+  }
+  if (status === 'rejected' || status === 'claim_rejected') {
+    const reason = status === 'rejected' ? request.decision_reason : request.claim?.reason || request.decision_reason;
+    return h(
+      'p',
+      { class: 'notice notice-bad', 'data-testid': 'request-decision' },
+      h('strong', {}, status === 'rejected' ? 'Rejected. ' : 'Claim rejected. '),
+      reasonText(reason) || 'No reason was given.',
+    );
+  }
+  if (status === 'expired') {
+    return h(
+      'p',
+      { class: 'notice notice-warn', 'data-testid': 'request-decision' },
+      'Nobody decided on this request in time, so it expired. You can revise and resubmit it.',
+    );
+  }
+  if (status === 'lapsed') {
+    return h(
+      'p',
+      { class: 'notice notice-warn', 'data-testid': 'request-decision' },
+      'No claim was filed by the claim due date, so the reserved funds were released.',
+    );
+  }
+  if (status === 'paid') {
+    return h(
+      'p',
+      { class: 'notice notice-ok', 'data-testid': 'request-decision' },
+      h('strong', {}, 'Paid: '),
+      moneyText(request.claim?.approved_amount || request.granted),
+      '.',
+    );
+  }
+  return null;
+}
+
+function reasonText(reason) {
+  if (reason === 'insufficient_funds')
+    return 'The fund no longer had enough available money when the request was approved.';
+  return reason || '';
+}
+
+function row(label, testid, value) {
+  return [h('dt', {}, label), h('dd', { 'data-testid': testid }, value ?? '—')];
+}
+
+function detailsCard(request) {
+  const outcome = request.expected_outcome || {};
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'request-details-heading' },
+    h('h2', { id: 'request-details-heading' }, 'Activity'),
+    h(
+      'dl',
+      { class: 'summary' },
+      row('Type', 'request-activity', activityLabel(request.activity_type)),
+      row('Period', 'request-period', request.period_id),
+      row(
+        'Dates',
+        'request-dates',
+        request.starts_on ? [dateish(request.starts_on), ' – ', dateish(request.ends_on)] : null,
+      ),
+      row('Requested', 'request-requested', moneyText(request.requested)),
+      row('Granted', 'request-granted', request.granted ? moneyText(request.granted) : null),
+      row(
+        'Expected outcome',
+        'request-expected',
+        outcome.leads !== undefined || outcome.pipeline_value
+          ? `${outcome.leads ?? 0} lead${outcome.leads === 1 ? '' : 's'}, pipeline ${moneyText(outcome.pipeline_value)}`
+          : null,
+      ),
+      row('Submitted', 'request-submitted-at', timeEl(request.submitted_at)),
+      row(
+        'Description',
+        'request-description',
+        request.description ? h('span', { class: 'pre' }, request.description) : null,
+      ),
+    ),
+  );
+}
+
+function approvalsCard(request) {
+  const approvals = Array.isArray(request.approvals) ? request.approvals : [];
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'request-approvals-heading' },
+    h('h2', { id: 'request-approvals-heading' }, 'Approvals'),
+    approvals.length
+      ? h(
+          'ol',
+          { class: 'approval-list', 'data-testid': 'approvals' },
+          approvals.map((approval) =>
+            h(
+              'li',
+              { class: 'approval', 'data-testid': 'approval-row' },
+              h(
+                'p',
+                { class: 'approval-head' },
+                h('span', { class: 'strong', 'data-testid': 'approval-step' }, statusLabel(approval.step)),
+                approval.decision
+                  ? badge(statusLabel(approval.decision), statusTone(approval.decision), 'approval-decision')
+                  : h('span', { class: 'muted', 'data-testid': 'approval-decision' }, 'Waiting'),
+                approval.amount
+                  ? h(
+                      'span',
+                      { class: 'approval-amount', 'data-testid': 'approval-amount' },
+                      moneyText(approval.amount),
+                    )
+                  : null,
+              ),
+              h(
+                'p',
+                { class: 'muted small' },
+                h('span', { 'data-testid': 'approval-by' }, approval.by || '—'),
+                approval.at ? [' · ', timeEl(approval.at, { testid: 'approval-at' })] : null,
+              ),
+              approval.reason
+                ? h('p', { class: 'pre small', 'data-testid': 'approval-reason' }, reasonText(approval.reason))
+                : null,
+            ),
+          ),
+        )
+      : h('p', { class: 'muted', 'data-testid': 'approvals-empty' }, 'No decision yet.'),
+  );
+}
+
+function claimCard(ctx, request) {
+  const claim = request.claim;
+  if (!claim) return null;
+  const results = claim.results || {};
+  const files = Array.isArray(claim.proof_files) ? claim.proof_files : [];
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'claim-heading', 'data-testid': 'claim-card' },
+    h(
+      'div',
+      { class: 'fund-head' },
+      h('h2', { id: 'claim-heading' }, 'Claim'),
+      badge(claimStatusLabel(claim.status), claimStatusTone(claim.status), 'claim-status'),
+    ),
+    claim.reason && (claim.status === 'returned' || claim.status === 'rejected')
+      ? h(
+          'p',
+          {
+            class: `notice ${claim.status === 'rejected' ? 'notice-bad' : 'notice-warn'}`,
+            'data-testid': 'claim-reason',
+          },
+          h('strong', {}, claim.status === 'rejected' ? 'Reason: ' : 'What the reviewer needs: '),
+          claim.reason,
+        )
+      : null,
+    h(
+      'dl',
+      { class: 'summary' },
+      row('Amount spent', 'claim-amount-spent', moneyText(claim.amount_spent)),
+      claim.approved_amount ? row('Approved', 'claim-approved-amount', moneyText(claim.approved_amount)) : null,
+      row(
+        'Results',
+        'claim-results',
+        `${results.leads ?? 0} lead${results.leads === 1 ? '' : 's'}, ${results.attendees ?? 0} attendee${
+          results.attendees === 1 ? '' : 's'
+        }${results.invoice_number ? `, invoice ${results.invoice_number}` : ''}`,
+      ),
+      row('Notes', 'claim-notes', claim.notes ? h('span', { class: 'pre' }, claim.notes) : null),
+      row('Submitted', 'claim-submitted-at', timeEl(claim.submitted_at)),
+      claim.decided_at
+        ? row('Decided', 'claim-decided', [timeEl(claim.decided_at), claim.decided_by ? ` by ${claim.decided_by}` : ''])
+        : null,
+      Number(claim.round) > 1 ? row('Round', 'claim-round', String(claim.round)) : null,
+    ),
+    h('h3', {}, 'Proof files'),
+    files.length
+      ? h(
+          'ul',
+          { class: 'file-list', 'data-testid': 'claim-files' },
+          files.map((file) => claimFileItem(ctx, request, file)),
+        )
+      : h('p', { class: 'muted' }, 'No files.'),
+  );
+}
+
+function claimFileItem(ctx, request, file) {
+  const status = h('span', { class: 'small', role: 'status', 'data-testid': 'download-state' });
+  const button = h(
+    'button',
+    { type: 'button', class: 'button button-small', 'data-testid': 'download-file' },
+    'Download',
+  );
+  button.addEventListener('click', async () => {
+    // Opened during the click, so pop-up blockers allow it; it is sent to the link once the API has made one.
+    const win = window.open('', '_blank');
+    button.disabled = true;
+    status.textContent = 'Preparing the download…';
+    let answer;
+    try {
+      answer = await api.get(path`/mdf/requests/${request.request_id}/claim/files/${file.file_id}`);
+    } catch (error) {
+      win?.close();
+      button.disabled = false;
+      if (ctx.handleAuthErrors(error)) return;
+      status.textContent = `The download could not be prepared. ${error.message}`;
+      return;
+    }
+    button.disabled = false;
+    if (!answer?.url || !/^https?:\/\//i.test(answer.url)) {
+      win?.close();
+      status.textContent = 'The download could not be prepared.';
+      return;
+    }
+    if (win) {
+      win.opener = null;
+      win.location.href = answer.url;
+      status.textContent = `Opened in a new tab. The link works for ${Math.round((answer.expires_in || 300) / 60)} minutes.`;
+    } else {
+      status.replaceChildren(
+        h(
+          'a',
+          { href: answer.url, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'download-link' },
+          `Open ${file.file_name}`,
+        ),
+      );
+    }
+  });
+  return h(
+    'li',
+    { class: 'file-item', 'data-testid': 'claim-file', 'data-file-id': file.file_id },
+    h(
+      'span',
+      { class: 'file-name' },
+      h('span', { class: 'strong', 'data-testid': 'claim-file-name' }, file.file_name || file.file_id),
+      h(
+        'span',
+        { class: 'muted small block' },
+        [typeLabel(file.content_type), formatBytes(file.size_bytes)].filter(Boolean).join(' · '),
+      ),
+    ),
+    button,
+    status,
+  );
+}
+
+function typeLabel(contentType) {
+  const names = {
+    'application/pdf': 'PDF',
+    'image/png': 'PNG',
+    'image/jpeg': 'JPEG',
+    'text/csv': 'CSV',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'Excel',
+  };
+  return names[contentType] || contentType || '';
+}
+
+function timelineCard(request) {
+  const entries = Array.isArray(request.timeline) ? request.timeline : [];
+  return h(
+    'section',
+    { class: 'card deal-timeline', 'aria-labelledby': 'request-timeline-heading' },
+    h('h2', { id: 'request-timeline-heading' }, 'Timeline'),
+    entries.length
+      ? h(
+          'ol',
+          { class: 'timeline', 'data-testid': 'timeline' },
+          entries.map((entry) =>
+            h(
+              'li',
+              { class: `timeline-entry tone-${statusTone(entry.status)}`, 'data-testid': 'timeline-entry' },
+              h('span', { class: 'timeline-dot', 'aria-hidden': 'true' }),
+              h('p', { class: 'timeline-status', 'data-testid': 'timeline-status' }, statusLabel(entry.status)),
+              h('p', { class: 'timeline-at small muted' }, timeEl(entry.at)),
+              entry.note ? h('p', { class: 'timeline-note pre', 'data-testid': 'timeline-note' }, entry.note) : null,
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'Nothing has happened yet.'),
+  );
+}
+
+// ------------------------------------------------------------------ actions
+
+function actions(ctx, request, rerender) {
+  if (request.status === 'rejected' || request.status === 'expired') return revisionSection(ctx, request, rerender);
+  const claimStatus = request.claim?.status || request.claim_status;
+  if (request.status === 'approved' || claimStatus === 'returned') return claimSection(ctx, request, rerender);
+  return null;
+}
+
+function revisionSection(ctx, request, rerender) {
+  const body = h('div', {}, loading('Loading the programme periods…'));
+  const section = h(
+    'section',
+    { class: 'card deal-actions', 'aria-labelledby': 'revision-heading', 'data-testid': 'revision-section' },
+    h('h2', { id: 'revision-heading' }, 'Revise and resubmit'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Change what the decision asked for and submit the request again. It is reviewed as a new round.',
+    ),
+    body,
+  );
+  loadRequestOptions().then(
+    (options) => {
+      if (!ctx.isCurrent() || !section.isConnected) return;
+      body.replaceChildren(
+        requestForm(ctx, {
+          ...options,
+          initial: request,
+          submitLabel: 'Resubmit request',
+          busyLabel: 'Resubmitting…',
+          send: (sent, key) =>
+            api.post(path`/mdf/requests/${request.request_id}/revision`, sent, { idempotencyKey: key }),
+          onSaved: (updated) =>
+            rerender(updated, `Your revised request was submitted${updated.round ? ` (round ${updated.round})` : ''}.`),
+        }),
+      );
+    },
+    (error) => {
+      if (ctx.handleAuthErrors(error)) return;
+      body.replaceChildren(errorPanel(`We could not load the programme periods. ${error.message}`, ctx.rerender));
+    },
+  );
+  return section;
+}
+
+function claimSection(ctx, request, rerender) {
+  const section = (...children) =>
+    h(
+      'section',
+      { class: 'card deal-actions', 'aria-labelledby': 'claim-form-heading', 'data-testid': 'claim-section' },
+      h('h2', { id: 'claim-form-heading' }, request.claim ? 'Resubmit your claim' : 'File your claim'),
+      ...children,
+    );
+  if (request.ends_on && request.ends_on > today({ utc: true })) {
+    return section(
+      h(
+        'p',
+        { 'data-testid': 'claim-not-yet' },
+        'You can file the claim once the activity has ended (',
+        dateish(request.ends_on),
+        ').',
+        request.claim_due_at ? [' It is due by ', timeEl(request.claim_due_at), '.'] : '',
+      ),
+    );
+  }
+  if (request.claim_due_at && new Date(request.claim_due_at).getTime() < Date.now()) {
+    return section(
+      h(
+        'p',
+        { 'data-testid': 'claim-closed' },
+        'The claim was due by ',
+        timeEl(request.claim_due_at),
+        '; it can no longer be filed.',
+      ),
+    );
+  }
+  return section(
+    h(
+      'p',
+      { class: 'muted' },
+      'Tell us what the activity cost and achieved, and attach proof: invoices, photos, attendee lists. ',
+      `Up to ${PROOF_MAX_FILES} files: PDF, PNG, JPEG, CSV or Excel, each up to ${formatBytes(PROOF_MAX_BYTES)}.`,
+    ),
+    claimForm(ctx, request, rerender),
+  );
+}
+
+const CLAIM_FIELDS = {
+  amount_spent: 'amount_spent',
+  'amount_spent.amount_minor': 'amount_spent',
+  'amount_spent.currency': 'amount_spent',
+  results: 'result_leads',
+  'results.leads': 'result_leads',
+  'results.attendees': 'result_attendees',
+  'results.invoice_number': 'invoice_number',
+  notes: 'claim_notes',
+  proof_files: 'proof_files',
+};
+
+const STATE_TEXT = {
+  attached: 'Attached',
+  invalid: 'Not accepted',
+  requesting: 'Preparing…',
+  uploading: 'Uploading…',
+  uploaded: 'Uploaded',
+  failed: 'Upload failed',
+  refused: 'Refused',
+};
+
+function claimForm(ctx, request, rerender) {
+  const keeper = idempotencyKeeper();
+  const granted = request.granted || request.requested;
+  const currency = granted?.currency;
+  const previous = request.claim || null;
+  let maxBytes = PROOF_MAX_BYTES;
+  let nextKey = 0;
+  // Every file in the claim: {key, name, size, contentType, file?, fileId, state, error, loaded, total, promise, abort}
+  const entries = (previous?.proof_files || []).map((file) => ({
+    key: ++nextKey,
+    name: file.file_name,
+    size: file.size_bytes,
+    contentType: file.content_type,
+    fileId: file.file_id,
+    state: 'attached',
+  }));
+
+  const list = h('ul', { class: 'file-list proof-list', 'data-testid': 'proof-list', 'aria-live': 'polite' });
+  const picker = h('input', {
+    type: 'file',
+    id: 'proof_files',
+    name: 'proof_files',
+    multiple: true,
+    accept: PROOF_ACCEPT,
+    class: 'file-input',
+    'aria-describedby': 'proof_files-hint proof_files-error',
+  });
+  const live = () => entries.filter((e) => e.state !== 'removed');
+
+  const validators = {
+    amount_spent: (v) => {
+      const result = parseMoney(v, currency);
+      if (!result.ok) return String(v).trim() === '' ? 'Enter what the activity cost.' : result.error;
+      if (result.minor === 0) return 'Enter an amount greater than zero.';
+      if (granted && result.minor > Number(granted.amount_minor)) {
+        return `The amount spent cannot be more than the ${moneyText(granted)} granted.`;
+      }
+      return '';
+    },
+    result_leads: (v) => parseCount(v, { what: 'the number of leads' }).error ?? '',
+    result_attendees: (v) => parseCount(v, { what: 'the number of attendees' }).error ?? '',
+    invoice_number: (v) => required(v, 'Enter the invoice number.') || maxLength(v, INVOICE_MAX, 'Invoice number'),
+    claim_notes: (v) => maxLength(v, LIMITS.description, 'Notes'),
+    proof_files: () => {
+      const files = live();
+      if (!files.length) return 'Attach at least one proof file.';
+      if (files.length > PROOF_MAX_FILES) return `Attach at most ${PROOF_MAX_FILES} files (now ${files.length}).`;
+      if (files.some((e) => ['invalid', 'failed', 'refused'].includes(e.state))) {
+        return 'Remove the files that were not accepted, or retry them.';
+      }
+      return ''; // files still uploading are waited for on submit
+    },
+  };
+
+  const form = h(
+    'form',
+    { class: 'form', novalidate: true, 'data-testid': 'claim-form', 'aria-labelledby': 'claim-form-heading' },
+    formAlert(),
+    h(
+      'div',
+      { class: 'grid-2-tight' },
+      field({
+        id: 'amount_spent',
+        label: 'Amount spent',
+        hint: granted ? `At most the ${moneyText(granted)} granted.` : null,
+        attrs: { inputmode: 'decimal', autocomplete: 'off' },
+        after: h('span', { class: 'input-suffix', 'data-testid': 'amount-spent-currency' }, currency || ''),
+      }),
+      field({ id: 'invoice_number', label: 'Invoice number', attrs: { autocomplete: 'off' } }),
+    ),
+    h(
+      'div',
+      { class: 'grid-2-tight' },
+      field({ id: 'result_leads', label: 'Leads generated', attrs: { inputmode: 'numeric', autocomplete: 'off' } }),
+      field({ id: 'result_attendees', label: 'Attendees', attrs: { inputmode: 'numeric', autocomplete: 'off' } }),
+    ),
+    field({ id: 'claim_notes', label: 'Notes', control: 'textarea', optional: true, attrs: { rows: 3 } }),
+    h(
+      'div',
+      { class: 'field', 'data-testid': 'proof-field' },
+      h('label', { for: 'proof_files' }, 'Proof of performance'),
+      h(
+        'p',
+        { class: 'hint', id: 'proof_files-hint' },
+        `Choose one or more files; each is uploaded straight away. PDF, PNG, JPEG, CSV or Excel (.xlsx), up to ${PROOF_MAX_FILES} files.`,
+      ),
+      picker,
+      list,
+      h('p', { class: 'field-error', id: 'proof_files-error', 'data-testid': 'proof_files-error', hidden: true }),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        { type: 'submit', class: 'button button-primary', 'data-testid': 'file-claim' },
+        request.claim ? 'Resubmit claim' : 'File claim',
+      ),
+    ),
+  );
+  const els = form.elements;
+  if (previous) {
+    if (previous.amount_spent)
+      els.amount_spent.value = minorToInput(previous.amount_spent.amount_minor, previous.amount_spent.currency);
+    const results = previous.results || {};
+    if (results.leads !== undefined && results.leads !== null) els.result_leads.value = String(results.leads);
+    if (results.attendees !== undefined && results.attendees !== null)
+      els.result_attendees.value = String(results.attendees);
+    els.invoice_number.value = results.invoice_number || '';
+    els.claim_notes.value = previous.notes || '';
+  }
+
+  // ---------------------------------------------------------------- the file list
+
+  function drawList() {
+    // Keep keyboard focus on the same file's button when the list is redrawn.
+    const focused = list.contains(document.activeElement) ? document.activeElement : null;
+    const key = focused?.closest('[data-key]')?.dataset.key;
+    const testid = focused?.dataset.testid;
+    list.replaceChildren(...live().map(fileItem));
+    if (focused) {
+      const again = key && testid && list.querySelector(`[data-key="${key}"] [data-testid="${testid}"]`);
+      (again || picker).focus();
+    }
+  }
+
+  /** Progress events update the bar in place (a redraw per event would be wasteful). */
+  function showProgress(entry) {
+    const item = list.querySelector(`[data-key="${entry.key}"]`);
+    if (!item) return;
+    const bar = item.querySelector('progress');
+    if (bar) {
+      bar.max = entry.total || 1;
+      bar.value = entry.loaded;
+    }
+    const percent = entry.total ? Math.floor((100 * entry.loaded) / entry.total) : 0;
+    item.querySelector('[data-testid=proof-state]').textContent = `${STATE_TEXT.uploading} ${percent} %`;
+  }
+
+  function fileItem(entry) {
+    const progress =
+      entry.state === 'uploading'
+        ? h('progress', {
+            max: String(entry.total || entry.size || 1),
+            value: String(entry.loaded || 0),
+            'data-testid': 'proof-progress',
+            'aria-label': `Uploading ${entry.name}`,
+          })
+        : null;
+    const percent =
+      entry.state === 'uploading' && entry.total ? ` ${Math.floor((100 * entry.loaded) / entry.total)} %` : '';
+    return h(
+      'li',
+      {
+        class: `file-item proof-${entry.state}`,
+        'data-testid': 'proof-item',
+        'data-key': entry.key,
+        'data-file-name': entry.name,
+        'data-state': entry.state,
+      },
+      h(
+        'span',
+        { class: 'file-name' },
+        h('span', { class: 'strong' }, entry.name),
+        h(
+          'span',
+          { class: 'muted small block' },
+          [typeLabel(entry.contentType), formatBytes(entry.size)].filter(Boolean).join(' · '),
+        ),
+      ),
+      h(
+        'span',
+        { class: 'file-state' },
+        h(
+          'span',
+          { class: 'small', 'data-testid': 'proof-state' },
+          `${STATE_TEXT[entry.state] || entry.state}${percent}`,
+        ),
+        progress,
+        entry.error ? h('span', { class: 'field-error small block', 'data-testid': 'proof-error' }, entry.error) : null,
+      ),
+      h(
+        'span',
+        { class: 'file-actions' },
+        entry.state === 'failed' && entry.file
+          ? h(
+              'button',
+              { type: 'button', class: 'button-inline', 'data-testid': 'proof-retry', onclick: () => start(entry) },
+              `Retry ${entry.name}`,
+            )
+          : null,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'button-inline',
+            'data-testid': 'proof-remove',
+            'aria-label': `Remove ${entry.name}`,
+            onclick: () => remove(entry),
+          },
+          'Remove',
+        ),
+      ),
+    );
+  }
+
+  function changed() {
+    drawList();
+    if (!form.querySelector('#proof_files-error').hidden) controller.validateField('proof_files');
+  }
+
+  function remove(entry) {
+    entry.abort?.abort();
+    entry.state = 'removed';
+    changed();
+    picker.focus();
+  }
+
+  async function upload(entry) {
+    entry.state = 'requesting';
+    entry.error = '';
+    entry.fileId = null;
+    changed();
+    let slot;
+    try {
+      slot = await api.post(path`/mdf/requests/${request.request_id}/claim/uploads`, {
+        file_name: entry.name,
+        content_type: entry.contentType,
+        size_bytes: entry.size,
+      });
+    } catch (error) {
+      if (entry.state === 'removed') return;
+      if (ctx.handleAuthErrors(error)) return;
+      entry.state = 'failed';
+      entry.error = error.fieldErrors?.length ? error.fieldErrors.map((e) => e.message).join(' ') : error.message;
+      changed();
+      return;
+    }
+    if (entry.state === 'removed') return;
+    if (Number(slot?.max_bytes) > 0) maxBytes = Number(slot.max_bytes);
+    const tooBig = checkProofFile(entry.file, maxBytes);
+    if (tooBig || !slot?.upload?.url) {
+      entry.state = 'invalid';
+      entry.error = tooBig || 'The server did not offer an upload link.';
+      changed();
+      return;
+    }
+    entry.state = 'uploading';
+    entry.loaded = 0;
+    entry.total = entry.size;
+    entry.abort = new AbortController();
+    changed();
+    try {
+      await postToStorage(slot.upload, entry.file, {
+        signal: entry.abort.signal,
+        onProgress: (loaded, total) => {
+          if (!form.isConnected) {
+            entry.abort.abort();
+            return;
+          }
+          entry.loaded = loaded;
+          entry.total = total;
+          showProgress(entry);
+        },
+      });
+    } catch (error) {
+      if (error?.name === 'AbortError' || entry.state === 'removed') return;
+      entry.state = 'failed';
+      entry.error = error.message;
+      changed();
+      return;
+    }
+    if (entry.state === 'removed') return;
+    entry.fileId = slot.file_id;
+    entry.state = 'uploaded';
+    changed();
+  }
+
+  function start(entry) {
+    entry.promise = upload(entry);
+    return entry.promise;
+  }
+
+  picker.addEventListener('change', () => {
+    const chosen = [...(picker.files || [])];
+    picker.value = ''; // the same file can be chosen again after a removal
+    for (const file of chosen) {
+      const entry = {
+        key: ++nextKey,
+        name: file.name,
+        size: file.size,
+        contentType: proofContentType(file.name),
+        file,
+      };
+      entries.push(entry);
+      const problem =
+        checkProofFile(file, maxBytes) ||
+        (live().length > PROOF_MAX_FILES ? `At most ${PROOF_MAX_FILES} files can be attached.` : '');
+      if (problem) {
+        entry.state = 'invalid';
+        entry.error = problem;
+      } else {
+        start(entry);
+      }
+    }
+    drawList();
+    announce(`${chosen.length} file${chosen.length === 1 ? '' : 's'} chosen.`);
+  });
+
+  drawList();
+
+  const controller = bindForm(form, {
+    validators,
+    busyLabel: 'Filing…',
+    onSubmit: async () => {
+      const pending = live().filter((e) => e.state === 'requesting' || e.state === 'uploading');
+      if (pending.length) {
+        controller.setBusy(true, 'Waiting for uploads…');
+        await Promise.all(pending.map((e) => e.promise));
+        if (!form.isConnected) return;
+        controller.setBusy(true, 'Filing…');
+      }
+      const problem = controller.validateField('proof_files');
+      if (problem) {
+        controller.showAlert('Please correct the highlighted fields.', 'validation');
+        picker.focus();
+        return;
+      }
+      const files = live();
+      const sent = {
+        amount_spent: { amount_minor: parseMoney(els.amount_spent.value, currency).minor, currency },
+        proof_files: files.map((e) => e.fileId),
+        results: {
+          leads: parseCount(els.result_leads.value).value,
+          attendees: parseCount(els.result_attendees.value).value,
+          invoice_number: els.invoice_number.value.trim(),
+        },
+        notes: els.claim_notes.value.trim(),
+      };
+      const body = JSON.stringify(sent);
+      let answer;
+      try {
+        answer = await api.post(path`/mdf/requests/${request.request_id}/claim`, body, {
+          idempotencyKey: keeper.keyFor(body),
+        });
+        if (!answer?.request_id) answer = await api.get(path`/mdf/requests/${request.request_id}`);
+      } catch (error) {
+        if (ctx.handleAuthErrors(error) || !form.isConnected) return;
+        if (error.fieldErrors?.length) {
+          // A refused file (`proof_files.2`) was deleted by the server: mark it, so it is removed or replaced.
+          const fieldErrors = error.fieldErrors.map((item) => {
+            const match = /^(?:body\.)?proof_files\.(\d+)/.exec(String(item.field || ''));
+            const entry = match ? files[Number(match[1])] : null;
+            if (!entry) return item;
+            entry.state = 'refused';
+            entry.error = item.message;
+            return { field: 'proof_files', message: `${entry.name}: ${item.message}` };
+          });
+          drawList();
+          controller.showServerErrors({ ...error, fieldErrors }, CLAIM_FIELDS);
+        } else if (error.code === 'invalid_state' || error.status === 409) {
+          controller.showAlert(
+            h(
+              'span',
+              { 'data-testid': 'invalid-state' },
+              `This is not possible now. ${error.message} `,
+              h(
+                'button',
+                { type: 'button', class: 'button-inline', onclick: () => ctx.rerender() },
+                'Reload the request',
+              ),
+            ),
+          );
+        } else if (error.isNetwork || error.status >= 500) {
+          controller.showAlert(`${error.message} Your answers and files are kept: select the button again to retry.`);
+        } else {
+          controller.showAlert(error.message || 'The claim was not accepted.');
+        }
+        return;
+      }
+      if (!form.isConnected) return;
+      rerender(answer, 'Your claim was filed. The channel team reviews it; the decision appears here.');
+    },
+  });
+  return form;
+}

@@ -1,0 +1,384 @@
+// #/mdf: the partner's market development funds (one card per period and currency) and the chosen fund's ledger,
+// newest first, with "Load more". Also the pieces the other MDF pages share (tabs, fund cards, money, links).
+import { api, path } from '../api.js';
+import { announce, badge, errorPanel, h, loading, timeEl } from '../dom.js';
+import { LEDGER_KINDS, statusLabel, statusTone } from '../reference.js';
+import { dealHref, moneyText } from './deals.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+const EXPIRY_WARNING_DAYS = 30; // the first expiry warning email goes out 30 days before the claim window ends
+const LEDGER_PAGE = 25;
+const MINUS = '\u2212';
+
+export async function renderFunds(ctx) {
+  const heading = h('h1', { tabindex: '-1', id: 'mdf-title' }, 'Market development funds');
+  const cards = h('div', { class: 'fund-grid', 'data-testid': 'funds' }, loading('Loading your funds…'));
+  const ledger = h('section', { class: 'ledger', 'aria-labelledby': 'ledger-title', hidden: true });
+  ctx.main.append(
+    h(
+      'section',
+      { class: 'page', 'aria-labelledby': 'mdf-title' },
+      h(
+        'div',
+        { class: 'page-head' },
+        h(
+          'div',
+          {},
+          heading,
+          h('p', { class: 'lead' }, 'Funds for marketing activities, per programme period and currency.'),
+        ),
+        requestFundsLink({ primary: true }),
+      ),
+      mdfTabs('/mdf'),
+      cards,
+      ledger,
+    ),
+  );
+
+  let funds;
+  try {
+    const data = await api.get('/mdf/funds');
+    funds = Array.isArray(data?.items) ? data.items : [];
+  } catch (error) {
+    if (ctx.handleAuthErrors(error) || !ctx.isCurrent()) return;
+    cards.replaceChildren(errorPanel(`We could not load your funds. ${error.message}`, ctx.rerender));
+    return;
+  }
+  if (!ctx.isCurrent()) return;
+  if (!funds.length) {
+    cards.replaceChildren(
+      h(
+        'div',
+        { class: 'empty-state', 'data-testid': 'funds-empty' },
+        h('h2', {}, 'No funds yet'),
+        h(
+          'p',
+          { class: 'muted' },
+          'Funds appear here when the vendor allocates them to your organisation or when won deals accrue them.',
+        ),
+      ),
+    );
+    return;
+  }
+
+  const wanted = ctx.query.get('fund');
+  let selected = funds.find((f) => f.fund_id === wanted) || funds.find((f) => f.status !== 'closed') || funds[0];
+  const select = (fund) => {
+    selected = fund;
+    ctx.setQuery({ fund: fund.fund_id });
+    drawCards();
+    showLedger(ctx, ledger, fund);
+  };
+  function drawCards() {
+    cards.replaceChildren(...funds.map((fund) => fundCard(fund, { selected: fund === selected, onSelect: select })));
+  }
+  drawCards();
+  showLedger(ctx, ledger, selected);
+}
+
+// ------------------------------------------------------------------ shared by the MDF pages
+
+/** The MDF pages' own tabs; `section` marks the tab whose sub-page is shown (a request). */
+export function mdfTabs(current, section = null) {
+  const tabs = [
+    ['/mdf', 'Funds', 'mdf-tab-funds'],
+    ['/mdf/requests', 'Fund requests', 'mdf-tab-requests'],
+  ];
+  return h(
+    'nav',
+    { class: 'tabs', 'aria-label': 'Market development funds' },
+    h(
+      'ul',
+      {},
+      tabs.map(([target, label, testid]) =>
+        h(
+          'li',
+          {},
+          h(
+            'a',
+            {
+              href: `#${target}`,
+              'aria-current': target === current ? 'page' : target === section ? 'true' : null,
+              'data-testid': testid,
+            },
+            label,
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function requestFundsLink({ primary = false, label = 'Request funds' } = {}) {
+  return h(
+    'a',
+    { class: `button${primary ? ' button-primary' : ''}`, href: '#/mdf/requests/new', 'data-testid': 'request-funds' },
+    label,
+  );
+}
+
+export function mdfRequestHref(requestId) {
+  return `#/mdf/requests/${encodeURIComponent(requestId)}`;
+}
+
+/** Whole days from now until an instant (rounded up); NaN when unreadable. */
+export function daysUntil(iso) {
+  return Math.ceil((new Date(iso).getTime() - Date.now()) / DAY_MS);
+}
+
+/** Money with an explicit sign: "+$1,000.00", "−$250.00" (sign 0: no sign). */
+export function signedMoney(money, sign) {
+  if (!money || !money.currency) return '—';
+  const minor = Number(money.amount_minor);
+  const negative = minor < 0 || sign < 0;
+  const text = moneyText({ amount_minor: Math.abs(minor), currency: money.currency });
+  if (!sign && minor >= 0) return text;
+  return `${negative ? MINUS : '+'}${text}`;
+}
+
+/** The claim window's end, and a warning when it ends within 30 days (unused funds expire then). */
+function claimWindow(fund) {
+  const ends = fund.claim_window_ends_at;
+  const days = ends ? daysUntil(ends) : Number.NaN;
+  let warning = null;
+  if (fund.status === 'closed' || days <= 0) {
+    warning = h('p', { class: 'fund-note muted small', 'data-testid': 'fund-closed' }, 'The claim window has ended.');
+  } else if (days <= EXPIRY_WARNING_DAYS) {
+    const hasMoney = Number(fund.available?.amount_minor) > 0;
+    warning = h(
+      'p',
+      { class: 'fund-warning', role: 'note', 'data-testid': 'fund-expiry-warning' },
+      `The claim window ends in ${days} day${days === 1 ? '' : 's'}.`,
+      hasMoney ? ` ${moneyText(fund.available)} still available will expire then.` : '',
+    );
+  }
+  return [
+    h(
+      'p',
+      { class: 'small fund-window' },
+      h('span', { class: 'muted' }, 'Claim window ends '),
+      timeEl(ends, { dateOnly: true, testid: 'fund-claim-window' }),
+    ),
+    warning,
+  ];
+}
+
+/** One fund: its period, currency and running balance; `onSelect` adds a "Show history" button. */
+export function fundCard(fund, { selected = false, onSelect } = {}) {
+  const amount = (label, key, testid, strong = false) =>
+    h(
+      'div',
+      { class: `fund-amount${strong ? ' fund-amount-main' : ''}` },
+      h('dt', {}, label),
+      h('dd', { 'data-testid': testid }, moneyText(fund[key])),
+    );
+  return h(
+    'article',
+    {
+      class: `card fund-card${selected ? ' is-selected' : ''}`,
+      'data-testid': 'fund-card',
+      'data-fund-id': fund.fund_id,
+      'aria-labelledby': `fund-${cssId(fund.fund_id)}`,
+    },
+    h(
+      'div',
+      { class: 'fund-head' },
+      h(
+        'h2',
+        { id: `fund-${cssId(fund.fund_id)}`, class: 'fund-title' },
+        h('span', { 'data-testid': 'fund-period' }, fund.period_name || fund.period_id),
+        ' ',
+        h('span', { class: 'fund-currency', 'data-testid': 'fund-currency' }, fund.currency),
+      ),
+      badge(statusLabel(fund.status || 'open'), statusTone(fund.status || 'open'), 'fund-status'),
+    ),
+    h(
+      'dl',
+      { class: 'fund-amounts' },
+      amount('Available', 'available', 'fund-available', true),
+      amount('Reserved', 'reserved', 'fund-reserved'),
+      amount('Paid', 'paid', 'fund-paid'),
+      amount('Expired', 'expired', 'fund-expired'),
+    ),
+    fund.allocated || fund.accrued
+      ? h(
+          'p',
+          { class: 'muted small fund-totals' },
+          `Allocated ${moneyText(fund.allocated)} · accrued ${moneyText(fund.accrued)}`,
+        )
+      : null,
+    claimWindow(fund),
+    onSelect
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'button button-small',
+            'aria-pressed': String(selected),
+            'aria-controls': 'ledger',
+            'data-testid': 'show-ledger',
+            onclick: () => onSelect(fund),
+          },
+          selected ? 'History shown below' : 'Show history',
+        )
+      : null,
+  );
+}
+
+function cssId(value) {
+  return String(value).replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+// ------------------------------------------------------------------ ledger
+
+let ledgerSeq = 0; // a late answer for a fund no longer shown is dropped
+
+function showLedger(ctx, section, fund) {
+  const state = { items: [], cursor: null, seq: ++ledgerSeq };
+  section.hidden = false;
+  section.id = 'ledger';
+  const title = h(
+    'h2',
+    { id: 'ledger-title', tabindex: '-1' },
+    `History: ${fund.period_name || fund.period_id} ${fund.currency}`,
+  );
+  const results = h('div', {}, loading('Loading the history…'));
+  const more = h('div', { class: 'load-more' });
+  section.replaceChildren(
+    title,
+    h('p', { class: 'muted small' }, 'Every change to this fund, newest first, with the balance after it.'),
+    results,
+    more,
+  );
+
+  async function load({ next = false } = {}) {
+    const params = new URLSearchParams({ limit: String(LEDGER_PAGE) });
+    if (next && state.cursor) params.set('cursor', state.cursor);
+    if (next) more.replaceChildren(loading('Loading more entries…'));
+    let data;
+    try {
+      data = await api.get(`${path`/mdf/funds/${fund.fund_id}/ledger`}?${params}`);
+    } catch (error) {
+      if (ledgerSeq !== state.seq || !ctx.isCurrent() || ctx.handleAuthErrors(error)) return;
+      if (next) {
+        more.replaceChildren(
+          h(
+            'p',
+            { class: 'form-alert', role: 'alert', 'data-testid': 'ledger-load-more-error' },
+            `We could not load more entries. ${error.message}`,
+          ),
+          moreButton('Try again'),
+        );
+      } else {
+        results.replaceChildren(errorPanel(`We could not load the history. ${error.message}`, () => load()));
+      }
+      return;
+    }
+    if (ledgerSeq !== state.seq || !ctx.isCurrent()) return;
+    const items = Array.isArray(data?.items) ? data.items : [];
+    const known = new Set(state.items.map((entry) => entry.seq));
+    const added = next ? items.filter((entry) => !known.has(entry.seq)) : items;
+    state.items = next ? [...state.items, ...added] : items;
+    state.cursor = data?.next_cursor || null;
+    results.replaceChildren(
+      state.items.length
+        ? ledgerTable(state.items)
+        : h('p', { class: 'empty', 'data-testid': 'ledger-empty' }, 'Nothing has been booked to this fund yet.'),
+    );
+    more.replaceChildren(...(state.cursor ? [moreButton()] : []));
+    if (next) {
+      announce(`${added.length} more entr${added.length === 1 ? 'y' : 'ies'} loaded.`);
+      results.querySelector(`[data-seq="${CSS.escape(String(added[0]?.seq ?? ''))}"]`)?.focus();
+    }
+  }
+
+  function moreButton(label = 'Load more') {
+    return h(
+      'button',
+      { type: 'button', class: 'button', 'data-testid': 'ledger-load-more', onclick: () => load({ next: true }) },
+      label,
+    );
+  }
+
+  return load();
+}
+
+/** The entry's effect as a sign: by its kind, or for an adjustment by how `available` moved. */
+function entrySign(entry, older) {
+  const sign = LEDGER_KINDS[entry.kind]?.[1] ?? 0;
+  if (sign || !older) return sign;
+  const now = Number(entry.balance?.available?.amount_minor);
+  const before = Number(older.balance?.available?.amount_minor);
+  return Number.isFinite(now - before) ? Math.sign(now - before) : 0;
+}
+
+function referenceCell(reference) {
+  if (!reference?.id) return h('span', { class: 'muted' }, '—');
+  if (reference.type === 'request' || reference.type === 'mdf_request') {
+    return h('a', { href: mdfRequestHref(reference.id) }, `Request ${reference.id}`);
+  }
+  if (reference.type === 'deal') return h('a', { href: dealHref(reference.id) }, `Deal ${reference.id}`);
+  return [h('span', { class: 'muted' }, `${statusLabel(reference.type || 'reference')} `), h('code', {}, reference.id)];
+}
+
+function ledgerTable(items) {
+  return h(
+    'div',
+    { class: 'table-wrap', role: 'region', 'aria-labelledby': 'ledger-caption', tabindex: '0' },
+    h(
+      'table',
+      { class: 'table', 'data-testid': 'ledger-table' },
+      h('caption', { id: 'ledger-caption', class: 'visually-hidden' }, `Fund history (${items.length} entries shown)`),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Date'),
+          h('th', { scope: 'col' }, 'Entry'),
+          h('th', { scope: 'col', class: 'num' }, 'Amount'),
+          h('th', { scope: 'col' }, 'Reference'),
+          h('th', { scope: 'col', class: 'num' }, 'Available after'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        items.map((entry, i) => {
+          const [label, , explanation] = LEDGER_KINDS[entry.kind] || [statusLabel(entry.kind), 0, ''];
+          const sign = entrySign(entry, items[i + 1]);
+          const balance = entry.balance || {};
+          return h(
+            'tr',
+            { 'data-testid': 'ledger-row', 'data-seq': entry.seq, 'data-kind': entry.kind, tabindex: '-1' },
+            h('td', { 'data-label': 'Date' }, timeEl(entry.at, { testid: 'ledger-at' })),
+            h(
+              'td',
+              { 'data-label': 'Entry' },
+              h('span', { class: 'block strong', 'data-testid': 'ledger-kind' }, label),
+              explanation ? h('span', { class: 'block muted small' }, explanation) : null,
+              entry.note ? h('span', { class: 'block small pre', 'data-testid': 'ledger-note' }, entry.note) : null,
+            ),
+            h(
+              'td',
+              { 'data-label': 'Amount', class: `num ${sign < 0 ? 'amount-out' : sign > 0 ? 'amount-in' : ''}` },
+              h('span', { 'data-testid': 'ledger-amount' }, signedMoney(entry.amount, sign)),
+            ),
+            h('td', { 'data-label': 'Reference', 'data-testid': 'ledger-reference' }, referenceCell(entry.reference)),
+            h(
+              'td',
+              { 'data-label': 'Available after', class: 'num' },
+              h('span', { class: 'block', 'data-testid': 'ledger-balance' }, moneyText(balance.available)),
+              h(
+                'span',
+                { class: 'block muted small' },
+                `reserved ${moneyText(balance.reserved)} · paid ${moneyText(balance.paid)}`,
+              ),
+            ),
+          );
+        }),
+      ),
+    ),
+  );
+}
