@@ -139,11 +139,13 @@ class People:
             raise ValueError("no temporary password in this email")
         return unescape(match.group(1))
 
-    def decide(self, link: str, *, reason: str = "") -> requests.Response:
+    def decide(self, link: str, *, reason: str = "", amount: str | None = None) -> requests.Response:
         """Open an approval link (the confirmation page), then submit its form as a browser would."""
         page = self.http.get(link, timeout=30)
         if page.status_code != 200:
             return page
         fields = dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text))
         fields = {k: unescape(v) for k, v in fields.items()} | {"reason": reason}
+        if amount is not None:  # what the approver typed into the amount field (partial approval)
+            fields["amount"] = amount
         return self.http.post(link.split("?", 1)[0], data=fields, timeout=30)

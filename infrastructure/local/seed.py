@@ -115,6 +115,91 @@ def _seed_deals(people: People, stack: Any) -> None:
     people.api("POST", "/deals", session=contoso, json=rival).raise_for_status()
 
 
+def _quarter(day: date, offset: int = 0) -> tuple[str, date, date]:
+    """The calendar quarter `offset` quarters from the one containing `day`: (id, first day, last day)."""
+    index = day.year * 4 + (day.month - 1) // 3 + offset
+    year, quarter = divmod(index, 4)
+    first = date(year, quarter * 3 + 1, 1)
+    following = date(year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1)
+    return f"FY{year % 100:02d}-Q{quarter + 1}", first, following - timedelta(days=1)
+
+
+def _seed_mdf(people: People, stack: Any, admin: Any) -> None:
+    """MDF: last and this quarter's periods, allocations, accrual from a won deal, one request approved in part by
+    link and one waiting for channel marketing."""
+    today = date.today()
+    periods = []
+    for offset, rate in ((-1, 0), (0, 200)):
+        period_id, first, last = _quarter(today, offset)
+        window = last + timedelta(days=60)
+        if window <= today:
+            continue  # that quarter's claim window is over: nothing to show
+        body = {
+            "period_id": period_id,
+            "name": f"{period_id[2:4]}/{period_id[-2:]} ({first:%b} to {last:%b %Y})",
+            "starts_on": first.isoformat(),
+            "ends_on": last.isoformat(),
+            "claim_window_ends_at": f"{window.isoformat()}T23:59:59Z",
+            "accrual_rate_bp": rate,
+        }
+        people.api("POST", "/mdf/periods", session=admin, json=body).raise_for_status()
+        periods.append(period_id)
+    current = periods[-1]
+    deadline = time.monotonic() + 30
+    while True:  # MDF learns about partners from PartnerOnboarded, asynchronously
+        partners = {
+            p["company_name"]: p["partner_id"]
+            for p in people.api("GET", "/mdf/partners", session=admin).json()["items"]
+        }
+        if {"Northwind Traders", "Contoso Distribution"} <= set(partners) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    for company, period_id, amount, note in (
+        ("Northwind Traders", current, 2_500_000, "Quarterly MDF allocation"),
+        ("Contoso Distribution", current, 1_500_000, "Quarterly MDF allocation"),
+        ("Northwind Traders", periods[0], 500_000, "Unused funds from last quarter"),
+    ):
+        allocation = {
+            "partner_id": partners[company],
+            "period_id": period_id,
+            "note": note,
+            "amount": {"amount_minor": amount, "currency": "USD"},
+        }
+        people.api("POST", "/mdf/allocations", session=admin, json=allocation).raise_for_status()
+    northwind = people.sign_in("nancy@northwind-traders.example", DEMO_PASSWORD)
+    # The automatically approved Globex deal is won: 2% of it accrues to Northwind's fund.
+    [won] = [
+        d
+        for d in people.api("GET", "/deals?status=approved", session=northwind).json()["items"]
+        if d["prospect"]["company_name"] == "Globex Ltd"
+    ] or [None]
+    if won:
+        people.api(
+            "POST",
+            f"/deals/{won['deal_id']}/won",
+            session=northwind,
+            json={"amount": {"amount_minor": 1_800_000, "currency": "USD"}, "close_date": today.isoformat()},
+        )
+    _, first, last = _quarter(today)
+    starts = max(today + timedelta(days=12), first)
+    if starts + timedelta(days=1) <= last:
+        for title, amount, days in (("Partner summit booth", 600_000, 1), ("Zero-trust webinar series", 500_000, 0)):
+            request = {
+                "period_id": current,
+                "activity_type": "event" if days else "webinar",
+                "title": title,
+                "description": f"{title}: co-branded with the vendor, leads shared in the portal.",
+                "starts_on": starts.isoformat(),
+                "ends_on": (starts + timedelta(days=days)).isoformat(),
+                "requested": {"amount_minor": amount, "currency": "USD"},
+                "expected_outcome": {"leads": 60, "pipeline_value": {"amount_minor": 30_000_000, "currency": "USD"}},
+            }
+            people.api("POST", "/mdf/requests", session=northwind, json=request).raise_for_status()
+        marketing = "channel-marketing@example.com"
+        [mail] = people.wait_for_mail(people.to(marketing, containing="Zero-trust webinar series"), timeout=60)
+        people.decide(people.links(mail)["approve"], amount="4000.00").raise_for_status()
+
+
 def _onboard(people: People, application: dict[str, Any], outcome: str | None, accepts: bool) -> str | None:
     receipt = people.api("POST", "/applications", json=application)
     receipt.raise_for_status()
@@ -154,6 +239,8 @@ def seed(stack: Any) -> list[str]:
     stack.wait_idle(timeout=30)
     _seed_deals(people, stack)
     stack.wait_idle(timeout=30)
+    _seed_mdf(people, stack, admin)
+    stack.wait_idle(timeout=30)
     lines = [f"Vendor admin:    {email} / {password}"]
     lines += [f"Partner admin:   {user} / {DEMO_PASSWORD}" for user in users]
     lines += [
@@ -161,5 +248,7 @@ def seed(stack: Any) -> list[str]:
         "Invited:         andrew@northwind-traders.example (temporary password in the mail viewer).",
         "Deals:           Northwind has an approved deal and one under review (EMEA channel manager's email),",
         "                 and Contoso's registration conflicts with Northwind's Globex deal.",
+        "MDF:             Northwind has funds this and last quarter (expiring soon), an accrual from its won",
+        "                 deal, a request approved in part and one waiting for channel-marketing@example.com.",
     ]
     return lines

@@ -23,7 +23,11 @@ export function proofContentType(fileName) {
 export function checkProofFile(file, maxBytes = PROOF_MAX_BYTES) {
   if (!proofContentType(file.name)) return 'Only PDF, PNG, JPEG, CSV and Excel (.xlsx) files can be attached.';
   if (file.size === 0) return 'This file is empty.';
-  if (file.size > maxBytes) return `This file is ${formatBytes(file.size)}; the limit is ${formatBytes(maxBytes)}.`;
+  if (file.size > maxBytes) {
+    const size = formatBytes(file.size);
+    const limit = formatBytes(maxBytes);
+    return `Files can be at most ${limit}; this one is ${size === limit ? 'larger' : size}.`;
+  }
   return '';
 }
 

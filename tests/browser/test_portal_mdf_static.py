@@ -530,11 +530,61 @@ def test_returned_claim_keeps_its_files_and_a_refused_file_is_marked(page: Page,
     kept = page.locator('[data-testid=proof-item][data-file-name="invoice.pdf"]')
     expect(kept).to_have_attribute("data-state", "attached")
 
+    # A photo whose upload link expired before it was used: the file says so, and "Retry" asks for a new one.
+    bucket_url = portal_url.replace("127.0.0.1", "localhost") + "prm-test-mdf-proofs"
+    stub.api[("POST", f"/mdf/requests/{REQUEST_ID}/claim/uploads")] = lambda call: ok(
+        {
+            "file_id": f"file_{len(stub.requests('POST', call.path)) + 1:02d}",
+            "upload": {"url": bucket_url, "fields": {"key": "k", "Content-Type": "image/png"}},
+            "expires_in": 600,
+            "max_bytes": 20_971_520,
+        },
+        201,
+    )
+    expired = "<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message></Error>"
+    stub.external[("POST", bucket_url)] = [raw(403, expired, {"Content-Type": "application/xml"}), raw(204)]
+    page.set_input_files("#proof_files", {"name": "booth.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n"})
+    photo = page.locator('[data-testid=proof-item][data-file-name="booth.png"]')
+    expect(photo).to_have_attribute("data-state", "failed")
+    expect(photo.get_by_test_id("proof-error")).to_have_text("The upload link expired. Try again.")
+    photo.get_by_test_id("proof-retry").click()
+    expect(photo).to_have_attribute("data-state", "uploaded")
+    assert len(stub.requests("POST", f"/mdf/requests/{REQUEST_ID}/claim/uploads")) == 2
+
     page.get_by_test_id("file-claim").click()
     expect(kept).to_have_attribute("data-state", "refused")
     expect(kept.get_by_test_id("proof-error")).to_have_text("the file is not a PDF")
     expect(page.locator("#proof_files-error")).to_have_text("invoice.pdf: the file is not a PDF")
-    assert stub.requests("POST", f"/mdf/requests/{REQUEST_ID}/claim")[0].body["proof_files"] == ["file_01"]
+    # The retried upload got a new slot (file_03); the first one (file_02) never reached the storage.
+    assert stub.requests("POST", f"/mdf/requests/{REQUEST_ID}/claim")[0].body["proof_files"] == ["file_01", "file_03"]
+
+    checks = page.evaluate(
+        """async () => {
+            const { checkProofFile, proofContentType } = await import('./js/uploads.js');
+            const max = 20 * 1024 * 1024;
+            return [
+                checkProofFile({ name: 'report.PDF', size: max }),
+                checkProofFile({ name: 'big.pdf', size: max + 1 }),
+                checkProofFile({ name: 'huge.xlsx', size: 35 * 1024 * 1024 }),
+                checkProofFile({ name: 'empty.csv', size: 0 }),
+                checkProofFile({ name: 'setup.exe', size: 10 }),
+                ['a.jpg', 'b.JPEG', 'c.csv', 'd.xlsx', 'e.png', 'f.xls'].map(proofContentType),
+            ];
+        }"""
+    )
+    assert checks[0] == ""
+    assert checks[1] == "Files can be at most 20 MB; this one is larger."
+    assert checks[2] == "Files can be at most 20 MB; this one is 35 MB."
+    assert checks[3] == "This file is empty."
+    assert checks[4].startswith("Only PDF, PNG, JPEG, CSV and Excel")
+    assert checks[5] == [
+        "image/jpeg",
+        "image/jpeg",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "image/png",
+        None,
+    ]
 
 
 def test_rejected_request_is_revised_and_resubmitted(page: Page, stub: Stub, portal_url: str) -> None:

@@ -747,7 +747,8 @@ def decide_claim(request: FundRequest, decision: ClaimDecision, fund: Fund, *, n
         )
         change.guards, change.outcome = [f"settle:{request.request_id}"], "rejected"
         return change
-    pay = min(review.amount_minor or claim.amount_spent.amount_minor, claim.amount_spent.amount_minor)
+    asked = review.amount_minor if review.amount_minor is not None else claim.amount_spent.amount_minor
+    pay = min(asked, claim.amount_spent.amount_minor)
     pay = min(pay, granted.amount_minor)
     paid_fund, paid_entry = book(
         fund, "paid", pay, reference=reference, actor=review.decided_by, note="Claim approved", now=now

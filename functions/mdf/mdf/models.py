@@ -303,7 +303,7 @@ class Outcome(BaseModel):
     decided_by: str
     reason: str | None = None
     decided_at: UtcDateTime | None = None
-    amount_minor: int | None = Field(default=None, ge=0)
+    amount_minor: int | None = Field(default=None, ge=1)  # approving 0 is a rejection: the approvals page refuses it
 
 
 class RequestDecision(Strict):
