@@ -125,6 +125,27 @@ class Table:
         last = answer.get("LastEvaluatedKey")
         return [from_item(i) for i in answer.get("Items", [])], (from_item(last) if last else None)
 
+    def page(
+        self,
+        pk: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        index: str | None = None,
+        key_names: tuple[str, str] = ("pk", "sk"),
+        sk_prefix: str | None = None,
+        forward: bool = False,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a partition for a client, newest first by default; the cursor is opaque and bound to `pk`."""
+        from shared.paging import decode_cursor, encode_cursor
+
+        names = {"pk", "sk", *key_names}
+        start = decode_cursor(cursor, key_names=names, partition=(key_names[0], pk)) if cursor else None
+        items, last = self.query(
+            pk, sk_prefix=sk_prefix, limit=limit, forward=forward, start_key=start, index=index, key_names=key_names
+        )
+        return items, (encode_cursor(last) if last else None)
+
     def put_new(self, item: dict[str, Any]) -> None:
         """Create an item that must not exist yet."""
         try:

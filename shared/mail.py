@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from shared.aws import client
 
@@ -31,3 +32,16 @@ def send(sender: str, email: Email) -> str:
         },
     )
     return str(answer["MessageId"])
+
+
+PROGRAMME = "Example Vendor Partner Network"
+
+
+def notice(to: str, subject: str, lines: list[str], link: str, link_text: str) -> Email:
+    """A short notification to a partner user: plain lines (escaped) and one link into the portal."""
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    html = (
+        '<!doctype html><html><body style="font-family:sans-serif;max-width:38em">'
+        f'{paragraphs}<p><a href="{escape(link)}">{escape(link_text)}</a></p><p>— {PROGRAMME}</p></body></html>'
+    )
+    return Email(to=(to,), subject=subject, html=html, text="\n".join([*lines, link]))

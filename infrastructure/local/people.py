@@ -123,12 +123,13 @@ class People:
 
     @staticmethod
     def links(mail: Mail) -> dict[str, str]:
-        """Approval links of an approver's email, by decision."""
+        """Approval links of an approver's email, by decision (not other signed links, such as proof files)."""
         found = {}
         for href in re.findall(r"href='([^']+)'", mail["body"]) + re.findall(r'href="([^"]+)"', mail["body"]):
             url = unescape(href)
-            decision = parse_qs(urlparse(url).query).get("decision")
-            if decision:
+            parsed = urlparse(url)
+            decision = parse_qs(parsed.query).get("decision")
+            if decision and "/approvals/" in parsed.path:
                 found[decision[0]] = url
         return found
 

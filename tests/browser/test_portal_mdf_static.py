@@ -496,7 +496,9 @@ def test_claim_uploads_proof_by_presigned_post_then_files_the_claim(page: Page, 
     expect(page.get_by_test_id("download-state")).to_contain_text("Opened in a new tab")
 
 
-def test_returned_claim_keeps_its_files_and_a_refused_file_is_marked(page: Page, stub: Stub, portal_url: str) -> None:
+def test_returned_claim_keeps_its_files_retries_an_upload_and_marks_a_refused_file(
+    page: Page, stub: Stub, portal_url: str
+) -> None:
     returned = {
         "status": "returned",
         "round": 1,
@@ -519,7 +521,7 @@ def test_returned_claim_keeps_its_files_and_a_refused_file_is_marked(page: Page,
         400,
         "validation_error",
         "A proof file was refused.",
-        [{"field": "proof_files.0", "message": "the file is not a PDF"}],
+        [{"field": "proof_files.1", "message": "booth.png is not a valid PNG file"}],
     )
     page.goto(f"{portal_url}#/mdf/requests/{REQUEST_ID}")
     expect(page.get_by_test_id("claim-reason")).to_contain_text("Please add photos of the booth.")
@@ -551,10 +553,11 @@ def test_returned_claim_keeps_its_files_and_a_refused_file_is_marked(page: Page,
     expect(photo).to_have_attribute("data-state", "uploaded")
     assert len(stub.requests("POST", f"/mdf/requests/{REQUEST_ID}/claim/uploads")) == 2
 
-    page.get_by_test_id("file-claim").click()
-    expect(kept).to_have_attribute("data-state", "refused")
-    expect(kept.get_by_test_id("proof-error")).to_have_text("the file is not a PDF")
-    expect(page.locator("#proof_files-error")).to_have_text("invoice.pdf: the file is not a PDF")
+    page.get_by_test_id("file-claim").click()  # the storage's bytes are checked when the claim is filed
+    expect(photo).to_have_attribute("data-state", "refused")
+    expect(photo.get_by_test_id("proof-error")).to_have_text("booth.png is not a valid PNG file")
+    expect(page.locator("#proof_files-error")).to_have_text("booth.png is not a valid PNG file")
+    expect(kept).to_have_attribute("data-state", "attached")  # the file the reviewer already saw is kept
     # The retried upload got a new slot (file_03); the first one (file_02) never reached the storage.
     assert stub.requests("POST", f"/mdf/requests/{REQUEST_ID}/claim")[0].body["proof_files"] == ["file_01", "file_03"]
 
@@ -663,13 +666,15 @@ def test_admin_creates_a_period_and_allocates_funds(page: Page, stub: Stub, port
     form = page.get_by_test_id("period-form")
     form.locator("#new_period_id").fill("FY27-Q1")
     expect(form.locator("#new_period_id-error")).to_have_text("A period with this ID exists.")
+    form.locator("#new_period_id").fill("fy27_q2")
+    expect(form.locator("#new_period_id-error")).to_contain_text("capital letters, digits or")
     form.locator("#new_period_id").fill("FY27-Q2")
     form.locator("#new_period_name").fill("Q2 FY2027")
-    form.locator("#new_period_starts_on").fill("2027-04-01")
-    form.locator("#new_period_ends_on").fill("2027-06-30")
-    form.locator("#new_period_claim_window").fill("2027-06-30")
+    form.locator("#new_period_starts_on").fill(day(100))
+    form.locator("#new_period_ends_on").fill(day(190))
+    form.locator("#new_period_claim_window").fill(day(190))
     expect(form.locator("#new_period_claim_window-error")).to_have_text("The claim window must end after the period.")
-    form.locator("#new_period_claim_window").fill("2027-08-31")
+    form.locator("#new_period_claim_window").fill(day(250))
     form.locator("#new_period_rate").fill("1.255")
     expect(form.locator("#new_period_rate-error")).to_contain_text("two decimal places")
     form.locator("#new_period_rate").fill("2.25")
@@ -681,9 +686,9 @@ def test_admin_creates_a_period_and_allocates_funds(page: Page, stub: Stub, port
     assert stub.requests("POST", "/mdf/periods")[-1].body == {
         "period_id": "FY27-Q2",
         "name": "Q2 FY2027",
-        "starts_on": "2027-04-01",
-        "ends_on": "2027-06-30",
-        "claim_window_ends_at": "2027-08-31T23:59:59Z",
+        "starts_on": day(100),
+        "ends_on": day(190),
+        "claim_window_ends_at": f"{day(250)}T23:59:59Z",  # the end of that day, UTC
         "accrual_rate_bp": 225,
     }
 

@@ -6,6 +6,7 @@ import importlib
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -126,6 +127,24 @@ class Stack:
         if not records:
             return {"batchItemFailures": []}
         return handler(stream_event(records, self.attr(table_id, "StreamArn")), LambdaContext())  # type: ignore[no-any-return]
+
+    def flush(
+        self, table_id: str, outbox: Any, queues: dict[str, Any], *, until: Any = None, timeout: float = 20
+    ) -> None:
+        """Publish a context's outbox and deliver its queues to its consumers until `until()` holds (or, without
+        `until`, until nothing moves)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.pump_stream(table_id, outbox.handler)
+            moved = sum(self.deliver(queue_id, handler)["delivered"] for queue_id, handler in queues.items())
+            if until is None and not moved:
+                return
+            if until is not None and until():
+                return
+            if not moved:
+                time.sleep(0.2)
+        if until is not None:
+            raise AssertionError("condition not met in time")
 
     def call(self, app: Any, *args: Any, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
         response = app(api_event(*args, **kwargs), LambdaContext())

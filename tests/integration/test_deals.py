@@ -29,22 +29,11 @@ def deals(stack: Stack) -> Any:
     return api, consumers, outbox
 
 
-def flush(stack: Stack, deals: Any, *, until: Any = None, timeout: float = 15) -> None:
+def flush(stack: Stack, deals: Any, *, until: Any = None, timeout: float = 20) -> None:
     """Deliver outbox events, the bus and both queues to the consumer until `until()` holds (or nothing moves)."""
     _, consumers, outbox = deals
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        stack.pump_stream("DealsTable", outbox.handler)
-        moved = stack.deliver("DealsEventsQueue", consumers.handler)["delivered"]
-        moved += stack.deliver("DealsWorkflowQueue", consumers.handler)["delivered"]
-        if until is None and not moved:
-            return
-        if until is not None and until():
-            return
-        if not moved:
-            time.sleep(0.2)
-    if until is not None:
-        raise AssertionError("condition not met in time")
+    queues = {"DealsEventsQueue": consumers.handler, "DealsWorkflowQueue": consumers.handler}
+    stack.flush("DealsTable", outbox, queues, until=until, timeout=timeout)
 
 
 def partner(stack: Stack, deals: Any, *, country: str = "GB") -> dict[str, str]:

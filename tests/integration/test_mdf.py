@@ -31,19 +31,8 @@ def mdf(stack: Stack) -> Any:
 def flush(stack: Stack, mdf: Any, *, until: Any = None, timeout: float = 20) -> None:
     """Deliver outbox events, the bus and both queues to the consumer until `until()` holds (or nothing moves)."""
     _, consumers, outbox = mdf
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        stack.pump_stream("MdfTable", outbox.handler)
-        moved = stack.deliver("MdfEventsQueue", consumers.handler)["delivered"]
-        moved += stack.deliver("MdfWorkflowQueue", consumers.handler)["delivered"]
-        if until is None and not moved:
-            return
-        if until is not None and until():
-            return
-        if not moved:
-            time.sleep(0.2)
-    if until is not None:
-        raise AssertionError("condition not met in time")
+    queues = {"MdfEventsQueue": consumers.handler, "MdfWorkflowQueue": consumers.handler}
+    stack.flush("MdfTable", outbox, queues, until=until, timeout=timeout)
 
 
 def call(
@@ -161,6 +150,16 @@ def approve_request(stack: Stack, mdf: Any, request_id: str, amount: int | None 
             "finance": finance,
         },
     )
+
+
+def approved_request(stack: Stack, mdf: Any, who: dict[str, str], period_id: str, *, funds: int, asked: int) -> str:
+    """Funds allocated, a request for `asked` submitted and approved in full by channel marketing."""
+    allocate(stack, mdf, who, period_id, funds)
+    request_id = submit(stack, mdf, who, period_id, asked)
+    flush(stack, mdf)
+    approve_request(stack, mdf, request_id)
+    flush(stack, mdf, until=lambda: request(stack, mdf, who, request_id)["status"] == "approved")
+    return request_id
 
 
 def upload(
@@ -423,11 +422,7 @@ def test_two_step_chain_finance_grants_less_and_rejection_reserves_nothing(
 def test_bad_uploads_are_refused_and_leave_no_claim(stack: Stack, mdf: Any, current: str) -> None:
     me = partner(stack, mdf)
     period_id = current
-    allocate(stack, mdf, me, period_id, 100_000)
-    request_id = submit(stack, mdf, me, period_id, 100_000)
-    flush(stack, mdf)
-    approve_request(stack, mdf, request_id)
-    flush(stack, mdf, until=lambda: request(stack, mdf, me, request_id)["status"] == "approved")
+    request_id = approved_request(stack, mdf, me, period_id, funds=100_000, asked=100_000)
     path = {"request_id": request_id}
     for body, field in [
         ({"file_name": "run.exe", "content_type": "application/x-msdownload", "size_bytes": 10}, "content_type"),
@@ -470,11 +465,7 @@ def test_bad_uploads_are_refused_and_leave_no_claim(stack: Stack, mdf: Any, curr
 def test_tenant_isolation_on_every_mdf_route_and_proof_link(stack: Stack, mdf: Any, current: str) -> None:
     owner, other = partner(stack, mdf), partner(stack, mdf)
     period_id = current
-    allocate(stack, mdf, owner, period_id, 100_000)
-    request_id = submit(stack, mdf, owner, period_id, 50_000)
-    flush(stack, mdf)
-    approve_request(stack, mdf, request_id)
-    flush(stack, mdf, until=lambda: request(stack, mdf, owner, request_id)["status"] == "approved")
+    request_id = approved_request(stack, mdf, owner, period_id, funds=100_000, asked=50_000)
     file_id = upload(stack, mdf, owner, request_id, PDF)
     assert (
         call(
@@ -656,11 +647,7 @@ def test_claim_deadline_releases_the_reservation(
 ) -> None:
     me = partner(stack, mdf)
     period_id = current
-    allocate(stack, mdf, me, period_id, 100_000)
-    request_id = submit(stack, mdf, me, period_id, 60_000)
-    flush(stack, mdf)
-    approve_request(stack, mdf, request_id)
-    flush(stack, mdf, until=lambda: request(stack, mdf, me, request_id)["status"] == "approved")
+    request_id = approved_request(stack, mdf, me, period_id, funds=100_000, asked=60_000)
     due = request(stack, mdf, me, request_id)["claim_due_at"]
     consumers = mdf[1]
     message = {"message_type": "MdfClaimDeadline", "request_id": request_id, "claim_due_at": due}

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from deals.models import Deal
 from shared.clock import iso
-from shared.mail import Email
-
-PROGRAMME = "Example Vendor Partner Network"
+from shared.mail import Email, notice
 
 
 def _email(deal: Deal, subject: str, lines: list[str], portal_url: str) -> Email:
-    link = f"{portal_url.rstrip('/')}/#/deals/{deal.deal_id}"
-    html = "".join(f"<p>{escape(line)}</p>" for line in lines) + f'<p><a href="{escape(link)}">Open the deal</a></p>'
-    return Email(
-        to=(deal.registered_by,),
-        subject=subject,
-        html=f'<!doctype html><html><body style="font-family:sans-serif;max-width:38em">{html}<p>— {PROGRAMME}</p></body></html>',
-        text="\n".join([*lines, link]),
+    return notice(
+        deal.registered_by, subject, lines, f"{portal_url.rstrip('/')}/#/deals/{deal.deal_id}", "Open the deal"
     )
 
 

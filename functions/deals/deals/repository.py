@@ -17,7 +17,6 @@ from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
 from shared.outbox import outbox_item
-from shared.paging import decode_cursor, encode_cursor
 
 BY_PARTNER, BY_PARTNER_STATUS = "by-partner", "by-partner-status"
 
@@ -226,18 +225,7 @@ class DealsRepository:
             if status
             else (BY_PARTNER, "gsi1pk", f"PARTNER#{partner_id}")
         )
-        sort_name = key_name.replace("pk", "sk")
-        start = (
-            decode_cursor(cursor, key_names={"pk", "sk", key_name, sort_name}, partition=(key_name, key))
-            if cursor
-            else None
+        items, next_cursor = self.table.page(
+            key, index=index, key_names=(key_name, key_name.replace("pk", "sk")), limit=limit, cursor=cursor
         )
-        items, last = self.table.query(
-            key,
-            index=index,
-            key_names=(key_name, sort_name),
-            limit=limit,
-            forward=False,
-            start_key=start,
-        )
-        return [Deal.model_validate(i) for i in items], (encode_cursor(last) if last else None)
+        return [Deal.model_validate(i) for i in items], next_cursor

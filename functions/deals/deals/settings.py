@@ -41,8 +41,3 @@ class ConsumerSettings(Settings):
     protection_reminder_offsets: Annotated[list[Annotated[int, Field(ge=1)]], BeforeValidator(_csv_ints)]
     extension_seconds: int = Field(ge=1)
     max_extensions: int = Field(ge=0, le=10)
-
-
-class OutboxSettings(Settings):
-    event_bus_name: str = Field(min_length=1)
-    event_source: str = Field(pattern=r"^prm\.[a-z]+$")

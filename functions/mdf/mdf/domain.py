@@ -852,33 +852,31 @@ def _days(seconds: int) -> int:
     return max(1, round(seconds / 86400))
 
 
-def fund_schedule(fund: Fund, offsets: Sequence[int], now: datetime) -> list[dict[str, Any]]:
-    """Expiry warnings before the claim window ends (skipping past ones), then the expiry itself."""
-    ends = fund.claim_window_ends_at
-    message = {"partner_id": fund.partner_id, "fund_id": fund.fund_id, "claim_window_ends_at": timer_time(ends)}
+def _schedule(
+    ends: datetime, message: dict[str, Any], kinds: tuple[str, str], offsets: Sequence[int], now: datetime
+) -> list[dict[str, Any]]:
+    """Warnings `offsets` seconds before `ends` (skipping past ones, earliest first), then the final message."""
+    warning, final = kinds
     schedule = [
         {
             "at": timer_time(ends - timedelta(seconds=o)),
-            "message": message | {"message_type": "MdfFundExpiryWarning", "days_left": _days(o)},
+            "message": message | {"message_type": warning, "days_left": _days(o)},
         }
         for o in sorted(offsets, reverse=True)
         if ends - timedelta(seconds=o) > now
     ]
-    schedule.append({"at": timer_time(ends), "message": message | {"message_type": "MdfFundExpiry", "days_left": 0}})
-    return schedule
+    return [*schedule, {"at": timer_time(ends), "message": message | {"message_type": final, "days_left": 0}}]
+
+
+def fund_schedule(fund: Fund, offsets: Sequence[int], now: datetime) -> list[dict[str, Any]]:
+    """Expiry warnings before the claim window ends, then the expiry itself."""
+    ends = fund.claim_window_ends_at
+    message = {"partner_id": fund.partner_id, "fund_id": fund.fund_id, "claim_window_ends_at": timer_time(ends)}
+    return _schedule(ends, message, ("MdfFundExpiryWarning", "MdfFundExpiry"), offsets, now)
 
 
 def claim_schedule(request: FundRequest, offsets: Sequence[int], now: datetime) -> list[dict[str, Any]]:
+    """Claim reminders before the due date, then the deadline."""
     assert request.claim_due_at is not None
-    due = request.claim_due_at
-    message = {"request_id": request.request_id, "claim_due_at": timer_time(due)}
-    schedule = [
-        {
-            "at": timer_time(due - timedelta(seconds=o)),
-            "message": message | {"message_type": "MdfClaimReminder", "days_left": _days(o)},
-        }
-        for o in sorted(offsets, reverse=True)
-        if due - timedelta(seconds=o) > now
-    ]
-    schedule.append({"at": timer_time(due), "message": message | {"message_type": "MdfClaimDeadline", "days_left": 0}})
-    return schedule
+    message = {"request_id": request.request_id, "claim_due_at": timer_time(request.claim_due_at)}
+    return _schedule(request.claim_due_at, message, ("MdfClaimReminder", "MdfClaimDeadline"), offsets, now)

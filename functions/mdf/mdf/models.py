@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.clock import UtcDateTime
 from shared.contracts.mdf import ActivityType
@@ -35,6 +35,15 @@ PROOF_TYPES = {
 MAX_PROOF_FILES = 10
 
 
+def _positive(value: Money) -> Money:
+    if value.amount_minor <= 0:
+        raise ValueError("must be more than zero")
+    return value
+
+
+PositiveMoney = Annotated[Money, AfterValidator(_positive)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
@@ -60,15 +69,8 @@ class AccrualBody(Strict):
 class AllocationBody(Strict):
     partner_id: PartnerId
     period_id: PeriodId
-    amount: Money
+    amount: PositiveMoney
     note: Annotated[str, StringConstraints(max_length=500)] = ""
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Money) -> Money:
-        if value.amount_minor <= 0:
-            raise ValueError("must be more than zero")
-        return value
 
 
 class ExpectedOutcome(Strict):
@@ -83,15 +85,8 @@ class FundRequestBody(Strict):
     description: Annotated[Text, StringConstraints(max_length=2000)]
     starts_on: date
     ends_on: date
-    requested: Money
+    requested: PositiveMoney
     expected_outcome: ExpectedOutcome
-
-    @field_validator("requested")
-    @classmethod
-    def _positive(cls, value: Money) -> Money:
-        if value.amount_minor <= 0:
-            raise ValueError("must be more than zero")
-        return value
 
 
 class UploadBody(Strict):
@@ -121,7 +116,7 @@ class ClaimResults(Strict):
 
 
 class ClaimBody(Strict):
-    amount_spent: Money
+    amount_spent: PositiveMoney
     proof_files: list[FileId] = Field(max_length=MAX_PROOF_FILES)
     results: ClaimResults
     notes: Annotated[str, StringConstraints(max_length=2000)] = ""
@@ -133,13 +128,6 @@ class ClaimBody(Strict):
             raise ValueError("at least one proof file is required")
         if len(set(value)) != len(value):
             raise ValueError("a file is listed twice")
-        return value
-
-    @field_validator("amount_spent")
-    @classmethod
-    def _positive(cls, value: Money) -> Money:
-        if value.amount_minor <= 0:
-            raise ValueError("must be more than zero")
         return value
 
 

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from mdf.models import Fund, FundRequest, PartnerProjection
 from shared.clock import iso
-from shared.mail import Email
+from shared.mail import Email, notice
 from shared.money import Money, format_money
-
-PROGRAMME = "Example Vendor Partner Network"
-
-
-def _email(to: str, subject: str, lines: list[str], link: str, link_text: str) -> Email:
-    body = (
-        "".join(f"<p>{escape(line)}</p>" for line in lines) + f'<p><a href="{escape(link)}">{escape(link_text)}</a></p>'
-    )
-    return Email(
-        to=(to,),
-        subject=subject,
-        html=f'<!doctype html><html><body style="font-family:sans-serif;max-width:38em">{body}<p>— {PROGRAMME}</p></body></html>',
-        text="\n".join([*lines, link]),
-    )
 
 
 def _request_email(request: FundRequest, subject: str, lines: list[str], portal_url: str) -> Email:
     link = f"{portal_url.rstrip('/')}/#/mdf/requests/{request.request_id}"
-    return _email(request.submitted_by, subject, lines, link, "Open the request")
+    return notice(request.submitted_by, subject, lines, link, "Open the request")
 
 
 def request_decided(request: FundRequest, portal_url: str) -> Email:
@@ -80,7 +64,7 @@ def funds_expiring(fund: Fund, partner: PartnerProjection, days_left: int, porta
         f"They expire in {days_left} day{'s' if days_left != 1 else ''}, at {iso(fund.claim_window_ends_at)}.",
         "Request funds for an activity before then.",
     ]
-    return _email(
+    return notice(
         partner.contact_email,
         f"MDF expiring in {days_left} days: {format_money(available)}",
         lines,

@@ -21,7 +21,6 @@ from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
 from shared.outbox import outbox_item
-from shared.paging import decode_cursor, encode_cursor
 
 BY_PARTNER, BY_PARTNER_STATUS = "by-partner", "by-partner-status"
 UPLOAD_TTL_SECONDS = 86400
@@ -88,9 +87,8 @@ class MdfRepository:
         return True
 
     def partners(self, *, limit: int, cursor: str | None) -> tuple[list[PartnerProjection], str | None]:
-        start = decode_cursor(cursor, key_names={"pk", "sk"}, partition=("pk", "PARTNERS")) if cursor else None
-        items, last = self.table.query("PARTNERS", sk_prefix="PARTNER#", limit=limit, start_key=start)
-        return [PartnerProjection.model_validate(i) for i in items], (encode_cursor(last) if last else None)
+        items, next_cursor = self.table.page("PARTNERS", sk_prefix="PARTNER#", limit=limit, cursor=cursor, forward=True)
+        return [PartnerProjection.model_validate(i) for i in items], next_cursor
 
     # ------------------------------------------------------------- funds and the ledger
     def fund(self, partner_id: str, fund_id: str) -> Fund | None:
@@ -105,9 +103,8 @@ class MdfRepository:
         self, partner_id: str, fund_id: str, *, limit: int, cursor: str | None
     ) -> tuple[list[LedgerEntry], str | None]:
         pk = f"LEDGER#{partner_id}#{fund_id}"
-        start = decode_cursor(cursor, key_names={"pk", "sk"}, partition=("pk", pk)) if cursor else None
-        items, last = self.table.query(pk, sk_prefix="ENTRY#", limit=limit, forward=False, start_key=start)
-        return [LedgerEntry.model_validate(i) for i in items], (encode_cursor(last) if last else None)
+        items, next_cursor = self.table.page(pk, sk_prefix="ENTRY#", limit=limit, cursor=cursor)
+        return [LedgerEntry.model_validate(i) for i in items], next_cursor
 
     # ------------------------------------------------------------- requests
     def request(self, request_id: str) -> FundRequest | None:
@@ -122,16 +119,10 @@ class MdfRepository:
             if status
             else (BY_PARTNER, "gsi1pk", f"PARTNER#{partner_id}")
         )
-        sort_name = key_name.replace("pk", "sk")
-        start = (
-            decode_cursor(cursor, key_names={"pk", "sk", key_name, sort_name}, partition=(key_name, key))
-            if cursor
-            else None
+        items, next_cursor = self.table.page(
+            key, index=index, key_names=(key_name, key_name.replace("pk", "sk")), limit=limit, cursor=cursor
         )
-        items, last = self.table.query(
-            key, index=index, key_names=(key_name, sort_name), limit=limit, forward=False, start_key=start
-        )
-        return [FundRequest.model_validate(i) for i in items], (encode_cursor(last) if last else None)
+        return [FundRequest.model_validate(i) for i in items], next_cursor
 
     def add_upload(self, upload: Upload) -> None:
         self.table.put_new(

@@ -326,53 +326,50 @@ class MdfService:
         return self._store().download_url(proof.key, proof.file_name)
 
     # ------------------------------------------------------------- workflow side
-    def _on_fund(self, partner_id: str, fund_id: str, rule: Callable[[Fund | None], Change]) -> Change:
-        """Apply a ledger rule to the fund as read now; retry when another change got there first."""
+    def _retrying(self, once: Callable[[], Change]) -> Change:
+        """Run a read-decide-write step; a lost race reads again, a reference booked before is a duplicate."""
         for attempt in range(ATTEMPTS):
-            fund = self.repository.fund(partner_id, fund_id)
-            change = rule(fund)
             try:
-                self.repository.write(
-                    fund=change.fund,
-                    fund_seq=fund.seq if fund is not None else None,
-                    entries=change.entries,
-                    guards=change.guards,
-                    events=change.events,
-                )
+                return once()
             except StaleWrite:
                 _pause(attempt)
-                continue
             except AlreadyBooked:
                 return Change(outcome="duplicate")
-            return change
         raise Busy()
 
+    def _commit(self, change: Change, fund_read: Fund | None) -> Change:
+        """Write what a rule decided, on condition that the fund is still as it was read."""
+        if change.request is not None or change.fund is not None:
+            self.repository.write(
+                fund=change.fund,
+                fund_seq=fund_read.seq if fund_read is not None else None,
+                entries=change.entries,
+                guards=change.guards,
+                request=change.request,
+                events=change.events,
+            )
+        return change
+
+    def _on_fund(self, partner_id: str, fund_id: str, rule: Callable[[Fund | None], Change]) -> Change:
+        """Apply a ledger rule to the fund as read now."""
+
+        def once() -> Change:
+            fund = self.repository.fund(partner_id, fund_id)
+            return self._commit(rule(fund), fund)
+
+        return self._retrying(once)
+
     def _on_request(self, request_id: str, rule: Callable[[FundRequest, Fund | None], Change]) -> Change:
-        """Apply a rule to a request and its fund together (reservation, payment, release), once."""
-        for attempt in range(ATTEMPTS):
+        """Apply a rule to a request and its fund together (reservation, payment, release)."""
+
+        def once() -> Change:
             request = self.repository.request(request_id)
             if request is None:
                 raise LookupError(f"request {request_id} not found")
             fund = self.repository.fund(request.partner_id, request.fund_id)
-            change = rule(request, fund)
-            if change.request is None and change.fund is None:
-                return change
-            try:
-                self.repository.write(
-                    fund=change.fund,
-                    fund_seq=fund.seq if fund is not None else None,
-                    entries=change.entries,
-                    guards=change.guards,
-                    request=change.request,
-                    events=change.events,
-                )
-            except StaleWrite:
-                _pause(attempt)
-                continue
-            except AlreadyBooked:
-                return Change(outcome="duplicate")
-            return change
-        raise Busy()
+            return self._commit(rule(request, fund), fund)
+
+        return self._retrying(once)
 
     def mark_under_review(self, request_id: str, decision_due_at: datetime) -> FundRequest | None:
         def rule(request: FundRequest, fund: Fund | None) -> Change:

@@ -51,8 +51,3 @@ class ConsumerSettings(Settings):
     claim_due_days: int = Field(ge=1, le=365)
     expiry_warning_offsets: Offsets
     claim_reminder_offsets: Offsets
-
-
-class OutboxSettings(Settings):
-    event_bus_name: str = Field(min_length=1)
-    event_source: str = Field(pattern=r"^prm\.[a-z]+$")

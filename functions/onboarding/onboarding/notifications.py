@@ -5,9 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from onboarding.models import Application
-from shared.mail import Email
-
-PROGRAMME = "Example Vendor Partner Network"
+from shared.mail import PROGRAMME, Email
 
 
 def _page(paragraphs: list[str]) -> str:

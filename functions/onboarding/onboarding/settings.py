@@ -24,8 +24,3 @@ class ConsumerSettings(Settings):
     reminder_seconds: int = Field(ge=1)
     escalation_seconds: int = Field(ge=1)
     expiry_seconds: int = Field(ge=1)
-
-
-class OutboxSettings(Settings):
-    event_bus_name: str = Field(min_length=1)
-    event_source: str = Field(pattern=r"^prm\.[a-z]+$")

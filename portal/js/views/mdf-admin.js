@@ -15,13 +15,14 @@ import {
   parseMoney,
   parsePercent,
   required,
+  today,
 } from '../forms.js';
 import { CURRENCIES, countryName, statusLabel, statusTone } from '../reference.js';
 import { dateish, moneyText } from './deals.js';
 import { fundCard } from './mdf.js';
 
-const PERIOD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
-const NAME_MAX = 120;
+const PERIOD_ID = /^[A-Z0-9][A-Z0-9-]{1,23}$/; // as the API's PeriodId: it becomes part of each fund's id
+const NAME_MAX = 80;
 const NOTE_MAX = 500;
 const PARTNER_PAGES_MAX = 20; // 20 pages of partners in the picker; beyond that the list says it is cut short
 
@@ -311,7 +312,7 @@ function createPeriodForm(ctx, state, upsertPeriod) {
       new_period_id: (v) => {
         const text = String(v).trim();
         if (!text) return 'Enter an ID for the period.';
-        if (!PERIOD_ID.test(text)) return 'Use up to 32 letters, digits, “-” or “_”, for example FY27-Q1.';
+        if (!PERIOD_ID.test(text)) return 'Use 2 to 24 capital letters, digits or “-”, for example FY27-Q1.';
         return state.periods.some((p) => p.period_id === text) ? 'A period with this ID exists.' : '';
       },
       new_period_name: (v) => required(v, 'Enter a name.') || maxLength(v, NAME_MAX, 'Name'),
@@ -327,7 +328,8 @@ function createPeriodForm(ctx, state, upsertPeriod) {
         if (!v) return 'Enter the last day for claims.';
         if (!isIsoDate(v)) return 'Enter a date such as 2027-05-31.';
         const ends = els.new_period_ends_on.value;
-        return isIsoDate(ends) && v <= ends ? 'The claim window must end after the period.' : '';
+        if (isIsoDate(ends) && v <= ends) return 'The claim window must end after the period.';
+        return v < today({ utc: true }) ? 'The claim window must end in the future.' : '';
       },
       new_period_rate: (v) => parsePercent(v).error ?? '',
     },
@@ -492,6 +494,7 @@ function allocationForm(ctx, state, selects, onPartner) {
       id: 'allocation_note',
       label: 'Note',
       control: 'textarea',
+      optional: true,
       hint: 'Why the partner gets these funds; shown in the fund’s history.',
       attrs: { rows: 2 },
     }),
@@ -532,7 +535,7 @@ function allocationForm(ctx, state, selects, onPartner) {
         return result.minor === 0 ? 'Enter an amount greater than zero.' : '';
       },
       allocation_currency: (v) => required(v, 'Choose a currency.'),
-      allocation_note: (v) => required(v, 'Add a note for the fund’s history.') || maxLength(v, NOTE_MAX, 'Note'),
+      allocation_note: (v) => maxLength(v, NOTE_MAX, 'Note'),
     },
     dependents: { allocation_currency: ['allocation_amount'] },
     busyLabel: 'Allocating…',

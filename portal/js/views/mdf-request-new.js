@@ -165,7 +165,7 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
     },
     requested_currency: (v) => required(v, 'Choose the currency of the fund.'),
     expected_leads: (v) => {
-      const result = parseCount(v, { what: 'the number of leads you expect' });
+      const result = parseCount(v, { max: 10_000_000, what: 'the number of leads you expect' });
       return result.ok ? '' : result.error;
     },
     pipeline_amount: (v, form) => {

@@ -31,7 +31,8 @@ import { daysUntil, mdfTabs } from './mdf.js';
 import { loadRequestOptions, requestForm } from './mdf-request-new.js';
 import { nextStep } from './mdf-requests.js';
 
-const INVOICE_MAX = 100;
+const INVOICE_MAX = 64;
+const COUNT_MAX = 10_000_000; // the API's limit for leads and attendees
 
 export async function renderMdfRequest(ctx) {
   const requestId = ctx.params.requestId;
@@ -583,8 +584,8 @@ function claimForm(ctx, request, rerender) {
       }
       return '';
     },
-    result_leads: (v) => parseCount(v, { what: 'the number of leads' }).error ?? '',
-    result_attendees: (v) => parseCount(v, { what: 'the number of attendees' }).error ?? '',
+    result_leads: (v) => parseCount(v, { max: COUNT_MAX, what: 'the number of leads' }).error ?? '',
+    result_attendees: (v) => parseCount(v, { max: COUNT_MAX, what: 'the number of attendees' }).error ?? '',
     invoice_number: (v) => required(v, 'Enter the invoice number.') || maxLength(v, INVOICE_MAX, 'Invoice number'),
     claim_notes: (v) => maxLength(v, LIMITS.description, 'Notes'),
     proof_files: () => {
@@ -900,7 +901,9 @@ function claimForm(ctx, request, rerender) {
             if (!entry) return item;
             entry.state = 'refused';
             entry.error = item.message;
-            return { field: 'proof_files', message: `${entry.name}: ${item.message}` };
+            // The API names the file in its message ("invoice.pdf is not a PDF"); name it when it does not.
+            const named = String(item.message || '').startsWith(entry.name);
+            return { field: 'proof_files', message: named ? item.message : `${entry.name}: ${item.message}` };
           });
           drawList();
           controller.showServerErrors({ ...error, fieldErrors }, CLAIM_FIELDS);

@@ -314,8 +314,11 @@ function entrySign(entry, older) {
 
 function referenceCell(reference) {
   if (!reference?.id) return h('span', { class: 'muted' }, '—');
-  if (reference.type === 'request' || reference.type === 'mdf_request') {
-    return h('a', { href: mdfRequestHref(reference.id) }, `Request ${reference.id}`);
+  if (reference.type === 'request') return h('a', { href: mdfRequestHref(reference.id) }, `Request ${reference.id}`);
+  if (reference.type === 'claim') {
+    // A claim is named `<request_id>#<round>`: it links to its request.
+    const [requestId, round] = String(reference.id).split('#');
+    return h('a', { href: mdfRequestHref(requestId) }, `Claim on ${requestId}${round ? ` (round ${round})` : ''}`);
   }
   if (reference.type === 'deal') return h('a', { href: dealHref(reference.id) }, `Deal ${reference.id}`);
   return [h('span', { class: 'muted' }, `${statusLabel(reference.type || 'reference')} `), h('code', {}, reference.id)];

@@ -1,0 +1,34 @@
+"""The outbox publisher every context deploys: its table's stream (outbox inserts) -> the event bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field
+
+from shared.batch import process_stream
+from shared.observability import logger, metrics, tracer
+from shared.outbox import publish_outbox_record
+from shared.settings import Settings
+
+
+class OutboxSettings(Settings):
+    event_bus_name: str = Field(min_length=1)
+    event_source: str = Field(pattern=r"^prm\.[a-z]+$")
+
+
+def outbox_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler, with settings validated now (at cold start, from the function's environment)."""
+    settings = OutboxSettings.from_env()
+
+    def record_handler(record: Any) -> str | None:
+        return publish_outbox_record(record.raw_event, bus_name=settings.event_bus_name, source=settings.event_source)
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return process_stream(event, context, record_handler)
+
+    return handler
