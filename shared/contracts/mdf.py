@@ -43,6 +43,19 @@ class MdfFundsAllocated(_FundEvent):
     note: str
 
 
+class MdfFundsAdjusted(_FundEvent):
+    """Vendor staff corrected a fund's available balance (`amount_minor` may be negative), with a reason."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "MdfFundsAdjusted"
+
+    adjustment_id: str
+    amount_minor: int = Field(description="Signed minor units: positive credits the fund, negative debits it.")
+    currency: str
+    adjusted_by: str
+    note: str
+
+
 class MdfFundsAccrued(_FundEvent):
     """A won deal credited the partner's fund with the period's accrual rate of its value."""
 
@@ -174,6 +187,7 @@ class MdfFundsExpired(_FundEvent):
 
 MDF_EVENTS: tuple[type[EventDetail], ...] = (
     MdfFundsAllocated,
+    MdfFundsAdjusted,
     MdfFundsAccrued,
     MdfRequestSubmitted,
     MdfRequestApproved,

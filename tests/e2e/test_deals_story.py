@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -14,27 +13,18 @@ import pytest
 
 from infrastructure.local.people import Mail, People, Session
 from tests.support.events import EventCapture, validate
-from tests.support.factories import application_body, unique_domain
+from tests.support.factories import unique_domain
+from tests.support.partners import Partner, vendor_admin
+from tests.support.partners import onboard as onboard_partner
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
-PASSWORD = "Chosen-Password-42"
-VENDOR_PASSWORD = "VendorAdmin-2026"
-APPROVER = "partner-approver@example.com"
 CHANNEL_MANAGER = "emea-channel@example.com"  # DealApproversByRegion's default for EMEA (GB)
 PRODUCTS = [("NET-FW-100", "Firewall 100", "Security"), ("NET-SW-48", "Switch 48-port", "Networking")]
 SMALL = 1_200_000  # 12,000.00 USD: below DealAutoApproveLimits' USD limit (50,000.00)
 LARGE = 10_000_000  # 100,000.00 USD: above it, so a channel manager decides
 PROTECTION = timedelta(days=90)  # DealProtectionSeconds' default (tests/conftest.py leaves it)
 EXTENSION = timedelta(days=30)  # DealExtensionSeconds' default
-
-
-@dataclass(frozen=True)
-class Partner:
-    partner_id: str
-    session: Session
-    domain: str
-    email: str
 
 
 # ------------------------------------------------------------------ helpers
@@ -44,34 +34,16 @@ def parse_time(value: str) -> datetime:
 
 
 def onboard(people: People, *, company: str = "Acme Networks") -> Partner:
-    """A partner through the real flow: apply, approve by link, invitation, new password, agreement if current;
-    returns once deals has projected PartnerOnboarded (deals learns of partners asynchronously)."""
-    domain = unique_domain("reseller", "co.uk")
-    body = application_body(domain, company_name=company, contact_email=f"ada@{domain}")
-    answer = people.api("POST", "/applications", json=body)
-    assert answer.status_code == 201, answer.text
-    application_id = answer.json()["application_id"]
-    [request] = people.wait_for_mail(people.to(APPROVER, containing=application_id))
-    assert people.decide(people.links(request)["approve"]).status_code == 200
-    [invitation] = people.wait_for_mail(people.to(body["contact_email"], containing="data-temporary-password"))
-    session = people.sign_in(body["contact_email"], people.temporary_password(invitation), new_password=PASSWORD)
-    me = people.api("GET", "/me", session=session).json()
-    if me["agreement"]["required"]:
-        people.api(
-            "POST",
-            "/agreements/current/acceptance",
-            session=session,
-            json={"version": me["agreement"]["current_version"]},
-        ).raise_for_status()
-    wait_until_active(people, session)
-    return Partner(partner_id=me["partner_id"], session=session, domain=domain, email=body["contact_email"])
+    """A partner through the real flow; returns once deals has projected PartnerOnboarded (deals learns of partners
+    asynchronously)."""
+    partner = onboard_partner(people, company=company)
+    wait_until_active(people, partner.session)
+    return partner
 
 
 def ensure_products(people: People) -> list[str]:
     """The products deals are registered for, added by a vendor administrator (they may exist already)."""
-    admin = f"vendor-{uuid.uuid4().hex[:6]}@example.com"
-    people.create_user(admin, VENDOR_PASSWORD, groups=["vendor-admin"], name="Vendor Admin")
-    session = people.sign_in(admin, VENDOR_PASSWORD)
+    session = vendor_admin(people)
     for sku, name, family in PRODUCTS:
         answer = people.api("POST", "/products", session=session, json={"sku": sku, "name": name, "family": family})
         assert answer.status_code in (201, 409), answer.text

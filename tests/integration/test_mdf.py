@@ -683,3 +683,36 @@ def test_creating_posts_are_idempotent(stack: Stack, mdf: Any, current: str) -> 
         stack, mdf, "POST", "/mdf/allocations", body=alloc, claims=VENDOR, headers=headers
     )
     assert minor(fund(stack, mdf, me, period_id)["allocated"]) == 100_005
+
+
+def test_vendor_adjustments_credit_and_debit_but_never_below_zero(stack: Stack, mdf: Any, current: str) -> None:
+    me = partner(stack, mdf)
+
+    def adjust(
+        amount: int, note: str | None = "Correction of a duplicate invoice", who: Any = VENDOR
+    ) -> tuple[int, Any]:
+        body: dict[str, Any] = {
+            "partner_id": me["custom:partner_id"],
+            "period_id": current,
+            "amount": {"amount_minor": amount, "currency": "USD"},
+        }
+        if note is not None:
+            body["note"] = note
+        return call(stack, mdf, "POST", "/mdf/adjustments", body=body, claims=who)
+
+    assert adjust(5_000, who=me)[0] == 403
+    status, credited = adjust(5_000)
+    assert status == 201 and credited["entry"]["kind"] == "adjusted" and minor(credited["fund"]["available"]) == 5_000
+    status, debited = adjust(-2_000, note="Overpaid last quarter")
+    assert (
+        status == 201 and minor(debited["entry"]["amount"]) == -2_000 and minor(debited["fund"]["available"]) == 3_000
+    )
+    for amount, note, field in [
+        (-3_001, "Too much", "amount.amount_minor"),
+        (0, "Zero", "amount.amount_minor"),
+        (1, None, "note"),
+    ]:
+        status, error = adjust(amount, note)
+        assert status == 400 and error["errors"][0]["field"] == field, (amount, error)
+    balance = fund(stack, mdf, me, current)
+    assert (minor(balance["available"]), minor(balance["adjusted"]), balance["entries"]) == (3_000, 3_000, 2)

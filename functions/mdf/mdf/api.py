@@ -12,6 +12,7 @@ from mdf import domain
 from mdf.models import (
     REQUEST_STATUSES,
     AccrualBody,
+    AdjustmentBody,
     AllocationBody,
     ClaimBody,
     Fund,
@@ -69,7 +70,7 @@ def fund_view(fund: Fund) -> dict[str, Any]:
         "entries": fund.seq,
     } | {
         name: _money(getattr(fund, name), c)
-        for name in ("available", "reserved", "paid", "expired", "allocated", "accrued")
+        for name in ("available", "reserved", "paid", "expired", "allocated", "accrued", "adjusted")
     }
 
 
@@ -196,6 +197,19 @@ def allocate() -> Any:
         return 201, {"fund": fund_view(fund), "entry": entry_view(entry)}
 
     return post_once("allocate", principal.sub, run, body_is_key=True)
+
+
+@app.route("/mdf/adjustments", methods=["POST"])
+@handle_errors
+def adjust() -> Any:
+    principal = principal_from(current(app))
+    body = parse_body(current(app), AdjustmentBody)
+
+    def run() -> tuple[int, Any]:
+        fund, entry = service().adjust(principal, body)
+        return 201, {"fund": fund_view(fund), "entry": entry_view(entry)}
+
+    return post_once("adjust", principal.sub, run, body_is_key=True)
 
 
 # ------------------------------------------------------------------ balances and ledger

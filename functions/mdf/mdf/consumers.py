@@ -29,6 +29,7 @@ from shared.contracts.mdf import (
     MdfClaimReturned,
     MdfClaimSubmitted,
     MdfFundsAccrued,
+    MdfFundsAdjusted,
     MdfFundsAllocated,
     MdfRequestApproved,
     MdfRequestRejected,
@@ -81,7 +82,7 @@ def on_deal_won(event: DealWon) -> str:
     return outcome
 
 
-def on_funds_credited(event: MdfFundsAllocated | MdfFundsAccrued) -> str:
+def on_funds_credited(event: MdfFundsAllocated | MdfFundsAccrued | MdfFundsAdjusted) -> str:
     """A fund that received money gets its expiry timer (started once per fund: a deterministic name)."""
     fund = service().repository.fund(event.partner_id, event.fund_id)
     if fund is None:
@@ -126,6 +127,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     DealWon.DETAIL_TYPE: (DealWon, on_deal_won),
     MdfFundsAllocated.DETAIL_TYPE: (MdfFundsAllocated, on_funds_credited),
     MdfFundsAccrued.DETAIL_TYPE: (MdfFundsAccrued, on_funds_credited),
+    MdfFundsAdjusted.DETAIL_TYPE: (MdfFundsAdjusted, on_funds_credited),
     MdfRequestSubmitted.DETAIL_TYPE: (MdfRequestSubmitted, on_request_submitted),
     MdfRequestApproved.DETAIL_TYPE: (MdfRequestApproved, on_request_approved),
     MdfRequestRejected.DETAIL_TYPE: (MdfRequestRejected, on_request_rejected),

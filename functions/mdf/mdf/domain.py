@@ -43,6 +43,7 @@ from shared.contracts.mdf import (
     MdfClaimReturned,
     MdfClaimSubmitted,
     MdfFundsAccrued,
+    MdfFundsAdjusted,
     MdfFundsAllocated,
     MdfFundsExpired,
     MdfRequestApproved,
@@ -242,6 +243,55 @@ def allocate(
         note=note,
     )
     return Change(fund=fund, entries=[entry], events=[event], guards=[f"allocation:{allocation_id}"])
+
+
+def adjust(
+    fund: Fund | None,
+    period: Period,
+    *,
+    partner_id: str,
+    amount_minor: int,
+    currency: str,
+    note: str,
+    actor: str,
+    now: datetime,
+    new_id: NewId,
+) -> Change:
+    """A vendor correction: credit or debit `available`; a debit may not take it below zero."""
+    if not period_open(period, now) or (fund is not None and fund.status != "open"):
+        raise InvalidState(f"The period {period.period_id} has closed; the fund can no longer change.", "fund_closed")
+    fund = fund or open_fund(partner_id, period, currency, now)
+    adjustment_id = new_id("adj")
+    try:
+        fund, entry = book(
+            fund,
+            "adjusted",
+            amount_minor,
+            reference=Reference(type="adjustment", id=adjustment_id),
+            actor=actor,
+            note=note,
+            now=now,
+        )
+    except InsufficientFunds as error:
+        available = format_money(_money(fund.available, currency))
+        raise ValidationFailed(
+            "The adjustment would take the available balance below zero.",
+            [FieldError("amount.amount_minor", f"at most {available} can be debited")],
+        ) from error
+    event = MdfFundsAdjusted.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=partner_id,
+        fund_id=fund.fund_id,
+        period_id=period.period_id,
+        balance=balance(fund),
+        adjustment_id=adjustment_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        adjusted_by=actor,
+        note=note,
+    )
+    return Change(fund=fund, entries=[entry], events=[event], guards=[f"adjustment:{adjustment_id}"])
 
 
 def accrue(fund: Fund | None, period: Period | None, won: DealWon, *, now: datetime, new_id: NewId) -> Change:

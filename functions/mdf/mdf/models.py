@@ -73,6 +73,33 @@ class AllocationBody(Strict):
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
+class SignedAmount(Strict):
+    amount_minor: int = Field(ge=-(10**15), le=10**15, strict=True)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @field_validator("amount_minor")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must not be zero")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        Money(amount_minor=0, currency=value)  # the same currency list as every amount
+        return value
+
+
+class AdjustmentBody(Strict):
+    """A vendor correction of a fund's available balance: positive credits, negative debits; a reason is required."""
+
+    partner_id: PartnerId
+    period_id: PeriodId
+    amount: SignedAmount
+    note: Annotated[Text, StringConstraints(max_length=500)]
+
+
 class ExpectedOutcome(Strict):
     leads: Count
     pipeline_value: Money
@@ -182,7 +209,7 @@ class Fund(Record):
 
 
 class Reference(Record):
-    type: Literal["allocation", "deal", "request", "claim", "fund"]
+    type: Literal["allocation", "adjustment", "deal", "request", "claim", "fund"]
     id: str
 
 

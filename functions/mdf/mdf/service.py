@@ -11,6 +11,7 @@ from datetime import datetime
 from mdf import domain
 from mdf.domain import Change
 from mdf.models import (
+    AdjustmentBody,
     AllocationBody,
     ApprovalExpired,
     ClaimBody,
@@ -125,6 +126,31 @@ class MdfService:
                 period,
                 partner_id=body.partner_id,
                 amount=body.amount,
+                note=body.note,
+                actor=principal.email,
+                now=self.clock(),
+                new_id=new_id,
+            ),
+        )
+        assert change.fund is not None
+        return change.fund, change.entries[0]
+
+    def adjust(self, principal: Principal, body: AdjustmentBody) -> tuple[Fund, LedgerEntry]:
+        self._vendor(principal)
+        if self.repository.partner(body.partner_id) is None:
+            raise ValidationFailed("Unknown partner.", [FieldError("partner_id", "no such partner")])
+        period = self.repository.period(body.period_id)
+        if period is None:
+            raise ValidationFailed("Unknown programme period.", [FieldError("period_id", "no such period")])
+        change = self._on_fund(
+            body.partner_id,
+            domain.fund_id(body.period_id, body.amount.currency),
+            lambda fund: domain.adjust(
+                fund,
+                period,
+                partner_id=body.partner_id,
+                amount_minor=body.amount.amount_minor,
+                currency=body.amount.currency,
                 note=body.note,
                 actor=principal.email,
                 now=self.clock(),
