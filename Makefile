@@ -41,6 +41,7 @@ test: $(STAMP) chromium lint typecheck  ## install everything and run every test
 bench: $(STAMP)
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/deal_registration.py --strict
+	$(PY) benchmarks/mdf_ledger.py --strict
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-// Tiny DOM helpers. Data is only ever inserted as text (never innerHTML), so API values cannot inject markup.
+// Tiny DOM helpers, dates as <time> elements and the panels pages share. Data is only ever inserted as text (never
+// innerHTML), so API values cannot inject markup.
 
 const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'htmlFor', 'textContent']);
 
@@ -70,6 +71,25 @@ export function dayEl(ymd, { testid } = {}) {
   return h('time', { datetime: ymd, 'data-testid': testid }, text);
 }
 
+/** A date the API may give as YYYY-MM-DD or as a timestamp, shown as a day. */
+export function dateish(value, testid) {
+  return DAY.test(String(value ?? '')) ? dayEl(value, { testid }) : timeEl(value, { dateOnly: true, testid });
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Whole days from now until an instant (rounded up); NaN when unreadable. */
+export function daysUntil(iso) {
+  return Math.ceil((new Date(iso).getTime() - Date.now()) / DAY_MS);
+}
+
+/** True once a day (YYYY-MM-DD, to its end in UTC) or an instant has passed. */
+export function isPast(value) {
+  const text = String(value);
+  const when = DAY.test(text) ? new Date(`${text}T23:59:59Z`) : new Date(text);
+  return !Number.isNaN(when.getTime()) && when.getTime() < Date.now();
+}
+
 /** A status pill; `tone` picks the colour (ok, pending, warn, bad, neutral). */
 export function badge(text, tone = 'neutral', testid) {
   return h('span', { class: `badge badge-${tone}`, 'data-testid': testid }, text);
@@ -85,6 +105,40 @@ export function errorPanel(message, onRetry, { title = 'Something went wrong' } 
     onRetry
       ? h('button', { type: 'button', class: 'button', 'data-testid': 'retry', onclick: onRetry }, 'Try again')
       : null,
+  );
+}
+
+/** The top of a page: its heading and lead sentence, with the page's main action beside them. */
+export function pageHead(heading, lead, action) {
+  return h('div', { class: 'page-head' }, h('div', {}, heading, h('p', { class: 'lead' }, lead)), action);
+}
+
+/**
+ * A table in a scrollable, labelled region with a caption for screen readers. A column is its header text, or
+ * [text, class] ('num' right-aligns it); `rows` are the <tr> elements.
+ */
+export function dataTable({ testid, captionId, caption, columns, rows }) {
+  return h(
+    'div',
+    { class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0' },
+    h(
+      'table',
+      { class: 'table', 'data-testid': testid },
+      h('caption', { id: captionId, class: 'visually-hidden' }, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((column) => {
+            const [text, className] = Array.isArray(column) ? column : [column, null];
+            return h('th', { scope: 'col', class: className }, text);
+          }),
+        ),
+      ),
+      h('tbody', {}, rows),
+    ),
   );
 }
 

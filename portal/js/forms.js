@@ -1,6 +1,5 @@
-// Form helpers: field validators, exact money parsing, live validation and server-error display.
+// Form helpers: validators, counts and rates, live validation, sending a form and showing its errors (money: money.js).
 import { h } from './dom.js';
-import { CURRENCY_DIGITS } from './reference.js';
 
 export const LIMITS = Object.freeze({
   companyName: 200,
@@ -75,76 +74,7 @@ export function websiteHost(value) {
   return isDomainName(host) ? host : null;
 }
 
-// ------------------------------------------------------------------ money
-
-const AMOUNT = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;
-// The API's ceiling for amount_minor (shared/money.py); also well inside Number.MAX_SAFE_INTEGER.
-export const MAX_MINOR = 10n ** 15n;
-
-/**
- * Parse a decimal amount typed by a person into integer minor units of `currency`, exactly: the string is
- * split into digits and scaled with BigInt, never converted through a binary float.
- * "1234.56" USD -> 123456; "0.1" USD -> 10; "1,250,000" USD -> 125000000; "1.234" USD -> error.
- * Returns {ok: true, minor: <safe integer>} or {ok: false, error: <message>}.
- */
-export function parseMoney(input, currency) {
-  const text = String(input ?? '').trim();
-  if (text === '') return { ok: false, error: 'Enter an amount.' };
-  const digits = CURRENCY_DIGITS[currency];
-  if (digits === undefined) return { ok: false, error: 'Choose a currency.' };
-  const match = AMOUNT.exec(text);
-  if (!match) {
-    return {
-      ok: false,
-      error: digits > 0 ? 'Enter a number such as 250000 or 250000.00.' : 'Enter a whole number such as 250000.',
-    };
-  }
-  const whole = match[1].replaceAll(',', '');
-  const fraction = match[2] ?? '';
-  if (fraction.length > digits) {
-    return {
-      ok: false,
-      error:
-        digits === 0
-          ? `${currency} amounts have no decimal places.`
-          : `${currency} amounts have at most ${digits} decimal place${digits === 1 ? '' : 's'}.`,
-    };
-  }
-  const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0');
-  if (minor > MAX_MINOR) return { ok: false, error: 'That amount is too large.' };
-  return { ok: true, minor: Number(minor) };
-}
-
-/** A display string for a decimal amount, e.g. "$1,234.56" (display only; Intl formats the string exactly). */
-export function formatMoneyInput(input, currency) {
-  const text = String(input ?? '').trim().replaceAll(',', '');
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(text);
-  } catch {
-    return '';
-  }
-}
-
-/** Format integer minor units for display, exactly (BigInt arithmetic). */
-export function formatMinor(minor, currency) {
-  const digits = CURRENCY_DIGITS[currency] ?? 2;
-  const value = BigInt(minor);
-  const scale = 10n ** BigInt(digits);
-  const whole = value / scale;
-  const fraction = (value % scale).toString().padStart(digits, '0');
-  return formatMoneyInput(digits ? `${whole}.${fraction}` : `${whole}`, currency);
-}
-
-/**
- * Integer minor units as the decimal text a person would type ("123456" USD -> "1234.56"), exactly (BigInt).
- */
-export function minorToInput(minor, currency) {
-  const digits = CURRENCY_DIGITS[currency] ?? 2;
-  const value = BigInt(minor);
-  if (!digits) return value.toString();
-  const scale = 10n ** BigInt(digits);
-  return `${value / scale}.${(value % scale).toString().padStart(digits, '0')}`;
-}
+// ------------------------------------------------------------------ counts and rates
 
 /** A count typed by a person ("1,200" -> 1200): digits only, at most `max`. {ok, value} or {ok: false, error}. */
 export function parseCount(input, { max = 1_000_000_000, what = 'a number' } = {}) {
@@ -381,6 +311,19 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
     return Boolean(firstId);
   }
 
+  function setServerError(id, message) {
+    serverErrors.set(id, message);
+    touched.add(id);
+    setFieldError(id, message);
+  }
+
+  /** The server refused one field: its message on the field, the alert asks for a correction, focus goes there. */
+  function showFieldError(id, message) {
+    setServerError(id, message);
+    showAlert('Please correct the highlighted fields.', 'validation');
+    focusControl(id);
+  }
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (busy) return; // a second click while the first request is in flight does nothing
@@ -407,11 +350,8 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
     showAlert,
     showServerErrors,
     setBusy,
-    setServerError(id, message) {
-      serverErrors.set(id, message);
-      touched.add(id);
-      setFieldError(id, message);
-    },
+    setServerError,
+    showFieldError,
     reset() {
       touched.clear();
       serverErrors.clear();
@@ -423,6 +363,42 @@ export function bindForm(form, { validators, onSubmit, dependents = {}, busyLabe
       return busy;
     },
   };
+}
+
+/**
+ * Send a form's JSON `body` (`send(text, idempotencyKey)`, one key per distinct fill) and call `done(answer)` when
+ * it was accepted and the form is still shown. A failure is shown on the form: by `onError` first (it returns true
+ * when it showed the error itself), then field errors by `fieldMap`, with `reload` (a button label) a 409 as
+ * `[data-testid=invalid-state]` with a button that reloads the page, a network or server failure with `retry` (how
+ * to try again), anything else as its message or `fallback`.
+ */
+export async function sendForm(ctx, form, controller, spec) {
+  const { keeper, body, send, done, fieldMap = {}, onError, reload, retry, fallback } = spec;
+  const text = JSON.stringify(body);
+  let answer;
+  try {
+    answer = await send(text, keeper.keyFor(text));
+  } catch (error) {
+    if (ctx.handleAuthErrors(error) || !form.isConnected || onError?.(error)) return;
+    if (error.fieldErrors?.length) {
+      controller.showServerErrors(error, fieldMap);
+    } else if (reload && (error.code === 'invalid_state' || error.status === 409)) {
+      controller.showAlert(
+        h(
+          'span',
+          { 'data-testid': 'invalid-state' },
+          `This is not possible now. ${error.message} `,
+          h('button', { type: 'button', class: 'button-inline', onclick: () => ctx.rerender() }, reload),
+        ),
+      );
+    } else if (error.isNetwork || error.status >= 500) {
+      controller.showAlert(`${error.message} ${retry}`);
+    } else {
+      controller.showAlert(error.message || fallback);
+    }
+    return;
+  }
+  if (form.isConnected) done(answer);
 }
 
 /** The control id for a dotted API path: the entry for the path itself or for its longest prefix. */
@@ -527,4 +503,48 @@ export function checkboxGroup({ id, name = id, legend, hint, options = [], attrs
 /** The form-level alert slot used by bindForm().showAlert. */
 export function formAlert() {
   return h('div', { class: 'form-alert', role: 'alert', 'data-form-alert': '', 'data-testid': 'form-error', hidden: true });
+}
+
+/**
+ * A small form in a card (an action on a record, an admin task): its title, an optional hint, the alert slot, an
+ * optional `result` slot, the fields and one submit button. Labelled by its title, or by `labelledBy` when the title
+ * is elsewhere on the page.
+ */
+export function cardForm({ testid, title, hint, result, fields, button, buttonTestid, primary = true, labelledBy }) {
+  return h(
+    'form',
+    {
+      class: 'form card action-card',
+      novalidate: true,
+      'data-testid': testid,
+      'aria-labelledby': labelledBy || `${testid}-title`,
+    },
+    title ? h('h3', { id: `${testid}-title` }, title) : null,
+    hint || null,
+    formAlert(),
+    result || null,
+    fields,
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        { type: 'submit', class: `button${primary ? ' button-primary' : ''}`, 'data-testid': buttonTestid },
+        button,
+      ),
+    ),
+  );
+}
+
+/** A live "n / max" count of a text field's characters (as the API counts them), marked when over `max`. */
+export function charCounter(max, attrs = {}) {
+  const el = h('p', { class: 'hint counter', ...attrs });
+  return {
+    el,
+    update(value) {
+      const n = charCount(value);
+      el.textContent = `${n} / ${max}`;
+      el.classList.toggle('over', n > max);
+    },
+  };
 }

@@ -22,7 +22,12 @@ from tests.support.factories import application_body, unique_domain
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC = {("POST", "/applications"), ("GET", "/approvals/{approval_id}"), ("POST", "/approvals/{approval_id}")}
+PUBLIC = {
+    ("POST", "/applications"),
+    ("GET", "/approvals/{approval_id}"),
+    ("POST", "/approvals/{approval_id}"),
+    ("GET", "/mdf/proofs/{request_id}/{file_id}"),  # a reviewer's signed proof-file link (tests/e2e/test_mdf_story.py)
+}
 PASSWORD = "Chosen-Password-42"
 
 

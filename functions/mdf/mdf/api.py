@@ -272,11 +272,11 @@ def get_request(request_id: str) -> Any:
 def revise_request(request_id: str) -> Any:
     principal = principal_from(current(app))
     body = parse_body(current(app), FundRequestBody)
+    # Replayed only with an Idempotency-Key: the same body again may be the next round (state rules refuse repeats).
     return post_once(
         f"revise:{request_id}",
         principal.sub,
         lambda: (200, request_detail(service().revise(principal, request_id, body, SETTINGS.request_lead_days))),
-        body_is_key=True,
     )
 
 
@@ -300,7 +300,8 @@ def file_claim(request_id: str) -> Any:
         metrics.add_metric(name="MdfClaimsSubmitted", unit="Count", value=1)
         return 201, request_detail(request)
 
-    return post_once(f"claim:{request_id}", principal.sub, run, body_is_key=True)
+    # Replayed only with an Idempotency-Key: a returned claim may be resubmitted as it was (a new round).
+    return post_once(f"claim:{request_id}", principal.sub, run)
 
 
 @app.route("/mdf/requests/{request_id}/claim/files/{file_id}", methods=["GET"])

@@ -97,7 +97,7 @@ export async function renderMdfAdmin(ctx) {
       partners.truncated
         ? h('p', { class: 'notice', 'data-testid': 'partners-truncated' }, 'Only the first partners are listed.')
         : null,
-      h('div', { class: 'deal-layout admin-allocation' }, allocation.form, fundsBox),
+      h('div', { class: 'record-layout admin-allocation' }, allocation.form, fundsBox),
     ),
   );
   drawPeriods();

@@ -1,14 +1,15 @@
 // #/mdf: the partner's market development funds (one card per period and currency) and the chosen fund's ledger,
-// newest first, with "Load more". Also the pieces the other MDF pages share (tabs, fund cards, money, links).
+// newest first, with "Load more". Also the pieces the other MDF pages share (tabs, fund cards, badges, links).
 import { api, path } from '../api.js';
-import { announce, badge, errorPanel, h, loading, timeEl } from '../dom.js';
-import { LEDGER_KINDS, statusLabel, statusTone } from '../reference.js';
-import { dealHref, moneyText } from './deals.js';
+import { badge, dataTable, daysUntil, errorPanel, h, loading, pageHead, timeEl } from '../dom.js';
+import { moneyText, signedMoney } from '../money.js';
+import { pager } from '../paging.js';
+import { statusBadge } from '../record.js';
+import { LEDGER_KINDS, claimStatusLabel, claimStatusTone, statusLabel } from '../reference.js';
+import { dealHref } from './deals.js';
 
-const DAY_MS = 24 * 3600 * 1000;
 const EXPIRY_WARNING_DAYS = 30; // the first expiry warning email goes out 30 days before the claim window ends
 const LEDGER_PAGE = 25;
-const MINUS = '\u2212';
 
 export async function renderFunds(ctx) {
   const heading = h('h1', { tabindex: '-1', id: 'mdf-title' }, 'Market development funds');
@@ -18,15 +19,9 @@ export async function renderFunds(ctx) {
     h(
       'section',
       { class: 'page', 'aria-labelledby': 'mdf-title' },
-      h(
-        'div',
-        { class: 'page-head' },
-        h(
-          'div',
-          {},
-          heading,
-          h('p', { class: 'lead' }, 'Funds for marketing activities, per programme period and currency.'),
-        ),
+      pageHead(
+        heading,
+        'Funds for marketing activities, per programme period and currency.',
         requestFundsLink({ primary: true }),
       ),
       mdfTabs('/mdf'),
@@ -121,19 +116,16 @@ export function mdfRequestHref(requestId) {
   return `#/mdf/requests/${encodeURIComponent(requestId)}`;
 }
 
-/** Whole days from now until an instant (rounded up); NaN when unreadable. */
-export function daysUntil(iso) {
-  return Math.ceil((new Date(iso).getTime() - Date.now()) / DAY_MS);
+/** A period as a choice in a list: "Q1 FY2027 (FY27-Q1)". */
+export function periodLabel(period) {
+  return period.name ? `${period.name} (${period.period_id})` : period.period_id;
 }
 
-/** Money with an explicit sign: "+$1,000.00", "−$250.00" (sign 0: no sign). */
-export function signedMoney(money, sign) {
-  if (!money || !money.currency) return '—';
-  const minor = Number(money.amount_minor);
-  const negative = minor < 0 || sign < 0;
-  const text = moneyText({ amount_minor: Math.abs(minor), currency: money.currency });
-  if (!sign && minor >= 0) return text;
-  return `${negative ? MINUS : '+'}${text}`;
+/** The claim's status as a badge, or an em dash while there is no claim. */
+export function claimBadge(status, testid) {
+  return status
+    ? badge(claimStatusLabel(status), claimStatusTone(status), testid)
+    : h('span', { class: 'muted', 'data-testid': testid }, '—');
 }
 
 /** The claim window's end, and a warning when it ends within 30 days (unused funds expire then). */
@@ -190,7 +182,7 @@ export function fundCard(fund, { selected = false, onSelect } = {}) {
         ' ',
         h('span', { class: 'fund-currency', 'data-testid': 'fund-currency' }, fund.currency),
       ),
-      badge(statusLabel(fund.status || 'open'), statusTone(fund.status || 'open'), 'fund-status'),
+      statusBadge(fund.status || 'open', 'fund-status'),
     ),
     h(
       'dl',
@@ -231,10 +223,10 @@ function cssId(value) {
 
 // ------------------------------------------------------------------ ledger
 
-let ledgerSeq = 0; // a late answer for a fund no longer shown is dropped
+let ledgerShown = 0; // a late answer for a fund no longer shown is dropped
 
 function showLedger(ctx, section, fund) {
-  const state = { items: [], cursor: null, seq: ++ledgerSeq };
+  const shown = ++ledgerShown;
   section.hidden = false;
   section.id = 'ledger';
   const title = h(
@@ -250,57 +242,25 @@ function showLedger(ctx, section, fund) {
     results,
     more,
   );
-
-  async function load({ next = false } = {}) {
-    const params = new URLSearchParams({ limit: String(LEDGER_PAGE) });
-    if (next && state.cursor) params.set('cursor', state.cursor);
-    if (next) more.replaceChildren(loading('Loading more entries…'));
-    let data;
-    try {
-      data = await api.get(`${path`/mdf/funds/${fund.fund_id}/ledger`}?${params}`);
-    } catch (error) {
-      if (ledgerSeq !== state.seq || !ctx.isCurrent() || ctx.handleAuthErrors(error)) return;
-      if (next) {
-        more.replaceChildren(
-          h(
-            'p',
-            { class: 'form-alert', role: 'alert', 'data-testid': 'ledger-load-more-error' },
-            `We could not load more entries. ${error.message}`,
-          ),
-          moreButton('Try again'),
-        );
-      } else {
-        results.replaceChildren(errorPanel(`We could not load the history. ${error.message}`, () => load()));
-      }
-      return;
-    }
-    if (ledgerSeq !== state.seq || !ctx.isCurrent()) return;
-    const items = Array.isArray(data?.items) ? data.items : [];
-    const known = new Set(state.items.map((entry) => entry.seq));
-    const added = next ? items.filter((entry) => !known.has(entry.seq)) : items;
-    state.items = next ? [...state.items, ...added] : items;
-    state.cursor = data?.next_cursor || null;
-    results.replaceChildren(
-      state.items.length
-        ? ledgerTable(state.items)
-        : h('p', { class: 'empty', 'data-testid': 'ledger-empty' }, 'Nothing has been booked to this fund yet.'),
-    );
-    more.replaceChildren(...(state.cursor ? [moreButton()] : []));
-    if (next) {
-      announce(`${added.length} more entr${added.length === 1 ? 'y' : 'ies'} loaded.`);
-      results.querySelector(`[data-seq="${CSS.escape(String(added[0]?.seq ?? ''))}"]`)?.focus();
-    }
-  }
-
-  function moreButton(label = 'Load more') {
-    return h(
-      'button',
-      { type: 'button', class: 'button', 'data-testid': 'ledger-load-more', onclick: () => load({ next: true }) },
-      label,
-    );
-  }
-
-  return load();
+  return pager(ctx, {
+    url: path`/mdf/funds/${fund.fund_id}/ledger`,
+    limit: LEDGER_PAGE,
+    results,
+    more,
+    noun: ['entry', 'entries'],
+    loadingText: 'Loading the history…',
+    failedText: 'We could not load the history.',
+    moreTestid: 'ledger-load-more',
+    isWanted: () => shown === ledgerShown && ctx.isCurrent(),
+    idOf: (entry) => entry.seq,
+    focusSelector: (seq) => `[data-seq="${seq}"]`,
+    show: (items) =>
+      results.replaceChildren(
+        items.length
+          ? ledgerTable(items)
+          : h('p', { class: 'empty', 'data-testid': 'ledger-empty' }, 'Nothing has been booked to this fund yet.'),
+      ),
+  }).load();
 }
 
 /** The entry's effect as a sign: by its kind, or for an adjustment by how `available` moved. */
@@ -325,63 +285,43 @@ function referenceCell(reference) {
 }
 
 function ledgerTable(items) {
-  return h(
-    'div',
-    { class: 'table-wrap', role: 'region', 'aria-labelledby': 'ledger-caption', tabindex: '0' },
-    h(
-      'table',
-      { class: 'table', 'data-testid': 'ledger-table' },
-      h('caption', { id: 'ledger-caption', class: 'visually-hidden' }, `Fund history (${items.length} entries shown)`),
-      h(
-        'thead',
-        {},
+  return dataTable({
+    testid: 'ledger-table',
+    captionId: 'ledger-caption',
+    caption: `Fund history (${items.length} entries shown)`,
+    columns: ['Date', 'Entry', ['Amount', 'num'], 'Reference', ['Available after', 'num']],
+    rows: items.map((entry, i) => {
+      const [label, , explanation] = LEDGER_KINDS[entry.kind] || [statusLabel(entry.kind), 0, ''];
+      const sign = entrySign(entry, items[i + 1]);
+      const balance = entry.balance || {};
+      return h(
+        'tr',
+        { 'data-testid': 'ledger-row', 'data-seq': entry.seq, 'data-kind': entry.kind, tabindex: '-1' },
+        h('td', { 'data-label': 'Date' }, timeEl(entry.at, { testid: 'ledger-at' })),
         h(
-          'tr',
-          {},
-          h('th', { scope: 'col' }, 'Date'),
-          h('th', { scope: 'col' }, 'Entry'),
-          h('th', { scope: 'col', class: 'num' }, 'Amount'),
-          h('th', { scope: 'col' }, 'Reference'),
-          h('th', { scope: 'col', class: 'num' }, 'Available after'),
+          'td',
+          { 'data-label': 'Entry' },
+          h('span', { class: 'block strong', 'data-testid': 'ledger-kind' }, label),
+          explanation ? h('span', { class: 'block muted small' }, explanation) : null,
+          entry.note ? h('span', { class: 'block small pre', 'data-testid': 'ledger-note' }, entry.note) : null,
         ),
-      ),
-      h(
-        'tbody',
-        {},
-        items.map((entry, i) => {
-          const [label, , explanation] = LEDGER_KINDS[entry.kind] || [statusLabel(entry.kind), 0, ''];
-          const sign = entrySign(entry, items[i + 1]);
-          const balance = entry.balance || {};
-          return h(
-            'tr',
-            { 'data-testid': 'ledger-row', 'data-seq': entry.seq, 'data-kind': entry.kind, tabindex: '-1' },
-            h('td', { 'data-label': 'Date' }, timeEl(entry.at, { testid: 'ledger-at' })),
-            h(
-              'td',
-              { 'data-label': 'Entry' },
-              h('span', { class: 'block strong', 'data-testid': 'ledger-kind' }, label),
-              explanation ? h('span', { class: 'block muted small' }, explanation) : null,
-              entry.note ? h('span', { class: 'block small pre', 'data-testid': 'ledger-note' }, entry.note) : null,
-            ),
-            h(
-              'td',
-              { 'data-label': 'Amount', class: `num ${sign < 0 ? 'amount-out' : sign > 0 ? 'amount-in' : ''}` },
-              h('span', { 'data-testid': 'ledger-amount' }, signedMoney(entry.amount, sign)),
-            ),
-            h('td', { 'data-label': 'Reference', 'data-testid': 'ledger-reference' }, referenceCell(entry.reference)),
-            h(
-              'td',
-              { 'data-label': 'Available after', class: 'num' },
-              h('span', { class: 'block', 'data-testid': 'ledger-balance' }, moneyText(balance.available)),
-              h(
-                'span',
-                { class: 'block muted small' },
-                `reserved ${moneyText(balance.reserved)} · paid ${moneyText(balance.paid)}`,
-              ),
-            ),
-          );
-        }),
-      ),
-    ),
-  );
+        h(
+          'td',
+          { 'data-label': 'Amount', class: `num ${sign < 0 ? 'amount-out' : sign > 0 ? 'amount-in' : ''}` },
+          h('span', { 'data-testid': 'ledger-amount' }, signedMoney(entry.amount, sign)),
+        ),
+        h('td', { 'data-label': 'Reference', 'data-testid': 'ledger-reference' }, referenceCell(entry.reference)),
+        h(
+          'td',
+          { 'data-label': 'Available after', class: 'num' },
+          h('span', { class: 'block', 'data-testid': 'ledger-balance' }, moneyText(balance.available)),
+          h(
+            'span',
+            { class: 'block muted small' },
+            `reserved ${moneyText(balance.reserved)} · paid ${moneyText(balance.paid)}`,
+          ),
+        ),
+      );
+    }),
+  });
 }
