@@ -1,51 +1,33 @@
-"""Browser tests of the portal's deal registration pages (#/deals, #/deals/new, #/deals/{id}) with no backend.
-
-As in test_portal_static.py: a throw-away static server serves portal/, and Playwright's request routing answers
-/config.json, the API under /api/ and Cognito under /cognito/ from in-test stubs that record every request. API
-stubs are keyed by method and path without the query string; each recorded call carries its parsed query.
-"""
+"""Browser tests of the portal's deal registration pages (#/deals, #/deals/new, #/deals/{id}) with no backend: the
+stub in tests/support/portal_stub.py answers /config.json and the API from canned responses and records every
+request (keyed by method and path without the query; each recorded call carries its parsed query)."""
 
 from __future__ import annotations
 
-import base64
-import functools
-import http.server
-import json
 import re
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.portal_stub import (
+    ABORT,
+    UUID,
+    Call,
+    Stub,
+    error,
+    ok,
+    partner_api,
+    serve_portal,
+    session_script,
+    stubbed_page,
+)
 
 pytestmark = pytest.mark.browser
 
-PORTAL = Path(__file__).resolve().parents[2] / "portal"
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-PARTNER_ID = "prt_01"
 DEAL_ID = "deal_01JDEAL"
-
-PROFILE = {
-    "partner_id": PARTNER_ID,
-    "company_name": "Acme Networks",
-    "domain": "acme.example",
-    "website": "https://www.acme.example",
-    "country": "GB",
-    "partner_type": "reseller",
-    "tier": "Registered",
-    "status": "active",
-    "onboarded_at": "2026-11-20T09:30:00Z",
-    "primary_contact": {"name": "Ada Lovelace", "email": "ada@acme.example"},
-    "phone": None,
-    "description": None,
-    "application_id": "app_01",
-}
 PRODUCTS = [
     {"sku": "NET-FW-100", "name": "Firewall 100", "family": "Security"},
     {"sku": "NET-FW-400", "name": "Firewall 400", "family": "Security"},
@@ -63,155 +45,23 @@ def iso_in(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def me() -> dict[str, Any]:
-    return {
-        "email": "ada@acme.example",
-        "name": "Ada Lovelace",
-        "partner_id": PARTNER_ID,
-        "roles": ["partner-user"],
-        "agreement": {"required": False, "current_version": "2026-01", "accepted_version": "2026-01"},
-    }
-
-
-def fake_jwt(marker: str = "1", expires_in: int = 3600) -> str:
-    """An unsigned token with the claims the portal reads (it never verifies tokens; the API does)."""
-
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-    claims = {
-        "email": "ada@acme.example",
-        "exp": int(time.time()) + expires_in,
-        "token_use": "id",
-        "custom:partner_id": PARTNER_ID,
-        "cognito:groups": ["partner-user"],
-    }
-    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.signature-{marker}"
-
-
-def ok(body: Any, status: int = 200) -> dict[str, Any]:
-    return {"status": status, "json": body}
-
-
-def error(
-    status: int, code: str, message: str = "Rejected.", errors: list[dict[str, str]] | None = None
-) -> dict[str, Any]:
-    return {"status": status, "json": {"code": code, "message": message, "errors": errors or []}}
-
-
-ABORT = "abort"
-
-
-@dataclass
-class Call:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Stub:
-    """Answers config, API and Cognito requests from a dict of (method, path) -> response(s)."""
-
-    base: str
-    api: dict[tuple[str, str], Any] = field(default_factory=dict)
-    calls: list[Call] = field(default_factory=list)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {
-            "apiBaseUrl": f"{self.base}api",
-            "region": "us-east-1",
-            "cognito": {"endpoint": f"{self.base}cognito", "userPoolId": "us-east-1_test", "clientId": "client-1"},
-        }
-
-    def matches(self, url: str) -> bool:
-        return url == f"{self.base}config.json" or url.startswith((f"{self.base}api/", f"{self.base}cognito"))
-
-    def handle(self, route: Route) -> None:
-        request = route.request
-        if request.url == f"{self.base}config.json":
-            route.fulfill(json=self.config)
-            return
-        if request.url.startswith(f"{self.base}cognito"):  # no test here signs in or refreshes
-            route.fulfill(status=400, json={"__type": "NotAuthorizedException", "message": "not stubbed"})
-            return
-        parts = urlsplit(request.url[len(f"{self.base}api") :])
-        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        body = json.loads(request.post_data) if request.post_data else None
-        call = Call(request.method, parts.path, query, request.headers, body)
-        self.calls.append(call)
-        spec = self.api.get((request.method, parts.path), error(404, "not_found", f"No stub for {parts.path}"))
-        if isinstance(spec, list):
-            spec = spec.pop(0) if len(spec) > 1 else spec[0]
-        if callable(spec):
-            spec = spec(call)
-        if spec == ABORT:
-            route.abort("failed")
-        else:
-            route.fulfill(status=spec["status"], json=spec["json"])
-
-    def requests(self, method: str, path: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method and c.path == path]
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-
 @pytest.fixture(scope="module")
 def portal_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(PORTAL)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_portal() as url:
+        yield url
 
 
 @pytest.fixture
 def stub(portal_url: str) -> Stub:
-    stub = Stub(base=portal_url)
-    stub.api[("GET", "/me")] = ok(me())
-    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    stub = Stub(base=portal_url, api=partner_api())
     stub.api[("GET", "/products")] = ok({"items": PRODUCTS})
     return stub
 
 
 @pytest.fixture
 def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console: {msg.text}")
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.route(stub.matches, stub.handle)
-    session = {
-        "idToken": fake_jwt(),
-        "accessToken": "access-1",
-        "refreshToken": "refresh-1",
-        "expiresAt": int((time.time() + 3600) * 1000),
-        "email": "ada@acme.example",
-    }
-    page.add_init_script(f"sessionStorage.setItem('prm.auth', {json.dumps(json.dumps(session))});")
-    yield page
-    context.close()
-    assert not problems, problems
+    with stubbed_page(chromium, stub, session=session_script()) as page:
+        yield page
 
 
 # ---------------------------------------------------------------------------------------------- data

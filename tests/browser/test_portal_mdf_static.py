@@ -12,13 +12,24 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.portal_stub import UUID, Call, Stub, error, ok, raw, serve_portal, session_script, stubbed_page
+from tests.support.portal_stub import (
+    PARTNER_ID,
+    UUID,
+    Call,
+    Stub,
+    error,
+    me,
+    ok,
+    partner_api,
+    raw,
+    serve_portal,
+    session_script,
+    stubbed_page,
+)
 
 pytestmark = pytest.mark.browser
 
-PARTNER_ID = "prt_01"
 REQUEST_ID = "mdfr_01JREQ"
-PROFILE = {"partner_id": PARTNER_ID, "company_name": "Acme Networks", "domain": "acme.example", "status": "active"}
 
 
 def day(offset: int) -> str:
@@ -31,16 +42,6 @@ def instant(days: float) -> str:
 
 def usd(minor: int, currency: str = "USD") -> dict[str, Any]:
     return {"amount_minor": minor, "currency": currency}
-
-
-def me(*, roles: tuple[str, ...] = ("partner-user",), partner_id: str | None = PARTNER_ID) -> dict[str, Any]:
-    return {
-        "email": "ada@acme.example",
-        "name": "Ada Lovelace",
-        "partner_id": partner_id,
-        "roles": list(roles),
-        "agreement": {"required": False, "current_version": "2026-01", "accepted_version": "2026-01"},
-    }
 
 
 def period(period_id: str = "FY27-Q1", **extra: Any) -> dict[str, Any]:
@@ -130,6 +131,31 @@ def mdf_request(status: str = "approved", **extra: Any) -> dict[str, Any]:
     }
 
 
+def claim(status: str = "submitted", *, size_bytes: int = 21, **extra: Any) -> dict[str, Any]:
+    """A claim with one proof file, invoice.pdf (`size_bytes` long)."""
+    return {
+        "status": status,
+        "round": 1,
+        "amount_spent": usd(398_750),
+        "approved_amount": None,
+        "proof_files": [
+            {
+                "file_id": "file_01",
+                "file_name": "invoice.pdf",
+                "content_type": "application/pdf",
+                "size_bytes": size_bytes,
+            }
+        ],
+        "results": {"leads": 52, "attendees": 310, "invoice_number": "INV-2026-118"},
+        "notes": "Booth 14.",
+        "submitted_at": "2026-11-26T16:00:00Z",
+        "decided_at": None,
+        "decided_by": None,
+        "reason": None,
+        **extra,
+    }
+
+
 @pytest.fixture(scope="module")
 def portal_url() -> Iterator[str]:
     with serve_portal() as url:
@@ -138,9 +164,7 @@ def portal_url() -> Iterator[str]:
 
 @pytest.fixture
 def stub(portal_url: str) -> Stub:
-    stub = Stub(base=portal_url)
-    stub.api[("GET", "/me")] = ok(me())
-    stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
+    stub = Stub(base=portal_url, api=partner_api())
     stub.api[("GET", "/mdf/periods")] = ok({"items": [period(), period("FY26-Q4", name="Q4 FY2026", status="closed")]})
     stub.api[("GET", "/mdf/funds")] = ok({"items": [fund()]})
     return stub
@@ -148,8 +172,7 @@ def stub(portal_url: str) -> Stub:
 
 @pytest.fixture
 def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
-    with stubbed_page(chromium, stub) as page:
-        page.add_init_script(session_script())
+    with stubbed_page(chromium, stub, session=session_script()) as page:
         yield page
 
 
@@ -385,23 +408,8 @@ def test_claim_uploads_proof_by_presigned_post_then_files_the_claim(page: Page, 
     # S3 answers 204 with Access-Control-Allow-Origin (the stub adds it); Playwright itself answers the CORS preflight
     # that the upload's progress listener causes.
     stub.external[("POST", bucket_url)] = raw(204)
-    claim = {
-        "status": "submitted",
-        "round": 1,
-        "amount_spent": usd(398_750),
-        "approved_amount": None,
-        "proof_files": [
-            {"file_id": "file_01", "file_name": "invoice.pdf", "content_type": "application/pdf", "size_bytes": 21}
-        ],
-        "results": {"leads": 52, "attendees": 310, "invoice_number": "INV-2026-118"},
-        "notes": "Booth 14.",
-        "submitted_at": "2026-11-26T16:00:00Z",
-        "decided_at": None,
-        "decided_by": None,
-        "reason": None,
-    }
     stub.api[("POST", f"/mdf/requests/{REQUEST_ID}/claim")] = ok(
-        mdf_request("claimed", claim_status="submitted", claim=claim), 201
+        mdf_request("claimed", claim_status="submitted", claim=claim()), 201
     )
     download_url = portal_url.replace("127.0.0.1", "localhost") + "prm-test-mdf-proofs/download/invoice.pdf"
     stub.api[("GET", f"/mdf/requests/{REQUEST_ID}/claim/files/file_01")] = ok(
@@ -499,21 +507,15 @@ def test_claim_uploads_proof_by_presigned_post_then_files_the_claim(page: Page, 
 def test_returned_claim_keeps_its_files_retries_an_upload_and_marks_a_refused_file(
     page: Page, stub: Stub, portal_url: str
 ) -> None:
-    returned = {
-        "status": "returned",
-        "round": 1,
-        "amount_spent": usd(398_750),
-        "approved_amount": None,
-        "proof_files": [
-            {"file_id": "file_01", "file_name": "invoice.pdf", "content_type": "application/pdf", "size_bytes": 2048}
-        ],
-        "results": {"leads": 52, "attendees": 310, "invoice_number": "INV-2026-118"},
-        "notes": "",
-        "submitted_at": "2026-11-20T16:00:00Z",
-        "decided_at": "2026-11-22T09:00:00Z",
-        "decided_by": "marketing@vendor.example",
-        "reason": "Please add photos of the booth.",
-    }
+    returned = claim(
+        "returned",
+        size_bytes=2048,
+        notes="",
+        submitted_at="2026-11-20T16:00:00Z",
+        decided_at="2026-11-22T09:00:00Z",
+        decided_by="marketing@vendor.example",
+        reason="Please add photos of the booth.",
+    )
     stub.api[("GET", f"/mdf/requests/{REQUEST_ID}")] = ok(
         mdf_request("claimed", claim_status="returned", claim=returned)
     )

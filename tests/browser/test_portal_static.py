@@ -1,48 +1,38 @@
-"""Browser tests of the static partner portal (portal/) with no backend.
-
-A throw-away static server serves portal/; Playwright's request routing answers /config.json, the API under
-/api/ and the Cognito JSON API under /cognito/ from in-test stubs that also record every request.
-"""
+"""Browser tests of the static partner portal (portal/) with no backend: the stub in tests/support/portal_stub.py
+answers /config.json, the API under /api/ and the Cognito JSON API under /cognito/, and records every request."""
 
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.portal_stub import (
+    ABORT,
+    PARTNER_ID,
+    PROFILE,
+    UUID,
+    Stub,
+    cognito_error,
+    cognito_tokens,
+    error,
+    me,
+    ok,
+    serve_portal,
+    session_script,
+    stubbed_page,
+)
 
 pytestmark = pytest.mark.browser
 
-PORTAL = Path(__file__).resolve().parents[2] / "portal"
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-PARTNER_ID = "prt_01"
 STRONG_PASSWORD = "Correct-Horse-9battery"
+ADMIN = ("partner-admin",)
 
-PROFILE = {
-    "partner_id": PARTNER_ID,
-    "company_name": "Acme Networks",
-    "domain": "acme.example",
-    "website": "https://www.acme.example",
-    "country": "GB",
-    "partner_type": "reseller",
-    "tier": "Registered",
-    "status": "active",
-    "onboarded_at": "2026-11-20T09:30:00Z",
-    "primary_contact": {"name": "Ada Lovelace", "email": "ada@acme.example"},
-    "phone": None,
-    "description": None,
-    "application_id": "app_01",
-}
 AGREEMENT = {
     "version": "2026-01",
     "title": "Partner Programme Agreement",
@@ -51,156 +41,14 @@ AGREEMENT = {
 }
 
 
-def me(*, required: bool = False, roles: tuple[str, ...] = ("partner-admin",)) -> dict[str, Any]:
-    return {
-        "email": "ada@acme.example",
-        "name": "Ada Lovelace",
-        "partner_id": PARTNER_ID,
-        "roles": list(roles),
-        "agreement": {
-            "required": required,
-            "current_version": "2026-01",
-            "accepted_version": None if required else "2026-01",
-        },
-    }
-
-
-def fake_jwt(email: str = "ada@acme.example", *, expires_in: int = 3600, marker: str = "1") -> str:
-    """An unsigned token with the claims the portal reads (it never verifies tokens; the API does)."""
-
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-    claims = {
-        "email": email,
-        "exp": int(time.time()) + expires_in,
-        "token_use": "id",
-        "custom:partner_id": PARTNER_ID,
-        "cognito:groups": ["partner-admin"],
-        "marker": marker,
-    }
-    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.signature-{marker}"
-
-
 def tokens(marker: str = "1", *, expires_in: int = 3600, refresh: bool = True) -> dict[str, Any]:
-    result = {
-        "IdToken": fake_jwt(marker=marker, expires_in=expires_in),
-        "AccessToken": f"access-{marker}",
-        "ExpiresIn": expires_in,
-        "TokenType": "Bearer",
-    }
-    if refresh:
-        result["RefreshToken"] = f"refresh-{marker}"
-    return {"AuthenticationResult": result}
-
-
-def ok(body: Any, status: int = 200) -> dict[str, Any]:
-    return {"status": status, "json": body}
-
-
-def error(
-    status: int, code: str, message: str = "Rejected.", errors: list[dict[str, str]] | None = None
-) -> dict[str, Any]:
-    return {"status": status, "json": {"code": code, "message": message, "errors": errors or []}}
-
-
-def cognito_error(kind: str, message: str, status: int = 400) -> dict[str, Any]:
-    return {"status": status, "json": {"__type": kind, "message": message}}
-
-
-ABORT = "abort"
-
-
-@dataclass
-class Call:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Stub:
-    """Answers config, API and Cognito requests from dicts of (method, path) / action -> response(s)."""
-
-    base: str
-    cognito_endpoint: str | None = None  # None: the stubbed Cognito below
-    client_id: str = "client-1"
-    api: dict[tuple[str, str], Any] = field(default_factory=dict)
-    cognito: dict[str, Any] = field(default_factory=dict)
-    calls: list[Call] = field(default_factory=list)
-    cognito_calls: list[Call] = field(default_factory=list)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {
-            "apiBaseUrl": f"{self.base}api",
-            "region": "us-east-1",
-            "cognito": {
-                "endpoint": self.cognito_endpoint or f"{self.base}cognito",
-                "userPoolId": "us-east-1_test",
-                "clientId": self.client_id,
-            },
-        }
-
-    def matches(self, url: str) -> bool:
-        return url == f"{self.base}config.json" or url.startswith((f"{self.base}api/", f"{self.base}cognito"))
-
-    def handle(self, route: Route) -> None:
-        request = route.request
-        url = request.url
-        if url == f"{self.base}config.json":
-            route.fulfill(json=self.config)
-            return
-        body = json.loads(request.post_data) if request.post_data else None
-        if url.startswith(f"{self.base}cognito"):
-            action = request.headers.get("x-amz-target", "").rsplit(".", 1)[-1]
-            call = Call(request.method, action, request.headers, body)
-            self.cognito_calls.append(call)
-            spec = self._next(self.cognito, action, call)
-        else:
-            path = url[len(f"{self.base}api") :]
-            call = Call(request.method, path, request.headers, body)
-            self.calls.append(call)
-            spec = self._next(self.api, (request.method, path), call)
-        if spec == ABORT:
-            route.abort("failed")
-        else:
-            route.fulfill(status=spec["status"], json=spec["json"])
-
-    @staticmethod
-    def _next(table: dict[Any, Any], key: Any, call: Call) -> Any:
-        if key not in table:
-            return error(404, "not_found", f"No stub for {key}")
-        spec = table[key]
-        if isinstance(spec, list):
-            spec = spec.pop(0) if len(spec) > 1 else spec[0]
-        return spec(call) if callable(spec) else spec
-
-    def requests(self, method: str, path: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method and c.path == path]
-
-    def actions(self, action: str) -> list[Call]:
-        return [c for c in self.cognito_calls if c.path == action]
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
+    return cognito_tokens(marker, expires_in=expires_in, refresh=refresh, groups=ADMIN)
 
 
 @pytest.fixture(scope="module")
 def portal_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(PORTAL)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_portal() as url:
+        yield url
 
 
 @pytest.fixture
@@ -210,39 +58,13 @@ def stub(portal_url: str) -> Stub:
 
 @pytest.fixture
 def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console: {msg.text}")
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.route(stub.matches, stub.handle)
-    yield page
-    context.close()
-    assert not problems, problems
+    with stubbed_page(chromium, stub) as page:
+        yield page
 
 
 def signed_in(page: Page, *, marker: str = "1", expires_in: int = 3600) -> None:
     """Start the page with tokens in sessionStorage, as after a sign-in (only on the first load)."""
-    session = {
-        "idToken": fake_jwt(marker=marker, expires_in=expires_in),
-        "accessToken": f"access-{marker}",
-        "refreshToken": f"refresh-{marker}",
-        "expiresAt": int((time.time() + expires_in) * 1000),
-        "email": "ada@acme.example",
-    }
-    page.add_init_script(
-        "if (!sessionStorage.getItem('test.seeded')) {"
-        f"sessionStorage.setItem('prm.auth', {json.dumps(json.dumps(session))});"
-        "sessionStorage.setItem('test.seeded', '1'); }"
-    )
+    page.add_init_script(session_script(marker=marker, expires_in=expires_in, groups=ADMIN, once=True))
 
 
 def fill_application(page: Page, *, amount: str = "1234.56", currency: str = "USD") -> None:
@@ -323,7 +145,7 @@ def test_money_parsing_is_exact(page: Page, portal_url: str) -> None:
     expect(page.locator("#revenue_amount")).to_be_visible()
     results = page.evaluate(
         """async (cases) => {
-            const { parseMoney } = await import('./js/forms.js');
+            const { parseMoney } = await import('./js/money.js');
             return cases.map(([text, currency]) => parseMoney(text, currency));
         }""",
         [
@@ -471,7 +293,7 @@ def test_new_password_required_flow_calls_respond_to_auth_challenge(page: Page, 
         }
     )
     stub.cognito["RespondToAuthChallenge"] = ok(tokens("new"))
-    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", "/me")] = ok(me(roles=ADMIN))
     stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
 
     page.goto(f"{portal_url}#/organisation")
@@ -547,7 +369,7 @@ def test_sign_in_errors_are_friendly(page: Page, stub: Stub, portal_url: str) ->
 def test_expiring_token_is_refreshed_and_a_401_retries_once(page: Page, stub: Stub, portal_url: str) -> None:
     signed_in(page, marker="old", expires_in=30)  # within the refresh margin
     stub.cognito["InitiateAuth"] = [ok(tokens("r1", refresh=False)), ok(tokens("r2", refresh=False))]
-    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", "/me")] = ok(me(roles=ADMIN))
     stub.api[("GET", f"/partners/{PARTNER_ID}")] = [error(401, "unauthorized", "expired"), ok(PROFILE)]
     page.goto(f"{portal_url}#/organisation")
     expect(page.get_by_test_id("profile-domain")).to_have_text("acme.example")
@@ -579,7 +401,7 @@ def test_refresh_failure_returns_to_sign_in(page: Page, stub: Stub, portal_url: 
 
 def test_agreement_gate_blocks_navigation_until_accepted(page: Page, stub: Stub, portal_url: str) -> None:
     signed_in(page)
-    stub.api[("GET", "/me")] = [ok(me(required=True)), ok(me())]
+    stub.api[("GET", "/me")] = [ok(me(roles=ADMIN, required=True)), ok(me(roles=ADMIN))]
     stub.api[("GET", "/agreements/current")] = ok(AGREEMENT)
     stub.api[("POST", "/agreements/current/acceptance")] = ok(
         {"version": "2026-01", "accepted_at": "2026-11-26T16:05:00Z", "accepted_by": "ada@acme.example"}, 201
@@ -618,7 +440,7 @@ def test_agreement_required_from_the_api_sends_the_partner_to_the_agreement(
     page: Page, stub: Stub, portal_url: str
 ) -> None:
     signed_in(page)
-    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", "/me")] = ok(me(roles=ADMIN))
     stub.api[("GET", f"/partners/{PARTNER_ID}")] = error(403, "agreement_required", "Accept the agreement first.")
     stub.api[("GET", "/agreements/current")] = ok(AGREEMENT)
     page.goto(f"{portal_url}#/organisation")
@@ -631,7 +453,7 @@ def test_agreement_required_from_the_api_sends_the_partner_to_the_agreement(
 
 def test_network_failure_shows_retry_not_a_blank_page(page: Page, stub: Stub, portal_url: str) -> None:
     signed_in(page)
-    stub.api[("GET", "/me")] = [ABORT, ok(me())]
+    stub.api[("GET", "/me")] = [ABORT, ok(me(roles=ADMIN))]
     stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
     page.goto(f"{portal_url}#/organisation")
     expect(page.get_by_test_id("error-panel")).to_contain_text("could not reach the server")
@@ -641,7 +463,7 @@ def test_network_failure_shows_retry_not_a_blank_page(page: Page, stub: Stub, po
 
 def test_organisation_profile_and_admin_edit(page: Page, stub: Stub, portal_url: str) -> None:
     signed_in(page)
-    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", "/me")] = ok(me(roles=ADMIN))
     stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
     stub.api[("PATCH", f"/partners/{PARTNER_ID}")] = [
         error(
@@ -696,7 +518,7 @@ def test_users_list_and_invite(page: Page, stub: Stub, portal_url: str) -> None:
             "invited_by": "ada@acme.example",
         },
     ]
-    stub.api[("GET", "/me")] = ok(me())
+    stub.api[("GET", "/me")] = ok(me(roles=ADMIN))
     stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
     stub.api[("GET", f"/partners/{PARTNER_ID}/users")] = ok({"items": users})
     stub.api[("POST", f"/partners/{PARTNER_ID}/users")] = [
@@ -810,15 +632,9 @@ def test_sign_in_with_new_password_against_moto_cognito(
 ) -> None:
     """The browser code speaks Cognito's JSON API as AWS does: cross-origin, unsigned, CORS preflight included."""
     stub = Stub(base=portal_url, cognito_endpoint=moto_cognito["endpoint"], client_id=moto_cognito["client"])
-    stub.api[("GET", "/me")] = ok({**me(), "email": "grace@acme.example"})
+    stub.api[("GET", "/me")] = ok({**me(roles=ADMIN), "email": "grace@acme.example"})
     stub.api[("GET", f"/partners/{PARTNER_ID}")] = ok(PROFILE)
-    context = chromium.new_context()
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(stub.matches, stub.handle)
-    try:
+    with stubbed_page(chromium, stub) as page:
         page.goto(f"{portal_url}#/signin")
         page.fill("#email", "grace@acme.example")
         page.fill("#password", "Wrong-Password-1")
@@ -845,6 +661,3 @@ def test_sign_in_with_new_password_against_moto_cognito(
         expect(page.get_by_test_id("profile-company_name")).to_have_text("Acme Networks")
         first, second = stub.requests("GET", f"/partners/{PARTNER_ID}")[-2:]
         assert first.headers["authorization"] != second.headers["authorization"]
-        assert not errors, errors
-    finally:
-        context.close()

@@ -528,6 +528,7 @@ def test_mdf_routes_need_a_token_roles_and_the_owning_partner(
         ("POST", "/mdf/periods"),
         ("GET", "/mdf/partners"),
         ("POST", "/mdf/allocations"),
+        ("POST", "/mdf/adjustments"),
         ("GET", "/mdf/funds"),
         ("GET", f"/mdf/funds/{fund_id}/ledger"),
         ("POST", "/mdf/requests"),
@@ -552,6 +553,7 @@ def test_mdf_routes_need_a_token_roles_and_the_owning_partner(
     }
     for method, path, body in [
         ("POST", "/mdf/allocations", allocation),
+        ("POST", "/mdf/adjustments", allocation | {"note": "Correction in my favour"}),
         ("POST", "/mdf/periods", new_period),
         ("POST", f"/mdf/periods/{period}/accrual", {"accrual_rate_bp": 10_000}),
         ("GET", "/mdf/partners", None),

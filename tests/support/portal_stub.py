@@ -3,7 +3,8 @@
 The stub answers `/config.json`, the API under `/api/` and the Cognito JSON API under `/cognito` from tables of
 canned responses and records every request. API stubs are keyed by method and path without the query string; each
 recorded call carries its parsed query. Absolute URLs on other origins (an S3 presigned POST, a presigned download)
-are stubbed in `external`, keyed by method and URL without the query.
+are stubbed in `external`, keyed by method and URL without the query. `me()` and `PROFILE` are the signed-in
+partner's canned `GET /me` and `GET /partners/{id}`; `session_script()` starts a page signed in.
 """
 
 from __future__ import annotations
@@ -29,6 +30,22 @@ from playwright.sync_api import Browser, Page, Route
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ABORT = "abort"
+PARTNER_ID = "prt_01"
+PROFILE = {
+    "partner_id": PARTNER_ID,
+    "company_name": "Acme Networks",
+    "domain": "acme.example",
+    "website": "https://www.acme.example",
+    "country": "GB",
+    "partner_type": "reseller",
+    "tier": "Registered",
+    "status": "active",
+    "onboarded_at": "2026-11-20T09:30:00Z",
+    "primary_contact": {"name": "Ada Lovelace", "email": "ada@acme.example"},
+    "phone": None,
+    "description": None,
+    "application_id": "app_01",
+}
 
 Spec = Any  # a response dict, ABORT, a callable Call -> response, or a list of those (the last one repeats)
 
@@ -46,6 +63,33 @@ def error(
 def raw(status: int, body: bytes | str = b"", headers: dict[str, str] | None = None) -> dict[str, Any]:
     """A response that is not JSON (an empty 204 from S3, a file)."""
     return {"status": status, "body": body, "headers": headers or {}}
+
+
+def cognito_error(kind: str, message: str, status: int = 400) -> dict[str, Any]:
+    """A Cognito JSON API error (`__type` is what the portal branches on)."""
+    return {"status": status, "json": {"__type": kind, "message": message}}
+
+
+def me(
+    *, roles: tuple[str, ...] = ("partner-user",), partner_id: str | None = PARTNER_ID, required: bool = False
+) -> dict[str, Any]:
+    """`GET /me` for Ada of Acme; `required`: the current agreement is not accepted yet."""
+    return {
+        "email": "ada@acme.example",
+        "name": "Ada Lovelace",
+        "partner_id": partner_id,
+        "roles": list(roles),
+        "agreement": {
+            "required": required,
+            "current_version": "2026-01",
+            "accepted_version": None if required else "2026-01",
+        },
+    }
+
+
+def partner_api() -> dict[tuple[str, str], Spec]:
+    """The answers every page of a signed-in partner user needs: `GET /me` and the organisation."""
+    return {("GET", "/me"): ok(me()), ("GET", f"/partners/{PARTNER_ID}"): ok(PROFILE)}
 
 
 def fake_jwt(
@@ -73,8 +117,26 @@ def fake_jwt(
     return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.signature-{marker}"
 
 
-def session_script(email: str = "ada@acme.example", *, marker: str = "1", expires_in: int = 3600, **claims: Any) -> str:
-    """An init script that starts the page signed in (tokens in sessionStorage, as after a sign-in)."""
+def cognito_tokens(marker: str = "1", *, expires_in: int = 3600, refresh: bool = True, **claims: Any) -> dict[str, Any]:
+    """Cognito's answer to a successful InitiateAuth or RespondToAuthChallenge (no new refresh token on a refresh)."""
+    result = {
+        "IdToken": fake_jwt(marker=marker, expires_in=expires_in, **claims),
+        "AccessToken": f"access-{marker}",
+        "ExpiresIn": expires_in,
+        "TokenType": "Bearer",
+    }
+    if refresh:
+        result["RefreshToken"] = f"refresh-{marker}"
+    return {"AuthenticationResult": result}
+
+
+def session_script(
+    email: str = "ada@acme.example", *, marker: str = "1", expires_in: int = 3600, once: bool = False, **claims: Any
+) -> str:
+    """An init script that starts the page signed in (tokens in sessionStorage, as after a sign-in).
+
+    `once`: only on the page's first load, so that a sign-out (or a failed refresh) survives a reload.
+    """
     session = {
         "idToken": fake_jwt(email, marker=marker, expires_in=expires_in, **claims),
         "accessToken": f"access-{marker}",
@@ -82,7 +144,10 @@ def session_script(email: str = "ada@acme.example", *, marker: str = "1", expire
         "expiresAt": int((time.time() + expires_in) * 1000),
         "email": email,
     }
-    return f"sessionStorage.setItem('prm.auth', {json.dumps(json.dumps(session))});"
+    seed = f"sessionStorage.setItem('prm.auth', {json.dumps(json.dumps(session))});"
+    if not once:
+        return seed
+    return f"if (!sessionStorage.getItem('test.seeded')) {{ {seed} sessionStorage.setItem('test.seeded', '1'); }}"
 
 
 @dataclass
@@ -245,12 +310,17 @@ def serve_portal(directory: Path = PORTAL) -> Iterator[str]:
 
 
 @contextmanager
-def stubbed_page(browser: Browser, stub: Stub, *, timeout_ms: int = 5000) -> Iterator[Page]:
-    """A fresh context whose requests go to `stub`; page errors and console errors fail the test on exit."""
+def stubbed_page(browser: Browser, stub: Stub, *, session: str | None = None, timeout_ms: int = 5000) -> Iterator[Page]:
+    """A fresh context whose requests go to `stub`; page errors and console errors fail the test on exit.
+
+    `session`: an init script from session_script(), to start signed in.
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(timeout_ms)
     context.route(stub.matches, stub.handle)  # on the context: popups opened by the page are stubbed too
     page = context.new_page()
+    if session:
+        page.add_init_script(session)
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on(

@@ -6,14 +6,13 @@ import {
   bindForm,
   field,
   formAlert,
-  formatMoneyInput,
   idempotencyKeeper,
   isEmail,
   maxLength,
-  parseMoney,
   required,
   websiteHost,
 } from '../forms.js';
+import { amountError, amountPreview, moneyOf } from '../money.js';
 import { COUNTRIES, CURRENCIES, PARTNER_TYPES } from '../reference.js';
 
 // API field path -> control id.
@@ -44,11 +43,8 @@ const VALIDATORS = {
     required(v, 'Enter the contact’s email address.') ||
     maxLength(v, LIMITS.email, 'Email address') ||
     (isEmail(v) ? '' : 'Enter an email address such as name@example.com.'),
-  revenue_amount: (v, form) => {
-    const result = parseMoney(v, form.elements.revenue_currency.value);
-    if (result.ok) return '';
-    return String(v).trim() === '' ? 'Enter your expected annual revenue with us.' : result.error;
-  },
+  revenue_amount: (v, form) =>
+    amountError(v, form.elements.revenue_currency.value, { empty: 'Enter your expected annual revenue with us.' }),
   revenue_currency: (v) => required(v, 'Choose a currency.'),
 };
 
@@ -132,9 +128,8 @@ export function renderApply(ctx) {
   );
 
   const updatePreview = () => {
-    const amount = form.elements.revenue_amount.value;
-    const currency = form.elements.revenue_currency.value;
-    preview.textContent = parseMoney(amount, currency).ok ? `${formatMoneyInput(amount, currency)} per year` : '';
+    const amount = amountPreview(form.elements.revenue_amount.value, form.elements.revenue_currency.value);
+    preview.textContent = amount ? `${amount} per year` : '';
   };
   form.addEventListener('input', updatePreview);
   form.addEventListener('change', updatePreview);
@@ -152,10 +147,7 @@ export function renderApply(ctx) {
         partner_type: values.partner_type.value,
         contact_name: values.contact_name.value.trim(),
         contact_email: values.contact_email.value.trim(),
-        expected_annual_revenue: {
-          amount_minor: parseMoney(values.revenue_amount.value, values.revenue_currency.value).minor,
-          currency: values.revenue_currency.value,
-        },
+        expected_annual_revenue: moneyOf(values.revenue_amount.value, values.revenue_currency.value),
       });
       try {
         const receipt = await api.post('/applications', body, { auth: false, idempotencyKey: keeper.keyFor(body) });

@@ -1,25 +1,27 @@
 // #/deals/new: register a deal (prospect, products, value, close date), check the prospect's availability,
 // then show the receipt with the normalised prospect key the registration is judged on.
 import { api } from '../api.js';
-import { announce, errorPanel, h, loading, timeEl } from '../dom.js';
+import { announce, errorPanel, h, timeEl } from '../dom.js';
 import {
   LIMITS,
   addDays,
   bindForm,
   charCount,
+  charCounter,
   checkboxGroup,
   field,
   formAlert,
-  formatMoneyInput,
   idempotencyKeeper,
   isEmail,
   isIsoDate,
   maxLength,
-  parseMoney,
   required,
+  sendForm,
   today,
   websiteHost,
 } from '../forms.js';
+import { amountError, amountPreview, moneyOf } from '../money.js';
+import { subPage } from '../record.js';
 import { COUNTRIES, CURRENCIES } from '../reference.js';
 import { dealHref } from './deals.js';
 
@@ -69,11 +71,8 @@ const VALIDATORS = {
     if (!n) return 'Choose at least one product.';
     return n > MAX_PRODUCTS ? `Choose at most ${MAX_PRODUCTS} products (now ${n}).` : '';
   },
-  value_amount: (v, form) => {
-    const result = parseMoney(v, form.elements.value_currency.value);
-    if (result.ok) return '';
-    return String(v).trim() === '' ? 'Enter the estimated deal value.' : result.error;
-  },
+  value_amount: (v, form) =>
+    amountError(v, form.elements.value_currency.value, { empty: 'Enter the estimated deal value.' }),
   value_currency: (v) => required(v, 'Choose a currency.'),
   expected_close_date: (v) => {
     if (!v) return 'Enter the expected close date.';
@@ -84,21 +83,14 @@ const VALIDATORS = {
 };
 
 export async function renderNewDeal(ctx) {
-  const heading = h('h1', { tabindex: '-1', id: 'deal-new-title' }, 'Register a deal');
-  const body = h('div', {}, loading('Loading the product list…'));
-  const section = h(
-    'section',
-    { class: 'page page-narrow', 'aria-labelledby': 'deal-new-title' },
-    h('p', { class: 'breadcrumb' }, h('a', { href: '#/deals' }, '← All deals')),
-    heading,
-    h(
-      'p',
-      { class: 'lead' },
-      'Tell us about the opportunity. Once approved, the prospect is protected for your organisation.',
-    ),
-    body,
-  );
-  ctx.main.append(section);
+  const { section, body } = subPage(ctx, {
+    id: 'deal-new-title',
+    title: 'Register a deal',
+    back: ['#/deals', 'All deals'],
+    lead: 'Tell us about the opportunity. Once approved, the prospect is protected for your organisation.',
+    loadingText: 'Loading the product list…',
+    narrow: true,
+  });
 
   let products;
   try {
@@ -119,7 +111,7 @@ function registrationForm(ctx, section, products) {
   const VALUE_HINT = 'For example 120000 or 120000.00.';
   // Shows how to write the amount until it reads as money, then the amount as it will be registered.
   const preview = h('p', { class: 'hint money-preview', id: 'value-preview', 'data-testid': 'value-preview' }, VALUE_HINT);
-  const counter = h('p', { class: 'hint counter', id: 'description-count', 'data-testid': 'description-count' });
+  const counter = charCounter(LIMITS.description, { id: 'description-count', 'data-testid': 'description-count' });
   const availability = h('p', {
     class: 'availability',
     id: 'availability',
@@ -224,21 +216,15 @@ function registrationForm(ctx, section, products) {
         hint: 'What the customer needs, the scope and where the opportunity stands.',
         attrs: { rows: 5, 'aria-describedby': 'description-hint description-error description-count' },
       }),
-      counter,
+      counter.el,
     ),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button button-primary' }, 'Register deal')),
   );
 
   const updatePreview = () => {
-    const amount = form.elements.value_amount.value;
-    const currency = form.elements.value_currency.value;
-    preview.textContent = parseMoney(amount, currency).ok ? formatMoneyInput(amount, currency) : VALUE_HINT;
+    preview.textContent = amountPreview(form.elements.value_amount.value, form.elements.value_currency.value, VALUE_HINT);
   };
-  const updateCounter = () => {
-    const n = charCount(form.elements.description.value);
-    counter.textContent = `${n} / ${LIMITS.description}`;
-    counter.classList.toggle('over', n > LIMITS.description);
-  };
+  const updateCounter = () => counter.update(form.elements.description.value);
   form.addEventListener('input', (event) => {
     updatePreview();
     updateCounter();
@@ -272,44 +258,41 @@ function registrationForm(ctx, section, products) {
           },
         },
         products: [...form.querySelectorAll('input[name=products]:checked')].map((box) => box.value),
-        estimated_value: {
-          amount_minor: parseMoney(values.value_amount.value, values.value_currency.value).minor,
-          currency: values.value_currency.value,
-        },
+        estimated_value: moneyOf(values.value_amount.value, values.value_currency.value),
         expected_close_date: values.expected_close_date.value,
         description: values.description.value.trim(),
       };
-      const body = JSON.stringify(sent);
-      let receipt;
-      try {
-        receipt = await api.post('/deals', body, { idempotencyKey: keeper.keyFor(body) });
-      } catch (error) {
-        if (ctx.handleAuthErrors(error)) return;
-        if (error.code === 'duplicate_registration') {
-          controller.showServerErrors(
-            {
-              ...error,
-              fieldErrors: error.fieldErrors?.length
-                ? error.fieldErrors
-                : [{ field: 'prospect.website', message: error.message }],
-            },
-            FIELD_MAP,
-            { summary: 'Your organisation already has a pending or approved registration for this prospect.' },
-          );
-        } else if (error.code === 'partner_inactive') {
-          controller.showAlert(
-            'Your organisation cannot register deals yet: it is not an active partner. Please contact your channel manager.',
-          );
-        } else if (error.fieldErrors?.length) {
-          controller.showServerErrors(error, FIELD_MAP);
-        } else if (error.isNetwork || error.status >= 500) {
-          controller.showAlert(`${error.message} Your answers are kept: select “Register deal” again to retry.`);
-        } else {
-          controller.showAlert(error.message || 'The registration was not accepted.');
-        }
-        return;
-      }
-      showReceipt(ctx, section, receipt, sent, keeper);
+      await sendForm(ctx, form, controller, {
+        keeper,
+        body: sent,
+        send: (text, idempotencyKey) => api.post('/deals', text, { idempotencyKey }),
+        done: (receipt) => showReceipt(ctx, section, receipt, sent, keeper),
+        fieldMap: FIELD_MAP,
+        onError: (error) => {
+          if (error.code === 'duplicate_registration') {
+            controller.showServerErrors(
+              {
+                ...error,
+                fieldErrors: error.fieldErrors?.length
+                  ? error.fieldErrors
+                  : [{ field: 'prospect.website', message: error.message }],
+              },
+              FIELD_MAP,
+              { summary: 'Your organisation already has a pending or approved registration for this prospect.' },
+            );
+            return true;
+          }
+          if (error.code === 'partner_inactive') {
+            controller.showAlert(
+              'Your organisation cannot register deals yet: it is not an active partner. Please contact your channel manager.',
+            );
+            return true;
+          }
+          return false;
+        },
+        retry: 'Your answers are kept: select “Register deal” again to retry.',
+        fallback: 'The registration was not accepted.',
+      });
     },
   });
   return form;

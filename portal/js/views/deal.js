@@ -1,94 +1,81 @@
 // #/deals/{deal_id}: one deal with its protection, details and timeline, and the actions its status allows
 // (approved deals: pipeline stage, won, lost, extension). Every action re-renders from the server's answer.
 import { api, path } from '../api.js';
-import { announce, append, badge, errorPanel, h, loading, timeEl } from '../dom.js';
+import { append, dateish, daysUntil, h, timeEl } from '../dom.js';
 import {
   bindForm,
+  cardForm,
   charCount,
   field,
-  formAlert,
   idempotencyKeeper,
   isIsoDate,
   maxLength,
-  parseMoney,
   required,
+  sendForm,
   today,
 } from '../forms.js';
-import { CURRENCIES, DEAL_STAGES, countryName, stageLabel, statusLabel, statusTone } from '../reference.js';
-import { dateish, moneyText } from './deals.js';
+import { amountError, moneyOf, moneyText } from '../money.js';
+import {
+  actionNotice,
+  afterAction,
+  loadRecord,
+  recordHeader,
+  statusBadge,
+  subPage,
+  summaryRow,
+  timelineCard,
+} from '../record.js';
+import { CURRENCIES, DEAL_STAGES, countryName, stageLabel } from '../reference.js';
 
-const DAY_MS = 24 * 3600 * 1000;
 const LOST_REASON_MAX = 500;
 const JUSTIFICATION_MIN = 10;
 const JUSTIFICATION_MAX = 1000;
 
 export async function renderDeal(ctx) {
-  const dealId = ctx.params.dealId;
-  const heading = h('h1', { tabindex: '-1', id: 'deal-title' }, 'Deal');
-  const content = h('div', {}, loading('Loading the deal…'));
-  ctx.main.append(
-    h(
-      'section',
-      { class: 'page', 'aria-labelledby': 'deal-title' },
-      h('p', { class: 'breadcrumb' }, h('a', { href: '#/deals' }, '← All deals')),
-      heading,
-      content,
-    ),
-  );
-
+  const page = subPage(ctx, {
+    id: 'deal-title',
+    title: 'Deal',
+    back: ['#/deals', 'All deals'],
+    loadingText: 'Loading the deal…',
+  });
   // Product names are a nicety: without the list the deal shows its SKUs.
   const catalogue = api.get('/products').then(
     (data) => new Map((Array.isArray(data?.items) ? data.items : []).map((p) => [p.sku, p])),
     () => new Map(),
   );
-  let deal;
-  try {
-    deal = await api.get(path`/deals/${dealId}`);
-  } catch (error) {
-    if (ctx.handleAuthErrors(error) || !ctx.isCurrent()) return;
-    if (error.status === 404) {
-      heading.textContent = 'Deal not found';
-      content.replaceChildren(
-        h(
-          'div',
-          { class: 'panel', 'data-testid': 'deal-not-found' },
-          h('p', {}, 'There is no deal with this ID in your organisation.'),
-          h('a', { class: 'button', href: '#/deals' }, 'Back to your deals'),
-        ),
-      );
-    } else {
-      content.replaceChildren(errorPanel(`We could not load the deal. ${error.message}`, ctx.rerender));
-    }
-    return;
-  }
+  const deal = await loadRecord(ctx, page, {
+    get: () => api.get(path`/deals/${ctx.params.dealId}`),
+    what: 'the deal',
+    notFound: {
+      title: 'Deal not found',
+      testid: 'deal-not-found',
+      text: 'There is no deal with this ID in your organisation.',
+      back: ['#/deals', 'Back to your deals'],
+    },
+  });
+  if (!deal) return;
   const products = await catalogue;
   if (!ctx.isCurrent()) return;
-  render(ctx, heading, content, deal, { products });
+  render(ctx, page, deal, { products });
 }
 
-function render(ctx, heading, content, deal, { result, products = new Map() } = {}) {
+function render(ctx, page, deal, { result, products = new Map() } = {}) {
   const company = deal.prospect?.company_name || deal.deal_id;
-  heading.textContent = company;
+  page.heading.textContent = company;
   ctx.setTitle(`${company} · Deal`);
-  const notice = result
-    ? h('p', { class: 'notice notice-ok', role: 'status', tabindex: '-1', 'data-testid': 'action-result' }, result)
-    : null;
-  const rerender = (updated, message) => {
-    render(ctx, heading, content, updated, { result: message, products });
-    announce(message);
-    content.querySelector('[data-testid=action-result]')?.focus();
-  };
-
-  content.replaceChildren();
-  append(content, [
+  const rerender = afterAction(page.body, (updated, message) =>
+    render(ctx, page, updated, { result: message, products }),
+  );
+  page.body.replaceChildren();
+  append(page.body, [
     header(deal),
-    notice,
+    actionNotice(result),
     decisionNotice(deal),
     h(
       'div',
-      { class: 'deal-layout' },
-      h('div', { class: 'deal-main' }, detailsCard(deal, products), prospectCard(deal)),
-      timelineCard(deal),
+      { class: 'record-layout' },
+      h('div', { class: 'record-main' }, detailsCard(deal, products), prospectCard(deal)),
+      timelineCard(deal.timeline),
     ),
     actions(ctx, deal, rerender),
   ]);
@@ -100,7 +87,7 @@ function header(deal) {
   const ends = deal.protection_ends_at;
   let left = null;
   if (deal.status === 'approved' && ends) {
-    const days = Math.ceil((new Date(ends).getTime() - Date.now()) / DAY_MS);
+    const days = daysUntil(ends);
     if (!Number.isNaN(days)) {
       left = h(
         'span',
@@ -109,18 +96,18 @@ function header(deal) {
       );
     }
   }
-  return h(
-    'div',
-    { class: 'deal-header' },
-    badge(statusLabel(deal.status), statusTone(deal.status), 'deal-status'),
-    h(
-      'span',
-      { class: 'deal-protection' },
-      h('span', { class: 'muted' }, 'Protection ends '),
-      timeEl(ends, { dateOnly: true, testid: 'deal-protection-ends' }),
-      left ? [' · ', left] : null,
-    ),
-    h('span', { class: 'muted small deal-id' }, 'Deal ID ', h('code', { 'data-testid': 'deal-id' }, deal.deal_id)),
+  return recordHeader(
+    [
+      statusBadge(deal.status, 'deal-status'),
+      h(
+        'span',
+        { class: 'deal-protection' },
+        h('span', { class: 'muted' }, 'Protection ends '),
+        timeEl(ends, { dateOnly: true, testid: 'deal-protection-ends' }),
+        left ? [' · ', left] : null,
+      ),
+    ],
+    { label: 'Deal ID', id: deal.deal_id, testid: 'deal-id' },
   );
 }
 
@@ -161,10 +148,6 @@ function decisionNotice(deal) {
   return null;
 }
 
-function row(label, testid, value) {
-  return [h('dt', {}, label), h('dd', { 'data-testid': testid }, value ?? '—')];
-}
-
 /** "Firewall 100 (NET-FW-100)" from a SKU (named from the catalogue when known) or a {sku, name} object. */
 function productLabel(product, catalogue) {
   const sku = product && typeof product === 'object' ? product.sku : product;
@@ -181,16 +164,16 @@ function detailsCard(deal, catalogue) {
     h(
       'dl',
       { class: 'summary' },
-      row(
+      summaryRow(
         'Products',
         'deal-products',
         products.length ? h('ul', { class: 'plain-list' }, products.map((p) => h('li', {}, productLabel(p, catalogue)))) : null,
       ),
-      row('Estimated value', 'deal-value', moneyText(deal.estimated_value)),
-      row('Expected close', 'deal-close-date', dateish(deal.expected_close_date)),
-      row('Pipeline stage', 'deal-stage', deal.stage ? stageLabel(deal.stage) : null),
-      row('Submitted', 'deal-submitted-at', timeEl(deal.submitted_at)),
-      row('Description', 'deal-description', deal.description ? h('span', { class: 'pre' }, deal.description) : null),
+      summaryRow('Estimated value', 'deal-value', moneyText(deal.estimated_value)),
+      summaryRow('Expected close', 'deal-close-date', dateish(deal.expected_close_date)),
+      summaryRow('Pipeline stage', 'deal-stage', deal.stage ? stageLabel(deal.stage) : null),
+      summaryRow('Submitted', 'deal-submitted-at', timeEl(deal.submitted_at)),
+      summaryRow('Description', 'deal-description', deal.description ? h('span', { class: 'pre' }, deal.description) : null),
     ),
   );
 }
@@ -205,11 +188,11 @@ function prospectCard(deal) {
     h(
       'dl',
       { class: 'summary' },
-      row('Company', 'prospect-company', prospect.company_name),
-      row('Domain', 'prospect-domain', prospect.domain),
-      prospect.website && prospect.website !== prospect.domain ? row('Website', 'prospect-website', prospect.website) : null,
-      row('Country', 'prospect-country', prospect.country ? `${countryName(prospect.country)} (${prospect.country})` : null),
-      row(
+      summaryRow('Company', 'prospect-company', prospect.company_name),
+      summaryRow('Domain', 'prospect-domain', prospect.domain),
+      prospect.website && prospect.website !== prospect.domain ? summaryRow('Website', 'prospect-website', prospect.website) : null,
+      summaryRow('Country', 'prospect-country', prospect.country ? `${countryName(prospect.country)} (${prospect.country})` : null),
+      summaryRow(
         'Contact',
         'prospect-contact',
         contact.name || contact.email
@@ -223,38 +206,13 @@ function prospectCard(deal) {
   );
 }
 
-function timelineCard(deal) {
-  const entries = Array.isArray(deal.timeline) ? deal.timeline : [];
-  return h(
-    'section',
-    { class: 'card deal-timeline', 'aria-labelledby': 'deal-timeline-heading' },
-    h('h2', { id: 'deal-timeline-heading' }, 'Timeline'),
-    entries.length
-      ? h(
-          'ol',
-          { class: 'timeline', 'data-testid': 'timeline' },
-          entries.map((entry) =>
-            h(
-              'li',
-              { class: `timeline-entry tone-${statusTone(entry.status)}`, 'data-testid': 'timeline-entry' },
-              h('span', { class: 'timeline-dot', 'aria-hidden': 'true' }),
-              h('p', { class: 'timeline-status', 'data-testid': 'timeline-status' }, statusLabel(entry.status)),
-              h('p', { class: 'timeline-at small muted' }, timeEl(entry.at)),
-              entry.note ? h('p', { class: 'timeline-note pre', 'data-testid': 'timeline-note' }, entry.note) : null,
-            ),
-          ),
-        )
-      : h('p', { class: 'muted' }, 'Nothing has happened yet.'),
-  );
-}
-
 // ------------------------------------------------------------------ actions (approved deals only)
 
 function actions(ctx, deal, rerender) {
   if (deal.status !== 'approved') return null;
   return h(
     'section',
-    { class: 'deal-actions', 'aria-labelledby': 'deal-actions-heading', 'data-testid': 'deal-actions' },
+    { class: 'record-actions', 'aria-labelledby': 'deal-actions-heading', 'data-testid': 'deal-actions' },
     h('h2', { id: 'deal-actions-heading' }, 'Update this deal'),
     h('div', { class: 'action-grid' }, stageForm(ctx, deal, rerender), extensionCard(ctx, deal, rerender)),
     h('div', { class: 'action-grid' }, wonForm(ctx, deal, rerender), lostForm(ctx, deal, rerender)),
@@ -270,22 +228,9 @@ function selected(fieldEl, value) {
 
 /** POST an action, then re-render from the deal in the answer; errors stay on the form. */
 function actionForm(ctx, deal, rerender, spec) {
-  const { testid, title, hint, fields, validators, dependents, button, buttonTestid, busyLabel } = spec;
-  const { fieldMap, body, url, done, primary = true } = spec;
+  const { validators, dependents, busyLabel, fieldMap, body, url, done, button } = spec;
   const keeper = idempotencyKeeper();
-  const form = h(
-    'form',
-    { class: 'form card action-card', novalidate: true, 'data-testid': testid, 'aria-labelledby': `${testid}-title` },
-    h('h3', { id: `${testid}-title` }, title),
-    hint || null,
-    formAlert(),
-    fields,
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: `button${primary ? ' button-primary' : ''}`, 'data-testid': buttonTestid }, button),
-    ),
-  );
+  const form = cardForm(spec);
   const controller = bindForm(form, {
     validators,
     dependents,
@@ -293,33 +238,19 @@ function actionForm(ctx, deal, rerender, spec) {
     onSubmit: async () => {
       const payload = body(form, controller);
       if (payload === null) return;
-      const serialised = JSON.stringify(payload);
-      let answer;
-      try {
-        answer = await api.post(url, serialised, { idempotencyKey: keeper.keyFor(serialised) });
-        if (!answer?.deal_id) answer = await api.get(path`/deals/${deal.deal_id}`);
-      } catch (error) {
-        if (ctx.handleAuthErrors(error) || !form.isConnected) return;
-        if (error.code === 'invalid_state' || error.status === 409) {
-          controller.showAlert(
-            h(
-              'span',
-              { 'data-testid': 'invalid-state' },
-              `This is not possible now. ${error.message} `,
-              h('button', { type: 'button', class: 'button-inline', onclick: () => ctx.rerender() }, 'Reload the deal'),
-            ),
-          );
-        } else if (error.fieldErrors?.length) {
-          controller.showServerErrors(error, fieldMap);
-        } else if (error.isNetwork || error.status >= 500) {
-          controller.showAlert(`${error.message} Select “${button}” to try again.`);
-        } else {
-          controller.showAlert(error.message || 'The change was not accepted.');
-        }
-        return;
-      }
-      if (!form.isConnected) return;
-      rerender(answer, done(answer, payload));
+      await sendForm(ctx, form, controller, {
+        keeper,
+        body: payload,
+        send: async (text, idempotencyKey) => {
+          const answer = await api.post(url, text, { idempotencyKey });
+          return answer?.deal_id ? answer : api.get(path`/deals/${deal.deal_id}`);
+        },
+        done: (answer) => rerender(answer, done(answer, payload)),
+        fieldMap,
+        reload: 'Reload the deal',
+        retry: `Select “${button}” to try again.`,
+        fallback: 'The change was not accepted.',
+      });
     },
   });
   return form;
@@ -436,11 +367,7 @@ function wonForm(ctx, deal, rerender) {
       field({ id: 'won_close_date', label: 'Close date', type: 'date', attrs: { max: maxDay } }),
     ],
     validators: {
-      won_amount: (v, form) => {
-        const result = parseMoney(v, form.elements.won_currency.value);
-        if (result.ok) return '';
-        return String(v).trim() === '' ? 'Enter the final amount.' : result.error;
-      },
+      won_amount: (v, form) => amountError(v, form.elements.won_currency.value, { empty: 'Enter the final amount.' }),
       won_currency: (v) => required(v, 'Choose a currency.'),
       won_close_date: (v) => {
         if (!v) return 'Enter the date the deal closed.';
@@ -461,10 +388,7 @@ function wonForm(ctx, deal, rerender) {
     },
     url: path`/deals/${deal.deal_id}/won`,
     body: (form) => ({
-      amount: {
-        amount_minor: parseMoney(form.elements.won_amount.value, form.elements.won_currency.value).minor,
-        currency: form.elements.won_currency.value,
-      },
+      amount: moneyOf(form.elements.won_amount.value, form.elements.won_currency.value),
       close_date: form.elements.won_close_date.value,
     }),
     done: () => 'Marked as won. Congratulations!',

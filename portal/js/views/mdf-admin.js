@@ -1,25 +1,25 @@
 // #/admin/mdf (vendor admins): programme periods (create one, set its accrual rate) and allocations of funds to a
 // partner, with that partner's funds shown as they stand.
 import { api, path } from '../api.js';
-import { announce, badge, errorPanel, h, loading } from '../dom.js';
+import { announce, dataTable, dateish, errorPanel, h, loading } from '../dom.js';
 import {
   basisPointsToInput,
   bindForm,
+  cardForm,
   field,
-  formAlert,
   formatBasisPoints,
-  formatMoneyInput,
   idempotencyKeeper,
   isIsoDate,
   maxLength,
-  parseMoney,
   parsePercent,
   required,
+  sendForm,
   today,
 } from '../forms.js';
-import { CURRENCIES, countryName, statusLabel, statusTone } from '../reference.js';
-import { dateish, moneyText } from './deals.js';
-import { fundCard } from './mdf.js';
+import { amountError, amountPreview, moneyOf, moneyText } from '../money.js';
+import { statusBadge } from '../record.js';
+import { CURRENCIES, countryName } from '../reference.js';
+import { fundCard, periodLabel } from './mdf.js';
 
 const PERIOD_ID = /^[A-Z0-9][A-Z0-9-]{1,23}$/; // as the API's PeriodId: it becomes part of each fund's id
 const NAME_MAX = 80;
@@ -134,7 +134,7 @@ function fillPeriodSelect(select, periods) {
   const previous = select.value;
   select.replaceChildren(
     h('option', { value: '' }, periods.length ? 'Choose a period…' : 'No periods yet'),
-    ...periods.map((p) => h('option', { value: p.period_id }, p.name ? `${p.name} (${p.period_id})` : p.period_id)),
+    ...periods.map((p) => h('option', { value: p.period_id }, periodLabel(p))),
   );
   if (periods.some((p) => p.period_id === previous)) select.value = previous;
 }
@@ -147,94 +147,60 @@ function periodsTable(periods) {
       'No programme periods yet. Create the first one below.',
     );
   }
-  return h(
-    'div',
-    { class: 'table-wrap', role: 'region', 'aria-labelledby': 'periods-caption', tabindex: '0' },
-    h(
-      'table',
-      { class: 'table', 'data-testid': 'periods-table' },
-      h('caption', { id: 'periods-caption', class: 'visually-hidden' }, `Programme periods (${periods.length})`),
+  return dataTable({
+    testid: 'periods-table',
+    captionId: 'periods-caption',
+    caption: `Programme periods (${periods.length})`,
+    columns: ['Period', 'Runs', 'Claim window ends', 'Accrual rate', 'Status'],
+    rows: periods.map((p) =>
       h(
-        'thead',
-        {},
+        'tr',
+        { 'data-testid': 'period-row', 'data-period-id': p.period_id },
         h(
-          'tr',
-          {},
-          ['Period', 'Runs', 'Claim window ends', 'Accrual rate', 'Status'].map((text) =>
-            h('th', { scope: 'col' }, text),
-          ),
+          'td',
+          { 'data-label': 'Period', 'data-testid': 'period-name' },
+          h('span', { class: 'strong block' }, p.name || p.period_id),
+          h('code', { class: 'small' }, p.period_id),
         ),
-      ),
-      h(
-        'tbody',
-        {},
-        periods.map((p) =>
-          h(
-            'tr',
-            { 'data-testid': 'period-row', 'data-period-id': p.period_id },
-            h(
-              'td',
-              { 'data-label': 'Period', 'data-testid': 'period-name' },
-              h('span', { class: 'strong block' }, p.name || p.period_id),
-              h('code', { class: 'small' }, p.period_id),
-            ),
-            h(
-              'td',
-              { 'data-label': 'Runs', 'data-testid': 'period-dates' },
-              dateish(p.starts_on),
-              ' – ',
-              dateish(p.ends_on),
-            ),
-            h(
-              'td',
-              { 'data-label': 'Claim window ends', 'data-testid': 'period-claim-window' },
-              dateish(p.claim_window_ends_at),
-            ),
-            h(
-              'td',
-              { 'data-label': 'Accrual rate', 'data-testid': 'period-rate' },
-              formatBasisPoints(p.accrual_rate_bp),
-            ),
-            h(
-              'td',
-              { 'data-label': 'Status' },
-              badge(statusLabel(p.status || 'open'), statusTone(p.status || 'open'), 'period-status'),
-            ),
-          ),
+        h('td', { 'data-label': 'Runs', 'data-testid': 'period-dates' }, dateish(p.starts_on), ' – ', dateish(p.ends_on)),
+        h(
+          'td',
+          { 'data-label': 'Claim window ends', 'data-testid': 'period-claim-window' },
+          dateish(p.claim_window_ends_at),
         ),
+        h('td', { 'data-label': 'Accrual rate', 'data-testid': 'period-rate' }, formatBasisPoints(p.accrual_rate_bp)),
+        h('td', { 'data-label': 'Status' }, statusBadge(p.status || 'open', 'period-status')),
       ),
     ),
-  );
+  });
 }
 
-/** POST an admin form; field errors by `fieldMap`, a 409 as a message; `done(answer)` returns the success text. */
-async function submitAdmin(ctx, form, controller, keeper, { url, body, fieldMap, conflictField, done, button }) {
-  const serialised = JSON.stringify(body);
-  let answer;
-  try {
-    answer = await api.post(url, serialised, { idempotencyKey: keeper.keyFor(serialised) });
-  } catch (error) {
-    if (ctx.handleAuthErrors(error) || !form.isConnected) return;
-    if (error.fieldErrors?.length) {
-      controller.showServerErrors(error, fieldMap);
-    } else if (error.status === 409 && conflictField) {
-      controller.setServerError(conflictField, error.message);
-      controller.showAlert('Please correct the highlighted fields.', 'validation');
-      form.querySelector(`#${conflictField}`)?.focus();
-    } else if (error.isNetwork || error.status >= 500) {
-      controller.showAlert(`${error.message} Select “${button}” again to retry.`);
-    } else {
-      controller.showAlert(error.message || 'The change was not accepted.');
-    }
-    return;
-  }
-  if (!form.isConnected) return;
-  keeper.reset();
-  const message = done(answer);
-  const result = form.querySelector('[data-testid=admin-result]');
-  result.textContent = message;
-  result.hidden = false;
-  announce(message);
+/**
+ * POST an admin form (see sendForm); a 409 without field errors is shown on `conflictField`. On success the form's
+ * `[data-testid=admin-result]` shows what `done(answer)` returns.
+ */
+function submitAdmin(ctx, form, controller, keeper, { url, body, fieldMap, conflictField, done, button }) {
+  return sendForm(ctx, form, controller, {
+    keeper,
+    body,
+    send: (text, idempotencyKey) => api.post(url, text, { idempotencyKey }),
+    done: (answer) => {
+      keeper.reset();
+      const message = done(answer);
+      const result = form.querySelector('[data-testid=admin-result]');
+      result.textContent = message;
+      result.hidden = false;
+      announce(message);
+    },
+    fieldMap,
+    onError: (error) => {
+      if (error.fieldErrors?.length || error.status !== 409 || !conflictField) return false;
+      controller.showFieldError(conflictField, error.message);
+      return true;
+    },
+    retry: `Select “${button}” again to retry.`,
+    fallback: 'The change was not accepted.',
+  });
 }
 
 function resultSlot(testid) {
@@ -256,56 +222,48 @@ function clearResult(form) {
 
 function createPeriodForm(ctx, state, upsertPeriod) {
   const keeper = idempotencyKeeper();
-  const form = h(
-    'form',
-    {
-      class: 'form card action-card',
-      novalidate: true,
-      'data-testid': 'period-form',
-      'aria-labelledby': 'period-form-title',
-    },
-    h('h3', { id: 'period-form-title' }, 'Create a period'),
-    formAlert(),
-    resultSlot('period'),
-    h(
-      'div',
-      { class: 'grid-2-tight' },
-      field({
-        id: 'new_period_id',
-        label: 'Period ID',
-        hint: 'For example FY27-Q1.',
-        attrs: { autocomplete: 'off', spellcheck: 'false' },
-      }),
-      field({ id: 'new_period_name', label: 'Name', hint: 'For example Q1 FY2027.', attrs: { autocomplete: 'off' } }),
-    ),
-    h(
-      'div',
-      { class: 'grid-2-tight' },
-      field({ id: 'new_period_starts_on', label: 'Starts on', type: 'date' }),
-      field({ id: 'new_period_ends_on', label: 'Ends on', type: 'date' }),
-    ),
-    h(
-      'div',
-      { class: 'grid-2-tight' },
-      field({
-        id: 'new_period_claim_window',
-        label: 'Claim window ends on',
-        type: 'date',
-        hint: 'After the period; at the end of that day (UTC) unused funds expire.',
-      }),
-      field({
-        id: 'new_period_rate',
-        label: 'Accrual rate (%)',
-        hint: 'Of won deal value, e.g. 1.5.',
-        attrs: { inputmode: 'decimal', autocomplete: 'off' },
-      }),
-    ),
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: 'button button-primary', 'data-testid': 'create-period' }, 'Create period'),
-    ),
-  );
+  const form = cardForm({
+    testid: 'period-form',
+    title: 'Create a period',
+    result: resultSlot('period'),
+    fields: [
+      h(
+        'div',
+        { class: 'grid-2-tight' },
+        field({
+          id: 'new_period_id',
+          label: 'Period ID',
+          hint: 'For example FY27-Q1.',
+          attrs: { autocomplete: 'off', spellcheck: 'false' },
+        }),
+        field({ id: 'new_period_name', label: 'Name', hint: 'For example Q1 FY2027.', attrs: { autocomplete: 'off' } }),
+      ),
+      h(
+        'div',
+        { class: 'grid-2-tight' },
+        field({ id: 'new_period_starts_on', label: 'Starts on', type: 'date' }),
+        field({ id: 'new_period_ends_on', label: 'Ends on', type: 'date' }),
+      ),
+      h(
+        'div',
+        { class: 'grid-2-tight' },
+        field({
+          id: 'new_period_claim_window',
+          label: 'Claim window ends on',
+          type: 'date',
+          hint: 'After the period; at the end of that day (UTC) unused funds expire.',
+        }),
+        field({
+          id: 'new_period_rate',
+          label: 'Accrual rate (%)',
+          hint: 'Of won deal value, e.g. 1.5.',
+          attrs: { inputmode: 'decimal', autocomplete: 'off' },
+        }),
+      ),
+    ],
+    button: 'Create period',
+    buttonTestid: 'create-period',
+  });
   const els = form.elements;
   const controller = bindForm(form, {
     validators: {
@@ -369,40 +327,33 @@ function createPeriodForm(ctx, state, upsertPeriod) {
 
 function accrualRateForm(ctx, state, upsertPeriod, selects) {
   const keeper = idempotencyKeeper();
-  const form = h(
-    'form',
-    {
-      class: 'form card action-card',
-      novalidate: true,
-      'data-testid': 'accrual-form',
-      'aria-labelledby': 'accrual-form-title',
-    },
-    h('h3', { id: 'accrual-form-title' }, 'Accrual rate'),
-    h(
+  const form = cardForm({
+    testid: 'accrual-form',
+    title: 'Accrual rate',
+    hint: h(
       'p',
       { class: 'hint' },
       'The share of a won deal’s value credited to the partner’s fund for the period of its close date.',
     ),
-    formAlert(),
-    resultSlot('accrual'),
-    field({ id: 'accrual_period', label: 'Period', control: 'select', options: [] }),
-    field({
-      id: 'accrual_rate',
-      label: 'Rate (%)',
-      hint: 'Up to two decimals: 0.01 % is one basis point.',
-      attrs: {
-        inputmode: 'decimal',
-        autocomplete: 'off',
-        'aria-describedby': 'accrual_rate-hint accrual_rate-error accrual-preview',
-      },
-    }),
-    h('p', { class: 'hint money-preview', id: 'accrual-preview', 'data-testid': 'accrual-preview' }),
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'submit', class: 'button', 'data-testid': 'set-accrual-rate' }, 'Set accrual rate'),
-    ),
-  );
+    result: resultSlot('accrual'),
+    fields: [
+      field({ id: 'accrual_period', label: 'Period', control: 'select', options: [] }),
+      field({
+        id: 'accrual_rate',
+        label: 'Rate (%)',
+        hint: 'Up to two decimals: 0.01 % is one basis point.',
+        attrs: {
+          inputmode: 'decimal',
+          autocomplete: 'off',
+          'aria-describedby': 'accrual_rate-hint accrual_rate-error accrual-preview',
+        },
+      }),
+      h('p', { class: 'hint money-preview', id: 'accrual-preview', 'data-testid': 'accrual-preview' }),
+    ],
+    button: 'Set accrual rate',
+    buttonTestid: 'set-accrual-rate',
+    primary: false,
+  });
   const els = form.elements;
   selects.push([els.accrual_period, (p) => p.status !== 'closed']);
   const preview = form.querySelector('[data-testid=accrual-preview]');
@@ -449,71 +400,58 @@ function allocationForm(ctx, state, selects, onPartner) {
     id: 'allocation-preview',
     'data-testid': 'allocation-preview',
   });
-  const form = h(
-    'form',
-    {
-      class: 'form card action-card',
-      novalidate: true,
-      'data-testid': 'allocation-form',
-      'aria-labelledby': 'allocation-title',
-    },
-    formAlert(),
-    resultSlot('allocation'),
-    field({
-      id: 'allocation_partner',
-      label: 'Partner',
-      control: 'select',
-      placeholder: state.partners.length ? 'Choose a partner…' : 'No partners yet',
-      options: state.partners.map((p) => [
-        p.partner_id,
-        `${p.company_name || p.partner_id}${p.country ? ` (${countryName(p.country)})` : ''}`,
-      ]),
-    }),
-    field({ id: 'allocation_period', label: 'Period', control: 'select', options: [] }),
-    h(
-      'div',
-      { class: 'money-row' },
+  const form = cardForm({
+    testid: 'allocation-form',
+    labelledBy: 'allocation-title',
+    result: resultSlot('allocation'),
+    fields: [
       field({
-        id: 'allocation_amount',
-        label: 'Amount',
-        attrs: {
-          inputmode: 'decimal',
-          autocomplete: 'off',
-          'aria-describedby': 'allocation_amount-error allocation-preview',
-        },
-      }),
-      field({
-        id: 'allocation_currency',
-        label: 'Currency',
+        id: 'allocation_partner',
+        label: 'Partner',
         control: 'select',
-        options: CURRENCIES.map(([code]) => [code, code]),
+        placeholder: state.partners.length ? 'Choose a partner…' : 'No partners yet',
+        options: state.partners.map((p) => [
+          p.partner_id,
+          `${p.company_name || p.partner_id}${p.country ? ` (${countryName(p.country)})` : ''}`,
+        ]),
       }),
-    ),
-    preview,
-    field({
-      id: 'allocation_note',
-      label: 'Note',
-      control: 'textarea',
-      optional: true,
-      hint: 'Why the partner gets these funds; shown in the fund’s history.',
-      attrs: { rows: 2 },
-    }),
-    h(
-      'div',
-      { class: 'actions' },
+      field({ id: 'allocation_period', label: 'Period', control: 'select', options: [] }),
       h(
-        'button',
-        { type: 'submit', class: 'button button-primary', 'data-testid': 'allocate-funds' },
-        'Allocate funds',
+        'div',
+        { class: 'money-row' },
+        field({
+          id: 'allocation_amount',
+          label: 'Amount',
+          attrs: {
+            inputmode: 'decimal',
+            autocomplete: 'off',
+            'aria-describedby': 'allocation_amount-error allocation-preview',
+          },
+        }),
+        field({
+          id: 'allocation_currency',
+          label: 'Currency',
+          control: 'select',
+          options: CURRENCIES.map(([code]) => [code, code]),
+        }),
       ),
-    ),
-  );
+      preview,
+      field({
+        id: 'allocation_note',
+        label: 'Note',
+        control: 'textarea',
+        optional: true,
+        hint: 'Why the partner gets these funds; shown in the fund’s history.',
+        attrs: { rows: 2 },
+      }),
+    ],
+    button: 'Allocate funds',
+    buttonTestid: 'allocate-funds',
+  });
   const els = form.elements;
   selects.push([els.allocation_period, (p) => p.status !== 'closed']);
   const showPreview = () => {
-    const amount = els.allocation_amount.value;
-    const currency = els.allocation_currency.value;
-    preview.textContent = parseMoney(amount, currency).ok ? formatMoneyInput(amount, currency) : '';
+    preview.textContent = amountPreview(els.allocation_amount.value, els.allocation_currency.value);
   };
   els.allocation_partner.addEventListener('change', () => {
     ctx.setQuery({ partner: els.allocation_partner.value });
@@ -529,11 +467,8 @@ function allocationForm(ctx, state, selects, onPartner) {
     validators: {
       allocation_partner: (v) => required(v, 'Choose a partner.'),
       allocation_period: (v) => required(v, 'Choose a period.'),
-      allocation_amount: (v) => {
-        const result = parseMoney(v, els.allocation_currency.value);
-        if (!result.ok) return String(v).trim() === '' ? 'Enter the amount to allocate.' : result.error;
-        return result.minor === 0 ? 'Enter an amount greater than zero.' : '';
-      },
+      allocation_amount: (v) =>
+        amountError(v, els.allocation_currency.value, { empty: 'Enter the amount to allocate.', positive: true }),
       allocation_currency: (v) => required(v, 'Choose a currency.'),
       allocation_note: (v) => maxLength(v, NOTE_MAX, 'Note'),
     },
@@ -548,7 +483,7 @@ function allocationForm(ctx, state, selects, onPartner) {
         body: {
           partner_id: els.allocation_partner.value,
           period_id: els.allocation_period.value,
-          amount: { amount_minor: parseMoney(els.allocation_amount.value, currency).minor, currency },
+          amount: moneyOf(els.allocation_amount.value, currency),
           note: els.allocation_note.value.trim(),
         },
         fieldMap: {

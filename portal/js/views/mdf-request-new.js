@@ -1,25 +1,25 @@
 // #/mdf/requests/new: ask for funds for a marketing activity (period, activity, dates, amount, expected outcome),
 // checked against the chosen fund's available balance. The same form revises a rejected or expired request.
 import { api } from '../api.js';
-import { errorPanel, h, loading } from '../dom.js';
+import { dateish, errorPanel, h } from '../dom.js';
 import {
   LIMITS,
   bindForm,
-  charCount,
+  charCounter,
   field,
   formAlert,
-  formatMoneyInput,
   idempotencyKeeper,
   isIsoDate,
   maxLength,
-  minorToInput,
   parseCount,
-  parseMoney,
   required,
+  sendForm,
   today,
 } from '../forms.js';
+import { amountError, amountPreview, moneyOf, moneyText, moneyToInput } from '../money.js';
+import { subPage } from '../record.js';
 import { MDF_ACTIVITY_TYPES } from '../reference.js';
-import { dateish, moneyText } from './deals.js';
+import { periodLabel } from './mdf.js';
 
 const TITLE_MAX = 120;
 const LEAD_DAYS_DEFAULT = 10; // MdfRequestLeadDays' default; the API enforces the configured value
@@ -41,23 +41,16 @@ const FIELD_MAP = {
 };
 
 export async function renderNewMdfRequest(ctx) {
-  const heading = h('h1', { tabindex: '-1', id: 'mdf-request-new-title' }, 'Request funds');
-  const body = h('div', {}, loading('Loading your funds and the programme periods…'));
-  ctx.main.append(
-    h(
-      'section',
-      { class: 'page page-narrow', 'aria-labelledby': 'mdf-request-new-title' },
-      h('p', { class: 'breadcrumb' }, h('a', { href: '#/mdf/requests' }, '← All fund requests')),
-      heading,
-      h(
-        'p',
-        { class: 'lead' },
-        'Describe the marketing activity and what you need. The channel team reviews the request; once approved, ' +
-          'the amount is reserved for you.',
-      ),
-      body,
-    ),
-  );
+  const { body } = subPage(ctx, {
+    id: 'mdf-request-new-title',
+    title: 'Request funds',
+    back: ['#/mdf/requests', 'All fund requests'],
+    lead:
+      'Describe the marketing activity and what you need. The channel team reviews the request; once approved, ' +
+      'the amount is reserved for you.',
+    loadingText: 'Loading your funds and the programme periods…',
+    narrow: true,
+  });
 
   let options;
   try {
@@ -123,7 +116,7 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
     'data-testid': 'available-balance',
   });
   const preview = h('p', { class: 'hint money-preview', id: 'requested-preview', 'data-testid': 'requested-preview' });
-  const counter = h('p', { class: 'hint counter', 'data-testid': 'description-count' });
+  const counter = charCounter(LIMITS.description, { 'data-testid': 'description-count' });
   const pipelineCurrency = h('span', { class: 'input-suffix', 'data-testid': 'pipeline-currency' });
 
   const validators = {
@@ -153,15 +146,14 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
       const currency = form.elements.requested_currency.value;
       if (!currency)
         return String(v).trim() === '' ? 'Enter the amount you need.' : 'Choose a period with funds first.';
-      const result = parseMoney(v, currency);
-      if (!result.ok) return String(v).trim() === '' ? 'Enter the amount you need.' : result.error;
-      if (result.minor === 0) return 'Enter an amount greater than zero.';
       const fund = fundFor(form.elements.period_id.value, currency);
       const left = Number(fund?.available?.amount_minor ?? 0);
-      if (result.minor > left) {
-        return `This is more than the ${moneyText({ amount_minor: left, currency })} available in this fund.`;
-      }
-      return '';
+      return amountError(v, currency, {
+        empty: 'Enter the amount you need.',
+        positive: true,
+        max: left,
+        over: `This is more than the ${moneyText({ amount_minor: left, currency })} available in this fund.`,
+      });
     },
     requested_currency: (v) => required(v, 'Choose the currency of the fund.'),
     expected_leads: (v) => {
@@ -170,10 +162,7 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
     },
     pipeline_amount: (v, form) => {
       const currency = form.elements.requested_currency.value;
-      if (!currency) return '';
-      const result = parseMoney(v, currency);
-      if (result.ok) return '';
-      return String(v).trim() === '' ? 'Enter the pipeline value you expect (0 if none).' : result.error;
+      return currency ? amountError(v, currency, { empty: 'Enter the pipeline value you expect (0 if none).' }) : '';
     },
   };
 
@@ -190,7 +179,7 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
         label: 'Programme period',
         control: 'select',
         placeholder: 'Choose a period…',
-        options: periods.map((p) => [p.period_id, p.name ? `${p.name} (${p.period_id})` : p.period_id]),
+        options: periods.map((p) => [p.period_id, periodLabel(p)]),
         attrs: { 'aria-describedby': 'period-dates period_id-error' },
       }),
       periodDates,
@@ -209,7 +198,7 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
         hint: 'Who the activity targets, the channels, and how the funds will be spent.',
         attrs: { rows: 5 },
       }),
-      counter,
+      counter.el,
       h(
         'div',
         { class: 'grid-2-tight' },
@@ -316,15 +305,10 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
     );
     available.dataset.availableMinor = fund ? String(fund.available?.amount_minor ?? 0) : '';
     available.hidden = !fund;
-    const amount = els.requested_amount.value;
-    preview.textContent = currency && parseMoney(amount, currency).ok ? formatMoneyInput(amount, currency) : '';
+    preview.textContent = amountPreview(els.requested_amount.value, currency);
   }
 
-  const updateCounter = () => {
-    const n = charCount(els.description.value);
-    counter.textContent = `${n} / ${LIMITS.description}`;
-    counter.classList.toggle('over', n > LIMITS.description);
-  };
+  const updateCounter = () => counter.update(els.description.value);
 
   if (initial) prefill(els, initial, periodById);
   refreshPeriod();
@@ -362,42 +346,27 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
         description: els.description.value.trim(),
         starts_on: els.starts_on.value,
         ends_on: els.ends_on.value,
-        requested: { amount_minor: parseMoney(els.requested_amount.value, currency).minor, currency },
+        requested: moneyOf(els.requested_amount.value, currency),
         expected_outcome: {
           leads: parseCount(els.expected_leads.value).value,
-          pipeline_value: { amount_minor: parseMoney(els.pipeline_amount.value, currency).minor, currency },
+          pipeline_value: moneyOf(els.pipeline_amount.value, currency),
         },
       };
-      const body = JSON.stringify(sent);
-      let saved;
-      try {
-        saved = await send(body, keeper.keyFor(body));
-      } catch (error) {
-        if (ctx.handleAuthErrors(error) || !form.isConnected) return;
-        if (error.fieldErrors?.length) {
-          controller.showServerErrors(error, FIELD_MAP);
-        } else if (error.code === 'insufficient_funds') {
-          controller.setServerError('requested_amount', error.message);
-          controller.showAlert('Please correct the highlighted fields.', 'validation');
-          els.requested_amount.focus();
-        } else if (error.code === 'invalid_state' || error.status === 409) {
-          controller.showAlert(
-            h(
-              'span',
-              { 'data-testid': 'invalid-state' },
-              `This is not possible now. ${error.message} `,
-              h('button', { type: 'button', class: 'button-inline', onclick: () => ctx.rerender() }, 'Reload'),
-            ),
-          );
-        } else if (error.isNetwork || error.status >= 500) {
-          controller.showAlert(`${error.message} Your answers are kept: select “${submitLabel}” again to retry.`);
-        } else {
-          controller.showAlert(error.message || 'The request was not accepted.');
-        }
-        return;
-      }
-      if (!form.isConnected) return;
-      onSaved(saved);
+      await sendForm(ctx, form, controller, {
+        keeper,
+        body: sent,
+        send,
+        done: onSaved,
+        fieldMap: FIELD_MAP,
+        onError: (error) => {
+          if (error.fieldErrors?.length || error.code !== 'insufficient_funds') return false;
+          controller.showFieldError('requested_amount', error.message);
+          return true;
+        },
+        reload: 'Reload',
+        retry: `Your answers are kept: select “${submitLabel}” again to retry.`,
+        fallback: 'The request was not accepted.',
+      });
     },
   });
   return form;
@@ -418,11 +387,8 @@ function prefill(els, request, periodById) {
   els.description.value = request.description || '';
   els.starts_on.value = request.starts_on || '';
   els.ends_on.value = request.ends_on || '';
-  if (request.requested)
-    els.requested_amount.value = minorToInput(request.requested.amount_minor, request.requested.currency);
+  if (request.requested) els.requested_amount.value = moneyToInput(request.requested);
   const outcome = request.expected_outcome || {};
   if (outcome.leads !== undefined && outcome.leads !== null) els.expected_leads.value = String(outcome.leads);
-  if (outcome.pipeline_value) {
-    els.pipeline_amount.value = minorToInput(outcome.pipeline_value.amount_minor, outcome.pipeline_value.currency);
-  }
+  if (outcome.pipeline_value) els.pipeline_amount.value = moneyToInput(outcome.pipeline_value);
 }

@@ -2,7 +2,7 @@
 // expired request can be revised and resubmitted; an approved one (or a returned claim) takes the claim form, whose
 // proof files go straight to storage by presigned POST before the claim is filed.
 import { api, path } from '../api.js';
-import { announce, append, badge, errorPanel, h, loading, timeEl } from '../dom.js';
+import { announce, append, dateish, daysUntil, errorPanel, h, loading, timeEl } from '../dom.js';
 import {
   LIMITS,
   bindForm,
@@ -10,13 +10,24 @@ import {
   formAlert,
   idempotencyKeeper,
   maxLength,
-  minorToInput,
   parseCount,
-  parseMoney,
   required,
+  sendForm,
   today,
 } from '../forms.js';
-import { activityLabel, claimStatusLabel, claimStatusTone, statusLabel, statusTone } from '../reference.js';
+import { amountError, moneyOf, moneyText, moneyToInput } from '../money.js';
+import {
+  actionNotice,
+  afterAction,
+  loadRecord,
+  nextStep,
+  recordHeader,
+  statusBadge,
+  subPage,
+  summaryRow,
+  timelineCard,
+} from '../record.js';
+import { activityLabel, statusLabel } from '../reference.js';
 import {
   PROOF_ACCEPT,
   PROOF_MAX_BYTES,
@@ -26,74 +37,49 @@ import {
   postToStorage,
   proofContentType,
 } from '../uploads.js';
-import { dateish, moneyText } from './deals.js';
-import { daysUntil, mdfTabs } from './mdf.js';
+import { claimBadge, mdfTabs } from './mdf.js';
 import { loadRequestOptions, requestForm } from './mdf-request-new.js';
-import { nextStep } from './mdf-requests.js';
 
 const INVOICE_MAX = 64;
 const COUNT_MAX = 10_000_000; // the API's limit for leads and attendees
 
 export async function renderMdfRequest(ctx) {
-  const requestId = ctx.params.requestId;
-  const heading = h('h1', { tabindex: '-1', id: 'mdf-request-title' }, 'Fund request');
-  const content = h('div', {}, loading('Loading the request…'));
-  ctx.main.append(
-    h(
-      'section',
-      { class: 'page', 'aria-labelledby': 'mdf-request-title' },
-      h('p', { class: 'breadcrumb' }, h('a', { href: '#/mdf/requests' }, '← All fund requests')),
-      heading,
-      content,
-    ),
-  );
-
-  let request;
-  try {
-    request = await api.get(path`/mdf/requests/${requestId}`);
-  } catch (error) {
-    if (ctx.handleAuthErrors(error) || !ctx.isCurrent()) return;
-    if (error.status === 404) {
-      heading.textContent = 'Request not found';
-      content.replaceChildren(
-        h(
-          'div',
-          { class: 'panel', 'data-testid': 'request-not-found' },
-          h('p', {}, 'There is no fund request with this ID in your organisation.'),
-          h('a', { class: 'button', href: '#/mdf/requests' }, 'Back to your requests'),
-        ),
-      );
-    } else {
-      content.replaceChildren(errorPanel(`We could not load the request. ${error.message}`, ctx.rerender));
-    }
-    return;
-  }
-  if (!ctx.isCurrent()) return;
-  render(ctx, heading, content, request, { result: ctx.takeFlash() });
+  const page = subPage(ctx, {
+    id: 'mdf-request-title',
+    title: 'Fund request',
+    back: ['#/mdf/requests', 'All fund requests'],
+    loadingText: 'Loading the request…',
+  });
+  const request = await loadRecord(ctx, page, {
+    get: () => api.get(path`/mdf/requests/${ctx.params.requestId}`),
+    what: 'the request',
+    notFound: {
+      title: 'Request not found',
+      testid: 'request-not-found',
+      text: 'There is no fund request with this ID in your organisation.',
+      back: ['#/mdf/requests', 'Back to your requests'],
+    },
+  });
+  if (!request || !ctx.isCurrent()) return;
+  render(ctx, page, request, { result: ctx.takeFlash() });
 }
 
-function render(ctx, heading, content, request, { result } = {}) {
+function render(ctx, page, request, { result } = {}) {
   const title = request.title || request.request_id;
-  heading.textContent = title;
+  page.heading.textContent = title;
   ctx.setTitle(`${title} · Fund request`);
-  const rerender = (updated, message) => {
-    render(ctx, heading, content, updated, { result: message });
-    announce(message);
-    content.querySelector('[data-testid=action-result]')?.focus();
-  };
-  content.replaceChildren();
-  append(content, [
+  const rerender = afterAction(page.body, (updated, message) => render(ctx, page, updated, { result: message }));
+  page.body.replaceChildren();
+  append(page.body, [
     mdfTabs(null, '/mdf/requests'),
     header(request),
-    result
-      ? h('p', { class: 'notice notice-ok', role: 'status', tabindex: '-1', 'data-testid': 'action-result' }, result)
-      : null,
+    actionNotice(result),
     dueNotice(request),
     h(
       'div',
-      { class: 'deal-layout' },
-      h('div', { class: 'deal-main' }, detailsCard(request), approvalsCard(request), claimCard(ctx, request)),
-      timelineCard(request),
+      { class: 'record-layout' },
+      h('div', { class: 'record-main' }, detailsCard(request), approvalsCard(request), claimCard(ctx, request)),
+      timelineCard(request.timeline),
     ),
     actions(ctx, request, rerender),
   ]);
@@ -102,40 +88,37 @@ function render(ctx, heading, content, request, { result } = {}) {
 // ------------------------------------------------------------------ read-only parts
 
 function header(request) {
-  return h(
-    'div',
-    { class: 'deal-header' },
-    badge(statusLabel(request.status), statusTone(request.status), 'request-status'),
-    request.claim_status
-      ? badge(claimStatusLabel(request.claim_status), claimStatusTone(request.claim_status), 'request-claim-status')
-      : null,
-    h(
-      'span',
-      { class: 'request-next', 'data-testid': 'request-next-step' },
-      h('span', { class: 'muted' }, 'Next step: '),
-      nextStep(request),
-    ),
-    h(
-      'span',
-      { class: 'muted small deal-id' },
-      Number(request.round) > 1 ? `Round ${request.round} · ` : '',
-      'Request ID ',
-      h('code', { 'data-testid': 'request-id' }, request.request_id),
-    ),
+  return recordHeader(
+    [
+      statusBadge(request.status, 'request-status'),
+      request.claim_status ? claimBadge(request.claim_status, 'request-claim-status') : null,
+      h(
+        'span',
+        { class: 'request-next', 'data-testid': 'request-next-step' },
+        h('span', { class: 'muted' }, 'Next step: '),
+        nextStep(request, { dueTestid: 'next-step-due' }),
+      ),
+    ],
+    {
+      label: 'Request ID',
+      id: request.request_id,
+      testid: 'request-id',
+      prefix: Number(request.round) > 1 ? `Round ${request.round} · ` : '',
+    },
   );
 }
 
 function dueNotice(request) {
   const status = request.status;
   const claimStatus = request.claim?.status || request.claim_status;
-  if (status === 'submitted' || status === 'under_review') {
-    return h(
+  const reviewing = (testid, what) =>
+    h(
       'p',
-      { class: 'notice', 'data-testid': 'decision-due' },
-      'The channel team is reviewing this request. ',
+      { class: 'notice', 'data-testid': testid },
+      `The channel team is reviewing ${what}. `,
       request.next_step_due ? ['Decision due ', dateish(request.next_step_due, 'decision-due-date'), '.'] : null,
     );
-  }
+  if (status === 'submitted' || status === 'under_review') return reviewing('decision-due', 'this request');
   if (status === 'approved' || claimStatus === 'returned') {
     const days = request.claim_due_at ? daysUntil(request.claim_due_at) : Number.NaN;
     return h(
@@ -151,14 +134,7 @@ function dueNotice(request) {
       '.',
     );
   }
-  if (status === 'claimed') {
-    return h(
-      'p',
-      { class: 'notice', 'data-testid': 'claim-review' },
-      'The channel team is reviewing your claim. ',
-      request.next_step_due ? ['Decision due ', dateish(request.next_step_due, 'decision-due-date'), '.'] : null,
-    );
-  }
+  if (status === 'claimed') return reviewing('claim-review', 'your claim');
   if (status === 'rejected' || status === 'claim_rejected') {
     const reason = status === 'rejected' ? request.decision_reason : request.claim?.reason || request.decision_reason;
     return h(
@@ -200,10 +176,6 @@ function reasonText(reason) {
   return reason || '';
 }
 
-function row(label, testid, value) {
-  return [h('dt', {}, label), h('dd', { 'data-testid': testid }, value ?? '—')];
-}
-
 function detailsCard(request) {
   const outcome = request.expected_outcome || {};
   return h(
@@ -213,24 +185,24 @@ function detailsCard(request) {
     h(
       'dl',
       { class: 'summary' },
-      row('Type', 'request-activity', activityLabel(request.activity_type)),
-      row('Period', 'request-period', request.period_id),
-      row(
+      summaryRow('Type', 'request-activity', activityLabel(request.activity_type)),
+      summaryRow('Period', 'request-period', request.period_id),
+      summaryRow(
         'Dates',
         'request-dates',
         request.starts_on ? [dateish(request.starts_on), ' – ', dateish(request.ends_on)] : null,
       ),
-      row('Requested', 'request-requested', moneyText(request.requested)),
-      row('Granted', 'request-granted', request.granted ? moneyText(request.granted) : null),
-      row(
+      summaryRow('Requested', 'request-requested', moneyText(request.requested)),
+      summaryRow('Granted', 'request-granted', request.granted ? moneyText(request.granted) : null),
+      summaryRow(
         'Expected outcome',
         'request-expected',
         outcome.leads !== undefined || outcome.pipeline_value
           ? `${outcome.leads ?? 0} lead${outcome.leads === 1 ? '' : 's'}, pipeline ${moneyText(outcome.pipeline_value)}`
           : null,
       ),
-      row('Submitted', 'request-submitted-at', timeEl(request.submitted_at)),
-      row(
+      summaryRow('Submitted', 'request-submitted-at', timeEl(request.submitted_at)),
+      summaryRow(
         'Description',
         'request-description',
         request.description ? h('span', { class: 'pre' }, request.description) : null,
@@ -258,7 +230,7 @@ function approvalsCard(request) {
                 { class: 'approval-head' },
                 h('span', { class: 'strong', 'data-testid': 'approval-step' }, statusLabel(approval.step)),
                 approval.decision
-                  ? badge(statusLabel(approval.decision), statusTone(approval.decision), 'approval-decision')
+                  ? statusBadge(approval.decision, 'approval-decision')
                   : h('span', { class: 'muted', 'data-testid': 'approval-decision' }, 'Waiting'),
                 approval.amount
                   ? h(
@@ -296,7 +268,7 @@ function claimCard(ctx, request) {
       'div',
       { class: 'fund-head' },
       h('h2', { id: 'claim-heading' }, 'Claim'),
-      badge(claimStatusLabel(claim.status), claimStatusTone(claim.status), 'claim-status'),
+      claimBadge(claim.status, 'claim-status'),
     ),
     claim.reason && (claim.status === 'returned' || claim.status === 'rejected')
       ? h(
@@ -312,21 +284,21 @@ function claimCard(ctx, request) {
     h(
       'dl',
       { class: 'summary' },
-      row('Amount spent', 'claim-amount-spent', moneyText(claim.amount_spent)),
-      claim.approved_amount ? row('Approved', 'claim-approved-amount', moneyText(claim.approved_amount)) : null,
-      row(
+      summaryRow('Amount spent', 'claim-amount-spent', moneyText(claim.amount_spent)),
+      claim.approved_amount ? summaryRow('Approved', 'claim-approved-amount', moneyText(claim.approved_amount)) : null,
+      summaryRow(
         'Results',
         'claim-results',
         `${results.leads ?? 0} lead${results.leads === 1 ? '' : 's'}, ${results.attendees ?? 0} attendee${
           results.attendees === 1 ? '' : 's'
         }${results.invoice_number ? `, invoice ${results.invoice_number}` : ''}`,
       ),
-      row('Notes', 'claim-notes', claim.notes ? h('span', { class: 'pre' }, claim.notes) : null),
-      row('Submitted', 'claim-submitted-at', timeEl(claim.submitted_at)),
+      summaryRow('Notes', 'claim-notes', claim.notes ? h('span', { class: 'pre' }, claim.notes) : null),
+      summaryRow('Submitted', 'claim-submitted-at', timeEl(claim.submitted_at)),
       claim.decided_at
-        ? row('Decided', 'claim-decided', [timeEl(claim.decided_at), claim.decided_by ? ` by ${claim.decided_by}` : ''])
+        ? summaryRow('Decided', 'claim-decided', [timeEl(claim.decided_at), claim.decided_by ? ` by ${claim.decided_by}` : ''])
         : null,
-      Number(claim.round) > 1 ? row('Round', 'claim-round', String(claim.round)) : null,
+      Number(claim.round) > 1 ? summaryRow('Round', 'claim-round', String(claim.round)) : null,
     ),
     h('h3', {}, 'Proof files'),
     files.length
@@ -410,31 +382,6 @@ function typeLabel(contentType) {
   return names[contentType] || contentType || '';
 }
 
-function timelineCard(request) {
-  const entries = Array.isArray(request.timeline) ? request.timeline : [];
-  return h(
-    'section',
-    { class: 'card deal-timeline', 'aria-labelledby': 'request-timeline-heading' },
-    h('h2', { id: 'request-timeline-heading' }, 'Timeline'),
-    entries.length
-      ? h(
-          'ol',
-          { class: 'timeline', 'data-testid': 'timeline' },
-          entries.map((entry) =>
-            h(
-              'li',
-              { class: `timeline-entry tone-${statusTone(entry.status)}`, 'data-testid': 'timeline-entry' },
-              h('span', { class: 'timeline-dot', 'aria-hidden': 'true' }),
-              h('p', { class: 'timeline-status', 'data-testid': 'timeline-status' }, statusLabel(entry.status)),
-              h('p', { class: 'timeline-at small muted' }, timeEl(entry.at)),
-              entry.note ? h('p', { class: 'timeline-note pre', 'data-testid': 'timeline-note' }, entry.note) : null,
-            ),
-          ),
-        )
-      : h('p', { class: 'muted' }, 'Nothing has happened yet.'),
-  );
-}
-
 // ------------------------------------------------------------------ actions
 
 function actions(ctx, request, rerender) {
@@ -448,7 +395,7 @@ function revisionSection(ctx, request, rerender) {
   const body = h('div', {}, loading('Loading the programme periods…'));
   const section = h(
     'section',
-    { class: 'card deal-actions', 'aria-labelledby': 'revision-heading', 'data-testid': 'revision-section' },
+    { class: 'card record-actions', 'aria-labelledby': 'revision-heading', 'data-testid': 'revision-section' },
     h('h2', { id: 'revision-heading' }, 'Revise and resubmit'),
     h(
       'p',
@@ -485,7 +432,7 @@ function claimSection(ctx, request, rerender) {
   const section = (...children) =>
     h(
       'section',
-      { class: 'card deal-actions', 'aria-labelledby': 'claim-form-heading', 'data-testid': 'claim-section' },
+      { class: 'card record-actions', 'aria-labelledby': 'claim-form-heading', 'data-testid': 'claim-section' },
       h('h2', { id: 'claim-form-heading' }, request.claim ? 'Resubmit your claim' : 'File your claim'),
       ...children,
     );
@@ -575,15 +522,13 @@ function claimForm(ctx, request, rerender) {
   const live = () => entries.filter((e) => e.state !== 'removed');
 
   const validators = {
-    amount_spent: (v) => {
-      const result = parseMoney(v, currency);
-      if (!result.ok) return String(v).trim() === '' ? 'Enter what the activity cost.' : result.error;
-      if (result.minor === 0) return 'Enter an amount greater than zero.';
-      if (granted && result.minor > Number(granted.amount_minor)) {
-        return `The amount spent cannot be more than the ${moneyText(granted)} granted.`;
-      }
-      return '';
-    },
+    amount_spent: (v) =>
+      amountError(v, currency, {
+        empty: 'Enter what the activity cost.',
+        positive: true,
+        max: granted ? Number(granted.amount_minor) : null,
+        over: `The amount spent cannot be more than the ${moneyText(granted)} granted.`,
+      }),
     result_leads: (v) => parseCount(v, { max: COUNT_MAX, what: 'the number of leads' }).error ?? '',
     result_attendees: (v) => parseCount(v, { max: COUNT_MAX, what: 'the number of attendees' }).error ?? '',
     invoice_number: (v) => required(v, 'Enter the invoice number.') || maxLength(v, INVOICE_MAX, 'Invoice number'),
@@ -647,8 +592,7 @@ function claimForm(ctx, request, rerender) {
   );
   const els = form.elements;
   if (previous) {
-    if (previous.amount_spent)
-      els.amount_spent.value = minorToInput(previous.amount_spent.amount_minor, previous.amount_spent.currency);
+    if (previous.amount_spent) els.amount_spent.value = moneyToInput(previous.amount_spent);
     const results = previous.results || {};
     if (results.leads !== undefined && results.leads !== null) els.result_leads.value = String(results.leads);
     if (results.attendees !== undefined && results.attendees !== null)
@@ -875,7 +819,7 @@ function claimForm(ctx, request, rerender) {
       }
       const files = live();
       const sent = {
-        amount_spent: { amount_minor: parseMoney(els.amount_spent.value, currency).minor, currency },
+        amount_spent: moneyOf(els.amount_spent.value, currency),
         proof_files: files.map((e) => e.fileId),
         results: {
           leads: parseCount(els.result_leads.value).value,
@@ -884,16 +828,16 @@ function claimForm(ctx, request, rerender) {
         },
         notes: els.claim_notes.value.trim(),
       };
-      const body = JSON.stringify(sent);
-      let answer;
-      try {
-        answer = await api.post(path`/mdf/requests/${request.request_id}/claim`, body, {
-          idempotencyKey: keeper.keyFor(body),
-        });
-        if (!answer?.request_id) answer = await api.get(path`/mdf/requests/${request.request_id}`);
-      } catch (error) {
-        if (ctx.handleAuthErrors(error) || !form.isConnected) return;
-        if (error.fieldErrors?.length) {
+      await sendForm(ctx, form, controller, {
+        keeper,
+        body: sent,
+        send: async (text, idempotencyKey) => {
+          const answer = await api.post(path`/mdf/requests/${request.request_id}/claim`, text, { idempotencyKey });
+          return answer?.request_id ? answer : api.get(path`/mdf/requests/${request.request_id}`);
+        },
+        done: (answer) => rerender(answer, 'Your claim was filed. The channel team reviews it; the decision appears here.'),
+        onError: (error) => {
+          if (!error.fieldErrors?.length) return false;
           // A refused file (`proof_files.2`) was deleted by the server: mark it, so it is removed or replaced.
           const fieldErrors = error.fieldErrors.map((item) => {
             const match = /^(?:body\.)?proof_files\.(\d+)/.exec(String(item.field || ''));
@@ -907,28 +851,12 @@ function claimForm(ctx, request, rerender) {
           });
           drawList();
           controller.showServerErrors({ ...error, fieldErrors }, CLAIM_FIELDS);
-        } else if (error.code === 'invalid_state' || error.status === 409) {
-          controller.showAlert(
-            h(
-              'span',
-              { 'data-testid': 'invalid-state' },
-              `This is not possible now. ${error.message} `,
-              h(
-                'button',
-                { type: 'button', class: 'button-inline', onclick: () => ctx.rerender() },
-                'Reload the request',
-              ),
-            ),
-          );
-        } else if (error.isNetwork || error.status >= 500) {
-          controller.showAlert(`${error.message} Your answers and files are kept: select the button again to retry.`);
-        } else {
-          controller.showAlert(error.message || 'The claim was not accepted.');
-        }
-        return;
-      }
-      if (!form.isConnected) return;
-      rerender(answer, 'Your claim was filed. The channel team reviews it; the decision appears here.');
+          return true;
+        },
+        reload: 'Reload the request',
+        retry: 'Your answers and files are kept: select the button again to retry.',
+        fallback: 'The claim was not accepted.',
+      });
     },
   });
   return form;
