@@ -716,3 +716,28 @@ def test_vendor_adjustments_credit_and_debit_but_never_below_zero(stack: Stack, 
         assert status == 400 and error["errors"][0]["field"] == field, (amount, error)
     balance = fund(stack, mdf, me, current)
     assert (minor(balance["available"]), minor(balance["adjusted"]), balance["entries"]) == (3_000, 3_000, 2)
+
+
+def test_periods_added_at_once_never_overlap(stack: Stack, mdf: Any) -> None:
+    def body(number: int) -> dict[str, Any]:
+        return {
+            "period_id": f"FY31-RACE{number}",
+            "name": f"Race {number}",
+            "starts_on": f"2031-01-{number + 1:02d}",
+            "ends_on": "2031-03-31",
+            "claim_window_ends_at": "2031-06-30T23:59:59Z",
+        }
+
+    statuses: list[int] = []
+
+    def create(number: int) -> None:
+        statuses.append(call(stack, mdf, "POST", "/mdf/periods", body=body(number), claims=VENDOR)[0])
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] + [409] * 5
+    _, periods = call(stack, mdf, "GET", "/mdf/periods", claims=VENDOR)
+    assert len([p for p in periods["items"] if p["period_id"].startswith("FY31-RACE")]) == 1

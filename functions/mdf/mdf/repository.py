@@ -50,10 +50,26 @@ class MdfRepository:
         item = self.table.get("PERIODS", f"PERIOD#{period_id}")
         return Period.model_validate(item) if item else None
 
-    def add_period(self, period: Period) -> None:
-        """Raises ConditionFailed if the period exists."""
-        self.table.put_new(
-            {"pk": "PERIODS", "sk": f"PERIOD#{period.period_id}", "entity": "period"} | period.model_dump(mode="json")
+    def periods_version(self) -> int:
+        """How many periods were ever added: a period is added only if nobody added one since the list was read."""
+        item = self.table.get("PERIODS", "VERSION")
+        return int(item["version"]) if item else 0
+
+    def add_period(self, period: Period, *, version: int) -> None:
+        """Raises ConditionFailed if the period exists or another period was added since `version` was read."""
+        t = self.table
+        t.transact(
+            [
+                t.op_put(
+                    {"pk": "PERIODS", "sk": f"PERIOD#{period.period_id}", "entity": "period"}
+                    | period.model_dump(mode="json")
+                ),
+                t.op_put(
+                    {"pk": "PERIODS", "sk": "VERSION", "entity": "version", "version": version + 1},
+                    condition="attribute_not_exists(pk) OR version = :read",
+                    condition_values={":read": version},
+                ),
+            ]
         )
 
     def set_accrual_rate(self, period_id: str, rate_bp: int) -> Period:

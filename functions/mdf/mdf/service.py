@@ -87,15 +87,18 @@ class MdfService:
     def add_period(self, principal: Principal, body: PeriodBody) -> Period:
         self._vendor(principal)
         period = domain.new_period(body, actor=principal.email, now=self.clock())
-        existing = self.repository.periods()
-        if any(p.period_id == period.period_id for p in existing):
-            raise Conflict(f"{body.period_id} exists.", errors=[FieldError("period_id", "already exists")])
-        domain.ensure_no_overlap(period, existing)
-        try:
-            self.repository.add_period(period)
-        except ConditionFailed as failure:
-            raise Conflict(f"{body.period_id} exists.", errors=[FieldError("period_id", "already exists")]) from failure
-        return period
+        for _ in range(ATTEMPTS):  # periods never overlap, even when two are added at once
+            version = self.repository.periods_version()
+            existing = self.repository.periods()
+            if any(p.period_id == period.period_id for p in existing):
+                raise Conflict(f"{body.period_id} exists.", errors=[FieldError("period_id", "already exists")])
+            domain.ensure_no_overlap(period, existing)
+            try:
+                self.repository.add_period(period, version=version)
+            except ConditionFailed:
+                continue
+            return period
+        raise Busy()
 
     def set_accrual_rate(self, principal: Principal, period_id: str, rate_bp: int) -> Period:
         self._vendor(principal)
