@@ -474,6 +474,9 @@ class Provisioner:
             renamed = {"ExposedHeaders": "ExposeHeaders", "Id": "ID", "MaxAge": "MaxAgeSeconds"}
             rules = [{renamed.get(key, key): value for key, value in rule.items()} for rule in cors]
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+        versioning = (props.get("VersioningConfiguration") or {}).get("Status")
+        if versioning:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
         return ResourceValues(
             ref=name,
             attrs={

@@ -73,10 +73,11 @@ export function formatMoneyInput(input, currency) {
   }
 }
 
-/** Format integer minor units for display, exactly (BigInt arithmetic). */
+/** Format integer minor units for display, exactly (BigInt arithmetic); a negative amount gets U+2212. */
 export function formatMinor(minor, currency) {
   const digits = CURRENCY_DIGITS[currency] ?? 2;
   const value = BigInt(minor);
+  if (value < 0n) return `${MINUS}${formatMinor(-value, currency)}`; // "-500.-50" is not a number
   const scale = 10n ** BigInt(digits);
   const whole = value / scale;
   const fraction = (value % scale).toString().padStart(digits, '0');

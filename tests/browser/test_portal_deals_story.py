@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from infrastructure.local.people import People
-from tests.e2e.test_deals_story import CHANNEL_MANAGER, PASSWORD, PROTECTION, ensure_products, onboard
+from tests.e2e.test_deals_story import CHANNEL_MANAGER, PROTECTION, ensure_products, onboard
 from tests.support.browser import new_page, open_mail
+from tests.support.partners import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 

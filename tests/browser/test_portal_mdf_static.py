@@ -187,7 +187,7 @@ def test_funds_show_balances_the_expiry_warning_and_the_ledger(page: Page, stub:
         entry(3, "accrued", 200_000, 1_550_000, {"type": "deal", "id": "deal_01"}),
     ]
     older = [
-        entry(2, "adjusted", 50_000, 1_350_000, {"type": "adjustment", "id": "adj_1"}, note="Correction"),
+        entry(2, "adjusted", -50_000, 1_350_000, {"type": "adjustment", "id": "adj_1"}, note="Correction"),
         entry(1, "allocated", 1_400_000, 1_400_000, {"type": "allocation", "id": "alloc_1"}),
     ]
 
@@ -240,7 +240,7 @@ def test_funds_show_balances_the_expiry_warning_and_the_ledger(page: Page, stub:
     page.get_by_test_id("ledger-load-more").click()
     expect(rows).to_have_count(4)
     expect(page.get_by_test_id("ledger-load-more")).to_have_count(0)
-    # An adjustment's sign comes from how `available` moved (1,400,000 -> 1,350,000: down).
+    # An adjustment's amount is signed: a debit is negative.
     expect(rows.get_by_test_id("ledger-amount")).to_have_text(
         ["\u2212$3,000.00", "+$2,000.00", "\u2212$500.00", "+$14,000.00"]
     )
@@ -733,6 +733,126 @@ def test_admin_creates_a_period_and_allocates_funds(page: Page, stub: Stub, port
         "note": "Q1 launch campaign",
     }
     expect(page).to_have_url(re.compile(rf"#/admin/mdf\?partner={PARTNER_ID}$"))
+
+
+def test_admin_credits_and_debits_a_fund_with_a_reason(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.api[("GET", "/me")] = ok(me(roles=("vendor-admin",), partner_id=None))
+    stub.api[("GET", "/mdf/partners")] = ok(
+        {
+            "items": [
+                {"partner_id": PARTNER_ID, "company_name": "Acme Networks", "country": "GB"},
+                {"partner_id": "prt_02", "company_name": "Globex", "country": "DE"},
+            ],
+            "next_cursor": None,
+        }
+    )
+    debited = fund(available=usd(1_160_000), adjusted=usd(-90_000))
+    credited = fund(available=usd(1_283_457), adjusted=usd(33_457))
+    stub.api[("GET", "/mdf/funds")] = [ok({"items": [fund()]}), ok({"items": [debited]}), ok({"items": [credited]})]
+
+    def booked(after: dict[str, Any], seq: int) -> Any:
+        return lambda call: ok(
+            {
+                "fund": after,
+                "entry": entry(
+                    seq,
+                    "adjusted",
+                    call.body["amount"]["amount_minor"],
+                    after["available"]["amount_minor"],
+                    {"type": "adjustment", "id": f"adj_{seq}"},
+                    note=call.body["note"],
+                ),
+            },
+            201,
+        )
+
+    stub.api[("POST", "/mdf/adjustments")] = [
+        # the fund changed since it was shown: the server's limit is lower than the page's
+        error(
+            400,
+            "validation_error",
+            "The adjustment would take the available balance below zero.",
+            [{"field": "amount.amount_minor", "message": "at most 9,000.00 USD can be debited"}],
+        ),
+        booked(debited, 5),
+        booked(credited, 6),
+    ]
+
+    page.goto(f"{portal_url}#/admin/mdf")
+    form = page.get_by_test_id("adjustment-form")
+    expect(form.get_by_role("heading", name="Adjust a fund")).to_be_visible()
+    form.locator("#adjustment_partner").select_option(PARTNER_ID)
+    funds = page.get_by_test_id("partner-funds")
+    expect(funds.get_by_test_id("fund-available")).to_have_text("$12,500.00")
+    expect(page.locator("#allocation_partner")).to_have_value(PARTNER_ID)  # both forms are about that partner
+    expect(page).to_have_url(re.compile(rf"#/admin/mdf\?partner={PARTNER_ID}$"))
+
+    form.get_by_test_id("adjust-fund").click()  # nothing chosen: every field says what it needs
+    expect(form.locator("#adjustment_period-error")).to_have_text("Choose a period.")
+    expect(form.locator("#adjustment_direction-error")).to_have_text("Choose whether to credit or debit the fund.")
+    expect(form.locator("#adjustment_amount-error")).to_have_text("Enter the amount of the correction.")
+    expect(form.locator("#adjustment_note-error")).to_have_text("Give the reason for the correction.")
+    assert not stub.requests("POST", "/mdf/adjustments")
+
+    form.locator("#adjustment_period").select_option("FY27-Q1")
+    form.locator("#adjustment_currency").select_option("USD")
+    form.locator("#adjustment_direction").select_option("debit")
+    form.locator("#adjustment_amount").fill("12500.01")  # more than the fund shown has available
+    expect(form.locator("#adjustment_amount-error")).to_have_text("At most the $12,500.00 available can be debited.")
+    form.locator("#adjustment_currency").select_option("EUR")  # the partner has no EUR fund in the period
+    expect(form.locator("#adjustment_amount-error")).to_have_text(
+        "This partner has no fund in this period and currency to debit."
+    )
+    form.locator("#adjustment_direction").select_option("credit")  # a credit may open a fund
+    expect(form.locator("#adjustment_amount-error")).to_be_hidden()
+    form.locator("#adjustment_currency").select_option("USD")
+    form.locator("#adjustment_direction").select_option("debit")
+    form.locator("#adjustment_amount").fill("1000")
+    expect(form.get_by_test_id("adjustment-preview")).to_have_text("\u2212$1,000.00 from the available balance")
+    form.locator("#adjustment_note").fill("Duplicate allocation in October.")
+    form.get_by_test_id("adjust-fund").click()
+    expect(form.locator("#adjustment_amount-error")).to_have_text("At most 9,000.00 USD can be debited")
+    expect(form.get_by_test_id("form-error")).to_have_text("Please correct the highlighted fields.")
+    expect(form.locator("#adjustment_amount")).to_be_focused()
+
+    form.locator("#adjustment_amount").fill("900.00")  # editing the field clears the server's message
+    expect(form.locator("#adjustment_amount-error")).to_be_hidden()
+    form.get_by_test_id("adjust-fund").click()
+    expect(form.get_by_test_id("admin-result")).to_have_text(
+        "Debited $900.00 from Acme Networks for Q1 FY2027. Available now: $11,600.00."
+    )
+    expect(funds.get_by_test_id("fund-available")).to_have_text("$11,600.00")  # refreshed
+    expect(funds.get_by_test_id("fund-adjusted")).to_have_text("\u2212$900.00")
+    expect(form.locator("#adjustment_amount")).to_have_value("")
+    expect(form.locator("#adjustment_note")).to_have_value("")
+
+    form.locator("#adjustment_direction").select_option("credit")
+    form.locator("#adjustment_amount").fill("1234.57")  # 1234.57 * 100 is 123456.99999999999 as a binary float
+    expect(form.get_by_test_id("adjustment-preview")).to_have_text("+$1,234.57 to the available balance")
+    form.locator("#adjustment_note").fill("  Q4 event co-funding agreed late.  ")
+    form.get_by_test_id("adjust-fund").click()
+    expect(form.get_by_test_id("admin-result")).to_have_text(
+        "Credited $1,234.57 to Acme Networks for Q1 FY2027. Available now: $12,834.57."
+    )
+    expect(funds.get_by_test_id("fund-adjusted")).to_have_text("+$334.57")
+
+    refused, debit, credit = stub.requests("POST", "/mdf/adjustments")
+    assert refused.body["amount"] == {"amount_minor": -100_000, "currency": "USD"}
+    assert debit.body == {
+        "partner_id": PARTNER_ID,
+        "period_id": "FY27-Q1",
+        "amount": {"amount_minor": -90_000, "currency": "USD"},
+        "note": "Duplicate allocation in October.",
+    }
+    assert credit.body == {
+        "partner_id": PARTNER_ID,
+        "period_id": "FY27-Q1",
+        "amount": {"amount_minor": 123_457, "currency": "USD"},
+        "note": "Q4 event co-funding agreed late.",
+    }
+    keys = {c.headers["idempotency-key"] for c in (refused, debit, credit)}
+    assert len(keys) == 3 and all(UUID.match(k) for k in keys)
+    assert [c.query for c in stub.requests("GET", "/mdf/funds")] == [{"partner_id": PARTNER_ID}] * 3
 
 
 def test_partner_users_do_not_get_the_admin_page(page: Page, stub: Stub, portal_url: str) -> None:

@@ -366,7 +366,8 @@ def claim_input(*, timeouts: dict[str, int] = FAR) -> dict[str, Any]:
     return {
         "request_id": request_id,
         "round": 2,
-        "approval_id": f"mdf-claim-{request_id}-2",
+        "attempt": 1,
+        "approval_id": f"mdf-claim-{request_id}-2-1",
         "subject": "MDF claim: Spring roadshow (Acme)",
         "summary": [{"label": "Spent", "value": "USD 9,500.00"}],
         "amount": {"currency": "USD", "max_minor": 950_000, "label": "Amount to pay"},
@@ -422,6 +423,7 @@ def test_unreviewed_claim_reminds_escalates_closes_and_expires(wf: Workflows) ->
         "request_id": run["request_id"],
         "round": 2,
         "purpose": "claim",
+        "attempt": 1,
     }
     assert wf.finished(execution)["status"] == "SUCCEEDED"
 

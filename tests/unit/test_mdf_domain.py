@@ -1306,3 +1306,41 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         assert seen[path] > 0, (path, seen)
     assert len(periods) > 1 and ledgers.expiries["claim_window_ended"] > 0
     assert ledgers.expiries["released_after_close"] > 0  # reservations settled after their fund closed
+
+
+# ------------------------------------------------------------------ review fixes: deadlines, long timers, caps
+
+
+def test_a_claim_returned_after_its_due_date_gets_time_to_resubmit_within_the_window() -> None:
+    request, fund = claimed(granted=300_000)
+    assert request.claim_due_at is not None
+    late = request.claim_due_at + timedelta(days=3)  # the review ran past the due date
+    change = domain.decide_claim(request, review(request, "returned"), fund, now=late, new_id=ids)
+    returned = change.request
+    assert returned is not None and returned.claim_due_at is not None
+    assert returned.claim_due_at == min(late + domain.RESUBMIT_GRACE, fund.claim_window_ends_at)
+    domain.ensure_can_claim(returned, now=late + timedelta(days=1))  # may resubmit, not `claim_overdue`
+    # and never past the claim window: a return after the window leaves a due date that has passed (it lapses)
+    after_window = fund.claim_window_ends_at + timedelta(days=1)
+    closing = domain.decide_claim(request, review(request, "returned"), fund, now=after_window, new_id=ids)
+    assert closing.request is not None and closing.request.claim_due_at == fund.claim_window_ends_at
+
+
+def test_timers_further_than_an_execution_may_wait_renew_themselves() -> None:
+    fund = funded(in_period=period(claim_window_ends_at=NOW + timedelta(days=500)))
+    [renewal] = domain.fund_schedule(fund, [2_592_000, 604_800], NOW)
+    assert renewal["message"]["message_type"] == "MdfFundTimerRenewal"
+    assert renewal["at"] == domain.timer_time(NOW + domain.MAX_TIMER)
+    near = domain.fund_schedule(fund, [2_592_000, 604_800], NOW + timedelta(days=400))
+    assert [m["message"]["message_type"] for m in near] == [
+        "MdfFundExpiryWarning",
+        "MdfFundExpiryWarning",
+        "MdfFundExpiry",
+    ]
+
+
+def test_a_fund_never_exceeds_the_largest_representable_balance() -> None:
+    fund = funded(domain.MAX_BALANCE)
+    with pytest.raises(ValidationFailed) as refused:
+        booked(fund, "allocated", 1)
+    assert refused.value.errors[0].field == "amount.amount_minor"

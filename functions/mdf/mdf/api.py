@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from functools import cache
 from typing import Any
@@ -29,7 +30,7 @@ from mdf.service import MdfService
 from mdf.settings import ApiSettings
 from shared.clock import iso
 from shared.edge import ApiEdge
-from shared.errors import FieldError, ValidationFailed
+from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.http import current, parse_body, principal_from
 from shared.links import LinkClaim, LinkRejected, signing_key, verify
 from shared.observability import logger, metrics
@@ -117,6 +118,7 @@ def request_detail(request: FundRequest) -> dict[str, Any]:
     if claim:
         for proof in claim["proof_files"]:
             proof.pop("key", None)  # storage layout stays private
+            proof.pop("version_id", None)
     approvals = [
         {
             "step": a.step,
@@ -139,6 +141,18 @@ def _limit(params: dict[str, str], default: int = 20) -> int:
     if not 1 <= limit <= 50:
         raise ValidationFailed("limit must be 1 to 50.", [FieldError("limit", "1 to 50")])
     return limit
+
+
+REQUEST_ID = re.compile(r"mdfreq_[0-9a-z]{26}")
+FILE_ID = re.compile(r"file_[0-9a-z]{26}")
+PERIOD_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{1,23}")
+
+
+def _known(value: str, pattern: re.Pattern[str], what: str) -> str:
+    """A path id of the right shape, or 404 (an odd one must not reach DynamoDB's key limits as a 500)."""
+    if not pattern.fullmatch(value or ""):
+        raise NotFound(f"No such {what}.")
+    return value
 
 
 def _params() -> dict[str, str]:
@@ -166,6 +180,7 @@ def add_period() -> Any:
 @app.route("/mdf/periods/{period_id}/accrual", methods=["POST"])
 @handle_errors
 def set_accrual(period_id: str) -> Any:
+    _known(period_id, PERIOD_ID, "period")
     principal = principal_from(current(app))
     body = parse_body(current(app), AccrualBody)
     return post_once(
@@ -264,12 +279,14 @@ def list_requests() -> Any:
 @app.route("/mdf/requests/{request_id}", methods=["GET"])
 @handle_errors
 def get_request(request_id: str) -> Any:
+    _known(request_id, REQUEST_ID, "fund request")
     return respond(200, request_detail(service().get(principal_from(current(app)), request_id)))
 
 
 @app.route("/mdf/requests/{request_id}/revision", methods=["POST"])
 @handle_errors
 def revise_request(request_id: str) -> Any:
+    _known(request_id, REQUEST_ID, "fund request")
     principal = principal_from(current(app))
     body = parse_body(current(app), FundRequestBody)
     # Replayed only with an Idempotency-Key: the same body again may be the next round (state rules refuse repeats).
@@ -284,6 +301,7 @@ def revise_request(request_id: str) -> Any:
 @app.route("/mdf/requests/{request_id}/claim/uploads", methods=["POST"])
 @handle_errors
 def create_upload(request_id: str) -> Any:
+    _known(request_id, REQUEST_ID, "fund request")
     principal = principal_from(current(app))
     body = parse_body(current(app), UploadBody)
     return respond(201, service().create_upload(principal, request_id, body, SETTINGS.proof_max_bytes))
@@ -292,6 +310,7 @@ def create_upload(request_id: str) -> Any:
 @app.route("/mdf/requests/{request_id}/claim", methods=["POST"])
 @handle_errors
 def file_claim(request_id: str) -> Any:
+    _known(request_id, REQUEST_ID, "fund request")
     principal = principal_from(current(app))
     body = parse_body(current(app), ClaimBody)
 
@@ -307,6 +326,8 @@ def file_claim(request_id: str) -> Any:
 @app.route("/mdf/requests/{request_id}/claim/files/{file_id}", methods=["GET"])
 @handle_errors
 def download_proof(request_id: str, file_id: str) -> Any:
+    _known(request_id, REQUEST_ID, "fund request")
+    _known(file_id, FILE_ID, "proof file")
     url, name = service().download(principal_from(current(app)), request_id, file_id)
     return respond(200, {"url": url, "file_name": name, "expires_in": 300})
 
@@ -315,6 +336,8 @@ def download_proof(request_id: str, file_id: str) -> Any:
 @handle_errors
 def reviewer_proof(request_id: str, file_id: str) -> Any:
     """A reviewer's signed link from the claim email: verified, then a redirect to a 5-minute download."""
+    _known(request_id, REQUEST_ID, "fund request")
+    _known(file_id, FILE_ID, "proof file")
     params = _params()
     try:
         expires = int(params.get("expires", ""))

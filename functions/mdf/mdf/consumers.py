@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from mdf import notifications, workflow
+from mdf import domain, notifications, workflow
 from mdf.domain import Change
 from mdf.models import (
     ApprovalExpired,
@@ -36,9 +36,10 @@ from shared.contracts.mdf import (
     MdfRequestSubmitted,
 )
 from shared.contracts.onboarding import PartnerOnboarded
-from shared.observability import logger
+from shared.observability import logger, metrics
 
 SETTINGS = ConsumerSettings.from_env()
+MAX_REVIEW_ATTEMPTS = 3
 
 
 class NotYetDue(Exception):
@@ -108,7 +109,10 @@ def on_request_approved(event: MdfRequestApproved) -> str:
 
 
 def on_request_rejected(event: MdfRequestRejected) -> str:
-    return _notify(notifications.request_decided(_request(event.request_id), str(SETTINGS.portal_url)))
+    request = _request(event.request_id)
+    if request.round != event.round or request.status != "rejected":
+        return "stale: the request was revised before this event was handled"
+    return _notify(notifications.request_decided(request, str(SETTINGS.portal_url)))
 
 
 def on_claim_submitted(event: MdfClaimSubmitted) -> str:
@@ -119,7 +123,15 @@ def on_claim_submitted(event: MdfClaimSubmitted) -> str:
 
 
 def on_claim_decided(event: MdfClaimPaid | MdfClaimRejected | MdfClaimReturned) -> str:
-    return _notify(notifications.claim_decided(_request(event.request_id), str(SETTINGS.portal_url)))
+    request = _request(event.request_id)
+    claim = request.claim
+    expected = {"MdfClaimPaid": "approved", "MdfClaimRejected": "rejected", "MdfClaimReturned": "returned"}
+    if claim is None or claim.status != expected[event.DETAIL_TYPE]:
+        return "stale: the claim moved on (resubmitted) before this event was handled"
+    if isinstance(event, MdfClaimReturned):
+        # The partner has until the new due date to add proof; past it, the reservation is released.
+        workflow.start_claim_timer(request, SETTINGS, utc_now(), suffix=f"-c{claim.round}")
+    return _notify(notifications.claim_decided(request, str(SETTINGS.portal_url)))
 
 
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
@@ -149,6 +161,10 @@ def on_fund_timer(message: FundTimer) -> str:
     if message.message_type == "MdfFundExpiry":
         return _due(service().expire_fund(message.partner_id, message.fund_id))
     fund = service().repository.fund(message.partner_id, message.fund_id)
+    if message.message_type == "MdfFundTimerRenewal":
+        if fund is None:
+            return "no such fund"
+        return workflow.start_fund_timer(fund, SETTINGS, utc_now(), renewal=f"-{message.claim_window_ends_at[:10]}")
     partner = service().repository.partner(message.partner_id)
     if fund is None or partner is None or fund.status != "open" or fund.available <= 0:
         return "no warning needed"
@@ -157,8 +173,12 @@ def on_fund_timer(message: FundTimer) -> str:
 
 def on_claim_timer(message: ClaimTimer) -> str:
     if message.message_type == "MdfClaimDeadline":
-        return _due(service().claim_deadline(message.request_id))
+        return _due(service().claim_deadline(message.request_id, message.claim_due_at))
     request = _request(message.request_id)
+    if request.claim_due_at is None or domain.timer_time(request.claim_due_at) != message.claim_due_at:
+        return "stale timer (the due date moved)"
+    if message.message_type == "MdfClaimTimerRenewal":
+        return workflow.start_claim_timer(request, SETTINGS, utc_now(), suffix=f"-{utc_now():%Y%m%d}")
     waiting = request.status == "approved" or (request.claim is not None and request.claim.status == "returned")
     if not waiting or request.status not in ("approved", "claimed"):
         return "claim already filed"
@@ -171,13 +191,19 @@ def on_approval_expired(message: ApprovalExpired) -> str:
         if change.request is not None:
             _notify(notifications.request_decided(change.request, str(SETTINGS.portal_url)))
         return change.outcome
-    # Nobody reviewed a claim in time: the partner did their part, so the review starts again (escalated).
+    # Nobody reviewed a claim in time: the partner did their part, so the review starts again (escalated), a few
+    # times; then operations must act (the metric has an alarm). Redelivery starts the same attempt: one review.
     request = _request(message.request_id)
-    if request.status != "claimed" or request.claim is None or request.claim.status != "submitted":
+    claim = request.claim
+    if request.status != "claimed" or claim is None or claim.status != "submitted" or claim.round != message.round:
         return "claim no longer waiting"
+    attempt = message.attempt + 1
+    if attempt >= MAX_REVIEW_ATTEMPTS:
+        logger.error("claim review abandoned after repeated lapses", extra={"request_id": request.request_id})
+        metrics.add_metric(name="MdfClaimReviewsAbandoned", unit="Count", value=1)
+        return "review abandoned: needs operations"
+    logger.warning("claim review lapsed; starting again", extra={"request_id": request.request_id, "attempt": attempt})
     partner = service().repository.partner(request.partner_id)
-    attempt = str(int(utc_now().timestamp()))
-    logger.warning("claim review lapsed; starting again", extra={"request_id": request.request_id})
     return workflow.start_claim_review(request, partner, SETTINGS, attempt=attempt)
 
 

@@ -153,6 +153,9 @@ _MOVES: dict[str, tuple[int, int, int, int, str | None]] = {
     "adjusted": (1, 0, 0, 0, "adjusted"),
 }
 CREDITS_NEED_OPEN_FUND = frozenset({"allocated", "accrued", "reserved", "adjusted"})
+MAX_BALANCE = 10**15  # the largest Money amount: every published balance must stay representable
+RESUBMIT_GRACE = timedelta(days=14)  # time to add proof after a claim is returned, at least (within the window)
+MAX_TIMER = timedelta(days=360)  # a Standard execution runs at most a year: longer timers renew themselves
 
 
 def book(
@@ -176,6 +179,11 @@ def book(
         changes[total] = getattr(fund, total) + amount
     if changes["available"] < 0 or changes["reserved"] < 0:
         raise InsufficientFunds(f"{kind} {amount} on {fund.fund_id}")
+    if any(abs(value) > MAX_BALANCE for key, value in changes.items() if isinstance(value, int)):
+        raise ValidationFailed(
+            "The fund would exceed the largest supported balance.",
+            [FieldError("amount.amount_minor", f"a fund holds at most {MAX_BALANCE} minor units")],
+        )
     after = fund.model_copy(update=changes)
     entry = LedgerEntry(
         seq=after.seq,
@@ -692,7 +700,7 @@ def ensure_can_claim(request: FundRequest, *, now: datetime) -> None:
     if now.astimezone(UTC).date() < request.ends_on:
         raise InvalidState(f"File the claim once the activity has ended ({request.ends_on}).", "activity_not_ended")
     if request.claim_due_at is not None and now > request.claim_due_at:
-        raise InvalidState("The claim was due by " + request.claim_due_at.isoformat() + ".", "claim_overdue")
+        raise InvalidState(f"The claim was due by {timer_time(request.claim_due_at)}.", "claim_overdue")
 
 
 def file_claim(
@@ -755,11 +763,14 @@ def decide_claim(request: FundRequest, decision: ClaimDecision, fund: Fund, *, n
     common = {"revision": request.revision + 1}
     if review.decision == "returned":
         reason = review.reason or "More proof is needed."
+        # The partner gets time to add proof even when the review ran past the due date (never past the window).
+        due = min(max(request.claim_due_at or now, now + RESUBMIT_GRACE), fund.claim_window_ends_at)
         returned = request.model_copy(
             update=common
             | {
                 "claim": claim.model_copy(update=decided | {"status": "returned", "reason": reason}),
-                "timeline": _timeline(request, now, "claim_returned", reason),
+                "claim_due_at": due,
+                "timeline": _timeline(request, now, "claim_returned", f"{reason} (resubmit by {timer_time(due)})"),
             }
         )
         event = MdfClaimReturned.occurred(
@@ -903,10 +914,15 @@ def _days(seconds: int) -> int:
 
 
 def _schedule(
-    ends: datetime, message: dict[str, Any], kinds: tuple[str, str], offsets: Sequence[int], now: datetime
+    ends: datetime, message: dict[str, Any], kinds: tuple[str, str, str], offsets: Sequence[int], now: datetime
 ) -> list[dict[str, Any]]:
-    """Warnings `offsets` seconds before `ends` (skipping past ones, earliest first), then the final message."""
-    warning, final = kinds
+    """Warnings `offsets` seconds before `ends` (skipping past ones, earliest first), then the final message.
+
+    An end beyond what one execution may wait gets a single renewal message instead, which starts the next timer.
+    """
+    warning, final, renew = kinds
+    if ends - now > MAX_TIMER:
+        return [{"at": timer_time(now + MAX_TIMER), "message": message | {"message_type": renew, "days_left": 0}}]
     schedule = [
         {
             "at": timer_time(ends - timedelta(seconds=o)),
@@ -922,11 +938,12 @@ def fund_schedule(fund: Fund, offsets: Sequence[int], now: datetime) -> list[dic
     """Expiry warnings before the claim window ends, then the expiry itself."""
     ends = fund.claim_window_ends_at
     message = {"partner_id": fund.partner_id, "fund_id": fund.fund_id, "claim_window_ends_at": timer_time(ends)}
-    return _schedule(ends, message, ("MdfFundExpiryWarning", "MdfFundExpiry"), offsets, now)
+    return _schedule(ends, message, ("MdfFundExpiryWarning", "MdfFundExpiry", "MdfFundTimerRenewal"), offsets, now)
 
 
 def claim_schedule(request: FundRequest, offsets: Sequence[int], now: datetime) -> list[dict[str, Any]]:
     """Claim reminders before the due date, then the deadline."""
     assert request.claim_due_at is not None
     message = {"request_id": request.request_id, "claim_due_at": timer_time(request.claim_due_at)}
-    return _schedule(request.claim_due_at, message, ("MdfClaimReminder", "MdfClaimDeadline"), offsets, now)
+    kinds = ("MdfClaimReminder", "MdfClaimDeadline", "MdfClaimTimerRenewal")
+    return _schedule(request.claim_due_at, message, kinds, offsets, now)

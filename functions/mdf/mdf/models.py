@@ -233,6 +233,7 @@ class ProofFile(Record):
     content_type: str
     size_bytes: int
     key: str
+    version_id: str | None = None  # the object version that was checked (the bucket is versioned)
 
 
 class Upload(Record):
@@ -341,10 +342,11 @@ class ApprovalExpired(Strict):
     request_id: str
     round: int
     purpose: Literal["request", "claim"]
+    attempt: int = 0  # a claim review that lapsed starts again: the attempt that lapsed
 
 
 class FundTimer(Strict):
-    message_type: Literal["MdfFundExpiryWarning", "MdfFundExpiry"]
+    message_type: Literal["MdfFundExpiryWarning", "MdfFundExpiry", "MdfFundTimerRenewal"]
     partner_id: str
     fund_id: str
     claim_window_ends_at: str
@@ -352,7 +354,7 @@ class FundTimer(Strict):
 
 
 class ClaimTimer(Strict):
-    message_type: Literal["MdfClaimReminder", "MdfClaimDeadline"]
+    message_type: Literal["MdfClaimReminder", "MdfClaimDeadline", "MdfClaimTimerRenewal"]
     request_id: str
     claim_due_at: str
     days_left: int = 0

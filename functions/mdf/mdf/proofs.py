@@ -17,6 +17,7 @@ class StoredObject:
     size: int
     content_type: str
     head: bytes
+    version_id: str | None  # the version checked: a later upload to the same key is never what reviewers see
 
 
 def upload_conditions(key: str, content_type: str, max_bytes: int) -> list[Any]:
@@ -26,6 +27,10 @@ def upload_conditions(key: str, content_type: str, max_bytes: int) -> list[Any]:
         {"Content-Type": content_type},
         ["content-length-range", 1, max_bytes],
     ]
+
+
+def _version(version_id: str | None) -> dict[str, str]:
+    return {"VersionId": version_id} if version_id else {}
 
 
 def _quoted(file_name: str) -> str:
@@ -61,16 +66,21 @@ class ProofStore:
                 return None
             raise
         size = int(head.get("ContentLength", 0))
+        version = head.get("VersionId")
+        version = None if version in (None, "null") else str(version)
         sample = b""
         if size:
-            body = s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}")["Body"]
+            body = s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}", **_version(version))[
+                "Body"
+            ]
             sample = body.read(SNIFF_BYTES)
-        return StoredObject(size=size, content_type=str(head.get("ContentType", "")), head=sample)
+        return StoredObject(size=size, content_type=str(head.get("ContentType", "")), head=sample, version_id=version)
 
-    def delete(self, key: str) -> None:
-        self._s3.delete_object(Bucket=self.bucket, Key=key)
+    def delete(self, key: str, version_id: str | None = None) -> None:
+        """Remove a refused file (its checked version too, not just hide it behind a delete marker)."""
+        self._s3.delete_object(Bucket=self.bucket, Key=key, **_version(version_id))
 
-    def download_url(self, key: str, file_name: str) -> str:
+    def download_url(self, key: str, file_name: str, version_id: str | None = None) -> str:
         return str(
             self._s3.generate_presigned_url(
                 "get_object",
@@ -78,6 +88,7 @@ class ProofStore:
                     "Bucket": self.bucket,
                     "Key": key,
                     "ResponseContentDisposition": f'attachment; filename="{_quoted(file_name)}"',
+                    **_version(version_id),
                 },
                 ExpiresIn=DOWNLOAD_EXPIRES_SECONDS,
             )

@@ -161,6 +161,7 @@ class MdfRepository:
         *,
         fund: Fund | None = None,
         fund_seq: int | None = None,
+        fund_status: str = "open",
         entries: Sequence[LedgerEntry] = (),
         guards: Sequence[str] = (),
         request: FundRequest | None = None,
@@ -169,7 +170,8 @@ class MdfRepository:
     ) -> None:
         """Fund, ledger entries, guards, request and outbox events, all or nothing.
 
-        The fund is written only if its `seq` is still `fund_seq` (None: it must not exist yet); the request only
+        The fund is written only if its `seq` and status are still `fund_seq` and `fund_status` (None: it must not
+        exist yet); the request only
         if its revision is the one it was read at. StaleWrite: read again and retry. AlreadyBooked: a guard exists.
         """
         t = self.table
@@ -177,14 +179,15 @@ class MdfRepository:
         fund_at = guard_from = guard_to = request_at = -1
         if fund is not None:
             fund_at = len(ops)
-            condition = "attribute_not_exists(pk)" if fund_seq is None else "seq = :seq"
+            # The fund as read: its ledger length and its status (closing changes no seq, but must not be undone).
             ops.append(
                 t.op_put(
                     dict(zip(("pk", "sk"), _fund_key(fund.partner_id, fund.fund_id), strict=True))
                     | {"entity": "fund"}
                     | fund.model_dump(mode="json"),
-                    condition=condition,
-                    condition_values=None if fund_seq is None else {":seq": fund_seq},
+                    condition="attribute_not_exists(pk)" if fund_seq is None else "seq = :seq AND #status = :status",
+                    condition_values=None if fund_seq is None else {":seq": fund_seq, ":status": fund_status},
+                    names=None if fund_seq is None else {"#status": "status"},
                 )
             )
             ops += [

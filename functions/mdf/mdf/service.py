@@ -306,7 +306,7 @@ class MdfService:
                 upload, size=stored.size, content_type=stored.content_type, head=stored.head, max_bytes=max_bytes
             )
             if problem:
-                self._store().delete(upload.key)
+                self._store().delete(upload.key, stored.version_id)
                 errors.append(FieldError(f"proof_files.{index}", f"{upload.file_name} {problem}"))
                 continue
             files.append(
@@ -316,6 +316,7 @@ class MdfService:
                     content_type=upload.content_type,
                     size_bytes=stored.size,
                     key=upload.key,
+                    version_id=stored.version_id,
                 )
             )
         if errors:
@@ -344,7 +345,7 @@ class MdfService:
     def download(self, principal: Principal, request_id: str, file_id: str) -> tuple[str, str]:
         request = domain.ensure_own(principal, self.repository.request(request_id))
         proof = self._proof(request, file_id)
-        return self._store().download_url(proof.key, proof.file_name), proof.file_name
+        return self._store().download_url(proof.key, proof.file_name, proof.version_id), proof.file_name
 
     def reviewer_download(self, request_id: str, file_id: str) -> str:
         """For a verified reviewer link (the caller checked the signature)."""
@@ -352,7 +353,7 @@ class MdfService:
         if request is None:
             raise NotFound("No such proof file.")
         proof = self._proof(request, file_id)
-        return self._store().download_url(proof.key, proof.file_name)
+        return self._store().download_url(proof.key, proof.file_name, proof.version_id)
 
     # ------------------------------------------------------------- workflow side
     def _retrying(self, once: Callable[[], Change]) -> Change:
@@ -372,6 +373,7 @@ class MdfService:
             self.repository.write(
                 fund=change.fund,
                 fund_seq=fund_read.seq if fund_read is not None else None,
+                fund_status=fund_read.status if fund_read is not None else "open",
                 entries=change.entries,
                 guards=change.guards,
                 request=change.request,
@@ -427,10 +429,12 @@ class MdfService:
 
         return self._on_request(decision.request_id, rule)
 
-    def claim_deadline(self, request_id: str) -> Change:
+    def claim_deadline(self, request_id: str, timer_due: str) -> Change:
         def rule(request: FundRequest, fund: Fund | None) -> Change:
             if fund is None:
                 return Change(outcome="nothing due")
+            if request.claim_due_at is None or domain.timer_time(request.claim_due_at) != timer_due:
+                return Change(outcome="stale timer (the due date moved)")
             return domain.claim_deadline(request, fund, now=self.clock(), new_id=new_id)
 
         return self._on_request(request_id, rule)

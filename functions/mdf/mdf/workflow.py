@@ -124,7 +124,7 @@ def claim_summary(
 
 
 def start_claim_review(
-    request: FundRequest, partner: PartnerProjection | None, settings: ConsumerSettings, *, attempt: str = "0"
+    request: FundRequest, partner: PartnerProjection | None, settings: ConsumerSettings, *, attempt: int = 0
 ) -> str:
     claim = request.claim
     assert claim is not None
@@ -133,6 +133,7 @@ def start_claim_review(
     payload = {
         "request_id": request.request_id,
         "round": claim.round,
+        "attempt": attempt,
         "approval_id": name,
         "subject": f"MDF claim: {request.title} ({format_money(claim.amount_spent)})",
         "summary": claim_summary(request, partner, settings, [marketing]),
@@ -147,15 +148,17 @@ def start_claim_review(
     return start_execution(settings.claim_state_machine_arn, name, payload)
 
 
-def start_fund_timer(fund: Fund, settings: ConsumerSettings, now: datetime) -> str:
+def start_fund_timer(fund: Fund, settings: ConsumerSettings, now: datetime, *, renewal: str = "") -> str:
+    """One timer per fund (a renewal, for a window more than a year away, is named after its date)."""
     schedule = domain.fund_schedule(fund, settings.expiry_warning_offsets, now)
-    name = f"mdf-fund-{fund.partner_id}-{fund.period_id}-{fund.currency}"
+    name = f"mdf-fund-{fund.partner_id}-{fund.period_id}-{fund.currency}{renewal}"
     return start_execution(settings.timers_state_machine_arn, name, {"schedule": schedule})
 
 
-def start_claim_timer(request: FundRequest, settings: ConsumerSettings, now: datetime) -> str:
+def start_claim_timer(request: FundRequest, settings: ConsumerSettings, now: datetime, *, suffix: str = "") -> str:
+    """The claim due timer of an approved request; a returned claim's new due date gets its own (`suffix`)."""
     schedule = domain.claim_schedule(request, settings.claim_reminder_offsets, now)
-    name = f"mdf-claimdue-{request.request_id}-{request.round}"
+    name = f"mdf-claimdue-{request.request_id}-{request.round}{suffix}"
     return start_execution(settings.timers_state_machine_arn, name, {"schedule": schedule})
 
 

@@ -1,5 +1,5 @@
-// #/admin/mdf (vendor admins): programme periods (create one, set its accrual rate) and allocations of funds to a
-// partner, with that partner's funds shown as they stand.
+// #/admin/mdf (vendor admins): programme periods (create one, set its accrual rate), allocations of funds to a
+// partner and corrections of a fund (credit or debit), with that partner's funds shown as they stand.
 import { api, path } from '../api.js';
 import { announce, dataTable, dateish, errorPanel, h, loading } from '../dom.js';
 import {
@@ -16,7 +16,7 @@ import {
   sendForm,
   today,
 } from '../forms.js';
-import { amountError, amountPreview, moneyOf, moneyText } from '../money.js';
+import { amountError, amountPreview, moneyOf, moneyText, signedMoney } from '../money.js';
 import { statusBadge } from '../record.js';
 import { CURRENCIES, countryName } from '../reference.js';
 import { fundCard, periodLabel } from './mdf.js';
@@ -37,7 +37,7 @@ export async function renderMdfAdmin(ctx) {
       h(
         'p',
         { class: 'lead' },
-        'Programme periods, accrual rates and allocations of market development funds to partners.',
+        'Programme periods, accrual rates, and partners’ market development funds: allocations and corrections.',
       ),
       body,
     ),
@@ -55,7 +55,7 @@ export async function renderMdfAdmin(ctx) {
   }
   if (!ctx.isCurrent()) return;
 
-  const state = { periods, partners: partners.items };
+  const state = { periods, partners: partners.items, shownFunds: null };
   const periodsBox = h('div', {});
   const fundsBox = h('section', {
     class: 'partner-funds',
@@ -63,6 +63,7 @@ export async function renderMdfAdmin(ctx) {
     'data-testid': 'partner-funds',
   });
   const selects = []; // period selects to refresh when the list changes: [select, filter]
+  const partnerSelects = []; // the forms' partner selects: all follow the partner whose funds are shown
 
   function drawPeriods() {
     periodsBox.replaceChildren(periodsTable(state.periods));
@@ -76,11 +77,18 @@ export async function renderMdfAdmin(ctx) {
     drawPeriods();
   }
 
+  /** Show a partner's funds (again, after a change), with every partner select on that partner. */
+  function choosePartner(partnerId) {
+    for (const select of partnerSelects) select.value = partnerId;
+    ctx.setQuery({ partner: partnerId });
+    showPartnerFunds(ctx, fundsBox, state, partnerId);
+  }
+
   const periodForm = createPeriodForm(ctx, state, upsertPeriod);
   const accrualForm = accrualRateForm(ctx, state, upsertPeriod, selects);
-  const allocation = allocationForm(ctx, state, selects, (partnerId) =>
-    showPartnerFunds(ctx, fundsBox, state, partnerId),
-  );
+  const forms = { state, selects, partnerSelects, choosePartner };
+  const allocation = allocationForm(ctx, forms);
+  const adjustment = adjustmentForm(ctx, forms);
 
   body.replaceChildren(
     h(
@@ -97,12 +105,17 @@ export async function renderMdfAdmin(ctx) {
       partners.truncated
         ? h('p', { class: 'notice', 'data-testid': 'partners-truncated' }, 'Only the first partners are listed.')
         : null,
-      h('div', { class: 'record-layout admin-allocation' }, allocation.form, fundsBox),
+      h(
+        'div',
+        { class: 'record-layout admin-allocation' },
+        h('div', { class: 'admin-forms' }, allocation, adjustment),
+        fundsBox,
+      ),
     ),
   );
   drawPeriods();
   const wanted = ctx.query.get('partner');
-  if (wanted && state.partners.some((p) => p.partner_id === wanted)) allocation.choosePartner(wanted);
+  if (wanted && state.partners.some((p) => p.partner_id === wanted)) choosePartner(wanted);
   else showPartnerFunds(ctx, fundsBox, state, '');
 }
 
@@ -391,51 +404,83 @@ function accrualRateForm(ctx, state, upsertPeriod, selects) {
   return form;
 }
 
-// ------------------------------------------------------------------ allocations
+// ------------------------------------------------------------------ allocations and adjustments
 
-function allocationForm(ctx, state, selects, onPartner) {
-  const keeper = idempotencyKeeper();
-  const preview = h('p', {
-    class: 'hint money-preview',
-    id: 'allocation-preview',
-    'data-testid': 'allocation-preview',
+/** A partner picker for a form; choosing one shows that partner's funds (and puts the other pickers on it). */
+function partnerField(id, { state, partnerSelects, choosePartner }) {
+  const wrapper = field({
+    id,
+    label: 'Partner',
+    control: 'select',
+    placeholder: state.partners.length ? 'Choose a partner…' : 'No partners yet',
+    options: state.partners.map((p) => [
+      p.partner_id,
+      `${p.company_name || p.partner_id}${p.country ? ` (${countryName(p.country)})` : ''}`,
+    ]),
   });
+  const select = wrapper.querySelector('select');
+  partnerSelects.push(select);
+  select.addEventListener('change', () => choosePartner(select.value));
+  return wrapper;
+}
+
+/** An open period picker (refilled when the periods change). */
+function openPeriodField(id, selects) {
+  const wrapper = field({ id, label: 'Period', control: 'select', options: [] });
+  selects.push([wrapper.querySelector('select'), (p) => p.status !== 'closed']);
+  return wrapper;
+}
+
+/** `<prefix>_amount` and `<prefix>_currency` side by side, and the amount's preview (`<prefix>-preview`). */
+function moneyFields(prefix) {
+  const preview = h('p', { class: 'hint money-preview', id: `${prefix}-preview`, 'data-testid': `${prefix}-preview` });
+  return [
+    h(
+      'div',
+      { class: 'money-row' },
+      field({
+        id: `${prefix}_amount`,
+        label: 'Amount',
+        attrs: {
+          inputmode: 'decimal',
+          autocomplete: 'off',
+          'aria-describedby': `${prefix}_amount-error ${prefix}-preview`,
+        },
+      }),
+      field({
+        id: `${prefix}_currency`,
+        label: 'Currency',
+        control: 'select',
+        options: CURRENCIES.map(([code]) => [code, code]),
+      }),
+    ),
+    preview,
+  ];
+}
+
+/** The field map of an allocation or adjustment form (`prefix`: the forms' control ids start with it). */
+function fundFieldMap(prefix) {
+  return {
+    partner_id: `${prefix}_partner`,
+    period_id: `${prefix}_period`,
+    amount: `${prefix}_amount`,
+    'amount.amount_minor': `${prefix}_amount`,
+    'amount.currency': `${prefix}_currency`,
+    note: `${prefix}_note`,
+  };
+}
+
+function allocationForm(ctx, forms) {
+  const { state, choosePartner } = forms;
+  const keeper = idempotencyKeeper();
   const form = cardForm({
     testid: 'allocation-form',
     labelledBy: 'allocation-title',
     result: resultSlot('allocation'),
     fields: [
-      field({
-        id: 'allocation_partner',
-        label: 'Partner',
-        control: 'select',
-        placeholder: state.partners.length ? 'Choose a partner…' : 'No partners yet',
-        options: state.partners.map((p) => [
-          p.partner_id,
-          `${p.company_name || p.partner_id}${p.country ? ` (${countryName(p.country)})` : ''}`,
-        ]),
-      }),
-      field({ id: 'allocation_period', label: 'Period', control: 'select', options: [] }),
-      h(
-        'div',
-        { class: 'money-row' },
-        field({
-          id: 'allocation_amount',
-          label: 'Amount',
-          attrs: {
-            inputmode: 'decimal',
-            autocomplete: 'off',
-            'aria-describedby': 'allocation_amount-error allocation-preview',
-          },
-        }),
-        field({
-          id: 'allocation_currency',
-          label: 'Currency',
-          control: 'select',
-          options: CURRENCIES.map(([code]) => [code, code]),
-        }),
-      ),
-      preview,
+      partnerField('allocation_partner', forms),
+      openPeriodField('allocation_period', forms.selects),
+      moneyFields('allocation'),
       field({
         id: 'allocation_note',
         label: 'Note',
@@ -449,14 +494,10 @@ function allocationForm(ctx, state, selects, onPartner) {
     buttonTestid: 'allocate-funds',
   });
   const els = form.elements;
-  selects.push([els.allocation_period, (p) => p.status !== 'closed']);
+  const preview = form.querySelector('[data-testid=allocation-preview]');
   const showPreview = () => {
     preview.textContent = amountPreview(els.allocation_amount.value, els.allocation_currency.value);
   };
-  els.allocation_partner.addEventListener('change', () => {
-    ctx.setQuery({ partner: els.allocation_partner.value });
-    onPartner(els.allocation_partner.value);
-  });
   form.addEventListener('input', () => {
     showPreview();
     clearResult(form);
@@ -486,19 +527,12 @@ function allocationForm(ctx, state, selects, onPartner) {
           amount: moneyOf(els.allocation_amount.value, currency),
           note: els.allocation_note.value.trim(),
         },
-        fieldMap: {
-          partner_id: 'allocation_partner',
-          period_id: 'allocation_period',
-          amount: 'allocation_amount',
-          'amount.amount_minor': 'allocation_amount',
-          'amount.currency': 'allocation_currency',
-          note: 'allocation_note',
-        },
+        fieldMap: fundFieldMap('allocation'),
         done: ({ fund, entry }) => {
           els.allocation_amount.value = '';
           els.allocation_note.value = '';
           showPreview();
-          onPartner(els.allocation_partner.value);
+          choosePartner(els.allocation_partner.value);
           return `Allocated ${moneyText(entry?.amount)} to ${partner?.company_name || 'the partner'} for ${
             fund?.period_name || fund?.period_id || 'the period'
           }. Available now: ${moneyText(fund?.available)}.`;
@@ -506,13 +540,135 @@ function allocationForm(ctx, state, selects, onPartner) {
       });
     },
   });
-  return {
-    form,
-    choosePartner(partnerId) {
-      els.allocation_partner.value = partnerId;
-      onPartner(partnerId);
-    },
+  return form;
+}
+
+const DIRECTIONS = { credit: 1, debit: -1 };
+
+/**
+ * A vendor correction of a fund's available balance: a credit adds to it, a debit takes from it (never below zero;
+ * the partner's funds, once shown, are checked here, the server checks again). The reason is required and is shown
+ * in the fund's history.
+ */
+function adjustmentForm(ctx, forms) {
+  const { state, choosePartner } = forms;
+  const keeper = idempotencyKeeper();
+  const form = cardForm({
+    testid: 'adjustment-form',
+    title: 'Adjust a fund',
+    hint: h(
+      'p',
+      { class: 'hint' },
+      'Correct a partner’s available balance: credit adds to it, debit takes from it (never below zero).',
+    ),
+    result: resultSlot('adjustment'),
+    fields: [
+      partnerField('adjustment_partner', forms),
+      openPeriodField('adjustment_period', forms.selects),
+      field({
+        id: 'adjustment_direction',
+        label: 'Credit or debit',
+        control: 'select',
+        placeholder: 'Choose…',
+        options: [
+          ['credit', 'Credit: add to available'],
+          ['debit', 'Debit: take from available'],
+        ],
+      }),
+      moneyFields('adjustment'),
+      field({
+        id: 'adjustment_note',
+        label: 'Reason',
+        control: 'textarea',
+        hint: 'Why the balance changes; shown to the partner in the fund’s history.',
+        attrs: { rows: 2 },
+      }),
+    ],
+    button: 'Adjust fund',
+    buttonTestid: 'adjust-fund',
+    primary: false,
+  });
+  const els = form.elements;
+  const preview = form.querySelector('[data-testid=adjustment-preview]');
+  const sign = () => DIRECTIONS[els.adjustment_direction.value] ?? 0;
+  /** The chosen fund as last shown: null when the partner has no such fund, undefined while its funds are unknown. */
+  const shownFund = () => {
+    const shown = state.shownFunds;
+    if (!shown || shown.partnerId !== els.adjustment_partner.value) return undefined;
+    const fundId = `${els.adjustment_period.value}.${els.adjustment_currency.value}`;
+    return shown.items.find((f) => f.fund_id === fundId) || null;
   };
+  const showPreview = () => {
+    const currency = els.adjustment_currency.value;
+    const typed = els.adjustment_amount.value;
+    preview.textContent =
+      sign() && amountPreview(typed, currency)
+        ? `${signedMoney(moneyOf(typed, currency), sign())} ${sign() < 0 ? 'from' : 'to'} the available balance`
+        : amountPreview(typed, currency);
+  };
+  form.addEventListener('input', () => {
+    showPreview();
+    clearResult(form);
+  });
+  form.addEventListener('change', showPreview);
+
+  const controller = bindForm(form, {
+    validators: {
+      adjustment_partner: (v) => required(v, 'Choose a partner.'),
+      adjustment_period: (v) => required(v, 'Choose a period.'),
+      adjustment_direction: (v) => required(v, 'Choose whether to credit or debit the fund.'),
+      adjustment_amount: (v) => {
+        const currency = els.adjustment_currency.value;
+        const problem = amountError(v, currency, { empty: 'Enter the amount of the correction.', positive: true });
+        const fund = sign() < 0 ? shownFund() : undefined;
+        if (problem || fund === undefined) return problem;
+        const available = Number(fund?.available?.amount_minor ?? 0);
+        if (moneyOf(v, currency).amount_minor <= available) return '';
+        return fund
+          ? `At most the ${moneyText(fund.available)} available can be debited.`
+          : 'This partner has no fund in this period and currency to debit.';
+      },
+      adjustment_currency: (v) => required(v, 'Choose a currency.'),
+      adjustment_note: (v) =>
+        required(v, 'Give the reason for the correction.') || maxLength(v, NOTE_MAX, 'Reason'),
+    },
+    dependents: {
+      adjustment_partner: ['adjustment_amount'],
+      adjustment_period: ['adjustment_amount'],
+      adjustment_direction: ['adjustment_amount'],
+      adjustment_currency: ['adjustment_amount'],
+    },
+    busyLabel: 'Adjusting…',
+    onSubmit: () => {
+      const partner = state.partners.find((p) => p.partner_id === els.adjustment_partner.value);
+      const currency = els.adjustment_currency.value;
+      const amount = moneyOf(els.adjustment_amount.value, currency);
+      return submitAdmin(ctx, form, controller, keeper, {
+        url: '/mdf/adjustments',
+        button: 'Adjust fund',
+        body: {
+          partner_id: els.adjustment_partner.value,
+          period_id: els.adjustment_period.value,
+          amount: { ...amount, amount_minor: sign() * amount.amount_minor },
+          note: els.adjustment_note.value.trim(),
+        },
+        fieldMap: fundFieldMap('adjustment'),
+        conflictField: 'adjustment_period', // 409: the period has closed
+        done: ({ fund, entry }) => {
+          const minor = Number(entry?.amount?.amount_minor);
+          const size = moneyText({ ...entry?.amount, amount_minor: Math.abs(minor) });
+          els.adjustment_amount.value = '';
+          els.adjustment_note.value = '';
+          showPreview();
+          choosePartner(els.adjustment_partner.value);
+          return `${minor < 0 ? 'Debited' : 'Credited'} ${size} ${minor < 0 ? 'from' : 'to'} ${
+            partner?.company_name || 'the partner'
+          } for ${fund?.period_name || fund?.period_id || 'the period'}. Available now: ${moneyText(fund?.available)}.`;
+        },
+      });
+    },
+  });
+  return form;
 }
 
 let fundsSeq = 0;
@@ -521,6 +677,7 @@ async function showPartnerFunds(ctx, box, state, partnerId) {
   const seq = ++fundsSeq;
   const partner = state.partners.find((p) => p.partner_id === partnerId);
   const title = h('h3', { id: 'partner-funds-title' }, partner ? `Funds of ${partner.company_name}` : 'Partner funds');
+  state.shownFunds = null; // {partnerId, items} once loaded: the adjustment form checks debits against it
   if (!partner) {
     box.replaceChildren(
       title,
@@ -544,6 +701,7 @@ async function showPartnerFunds(ctx, box, state, partnerId) {
     return;
   }
   if (seq !== fundsSeq || !ctx.isCurrent()) return;
+  state.shownFunds = { partnerId, items: funds };
   box.replaceChildren(
     title,
     funds.length

@@ -195,8 +195,9 @@ export function fundCard(fund, { selected = false, onSelect } = {}) {
     fund.allocated || fund.accrued
       ? h(
           'p',
-          { class: 'muted small fund-totals' },
+          { class: 'muted small fund-totals', 'data-testid': 'fund-totals' },
           `Allocated ${moneyText(fund.allocated)} · accrued ${moneyText(fund.accrued)}`,
+          adjustedTotal(fund.adjusted),
         )
       : null,
     claimWindow(fund),
@@ -215,6 +216,13 @@ export function fundCard(fund, { selected = false, onSelect } = {}) {
         )
       : null,
   );
+}
+
+/** The vendor's net corrections (may be negative), only when there are any: " · adjusted −$500.00". */
+function adjustedTotal(adjusted) {
+  const minor = Number(adjusted?.amount_minor);
+  if (!minor) return null;
+  return [' · adjusted ', h('span', { 'data-testid': 'fund-adjusted' }, signedMoney(adjusted, Math.sign(minor)))];
 }
 
 function cssId(value) {
@@ -263,10 +271,16 @@ function showLedger(ctx, section, fund) {
   }).load();
 }
 
-/** The entry's effect as a sign: by its kind, or for an adjustment by how `available` moved. */
+/**
+ * The entry's effect as a sign: by its kind; an adjustment by its signed amount (a debit is negative), failing that
+ * by how `available` moved.
+ */
 function entrySign(entry, older) {
   const sign = LEDGER_KINDS[entry.kind]?.[1] ?? 0;
-  if (sign || !older) return sign;
+  if (sign) return sign;
+  const minor = Number(entry.amount?.amount_minor);
+  if (minor) return Math.sign(minor);
+  if (!older) return 0;
   const now = Number(entry.balance?.available?.amount_minor);
   const before = Number(older.balance?.available?.amount_minor);
   return Number.isFinite(now - before) ? Math.sign(now - before) : 0;
