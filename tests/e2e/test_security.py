@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infrastructure.local.people import People, Session
 from infrastructure.local.template import load_template
-from tests.support.factories import application_body, unique_domain
+from tests.support.partners import onboard as onboard_partner
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -174,22 +174,8 @@ def test_cors_preflight_is_answered_from_the_template(people: People) -> None:
 
 
 def onboard(people: People) -> tuple[Session, str]:
-    domain = unique_domain("tenant")
-    body = application_body(domain, contact_email=f"tess@{domain}")
-    receipt = people.api("POST", "/applications", json=body).json()
-    [request] = people.wait_for_mail(people.to("partner-approver@example.com", containing=receipt["application_id"]))
-    assert people.decide(people.links(request)["approve"]).status_code == 200
-    [invite] = people.wait_for_mail(people.to(body["contact_email"], containing="data-temporary-password"))
-    session = people.sign_in(body["contact_email"], people.temporary_password(invite), new_password=PASSWORD)
-    me = people.api("GET", "/me", session=session).json()
-    if me["agreement"]["required"]:
-        people.api(
-            "POST",
-            "/agreements/current/acceptance",
-            session=session,
-            json={"version": me["agreement"]["current_version"]},
-        ).raise_for_status()
-    return session, me["partner_id"]
+    partner = onboard_partner(people, company="Tenant Test Ltd")
+    return partner.session, partner.partner_id
 
 
 def test_a_partner_cannot_read_or_change_another_partners_organisation(people: People) -> None:

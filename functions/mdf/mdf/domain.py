@@ -212,6 +212,38 @@ def _money(amount: int, currency: str) -> Money:
     return Money(amount_minor=amount, currency=currency)
 
 
+def _vendor_entry(
+    fund: Fund | None,
+    period: Period,
+    kind: EntryKind,
+    amount_minor: int,
+    *,
+    currency: str,
+    partner_id: str,
+    note: str,
+    actor: str,
+    now: datetime,
+    new_id: NewId,
+) -> tuple[Fund, LedgerEntry, str]:
+    """Book what vendor staff decided (allocation or adjustment) on a fund of an open period; its reference id."""
+    if not period_open(period, now) or (fund is not None and fund.status != "open"):
+        raise InvalidState(f"The period {period.period_id} has closed; the fund can no longer change.", "fund_closed")
+    fund = fund or open_fund(partner_id, period, currency, now)
+    allocation = kind == "allocated"
+    reference = Reference(
+        type="allocation" if allocation else "adjustment", id=new_id("alloc" if allocation else "adj")
+    )
+    try:
+        fund, entry = book(fund, kind, amount_minor, reference=reference, actor=actor, note=note, now=now)
+    except InsufficientFunds as error:
+        available = format_money(_money(fund.available, currency))
+        raise ValidationFailed(
+            "The adjustment would take the available balance below zero.",
+            [FieldError("amount.amount_minor", f"at most {available} can be debited")],
+        ) from error
+    return fund, entry, reference.id
+
+
 def allocate(
     fund: Fund | None,
     period: Period,
@@ -223,20 +255,17 @@ def allocate(
     now: datetime,
     new_id: NewId,
 ) -> Change:
-    if not period_open(period, now) or (fund is not None and fund.status != "open"):
-        raise InvalidState(
-            f"The period {period.period_id} has closed; funds can no longer be allocated.", "fund_closed"
-        )
-    fund = fund or open_fund(partner_id, period, amount.currency, now)
-    allocation_id = new_id("alloc")
-    fund, entry = book(
+    fund, entry, allocation_id = _vendor_entry(
         fund,
+        period,
         "allocated",
         amount.amount_minor,
-        reference=Reference(type="allocation", id=allocation_id),
-        actor=actor,
+        currency=amount.currency,
+        partner_id=partner_id,
         note=note,
+        actor=actor,
         now=now,
+        new_id=new_id,
     )
     event = MdfFundsAllocated.occurred(
         at=now,
@@ -266,26 +295,18 @@ def adjust(
     new_id: NewId,
 ) -> Change:
     """A vendor correction: credit or debit `available`; a debit may not take it below zero."""
-    if not period_open(period, now) or (fund is not None and fund.status != "open"):
-        raise InvalidState(f"The period {period.period_id} has closed; the fund can no longer change.", "fund_closed")
-    fund = fund or open_fund(partner_id, period, currency, now)
-    adjustment_id = new_id("adj")
-    try:
-        fund, entry = book(
-            fund,
-            "adjusted",
-            amount_minor,
-            reference=Reference(type="adjustment", id=adjustment_id),
-            actor=actor,
-            note=note,
-            now=now,
-        )
-    except InsufficientFunds as error:
-        available = format_money(_money(fund.available, currency))
-        raise ValidationFailed(
-            "The adjustment would take the available balance below zero.",
-            [FieldError("amount.amount_minor", f"at most {available} can be debited")],
-        ) from error
+    fund, entry, adjustment_id = _vendor_entry(
+        fund,
+        period,
+        "adjusted",
+        amount_minor,
+        currency=currency,
+        partner_id=partner_id,
+        note=note,
+        actor=actor,
+        now=now,
+        new_id=new_id,
+    )
     event = MdfFundsAdjusted.occurred(
         at=now,
         event_id=new_id("evt"),

@@ -113,18 +113,27 @@ class MdfService:
         self._vendor(principal)
         return self.repository.partners(limit=limit, cursor=cursor)
 
-    def allocate(self, principal: Principal, body: AllocationBody) -> tuple[Fund, LedgerEntry]:
+    def _vendor_booking(
+        self, principal: Principal, partner_id: str, period_id: str, currency: str, rule: Callable[..., Change]
+    ) -> tuple[Fund, LedgerEntry]:
+        """An allocation or adjustment by vendor staff: `rule(fund, period)` books it on the fund as read now."""
         self._vendor(principal)
-        partner = self.repository.partner(body.partner_id)
-        if partner is None:
+        if self.repository.partner(partner_id) is None:
             raise ValidationFailed("Unknown partner.", [FieldError("partner_id", "no such partner")])
-        period = self.repository.period(body.period_id)
+        period = self.repository.period(period_id)
         if period is None:
             raise ValidationFailed("Unknown programme period.", [FieldError("period_id", "no such period")])
-        change = self._on_fund(
+        change = self._on_fund(partner_id, domain.fund_id(period_id, currency), lambda fund: rule(fund, period))
+        assert change.fund is not None
+        return change.fund, change.entries[0]
+
+    def allocate(self, principal: Principal, body: AllocationBody) -> tuple[Fund, LedgerEntry]:
+        return self._vendor_booking(
+            principal,
             body.partner_id,
-            domain.fund_id(body.period_id, body.amount.currency),
-            lambda fund: domain.allocate(
+            body.period_id,
+            body.amount.currency,
+            lambda fund, period: domain.allocate(
                 fund,
                 period,
                 partner_id=body.partner_id,
@@ -135,20 +144,14 @@ class MdfService:
                 new_id=new_id,
             ),
         )
-        assert change.fund is not None
-        return change.fund, change.entries[0]
 
     def adjust(self, principal: Principal, body: AdjustmentBody) -> tuple[Fund, LedgerEntry]:
-        self._vendor(principal)
-        if self.repository.partner(body.partner_id) is None:
-            raise ValidationFailed("Unknown partner.", [FieldError("partner_id", "no such partner")])
-        period = self.repository.period(body.period_id)
-        if period is None:
-            raise ValidationFailed("Unknown programme period.", [FieldError("period_id", "no such period")])
-        change = self._on_fund(
+        return self._vendor_booking(
+            principal,
             body.partner_id,
-            domain.fund_id(body.period_id, body.amount.currency),
-            lambda fund: domain.adjust(
+            body.period_id,
+            body.amount.currency,
+            lambda fund, period: domain.adjust(
                 fund,
                 period,
                 partner_id=body.partner_id,
@@ -160,8 +163,6 @@ class MdfService:
                 new_id=new_id,
             ),
         )
-        assert change.fund is not None
-        return change.fund, change.entries[0]
 
     def accrue(self, won: DealWon) -> str:
         period = domain.period_for(self.repository.periods(), won.close_date)
