@@ -24,3 +24,8 @@ def iso(moment: datetime) -> str:
 
 # Every timestamp the PRM stores or publishes: timezone-aware, written as ISO-8601 UTC with milliseconds and Z.
 UtcDateTime = Annotated[AwareDatetime, PlainSerializer(iso, return_type=str, when_used="json")]
+
+
+def readable(moment: datetime) -> str:
+    """A moment for people (emails, pages): `10 Feb 2027, 23:59 UTC`."""
+    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC").lstrip("0")

@@ -93,7 +93,7 @@ def _raw_subject(message: Any) -> str | None:
 
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 0; color: #1d2433; }}
 header {{ background: #1d2433; color: #fff; padding: .8rem 1.2rem; }}

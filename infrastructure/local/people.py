@@ -146,6 +146,9 @@ class People:
         if page.status_code != 200:
             return page
         fields = dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text))
+        prefilled = re.search(r"<input id='amount' name='amount'[^>]* value='([^']*)'>", page.text)
+        if prefilled:  # a browser submits the amount field as prefilled (the full amount) unless the approver types
+            fields["amount"] = prefilled.group(1)
         fields = {k: unescape(v) for k, v in fields.items()} | {"reason": reason}
         if amount is not None:  # what the approver typed into the amount field (partial approval)
             fields["amount"] = amount

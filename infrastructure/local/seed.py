@@ -125,26 +125,25 @@ def _quarter(day: date, offset: int = 0) -> tuple[str, date, date]:
 
 
 def _seed_mdf(people: People, stack: Any, admin: Any) -> None:
-    """MDF: last and this quarter's periods, allocations, accrual from a won deal, one request approved in part by
-    link and one waiting for channel marketing."""
+    """MDF: last, this and next quarter's periods, allocations, accrual from a won deal, one request approved in part
+    by link and one waiting for channel marketing. With `MdfRequestLeadDays=0` the approved one ran today: claimable."""
     today = date.today()
-    periods = []
-    for offset, rate in ((-1, 0), (0, 200)):
+    periods: dict[int, tuple[str, date, date]] = {}
+    for offset, rate in ((-1, 0), (0, 200), (1, 200)):
         period_id, first, last = _quarter(today, offset)
         window = last + timedelta(days=60)
         if window <= today:
             continue  # that quarter's claim window is over: nothing to show
         body = {
             "period_id": period_id,
-            "name": f"{period_id[2:4]}/{period_id[-2:]} ({first:%b} to {last:%b %Y})",
+            "name": f"{period_id} ({first:%b} to {last:%b %Y})",
             "starts_on": first.isoformat(),
             "ends_on": last.isoformat(),
             "claim_window_ends_at": f"{window.isoformat()}T23:59:59Z",
             "accrual_rate_bp": rate,
         }
         people.api("POST", "/mdf/periods", session=admin, json=body).raise_for_status()
-        periods.append(period_id)
-    current = periods[-1]
+        periods[offset] = (period_id, first, last)
     deadline = time.monotonic() + 30
     while True:  # MDF learns about partners from PartnerOnboarded, asynchronously
         partners = {
@@ -154,18 +153,21 @@ def _seed_mdf(people: People, stack: Any, admin: Any) -> None:
         if {"Northwind Traders", "Contoso Distribution"} <= set(partners) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    for company, period_id, amount, note in (
-        ("Northwind Traders", current, 2_500_000, "Quarterly MDF allocation"),
-        ("Contoso Distribution", current, 1_500_000, "Quarterly MDF allocation"),
-        ("Northwind Traders", periods[0], 500_000, "Unused funds from last quarter"),
-    ):
-        allocation = {
-            "partner_id": partners[company],
-            "period_id": period_id,
-            "note": note,
-            "amount": {"amount_minor": amount, "currency": "USD"},
-        }
-        people.api("POST", "/mdf/allocations", session=admin, json=allocation).raise_for_status()
+    allocations = [
+        ("Northwind Traders", 0, 2_500_000, "Quarterly MDF allocation"),
+        ("Contoso Distribution", 0, 1_500_000, "Quarterly MDF allocation"),
+        ("Northwind Traders", 1, 1_000_000, "Next quarter's MDF allocation"),
+        ("Northwind Traders", -1, 500_000, "Last quarter's allocation, still unused"),
+    ]
+    for company, offset, amount, note in allocations:
+        if offset in periods:
+            allocation = {
+                "partner_id": partners[company],
+                "period_id": periods[offset][0],
+                "note": note,
+                "amount": {"amount_minor": amount, "currency": "USD"},
+            }
+            people.api("POST", "/mdf/allocations", session=admin, json=allocation).raise_for_status()
     northwind = people.sign_in("nancy@northwind-traders.example", DEMO_PASSWORD)
     # The automatically approved Globex deal is won: 2% of it accrues to Northwind's fund.
     [won] = [
@@ -180,24 +182,31 @@ def _seed_mdf(people: People, stack: Any, admin: Any) -> None:
             session=northwind,
             json={"amount": {"amount_minor": 1_800_000, "currency": "USD"}, "close_date": today.isoformat()},
         )
-    _, first, last = _quarter(today)
-    starts = max(today + timedelta(days=12), first)
-    if starts + timedelta(days=1) <= last:
-        for title, amount, days in (("Partner summit booth", 600_000, 1), ("Zero-trust webinar series", 500_000, 0)):
-            request = {
-                "period_id": current,
-                "activity_type": "event" if days else "webinar",
-                "title": title,
-                "description": f"{title}: co-branded with the vendor, leads shared in the portal.",
-                "starts_on": starts.isoformat(),
-                "ends_on": (starts + timedelta(days=days)).isoformat(),
-                "requested": {"amount_minor": amount, "currency": "USD"},
-                "expected_outcome": {"leads": 60, "pipeline_value": {"amount_minor": 30_000_000, "currency": "USD"}},
-            }
-            people.api("POST", "/mdf/requests", session=northwind, json=request).raise_for_status()
-        marketing = "channel-marketing@example.com"
-        [mail] = people.wait_for_mail(people.to(marketing, containing="Zero-trust webinar series"), timeout=60)
-        people.decide(people.links(mail)["approve"], amount="4000.00").raise_for_status()
+    lead = int(stack.parameters.get("MdfRequestLeadDays", "10"))
+    for title, amount, start_in, days in (
+        ("Partner summit booth", 600_000, lead + 2, 1),
+        ("Zero-trust webinar series", 500_000, lead, 0),
+    ):
+        starts, ends = today + timedelta(days=start_in), today + timedelta(days=start_in + days)
+        # in whichever quarter holds the activity (late in a quarter, that is the next one)
+        period_id = next((p for p, first, last in periods.values() if first <= starts and ends <= last), None)
+        if period_id is None:
+            continue
+        request = {
+            "period_id": period_id,
+            "activity_type": "event" if days else "webinar",
+            "title": title,
+            "description": f"{title}: co-branded with the vendor, leads shared in the portal.",
+            "starts_on": starts.isoformat(),
+            "ends_on": ends.isoformat(),
+            "requested": {"amount_minor": amount, "currency": "USD"},
+            "expected_outcome": {"leads": 60, "pipeline_value": {"amount_minor": 30_000_000, "currency": "USD"}},
+        }
+        people.api("POST", "/mdf/requests", session=northwind, json=request).raise_for_status()
+        if title.startswith("Zero-trust"):
+            marketing = "channel-marketing@example.com"
+            [mail] = people.wait_for_mail(people.to(marketing, containing=title), timeout=60)
+            people.decide(people.links(mail)["approve"], amount="4000.00").raise_for_status()
 
 
 def _onboard(people: People, application: dict[str, Any], outcome: str | None, accepts: bool) -> str | None:
@@ -248,7 +257,9 @@ def seed(stack: Any) -> list[str]:
         "Invited:         andrew@northwind-traders.example (temporary password in the mail viewer).",
         "Deals:           Northwind has an approved deal and one under review (EMEA channel manager's email),",
         "                 and Contoso's registration conflicts with Northwind's Globex deal.",
-        "MDF:             Northwind has funds this and last quarter (expiring soon), an accrual from its won",
-        "                 deal, a request approved in part and one waiting for channel-marketing@example.com.",
+        "MDF:             Northwind has funds this, next and (while its claim window lasts) last quarter, an",
+        "                 accrual from its won deal, a request approved in part and one waiting for",
+        "                 channel-marketing@example.com. To file a claim in the demo, start with",
+        '                 make fresh ARGS="--param MdfRequestLeadDays=0" (the approved webinar then ran today).',
     ]
     return lines

@@ -518,6 +518,12 @@ def test_tenant_isolation_on_every_mdf_route_and_proof_link(stack: Stack, mdf: A
     )
     status, listing = call(stack, mdf, "GET", "/mdf/requests", claims=other)
     assert status == 200 and listing["items"] == []
+    # vendor admins list a partner's requests by naming it (and must name one)
+    status, listing = call(
+        stack, mdf, "GET", "/mdf/requests", claims=VENDOR, query={"partner_id": owner["custom:partner_id"]}
+    )
+    assert status == 200 and [r["request_id"] for r in listing["items"]] == [request_id]
+    assert call(stack, mdf, "GET", "/mdf/requests", claims=VENDOR)[0] == 400
     # a partner naming another partner still reads only its own funds
     status, funds = call(
         stack, mdf, "GET", "/mdf/funds", claims=other, query={"partner_id": owner["custom:partner_id"]}

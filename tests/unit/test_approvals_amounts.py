@@ -191,9 +191,12 @@ def test_summary_links_keep_only_http_urls(href: Any, kept: bool) -> None:
 # ------------------------------------------------------------------ deciding
 
 
-def test_approve_grants_the_full_amount_unless_the_approver_types_less() -> None:
+def test_approve_grants_exactly_the_amount_typed_and_never_without_one() -> None:
     approval = mdf_approval()
-    full = domain.decide(approval, decision="approve", approver="f@example.com", reason=None, now=NOW)
+    with pytest.raises(domain.DecisionRefused) as refused:
+        domain.decide(approval, decision="approve", approver="f@example.com", reason=None, now=NOW)
+    assert refused.value.code == "amount_invalid"
+    full = domain.decide(approval, decision="approve", approver="f@example.com", reason=None, now=NOW, amount="5000")
     assert full.amount_minor == 500_000
     partial = domain.decide(
         approval, decision="approve", approver="f@example.com", reason=None, now=NOW, amount="1,250.50"

@@ -72,7 +72,7 @@ def decide(
     now: datetime,
     amount: str | None = None,
 ) -> Approval:
-    """The decided record. `amount` is the approver's text in major units; absent on approve means the full amount."""
+    """The decided record. `amount` is the approver's text in major units, required when approving an amount."""
     if approval.status == "decided":
         raise DecisionRefused("already_decided", f"This was already {outcome(approval)} by {approval.decided_by}.")
     if approval.status == "closed":
@@ -88,7 +88,9 @@ def decide(
         raise DecisionRefused("reason_too_long", f"The reason must be at most {MAX_REASON} characters.")
     amount_minor = None
     if decision == "approve" and approval.amount is not None:
-        amount_minor = approval.amount.max_minor if amount is None else parse_amount(amount, approval.amount)
+        if amount is None:  # money is granted only as typed: a client that drops the field grants nothing
+            raise DecisionRefused("amount_invalid", f"Enter the {approval.amount.label.lower()}.")
+        amount_minor = parse_amount(amount, approval.amount)
     return approval.model_copy(
         update={
             "status": "decided",

@@ -12,7 +12,7 @@ STYLE = (
     "th{text-align:left;padding:4px 16px 4px 0;vertical-align:top}table{margin:1em 0}"
     "button{padding:.6em 1.4em;border:0;border-radius:4px;color:#fff;font-size:1em;cursor:pointer}"
     ".approve{background:#1a7f37}.reject{background:#b42318}.return{background:#9a6700}.error{color:#b42318}"
-    "textarea{width:100%;min-height:6em}.muted{color:#57606a}"
+    "textarea{width:100%;min-height:6em}.muted{color:#57606a}td{overflow-wrap:anywhere}"
 )
 VERBS = {"approve": "Approve", "reject": "Reject", "return": "Return"}
 REASON_LABELS = {

@@ -272,7 +272,9 @@ def list_requests() -> Any:
         raise ValidationFailed(
             "Unknown status filter.", [FieldError("status", f"one of {', '.join(REQUEST_STATUSES)}")]
         )
-    requests, cursor = service().list_requests(principal, status, _limit(params), params.get("cursor"))
+    requests, cursor = service().list_requests(
+        principal, params.get("partner_id"), status, _limit(params), params.get("cursor")
+    )
     return respond(200, {"items": [request_summary(r) for r in requests], "next_cursor": cursor})
 
 

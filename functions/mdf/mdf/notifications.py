@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mdf.models import Fund, FundRequest, PartnerProjection
-from shared.clock import iso
+from shared.clock import readable
 from shared.mail import Email, notice
 from shared.money import Money, format_money
 
@@ -15,7 +15,7 @@ def _request_email(request: FundRequest, subject: str, lines: list[str], portal_
 
 def request_decided(request: FundRequest, portal_url: str) -> Email:
     if request.status == "approved" and request.granted is not None:
-        due = iso(request.claim_due_at) if request.claim_due_at else ""
+        due = readable(request.claim_due_at) if request.claim_due_at else ""
         lines = [
             f"Your MDF request “{request.title}” is approved for {format_money(request.granted)}"
             + (f" (you asked for {format_money(request.requested)})." if request.granted != request.requested else "."),
@@ -40,7 +40,7 @@ def claim_decided(request: FundRequest, portal_url: str) -> Email:
         lines = [
             f"Your claim for “{request.title}” needs more proof before it can be approved.",
             f"Reviewer's note: {claim.reason or 'not given'}",
-            f"Add the proof and resubmit by {iso(request.claim_due_at) if request.claim_due_at else 'the due date'}.",
+            f"Add the proof and resubmit by {readable(request.claim_due_at) if request.claim_due_at else 'the due date'}.",
         ]
         return _request_email(request, f"More proof needed: {request.title}", lines, portal_url)
     lines = [f"Your claim for “{request.title}” was rejected.", f"Reason: {claim.reason or 'not given'}"]
@@ -48,7 +48,7 @@ def claim_decided(request: FundRequest, portal_url: str) -> Email:
 
 
 def claim_due_soon(request: FundRequest, days_left: int, portal_url: str) -> Email:
-    due = iso(request.claim_due_at) if request.claim_due_at else ""
+    due = readable(request.claim_due_at) if request.claim_due_at else ""
     lines = [
         f"The claim for your MDF activity “{request.title}” is due in {days_left} day{'s' if days_left != 1 else ''}"
         f" ({due}).",
@@ -61,7 +61,7 @@ def funds_expiring(fund: Fund, partner: PartnerProjection, days_left: int, porta
     available = Money(amount_minor=fund.available, currency=fund.currency)
     lines = [
         f"{format_money(available)} of market development funds in {fund.period_name} are unused.",
-        f"They expire in {days_left} day{'s' if days_left != 1 else ''}, at {iso(fund.claim_window_ends_at)}.",
+        f"They expire in {days_left} day{'s' if days_left != 1 else ''}, at {readable(fund.claim_window_ends_at)}.",
         "Request funds for an activity before then.",
     ]
     return notice(

@@ -237,11 +237,11 @@ class MdfService:
         return domain.ensure_own(principal, self.repository.request(request_id))
 
     def list_requests(
-        self, principal: Principal, status: str | None, limit: int, cursor: str | None
+        self, principal: Principal, partner_id: str | None, status: str | None, limit: int, cursor: str | None
     ) -> tuple[list[FundRequest], str | None]:
-        if principal.partner_id is None:
-            return [], None
-        return self.repository.requests(principal.partner_id, status=status, limit=limit, cursor=cursor)
+        """The caller's requests, or for a vendor admin those of the partner named."""
+        owner = self._reader(principal, partner_id)
+        return self.repository.requests(owner, status=status, limit=limit, cursor=cursor)
 
     # ------------------------------------------------------------- claims and proof files
     def _store(self) -> ProofStore:

@@ -22,6 +22,10 @@ ACTIVITY = {
 }
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _timeouts(settings: ConsumerSettings) -> dict[str, int]:
     return {
         "reminder_seconds": settings.reminder_seconds,
@@ -45,10 +49,10 @@ def request_summary(request: FundRequest, fund: Fund | None, partner: PartnerPro
         {"label": "Dates", "value": f"{request.starts_on} to {request.ends_on}"},
         {"label": "Description", "value": request.description},
         {"label": "Requested", "value": format_money(request.requested)},
-        {"label": "Fund available now", "value": f"{format_money(available)} ({request.fund_id})"},
+        {"label": "Fund available when requested", "value": f"{format_money(available)} ({request.fund_id})"},
         {
             "label": "Expected outcome",
-            "value": f"{outcome.leads} leads, {format_money(outcome.pipeline_value)} pipeline",
+            "value": f"{_count(outcome.leads, 'lead')}, {format_money(outcome.pipeline_value)} pipeline",
         },
         {"label": "Round", "value": str(request.round)},
     ]
@@ -104,7 +108,10 @@ def claim_summary(
         {"label": "Spent (claimed)", "value": format_money(claim.amount_spent)},
         {
             "label": "Results",
-            "value": f"{results.leads} leads, {results.attendees} attendees, invoice {results.invoice_number}",
+            "value": (
+                f"{_count(results.leads, 'lead')}, {_count(results.attendees, 'attendee')}, "
+                f"invoice {results.invoice_number}"
+            ),
         },
         {"label": "Claimed by", "value": f"{claim.submitted_by} (claim round {claim.round})"},
     ]
