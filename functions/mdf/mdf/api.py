@@ -164,7 +164,9 @@ def _params() -> dict[str, str]:
 @handle_errors
 def list_periods() -> Any:
     principal_from(current(app))
-    return respond(200, {"items": [period_view(p) for p in service().periods()]})
+    # the lead time requests need, so that forms can say (and check) it before the server refuses
+    items = [period_view(p) for p in service().periods()]
+    return respond(200, {"items": items, "request_lead_days": SETTINGS.request_lead_days})
 
 
 @app.route("/mdf/periods", methods=["POST"])

@@ -22,7 +22,7 @@ import { MDF_ACTIVITY_TYPES } from '../reference.js';
 import { periodLabel } from './mdf.js';
 
 const TITLE_MAX = 120;
-const LEAD_DAYS_DEFAULT = 10; // MdfRequestLeadDays' default; the API enforces the configured value
+const LEAD_DAYS_DEFAULT = 10; // MdfRequestLeadDays' default, when the API does not say (it enforces its own value)
 
 // API field path -> control id (the longest matching prefix wins).
 const FIELD_MAP = {
@@ -95,14 +95,18 @@ export async function loadRequestOptions() {
     (p) => p.status === 'open' && (!p.ends_on || p.ends_on >= day),
   );
   const funds = Array.isArray(fundData?.items) ? fundData.items : [];
-  return { periods, funds };
+  const leadDays = Number.isInteger(periodData?.request_lead_days) ? periodData.request_lead_days : LEAD_DAYS_DEFAULT;
+  return { periods, funds, leadDays };
 }
 
 /**
  * The request form. `initial` (a Request) prefills it for a revision; `send(bodyText, idempotencyKey)` posts it and
  * resolves to the saved Request, handed to `onSaved`. Errors stay on the form.
  */
-export function requestForm(ctx, { periods, funds, initial = null, submitLabel, busyLabel, send, onSaved }) {
+export function requestForm(
+  ctx,
+  { periods, funds, leadDays = LEAD_DAYS_DEFAULT, initial = null, submitLabel, busyLabel, send, onSaved },
+) {
   const keeper = idempotencyKeeper();
   const periodById = new Map(periods.map((p) => [p.period_id, p]));
   const openFunds = (periodId) => funds.filter((f) => f.period_id === periodId && f.status !== 'closed');
@@ -206,7 +210,9 @@ export function requestForm(ctx, { periods, funds, initial = null, submitLabel, 
           id: 'starts_on',
           label: 'Starts on',
           type: 'date',
-          hint: `Inside the period; the review needs lead time (normally ${LEAD_DAYS_DEFAULT} days).`,
+          hint: leadDays
+            ? `Inside the period, at least ${leadDays} day${leadDays === 1 ? '' : 's'} from today (time for the review).`
+            : 'Inside the period.',
         }),
         field({ id: 'ends_on', label: 'Ends on', type: 'date', hint: 'On or after the start, inside the period.' }),
       ),
