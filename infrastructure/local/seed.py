@@ -189,11 +189,11 @@ def _seed_mdf(people: People, stack: Any, admin: Any) -> None:
     ):
         starts, ends = today + timedelta(days=start_in), today + timedelta(days=start_in + days)
         # in whichever quarter holds the activity (late in a quarter, that is the next one)
-        period_id = next((p for p, first, last in periods.values() if first <= starts and ends <= last), None)
-        if period_id is None:
+        holder = next((p for p, first, last in periods.values() if first <= starts and ends <= last), None)
+        if holder is None:
             continue
         request = {
-            "period_id": period_id,
+            "period_id": holder,
             "activity_type": "event" if days else "webinar",
             "title": title,
             "description": f"{title}: co-branded with the vendor, leads shared in the portal.",

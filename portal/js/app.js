@@ -53,7 +53,8 @@ const PATTERNS = [
   {
     pattern: /^\/mdf\/requests\/([^/]{1,200})$/,
     params: ['requestId'],
-    def: { title: 'Fund request', render: renderMdfRequest, section: '/mdf' },
+    // Vendor admins read any partner's request too (read-only, under their own section `vendorReads`).
+    def: { title: 'Fund request', render: renderMdfRequest, section: '/mdf', vendorReads: '/admin/mdf' },
   },
 ];
 
@@ -135,6 +136,14 @@ function homeFor() {
   return state.me && !state.me.partner_id && isVendorAdmin() ? VENDOR_HOME : HOME;
 }
 
+/**
+ * Whether this page is read as vendor staff: by a vendor admin on a page that allows it (`vendorReads`), always
+ * without an organisation, otherwise when opened from the admin page (`?partner=` in the hash).
+ */
+function readsAsVendor(def) {
+  return Boolean(def?.vendorReads && isVendorAdmin() && (!state.me?.partner_id || hashQuery().has('partner')));
+}
+
 /** Navigation entries this user may follow: partner pages need an organisation, vendor pages the group. */
 function canSee(def) {
   if (def.vendorAdmin) return isVendorAdmin();
@@ -154,7 +163,8 @@ async function getPartner({ fresh = false } = {}, seq = state.seq) {
 // ------------------------------------------------------------------ header and navigation
 
 function renderHeader(activePath = currentPath()) {
-  const activeSection = resolve(activePath)?.def.section || activePath;
+  const activeDef = resolve(activePath)?.def;
+  const activeSection = (readsAsVendor(activeDef) ? activeDef.vendorReads : activeDef?.section) || activePath;
   const signedIn = auth.isSignedIn();
   const email = state.me?.email || auth.currentUser()?.email || '';
   header.replaceChildren(
@@ -302,6 +312,9 @@ async function route() {
     return;
   }
 
+  // Vendor staff read a partner's record without the partner's guards (they accept no partner agreement).
+  if (readsAsVendor(def)) return mount(def, seq, found.params);
+
   if (!state.me.partner_id && isVendorAdmin()) {
     go(VENDOR_HOME, { replace: true });
     return;
@@ -373,6 +386,8 @@ async function mount(def, seq, params = {}) {
     me: state.me,
     params,
     query: hashQuery(),
+    /** The page is read by vendor staff (see readsAsVendor): no partner actions, the way back to their page. */
+    vendorView: readsAsVendor(def),
     /** Record the page's own state in the hash query without a new route (no re-render, no history entry). */
     setQuery(values) {
       const query = new URLSearchParams(

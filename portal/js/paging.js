@@ -82,23 +82,27 @@ export function pager(ctx, spec) {
  * (`countTestid`), the results and "Load more". `rowAttr` names the attribute that carries a row's `idKey` (its link
  * gets focus after "Load more"); `table(items)` draws the rows; `empty()` is what an unfiltered empty list says
  * (inside `[data-testid=emptyTestid]`, as is "No <many> are <status>." with a button that shows them all).
- * Returns the nodes to place and `load()`.
+ * A list that is part of a larger page names its filter (`filterId`, `filterTestid`), adds to the API's query
+ * (`query()`, e.g. the partner), and keeps the status itself: `status` is the one to start with, `onStatus(status)`
+ * records a change (instead of the hash's `?status=`). Returns the nodes to place and `load()`.
  */
 export function statusList(ctx, spec) {
   const { url, statuses, idKey, rowAttr, noun, countTestid, emptyTestid, table, empty } = spec;
+  const { filterId = 'status_filter', filterTestid = 'status-filter', query = () => ({}) } = spec;
+  const { status: initial = ctx.query.get('status'), onStatus = (status) => ctx.setQuery({ status }) } = spec;
   const [one, many] = noun;
-  const requested = ctx.query.get('status') || '';
+  const requested = initial || '';
   const state = { status: statuses.includes(requested) ? requested : '' };
 
   const filter = h(
     'select',
     {
-      id: 'status_filter',
+      id: filterId,
       name: 'status',
-      'data-testid': 'status-filter',
+      'data-testid': filterTestid,
       onchange: () => {
         state.status = filter.value;
-        ctx.setQuery({ status: state.status });
+        onStatus(state.status);
         list.load();
       },
     },
@@ -112,14 +116,14 @@ export function statusList(ctx, spec) {
   const toolbar = h(
     'div',
     { class: 'toolbar' },
-    h('div', { class: 'toolbar-field' }, h('label', { for: 'status_filter' }, 'Status'), filter),
+    h('div', { class: 'toolbar-field' }, h('label', { for: filterId }, 'Status'), filter),
     count,
   );
 
   function showAll() {
     state.status = '';
     filter.value = '';
-    ctx.setQuery({});
+    onStatus('');
     list.load();
     filter.focus();
   }
@@ -142,7 +146,7 @@ export function statusList(ctx, spec) {
     noun,
     loadingText: spec.loadingText,
     failedText: spec.failedText,
-    query: () => (state.status ? { status: state.status } : {}),
+    query: () => ({ ...query(), ...(state.status ? { status: state.status } : {}) }),
     idOf: (item) => item[idKey],
     focusSelector: (id) => `[${rowAttr}="${id}"] a`,
     onReset: () => {

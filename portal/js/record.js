@@ -6,15 +6,16 @@ import { statusLabel, statusTone } from './reference.js';
 
 /**
  * Append a sub-page to `ctx.main`: a breadcrumb `back` ([href, text]) to its list, the title (`id` is the heading's
- * id), an optional lead sentence and a body that says `loadingText` until the page fills it.
+ * id), an optional lead sentence and a body that says `loadingText` until the page fills it. `backTestid` names the
+ * breadcrumb's link.
  */
-export function subPage(ctx, { id, title, back: [href, text], lead, loadingText, narrow = false }) {
+export function subPage(ctx, { id, title, back: [href, text], backTestid, lead, loadingText, narrow = false }) {
   const heading = h('h1', { tabindex: '-1', id }, title);
   const body = h('div', {}, loading(loadingText));
   const section = h(
     'section',
     { class: `page${narrow ? ' page-narrow' : ''}`, 'aria-labelledby': id },
-    h('p', { class: 'breadcrumb' }, h('a', { href }, `← ${text}`)),
+    h('p', { class: 'breadcrumb' }, h('a', { href, 'data-testid': backTestid }, `← ${text}`)),
     heading,
     lead ? h('p', { class: 'lead' }, lead) : null,
     body,

@@ -30,6 +30,10 @@ from tests.support.portal_stub import (
 pytestmark = pytest.mark.browser
 
 REQUEST_ID = "mdfr_01JREQ"
+PARTNERS = [
+    {"partner_id": PARTNER_ID, "company_name": "Acme Networks", "country": "GB"},
+    {"partner_id": "prt_02", "company_name": "Globex", "country": "DE"},
+]
 
 
 def day(offset: int) -> str:
@@ -167,6 +171,7 @@ def stub(portal_url: str) -> Stub:
     stub = Stub(base=portal_url, api=partner_api())
     stub.api[("GET", "/mdf/periods")] = ok({"items": [period(), period("FY26-Q4", name="Q4 FY2026", status="closed")]})
     stub.api[("GET", "/mdf/funds")] = ok({"items": [fund()]})
+    stub.api[("GET", "/mdf/requests")] = ok({"items": [], "next_cursor": None})
     return stub
 
 
@@ -372,6 +377,7 @@ def test_requests_list_shows_status_next_step_due_date_and_claim(page: Page, stu
     expect(rows.nth(2).get_by_test_id("request-next-step")).to_have_text("None")
     expect(rows.nth(0).get_by_test_id("request-requested")).to_have_text("$5,000.00")
     expect(rows.nth(0).get_by_test_id("request-granted")).to_have_text("granted $4,000.00")
+    expect(rows.nth(0).get_by_role("link")).to_have_attribute("href", "#/mdf/requests/mdfr_1")
     assert stub.requests("GET", "/mdf/requests")[0].query == {"limit": "20"}
 
     page.select_option("[data-testid=status-filter]", "paid")
@@ -860,3 +866,205 @@ def test_partner_users_do_not_get_the_admin_page(page: Page, stub: Stub, portal_
     expect(page.get_by_test_id("not-vendor-admin")).to_be_visible()
     expect(page.get_by_test_id("nav-mdf-admin")).to_have_count(0)
     assert not [c for c in stub.calls if c.path.startswith(("/mdf/partners", "/mdf/allocations"))]
+
+
+# ---------------------------------------------------------------------------------------------- vendor admin: requests
+
+
+def as_vendor_admin(stub: Stub) -> None:
+    """Sign in as vendor staff (no organisation) who administer Acme Networks and Globex."""
+    stub.api[("GET", "/me")] = ok(me(roles=("vendor-admin",), partner_id=None))
+    stub.api[("GET", "/mdf/partners")] = ok({"items": PARTNERS, "next_cursor": None})
+
+
+def test_admin_sees_the_chosen_partners_requests_and_filters_them(page: Page, stub: Stub, portal_url: str) -> None:
+    as_vendor_admin(stub)
+    acme = [
+        {
+            **mdf_request("claimed"),
+            "request_id": "mdfr_1",
+            "title": "Summit booth",
+            "claim_status": "submitted",
+            "next_step": "Claim review",
+        },
+        {**mdf_request("under_review"), "request_id": "mdfr_2", "title": "Webinar series", "next_step_due": day(-1)},
+        {
+            **mdf_request("paid"),
+            "request_id": "mdfr_3",
+            "title": "Print mailing",
+            "claim_status": "approved",
+            "next_step": None,
+            "next_step_due": None,
+        },
+    ]
+
+    def requests(call: Call) -> dict[str, Any]:
+        partner = call.query.get("partner_id")
+        if not partner:  # as the API: vendor staff must name the partner
+            return error(400, "validation_error", "Name the partner.", [{"field": "partner_id", "message": "required"}])
+        if partner != PARTNER_ID:
+            return ok({"items": [], "next_cursor": None})
+        status = call.query.get("status")
+        items = [i for i in acme if status in (None, i["status"])]
+        if status:
+            return ok({"items": items, "next_cursor": None})
+        if call.query.get("cursor") == "r2":
+            return ok({"items": items[2:], "next_cursor": None})
+        return ok({"items": items[:2], "next_cursor": "r2"})
+
+    stub.api[("GET", "/mdf/requests")] = requests
+    page.goto(f"{portal_url}#/admin/mdf")
+    section = page.get_by_test_id("partner-requests")
+    expect(section.get_by_test_id("partner-requests-hint")).to_have_text(
+        "Choose a partner to see its fund requests and claims."
+    )
+    expect(section.get_by_test_id("request-row")).to_have_count(0)
+    assert not stub.requests("GET", "/mdf/requests")
+
+    page.locator("#allocation_partner").select_option(PARTNER_ID)
+    expect(section.get_by_role("heading", level=2)).to_have_text("Fund requests of Acme Networks")
+    expect(section.get_by_test_id("partner-requests-hint")).to_be_hidden()
+    rows = section.get_by_test_id("request-row")
+    expect(rows).to_have_count(2)
+    expect(rows.get_by_test_id("request-status")).to_have_text(["Claimed", "Under review"])
+    expect(rows.get_by_test_id("request-claim-status")).to_have_text(["Claim submitted", "—"])
+    expect(rows.nth(0).get_by_test_id("request-next-step")).to_contain_text("Claim review")
+    expect(rows.nth(0).get_by_test_id("next-step-due")).to_have_attribute("datetime", day(40))
+    expect(rows.nth(1).get_by_test_id("request-next-step")).to_contain_text("Overdue since")
+    expect(section.get_by_test_id("partner-requests-count")).to_have_text("2 requests shown; there are more")
+    expect(rows.nth(0).get_by_role("link")).to_have_attribute("href", f"#/mdf/requests/mdfr_1?partner={PARTNER_ID}")
+    assert stub.requests("GET", "/mdf/requests")[0].query == {"partner_id": PARTNER_ID, "limit": "20"}
+
+    section.get_by_test_id("load-more").click()
+    expect(rows).to_have_count(3)
+    expect(section.get_by_test_id("load-more")).to_have_count(0)
+    expect(rows.nth(2).get_by_test_id("request-status")).to_have_text("Paid")
+    expect(rows.nth(2).get_by_test_id("request-next-step")).to_have_text("None")
+    expect(rows.nth(2).get_by_role("link")).to_be_focused()  # keyboard users continue at the new rows
+    assert stub.requests("GET", "/mdf/requests")[1].query == {"partner_id": PARTNER_ID, "limit": "20", "cursor": "r2"}
+
+    section.locator("#request_status_filter").select_option("paid")
+    expect(rows).to_have_count(1)
+    expect(rows.get_by_test_id("request-title")).to_contain_text("Print mailing")
+    expect(section.get_by_test_id("partner-requests-count")).to_have_text("1 request · Paid")
+    expect(page).to_have_url(re.compile(rf"#/admin/mdf\?partner={PARTNER_ID}&request_status=paid$"))
+    assert stub.requests("GET", "/mdf/requests")[-1].query == {
+        "partner_id": PARTNER_ID,
+        "status": "paid",
+        "limit": "20",
+    }
+
+    section.get_by_test_id("request-status-filter").select_option("rejected")
+    expect(section.get_by_test_id("partner-requests-empty")).to_contain_text("No requests are rejected.")
+    section.get_by_role("button", name="Show all requests").click()
+    expect(rows).to_have_count(2)
+    expect(page).to_have_url(re.compile(rf"#/admin/mdf\?partner={PARTNER_ID}$"))
+
+    # Another partner: its funds and requests; the forms follow it.
+    page.locator("#adjustment_partner").select_option("prt_02")
+    expect(section.get_by_role("heading", level=2)).to_have_text("Fund requests of Globex")
+    expect(section.get_by_test_id("partner-requests-empty")).to_have_text("Globex has not asked for funds yet.")
+    expect(section.get_by_test_id("request-status-filter")).to_be_hidden()  # nothing to filter
+    assert stub.requests("GET", "/mdf/requests")[-1].query == {"partner_id": "prt_02", "limit": "20"}
+
+    # The partner and the filter are kept in the hash: the page opens as it was left.
+    page.goto(f"{portal_url}#/admin/mdf?partner={PARTNER_ID}&request_status=paid")
+    expect(page.locator("#request_status_filter")).to_have_value("paid")
+    expect(page.locator("#allocation_partner")).to_have_value(PARTNER_ID)
+    expect(rows).to_have_count(1)
+    assert all(c.query.get("partner_id") for c in stub.requests("GET", "/mdf/requests"))
+
+
+def test_admin_opens_a_partners_request_read_only_and_downloads_its_proof(
+    page: Page, stub: Stub, portal_url: str
+) -> None:
+    as_vendor_admin(stub)
+    returned = claim(
+        "returned",
+        decided_at="2026-11-28T09:00:00Z",
+        decided_by="marketing@vendor.example",
+        reason="Please add photos of the booth.",
+    )
+    detail = mdf_request("claimed", claim_status="returned", claim=returned)
+    stub.api[("GET", "/mdf/requests")] = ok({"items": [detail], "next_cursor": None})
+    stub.api[("GET", f"/mdf/requests/{REQUEST_ID}")] = ok(detail)
+    download_url = portal_url.replace("127.0.0.1", "localhost") + "prm-test-mdf-proofs/download/invoice.pdf"
+    stub.api[("GET", f"/mdf/requests/{REQUEST_ID}/claim/files/file_01")] = ok(
+        {"url": download_url, "file_name": "invoice.pdf", "expires_in": 300}
+    )
+    stub.external[("GET", download_url)] = raw(200, b"%PDF-1.4 proof", {"Content-Type": "application/pdf"})
+
+    page.goto(f"{portal_url}#/admin/mdf?partner={PARTNER_ID}")
+    row = page.locator(f'[data-testid=request-row][data-request-id="{REQUEST_ID}"]')
+    expect(row.get_by_test_id("request-claim-status")).to_have_text("More proof needed")
+    row.get_by_role("link", name="Partner summit booth").click()
+
+    expect(page).to_have_url(re.compile(rf"#/mdf/requests/{REQUEST_ID}\?partner={PARTNER_ID}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Partner summit booth")
+    expect(page.locator("#site-nav a")).to_have_text(["MDF admin"])
+    expect(page.get_by_test_id("nav-mdf-admin")).to_have_attribute("aria-current", "true")
+    expect(page.get_by_test_id("vendor-read-only")).to_contain_text("Read-only")
+    expect(page.get_by_test_id("request-status")).to_have_text("Claimed")
+    expect(page.get_by_test_id("request-claim-status")).to_have_text("More proof needed")
+    expect(page.get_by_test_id("request-id")).to_have_text(REQUEST_ID)
+    expect(page.get_by_test_id("claim-due")).to_contain_text("The partner adds files and resubmits the claim by")
+    expect(page.get_by_test_id("approval-row").get_by_test_id("approval-decision")).to_have_text("Approved")
+    expect(page.get_by_test_id("approval-row").get_by_test_id("approval-amount")).to_have_text("$4,000.00")
+    expect(page.get_by_test_id("timeline-entry")).to_have_count(2)
+    expect(page.get_by_test_id("claim-status")).to_have_text("More proof needed")
+    expect(page.get_by_test_id("claim-reason")).to_contain_text("Please add photos of the booth.")
+    expect(page.get_by_test_id("claim-amount-spent")).to_have_text("$3,987.50")
+    # None of the partner's actions: no claim form (a returned claim takes one for the partner), no MDF tabs.
+    for testid in ("claim-section", "claim-form", "revision-section", "mdf-tab-funds", "request-funds"):
+        expect(page.get_by_test_id(testid)).to_have_count(0)
+    expect(page.locator("#proof_files")).to_have_count(0)
+
+    with page.expect_popup() as popup_info:
+        page.locator('[data-testid=claim-file][data-file-id="file_01"]').get_by_test_id("download-file").click()
+    popup_info.value.wait_for_url(download_url)
+    expect(page.get_by_test_id("download-state")).to_contain_text("Opened in a new tab")
+    assert stub.requests("GET", f"/mdf/requests/{REQUEST_ID}/claim/files/file_01")
+    assert not [c for c in stub.calls if c.method != "GET"]  # reading changed nothing
+
+    back = page.get_by_test_id("back-to-admin")
+    expect(back).to_have_text("\u2190 MDF administration")
+    back.click()
+    expect(page).to_have_url(re.compile(rf"#/admin/mdf\?partner={PARTNER_ID}$"))
+    expect(page.locator("#allocation_partner")).to_have_value(PARTNER_ID)
+    expect(row).to_be_visible()
+
+
+def test_admin_reads_a_request_from_its_link_and_a_missing_one_leads_back(
+    page: Page, stub: Stub, portal_url: str
+) -> None:
+    as_vendor_admin(stub)
+    stub.api[("GET", f"/mdf/requests/{REQUEST_ID}")] = ok(
+        mdf_request("rejected", decision_reason="Too little detail on the audience.")
+    )
+    page.goto(f"{portal_url}#/mdf/requests/{REQUEST_ID}")  # e.g. from an email: no partner named
+    expect(page.get_by_test_id("request-decision")).to_have_text("Rejected. Too little detail on the audience.")
+    expect(page.get_by_test_id("vendor-read-only")).to_be_visible()
+    expect(page.get_by_test_id("revision-section")).to_have_count(0)
+    expect(page.get_by_test_id("back-to-admin")).to_have_attribute("href", "#/admin/mdf")
+    assert not stub.requests("GET", "/mdf/periods")  # the revision form's periods are never loaded
+
+    page.goto(f"{portal_url}#/mdf/requests/mdfr_GONE?partner={PARTNER_ID}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request not found")
+    panel = page.get_by_test_id("request-not-found")
+    expect(panel).to_contain_text("There is no fund request with this ID.")
+    panel.get_by_role("link", name="Back to MDF administration").click()
+    expect(page).to_have_url(re.compile(rf"#/admin/mdf\?partner={PARTNER_ID}$"))
+
+    page.goto(f"{portal_url}#/mdf/requests")  # the partner's own pages stay closed to vendor staff
+    expect(page).to_have_url(re.compile(r"#/admin/mdf$"))
+
+
+def test_partner_users_see_no_vendor_view_of_a_request(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.api[("GET", f"/mdf/requests/{REQUEST_ID}")] = ok(mdf_request("rejected", starts_on=day(15), ends_on=day(20)))
+    page.goto(f"{portal_url}#/mdf/requests/{REQUEST_ID}?partner=prt_02")  # a vendor link does not change the page
+    expect(page.get_by_test_id("revision-section")).to_be_visible()
+    expect(page.get_by_test_id("mdf-tab-requests")).to_have_attribute("aria-current", "true")
+    expect(page.get_by_test_id("nav-mdf")).to_have_attribute("aria-current", "true")
+    expect(page.get_by_role("link", name="\u2190 All fund requests")).to_have_attribute("href", "#/mdf/requests")
+    for testid in ("vendor-read-only", "back-to-admin", "nav-mdf-admin"):
+        expect(page.get_by_test_id(testid)).to_have_count(0)

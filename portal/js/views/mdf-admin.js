@@ -1,5 +1,6 @@
 // #/admin/mdf (vendor admins): programme periods (create one, set its accrual rate), allocations of funds to a
-// partner and corrections of a fund (credit or debit), with that partner's funds shown as they stand.
+// partner and corrections of a fund (credit or debit), with that partner's funds shown as they stand and, under
+// them, its fund requests (read-only; each opens the request's page).
 import { api, path } from '../api.js';
 import { announce, dataTable, dateish, errorPanel, h, loading } from '../dom.js';
 import {
@@ -17,9 +18,11 @@ import {
   today,
 } from '../forms.js';
 import { amountError, amountPreview, moneyOf, moneyText, signedMoney } from '../money.js';
+import { statusList } from '../paging.js';
 import { statusBadge } from '../record.js';
-import { CURRENCIES, countryName } from '../reference.js';
-import { fundCard, periodLabel } from './mdf.js';
+import { CURRENCIES, MDF_REQUEST_STATUSES, countryName } from '../reference.js';
+import { fundCard, mdfRequestHref, periodLabel } from './mdf.js';
+import { requestsTable } from './mdf-requests.js';
 
 const PERIOD_ID = /^[A-Z0-9][A-Z0-9-]{1,23}$/; // as the API's PeriodId: it becomes part of each fund's id
 const NAME_MAX = 80;
@@ -55,7 +58,14 @@ export async function renderMdfAdmin(ctx) {
   }
   if (!ctx.isCurrent()) return;
 
-  const state = { periods, partners: partners.items, shownFunds: null };
+  const wantedStatus = ctx.query.get('request_status');
+  const state = {
+    periods,
+    partners: partners.items,
+    shownFunds: null,
+    partnerId: '',
+    requestStatus: MDF_REQUEST_STATUSES.includes(wantedStatus) ? wantedStatus : '',
+  };
   const periodsBox = h('div', {});
   const fundsBox = h('section', {
     class: 'partner-funds',
@@ -77,11 +87,17 @@ export async function renderMdfAdmin(ctx) {
     drawPeriods();
   }
 
-  /** Show a partner's funds (again, after a change), with every partner select on that partner. */
+  /** The partner shown and the requests' status filter, kept in the hash (`?partner=…&request_status=…`). */
+  const saveQuery = () => ctx.setQuery({ partner: state.partnerId, request_status: state.requestStatus });
+  const requests = partnerRequests(ctx, state, saveQuery);
+
+  /** Show a partner's funds (again, after a change) and requests, with every partner select on that partner. */
   function choosePartner(partnerId) {
     for (const select of partnerSelects) select.value = partnerId;
-    ctx.setQuery({ partner: partnerId });
+    state.partnerId = partnerId;
+    saveQuery();
     showPartnerFunds(ctx, fundsBox, state, partnerId);
+    requests.show(partnerId);
   }
 
   const periodForm = createPeriodForm(ctx, state, upsertPeriod);
@@ -112,11 +128,16 @@ export async function renderMdfAdmin(ctx) {
         fundsBox,
       ),
     ),
+    requests.section,
   );
   drawPeriods();
   const wanted = ctx.query.get('partner');
-  if (wanted && state.partners.some((p) => p.partner_id === wanted)) choosePartner(wanted);
-  else showPartnerFunds(ctx, fundsBox, state, '');
+  if (wanted && state.partners.some((p) => p.partner_id === wanted)) {
+    choosePartner(wanted);
+  } else {
+    showPartnerFunds(ctx, fundsBox, state, '');
+    requests.show('');
+  }
 }
 
 async function loadPeriods() {
@@ -669,6 +690,69 @@ function adjustmentForm(ctx, forms) {
     },
   });
   return form;
+}
+
+// ------------------------------------------------------------------ the partner's fund requests
+
+/**
+ * The chosen partner's fund requests (`GET /mdf/requests?partner_id=`), newest first, with the status filter and
+ * "Load more" of the partner's own list; each links to the request's page, read-only for vendor staff. `show(id)`
+ * loads another partner's (nothing when it is the one shown: an allocation does not change requests).
+ */
+function partnerRequests(ctx, state, saveQuery) {
+  let shownId = null;
+  const partnerName = () => {
+    const partner = state.partners.find((p) => p.partner_id === shownId);
+    return partner?.company_name || shownId;
+  };
+  const title = h('h2', { id: 'partner-requests-title' }, 'Fund requests');
+  const hint = h(
+    'p',
+    { class: 'muted', 'data-testid': 'partner-requests-hint' },
+    'Choose a partner to see its fund requests and claims.',
+  );
+  const list = statusList(ctx, {
+    url: '/mdf/requests',
+    limit: 20,
+    statuses: MDF_REQUEST_STATUSES,
+    idKey: 'request_id',
+    rowAttr: 'data-request-id',
+    noun: ['request', 'requests'],
+    filterId: 'request_status_filter',
+    filterTestid: 'request-status-filter',
+    status: state.requestStatus,
+    onStatus: (status) => {
+      state.requestStatus = status;
+      saveQuery();
+    },
+    query: () => ({ partner_id: shownId }),
+    loadingText: 'Loading the partner’s fund requests…',
+    failedText: 'We could not load the partner’s fund requests.',
+    countTestid: 'partner-requests-count',
+    emptyTestid: 'partner-requests-empty',
+    table: (items) =>
+      requestsTable(items, { href: (request) => mdfRequestHref(request.request_id, { partnerId: shownId }) }),
+    empty: () => [h('p', {}, `${partnerName()} has not asked for funds yet.`)],
+  });
+  const listBox = h('div', { hidden: true }, list.nodes);
+  const section = h(
+    'section',
+    { class: 'admin-block', 'aria-labelledby': 'partner-requests-title', 'data-testid': 'partner-requests' },
+    title,
+    hint,
+    listBox,
+  );
+  return {
+    section,
+    show(partnerId) {
+      if (partnerId && partnerId === shownId) return;
+      shownId = partnerId || null;
+      title.textContent = shownId ? `Fund requests of ${partnerName()}` : 'Fund requests';
+      hint.hidden = Boolean(shownId);
+      listBox.hidden = !shownId;
+      if (shownId) list.load();
+    },
+  };
 }
 
 let fundsSeq = 0;

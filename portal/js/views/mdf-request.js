@@ -1,6 +1,7 @@
 // #/mdf/requests/{request_id}: one fund request with its amounts, approvals, timeline and due dates; a rejected or
 // expired request can be revised and resubmitted; an approved one (or a returned claim) takes the claim form, whose
-// proof files go straight to storage by presigned POST before the claim is filed.
+// proof files go straight to storage by presigned POST before the claim is filed. Vendor admins read any partner's
+// request here (from #/admin/mdf?partner=…): the same record and proof downloads, none of the partner's actions.
 import { api, path } from '../api.js';
 import { announce, append, dateish, daysUntil, errorPanel, h, loading, timeEl } from '../dom.js';
 import {
@@ -44,10 +45,15 @@ const INVOICE_MAX = 64;
 const COUNT_MAX = 10_000_000; // the API's limit for leads and attendees
 
 export async function renderMdfRequest(ctx) {
+  const vendor = ctx.vendorView;
+  // Vendor staff go back to the partner they came from on their admin page.
+  const partnerId = vendor ? ctx.query.get('partner') : null;
+  const adminHref = `#/admin/mdf${partnerId ? `?${new URLSearchParams({ partner: partnerId })}` : ''}`;
   const page = subPage(ctx, {
     id: 'mdf-request-title',
     title: 'Fund request',
-    back: ['#/mdf/requests', 'All fund requests'],
+    back: vendor ? [adminHref, 'MDF administration'] : ['#/mdf/requests', 'All fund requests'],
+    backTestid: vendor ? 'back-to-admin' : null,
     loadingText: 'Loading the request…',
   });
   const request = await loadRecord(ctx, page, {
@@ -56,8 +62,10 @@ export async function renderMdfRequest(ctx) {
     notFound: {
       title: 'Request not found',
       testid: 'request-not-found',
-      text: 'There is no fund request with this ID in your organisation.',
-      back: ['#/mdf/requests', 'Back to your requests'],
+      text: vendor
+        ? 'There is no fund request with this ID.'
+        : 'There is no fund request with this ID in your organisation.',
+      back: vendor ? [adminHref, 'Back to MDF administration'] : ['#/mdf/requests', 'Back to your requests'],
     },
   });
   if (!request || !ctx.isCurrent()) return;
@@ -65,24 +73,36 @@ export async function renderMdfRequest(ctx) {
 }
 
 function render(ctx, page, request, { result } = {}) {
+  const vendor = ctx.vendorView;
   const title = request.title || request.request_id;
   page.heading.textContent = title;
   ctx.setTitle(`${title} · Fund request`);
   const rerender = afterAction(page.body, (updated, message) => render(ctx, page, updated, { result: message }));
   page.body.replaceChildren();
   append(page.body, [
-    mdfTabs(null, '/mdf/requests'),
+    vendor ? null : mdfTabs(null, '/mdf/requests'),
     header(request),
+    vendor ? readOnlyNotice() : null,
     actionNotice(result),
-    dueNotice(request),
+    dueNotice(request, { vendor }),
     h(
       'div',
       { class: 'record-layout' },
       h('div', { class: 'record-main' }, detailsCard(request), approvalsCard(request), claimCard(ctx, request)),
       timelineCard(request.timeline),
     ),
-    actions(ctx, request, rerender),
+    vendor ? null : actions(ctx, request, rerender),
   ]);
+}
+
+/** What vendor staff see instead of the partner's actions. */
+function readOnlyNotice() {
+  return h(
+    'p',
+    { class: 'notice', 'data-testid': 'vendor-read-only' },
+    'Read-only: the partner revises its request and files the claim here; approvers decide from the links in ' +
+      'their email.',
+  );
 }
 
 // ------------------------------------------------------------------ read-only parts
@@ -108,7 +128,8 @@ function header(request) {
   );
 }
 
-function dueNotice(request) {
+/** The decision or claim due date, or the outcome; `vendor`: worded for vendor staff (it is the partner's to act). */
+function dueNotice(request, { vendor = false } = {}) {
   const status = request.status;
   const claimStatus = request.claim?.status || request.claim_status;
   const reviewing = (testid, what) =>
@@ -125,8 +146,12 @@ function dueNotice(request) {
       'p',
       { class: `notice${days <= 14 ? ' notice-warn' : ''}`, 'data-testid': 'claim-due' },
       claimStatus === 'returned'
-        ? 'The reviewer asked for more proof. Add files and resubmit the claim '
-        : `Approved: ${moneyText(request.granted)} is reserved for this activity. File your claim `,
+        ? `The reviewer asked for more proof. ${
+            vendor ? 'The partner adds files and resubmits' : 'Add files and resubmit'
+          } the claim `
+        : `Approved: ${moneyText(request.granted)} is reserved for this activity. ${
+            vendor ? 'The partner files its' : 'File your'
+          } claim `,
       request.claim_due_at
         ? ['by ', timeEl(request.claim_due_at, { testid: 'claim-due-date' })]
         : 'before the claim window closes',
@@ -134,7 +159,7 @@ function dueNotice(request) {
       '.',
     );
   }
-  if (status === 'claimed') return reviewing('claim-review', 'your claim');
+  if (status === 'claimed') return reviewing('claim-review', vendor ? 'the partner’s claim' : 'your claim');
   if (status === 'rejected' || status === 'claim_rejected') {
     const reason = status === 'rejected' ? request.decision_reason : request.claim?.reason || request.decision_reason;
     return h(
@@ -148,7 +173,8 @@ function dueNotice(request) {
     return h(
       'p',
       { class: 'notice notice-warn', 'data-testid': 'request-decision' },
-      'Nobody decided on this request in time, so it expired. You can revise and resubmit it.',
+      'Nobody decided on this request in time, so it expired. ',
+      vendor ? 'The partner can revise and resubmit it.' : 'You can revise and resubmit it.',
     );
   }
   if (status === 'lapsed') {

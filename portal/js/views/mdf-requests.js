@@ -47,7 +47,8 @@ export async function renderMdfRequests(ctx) {
   await list.load();
 }
 
-function requestsTable(items) {
+/** The rows of a list of fund requests; `href(request)` is where each title links (its page by default). */
+export function requestsTable(items, { href = (request) => mdfRequestHref(request.request_id) } = {}) {
   return dataTable({
     testid: 'requests-table',
     captionId: 'requests-caption',
@@ -60,7 +61,7 @@ function requestsTable(items) {
         h(
           'td',
           { 'data-label': 'Activity', 'data-testid': 'request-title' },
-          h('a', { href: mdfRequestHref(request.request_id), class: 'strong-link' }, request.title || request.request_id),
+          h('a', { href: href(request), class: 'strong-link' }, request.title || request.request_id),
           h(
             'span',
             { class: 'muted small block' },

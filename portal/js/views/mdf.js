@@ -112,8 +112,10 @@ export function requestFundsLink({ primary = false, label = 'Request funds' } = 
   );
 }
 
-export function mdfRequestHref(requestId) {
-  return `#/mdf/requests/${encodeURIComponent(requestId)}`;
+/** A request's page; `partnerId`: opened by a vendor admin from that partner's requests (read-only, back to them). */
+export function mdfRequestHref(requestId, { partnerId } = {}) {
+  const query = partnerId ? `?${new URLSearchParams({ partner: partnerId })}` : '';
+  return `#/mdf/requests/${encodeURIComponent(requestId)}${query}`;
 }
 
 /** A period as a choice in a list: "Q1 FY2027 (FY27-Q1)". */
