@@ -51,3 +51,7 @@ class IdempotencyKeyReused(DomainError):
             code="idempotency_key_reused",
             status=422,
         )
+
+
+class NotYetDue(Exception):
+    """A timer message arrived before its time (clock skew): fail it, so the queue delivers it again; never drop it."""

@@ -35,7 +35,7 @@ from shared.contracts.deals import (
     DealWon,
     Prospect,
 )
-from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, NotYetDue, ValidationFailed
 from shared.http import Principal
 from shared.money import format_money
 
@@ -97,10 +97,6 @@ APAC = frozenset(
         "PG",
     ]
 )
-
-
-class NotYetDue(Exception):
-    """A timer message arrived before its time (clock skew): retry it rather than drop it."""
 
 
 class InvalidState(Conflict):

@@ -36,14 +36,11 @@ from shared.contracts.mdf import (
     MdfRequestSubmitted,
 )
 from shared.contracts.onboarding import PartnerOnboarded
+from shared.errors import NotYetDue
 from shared.observability import logger, metrics
 
 SETTINGS = ConsumerSettings.from_env()
 MAX_REVIEW_ATTEMPTS = 3
-
-
-class NotYetDue(Exception):
-    """A timer message arrived before its time (clock skew): fail it so the queue delivers it again."""
 
 
 @cache
