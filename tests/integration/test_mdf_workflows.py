@@ -120,6 +120,20 @@ class Workflows:
         body.pop("_received")
         return body
 
+    def expect_decision(
+        self, execution: str, run: dict[str, Any], *, marketing: dict[str, Any], finance: dict[str, Any] | None
+    ) -> None:
+        """The chain handed MDF its decision, the execution succeeded, and nothing else was sent."""
+        assert self.mdf_message() == {
+            "message_type": "MdfRequestDecision",
+            "request_id": run["request_id"],
+            "round": 1,
+            "marketing": marketing,
+            "finance": finance,
+        }
+        assert self.finished(execution)["status"] == "SUCCEEDED"
+        self.nothing_more()
+
     def nothing_more(self) -> None:
         for queue in (self.approvals_queue, self.mdf_queue):
             self._pull(queue)
@@ -215,15 +229,7 @@ def test_marketing_approval_up_to_the_threshold_needs_no_finance_step(wf: Workfl
     marketing = outcome("approved", "m@example.com", granted, "Good plan")
     wf.decide(request, marketing)
 
-    assert wf.mdf_message() == {
-        "message_type": "MdfRequestDecision",
-        "request_id": run["request_id"],
-        "round": 1,
-        "marketing": marketing,
-        "finance": None,
-    }
-    assert wf.finished(execution)["status"] == "SUCCEEDED"
-    wf.nothing_more()
+    wf.expect_decision(execution, run, marketing=marketing, finance=None)
 
 
 def test_marketing_grants_part_above_the_threshold_then_finance_grants_less(wf: Workflows) -> None:
@@ -256,15 +262,7 @@ def test_marketing_grants_part_above_the_threshold_then_finance_grants_less(wf: 
     finance = outcome("approved", "f@example.com", 1_200_000)
     wf.decide(finance_request, finance)
 
-    assert wf.mdf_message() == {
-        "message_type": "MdfRequestDecision",
-        "request_id": run["request_id"],
-        "round": 1,
-        "marketing": marketing,
-        "finance": finance,
-    }
-    assert wf.finished(execution)["status"] == "SUCCEEDED"
-    wf.nothing_more()
+    wf.expect_decision(execution, run, marketing=marketing, finance=finance)
 
 
 def test_an_approval_without_an_amount_grants_what_was_asked_and_still_goes_to_finance(wf: Workflows) -> None:
@@ -304,15 +302,7 @@ def test_marketing_rejection_ends_the_chain(wf: Workflows) -> None:
     marketing = outcome("rejected", "m@example.com", None, "Not aligned with the campaign plan")
     wf.decide(wf.approval_request(), marketing)
 
-    assert wf.mdf_message() == {
-        "message_type": "MdfRequestDecision",
-        "request_id": run["request_id"],
-        "round": 1,
-        "marketing": marketing,
-        "finance": None,
-    }
-    assert wf.finished(execution)["status"] == "SUCCEEDED"
-    wf.nothing_more()
+    wf.expect_decision(execution, run, marketing=marketing, finance=None)
 
 
 def test_nobody_in_marketing_decides_reminds_escalates_closes_and_expires(wf: Workflows) -> None:
