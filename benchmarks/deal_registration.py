@@ -42,22 +42,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
-# Before boto3 is imported: a region, dummy credentials, and no X-Ray (shared.aws patches botocore for the tracer).
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "benchmark",
-        "POWERTOOLS_METRICS_NAMESPACE": "PRM",
-    }
-)
-for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-    os.environ.pop(_name, None)
 sys.path[:0] = [str(ROOT), str(ROOT / "functions" / "deals")]
+from tests.support.in_process_aws import use_in_process_aws  # noqa: E402 - needs ROOT on sys.path
+
+use_in_process_aws("benchmark")  # before boto3 is imported
 
 import boto3  # noqa: E402 - the environment above must be set first
 import moto  # noqa: E402

@@ -44,22 +44,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
-# As tests/integration/conftest.py sets them, before boto3 is imported (no X-Ray: shared.aws patches botocore).
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "PRM",
-        "POWERTOOLS_SERVICE_NAME": "benchmark",
-    }
-)
-for _name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-    os.environ.pop(_name, None)
 sys.path[:0] = [str(ROOT), str(ROOT / "functions" / "mdf")]
+from tests.support.in_process_aws import use_in_process_aws  # noqa: E402 - needs ROOT on sys.path
+
+use_in_process_aws("benchmark")  # before boto3 is imported
 # Powertools' log_metrics warns on every API answer that added no metric (the GET routes add none).
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 

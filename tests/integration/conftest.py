@@ -20,6 +20,7 @@ from infrastructure.local.atomic import serialise_dynamodb
 from infrastructure.local.provision import Provisioner
 from infrastructure.local.template import Template, load_template
 from shared.aws import reset_clients
+from tests.support.in_process_aws import use_in_process_aws
 from tests.support.lambda_events import LambdaContext, api_event, sqs_event, stream_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,20 +170,8 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    env = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "PRM",
-        "POWERTOOLS_SERVICE_NAME": "test",
-    }
     saved = dict(os.environ)
-    os.environ.update(env)
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        os.environ.pop(name, None)
+    use_in_process_aws("test")
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             serialise_dynamodb()
