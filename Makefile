@@ -2,13 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt shared/requirements.txt | cksum | cut -d' ' -f1)
+LOCK := requirements/dev.lock
+STAMP := $(VENV)/.installed-$(shell cksum < $(LOCK) | cut -d' ' -f1)
+PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: dev fresh test lint typecheck schemas chromium bench clean
+.PHONY: dev fresh test lint typecheck schemas chromium bench clean lock
 
-$(STAMP): requirements-dev.txt shared/requirements.txt
+# Exactly the lock: every package, transitive ones included, by version and hash (requirements/README.md).
+$(STAMP): $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 venv: $(STAMP)
@@ -35,6 +38,7 @@ schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resour
 
 test: $(STAMP) chromium lint typecheck  ## install everything and run every test
 	$(PY) -m tools.gen_schemas --check
+	$(PY) -m tools.lock --check
 	$(PY) -m pytest -n 2 tests/unit tests/infra tests/integration
 	$(PY) -m pytest tests/e2e tests/browser
 
@@ -43,5 +47,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/deal_registration.py --strict
 	$(PY) benchmarks/mdf_ledger.py --strict
 
+lock:  ## re-resolve requirements/*.in into the hashed lock, then regenerate the layer's requirements from it
+	test -x .venv-lock/bin/pip-compile || ($(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install -q $(PIP_TOOLS))
+	cd requirements && ../.venv-lock/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o dev.lock dev.in
+	$(PYTHON) -m tools.lock
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock .local .pytest_cache .mypy_cache .ruff_cache

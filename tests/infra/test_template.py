@@ -25,6 +25,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from infrastructure.local.template import load_template
+from tools import lock
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -48,7 +49,6 @@ PUBLIC_ROUTES = frozenset(
 )
 # What the Python Lambda runtime itself provides next to the layer (boto3 and its closure).
 LAMBDA_RUNTIME_DISTRIBUTIONS = ("boto3",)
-LAYER_REQUIREMENTS = ROOT / "shared" / "layer-requirements.txt"
 SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 # The fast checks run in parallel workers; the handler probes share one worker so they run once.
@@ -321,12 +321,7 @@ def _closure(*names: str) -> set[str]:
 
 def deployed_distributions() -> set[str]:
     """What a function has at run time: the layer's pinned list (installed --no-deps) and the runtime's boto3."""
-    pinned = {
-        _norm(Requirement(line.split("#", 1)[0].strip()).name)
-        for line in LAYER_REQUIREMENTS.read_text().splitlines()
-        if line.split("#", 1)[0].strip()
-    }
-    return pinned | _closure(*LAMBDA_RUNTIME_DISTRIBUTIONS)
+    return set(lock.read_layer()) | _closure(*LAMBDA_RUNTIME_DISTRIBUTIONS)
 
 
 @cache
@@ -467,7 +462,7 @@ def transformed() -> dict[str, Any]:
         from samtranslator.model.exceptions import InvalidDocumentException
         from samtranslator.translator.transform import transform
     except ImportError:  # cfn-lint 1.58 no longer pulls it in
-        pytest.fail("aws-sam-translator is not installed: pin aws-sam-translator==1.115.0 in requirements-dev.txt")
+        pytest.fail("aws-sam-translator is not installed: pin aws-sam-translator==1.115.0 in requirements/dev.in")
 
     document = template()
     for resource in document["Resources"].values():
@@ -646,22 +641,47 @@ def test_layers_build_with_sam_and_pin_what_the_tests_run() -> None:
         makefile = ROOT / layer["Properties"]["ContentUri"] / "Makefile"
         assert makefile.is_file(), f"{lid}: BuildMethod makefile needs {makefile.relative_to(ROOT)}"
         assert re.search(rf"^build-{lid}:", makefile.read_text(), re.MULTILINE), f"{makefile}: no build-{lid} target"
-    pins = {}
-    for line in LAYER_REQUIREMENTS.read_text().splitlines():
-        text = line.split("#", 1)[0].strip()
-        if text:
-            requirement = Requirement(text)
-            pins[_norm(requirement.name)] = str(requirement.specifier).removeprefix("==")
-    for name, version in pins.items():
-        assert metadata.version(name) == version, (
-            f"the layer ships {name} {version}; the tests run {metadata.version(name)}"
+    # One lock: the layer's file is generated from it, and this venv (what the tests run) installed it.
+    locked = lock.read_lock()
+    layer = lock.read_layer()
+    assert lock.LAYER_REQUIREMENTS.read_text() == lock.render_layer(lock.layer_pins(locked, lock.runtime_roots())), (
+        "shared/layer-requirements.txt differs from requirements/dev.lock: run `python -m tools.lock`"
+    )
+    for name, pin in layer.items():
+        assert name in locked, f"the layer ships {name}, which the lock lacks"
+        assert pin.version == locked[name].version, (
+            f"the layer ships {name} {pin.version}; the lock has {locked[name].version}"
         )
-    for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines():
-        text = line.split("#", 1)[0].strip()
-        if text:
-            requirement = Requirement(text)
-            assert _norm(requirement.name) in pins, f"{requirement.name} is a runtime dependency the layer lacks"
-            assert pins[_norm(requirement.name)] == str(requirement.specifier).removeprefix("=="), requirement.name
+        assert pin.hashes and set(pin.hashes) == set(locked[name].hashes), (
+            f"{name}: the layer's hashes are not the lock's"
+        )
+    for name, pin in locked.items():
+        assert pin.hashes, f"{name} is locked without hashes"
+        assert metadata.version(name) == pin.version, (
+            f"the lock pins {name} {pin.version}; the tests run {metadata.version(name)} (run `make venv`)"
+        )
+    for name in lock.runtime_roots():
+        assert name in layer, f"{name} is a runtime dependency the layer lacks"
+    makefile = (ROOT / "shared" / "Makefile").read_text()
+    assert "--require-hashes" in makefile and "--no-deps" in makefile, "the layer must install exactly its hashed pins"
+
+
+def test_the_lock_parser_reads_multi_line_via_blocks_and_hashes(tmp_path: Path) -> None:
+    sample = tmp_path / "dev.lock"
+    sample.write_text(
+        "alpha==1.0 \\\n    --hash=sha256:" + "a" * 64 + " \\\n    --hash=sha256:" + "b" * 64 + "\n"
+        "    # via -r runtime.in\n"
+        "beta-pkg==2.0 \\\n    --hash=sha256:" + "c" * 64 + "\n"
+        "    # via\n    #   alpha\n    #   gamma\n"
+        "gamma==3.0 \\\n    --hash=sha256:" + "d" * 64 + "\n    # via -r runtime.in\n"
+        "boto3==1.0 \\\n    --hash=sha256:" + "e" * 64 + "\n    # via gamma\n"
+        "botocore==1.0 \\\n    --hash=sha256:" + "f" * 64 + "\n    # via boto3\n"
+    )
+    pins = lock.read_lock(sample)
+    assert pins["alpha"].hashes == ["sha256:" + "a" * 64, "sha256:" + "b" * 64]
+    assert pins["beta-pkg"].required_by == {"alpha", "gamma"}
+    shipped = [pin.name for pin in lock.layer_pins(pins, ["alpha", "gamma"])]
+    assert shipped == ["alpha", "beta-pkg", "gamma"], "boto3 and what only it needs come from the Lambda runtime"
 
 
 def test_function_code_imports_only_what_the_layer_and_runtime_ship(specs: dict[str, FunctionSpec]) -> None:
