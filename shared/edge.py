@@ -7,22 +7,41 @@ from typing import Any
 
 from chalice import Chalice, ConvertToMiddleware
 
-from shared.http import api_errors, current, json_response, parse_json
+from shared.errors import DomainError
+from shared.http import api_errors, current, documented_errors, error_body, json_response, parse_json
+from shared.identity import LiveIdentity, cognito_lookup
 from shared.observability import logger, metrics, tracer
 from shared.requests import replay_safe_post
+from shared.settings import ApiSettings
 
 
 class ApiEdge:
     """What every context's routes share; the routes themselves stay in the context's `api` module."""
 
-    def __init__(self, name: str, *, table_name: str, allowed_origin: str) -> None:
-        self.table_name = table_name
-        self.allowed_origin = allowed_origin
+    def __init__(self, name: str, settings: ApiSettings) -> None:
+        self.table_name = settings.table_name
+        self.allowed_origin = allowed_origin = settings.allowed_origin
+        self.identity = LiveIdentity(cognito_lookup(settings.user_pool_id), max_age=settings.identity_recheck_seconds)
         self.app = Chalice(app_name=name)
         self.app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
         self.app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
         self.app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+        self.app.register_middleware(documented_errors(allowed_origin), "http")
+        self.app.register_middleware(self._live_identity, "http")
         self.errors = api_errors(lambda: allowed_origin, logger)
+
+    def _live_identity(self, request: Any, get_response: Callable[[Any], Any]) -> Any:
+        """Every route with the authorizer: the token's user must still be live (a token that verifies is not enough)."""
+        claims = (
+            ((request.context or {}).get("authorizer") or {}).get("claims") if request is not None else None
+        ) or {}
+        if claims:  # public routes carry none; a private route without claims fails closed in principal_from
+            try:
+                self.identity.check(claims)
+            except DomainError as error:
+                logger.info("refused a token", extra={"reason": error.message, "status": error.status})
+                return json_response(error.status, error_body(error), origin=self.allowed_origin)
+        return get_response(request)
 
     def respond(self, status: int, body: Any) -> Any:
         return json_response(status, body, origin=self.allowed_origin)
@@ -31,8 +50,14 @@ class ApiEdge:
         self, operation: str, caller: str, run: Callable[[], tuple[int, Any]], *, body_is_key: bool = False
     ) -> Any:
         """Replay a retry with the same Idempotency-Key; creating routes also treat an identical body as a retry."""
+        return self.respond(*self.once(operation, caller, run, body_is_key=body_is_key))
+
+    def once(
+        self, operation: str, caller: str, run: Callable[[], tuple[int, Any]], *, body_is_key: bool = False
+    ) -> tuple[int, Any]:
+        """`post_once`'s (status, body), for a route that must look at a replayed answer before sending it."""
         request = current(self.app)
-        status, body = replay_safe_post(
+        return replay_safe_post(
             table_name=self.table_name,
             operation=operation,
             caller=caller,
@@ -42,4 +67,3 @@ class ApiEdge:
             lambda_context=self.app.lambda_context,
             body_is_key=body_is_key,
         )
-        return self.respond(status, body)

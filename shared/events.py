@@ -34,9 +34,10 @@ class EventDetail(BaseModel):
 
 
 class EventBridgeEvent(BaseModel):
-    """The EventBridge envelope as an SQS target receives it."""
+    """The EventBridge envelope as an SQS target receives it (built on a consumer's first message, not at import:
+    APIs and publishers import this module only for EventDetail)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
 
     id: str
     source: str

@@ -137,3 +137,40 @@ def api_errors(origin: Callable[[], str | None], logger: Any) -> Callable[[Calla
         return wrapper
 
     return decorate
+
+
+# Chalice answers some requests itself (415 unsupported media type, 405, 400 bad JSON, 500) with {"Code","Message"}.
+_CHALICE_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable_entity",
+    429: "throttled",
+}
+_CHALICE_FIELDS = {415: "Content-Type", 405: "method"}
+
+
+def documented_errors(origin: str | None = None) -> Callable[[Any, Callable[[Any], Any]], Any]:
+    """Chalice 'http' middleware: its own error bodies become the documented {"code","message","errors"}, with the
+    CORS header every other answer of the app carries (the portal cannot read an answer without it)."""
+
+    def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
+        response = get_response(event)
+        body = response.body
+        if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
+            return response
+        status = response.status_code
+        code = _CHALICE_CODES.get(status, "internal_error" if status >= 500 else "bad_request")
+        message = str(body["Message"]) if status < 500 else "Something went wrong; nothing was changed."
+        field = _CHALICE_FIELDS.get(status, "body")
+        errors = [] if status >= 500 else [{"field": field, "message": message}]
+        response.body = json.dumps({"code": code, "message": message, "errors": errors}, separators=(",", ":"))
+        cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin else {}
+        response.headers = {**response.headers, "Content-Type": "application/json", **cors}
+        return response
+
+    return middleware

@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
+from shared.aws import client
 from shared.batch import process_stream
 from shared.observability import logger, metrics, tracer
-from shared.outbox import publish_outbox_record
 from shared.settings import Settings
 
 
 class OutboxSettings(Settings):
     event_bus_name: str = Field(min_length=1)
     event_source: str = Field(pattern=r"^prm\.[a-z]+$")
+
+
+def publish_outbox_record(record: dict[str, Any], *, bus_name: str, source: str) -> str | None:
+    """Publish the event held by one stream record; returns the detail-type, or None for a non-outbox record."""
+    image = record.get("dynamodb", {}).get("NewImage") or {}
+    if record.get("eventName") != "INSERT" or image.get("entity", {}).get("S") != "outbox":
+        return None
+    detail_type = image["detail_type"]["S"]
+    answer = client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": bus_name,
+                "Source": source,
+                "DetailType": detail_type,
+                "Detail": image["detail"]["S"],
+                "Time": datetime.fromisoformat(image["created_at"]["S"].replace("Z", "+00:00")),
+            }
+        ]
+    )
+    if answer.get("FailedEntryCount"):
+        entry = answer["Entries"][0]
+        raise RuntimeError(f"EventBridge refused {detail_type}: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}")
+    return detail_type
 
 
 def outbox_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:

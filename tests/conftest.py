@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infrastructure.local.stack import LocalStack
+
+# As in Lambda, Powertools' environment is there before any handler module is imported: a unit test that imports
+# shared.observability first must not leave the process-wide Metrics without the namespace template.yaml's Globals set.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "PRM")
 
 # Workflow durations in seconds, so reminder/escalation/expiry paths finish within a test.
 TEST_PARAMETERS = {
@@ -18,6 +23,13 @@ TEST_PARAMETERS = {
     "MdfRequestLeadDays": "0",
     "MdfExpiryWarningOffsetsSeconds": "4",
     "MdfClaimReminderOffsetsSeconds": "2",
+    # A removed or disabled user is refused on every route within a second (instead of a minute).
+    "IdentityRecheckSeconds": "1",
+    # Every test onboards from 127.0.0.1; the per-client WAF rule itself is tested in tests/infra/test_local_gateway.py.
+    "ApplicationRateLimitPerClient": "100000",
+    "ConfirmationRateLimitPerClient": "100000",
+    "ApprovalLinkRateLimitPerClient": "100000",
+    "ProofLinkRateLimitPerClient": "100000",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -11,6 +12,10 @@ from typing import Any
 import jwt
 
 JwksFetcher = Callable[[], dict[str, Any]]
+
+# The times a claim may carry: those a date can show (years 1 to 9999), as API Gateway passes exp and iat on as dates.
+EARLIEST_TIME = -62135596800.0  # 0001-01-01T00:00:00Z
+LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z
 
 
 class TokenRejected(Exception):
@@ -83,13 +88,29 @@ class CognitoTokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise TokenRejected(f"invalid token: {error}") from error
-        if float(claims["exp"]) <= self._clock():  # checked here so tests can move the clock
+        # A well-signed token can still carry odd claims; the authorizer refuses them (401), it does not fail (500).
+        expires = _time_claim(claims, "exp")
+        if "iat" in claims:
+            _time_claim(claims, "iat")
+        if expires <= self._clock():  # checked here so tests can move the clock
             raise TokenRejected("token expired")
         if claims.get("token_use") != "id":
             raise TokenRejected("not an ID token")
-        if claims.get("aud") not in self.client_ids:
+        audience = claims.get("aud")
+        if not isinstance(audience, str) or audience not in self.client_ids:
             raise TokenRejected("token issued to another app client")
         return claims
+
+
+def _time_claim(claims: dict[str, Any], name: str) -> float:
+    """A NumericDate claim as a finite number of seconds a date can show (no bool, string, NaN, infinity, 1e20)."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TokenRejected(f"{name} is not a number")
+    # Compared as Python numbers first: float(10**400) would itself overflow.
+    if not (isinstance(value, int) or math.isfinite(value)) or not EARLIEST_TIME <= value <= LATEST_TIME:
+        raise TokenRejected(f"{name} is not a time a date can show")
+    return float(value)
 
 
 def _java_date(epoch: Any) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import logging
 import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,11 +110,184 @@ class TokenBucket:
             return False
 
 
+@dataclass
+class RateRule:
+    """A WAF rate-based rule (Block) of the API's web ACL: requests matching `scope` are counted per client IP."""
+
+    name: str
+    limit: int
+    window_seconds: int
+    scope: Callable[[str, str], bool]  # (method, URI path as WAF sees it: raw, with the stage) -> counted?
+    status: int = 403
+    body: bytes = b""
+    content_type: str = "text/plain"
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    custom_response: bool = False  # without one, API Gateway answers a WAF block with its WAF_FILTERED response
+    forwarded_header: str | None = None  # ForwardedIPConfig.HeaderName: only then is a header's address used
+    fallback_match: bool = False  # ForwardedIPConfig.FallbackBehavior MATCH: a missing or bad header counts
+    seen: dict[str, deque[float]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, source_ip: str, headers: Mapping[str, str]) -> str | None:
+        """The address WAF aggregates on: the socket's peer, or the configured header's first address."""
+        if self.forwarded_header is None:
+            return source_ip
+        raw = headers.get(self.forwarded_header.lower(), "").split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(raw))
+        except ValueError:
+            return "fallback" if self.fallback_match else None
+
+    def blocks(self, method: str, uri_path: str, source_ip: str, headers: Mapping[str, str]) -> bool:
+        """Count this request if it is in scope; True when its client exceeded the limit in the window."""
+        if not self.scope(method, uri_path):
+            return False
+        client = self.client(source_ip, headers)
+        if client is None:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            window = self.seen.setdefault(client, deque())
+            while window and window[0] <= now - self.window_seconds:
+                window.popleft()
+            window.append(now)
+            return len(window) > self.limit
+
+
+_TRANSFORMS: dict[str, Callable[[str], str]] = {
+    "NONE": lambda value: value,
+    "LOWERCASE": str.lower,
+    "URL_DECODE": unquote,
+}
+
+
+def _field(statement: Mapping[str, Any]) -> Callable[[str, str], str]:
+    """The part of the request a match statement inspects, after its text transformations (in priority order)."""
+    field_to_match = statement.get("FieldToMatch") or {}
+    if "UriPath" in field_to_match:
+        part = 1
+    elif "Method" in field_to_match:
+        part = 0
+    else:
+        raise ValueError(f"FieldToMatch {sorted(field_to_match)} is not emulated")
+    steps = sorted(statement.get("TextTransformations") or [], key=lambda t: int(t.get("Priority", 0)))
+    unknown = {str(t.get("Type")) for t in steps} - set(_TRANSFORMS)
+    if unknown:
+        raise ValueError(f"text transformations {sorted(unknown)} are not emulated")
+    transforms = [_TRANSFORMS[str(t["Type"])] for t in steps]
+
+    def value(method: str, path: str) -> str:
+        text = (method, path)[part]
+        for transform in transforms:
+            text = transform(text)
+        return text
+
+    return value
+
+
+def _byte_match(statement: Mapping[str, Any]) -> Callable[[str, str], bool]:
+    value = _field(statement)
+    wanted = str(statement["SearchString"])
+    constraint = str(statement.get("PositionalConstraint", "EXACTLY"))
+    tests: dict[str, Callable[[str], bool]] = {
+        "EXACTLY": lambda text: text == wanted,
+        "STARTS_WITH": lambda text: text.startswith(wanted),
+        "ENDS_WITH": lambda text: text.endswith(wanted),
+        "CONTAINS": lambda text: wanted in text,
+    }
+    if constraint not in tests:
+        raise ValueError(f"PositionalConstraint {constraint} is not emulated")
+    test = tests[constraint]
+    return lambda method, path: test(value(method, path))
+
+
+def _regex_match(statement: Mapping[str, Any]) -> Callable[[str, str], bool]:
+    """WAF's RegexMatchStatement: the pattern (the PCRE subset the template uses) is searched anywhere in the value."""
+    value = _field(statement)
+    pattern = re.compile(str(statement["RegexString"]))
+    return lambda method, path: pattern.search(value(method, path)) is not None
+
+
+def _scope(statement: Mapping[str, Any] | None) -> Callable[[str, str], bool]:
+    """A WAF match statement as a predicate (the subset the template uses: And, Or, Not, ByteMatch, RegexMatch)."""
+    if statement is None:
+        return lambda method, path: True
+    if "ByteMatchStatement" in statement:
+        return _byte_match(statement["ByteMatchStatement"])
+    if "RegexMatchStatement" in statement:
+        return _regex_match(statement["RegexMatchStatement"])
+    if "AndStatement" in statement:
+        parts = [_scope(s) for s in statement["AndStatement"]["Statements"]]
+        return lambda method, path: all(p(method, path) for p in parts)
+    if "OrStatement" in statement:
+        parts = [_scope(s) for s in statement["OrStatement"]["Statements"]]
+        return lambda method, path: any(p(method, path) for p in parts)
+    if "NotStatement" in statement:
+        inner = _scope(statement["NotStatement"]["Statement"])
+        return lambda method, path: not inner(method, path)
+    raise ValueError(f"statement {sorted(statement)} is not emulated")
+
+
+def rate_rules(web_acl: Mapping[str, Any]) -> list[RateRule]:
+    """The blocking rate-based rules of a resolved AWS::WAFv2::WebACL's properties (others are not emulated)."""
+    bodies = web_acl.get("CustomResponseBodies") or {}
+    found = []
+    for rule in sorted(web_acl.get("Rules") or [], key=lambda r: int(r.get("Priority", 0))):
+        rate = (rule.get("Statement") or {}).get("RateBasedStatement")
+        block = (rule.get("Action") or {}).get("Block")
+        if rate is None or block is None:
+            logger.warning("WAF rule %s is not emulated locally", rule.get("Name"))
+            continue
+        if rate.get("AggregateKeyType", "IP") not in {"IP", "FORWARDED_IP"}:
+            logger.warning("WAF rule %s: aggregate key %s is not emulated", rule.get("Name"), rate["AggregateKeyType"])
+            continue
+        forwarded = rate.get("ForwardedIPConfig") if rate.get("AggregateKeyType") == "FORWARDED_IP" else None
+        custom = block.get("CustomResponse") or {}
+        body = bodies.get(custom.get("CustomResponseBodyKey")) or {}
+        content_types = {"APPLICATION_JSON": "application/json", "TEXT_HTML": "text/html", "TEXT_PLAIN": "text/plain"}
+        found.append(
+            RateRule(
+                name=str(rule.get("Name")),
+                limit=int(rate["Limit"]),
+                window_seconds=int(rate.get("EvaluationWindowSec", 300)),
+                scope=_scope(rate.get("ScopeDownStatement")),
+                status=int(custom.get("ResponseCode", 403)),
+                body=str(body.get("Content", "Forbidden")).encode(),
+                content_type=content_types.get(str(body.get("ContentType", "TEXT_PLAIN")), "text/plain"),
+                response_headers=[(str(h["Name"]), str(h["Value"])) for h in custom.get("ResponseHeaders") or []],
+                custom_response=bool(custom),
+                forwarded_header=str(forwarded["HeaderName"]) if forwarded else None,
+                fallback_match=bool(forwarded and forwarded.get("FallbackBehavior") == "MATCH"),
+            )
+        )
+    return found
+
+
+def web_acl_rules_for(template: Any, api_logical_id: str) -> list[RateRule]:
+    """The rate-based rules of every web ACL the template associates with the API (AWS::WAFv2::WebACLAssociation)."""
+    from infrastructure.local.template import references
+
+    found: list[RateRule] = []
+    for association in template.resources_of_type("AWS::WAFv2::WebACLAssociation").values():
+        props = association.get("Properties") or {}
+        if api_logical_id not in references(props.get("ResourceArn")):
+            continue
+        for acl_id in sorted(references(props.get("WebACLArn")) & set(template.resources)):
+            found += rate_rules(template.resolve(template.properties(acl_id)))
+    return found
+
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway REST APIs refuse larger requests (413, REQUEST_TOO_LARGE)
+
 _DEFAULT_GATEWAY_RESPONSES: dict[str, tuple[int, str]] = {
     "UNAUTHORIZED": (401, '{"message":"Unauthorized"}'),
     "ACCESS_DENIED": (403, '{"message":"Forbidden"}'),
     "MISSING_AUTHENTICATION_TOKEN": (403, '{"message":"Missing Authentication Token"}'),
+    "WAF_FILTERED": (403, '{"message":"Forbidden"}'),
+    "REQUEST_TOO_LARGE": (413, '{"message":"Request Too Long"}'),
+    "UNSUPPORTED_MEDIA_TYPE": (415, '{"message":"Unsupported Media Type"}'),
     "THROTTLED": (429, '{"message":"Too Many Requests"}'),
+    "QUOTA_EXCEEDED": (429, '{"message":"Limit Exceeded"}'),
     "INTEGRATION_FAILURE": (502, '{"message": "Internal server error"}'),
     "INTEGRATION_TIMEOUT": (504, '{"message": "Endpoint request timed out"}'),
 }
@@ -143,6 +318,7 @@ class ApiGateway:
         gateway_responses: Mapping[str, Any] | None = None,
         method_settings: list[dict[str, Any]] | None = None,
         throttling: bool = True,
+        web_acl_rules: list[RateRule] | None = None,
     ) -> None:
         self.api_id = api_id
         self.stage = stage
@@ -157,6 +333,7 @@ class ApiGateway:
         self._method_settings = method_settings or []
         self._buckets: dict[tuple[str, str], TokenBucket | None] = {}
         self._buckets_lock = threading.Lock()
+        self.web_acl_rules = list(web_acl_rules or [])  # WAF runs before API Gateway, as in AWS
 
     # ------------------------------------------------------------------ request handling
 
@@ -171,10 +348,21 @@ class ApiGateway:
         source_ip: str = "127.0.0.1",
     ) -> HttpResponse:
         """Serve one request whose path is relative to the API root (the stage)."""
-        method = method.upper()
-        segments = [unquote(segment) for segment in path.strip("/").split("/") if segment]
         headers = headers or []
         header_map = {name.lower(): value for name, value in headers}
+        if self._throttling:
+            # WAF inspects the request as sent (raw method and path, the stage included), before any routing.
+            uri_path = f"/{self.stage}{path if path.startswith('/') else '/' + path}"
+            for rule in self.web_acl_rules:
+                if rule.blocks(method, uri_path, source_ip, header_map):
+                    if not rule.custom_response:
+                        return self.gateway_response("WAF_FILTERED", header_map)
+                    blocked = [("Content-Type", rule.content_type), *rule.response_headers]
+                    return HttpResponse(rule.status, blocked, rule.body)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return self.gateway_response("REQUEST_TOO_LARGE", header_map)
+        method = method.upper()
+        segments = [unquote(segment) for segment in path.strip("/").split("/") if segment]
         candidates = [(route, params) for route in self.routes if (params := route.match(segments)) is not None]
         if method == "OPTIONS" and self.cors is not None and candidates:
             explicit = [(route, params) for route, params in candidates if route.method == "OPTIONS"]
@@ -416,7 +604,11 @@ def _error_type(response_type: str) -> str:
         "UNAUTHORIZED": "UnauthorizedException",
         "ACCESS_DENIED": "AccessDeniedException",
         "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+        "WAF_FILTERED": "ForbiddenException",
+        "REQUEST_TOO_LARGE": "RequestTooLargeException",
+        "UNSUPPORTED_MEDIA_TYPE": "UnsupportedMediaTypeException",
         "THROTTLED": "TooManyRequestsException",
+        "QUOTA_EXCEEDED": "LimitExceededException",
         "INTEGRATION_FAILURE": "InternalServerErrorException",
         "INTEGRATION_TIMEOUT": "InternalServerErrorException",
     }.get(response_type, "UnknownException")

@@ -153,3 +153,18 @@ class People:
         if amount is not None:  # what the approver typed into the amount field (partial approval)
             fields["amount"] = amount
         return self.http.post(link.split("?", 1)[0], data=fields, timeout=30)
+
+    def confirm_application(self, email: str, application_id: str) -> requests.Response:
+        """The applicant opens the emailed confirmation link (a page) and presses its button (the POST confirms)."""
+        [mail] = self.wait_for_mail(self.to(email, containing=f"/applications/{application_id}/confirmation"))
+        href = re.search(r'href="([^"]+)" data-confirmation-link', mail["body"])
+        if not href:
+            raise ValueError("no confirmation link in this email")
+        link = unescape(href.group(1))
+        page = self.http.get(link, timeout=30)
+        if page.status_code != 200:
+            return page
+        fields = {
+            k: unescape(v) for k, v in re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text)
+        }
+        return self.http.post(link.split("?", 1)[0], data=fields, timeout=30)

@@ -36,6 +36,8 @@ SKIPPED_TYPE_PREFIXES = (
     "AWS::Lambda::Permission",
     "AWS::SNS::",
     "AWS::ApplicationInsights::",
+    "AWS::ApiGateway::Account",  # the account's CloudWatch role for API access logs; the emulator logs nothing
+    "AWS::WAFv2::",  # the API's web ACL: the gateway emulator enforces its rate-based rules (gateway.py)
 )
 
 
@@ -85,6 +87,8 @@ class Provisioner:
             "AWS::Serverless::Function": self._function,
             "AWS::Serverless::Api": self._api,
             "AWS::Serverless::LayerVersion": self._layer,
+            "AWS::Scheduler::ScheduleGroup": self._schedule_group,
+            "AWS::IAM::Role": self._role,
         }
         for logical_id in self.template.creation_order():
             resource_type = str(self.template.resources[logical_id].get("Type"))
@@ -451,6 +455,25 @@ class Provisioner:
             document[spec["GenerateStringKey"]] = password
             return json.dumps(document)
         return str(password)
+
+    def _role(self, logical_id: str, props: dict[str, Any]) -> ResourceValues:
+        """Nothing checks IAM locally, but a role's Ref and Arn must look like one (a function may validate them)."""
+        name = str(props.get("RoleName") or physical_name(logical_id, max_length=64))
+        arn = self._arn("iam", f"role{props.get('Path') or '/'}{name}", region=False)
+        role_id = "AROA" + hashlib.sha256(arn.encode()).hexdigest()[:17].upper()
+        return ResourceValues(ref=name, attrs={"Arn": arn, "RoleId": role_id})
+
+    def _schedule_group(self, logical_id: str, props: dict[str, Any]) -> ResourceValues:
+        """A Scheduler group; the local stack's ScheduleRunner fires its due schedules (moto never does)."""
+        scheduler = self.client("scheduler")
+        name = str(props.get("Name") or physical_name(logical_id, max_length=64))
+        try:
+            arn = scheduler.get_schedule_group(Name=name)["Arn"]
+        except ClientError as error:
+            if _error_code(error) != "ResourceNotFoundException":
+                raise
+            arn = scheduler.create_schedule_group(Name=name)["ScheduleGroupArn"]
+        return ResourceValues(ref=name, attrs={"Arn": arn})
 
     def _email_identity(self, logical_id: str, props: dict[str, Any]) -> ResourceValues:
         identity = str(props["EmailIdentity"])

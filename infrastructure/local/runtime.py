@@ -165,6 +165,7 @@ class FunctionRuntime:
         self._generation = _code_generation(self._code_dirs)
         self._checked_at = time.monotonic()
         self._idle: list[_WorkerProcess] = []
+        self._busy: set[_WorkerProcess] = set()
         self._count = 0
         self._closed = False
         self._condition = threading.Condition()
@@ -219,6 +220,7 @@ class FunctionRuntime:
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.generation == self._generation and worker.process.poll() is None:
+                        self._busy.add(worker)
                         return worker
                     self._discard(worker)
                 if self._count < self.max_workers:
@@ -226,12 +228,18 @@ class FunctionRuntime:
                     break
                 self._condition.wait()
         try:
-            return _WorkerProcess(self.spec, self._generation)
+            worker = _WorkerProcess(self.spec, self._generation)
         except Exception:
             with self._condition:
                 self._count -= 1
                 self._condition.notify()
             raise
+        with self._condition:
+            self._busy.add(worker)
+            closed = self._closed
+        if closed:
+            worker.process.kill()  # close() ran while this worker started: it must not outlive the stack
+        return worker
 
     def _discard(self, worker: _WorkerProcess) -> None:
         """Forget a worker (caller holds the lock) and let it exit in the background."""
@@ -241,6 +249,7 @@ class FunctionRuntime:
 
     def _release(self, worker: _WorkerProcess, healthy: bool) -> None:
         with self._condition:
+            self._busy.discard(worker)
             if healthy and not self._closed:
                 self._idle.append(worker)
             else:
@@ -249,15 +258,23 @@ class FunctionRuntime:
                 self._discard(worker)
             self._condition.notify()
 
-    def close(self) -> list[_WorkerProcess]:
-        """Stop accepting invocations and ask idle workers to exit; returns them so the caller can reap them."""
+    def close(self, *, kill_busy: bool = False) -> list[_WorkerProcess]:
+        """Stop accepting invocations and ask idle workers to exit; returns them so the caller can reap them.
+
+        With kill_busy, workers still running an invocation are killed too (their invocations fail with
+        Runtime.ExitError, as when Lambda stops an execution environment); otherwise they finish first.
+        """
         with self._condition:
             self._closed = True
             workers, self._idle = self._idle, []
             self._count -= len(workers)
+            busy = list(self._busy) if kill_busy else []
             self._condition.notify_all()
         for worker in workers:
             worker.close()
+        for worker in busy:
+            if worker.process.poll() is None:
+                worker.process.kill()
         return workers
 
 
@@ -276,8 +293,10 @@ class Runtime:
         for function in self.functions.values():
             function.prewarm()
 
-    def close(self) -> None:
-        """Stop every worker (idle ones exit on EOF; stragglers are killed)."""
-        workers = [worker for function in self.functions.values() for worker in function.close()]
+    def close(self, *, kill_busy: bool = False, timeout: float = 2.0) -> None:
+        """Stop every worker: idle ones exit on EOF, busy ones finish (or are killed with kill_busy); stragglers still
+        running after `timeout` seconds in all are killed."""
+        workers = [worker for function in self.functions.values() for worker in function.close(kill_busy=kill_busy)]
+        deadline = time.monotonic() + timeout
         for worker in workers:
-            worker.reap()
+            worker.reap(max(0.0, deadline - time.monotonic()))

@@ -212,6 +212,8 @@ def _seed_mdf(people: People, stack: Any, admin: Any) -> None:
 def _onboard(people: People, application: dict[str, Any], outcome: str | None, accepts: bool) -> str | None:
     receipt = people.api("POST", "/applications", json=application)
     receipt.raise_for_status()
+    # Only an application whose applicant confirmed their email address reaches the approver.
+    people.confirm_application(application["contact_email"], receipt.json()["application_id"]).raise_for_status()
     if outcome is None:
         return None
     [request] = people.wait_for_mail(people.to(APPROVER, containing=receipt.json()["application_id"]), timeout=60)
@@ -244,22 +246,96 @@ def seed(stack: Any) -> list[str]:
     for product in PRODUCTS:
         people.api("POST", "/products", session=admin, json=product).raise_for_status()
     with ThreadPoolExecutor(max_workers=len(PARTNERS)) as pool:
-        users = [u for u in pool.map(lambda p: _onboard(people, *p), PARTNERS) if u]
+        list(pool.map(lambda p: _onboard(people, *p), PARTNERS))
     stack.wait_idle(timeout=30)
     _seed_deals(people, stack)
     stack.wait_idle(timeout=30)
     _seed_mdf(people, stack, admin)
     stack.wait_idle(timeout=30)
+    return describe(stack)  # what the data holds now, not what seeding meant to do
+
+
+APPLICATION_STATES = {
+    "unconfirmed": "awaits its applicant's email confirmation (link in the mail viewer)",
+    "pending": "awaits a decision: open the mail viewer as the approver",
+    "approved": "was approved",
+    "rejected": "was rejected",
+    "expired": "lapsed undecided",
+}
+
+
+def _applications(stack: Any) -> dict[str, dict[str, Any]]:
+    """The demo companies' newest applications, by domain. A local-tool read: the demo table is tiny, so a Scan."""
+    from shared.dynamo import from_item
+
+    domains = {application["website"].removeprefix("https://www.") for application, _, _ in PARTNERS}
+    found: dict[str, dict[str, Any]] = {}
+    pages = (
+        stack.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=stack.resource("OnboardingTable"),
+            FilterExpression="entity = :e",
+            ExpressionAttributeValues={":e": {"S": "application"}},
+        )
+    )
+    for item in (from_item(i) for page in pages for i in page["Items"]):
+        if item.get("domain") in domains and str(item.get("submitted_at")) > str(
+            found.get(item["domain"], {}).get("submitted_at", "")
+        ):
+            found[item["domain"]] = item
+    return found
+
+
+def _sign_in(people: People, email: str, password: str) -> Any:
+    try:
+        return people.sign_in(email, password)
+    except Exception:  # the person changed the demo password, or the account is gone
+        return None
+
+
+def _deal_line(deals: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{d['prospect']['company_name']} {d['status'].replace('_', ' ')}" for d in deals) or "none"
+
+
+def describe(stack: Any) -> list[str]:
+    """The start banner: what is true of the data now (on a fresh start after seeding, and after a restart)."""
+    people = People(stack)
+    email, password = VENDOR_ADMIN
     lines = [f"Vendor admin:    {email} / {password}"]
-    lines += [f"Partner admin:   {user} / {DEMO_PASSWORD}" for user in users]
-    lines += [
-        "Pending:         Tailspin Toys' application awaits a decision: open the mail viewer as the approver.",
-        "Invited:         andrew@northwind-traders.example (temporary password in the mail viewer).",
-        "Deals:           Northwind has an approved deal and one under review (EMEA channel manager's email),",
-        "                 and Contoso's registration conflicts with Northwind's Globex deal.",
-        "MDF:             Northwind has funds this, next and (while its claim window lasts) last quarter, an",
-        "                 accrual from its won deal, a request approved in part and one waiting for",
-        "                 channel-marketing@example.com. To file a claim in the demo, start with",
-        '                 make fresh ARGS="--param MdfRequestLeadDays=0" (the approved webinar then ran today).',
-    ]
+    applications = _applications(stack)
+    notes: list[str] = []
+    for application, _, _ in PARTNERS:
+        found = applications.get(application["website"].removeprefix("https://www."))
+        if found is None:
+            continue
+        if found["status"] == "approved":
+            lines.append(f"Partner admin:   {application['contact_email']} / {DEMO_PASSWORD}")
+        else:
+            notes.append(f"{application['company_name']}: the application {APPLICATION_STATES[found['status']]}.")
+    lines += [f"Applications:    {note}" for note in notes]
+    nancy = _sign_in(people, "nancy@northwind-traders.example", DEMO_PASSWORD)
+    if nancy is not None:
+        me = people.api("GET", "/me", session=nancy).json()
+        users = people.api("GET", f"/partners/{me['partner_id']}/users", session=nancy)
+        for user in users.json().get("items", []) if users.status_code == 200 else []:
+            if user["email"] != nancy.email:
+                state = "invited (temporary password in the mail viewer)" if user["status"] == "invited" else "active"
+                lines.append(f"Colleague:       {user['email']} {state}.")
+        deals = people.api("GET", "/deals?limit=50", session=nancy).json().get("items", [])
+        lines.append(f"Northwind deals: {_deal_line(deals)} (channel managers' emails in the mail viewer).")
+        requests = people.api("GET", "/mdf/requests?limit=50", session=nancy).json().get("items", [])
+        if requests:
+            listed = ", ".join(
+                f"{r.get('title', r.get('request_id'))} {r['status'].replace('_', ' ')}" for r in requests
+            )
+            lines.append(f"Northwind MDF:   {listed}.")
+    hans = _sign_in(people, "hans@contoso.example", DEMO_PASSWORD)
+    if hans is not None:
+        deals = people.api("GET", "/deals?limit=50", session=hans).json().get("items", [])
+        lines.append(f"Contoso deals:   {_deal_line(deals)}.")
+    lines.append(
+        'To file an MDF claim in the demo, start with make fresh ARGS="--param MdfRequestLeadDays=0" '
+        "(the approved webinar then ran today)."
+    )
     return lines

@@ -19,6 +19,11 @@ from infrastructure.local.mail import Mailbox
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
+# The listen backlog: connections the kernel completes and queues until a thread accepts them. socketserver's
+# default of 5 makes a burst of partners (20 posting at once) see refused or reset connections; API Gateway takes them.
+LISTEN_BACKLOG = 1024
+# A keep-alive connection that sends nothing for this long is closed, so idle browsers do not each hold a thread.
+IDLE_CONNECTION_SECONDS = 30.0
 MAIL_PREFIX = "/_mail"
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -116,6 +121,7 @@ def _html(status: int, page: str) -> HttpResponse:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "prm-local"
+    timeout = IDLE_CONNECTION_SECONDS
     site: Site  # set on the subclass LocalHttpServer creates
 
     def _read_body(self) -> bytes:
@@ -158,13 +164,19 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("%s %s", self.address_string(), format % args)
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection (a request waits for its function's worker, not for other requests)."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+
 class LocalHttpServer:
     """A threaded HTTP server bound at construction (so the port is known early) and served on start()."""
 
     def __init__(self, site: Site, host: str, port: int) -> None:
         handler = type("SiteHandler", (_Handler,), {"site": site})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property
@@ -174,7 +186,9 @@ class LocalHttpServer:
 
     def start(self) -> None:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="prm-local-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="prm-local-http", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

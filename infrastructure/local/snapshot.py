@@ -12,7 +12,18 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-SERVICES = ("dynamodb", "sqs", "events", "stepfunctions", "cognito-idp", "secretsmanager", "ses", "sesv2", "s3")
+SERVICES = (
+    "dynamodb",
+    "sqs",
+    "events",
+    "stepfunctions",
+    "scheduler",
+    "cognito-idp",
+    "secretsmanager",
+    "ses",
+    "sesv2",
+    "s3",
+)
 FORMAT_VERSION = 1
 
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from infrastructure.local.atomic import serialise_dynamodb
+from infrastructure.local.moto_memory import prune_finished_threads, run_programs_inline, track_instances_weakly
 from infrastructure.local.template import ACCOUNT_ID, REGION, Template, TemplateError, load_template
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from infrastructure.local.mappings import EventSourceMapping
     from infrastructure.local.provision import Provisioner
     from infrastructure.local.runtime import FunctionSpec, Runtime
+    from infrastructure.local.scheduler import ScheduleRunner
     from infrastructure.local.server import LocalHttpServer
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 LOCAL_ENV_OVERRIDES: dict[str, Callable[[LocalStack], str]] = {
     "LINK_BASE_URL": lambda stack: stack.api_url,
 }
+
+STOP_GRACE_SECONDS = 1.0  # how long stop() lets in-flight event source batches finish before stopping their workers
 
 _running: set[LocalStack] = set()
 _running_lock = threading.Lock()
@@ -85,6 +89,7 @@ class LocalStack:
         self._http: LocalHttpServer | None = None
         self._runtime: Runtime | None = None
         self._mappings: list[EventSourceMapping] = []
+        self._scheduler: ScheduleRunner | None = None
         self._mailbox: Mailbox | None = None
         self._previous_moto_port: str | None = None
         self._started = False
@@ -153,6 +158,13 @@ class LocalStack:
         site.gateway = self._build_gateway(provisioner)
         for mapping in self._mappings:
             mapping.start()
+        from infrastructure.local.scheduler import ScheduleRunner
+
+        # Timers are EventBridge Scheduler schedules (DESIGN.md section 4), which moto never fires: one thread does.
+        self._scheduler = ScheduleRunner(
+            sqs=self.client("sqs"), queue_url=self._queue_url, housekeeping=prune_finished_threads
+        )
+        self._scheduler.start()
         self._http.start()
         self._rerun_interrupted_executions(extra.get("interrupted_executions") or [])
         self.started_in = time.perf_counter() - self._start_clock
@@ -161,7 +173,8 @@ class LocalStack:
     def _start_moto(self) -> None:
         import requests
         from moto.core.models import botocore_stubber
-        from moto.server import ThreadedMotoServer
+
+        from infrastructure.local.cognito_guard import guarded_moto_server
 
         if botocore_stubber.enabled:
             # mock_aws resets moto's process-wide state when it starts and stops: the stack's resources would vanish.
@@ -171,12 +184,15 @@ class LocalStack:
             )
 
         serialise_dynamodb()  # conditional writes atomic, as in AWS (see atomic.py)
+        track_instances_weakly()  # moto would keep every object it ever made (see moto_memory.py)
+        run_programs_inline()  # one thread fewer per open Step Functions execution (see moto_memory.py)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
         self.moto_port = self.moto_port or _free_port(HOST)
         # Step Functions service integrations call back into moto on this port (DESIGN.md section 6).
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.moto_port)
-        self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
+        # AWS enforces the app client's WriteAttributes and AllowAdminCreateUserOnly; moto does not (DESIGN.md 6b).
+        self._moto = guarded_moto_server(HOST, self.moto_port)
         self._moto.start()
         requests.post(
             f"{self.moto_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
@@ -214,9 +230,6 @@ class LocalStack:
     def _seed(self, extra: dict[str, Any]) -> None:
         if not self.seed_enabled:
             return
-        if self.restored:
-            self.seed_lines = list(extra.get("seed_lines") or [])
-            return
         try:
             module = importlib.import_module("infrastructure.local.seed")
         except ModuleNotFoundError as error:
@@ -224,7 +237,8 @@ class LocalStack:
                 raise
             return
         try:
-            lines = module.seed(self)
+            # After a restart the banner says what the restored data holds now, never the fresh demo's story.
+            lines = module.describe(self) if self.restored else module.seed(self)
         except Exception:
             # The stack itself works; a broken demo-data script should not take `make dev` down with it.
             logger.exception("creating demo data failed; the stack runs without (all of) it")
@@ -238,14 +252,21 @@ class LocalStack:
         if not self._started:
             return
         self._started = False
+        stopping = time.perf_counter()
         if self._http is not None:
             self._http.stop()
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler.join(timeout=STOP_GRACE_SECONDS)
         for mapping in self._mappings:
             mapping.stop()
-        for mapping in self._mappings:
-            mapping.join(timeout=70)
+        # In-flight batches get a short grace; then their workers are stopped as Lambda stops an environment, and
+        # the messages or stream records come back on the next start (handlers are idempotent). Stopping must not
+        # wait for a function's whole timeout.
+        self._join_mappings(STOP_GRACE_SECONDS)
         if self._runtime is not None:
-            self._runtime.close()
+            self._runtime.close(kill_busy=True)
+        self._join_mappings(STOP_GRACE_SECONDS)
         with _running_lock:
             _running.discard(self)
             alone = not _running
@@ -257,6 +278,13 @@ class LocalStack:
             os.environ.pop("MOTO_PORT", None)
         else:
             os.environ["MOTO_PORT"] = self._previous_moto_port
+        logger.info("local stack stopped in %.2f s", time.perf_counter() - stopping)
+
+    def _join_mappings(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for mapping in self._mappings:
+            if mapping.is_alive():
+                mapping.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _save_state(self) -> None:
         from infrastructure.local import snapshot
@@ -390,7 +418,7 @@ class LocalStack:
         mappings = [mapping for mapping in self._mappings if mapping.is_alive()]
         while True:
             before = sum(mapping.state.completed for mapping in mappings)
-            if all(mapping.idle() for mapping in mappings):
+            if self._no_timer_due() and all(mapping.idle() for mapping in mappings):
                 time.sleep(0.05)
                 if all(mapping.idle() for mapping in mappings) and before == sum(
                     mapping.state.completed for mapping in mappings
@@ -400,6 +428,16 @@ class LocalStack:
                 busy = [mapping.name for mapping in mappings if not mapping.idle()]
                 raise TimeoutError(f"event sources still busy after {timeout} s: {', '.join(busy) or 'settling'}")
             time.sleep(0.1)
+
+    def _no_timer_due(self) -> bool:
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.is_alive():
+            return True
+        try:
+            scheduler.wait_until_none_due(0)
+        except TimeoutError:
+            return False
+        return True
 
     # ------------------------------------------------------------------ functions
 
@@ -556,7 +594,7 @@ class LocalStack:
     # ------------------------------------------------------------------ API
 
     def _build_gateway(self, provisioner: Provisioner) -> ApiGateway | None:
-        from infrastructure.local.gateway import ApiGateway, Route
+        from infrastructure.local.gateway import ApiGateway, Route, web_acl_rules_for
 
         if not provisioner.apis:
             return None
@@ -596,6 +634,7 @@ class LocalStack:
             gateway_responses=api.get("GatewayResponses"),
             method_settings=api.get("MethodSettings"),
             throttling=self.throttling,
+            web_acl_rules=web_acl_rules_for(self.template, api_logical_id),
         )
 
     def _invoke_for_gateway(self, logical_id: str, event: dict[str, Any], timeout: float) -> Any:

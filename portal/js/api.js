@@ -81,6 +81,14 @@ async function bearer(forceRefresh) {
   }
 }
 
+const ACCEPTED_AT_KEY = 'prm.agreementAcceptedAt';
+const PROPAGATION_MS = 60_000;
+
+function acceptedRecently() {
+  const at = Number(sessionStorage.getItem(ACCEPTED_AT_KEY) || 0);
+  return Date.now() - at < PROPAGATION_MS;
+}
+
 /**
  * request('POST', '/applications', {body, auth: false, idempotencyKey}) -> parsed JSON (null for 204).
  * `body` may be an object or an already serialised JSON string (so the key and the body stay in step).
@@ -101,7 +109,17 @@ export async function request(method, path, { body, auth = true, idempotencyKey,
       throw error;
     }
   }
+  // Deals and MDF learn of an acceptance asynchronously (from onboarding's event): right after accepting, wait for it.
+  for (let attempt = 0; auth && attempt < 12 && response.status === 403 && acceptedRecently(); attempt += 1) {
+    const code = await response.clone().json().then((b) => b?.code, () => null);
+    if (code !== 'agreement_required') break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    response = await send(method, path, { body, token, idempotencyKey, signal });
+  }
   if (!response.ok) throw await toApiError(response);
+  if (method === 'POST' && path === '/agreements/current/acceptance') {
+    sessionStorage.setItem(ACCEPTED_AT_KEY, String(Date.now()));
+  }
   if (response.status === 204) return null;
   const text = await response.text();
   if (!text) return null;

@@ -24,7 +24,9 @@ class Contact(BaseModel):
 
 
 class PartnerApplicationSubmitted(EventDetail):
-    """A prospective partner applied; the partner id is reserved now and used if the application is approved."""
+    """A prospective partner applied; the partner id is reserved now and used if the application is approved.
+
+    The applicant must confirm their email address (PartnerApplicationConfirmed) before anyone reviews it."""
 
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerApplicationSubmitted"
@@ -39,8 +41,19 @@ class PartnerApplicationSubmitted(EventDetail):
     submitted_at: UtcDateTime
 
 
+class PartnerApplicationConfirmed(EventDetail):
+    """The applicant confirmed their email address; only now is the application put before an approver."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerApplicationConfirmed"
+
+    application_id: str
+    domain: str
+    confirmed_at: UtcDateTime
+
+
 class PartnerApplicationRejected(EventDetail):
-    """An approver rejected the application; the reason was sent to the applicant, who may apply again."""
+    """Rejected by an approver, or closed by `system` (another for the domain confirmed first); applicant told."""
 
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerApplicationRejected"
@@ -53,13 +66,15 @@ class PartnerApplicationRejected(EventDetail):
 
 
 class PartnerApplicationExpired(EventDetail):
-    """Nobody decided within the approval, reminder and escalation periods."""
+    """Nobody decided within the approval, reminder and escalation periods, or the applicant never confirmed their
+    email address (`cause`: `not_decided` | `not_confirmed`; absent in events published before it was added)."""
 
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerApplicationExpired"
 
     application_id: str
     domain: str
+    cause: Literal["not_decided", "not_confirmed"] | None = None
 
 
 class PartnerOnboarded(EventDetail):
@@ -81,11 +96,15 @@ class PartnerOnboarded(EventDetail):
 
 
 class PartnerUserInvited(EventDetail):
-    """A person was invited to a partner's portal account (the applicant on approval, or a colleague)."""
+    """A person was invited to a partner's portal account (the applicant on approval, or a colleague).
+
+    `invitation_id` names the invitation (the partner user is `partner_id` + `email`): act once per invitation id.
+    Added within version 1, so it is optional: events published before it have none."""
 
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "PartnerUserInvited"
 
+    invitation_id: str | None = None  # names the invitation (absent only in events published before it was added)
     email: Email
     name: str
     role: PartnerRole
@@ -104,11 +123,28 @@ class PartnerAgreementAccepted(EventDetail):
     accepted_at: UtcDateTime
 
 
+class ProgrammeAgreementPublished(EventDetail):
+    """A vendor admin published a new current version of the programme agreement; partner users must accept it.
+
+    Programme-wide, it concerns no one partner: `partner_id` is `*` (ALL_PARTNERS).
+    """
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "ProgrammeAgreementPublished"
+
+    agreement_version: str
+    published_at: UtcDateTime
+
+
+ALL_PARTNERS = "*"
+
 ONBOARDING_EVENTS: tuple[type[EventDetail], ...] = (
     PartnerApplicationSubmitted,
+    PartnerApplicationConfirmed,
     PartnerApplicationRejected,
     PartnerApplicationExpired,
     PartnerOnboarded,
     PartnerUserInvited,
     PartnerAgreementAccepted,
+    ProgrammeAgreementPublished,
 )

@@ -79,7 +79,9 @@ def test_partner_registers_a_deal_and_the_channel_manager_approves_it(local_stac
     assert approve_link
     approver.goto(approve_link)
     expect(approver.get_by_role("heading", level=1)).to_contain_text(company)
-    expect(approver.locator("body")).to_contain_text(partner.partner_id)
+    # The approver sees the partner by company name, never by its internal id.
+    expect(approver.locator("body")).to_contain_text("Delta Networks")
+    expect(approver.locator("body")).not_to_contain_text(partner.partner_id)
     approver.click("#confirm")
     expect(approver.locator("#outcome")).to_have_attribute("data-outcome", "approved")
 

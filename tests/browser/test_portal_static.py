@@ -80,8 +80,9 @@ def fill_application(page: Page, *, amount: str = "1234.56", currency: str = "US
 
 RECEIPT = {
     "application_id": "app_7Q2",
-    "status": "pending",
+    "status": "unconfirmed",
     "submitted_at": "2026-11-26T16:00:00Z",
+    "confirm_by": "2026-11-28T16:00:00Z",
     "domain": "acme.example",
 }
 
@@ -204,6 +205,10 @@ def test_apply_sends_exact_minor_units_once_and_shows_receipt(page: Page, stub: 
     expect(page.get_by_test_id("receipt-domain")).to_have_text("acme.example")
     expect(page.get_by_test_id("receipt-submitted-at")).to_have_attribute("datetime", "2026-11-26T16:00:00Z")
     expect(page.get_by_role("heading", name="What happens next")).to_be_visible()
+    # nothing is reviewed until the applicant confirms their address: the receipt says so, and by when
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email to confirm")
+    expect(page.get_by_test_id("receipt-status")).to_have_text("Waiting for your email confirmation")
+    expect(page.get_by_test_id("receipt-confirm-by")).to_have_attribute("datetime", "2026-11-28T16:00:00Z")
 
     (call,) = stub.requests("POST", "/applications")
     assert call.body == {

@@ -52,6 +52,17 @@ def test_partner_onboarding_in_the_portal(local_stack: Any, chromium: Browser, a
     application_id = page.get_by_test_id("receipt-application-id").inner_text()
     assert application_id.startswith("app_")
     expect(page.get_by_test_id("receipt-domain")).to_have_text(domain)
+    expect(page.get_by_test_id("receipt-status")).to_have_text("Waiting for your email confirmation")
+
+    # the applicant confirms the address from the emailed link (the page's button; opening it confirms nothing)
+    applicant = new_page(chromium)
+    open_mail(applicant, base, f"ada@{domain}", "Confirm your partner application")
+    confirm_link = applicant.frame_locator("iframe").locator("a[data-confirmation-link]").get_attribute("href")
+    assert confirm_link
+    applicant.goto(confirm_link)
+    expect(applicant.get_by_role("heading", level=1)).to_have_text("Confirm your partner application")
+    applicant.click("#confirm")
+    expect(applicant.locator("#outcome")).to_contain_text("your email address is confirmed")
 
     # 4. the approver opens the email in the mail viewer, follows "Approve…", sees the application and confirms
     approver = new_page(chromium)

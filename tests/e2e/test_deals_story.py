@@ -261,11 +261,17 @@ def test_conflicting_large_deal_goes_to_the_channel_manager_and_first_approved_w
     # the conflicting registration, side by side with this one
     conflict = (
         f"Conflict 1</th><td>Acme Widgets GmbH ({acme['name']}.co.uk),"
-        f" partner {alpha.partner_id}, registered {holder['submitted_at']} by {holder['registered_by']}, 12,000.00 USD,"
+        f" partner Alpha Networks, registered {holder['submitted_at']} by {holder['registered_by']}, 12,000.00 USD,"
         f" approved until {holder['protection_ends_at']}; matched on company ({holder['deal_id']})</td>"
     )
     assert conflict in request["body"]
-    assert "100,000.00 USD" in request["body"] and beta.partner_id in request["body"]
+    assert "100,000.00 USD" in request["body"] and "<td>Beta Systems</td>" in request["body"]
+    assert "prt_" not in request["body"]  # partners by company name (issue 8.5b)
+    # before deciding, the page says what approving will do: the approved holder wins
+    notice = f"Alpha Networks already holds approved protection for this prospect until {holder['protection_ends_at']}"
+    assert notice in request["body"]
+    confirm = people.http.get(people.links(request)["approve"], timeout=30)
+    assert notice in confirm.text and "rejected automatically" in confirm.text
     page = people.decide(people.links(request)["approve"])
     assert page.status_code == 200 and "data-outcome='approved'" in page.text
 

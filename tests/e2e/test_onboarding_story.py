@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
@@ -46,17 +48,36 @@ def application(domain: str | None = None) -> dict[str, Any]:
     return application_body(domain, website=f"https://WWW.Sales.{domain}/contact", partner_type="distributor")
 
 
-def apply(people: People, body: dict[str, Any]) -> dict[str, Any]:
+def apply(people: People, body: dict[str, Any], *, confirm: bool = True) -> dict[str, Any]:
+    """Apply, and (unless told otherwise) confirm the email address from the emailed link, as the applicant would."""
     answer = people.api("POST", "/applications", json=body)
     assert answer.status_code == 201, answer.text
+    if confirm:
+        confirmed = people.confirm_application(body["contact_email"], answer.json()["application_id"])
+        assert confirmed.status_code == 200 and "confirmed" in confirmed.text, confirmed.text
     return dict(answer.json())
 
 
 def test_apply_approve_sign_in_agree_and_invite(people: People, events: EventCapture, agreement: str) -> None:
     body = application()
-    receipt = apply(people, body)
+    receipt = apply(people, body, confirm=False)
+    assert receipt["status"] == "unconfirmed"
     domain = receipt["domain"]
     assert domain == body["contact_email"].split("@")[1]
+
+    # nobody reviews it until the applicant confirms the address; opening the link (a GET) confirms nothing
+    [ask] = people.wait_for_mail(people.to(body["contact_email"], subject="Confirm your partner application"))
+    link = people.http.get(
+        html.unescape(re.search(r'href="([^"]+)" data-confirmation-link', ask["body"])[1]),  # type: ignore[index]
+        timeout=10,
+    )
+    assert link.status_code == 200 and "Confirm my application" in link.text
+    assert not [
+        m for m in people.stack.mail() if receipt["application_id"] in m["body"] and APPROVER in m["destinations"]
+    ]
+    confirmed = people.confirm_application(body["contact_email"], receipt["application_id"])
+    assert confirmed.status_code == 200 and "confirmed" in confirmed.text
+    validate(events.wait_for("PartnerApplicationConfirmed", application_id=receipt["application_id"]))
 
     # a second application from the same registrable domain is refused while this one is pending
     duplicate = people.api("POST", "/applications", json=application(domain) | {"contact_email": f"bob@{domain}"})
@@ -155,6 +176,16 @@ def test_no_decision_reminds_escalates_and_the_second_approver_decides(people: P
     [escalated] = people.wait_for_mail(people.to(DIRECTOR, subject="Escalated", containing=application_id), timeout=30)
     assert people.decide(people.links(escalated)["approve"]).status_code == 200
     validate(events.wait_for("PartnerOnboarded", application_id=application_id, approved_by=DIRECTOR, timeout=30))
+
+
+def test_an_unconfirmed_application_reaches_no_approver(people: People, events: EventCapture) -> None:
+    body = application()
+    receipt = apply(people, body, confirm=False)
+    people.wait_for_mail(people.to(body["contact_email"], subject="Confirm your partner application"))
+    replay = people.api("POST", "/applications", json=body)
+    assert replay.status_code == 201 and replay.json()["status"] == "unconfirmed"
+    with pytest.raises(TimeoutError):
+        people.wait_for_mail(people.to(APPROVER, containing=receipt["application_id"]), timeout=2)
 
 
 def test_an_application_nobody_decides_expires(people: People, events: EventCapture) -> None:

@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = {
     ("POST", "/applications"),
+    ("GET", "/applications/{application_id}/confirmation"),  # the applicant's signed email confirmation link
+    ("POST", "/applications/{application_id}/confirmation"),
     ("GET", "/approvals/{approval_id}"),
     ("POST", "/approvals/{approval_id}"),
     ("GET", "/mdf/proofs/{request_id}/{file_id}"),  # a reviewer's signed proof-file link (tests/e2e/test_mdf_story.py)

@@ -88,3 +88,59 @@ def test_only_one_of_many_concurrent_conditional_writes_wins(table: tuple[Any, s
     for thread in threads:
         thread.join()
     assert len(wins) == 1
+
+
+def test_a_transaction_copies_no_table_and_a_cancelled_one_restores_what_it_touched(
+    table: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto's rollback copied each whole table (items and stream history) per action, so every transaction cost more
+    as the table grew; now only the touched items are remembered, and a cancelled transaction puts them back."""
+    from moto.dynamodb.models.table import Table
+
+    ddb, _ = table
+    ddb.create_table(
+        TableName="ranged",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="ranged", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
+
+    def no_copies(self: Any, memo: Any) -> Any:
+        raise AssertionError("a transaction copied a whole table")
+
+    monkeypatch.setattr(Table, "__deepcopy__", no_copies, raising=False)
+    ddb.transact_write_items(
+        TransactItems=[{"Put": {"TableName": "ranged", "Item": {"pk": {"S": "a"}, "sk": {"S": "2"}}}}]
+    )
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "ranged",
+                        "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                        "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "2"}},
+                    }
+                },
+                {"Delete": {"TableName": "ranged", "Key": {"pk": {"S": "a"}, "sk": {"S": "2"}}}},
+                {"Put": {"TableName": "ranged", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}},
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": {"pk": {"S": "never"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    items = ddb.scan(TableName="ranged")["Items"]
+    assert sorted((i["pk"]["S"], i["sk"]["S"], i.get("n", {}).get("N")) for i in items) == [
+        ("a", "1", "1"),
+        ("a", "2", None),
+    ]
+    assert ddb.scan(TableName="t")["Items"] == []

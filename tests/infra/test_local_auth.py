@@ -206,3 +206,97 @@ def test_claims_are_passed_on_as_api_gateway_strings() -> None:
         "auth_time": "1469814773",
         "custom:partner_id": "prt_1",
     }
+
+
+def _signed_by_moto(claims: dict[str, Any]) -> str:
+    """A token signed with the key moto's Cognito signs with: correctly signed, whatever its claims say."""
+    private = load_resource("cognitoidp/resources/jwks-private.json")
+    key = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(private["keys"][0] if "keys" in private else private))
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"aud": ["CLIENT"]},
+        {"aud": ["CLIENT", "another-client"]},
+        {"aud": 42},
+        {"aud": {"client": "LIST"}},
+        {"exp": "9999999999"},
+        {"exp": "never"},
+        {"exp": True},
+        {"exp": [9999999999]},
+        {"exp": {"at": 9999999999}},
+    ],
+)
+def test_a_correctly_signed_token_with_odd_claim_types_is_refused_not_a_crash(
+    pools: tuple[Pool, Pool], odd: dict[str, Any]
+) -> None:
+    from infrastructure.local.gateway import ApiGateway, Route
+
+    pool, _ = pools
+    claims = _claims(pool.id_token)
+    odd = json.loads(json.dumps(odd).replace('"CLIENT"', json.dumps(pool.client_id)))
+    token = _signed_by_moto(claims | odd)
+    assert verifier(pool).verify(_signed_by_moto(claims))  # the key really signs valid tokens: only `odd` differs
+    with pytest.raises(TokenRejected):
+        verifier(pool).verify(f"Bearer {token}")
+    gateway = ApiGateway(
+        api_id="abc123defg",
+        stage="dev",
+        account_id="123456789012",
+        routes=[Route("/me", "GET", "Onboarding", "Cognito")],
+        invoke=lambda *_: pytest.fail("an invalid token reached the function"),
+        function_timeouts={},
+        authorizers={"Cognito": verifier(pool)},
+    )
+    answer = gateway.handle("GET", "/me", headers=[("Authorization", f"Bearer {token}")])
+    assert answer.status == 401
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"exp": 1e20},
+        {"exp": 10**30},
+        {"exp": float("inf")},
+        {"exp": float("nan")},
+        {"exp": 253402300800},  # 10000-01-01: past what a date can show
+        {"iat": 1e20},
+        {"iat": 10**30},
+        {"iat": float("inf")},
+        {"iat": float("-inf")},
+        {"iat": float("nan")},
+        {"iat": -(10**20)},
+        {"iat": True},
+        {"iat": "1469814773"},
+    ],
+    ids=repr,
+)
+def test_a_correctly_signed_token_with_an_unrepresentable_time_is_refused_not_a_crash(
+    pools: tuple[Pool, Pool], odd: dict[str, Any]
+) -> None:
+    """exp/iat become dates for the function (api_gateway_claims): a time no date can show is a 401, never a 500."""
+    from infrastructure.local.gateway import ApiGateway, Route
+
+    pool, _ = pools
+    token = _signed_by_moto(_claims(pool.id_token) | odd)  # PyJWT writes inf/nan as JSON Infinity/NaN
+    with pytest.raises(TokenRejected):
+        verifier(pool).verify(f"Bearer {token}")
+    gateway = ApiGateway(
+        api_id="abc123defg",
+        stage="dev",
+        account_id="123456789012",
+        routes=[Route("/me", "GET", "Onboarding", "Cognito")],
+        invoke=lambda *_: pytest.fail("an invalid token reached the function"),
+        function_timeouts={},
+        authorizers={"Cognito": verifier(pool)},
+    )
+    answer = gateway.handle("GET", "/me", headers=[("Authorization", f"Bearer {token}")])
+    assert answer.status == 401
+
+
+def test_a_far_but_representable_expiry_still_passes(pools: tuple[Pool, Pool]) -> None:
+    pool, _ = pools
+    claims = verifier(pool).verify(_signed_by_moto(_claims(pool.id_token) | {"exp": 253402300799.0}))
+    assert api_gateway_claims(claims)["exp"] == "Fri Dec 31 23:59:59 UTC 9999"

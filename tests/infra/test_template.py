@@ -42,6 +42,8 @@ PSEUDO_PARAMETERS = {
 PUBLIC_ROUTES = frozenset(
     {
         ("POST", "/applications"),
+        ("GET", "/applications/{application_id}/confirmation"),  # the applicant's signed email confirmation link
+        ("POST", "/applications/{application_id}/confirmation"),
         ("GET", "/approvals/{approval_id}"),
         ("POST", "/approvals/{approval_id}"),
         ("GET", "/mdf/proofs/{request_id}/{file_id}"),  # a reviewer's signed proof-file link
@@ -194,6 +196,7 @@ class Placeholders:
             "AWS::Serverless::Api": "x",
             "AWS::S3::Bucket": "x-bucket",
             "AWS::Serverless::Function": "x-function",
+            "AWS::Scheduler::ScheduleGroup": "prm-dev-timers",
         }
         assert kind in by_type, f"no placeholder for Ref to a {kind} ({name})"
         return by_type[kind]
@@ -763,6 +766,8 @@ def test_public_routes_are_throttled_harder_than_the_stage() -> None:
         assert len(entry) == 1, f"{method} {path} needs one MethodSettings entry with ResourcePath {resource_path}"
         assert 0 < entry[0]["ThrottlingRateLimit"] < stage_wide["ThrottlingRateLimit"], key
         assert 0 < entry[0]["ThrottlingBurstLimit"] < stage_wide["ThrottlingBurstLimit"], key
+        # a modest overall ceiling on anonymous routes; each client's own limit is a WAF rule (ApiWebAcl)
+        assert entry[0]["ThrottlingRateLimit"] <= 5 and entry[0]["ThrottlingBurstLimit"] <= 20, key
 
 
 # ---------------------------------------------------------------------------------------------- 5. least privilege and async wiring
@@ -803,6 +808,8 @@ def test_no_wildcard_actions_or_resources() -> None:
     problems = []
     for owner, statement in policy_statements(template()):
         assert "NotAction" not in statement and "NotResource" not in statement, f"{owner}: {statement}"
+        if statement.get("Effect") == "Deny":
+            continue  # a wildcard in a Deny narrows access (e.g. s3:* without TLS), it grants nothing
         for action in as_list(statement.get("Action", [])):
             if "*" in str(action):
                 problems.append(f"{owner}: Action {action}")
@@ -835,6 +842,46 @@ def test_dynamodb_access_never_scans_and_stays_in_the_functions_context(specs: d
     assert not problems, "\n".join(problems)
 
 
+def test_functions_behind_the_authorizer_check_the_user_is_live_with_adminget_on_the_pool_only() -> None:
+    """A verified token is not enough (DESIGN.md 6b): each such function looks its user up (shared/identity.py)."""
+    document = template()
+    pools = set(resources_of_type(document, "AWS::Cognito::UserPool"))
+    guarded = {route["function"] for route in api_routes(document).values() if route["auth"] != "NONE"}
+    assert guarded
+    properties = function_properties(document)
+    problems = []
+    for lid in sorted(guarded):
+        variables = (properties[lid].get("Environment") or {}).get("Variables") or {}
+        if arn_target(variables.get("USER_POOL_ID")) not in pools:
+            problems.append(f"{lid}: USER_POOL_ID must name the user pool")
+        recheck = arn_target(variables.get("IDENTITY_RECHECK_SECONDS"))
+        parameter = (document.get("Parameters") or {}).get(str(recheck)) or {}
+        if not parameter or not 0 <= int(parameter.get("MaxValue", 10**6)) <= 60:
+            problems.append(f"{lid}: IDENTITY_RECHECK_SECONDS must be a parameter of at most 60 seconds")
+        lookups = [
+            statement
+            for owner, statement in policy_statements(document)
+            if owner == lid and "cognito-idp:AdminGetUser" in as_list(statement.get("Action"))
+        ]
+        resources = [resource for statement in lookups for resource in as_list(statement.get("Resource"))]
+        if not resources or any(arn_target(r) not in pools or "Fn::GetAtt" not in r for r in resources):
+            problems.append(f"{lid}: needs cognito-idp:AdminGetUser on the user pool's Arn, and nothing wider")
+    assert not problems, "\n".join(problems)
+
+
+def test_portal_tokens_are_short_lived_and_refresh_tokens_revocable() -> None:
+    """A global sign-out revokes refresh tokens; ID tokens API Gateway accepts must then expire soon."""
+    minutes = {"seconds": 1 / 60, "minutes": 1, "hours": 60, "days": 24 * 60}
+    for lid, client in resources_of_type(template(), "AWS::Cognito::UserPoolClient").items():
+        props = client.get("Properties") or {}
+        units = props.get("TokenValidityUnits") or {}
+        for kind in ("IdToken", "AccessToken"):
+            lifetime = float(props.get(f"{kind}Validity", 60)) * minutes[units.get(kind, "minutes")]
+            assert lifetime <= 5, f"{lid}: {kind} lives {lifetime} minutes (at most 5)"
+        assert props.get("EnableTokenRevocation") is True, lid
+        assert "ALLOW_REFRESH_TOKEN_AUTH" in props.get("ExplicitAuthFlows", []), f"{lid}: the portal refreshes"
+
+
 def test_put_events_is_conditioned_on_the_source_and_callbacks_on_named_machines() -> None:
     machines = set(resources_of_type(template(), "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"))
     for owner, statement in policy_statements(template()):
@@ -847,6 +894,53 @@ def test_put_events_is_conditioned_on_the_source_and_callbacks_on_named_machines
             resources = as_list(statement.get("Resource"))
             assert "*" not in resources, f"{owner}: task callbacks on *"
             assert all(arn_target(r) in machines for r in resources), f"{owner}: callbacks must name state machines"
+
+
+GATEWAY_ERROR_CODES = {
+    "UNAUTHORIZED": (401, "unauthorized"),
+    "ACCESS_DENIED": (403, "forbidden"),
+    "WAF_FILTERED": (403, "request_blocked"),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found"),
+    "RESOURCE_NOT_FOUND": (404, "not_found"),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type"),
+    "THROTTLED": (429, "throttled"),
+    "QUOTA_EXCEEDED": (429, "throttled"),
+}
+
+
+def test_the_gateways_own_refusals_each_say_what_happened() -> None:
+    """DEFAULT_4XX labels whatever it catches `bad_request`: a WAF block, a 413 or a 415 must not be among them."""
+    responses = template()["Resources"]["PrmApi"]["Properties"]["GatewayResponses"]
+    for response_type, (status, code) in GATEWAY_ERROR_CODES.items():
+        assert response_type in responses, f"{response_type} falls back to DEFAULT_4XX"
+        response = responses[response_type]
+        assert response.get("StatusCode") == status, response_type
+        body = response["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"text"')
+        assert json.loads(body)["code"] == code, response_type
+        assert "Access-Control-Allow-Origin" in response["ResponseParameters"]["Headers"], response_type
+
+
+def test_every_pass_role_names_the_role_and_the_service_it_is_passed_to() -> None:
+    """iam:PassRole without iam:PassedToService lets a function hand the role to any service that accepts it."""
+    found = 0
+    for owner, statement in policy_statements(template()):
+        actions = {str(a).lower() for a in as_list(statement.get("Action", []))}
+        if statement.get("Effect") != "Allow" or not actions & {"iam:passrole", "iam:*"}:
+            continue
+        found += 1
+        assert "*" not in as_list(statement.get("Resource")), f"{owner}: iam:PassRole on *"
+        passed_to = [
+            value
+            for operator, keys in (statement.get("Condition") or {}).items()
+            if operator in {"StringEquals", "ForAllValues:StringEquals"}
+            for key, value in keys.items()
+            if key.lower() == "iam:passedtoservice"
+        ]
+        assert passed_to and all("*" not in str(v) for v in passed_to), (
+            f"{owner}: iam:PassRole needs Condition StringEquals iam:PassedToService: {statement}"
+        )
+    assert found >= 3  # onboarding, deals and MDF pass the timer scheduler's role
 
 
 def _queues(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -1097,3 +1191,26 @@ def test_placeholders_resolve_every_function_environment() -> None:
         assert (spec.code_dir / (spec.module.replace(".", "/") + ".py")).is_file(), spec.handler
         for name, value in spec.variables.items():
             assert value and "${" not in value and "Fn::" not in value, f"{spec.logical_id} {name}={value!r}"
+
+
+def test_every_gateway_response_and_waf_block_answers_the_documented_error_shape() -> None:
+    """API Gateway's own answers (and WAF's custom 429) use {"code","message","errors"} like the functions do."""
+    document = template()
+    api = document["Resources"]["PrmApi"]["Properties"]
+    responses = api["GatewayResponses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)  # every response type not listed falls back to these
+    for name, response in responses.items():
+        body = response["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"text"')
+        assert set(json.loads(body)) == {"code", "message", "errors"}, name
+    acl = document["Resources"]["ApiWebAcl"]["Properties"]
+    for name, custom in acl["CustomResponseBodies"].items():
+        assert custom["ContentType"] == "APPLICATION_JSON"
+        assert set(json.loads(custom["Content"])) == {"code", "message", "errors"}, name
+    assert len(acl["Rules"]) >= 4  # POST /applications, confirmation pages, approval links, proof links
+    for rule in acl["Rules"]:
+        assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+        rate = rule["Statement"]["RateBasedStatement"]
+        assert rate["AggregateKeyType"] == "IP"  # the socket's address: a client cannot pick its own (X-Forwarded-For)
+        assert set(rate["Limit"]) == {"Ref"} and set(rate["EvaluationWindowSec"]) == {"Ref"}  # parameters, not literals
+    association = document["Resources"]["ApiWebAclAssociation"]["Properties"]
+    assert "PrmApi" in json.dumps(association["ResourceArn"])

@@ -20,7 +20,7 @@ from infrastructure.local.atomic import serialise_dynamodb
 from infrastructure.local.provision import Provisioner
 from infrastructure.local.template import Template, load_template
 from shared.aws import reset_clients
-from tests.support.in_process_aws import use_in_process_aws
+from tests.support.in_process_aws import REGION, use_in_process_aws
 from tests.support.lambda_events import LambdaContext, api_event, sqs_event, stream_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +99,15 @@ class Stack:
                 )
         return result | {"delivered": len(messages)}
 
+    def fire_timers(self) -> int:
+        """Deliver the due one-time Scheduler schedules (timers) to their queues, as the local stack does."""
+        from infrastructure.local.scheduler import ScheduleRunner
+
+        def queue_url(arn: str) -> str:
+            return str(boto3.client("sqs").get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"])
+
+        return ScheduleRunner(sqs=boto3.client("sqs"), queue_url=queue_url).fire_due()
+
     def stream_records(self, table_id: str) -> list[dict[str, Any]]:
         """Stream records written since the last call for this table."""
         streams = boto3.client("dynamodbstreams")
@@ -137,6 +146,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.pump_stream(table_id, outbox.handler)
+            self.fire_timers()
             moved = sum(self.deliver(queue_id, handler)["delivered"] for queue_id, handler in queues.items())
             if until is None and not moved:
                 return
@@ -148,11 +158,55 @@ class Stack:
             raise AssertionError("condition not met in time")
 
     def call(self, app: Any, *args: Any, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+        if kwargs.get("claims"):
+            self.ensure_user(kwargs["claims"])
         response = app(api_event(*args, **kwargs), LambdaContext())
         body = response.get("body") or ""
         headers = response.get("headers") or {}
         parsed = json.loads(body) if headers.get("Content-Type", "").startswith("application/json") and body else body
         return response["statusCode"], parsed, headers
+
+    def ensure_user(self, claims: dict[str, str]) -> None:
+        """Make the pool hold the claims' user as they describe it: the API refuses a token whose user is not live."""
+        from moto.cognitoidp.models import UserStatus, cognitoidp_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        pool_id, email = self.ref("PartnerUserPool"), claims["email"]
+        pool = cognitoidp_backends[DEFAULT_ACCOUNT_ID][REGION].user_pools[pool_id]
+        user = pool._get_user(email)
+        if user is None:
+            cognito = boto3.client("cognito-idp")
+            cognito.admin_create_user(
+                UserPoolId=pool_id,
+                Username=email,
+                MessageAction="SUPPRESS",
+                UserAttributes=[{"Name": "email", "Value": email}],
+            )
+            cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=email, Password="Integration-Test-42", Permanent=True
+            )
+            user = pool._get_user(email)
+        user.id = claims["sub"]  # synthetic claims name their own sub; the pool cannot be asked to choose one
+        user.status, user.enabled = UserStatus.CONFIRMED, True  # whoever holds a token has signed in
+        user.update_attributes([{"Name": "sub", "Value": claims["sub"]}])
+        if claims.get("custom:partner_id"):
+            user.update_attributes([{"Name": "custom:partner_id", "Value": claims["custom:partner_id"]}])
+        elif "custom:partner_id" in user.attribute_lookup:
+            user.delete_attributes(["custom:partner_id"])
+
+    def accept_projected_agreement(self, table_id: str, queue_id: str, claims: dict[str, str]) -> bool:
+        """Queue the claims' user's acceptance of the agreement version a context has projected, if it has one
+        (deals and MDF refuse partner users who have not accepted it, as onboarding does)."""
+        from shared.agreements import PK
+        from shared.dynamo import Table
+        from tests.support.factories import agreement_accepted
+
+        current = Table(self.ref(table_id)).get(PK, "CURRENT")
+        if current is None:
+            return False
+        envelope = agreement_accepted(claims, current["version"])
+        boto3.client("sqs").send_message(QueueUrl=self.ref(queue_id), MessageBody=json.dumps(envelope))
+        return True
 
     def items(self, table_id: str) -> list[dict[str, Any]]:
         """Every item of a table (tests only: request paths never scan)."""

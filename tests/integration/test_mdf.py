@@ -15,7 +15,7 @@ import pytest
 from shared.errors import Conflict
 from tests.integration.conftest import Stack
 from tests.support.factories import bus_envelope, partner_onboarded
-from tests.support.lambda_events import claims_for
+from tests.support.lambda_events import LambdaContext, claims_for, stream_event
 
 VENDOR = claims_for(sub="vendor-1", email="mdf-admin@example.com", partner_id=None, groups=["vendor-admin"])
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -48,12 +48,15 @@ def partner(stack: Stack, mdf: Any) -> dict[str, str]:
     boto3.client("sqs").send_message(QueueUrl=stack.ref("MdfEventsQueue"), MessageBody=json.dumps(envelope))
     flush(stack, mdf)
     detail = envelope["detail"]
-    return claims_for(
+    claims = claims_for(
         sub=f"sub-{detail['partner_id']}",
         email=f"marketing@{detail['domain']}",
         partner_id=detail["partner_id"],
         groups=["partner-admin"],
     )
+    if stack.accept_projected_agreement("MdfTable", "MdfEventsQueue", claims):
+        flush(stack, mdf)
+    return claims
 
 
 @pytest.fixture(scope="module")
@@ -302,6 +305,15 @@ def test_request_partial_approval_claim_with_proof_and_payment(stack: Stack, mdf
     # more than available is refused, naming the field
     status, error = call(stack, mdf, "POST", "/mdf/requests", body=request_body(period_id, 1_000_001), claims=me)
     assert status == 400 and error["errors"][0]["field"] == "requested.amount_minor"
+    # a currency without a fund says so and names the partner's currencies (not "exceeds ... (0.00 EUR)")
+    eur = request_body(period_id, 100) | {"requested": {"amount_minor": 100, "currency": "EUR"}}
+    status, error = call(stack, mdf, "POST", "/mdf/requests", body=eur, claims=me)
+    assert status == 400 and error["errors"] == [
+        {
+            "field": "requested.currency",
+            "message": f"you have no fund in EUR for {period_id}; your open funds for this period are in USD",
+        }
+    ]
     request_id = submit(stack, mdf, me, period_id, 400_000)
     flush(stack, mdf, until=lambda: request(stack, mdf, me, request_id)["status"] == "under_review")
     assert request(stack, mdf, me, request_id)["next_step_due"]
@@ -781,3 +793,57 @@ def test_a_closed_fund_cannot_be_reopened_by_a_writer_that_read_it_open(stack: S
     closed_fund = service.repository.fund(me["custom:partner_id"], fund_id)
     assert closed_fund.status == "closed" and closed_fund.available == 0
     assert domain.expire_fund(closed_fund, now=datetime.now(UTC), new_id=lambda p: p).outcome == "already closed"
+
+
+def test_replaying_request_events_after_the_dedup_records_expired_mails_and_starts_nothing(
+    stack: Stack, mdf: Any, current: str
+) -> None:
+    """The bus archive can replay events a day later, when the consumers' de-duplication records are gone."""
+    _, consumers, outbox = mdf
+    me = partner(stack, mdf)
+    approved = approved_request(stack, mdf, me, current, funds=1_000_000, asked=200_000)
+    rejected = submit(stack, mdf, me, current, 100_000)
+    flush(stack, mdf)
+    send_workflow(
+        stack,
+        {
+            "message_type": "MdfRequestDecision",
+            "request_id": rejected,
+            "round": 1,
+            "marketing": outcome("rejected", None, reason="Not this quarter."),
+            "finance": None,
+        },
+    )
+    flush(stack, mdf, until=lambda: request(stack, mdf, me, rejected)["status"] == "rejected")
+    flush(stack, mdf)
+    dynamodb = boto3.client("dynamodb")
+    table = stack.ref("MdfTable")
+    scanned = dynamodb.scan(TableName=table)["Items"]
+    published = [
+        {"eventID": item["pk"]["S"], "eventName": "INSERT", "dynamodb": {"NewImage": item}}
+        for item in scanned
+        if item.get("entity", {}).get("S") == "outbox"
+        and (approved in item["detail"]["S"] or rejected in item["detail"]["S"])
+    ]
+    assert {p["dynamodb"]["NewImage"]["detail_type"]["S"] for p in published} >= {
+        "MdfRequestSubmitted",
+        "MdfRequestApproved",
+        "MdfRequestRejected",
+    }
+    before = [request(stack, mdf, me, r) for r in (approved, rejected)]
+    mails = len(stack.sent_mail())
+    sfn = boto3.client("stepfunctions")
+    machines = [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    executions = sum(len(sfn.list_executions(stateMachineArn=m)["executions"]) for m in machines)
+    for item in scanned:  # the de-duplication records expired
+        if item["pk"]["S"].startswith("idempotency"):
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    replayed = outbox.handler(stream_event(published, stack.attr("MdfTable", "StreamArn")), LambdaContext())
+    assert replayed["batchItemFailures"] == []
+    delivered = 0
+    while batch := stack.deliver("MdfEventsQueue", consumers.handler, wait=1)["delivered"]:
+        delivered += batch
+    assert delivered >= 4
+    assert [m.subject for m in stack.sent_mail()[mails:]] == []
+    assert [request(stack, mdf, me, r) for r in (approved, rejected)] == before
+    assert sum(len(sfn.list_executions(stateMachineArn=m)["executions"]) for m in machines) == executions

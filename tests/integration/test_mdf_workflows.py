@@ -1,4 +1,5 @@
-"""The MDF state machines (request approval, claim review, timers) run in moto, with the test playing the approvals service.
+"""The MDF state machines (request approval, claim review) run in moto, with the test playing the approvals service;
+the fund and claim timers are one-time EventBridge Scheduler schedules, fired by the local stack's scheduler.
 
 The machines are created straight from their ASL files with the two queue URLs substituted, not from template.yaml, so
 these tests pin the workflow contract of docs/mdf.md ("Workflow messages") on their own.
@@ -62,7 +63,7 @@ def shorten_retries(node: Any) -> None:
 
 
 class Workflows:
-    """Two fresh queues and the three MDF machines reading them (fresh per test, so no message leaks between tests)."""
+    """Two fresh queues and the two MDF machines reading them (fresh per test, so no message leaks between tests)."""
 
     def __init__(self, *, quick_retries: bool = False, max_message_size: int | None = None) -> None:
         suffix = uuid.uuid4().hex[:8]
@@ -83,7 +84,7 @@ class Workflows:
                 roleArn=ROLE_ARN,
                 type="STANDARD",
             )["stateMachineArn"]
-            for name in ("mdf_request_approval", "mdf_claim_review", "mdf_timers")
+            for name in ("mdf_request_approval", "mdf_claim_review")
         }
         self._buffers: dict[str, list[dict[str, Any]]] = {self.approvals_queue: [], self.mdf_queue: []}
 
@@ -425,36 +426,72 @@ def at(seconds_from_now: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_timers_deliver_each_message_at_its_time_in_order(wf: Workflows) -> None:
+def scheduled(wf: Workflows, schedule: list[dict[str, Any]], name: str) -> str:
+    """The timers as the MDF adapter makes them: one one-time schedule per message, to the MDF workflow queue."""
+    from shared import workflows
+
+    scheduler = boto3.client("scheduler")
+    if not scheduler.list_schedule_groups(NamePrefix="prm-test-timers")["ScheduleGroups"]:
+        scheduler.create_schedule_group(Name="prm-test-timers")
+    queue_arn = wf.sqs.get_queue_attributes(QueueUrl=wf.mdf_queue, AttributeNames=["QueueArn"])["Attributes"]
+    timers = [(item["at"], item["message"]) for item in schedule]
+    with pytest.MonkeyPatch.context() as patch:
+        # This test's clients, not the functions' cached ones (nor their observability set-up) in shared.aws.
+        patch.setattr(workflows, "client", boto3.client)
+        return workflows.schedule_messages(
+            group="prm-test-timers",
+            role_arn=ROLE_ARN,
+            queue_arn=queue_arn["QueueArn"],
+            name=name,
+            timers=timers,
+            now=datetime.now(UTC),
+        )
+
+
+def test_timers_are_one_time_schedules_delivered_at_their_time_in_order(wf: Workflows) -> None:
+    from infrastructure.local.scheduler import ScheduleRunner
+
     fund = {"partner_id": "ptn_1", "fund_id": "FY27-Q1.USD", "claim_window_ends_at": at(4)}
     schedule = [
         {"at": at(-3600), "message": {"message_type": "MdfFundExpiryWarning", **fund, "days_left": 30}},
-        {"at": at(2), "message": {"message_type": "MdfFundExpiryWarning", **fund, "days_left": 7}},
-        {"at": at(3), "message": {"message_type": "MdfFundExpiry", **fund, "days_left": 0}},
+        {"at": at(3600), "message": {"message_type": "MdfFundExpiryWarning", **fund, "days_left": 7}},
+        {"at": at(7200), "message": {"message_type": "MdfFundExpiry", **fund, "days_left": 0}},
     ]
-    started = time.monotonic()
-    execution = wf.start("mdf_timers", {"schedule": schedule})
-    received = [wf.next(wf.mdf_queue, timeout=10) for _ in schedule]
-    assert [{k: v for k, v in r.items() if k != "_received"} for r in received] == [s["message"] for s in schedule]
-    assert received[0]["_received"] - started < 1.5  # a past time does not hold the schedule up
-    # a future time is waited for (moto rounds each wait down to whole seconds: up to a second early)
-    assert received[2]["_received"] - started >= 0.5
-    assert wf.finished(execution)["status"] == "SUCCEEDED"
+    assert (
+        scheduled(wf, schedule, "mdf-fund-ptn_1-FY27-Q1-USD") == "3 of 3 timers scheduled (mdf-fund-ptn_1-FY27-Q1-USD)"
+    )
+    # a repeated delivery of the event that set the timer changes nothing
+    assert scheduled(wf, schedule, "mdf-fund-ptn_1-FY27-Q1-USD").startswith("0 of 3")
+    scheduler = boto3.client("scheduler")
+    made = scheduler.list_schedules(GroupName="prm-test-timers")["Schedules"]
+    assert sorted(s["Name"] for s in made) == [f"mdf-fund-ptn_1-FY27-Q1-USD-{i}" for i in range(3)]
+    last = scheduler.get_schedule(GroupName="prm-test-timers", Name="mdf-fund-ptn_1-FY27-Q1-USD-2")
+    assert last["ScheduleExpression"] == f"at({schedule[2]['at'][:-1]})" and last["ActionAfterCompletion"] == "DELETE"
+    assert json.loads(last["Target"]["Input"]) == schedule[2]["message"] and last["Target"]["RoleArn"] == ROLE_ARN
 
-    empty = wf.start("mdf_timers", {"schedule": []})
-    assert wf.finished(empty)["status"] == "SUCCEEDED"
+    runner = ScheduleRunner(sqs=wf.sqs, queue_url=lambda _arn: wf.mdf_queue)
+    now = datetime.now(UTC)
+    assert runner.fire_due(now + timedelta(seconds=2)) == 1  # a time already past fires at once (within a second)
+    assert wf.mdf_message() == schedule[0]["message"]
+    assert runner.fire_due(now + timedelta(seconds=3700)) == 1
+    assert runner.fire_due(now + timedelta(seconds=7300)) == 1
+    assert [wf.mdf_message(), wf.mdf_message()] == [schedule[1]["message"], schedule[2]["message"]]
+    assert scheduler.list_schedules(GroupName="prm-test-timers")["Schedules"] == []  # deleted after completion
     wf.nothing_more()
 
 
-def test_an_undeliverable_timer_does_not_hold_back_later_ones_but_fails_the_execution(aws: None) -> None:
-    wf = Workflows(quick_retries=True, max_message_size=1024)
+def test_a_timer_that_cannot_be_delivered_does_not_hold_back_later_ones_and_stays(aws: None) -> None:
+    from infrastructure.local.scheduler import ScheduleRunner
+
+    wf = Workflows(max_message_size=1024)
     schedule = [
         {"at": at(-60), "message": {"message_type": "MdfClaimReminder", "request_id": "r1", "note": "x" * 2000}},
         {"at": at(-30), "message": {"message_type": "MdfClaimDeadline", "request_id": "r1", "days_left": 0}},
     ]
-    execution = wf.start("mdf_timers", {"schedule": schedule})
+    scheduled(wf, schedule, "mdf-claimdue-r1-1")
+    runner = ScheduleRunner(sqs=wf.sqs, queue_url=lambda _arn: wf.mdf_queue)
+    assert runner.fire_due(datetime.now(UTC) + timedelta(seconds=2)) == 1  # the later one is not held back
     assert wf.mdf_message() == schedule[1]["message"]
-    described = wf.finished(execution)
-    assert described["status"] == "FAILED"
-    assert described["error"] == "TimerNotDelivered"
+    names = [s["Name"] for s in boto3.client("scheduler").list_schedules(GroupName="prm-test-timers")["Schedules"]]
+    assert names == ["mdf-claimdue-r1-1-0"]  # not lost: tried again on the next tick, as Scheduler retries
     wf.nothing_more()

@@ -61,3 +61,31 @@ def partner_onboarded(partner_id: str | None = None, *, country: str = "GB") -> 
         "onboarded_at": "2026-11-26T12:00:00.000Z",
     }
     return bus_envelope("prm.onboarding", "PartnerOnboarded", detail)
+
+
+def agreement_published(version: str, published_at: str = "2026-11-26T12:00:00.000Z") -> dict[str, Any]:
+    """A `ProgrammeAgreementPublished` bus event (deals and MDF gate partner routes on the current version)."""
+    detail = {
+        "event_id": f"evt_{uuid.uuid4().hex}",
+        "occurred_at": published_at,
+        "version": "1",
+        "partner_id": "*",
+        "agreement_version": version,
+        "published_at": published_at,
+    }
+    return bus_envelope("prm.onboarding", "ProgrammeAgreementPublished", detail)
+
+
+def agreement_accepted(claims: dict[str, str], version: str) -> dict[str, Any]:
+    """A `PartnerAgreementAccepted` bus event for the user the claims describe."""
+    detail = {
+        "event_id": f"evt_{uuid.uuid4().hex}",
+        "occurred_at": "2026-11-26T12:00:00.000Z",
+        "version": "1",
+        "partner_id": claims["custom:partner_id"],
+        "agreement_version": version,
+        "user_email": claims["email"],
+        "user_id": claims["sub"],
+        "accepted_at": "2026-11-26T12:00:00.000Z",
+    }
+    return bus_envelope("prm.onboarding", "PartnerAgreementAccepted", detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ class Partner:
 
 
 def onboard(people: People, *, company: str = "Acme Networks") -> Partner:
-    """A partner through the real flow: apply, approve by link, invitation, new password, agreement if current.
+    """A partner through the real flow: apply, confirm the email address, approve by link, invitation, new password, agreement if current.
 
     Other contexts learn of the partner asynchronously (PartnerOnboarded): wait for the one a test uses.
     """
@@ -31,6 +32,8 @@ def onboard(people: People, *, company: str = "Acme Networks") -> Partner:
     answer = people.api("POST", "/applications", json=body)
     assert answer.status_code == 201, answer.text
     application_id = answer.json()["application_id"]
+    confirmed = people.confirm_application(body["contact_email"], application_id)
+    assert confirmed.status_code == 200, confirmed.text
     [request] = people.wait_for_mail(people.to(APPROVER, containing=application_id))
     assert people.decide(people.links(request)["approve"]).status_code == 200
     [invitation] = people.wait_for_mail(people.to(body["contact_email"], containing="data-temporary-password"))
@@ -43,7 +46,21 @@ def onboard(people: People, *, company: str = "Acme Networks") -> Partner:
             session=session,
             json={"version": me["agreement"]["current_version"]},
         ).raise_for_status()
+        wait_for_acceptance(people, session)
     return Partner(partner_id=me["partner_id"], session=session, domain=domain, email=body["contact_email"])
+
+
+def wait_for_acceptance(people: People, session: Session, timeout: float = 30.0) -> None:
+    """Deals and MDF learn of an acceptance from onboarding's event, asynchronously: wait until both have."""
+    deadline = time.monotonic() + timeout
+    for probe in ("/deals?limit=1", "/mdf/funds"):
+        while True:
+            answer = people.api("GET", probe, session=session)
+            if not (answer.status_code == 403 and answer.json().get("code") == "agreement_required"):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{probe} never learned of the agreement acceptance")
+            time.sleep(0.2)
 
 
 def vendor_admin(people: People, *, name: str = "Vendor Admin") -> Session:

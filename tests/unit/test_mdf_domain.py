@@ -545,12 +545,33 @@ def test_submission_field_errors(changes: dict[str, Any], fields: list[str]) -> 
 def test_submission_needs_an_open_fund_with_the_money() -> None:
     with pytest.raises(ValidationFailed) as no_fund:
         submit(None, requested=money(1))
-    assert no_fund.value.errors[0].field == "requested.amount_minor"
-    assert "(0.00 USD)" in no_fund.value.errors[0].message
-    assert field_errors(lambda: submit(closed(funded()), requested=money(1))) == ["requested.amount_minor"]
+    assert no_fund.value.errors[0].field == "requested.currency"
+    assert no_fund.value.errors[0].message == "you have no fund in USD for FY27-Q1; you have none open"
+    assert "balance" not in no_fund.value.errors[0].message  # not "exceeds the available balance (0.00 USD)"
+    assert field_errors(lambda: submit(closed(funded()), requested=money(1))) == ["requested.currency"]
     with pytest.raises(ValidationFailed) as short:
         submit(funded(123_456), requested=money(123_457))
     assert "(1,234.56 USD)" in short.value.errors[0].message
+
+
+def test_a_request_in_a_currency_without_a_fund_names_the_currencies_there_are() -> None:
+    """Issue 8.5e: an EUR request where the partner has only USD and GBP funds said "exceeds ... (0.00 EUR)"."""
+    eur = {"amount_minor": 100_000, "currency": "EUR"}
+    with pytest.raises(ValidationFailed) as refused:
+        domain.submit(
+            body(requested=eur),
+            partner_id=PARTNER,
+            user=PARTNER_USER,
+            period=period(),
+            fund=None,
+            lead_days=10,
+            now=NOW,
+            new_id=ids,
+            open_currencies=("USD", "GBP"),
+        )
+    [error] = refused.value.errors
+    assert error.field == "requested.currency"
+    assert error.message == "you have no fund in EUR for FY27-Q1; your open funds for this period are in GBP, USD"
 
 
 def test_a_valid_submission() -> None:

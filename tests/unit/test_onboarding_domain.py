@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from onboarding import domain
-from onboarding.models import Agreement, ApplicationRequest, InviteUserRequest, PartnerUpdateRequest
+from onboarding.models import Agreement, Application, ApplicationRequest, InviteUserRequest, PartnerUpdateRequest
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.http import Principal
 
@@ -47,12 +47,12 @@ def principal(partner_id: str | None = "prt_1", *groups: str) -> Principal:
 
 def test_new_application_normalises_domain_country_and_email() -> None:
     application, event = domain.new_application(
-        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids
+        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(days=2)
     )
     assert application.domain == "acme.co.uk"
     assert application.country == "GB"
     assert application.contact.email == "ada@acme.co.uk"
-    assert application.status == "pending"
+    assert application.status == "unconfirmed" and application.confirm_by == NOW + timedelta(days=2)
     assert event.application_id == application.application_id and event.partner_id == application.partner_id
     assert event.DETAIL_TYPE == "PartnerApplicationSubmitted" and event.version == "1"
 
@@ -83,8 +83,64 @@ def test_application_request_rejects_bad_input_naming_the_field(changes: dict[st
     assert field in {".".join(str(p) for p in e["loc"]) for e in error.value.errors()}
 
 
+def confirmed() -> Application:
+    application, _ = domain.new_application(
+        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+    )
+    return domain.confirm(application, now=NOW, new_id=ids)[0]
+
+
+def test_only_a_confirmed_application_can_be_decided_and_confirmation_has_a_deadline() -> None:
+    application, _ = domain.new_application(
+        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+    )
+    with pytest.raises(domain.InvalidTransition):
+        domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
+    with pytest.raises(domain.InvalidTransition):
+        domain.confirm(application, now=NOW + timedelta(hours=1), new_id=ids)
+    pending, event = domain.confirm(application, now=NOW, new_id=ids)
+    assert pending.status == "pending" and pending.confirmed_at == NOW
+    assert event.DETAIL_TYPE == "PartnerApplicationConfirmed" and event.application_id == application.application_id
+    with pytest.raises(domain.InvalidTransition):
+        domain.confirm(pending, now=NOW, new_id=ids)
+    lapsed, expired = domain.expire(application, expected="unconfirmed", now=NOW + timedelta(hours=1), new_id=ids)
+    assert lapsed.status == "expired" and expired.cause == "not_confirmed"
+    assert domain.expire(pending, expected="pending", now=NOW, new_id=ids)[1].cause == "not_decided"
+
+
+def test_each_timer_expires_only_the_state_it_was_set_for() -> None:
+    """A confirmation committed just before the confirmation deadline fires is not expired as undecided (nor an
+    application still unconfirmed by the workflow's expiry)."""
+    application, _ = domain.new_application(
+        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+    )
+    pending = domain.confirm(application, now=NOW, new_id=ids)[0]
+    with pytest.raises(domain.InvalidTransition):
+        domain.expire(pending, expected="unconfirmed", now=NOW + timedelta(hours=1), new_id=ids)
+    with pytest.raises(domain.InvalidTransition):
+        domain.expire(application, expected="pending", now=NOW + timedelta(hours=1), new_id=ids)
+
+
+def test_a_confirmation_that_lost_the_domain_closes_the_application_with_the_reason() -> None:
+    application, _ = domain.new_application(
+        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+    )
+    closed, event = domain.close_as_duplicate(application, now=NOW, new_id=ids)
+    assert closed.status == "rejected" and closed.closed_because == "domain_taken" and closed.decided_by == "system"
+    assert event.DETAIL_TYPE == "PartnerApplicationRejected" and "acme.co.uk already has" in event.reason
+    with pytest.raises(domain.InvalidTransition):
+        domain.close_as_duplicate(domain.confirm(application, now=NOW, new_id=ids)[0], now=NOW, new_id=ids)
+
+
+def test_every_invitation_event_names_its_invitation() -> None:
+    _, _, user, events = domain.approve(confirmed(), decided_by="boss@example.com", now=NOW, new_id=ids)
+    invited = events[1]
+    assert invited.DETAIL_TYPE == "PartnerUserInvited"
+    assert user.invitation_id and invited.invitation_id == user.invitation_id  # type: ignore[union-attr]
+
+
 def test_approve_creates_registered_partner_and_invites_applicant() -> None:
-    application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    application = confirmed()
     decided, partner, user, events = domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
     assert decided.status == "approved" and decided.decided_by == "boss@example.com"
     assert partner.tier == "Registered" and partner.status == "active" and partner.partner_id == application.partner_id
@@ -98,15 +154,15 @@ def test_approve_creates_registered_partner_and_invites_applicant() -> None:
 
 
 def test_reject_and_expire_only_from_pending() -> None:
-    application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    application = confirmed()
     rejected, event = domain.reject(
         application, reason="No overlap", decided_by="boss@example.com", now=NOW, new_id=ids
     )
     assert rejected.status == "rejected" and event.reason == "No overlap"
-    expired, expired_event = domain.expire(application, now=NOW, new_id=ids)
+    expired, expired_event = domain.expire(application, expected="pending", now=NOW, new_id=ids)
     assert expired.status == "expired" and expired_event.DETAIL_TYPE == "PartnerApplicationExpired"
     with pytest.raises(domain.InvalidTransition):
-        domain.expire(rejected, now=NOW, new_id=ids)
+        domain.expire(rejected, expected="pending", now=NOW, new_id=ids)
 
 
 def test_partner_users_see_only_their_own_organisation() -> None:
@@ -139,7 +195,7 @@ def test_agreement_gate() -> None:
 
 
 def test_invite_and_profile_update() -> None:
-    application, _ = domain.new_application(ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids)
+    application = confirmed()
     _, partner, _, _ = domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
     user, event = domain.invite(
         partner,

@@ -25,7 +25,7 @@ def test_deeply_nested_json_is_a_400() -> None:
 
 def test_company_names_in_any_script_keep_their_identity() -> None:
     assert company_key("Газпром 1") != company_key("Лукойл 1")
-    assert company_key("株式会社トヨタ") == "株式会社トヨタ"
+    assert company_key("株式会社トヨタ") == "トヨタ"  # the script stays; only the legal form goes (issue 8.5d)
     assert company_key("Ελληνική Εταιρεία AE") != ""
 
 

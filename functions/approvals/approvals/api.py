@@ -14,7 +14,7 @@ from approvals.models import Approval, Decision
 from approvals.repository import ApprovalRepository, StaleApproval
 from approvals.settings import PagesSettings
 from shared.clock import utc_now
-from shared.http import current
+from shared.http import current, documented_errors
 from shared.links import LinkClaim, LinkRejected, signing_key, verify
 from shared.observability import logger, metrics, tracer
 
@@ -25,6 +25,7 @@ app = Chalice(app_name="prm-approvals")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+app.register_middleware(documented_errors(), "http")  # link pages: opened directly, never fetched by the portal
 
 SECURITY_HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
@@ -109,7 +110,8 @@ def show_approval(approval_id: str) -> Response:
 @app.route(
     "/approvals/{approval_id}",
     methods=["POST"],
-    content_types=["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"],
+    # Only what the page's form sends: other media types are refused (415) rather than misread as a query string.
+    content_types=["application/x-www-form-urlencoded"],
 )
 def decide_approval(approval_id: str) -> Response:
     raw = bytes(current(app).raw_body or b"")
@@ -137,7 +139,7 @@ def decide_approval(approval_id: str) -> Response:
     except domain.DecisionRefused as refusal:
         if refusal.code in ("already_decided", "closed"):
             return _already(approval)
-        if refusal.code in ("reason_required", "reason_too_long", "amount_invalid"):
+        if refusal.code in ("reason_required", "reason_too_long", "reason_invalid", "amount_invalid"):
             page = pages.confirmation(
                 approval,
                 decision=claim.decision,

@@ -9,6 +9,7 @@ from typing import Any
 from approvals.models import OUTCOMES, AmountSpec, Approval, ApprovalRequestMessage, Decision, Outcome
 from shared.clock import iso
 from shared.money import ZERO_DECIMAL, Money, format_money
+from shared.text import clean_paragraphs
 
 MAX_REASON = 2000
 MAX_AMOUNT_TEXT = 32
@@ -22,7 +23,7 @@ REASON_PROMPT = {
 
 class DecisionRefused(Exception):
     """The decision cannot be taken; `code` says why (`already_decided`, `closed`, `not_an_approver`,
-    `decision_not_allowed`, `reason_required`, `reason_too_long`, `amount_invalid`)."""
+    `decision_not_allowed`, `reason_required`, `reason_too_long`, `reason_invalid`, `amount_invalid`)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -81,7 +82,10 @@ def decide(
         raise DecisionRefused("not_an_approver", "This link's approver is not an approver of this request.")
     if decision not in approval.decisions:
         raise DecisionRefused("decision_not_allowed", "This request does not offer that decision.")
-    reason = (reason or "").strip()
+    try:  # the reason reaches the applicant's email and the partner's portal: human text, no controls
+        reason = clean_paragraphs(reason or "")
+    except ValueError as invalid:
+        raise DecisionRefused("reason_invalid", f"The reason {invalid}.") from invalid
     if decision in REASON_PROMPT and not reason:
         raise DecisionRefused("reason_required", REASON_PROMPT[decision])
     if len(reason) > MAX_REASON:

@@ -6,6 +6,7 @@ from html import escape
 
 from approvals import domain
 from approvals.models import Approval, SummaryLine
+from shared.text import for_display
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:44em;margin:2em auto;padding:0 1em;color:#1f2328}"
@@ -22,7 +23,9 @@ REASON_LABELS = {
 
 
 def _page(title: str, content: str) -> str:
-    return (
+    # Escaping stops markup; for_display also drops direction controls and other invisible controls a workflow's
+    # text may carry (stored before input refused them, or from a third party), so nothing shown can be reordered.
+    return for_display(
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
         f"content='width=device-width,initial-scale=1'><title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body><main>{content}</main></body></html>"

@@ -19,15 +19,16 @@ from deals.models import (
 from deals.repository import DealsRepository
 from deals.service import DealsService
 from deals.settings import ApiSettings
+from shared import agreements
 from shared.edge import ApiEdge
 from shared.errors import FieldError, ValidationFailed
-from shared.http import current, parse_body, principal_from
+from shared.http import Principal, current, parse_body, principal_from
 from shared.observability import metrics
 
 SETTINGS = ApiSettings.from_env()
 STATUSES = ("submitted", "under_review", "approved", "rejected", "won", "lost", "expired")
 
-edge = ApiEdge("prm-deals", table_name=SETTINGS.table_name, allowed_origin=SETTINGS.allowed_origin)
+edge = ApiEdge("prm-deals", SETTINGS)
 app = edge.app
 handle_errors = edge.errors
 respond = edge.respond
@@ -37,6 +38,13 @@ post_once = edge.post_once
 @cache
 def service() -> DealsService:
     return DealsService(DealsRepository(SETTINGS.table_name))
+
+
+def caller() -> Principal:
+    """The signed-in user; a partner user only once they accepted the current programme agreement (403)."""
+    principal = principal_from(current(app))
+    agreements.require_accepted(service().repository.table, principal)
+    return principal
 
 
 def summary(deal: Deal) -> dict[str, Any]:
@@ -63,14 +71,14 @@ def detail(deal: Deal) -> dict[str, Any]:
 @app.route("/products", methods=["GET"])
 @handle_errors
 def list_products() -> Any:
-    principal_from(current(app))
+    caller()
     return respond(200, {"items": [p.model_dump() for p in service().products()]})
 
 
 @app.route("/products", methods=["POST"])
 @handle_errors
 def add_product() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), ProductRequest)
     return post_once(
         "add_product",
@@ -83,7 +91,7 @@ def add_product() -> Any:
 @app.route("/deals/prospect-check", methods=["GET"])
 @handle_errors
 def check_prospect() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     params = current(app).query_params or {}
     website, company = params.get("domain"), params.get("company_name")
     return respond(200, service().prospect_check(principal, website, company))
@@ -92,7 +100,7 @@ def check_prospect() -> Any:
 @app.route("/deals", methods=["POST"])
 @handle_errors
 def register_deal() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), RegisterDealRequest)
 
     def run() -> tuple[int, Any]:
@@ -112,7 +120,7 @@ def register_deal() -> Any:
 @app.route("/deals", methods=["GET"])
 @handle_errors
 def list_deals() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     params = current(app).query_params or {}
     status = params.get("status") or None
     if status is not None and status not in STATUSES:
@@ -130,13 +138,13 @@ def list_deals() -> Any:
 @app.route("/deals/{deal_id}", methods=["GET"])
 @handle_errors
 def get_deal(deal_id: str) -> Any:
-    return respond(200, detail(service().get(principal_from(current(app)), deal_id)))
+    return respond(200, detail(service().get(caller(), deal_id)))
 
 
 @app.route("/deals/{deal_id}/stage", methods=["POST"])
 @handle_errors
 def update_stage(deal_id: str) -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), StageRequest)
     return post_once(
         f"stage:{deal_id}", principal.sub, lambda: (200, detail(service().set_stage(principal, deal_id, body.stage)))
@@ -146,7 +154,7 @@ def update_stage(deal_id: str) -> Any:
 @app.route("/deals/{deal_id}/won", methods=["POST"])
 @handle_errors
 def mark_won(deal_id: str) -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), WonRequest)
     won = Won(amount=body.amount, close_date=body.close_date)
     return post_once(
@@ -157,7 +165,7 @@ def mark_won(deal_id: str) -> Any:
 @app.route("/deals/{deal_id}/lost", methods=["POST"])
 @handle_errors
 def mark_lost(deal_id: str) -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), LostRequest)
     return post_once(
         f"lost:{deal_id}", principal.sub, lambda: (200, detail(service().mark_lost(principal, deal_id, body.reason)))
@@ -167,7 +175,7 @@ def mark_lost(deal_id: str) -> Any:
 @app.route("/deals/{deal_id}/extension", methods=["POST"])
 @handle_errors
 def request_extension(deal_id: str) -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), ExtensionRequest)
 
     def run() -> tuple[int, Any]:

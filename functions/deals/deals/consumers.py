@@ -18,11 +18,13 @@ from deals.models import (
 from deals.repository import DealsRepository
 from deals.service import DealsService
 from deals.settings import ConsumerSettings
-from shared import mail
+from shared import agreements, mail
 from shared.clock import utc_now
 from shared.consumers import handle_event, sqs_handler
 from shared.contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
 from shared.contracts.onboarding import PartnerOnboarded
+from shared.dynamo import Table
+from shared.effects import SideEffects
 
 SETTINGS = ConsumerSettings.from_env()
 
@@ -59,6 +61,9 @@ def _review(deal: Deal, *, purpose: str, mode: str, note: str = "", request_id: 
     """What the channel manager of the partner's region sees: the deal and each conflict's evidence."""
     partner = service().repository.partner(deal.partner_id)
     conflicting = {c.deal_id: d for c in deal.conflicts if (d := service().repository.get(c.deal_id))}
+    # approvers know partners by company name (deals' own projection), not by their ids
+    partner_ids = {deal.partner_id} | {d.partner_id for d in conflicting.values()}
+    names = {p: known.company_name for p in partner_ids if (known := service().repository.partner(p))}
     return {
         "purpose": purpose,
         "mode": mode,
@@ -66,11 +71,15 @@ def _review(deal: Deal, *, purpose: str, mode: str, note: str = "", request_id: 
         "conflicting": conflicting,
         "partner_country": partner.country if partner else deal.prospect.country,
         "request_id": request_id,
+        "partner_names": names,
+        "now": utc_now(),
     }
 
 
 def on_registered(event: DealRegistered) -> str:
     deal = _deal(event.deal_id)
+    if deal.status not in ("submitted", "under_review"):
+        return f"no review: the deal is {deal.status}"  # a replayed event of a deal decided long ago
     mode = domain.review_mode(deal, SETTINGS.auto_approve_limits)
     review = _review(deal, purpose="registration", mode=mode)
     if mode == "manual" and deal.status == "submitted":
@@ -79,19 +88,39 @@ def on_registered(event: DealRegistered) -> str:
     return workflow.start_review(deal, SETTINGS, **review)
 
 
+# Side effects check the deal's current state and record themselves beside it: the bus archive can replay an event
+# after the de-duplication records expired (DealApproved of a deal since won must not mail "not approved").
+@cache
+def effects() -> SideEffects:
+    return SideEffects(SETTINGS.table_name)
+
+
 def on_approved(event: DealApproved) -> str:
     deal = _deal(event.deal_id)
-    timer = workflow.start_protection_timer(deal, SETTINGS, utc_now())
-    _notify(notifications.decided(deal, str(SETTINGS.portal_url)))
-    return timer
+    if deal.status != "approved":
+        return f"no approval notice: the deal is {deal.status}"
+
+    def effect() -> str:
+        timer = workflow.start_protection_timer(deal, SETTINGS, utc_now())
+        _notify(notifications.decided(deal, str(SETTINGS.portal_url)))
+        return timer
+
+    return effects().once(f"DEAL#{deal.deal_id}", "approved", effect)
 
 
 def on_rejected(event: DealRejected) -> str:
-    return _notify(notifications.decided(_deal(event.deal_id), str(SETTINGS.portal_url)))
+    deal = _deal(event.deal_id)
+    if deal.status != "rejected":
+        return f"no rejection notice: the deal is {deal.status}"
+    return effects().once(
+        f"DEAL#{deal.deal_id}", "rejected", lambda: _notify(notifications.decided(deal, str(SETTINGS.portal_url)))
+    )
 
 
 def on_extension_requested(event: DealExtensionRequested) -> str:
     deal = _deal(event.deal_id)
+    if not deal.extension_pending or deal.extensions_used + 1 != event.extension_number:
+        return "no extension review: that request was decided"
     return workflow.start_review(
         deal,
         SETTINGS,
@@ -101,9 +130,15 @@ def on_extension_requested(event: DealExtensionRequested) -> str:
 
 def on_extended(event: DealExtended) -> str:
     deal = _deal(event.deal_id)
-    timer = workflow.start_protection_timer(deal, SETTINGS, utc_now())
-    _notify(notifications.extended(deal, str(SETTINGS.portal_url)))
-    return timer
+    if deal.status != "approved" or deal.extensions_used != event.extensions_used:
+        return f"no extension notice: the deal is {deal.status}, extensions {deal.extensions_used}"
+
+    def effect() -> str:
+        timer = workflow.start_protection_timer(deal, SETTINGS, utc_now())
+        _notify(notifications.extended(deal, str(SETTINGS.portal_url)))
+        return timer
+
+    return effects().once(f"DEAL#{deal.deal_id}", f"extended:{event.extensions_used}", effect)
 
 
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
@@ -113,7 +148,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     DealRejected.DETAIL_TYPE: (DealRejected, on_rejected),
     DealExtensionRequested.DETAIL_TYPE: (DealExtensionRequested, on_extension_requested),
     DealExtended.DETAIL_TYPE: (DealExtended, on_extended),
-}
+} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection
 
 
 def on_reminder(message: ProtectionReminder) -> str:

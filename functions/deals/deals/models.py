@@ -12,6 +12,7 @@ from shared.clock import UtcDateTime
 from shared.countries import COUNTRY_CODES
 from shared.email import Email
 from shared.money import Money
+from shared.text import Line, Paragraphs
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
@@ -30,14 +31,14 @@ class Record(BaseModel):
 
 # ------------------------------------------------------------------ request bodies
 class ContactInput(Strict):
-    name: Annotated[Text, StringConstraints(max_length=120)]
+    name: Annotated[Text, StringConstraints(max_length=120), Line]
     email: Email
-    title: Annotated[str, StringConstraints(max_length=120)] = ""
+    title: Annotated[str, StringConstraints(max_length=120), Line] = ""
 
 
 class ProspectInput(Strict):
-    company_name: Annotated[Text, StringConstraints(max_length=200)]
-    website: Annotated[Text, StringConstraints(max_length=253)]
+    company_name: Annotated[Text, StringConstraints(max_length=200), Line]
+    website: Annotated[Text, StringConstraints(max_length=253), Line]
     country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
     contact: ContactInput
 
@@ -66,7 +67,7 @@ class RegisterDealRequest(Strict):
     products: list[Sku] = Field(min_length=1, max_length=20)
     estimated_value: Money
     expected_close_date: date
-    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    description: Annotated[str, StringConstraints(max_length=2000), Paragraphs] = ""
 
     @field_validator("products")
     @classmethod
@@ -86,17 +87,17 @@ class WonRequest(Strict):
 
 
 class LostRequest(Strict):
-    reason: Annotated[Text, StringConstraints(max_length=500)]
+    reason: Annotated[Text, StringConstraints(max_length=500), Paragraphs]
 
 
 class ExtensionRequest(Strict):
-    justification: Annotated[Text, StringConstraints(min_length=10, max_length=1000)]
+    justification: Annotated[Text, StringConstraints(min_length=10, max_length=1000), Paragraphs]
 
 
 class ProductRequest(Strict):
     sku: Sku
-    name: Annotated[Text, StringConstraints(max_length=120)]
-    family: Annotated[Text, StringConstraints(max_length=80)]
+    name: Annotated[Text, StringConstraints(max_length=120), Line]
+    family: Annotated[Text, StringConstraints(max_length=80), Line]
 
 
 # ------------------------------------------------------------------ records

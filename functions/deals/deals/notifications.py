@@ -21,6 +21,8 @@ def decided(deal: Deal, portal_url: str) -> Email:
             f"It is protected for you until {iso(deal.protection_ends_at)}.",
         ]
         return _email(deal, f"Deal registration approved: {name}", lines, portal_url)
+    if deal.status != "rejected":  # never read another status (won, lost, expired) as a rejection
+        raise ValueError(f"no decision email for a deal that is {deal.status}")
     lines = [f"Your registration for {name} was not approved.", f"Reason: {deal.decision_reason or 'not given'}"]
     return _email(deal, f"Deal registration not approved: {name}", lines, portal_url)
 

@@ -28,16 +28,17 @@ from mdf.proofs import ProofStore
 from mdf.repository import MdfRepository
 from mdf.service import MdfService
 from mdf.settings import ApiSettings
+from shared import agreements
 from shared.clock import iso
 from shared.edge import ApiEdge
 from shared.errors import FieldError, NotFound, ValidationFailed
-from shared.http import current, parse_body, principal_from
+from shared.http import Principal, current, parse_body, principal_from
 from shared.links import LinkClaim, LinkRejected, signing_key, verify
 from shared.observability import logger, metrics
 
 SETTINGS = ApiSettings.from_env()
 
-edge = ApiEdge("prm-mdf", table_name=SETTINGS.table_name, allowed_origin=SETTINGS.allowed_origin)
+edge = ApiEdge("prm-mdf", SETTINGS)
 app = edge.app
 handle_errors = edge.errors
 respond = edge.respond
@@ -47,6 +48,13 @@ post_once = edge.post_once
 @cache
 def service() -> MdfService:
     return MdfService(MdfRepository(SETTINGS.table_name), ProofStore(SETTINGS.proof_bucket))
+
+
+def caller() -> Principal:
+    """The signed-in user; a partner user only once they accepted the current programme agreement (403)."""
+    principal = principal_from(current(app))
+    agreements.require_accepted(service().repository.table, principal)
+    return principal
 
 
 # ------------------------------------------------------------------ answer shapes
@@ -163,7 +171,7 @@ def _params() -> dict[str, str]:
 @app.route("/mdf/periods", methods=["GET"])
 @handle_errors
 def list_periods() -> Any:
-    principal_from(current(app))
+    caller()
     # the lead time requests need, so that forms can say (and check) it before the server refuses
     items = [period_view(p) for p in service().periods()]
     return respond(200, {"items": items, "request_lead_days": SETTINGS.request_lead_days})
@@ -172,7 +180,7 @@ def list_periods() -> Any:
 @app.route("/mdf/periods", methods=["POST"])
 @handle_errors
 def add_period() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), PeriodBody)
     return post_once(
         "add_period", principal.sub, lambda: (201, period_view(service().add_period(principal, body))), body_is_key=True
@@ -183,7 +191,7 @@ def add_period() -> Any:
 @handle_errors
 def set_accrual(period_id: str) -> Any:
     _known(period_id, PERIOD_ID, "period")
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), AccrualBody)
     return post_once(
         f"accrual:{period_id}",
@@ -195,7 +203,7 @@ def set_accrual(period_id: str) -> Any:
 @app.route("/mdf/partners", methods=["GET"])
 @handle_errors
 def list_partners() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     params = _params()
     partners, cursor = service().partners(principal, _limit(params, 50), params.get("cursor"))
     items = [{"partner_id": p.partner_id, "company_name": p.company_name, "country": p.country} for p in partners]
@@ -205,7 +213,7 @@ def list_partners() -> Any:
 @app.route("/mdf/allocations", methods=["POST"])
 @handle_errors
 def allocate() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), AllocationBody)
 
     def run() -> tuple[int, Any]:
@@ -219,7 +227,7 @@ def allocate() -> Any:
 @app.route("/mdf/adjustments", methods=["POST"])
 @handle_errors
 def adjust() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), AdjustmentBody)
 
     def run() -> tuple[int, Any]:
@@ -233,7 +241,7 @@ def adjust() -> Any:
 @app.route("/mdf/funds", methods=["GET"])
 @handle_errors
 def list_funds() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     funds = service().funds(principal, _params().get("partner_id"))
     return respond(200, {"items": [fund_view(f) for f in funds]})
 
@@ -241,7 +249,7 @@ def list_funds() -> Any:
 @app.route("/mdf/funds/{fund_id}/ledger", methods=["GET"])
 @handle_errors
 def fund_ledger(fund_id: str) -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     params = _params()
     fund, entries, cursor = service().ledger(
         principal, params.get("partner_id"), fund_id, _limit(params), params.get("cursor")
@@ -253,7 +261,7 @@ def fund_ledger(fund_id: str) -> Any:
 @app.route("/mdf/requests", methods=["POST"])
 @handle_errors
 def submit_request() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), FundRequestBody)
 
     def run() -> tuple[int, Any]:
@@ -267,7 +275,7 @@ def submit_request() -> Any:
 @app.route("/mdf/requests", methods=["GET"])
 @handle_errors
 def list_requests() -> Any:
-    principal = principal_from(current(app))
+    principal = caller()
     params = _params()
     status = params.get("status") or None
     if status is not None and status not in REQUEST_STATUSES:
@@ -284,14 +292,14 @@ def list_requests() -> Any:
 @handle_errors
 def get_request(request_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
-    return respond(200, request_detail(service().get(principal_from(current(app)), request_id)))
+    return respond(200, request_detail(service().get(caller(), request_id)))
 
 
 @app.route("/mdf/requests/{request_id}/revision", methods=["POST"])
 @handle_errors
 def revise_request(request_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), FundRequestBody)
     # Replayed only with an Idempotency-Key: the same body again may be the next round (state rules refuse repeats).
     return post_once(
@@ -306,7 +314,7 @@ def revise_request(request_id: str) -> Any:
 @handle_errors
 def create_upload(request_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), UploadBody)
     return respond(201, service().create_upload(principal, request_id, body, SETTINGS.proof_max_bytes))
 
@@ -315,7 +323,7 @@ def create_upload(request_id: str) -> Any:
 @handle_errors
 def file_claim(request_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
-    principal = principal_from(current(app))
+    principal = caller()
     body = parse_body(current(app), ClaimBody)
 
     def run() -> tuple[int, Any]:
@@ -332,7 +340,7 @@ def file_claim(request_id: str) -> Any:
 def download_proof(request_id: str, file_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
     _known(file_id, FILE_ID, "proof file")
-    url, name = service().download(principal_from(current(app)), request_id, file_id)
+    url, name = service().download(caller(), request_id, file_id)
     return respond(200, {"url": url, "file_name": name, "expires_in": 300})
 
 

@@ -19,7 +19,7 @@ from mdf.models import (
 from mdf.repository import MdfRepository
 from mdf.service import MdfService
 from mdf.settings import ConsumerSettings
-from shared import mail
+from shared import agreements, mail
 from shared.clock import utc_now
 from shared.consumers import handle_event, sqs_handler
 from shared.contracts.deals import DealWon
@@ -36,6 +36,8 @@ from shared.contracts.mdf import (
     MdfRequestSubmitted,
 )
 from shared.contracts.onboarding import PartnerOnboarded
+from shared.dynamo import Table
+from shared.effects import SideEffects
 from shared.errors import NotYetDue
 from shared.observability import logger, metrics
 
@@ -85,6 +87,8 @@ def on_funds_credited(event: MdfFundsAllocated | MdfFundsAccrued | MdfFundsAdjus
     fund = service().repository.fund(event.partner_id, event.fund_id)
     if fund is None:
         raise LookupError(f"fund {event.fund_id} of {event.partner_id} not found")
+    if fund.status != "open":
+        return "no timer: the fund is closed"  # a replayed event of a fund that expired long ago
     return workflow.start_fund_timer(fund, SETTINGS, utc_now())
 
 
@@ -92,30 +96,51 @@ def on_request_submitted(event: MdfRequestSubmitted) -> str:
     request = _request(event.request_id)
     if request.round != event.round:
         return "stale: the request was revised since"
+    if request.status not in ("submitted", "under_review"):
+        return f"no review: the request is {request.status}"  # a replayed event of a request decided since
     service().mark_under_review(request.request_id, workflow.decision_due(SETTINGS, utc_now()))
     fund = service().repository.fund(request.partner_id, request.fund_id)
     partner = service().repository.partner(request.partner_id)
     return workflow.start_request_approval(request, fund, partner, SETTINGS)
 
 
+# Side effects check the request's current state and record themselves beside it: the bus archive can replay an
+# event after the de-duplication records expired, and nothing may be mailed or started twice.
+@cache
+def effects() -> SideEffects:
+    return SideEffects(SETTINGS.table_name)
+
+
 def on_request_approved(event: MdfRequestApproved) -> str:
     request = _request(event.request_id)
-    timer = workflow.start_claim_timer(request, SETTINGS, utc_now())
-    _notify(notifications.request_decided(request, str(SETTINGS.portal_url)))
-    return timer
+    if request.round != event.round or request.status != "approved":
+        return f"no approval notice: the request is {request.status} (round {request.round})"
+
+    def effect() -> str:
+        timer = workflow.start_claim_timer(request, SETTINGS, utc_now())
+        _notify(notifications.request_decided(request, str(SETTINGS.portal_url)))
+        return timer
+
+    return effects().once(f"REQUEST#{request.request_id}", f"approved:{event.round}", effect)
 
 
 def on_request_rejected(event: MdfRequestRejected) -> str:
     request = _request(event.request_id)
     if request.round != event.round or request.status != "rejected":
         return "stale: the request was revised before this event was handled"
-    return _notify(notifications.request_decided(request, str(SETTINGS.portal_url)))
+    return effects().once(
+        f"REQUEST#{request.request_id}",
+        f"rejected:{event.round}",
+        lambda: _notify(notifications.request_decided(request, str(SETTINGS.portal_url))),
+    )
 
 
 def on_claim_submitted(event: MdfClaimSubmitted) -> str:
     request = _request(event.request_id)
     if request.claim is None or request.claim.round != event.round:
         return "stale claim round"
+    if request.claim.status != "submitted":
+        return f"no review: the claim is {request.claim.status}"
     return workflow.start_claim_review(request, service().repository.partner(request.partner_id), SETTINGS)
 
 
@@ -125,10 +150,14 @@ def on_claim_decided(event: MdfClaimPaid | MdfClaimRejected | MdfClaimReturned) 
     expected = {"MdfClaimPaid": "approved", "MdfClaimRejected": "rejected", "MdfClaimReturned": "returned"}
     if claim is None or claim.status != expected[event.DETAIL_TYPE]:
         return "stale: the claim moved on (resubmitted) before this event was handled"
-    if isinstance(event, MdfClaimReturned):
-        # The partner has until the new due date to add proof; past it, the reservation is released.
-        workflow.start_claim_timer(request, SETTINGS, utc_now(), suffix=f"-c{claim.round}")
-    return _notify(notifications.claim_decided(request, str(SETTINGS.portal_url)))
+
+    def effect() -> str:
+        if isinstance(event, MdfClaimReturned):
+            # The partner has until the new due date to add proof; past it, the reservation is released.
+            workflow.start_claim_timer(request, SETTINGS, utc_now(), suffix=f"-c{claim.round}")
+        return _notify(notifications.claim_decided(request, str(SETTINGS.portal_url)))
+
+    return effects().once(f"REQUEST#{request.request_id}", f"claim-{claim.status}:{claim.round}", effect)
 
 
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
@@ -144,7 +173,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     MdfClaimPaid.DETAIL_TYPE: (MdfClaimPaid, on_claim_decided),
     MdfClaimRejected.DETAIL_TYPE: (MdfClaimRejected, on_claim_decided),
     MdfClaimReturned.DETAIL_TYPE: (MdfClaimReturned, on_claim_decided),
-}
+} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection
 
 
 # ------------------------------------------------------------------ workflow messages

@@ -441,7 +441,13 @@ def _timeline(request: FundRequest, now: datetime, status: str, note: str = "") 
 
 
 def _check_request(
-    body: FundRequestBody, period: Period | None, fund: Fund | None, *, lead_days: int, now: datetime
+    body: FundRequestBody,
+    period: Period | None,
+    fund: Fund | None,
+    *,
+    lead_days: int,
+    now: datetime,
+    open_currencies: tuple[str, ...] = (),
 ) -> None:
     errors: list[FieldError] = []
     if period is None:
@@ -457,12 +463,21 @@ def _check_request(
         errors.append(FieldError("starts_on", f"must be within the period ({period.starts_on} to {period.ends_on})"))
     if body.ends_on > period.ends_on:
         errors.append(FieldError("ends_on", f"must be within the period (by {period.ends_on})"))
-    available = fund.available if fund is not None and fund.status == "open" else 0
-    if body.requested.amount_minor > available:
+    currency = body.requested.currency
+    if fund is None or fund.status != "open":
+        # no balance to compare with: say so, and which currencies this partner can ask in for the period
+        others = sorted(set(open_currencies) - {currency})
+        if fund is None:
+            what = f"you have no fund in {currency} for {period.period_id}"
+        else:
+            what = f"your {currency} fund for {period.period_id} is closed"
+        hint = f"your open funds for this period are in {', '.join(others)}" if others else "you have none open"
+        errors.append(FieldError("requested.currency", f"{what}; {hint}"))
+    elif body.requested.amount_minor > fund.available:
         errors.append(
             FieldError(
                 "requested.amount_minor",
-                f"exceeds the available balance ({format_money(_money(available, body.requested.currency))})",
+                f"exceeds the available balance ({format_money(_money(fund.available, currency))})",
             )
         )
     if errors:
@@ -480,9 +495,13 @@ def submit(
     now: datetime,
     new_id: NewId,
     previous: FundRequest | None = None,
+    open_currencies: tuple[str, ...] = (),
 ) -> Change:
-    """A new request, or (with `previous`) a revision of a rejected or expired one: the next round."""
-    _check_request(body, period, fund, lead_days=lead_days, now=now)
+    """A new request, or (with `previous`) a revision of a rejected or expired one: the next round.
+
+    `open_currencies`: the currencies of the partner's open funds in the period (named when the one asked in has none).
+    """
+    _check_request(body, period, fund, lead_days=lead_days, now=now, open_currencies=open_currencies)
     if previous is not None and previous.status not in REVISABLE:
         raise InvalidState(f"Only a rejected or expired request can be revised; this one is {previous.status}.")
     fields = body.model_dump(exclude={"requested", "expected_outcome"})

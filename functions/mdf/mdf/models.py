@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from shared.clock import UtcDateTime
 from shared.contracts.mdf import ActivityType
 from shared.money import Money
+from shared.text import Line, Paragraphs
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 PeriodId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,23}$")]
@@ -55,7 +56,7 @@ class Record(BaseModel):
 # ------------------------------------------------------------------ request bodies
 class PeriodBody(Strict):
     period_id: PeriodId
-    name: Annotated[Text, StringConstraints(max_length=80)]
+    name: Annotated[Text, StringConstraints(max_length=80), Line]
     starts_on: date
     ends_on: date
     claim_window_ends_at: UtcDateTime
@@ -70,7 +71,7 @@ class AllocationBody(Strict):
     partner_id: PartnerId
     period_id: PeriodId
     amount: PositiveMoney
-    note: Annotated[str, StringConstraints(max_length=500)] = ""
+    note: Annotated[str, StringConstraints(max_length=500), Paragraphs] = ""
 
 
 class SignedAmount(Strict):
@@ -97,7 +98,7 @@ class AdjustmentBody(Strict):
     partner_id: PartnerId
     period_id: PeriodId
     amount: SignedAmount
-    note: Annotated[Text, StringConstraints(max_length=500)]
+    note: Annotated[Text, StringConstraints(max_length=500), Paragraphs]
 
 
 class ExpectedOutcome(Strict):
@@ -108,8 +109,8 @@ class ExpectedOutcome(Strict):
 class FundRequestBody(Strict):
     period_id: PeriodId
     activity_type: ActivityType
-    title: Annotated[Text, StringConstraints(max_length=120)]
-    description: Annotated[Text, StringConstraints(max_length=2000)]
+    title: Annotated[Text, StringConstraints(max_length=120), Line]
+    description: Annotated[Text, StringConstraints(max_length=2000), Paragraphs]
     starts_on: date
     ends_on: date
     requested: PositiveMoney
@@ -117,7 +118,7 @@ class FundRequestBody(Strict):
 
 
 class UploadBody(Strict):
-    file_name: Annotated[Text, StringConstraints(max_length=200)]
+    file_name: Annotated[Text, StringConstraints(max_length=200), Line]
     content_type: str
     size_bytes: Annotated[int, Field(ge=1, strict=True)]
 
@@ -139,14 +140,14 @@ class UploadBody(Strict):
 class ClaimResults(Strict):
     leads: Count
     attendees: Count
-    invoice_number: Annotated[Text, StringConstraints(max_length=64)]
+    invoice_number: Annotated[Text, StringConstraints(max_length=64), Line]
 
 
 class ClaimBody(Strict):
     amount_spent: PositiveMoney
     proof_files: list[FileId] = Field(max_length=MAX_PROOF_FILES)
     results: ClaimResults
-    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    notes: Annotated[str, StringConstraints(max_length=2000), Paragraphs] = ""
 
     @field_validator("proof_files")
     @classmethod

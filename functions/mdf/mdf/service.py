@@ -196,6 +196,13 @@ class MdfService:
         return fund, entries, next_cursor
 
     # ------------------------------------------------------------- fund requests
+    def _open_currencies(self, partner_id: str, period_id: str, fund: Fund | None) -> tuple[str, ...]:
+        """Only read when the asked currency has no open fund, to name the ones the partner can ask in."""
+        if fund is not None and fund.status == "open":
+            return ()
+        funds = self.repository.funds(partner_id)
+        return tuple(f.currency for f in funds if f.period_id == period_id and f.status == "open")
+
     def submit(self, principal: Principal, body: FundRequestBody, lead_days: int) -> FundRequest:
         partner_id = self._partner_of(principal)
         change = domain.submit(
@@ -203,10 +210,11 @@ class MdfService:
             partner_id=partner_id,
             user=principal.email,
             period=self.repository.period(body.period_id),
-            fund=self.repository.fund(partner_id, domain.fund_id(body.period_id, body.requested.currency)),
+            fund=(fund := self.repository.fund(partner_id, domain.fund_id(body.period_id, body.requested.currency))),
             lead_days=lead_days,
             now=self.clock(),
             new_id=new_id,
+            open_currencies=self._open_currencies(partner_id, body.period_id, fund),
         )
         assert change.request is not None
         self.repository.write(request=change.request, request_is_new=True, events=change.events)
@@ -220,10 +228,11 @@ class MdfService:
             partner_id=partner_id,
             user=principal.email,
             period=self.repository.period(body.period_id),
-            fund=self.repository.fund(partner_id, domain.fund_id(body.period_id, body.requested.currency)),
+            fund=(fund := self.repository.fund(partner_id, domain.fund_id(body.period_id, body.requested.currency))),
             lead_days=lead_days,
             now=self.clock(),
             new_id=new_id,
+            open_currencies=self._open_currencies(partner_id, body.period_id, fund),
             previous=previous,
         )
         assert change.request is not None

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, HttpUrl
 
 from shared.email import Email
+from shared.settings import ApiSettings as EdgeSettings
 from shared.settings import Settings
 
 
@@ -22,9 +23,7 @@ def _csv_ints(value: object) -> object:
 Offsets = Annotated[list[Annotated[int, Field(ge=1)]], BeforeValidator(_csv_ints)]
 
 
-class ApiSettings(Settings):
-    table_name: str = Field(min_length=3)
-    allowed_origin: str = Field(min_length=1)
+class ApiSettings(EdgeSettings):
     proof_bucket: str = Field(min_length=3)
     proof_max_bytes: int = Field(ge=1024, le=5 * 1024**3)
     request_lead_days: int = Field(ge=0, le=365)
@@ -35,7 +34,9 @@ class ConsumerSettings(Settings):
     table_name: str = Field(min_length=3)
     request_state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
     claim_state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
-    timers_state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
+    schedule_group: str = Field(min_length=1)  # EventBridge Scheduler group of the fund and claim timers
+    scheduler_role_arn: str = Field(pattern=r"^arn:aws[a-z-]*:iam:")  # the role Scheduler sends to the queue as
+    workflow_queue_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sqs:")  # where the timers' messages go
     mail_from: Email
     portal_url: HttpUrl
     link_base_url: HttpUrl

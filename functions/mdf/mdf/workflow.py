@@ -1,4 +1,5 @@
-"""Step Functions adapter: the request approval chain, the claim review, and the fund and claim timers."""
+"""Workflow adapter: the request approval chain and the claim review (Step Functions), and the fund and claim
+timers (EventBridge Scheduler)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from mdf.models import Fund, FundRequest, PartnerProjection
 from mdf.settings import ConsumerSettings
 from shared.links import LinkClaim, link_query, signing_key
 from shared.money import Money, format_money
-from shared.workflows import start_execution
+from shared.workflows import schedule_messages, start_execution
 
 ACTIVITY = {
     "event": "Event",
@@ -155,18 +156,29 @@ def start_claim_review(
     return start_execution(settings.claim_state_machine_arn, name, payload)
 
 
+def _schedule(settings: ConsumerSettings, name: str, schedule: list[dict[str, Any]], now: datetime) -> str:
+    """Each scheduled message as a one-time EventBridge Scheduler schedule to MDF's workflow queue (no workflow waits
+    for it); MDF ignores a message that no longer applies (the date it carries moved, the fund closed...)."""
+    return schedule_messages(
+        group=settings.schedule_group,
+        role_arn=settings.scheduler_role_arn,
+        queue_arn=settings.workflow_queue_arn,
+        name=name,
+        timers=[(item["at"], item["message"]) for item in schedule],
+        now=now,
+    )
+
+
 def start_fund_timer(fund: Fund, settings: ConsumerSettings, now: datetime, *, renewal: str = "") -> str:
     """One timer per fund (a renewal, for a window more than a year away, is named after its date)."""
     schedule = domain.fund_schedule(fund, settings.expiry_warning_offsets, now)
-    name = f"mdf-fund-{fund.partner_id}-{fund.period_id}-{fund.currency}{renewal}"
-    return start_execution(settings.timers_state_machine_arn, name, {"schedule": schedule})
+    return _schedule(settings, f"mdf-fund-{fund.partner_id}-{fund.period_id}-{fund.currency}{renewal}", schedule, now)
 
 
 def start_claim_timer(request: FundRequest, settings: ConsumerSettings, now: datetime, *, suffix: str = "") -> str:
     """The claim due timer of an approved request; a returned claim's new due date gets its own (`suffix`)."""
     schedule = domain.claim_schedule(request, settings.claim_reminder_offsets, now)
-    name = f"mdf-claimdue-{request.request_id}-{request.round}{suffix}"
-    return start_execution(settings.timers_state_machine_arn, name, {"schedule": schedule})
+    return _schedule(settings, f"mdf-claimdue-{request.request_id}-{request.round}{suffix}", schedule, now)
 
 
 def decision_due(settings: ConsumerSettings, now: datetime) -> datetime:

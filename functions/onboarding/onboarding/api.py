@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qs
 
+from chalice import Response
+
+from onboarding import confirmation
 from onboarding.models import (
     AgreementAcceptanceRequest,
     AgreementRequest,
+    Application,
     ApplicationRequest,
     InviteUserRequest,
     PartnerUpdateRequest,
@@ -16,21 +23,30 @@ from onboarding.repository import OnboardingRepository
 from onboarding.service import OnboardingService
 from onboarding.settings import ApiSettings
 from shared.edge import ApiEdge
+from shared.errors import Conflict
 from shared.http import current, parse_body, principal_from
+from shared.links import LinkRejected, signing_key
 from shared.observability import metrics
 
 SETTINGS = ApiSettings.from_env()
 
-edge = ApiEdge("prm-onboarding", table_name=SETTINGS.table_name, allowed_origin=SETTINGS.allowed_origin)
+edge = ApiEdge("prm-onboarding", SETTINGS)
 app = edge.app
 handle_errors = edge.errors
 respond = edge.respond
 post_once = edge.post_once
 
 
+RECEIPT_FIELDS = {"application_id", "status", "submitted_at", "domain", "confirm_by"}
+MAX_RESUBMISSIONS = 20
+MAX_FORM_BYTES = 4 * 1024
+
+
 @cache
 def service() -> OnboardingService:
-    return OnboardingService(OnboardingRepository(SETTINGS.table_name))
+    return OnboardingService(
+        OnboardingRepository(SETTINGS.table_name), confirm_within=timedelta(seconds=SETTINGS.confirmation_seconds)
+    )
 
 
 @app.route("/applications", methods=["POST"])
@@ -38,12 +54,81 @@ def service() -> OnboardingService:
 def submit_application() -> Any:
     body = parse_body(current(app), ApplicationRequest)
 
+    created: list[Application] = []
+
     def run() -> tuple[int, Any]:
         application = service().submit_application(body)
+        created.append(application)
         metrics.add_metric(name="ApplicationsSubmitted", unit="Count", value=1)
-        return 201, application.model_dump(mode="json", include={"application_id", "status", "submitted_at", "domain"})
+        return 201, application.model_dump(mode="json", include=RECEIPT_FIELDS)
 
-    return post_once("submit_application", "public", run, body_is_key=True)
+    keyed = "idempotency-key" in (current(app).headers or {})
+    operation = "submit_application"
+    for _ in range(MAX_RESUBMISSIONS):
+        status, receipt = edge.once(operation, "public", run, body_is_key=True)
+        if created or status != 201:
+            return respond(status, receipt)
+        # A replayed receipt: its application may have been confirmed, decided or lapsed since. Say so; and the same
+        # body sent again after a rejection or lapse is a new application (a retry of that one replays it in turn).
+        application = service().repository.get_application(str(receipt["application_id"]))
+        if application is None:
+            return respond(status, receipt)
+        if keyed or application.status not in ("rejected", "expired"):
+            return respond(status, application.model_dump(mode="json", include=RECEIPT_FIELDS))
+        operation = f"submit_application:after:{application.application_id}"
+    raise Conflict("This application was submitted and closed too many times; change it and apply again.")
+
+
+def _page(status: int, body: str) -> Response:
+    return Response(body=body, status_code=status, headers=confirmation.HEADERS)
+
+
+def _confirmation_link(application_id: str, params: dict[str, str]) -> Application | Response:
+    """The application a verified confirmation link names, or the page refusing the link."""
+    try:
+        confirmation.check(signing_key(SETTINGS.link_secret_arn), application_id, params, now=int(time.time()))
+    except LinkRejected as rejected:
+        if rejected.reason == "expired":
+            return _page(410, confirmation.refusal_page("Link expired", "The time to confirm has passed. Apply again."))
+        return _page(403, confirmation.refusal_page("Invalid link", "This link is not valid. Open it from the email."))
+    application = service().repository.get_application(application_id)
+    if application is None:
+        return _page(404, confirmation.refusal_page("Not found", "There is no such application."))
+    return application
+
+
+@app.route("/applications/{application_id}/confirmation", methods=["GET"])
+def show_confirmation(application_id: str) -> Response:
+    """Mail scanners prefetch links: GET only shows what would be confirmed."""
+    params = dict(current(app).query_params or {})
+    application = _confirmation_link(application_id, params)
+    if isinstance(application, Response):
+        return application
+    if application.status != "unconfirmed":
+        return _page(200, confirmation.outcome_page(application))
+    return _page(200, confirmation.form_page(application, params))
+
+
+@app.route(
+    "/applications/{application_id}/confirmation",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded"],
+)
+def confirm_application(application_id: str) -> Response:
+    raw = bytes(current(app).raw_body or b"")
+    if len(raw) > MAX_FORM_BYTES:
+        return _page(413, confirmation.refusal_page("Too large", "The form is too large."))
+    try:
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), max_num_fields=5).items()}
+    except (UnicodeDecodeError, ValueError):
+        return _page(400, confirmation.refusal_page("Bad form", "The form could not be read."))
+    application = _confirmation_link(application_id, form)
+    if isinstance(application, Response):
+        return application
+    confirmed = service().confirm_application(application_id)
+    metrics.add_metric(name="ApplicationsConfirmed", unit="Count", value=1)
+    status = 410 if confirmed.status == "expired" else 409 if confirmed.closed_because == "domain_taken" else 200
+    return _page(status, confirmation.outcome_page(confirmed))
 
 
 @app.route("/me", methods=["GET"])

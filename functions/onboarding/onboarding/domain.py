@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
 from onboarding.models import (
     Acceptance,
@@ -16,13 +17,16 @@ from onboarding.models import (
     PartnerUser,
 )
 from shared.contracts.onboarding import (
+    ALL_PARTNERS,
     Contact,
     PartnerAgreementAccepted,
+    PartnerApplicationConfirmed,
     PartnerApplicationExpired,
     PartnerApplicationRejected,
     PartnerApplicationSubmitted,
     PartnerOnboarded,
     PartnerUserInvited,
+    ProgrammeAgreementPublished,
 )
 from shared.domains import registrable_domain
 from shared.errors import Conflict, FieldError, Forbidden, NotFound
@@ -40,12 +44,14 @@ class InvalidTransition(Exception):
 
 
 def new_application(
-    request: ApplicationRequest, *, now: datetime, new_id: NewId
+    request: ApplicationRequest, *, now: datetime, new_id: NewId, confirm_within: timedelta
 ) -> tuple[Application, PartnerApplicationSubmitted]:
+    """A new application waits for its applicant to confirm their email address before anyone reviews it."""
     application = Application(
         application_id=new_id("app"),
         partner_id=new_id("prt"),
-        status="pending",
+        status="unconfirmed",
+        confirm_by=now + confirm_within,
         company_name=request.company_name,
         website=request.website,
         domain=registrable_domain(request.website),
@@ -77,6 +83,36 @@ def duplicate_application(domain: str) -> Conflict:
         code="duplicate_application",
         errors=[FieldError("website", f"{domain} has already applied")],
     )
+
+
+def confirmation_pending(email: str) -> Conflict:
+    """One open unconfirmed application per contact address: a second one would send a second confirmation email."""
+    return Conflict(
+        f"A confirmation email was already sent to {email} for another application. Confirm that application, "
+        "or wait until it lapses, before applying again with this address.",
+        code="confirmation_pending",
+        errors=[FieldError("contact_email", "a confirmation email was already sent to this address")],
+    )
+
+
+def confirm(
+    application: Application, *, now: datetime, new_id: NewId
+) -> tuple[Application, PartnerApplicationConfirmed]:
+    """The applicant confirmed their address in time: the application now waits for the approver."""
+    if application.status != "unconfirmed":
+        raise InvalidTransition(f"application {application.application_id} is {application.status}")
+    if application.confirm_by is not None and now >= application.confirm_by:
+        raise InvalidTransition(f"application {application.application_id} was not confirmed in time")
+    confirmed = application.model_copy(update={"status": "pending", "confirmed_at": now})
+    event = PartnerApplicationConfirmed.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=application.partner_id,
+        application_id=application.application_id,
+        domain=application.domain,
+        confirmed_at=now,
+    )
+    return confirmed, event
 
 
 def _require_pending(application: Application) -> None:
@@ -112,6 +148,7 @@ def approve(
         status="invited",
         invited_at=now,
         invited_by="system",
+        invitation_id=new_id("inv"),
     )
     onboarded = PartnerOnboarded.occurred(
         at=now,
@@ -151,8 +188,48 @@ def reject(
     return decided, event
 
 
-def expire(application: Application, *, now: datetime, new_id: NewId) -> tuple[Application, PartnerApplicationExpired]:
-    _require_pending(application)
+def close_as_duplicate(
+    application: Application, *, now: datetime, new_id: NewId
+) -> tuple[Application, PartnerApplicationRejected]:
+    """The applicant confirmed, but another application for the domain was confirmed first (or the company is a
+    partner already): the first confirmed application wins, this one is closed with the reason."""
+    if application.status != "unconfirmed":
+        raise InvalidTransition(f"application {application.application_id} is {application.status}")
+    reason = (
+        f"{application.domain} already has a partner application in progress, or is already a partner; "
+        "this application was closed."
+    )
+    closed = application.model_copy(
+        update={
+            "status": "rejected",
+            "decided_at": now,
+            "decided_by": "system",
+            "decision_reason": reason,
+            "closed_because": "domain_taken",
+        }
+    )
+    event = PartnerApplicationRejected.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=application.partner_id,
+        application_id=application.application_id,
+        domain=application.domain,
+        reason=reason,
+        decided_by="system",
+        decided_at=now,
+    )
+    return closed, event
+
+
+def expire(
+    application: Application, *, expected: Literal["pending", "unconfirmed"], now: datetime, new_id: NewId
+) -> tuple[Application, PartnerApplicationExpired]:
+    """Nobody decided in time (`expected` pending: the workflow's expiry), or the applicant never confirmed their
+    address (`expected` unconfirmed: the confirmation deadline). Each timer expires only the state it was set for: a
+    confirmation that lands just before the deadline fires must not be expired as undecided."""
+    if application.status != expected:
+        raise InvalidTransition(f"application {application.application_id} is {application.status}, not {expected}")
+    cause: Literal["not_decided", "not_confirmed"] = "not_decided" if expected == "pending" else "not_confirmed"
     expired = application.model_copy(update={"status": "expired", "decided_at": now, "decided_by": "workflow"})
     event = PartnerApplicationExpired.occurred(
         at=now,
@@ -160,6 +237,7 @@ def expire(application: Application, *, now: datetime, new_id: NewId) -> tuple[A
         partner_id=application.partner_id,
         application_id=application.application_id,
         domain=application.domain,
+        cause=cause,
     )
     return expired, event
 
@@ -169,6 +247,7 @@ def invitation_event(user: PartnerUser, *, now: datetime, new_id: NewId) -> Part
         at=now,
         event_id=new_id("evt"),
         partner_id=user.partner_id,
+        invitation_id=user.invitation_id,
         email=user.email,
         name=user.name,
         role=user.role,
@@ -198,6 +277,17 @@ def ensure_vendor_admin(principal: Principal) -> None:
         raise Forbidden("Only vendor administrators can do this.")
 
 
+def publication_event(agreement: Agreement, *, new_id: NewId) -> ProgrammeAgreementPublished:
+    """Other contexts gate partner routes on the current version too: they learn it from this event."""
+    return ProgrammeAgreementPublished.occurred(
+        at=agreement.published_at,
+        event_id=new_id("evt"),
+        partner_id=ALL_PARTNERS,
+        agreement_version=agreement.version,
+        published_at=agreement.published_at,
+    )
+
+
 def agreement_required(principal: Principal, current: Agreement | None, acceptance: Acceptance | None) -> bool:
     """Partner users must accept the current agreement version before anything else; vendor staff never."""
     if principal.partner_id is None or current is None:
@@ -219,6 +309,7 @@ def invite(
         status="invited",
         invited_at=now,
         invited_by=invited_by,
+        invitation_id=new_id("inv"),
     )
     return user, invitation_event(user, now=now, new_id=new_id)
 

@@ -13,9 +13,11 @@ from shared.countries import COUNTRY_CODES
 from shared.domains import registrable_domain
 from shared.email import Email
 from shared.money import Money
+from shared.text import Line, Paragraphs
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-ApplicationStatus = Literal["pending", "approved", "rejected", "expired"]
+# unconfirmed: waiting for the applicant to confirm their email address; pending: waiting for the approver.
+ApplicationStatus = Literal["unconfirmed", "pending", "approved", "rejected", "expired"]
 
 
 class Strict(BaseModel):
@@ -25,11 +27,11 @@ class Strict(BaseModel):
 
 # ------------------------------------------------------------------ request bodies
 class ApplicationRequest(Strict):
-    company_name: Annotated[Text, StringConstraints(max_length=200)]
-    website: Annotated[Text, StringConstraints(max_length=253)]
+    company_name: Annotated[Text, StringConstraints(max_length=200), Line]
+    website: Annotated[Text, StringConstraints(max_length=253), Line]
     country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
     partner_type: PartnerType
-    contact_name: Annotated[Text, StringConstraints(max_length=120)]
+    contact_name: Annotated[Text, StringConstraints(max_length=120), Line]
     contact_email: Email
     expected_annual_revenue: Money
 
@@ -48,23 +50,23 @@ class ApplicationRequest(Strict):
 
 
 class AgreementAcceptanceRequest(Strict):
-    version: Annotated[Text, StringConstraints(max_length=40)]
+    version: Annotated[Text, StringConstraints(max_length=40), Line]
 
 
 class AgreementRequest(Strict):
     version: Annotated[Text, StringConstraints(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")]
-    title: Annotated[Text, StringConstraints(max_length=200)]
-    body: Annotated[Text, StringConstraints(max_length=50_000)]
+    title: Annotated[Text, StringConstraints(max_length=200), Line]
+    body: Annotated[Text, StringConstraints(max_length=50_000), Paragraphs]
 
 
 class PartnerUpdateRequest(Strict):
     phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+() .-]*$")] | None = None
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000), Paragraphs] | None = None
 
 
 class InviteUserRequest(Strict):
     email: Email
-    name: Annotated[Text, StringConstraints(max_length=120)]
+    name: Annotated[Text, StringConstraints(max_length=120), Line]
     role: PartnerRole
 
 
@@ -85,9 +87,16 @@ class Application(Record):
     contact: Contact
     expected_annual_revenue: Money
     submitted_at: UtcDateTime
+    confirm_by: UtcDateTime | None = None  # None: submitted before email confirmation existed
+    confirmed_at: UtcDateTime | None = None
     decided_at: UtcDateTime | None = None
     decided_by: str | None = None
     decision_reason: str | None = None
+    closed_because: Literal["domain_taken"] | None = None  # closed by the system, not by the approver
+    # Side effects already done (set by conditional writes, so a replayed event does not repeat them).
+    confirmation_sent_at: UtcDateTime | None = None
+    receipt_sent_at: UtcDateTime | None = None
+    outcome_sent_at: UtcDateTime | None = None
 
 
 class Partner(Record):
@@ -116,7 +125,9 @@ class PartnerUser(Record):
     status: Literal["invited", "active"]
     invited_at: UtcDateTime
     invited_by: str
+    invitation_id: str | None = None
     invitation_sent_at: UtcDateTime | None = None
+    invitation_sent_for: str | None = None  # the invitation id whose email (and temporary password) went out
     activated_at: UtcDateTime | None = None
 
 
@@ -146,6 +157,14 @@ class ApplicationDecision(Strict):
     decided_by: str
     reason: str | None = None
     decided_at: datetime
+
+
+class ApplicationConfirmationDue(Strict):
+    """A timer message: the applicant's time to confirm their email address ends at `due_at`."""
+
+    message_type: Literal["ApplicationConfirmationDue"]
+    application_id: str
+    due_at: datetime
 
 
 class ApplicationExpiry(Strict):

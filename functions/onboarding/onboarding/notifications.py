@@ -13,6 +13,24 @@ def _page(paragraphs: list[str]) -> str:
     return f'<!doctype html><html><body style="font-family:sans-serif;max-width:38em">{body}<p>— {PROGRAMME}</p></body></html>'
 
 
+def confirm_address(application: Application, link: str) -> Email:
+    """To an address nobody has verified yet: short, no content of the caller's beyond the company name."""
+    name, company = escape(application.contact.name), escape(application.company_name)
+    return Email(
+        to=(application.contact.email,),
+        subject=f"Confirm your partner application for {application.company_name}",
+        html=_page(
+            [
+                f"Hello {name},",
+                f"someone applied to join {PROGRAMME} as {company} with this email address. If it was you, confirm "
+                f'the application: <a href="{escape(link)}" data-confirmation-link>Confirm my application</a>.',
+                "If it was not you, ignore this email: the application lapses unconfirmed and nobody reviews it.",
+            ]
+        ),
+        text=f"Confirm your partner application for {application.company_name}: {link}\n",
+    )
+
+
 def application_received(application: Application) -> Email:
     name, company = escape(application.contact.name), escape(application.company_name)
     return Email(
@@ -46,6 +64,23 @@ def application_rejected(application: Application, reason: str) -> Email:
             ]
         ),
         text=f"We cannot accept {application.company_name} at this time.\nReason: {reason}\n",
+    )
+
+
+def application_closed(application: Application, reason: str) -> Email:
+    """Closed by the system, not decided: another application for the same company was confirmed first."""
+    return Email(
+        to=(application.contact.email,),
+        subject=f"Your partner application for {application.company_name}",
+        html=_page(
+            [
+                f"Hello {escape(application.contact.name)},",
+                "thank you for confirming your email address. We closed this application without reviewing it.",
+                f"Reason: <strong>{escape(reason)}</strong>",
+                "If you work for that company, ask the colleague who applied, or contact our partner team.",
+            ]
+        ),
+        text=f"We closed your application for {application.company_name} without reviewing it.\nReason: {reason}\n",
     )
 
 

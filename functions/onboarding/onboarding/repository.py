@@ -15,6 +15,10 @@ class StaleRecord(Exception):
     """A conditional write found the record changed since it was read."""
 
 
+class DomainTaken(Exception):
+    """At confirmation, another application for the same domain was confirmed first (or the company is a partner)."""
+
+
 def _app_key(application_id: str) -> tuple[str, str]:
     return f"APPLICATION#{application_id}", "APPLICATION"
 
@@ -35,6 +39,11 @@ def _email_key(email: str) -> tuple[str, str]:
     return f"EMAIL#{email}", "CLAIM"
 
 
+def _open_application_key(email: str) -> tuple[str, str]:
+    """At most one unconfirmed application per contact address: one confirmation email, not one per website."""
+    return f"EMAIL#{email}", "APPLICATION"
+
+
 def _item(key: tuple[str, str], entity: str, record: Any) -> dict[str, Any]:
     return {"pk": key[0], "sk": key[1], "entity": entity} | record.model_dump(mode="json")
 
@@ -45,24 +54,33 @@ class OnboardingRepository:
 
     # ------------------------------------------------------------- applications
     def create_application(self, application: Application, event: EventDetail) -> None:
-        """Save a new application, claim its domain and its contact email, and queue its event — or nothing.
+        """Save a new unconfirmed application, hold its contact address, and queue its event — or nothing.
 
-        Raises ConditionFailed; `failed_at(1)` means the domain is taken, `failed_at(2)` the email is a user.
+        The domain is claimed only when the applicant confirms (`record_confirmation`): an unconfirmed application
+        blocks nobody else's. Raises ConditionFailed; `failed_at(1)`: the domain belongs to a confirmed application
+        or a partner; `failed_at(2)`: the email is a user's; `failed_at(3)`: the email has an open unconfirmed
+        application (its confirmation email went out already).
         """
         t = self.table
+        email = str(application.contact.email)
+        confirm_by = iso(application.confirm_by) if application.confirm_by else None
         t.transact(
             [
                 t.op_put(_item(_app_key(application.application_id), "application", application)),
+                t.op_check(*_domain_key(application.domain), condition="attribute_not_exists(pk)"),
+                t.op_check(*_email_key(email), condition="attribute_not_exists(pk)"),
                 t.op_put(
                     {
-                        "pk": _domain_key(application.domain)[0],
-                        "sk": "CLAIM",
-                        "entity": "domain_claim",
+                        "pk": _open_application_key(email)[0],
+                        "sk": _open_application_key(email)[1],
+                        "entity": "open_application_claim",
                         "application_id": application.application_id,
-                        "status": "pending",
-                    }
+                        "confirm_by": confirm_by,
+                    },
+                    # A claim whose deadline passed is free even if its lapse has not been processed yet.
+                    condition="attribute_not_exists(pk) OR confirm_by < :now",
+                    condition_values={":now": iso(application.submitted_at)},
                 ),
-                t.op_check(*_email_key(application.contact.email), condition="attribute_not_exists(pk)"),
                 t.op_put(outbox_item(event)),
             ]
         )
@@ -71,7 +89,80 @@ class OnboardingRepository:
         item = self.table.get(*_app_key(application_id))
         return Application.model_validate(item) if item else None
 
-    def _decide_ops(self, decided: Application) -> list[dict[str, Any]]:
+    def _release_open_application(self, application: Application) -> dict[str, Any]:
+        # Absent (never held, or already released) is fine; another application's claim is left alone (below).
+        return self.table.op_delete(
+            *_open_application_key(str(application.contact.email)),
+            condition="attribute_not_exists(pk) OR application_id = :a",
+            condition_values={":a": application.application_id},
+        )
+
+    def _transact_releasing(self, operations: list[dict[str, Any]], release_at: int) -> None:
+        """Run `operations`; if only the address release at `release_at` failed (a newer application took the
+        lapsed claim over), run them again without it."""
+        t = self.table
+        try:
+            t.transact(operations)
+        except ConditionFailed as failure:
+            if not failure.failed_at(release_at) or any(
+                failure.failed_at(i) for i in range(len(operations)) if i != release_at
+            ):
+                raise
+            t.transact(operations[:release_at] + operations[release_at + 1 :])
+
+    def record_confirmation(self, confirmed: Application, event: EventDetail) -> None:
+        """unconfirmed -> pending: claim the domain (the first confirmed application wins), free the contact address,
+        queue the event. StaleRecord if the application was no longer unconfirmed; DomainTaken if another application
+        for the domain was confirmed first or the company is a partner."""
+        t = self.table
+        operations = [
+            t.op_update(
+                *_app_key(confirmed.application_id),
+                set_fields={
+                    "status": confirmed.status,
+                    "confirmed_at": iso(confirmed.confirmed_at) if confirmed.confirmed_at else None,
+                },
+                condition="#s = :unconfirmed",
+                condition_values={":unconfirmed": "unconfirmed"},
+                names={"#s": "status"},
+            ),
+            t.op_put(
+                {
+                    "pk": _domain_key(confirmed.domain)[0],
+                    "sk": _domain_key(confirmed.domain)[1],
+                    "entity": "domain_claim",
+                    "application_id": confirmed.application_id,
+                    "status": "pending",
+                },
+                condition="attribute_not_exists(pk) OR application_id = :a",
+                condition_values={":a": confirmed.application_id},
+            ),
+            self._release_open_application(confirmed),
+            t.op_put(outbox_item(event)),
+        ]
+        try:
+            self._transact_releasing(operations, release_at=2)
+        except ConditionFailed as failure:
+            if failure.failed_at(0):
+                raise StaleRecord(confirmed.application_id) from failure
+            if failure.failed_at(1):
+                raise DomainTaken(confirmed.domain) from failure
+            raise
+
+    def mark_application_once(self, application_id: str, attribute: str, at: str) -> bool:
+        """Record that a side effect happened (`receipt_sent_at`, ...); False if it was recorded before."""
+        try:
+            self.table.update(
+                *_app_key(application_id),
+                set_fields={attribute: at},
+                condition="attribute_exists(pk) AND attribute_not_exists(#a)",
+                names={"#a": attribute},
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def _decide_ops(self, decided: Application, expected: str = "pending") -> list[dict[str, Any]]:
         t = self.table
         return [
             t.op_update(
@@ -81,9 +172,10 @@ class OnboardingRepository:
                     "decided_at": iso(decided.decided_at) if decided.decided_at else None,
                     "decided_by": decided.decided_by,
                     "decision_reason": decided.decision_reason,
-                },
-                condition="#s = :pending",
-                condition_values={":pending": "pending"},
+                }
+                | ({"closed_because": decided.closed_because} if decided.closed_because else {}),
+                condition="#s = :expected",
+                condition_values={":expected": expected},
                 names={"#s": "status"},
             )
         ]
@@ -120,21 +212,24 @@ class OnboardingRepository:
         t.transact(operations + [t.op_put(outbox_item(e)) for e in events if e.DETAIL_TYPE == "PartnerOnboarded"])
         return False
 
-    def record_closure(self, decided: Application, event: EventDetail) -> None:
-        """Reject or expire: release the domain claim so the company may apply again."""
+    def record_closure(self, decided: Application, event: EventDetail, *, expected: str) -> None:
+        """Reject or expire an application that is still `expected`, releasing what it holds: a pending application
+        its domain (the company may apply again), an unconfirmed one its contact address."""
         t = self.table
-        try:
-            t.transact(
-                [
-                    *self._decide_ops(decided),
-                    t.op_delete(
-                        *_domain_key(decided.domain),
-                        condition="application_id = :a",
-                        condition_values={":a": decided.application_id},
-                    ),
-                    t.op_put(outbox_item(event)),
-                ]
+        if expected == "unconfirmed":
+            release = self._release_open_application(decided)
+        else:
+            release = t.op_delete(
+                *_domain_key(decided.domain),
+                condition="application_id = :a",
+                condition_values={":a": decided.application_id},
             )
+        operations = [*self._decide_ops(decided, expected), release, t.op_put(outbox_item(event))]
+        try:
+            if expected == "unconfirmed":
+                self._transact_releasing(operations, release_at=1)
+            else:
+                t.transact(operations)
         except ConditionFailed as failure:
             if failure.failed_at(0):
                 raise StaleRecord(decided.application_id) from failure
@@ -184,12 +279,18 @@ class OnboardingRepository:
             ]
         )
 
-    def mark_invitation_sent(self, partner_id: str, email: str, sent_at: str) -> None:
-        self.table.update(
-            *_user_key(partner_id, email),
-            set_fields={"invitation_sent_at": sent_at},
-            condition="attribute_exists(pk)",
-        )
+    def mark_invitation_sent(self, partner_id: str, email: str, invitation_id: str, sent_at: str) -> bool:
+        """Record that this invitation's email went out; False if it was recorded before (a replayed event)."""
+        try:
+            self.table.update(
+                *_user_key(partner_id, email),
+                set_fields={"invitation_sent_at": sent_at, "invitation_sent_for": invitation_id},
+                condition="attribute_exists(pk) AND (attribute_not_exists(invitation_sent_for) OR invitation_sent_for <> :i)",
+                condition_values={":i": invitation_id},
+            )
+        except ConditionFailed:
+            return False
+        return True
 
     def activate_user(self, partner_id: str, email: str, at: str) -> None:
         try:
@@ -208,13 +309,19 @@ class OnboardingRepository:
         item = self.table.get("AGREEMENT", "CURRENT")
         return Agreement.model_validate(item) if item else None
 
-    def publish_agreement(self, agreement: Agreement) -> None:
-        """Raises ConditionFailed if that version was already published."""
+    def publish_agreement(self, agreement: Agreement, event: EventDetail) -> None:
+        """Raises ConditionFailed: `failed_at(0)` that version was already published, `failed_at(1)` a newer one
+        (later `published_at`) is current. Newer wins, as in the deals and MDF projections (shared.agreements)."""
         t = self.table
         t.transact(
             [
                 t.op_put(_item(("AGREEMENT", f"VERSION#{agreement.version}"), "agreement", agreement)),
-                t.op_put(_item(("AGREEMENT", "CURRENT"), "agreement_current", agreement), condition=None),
+                t.op_put(
+                    _item(("AGREEMENT", "CURRENT"), "agreement_current", agreement),
+                    condition="attribute_not_exists(pk) OR published_at < :at",
+                    condition_values={":at": iso(agreement.published_at)},
+                ),
+                t.op_put(outbox_item(event)),
             ]
         )
 

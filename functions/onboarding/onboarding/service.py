@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from onboarding import domain
 from onboarding.models import (
@@ -18,7 +19,7 @@ from onboarding.models import (
     PartnerUpdateRequest,
     PartnerUser,
 )
-from onboarding.repository import OnboardingRepository, StaleRecord
+from onboarding.repository import DomainTaken, OnboardingRepository, StaleRecord
 from shared.clock import Clock, iso, utc_now
 from shared.dynamo import ConditionFailed
 from shared.errors import Conflict, NotFound
@@ -30,10 +31,13 @@ from shared.ids import new_id
 class OnboardingService:
     repository: OnboardingRepository
     clock: Clock = utc_now
+    confirm_within: timedelta = timedelta(days=2)
 
     # ------------------------------------------------------------- applications
     def submit_application(self, request: ApplicationRequest) -> Application:
-        application, event = domain.new_application(request, now=self.clock(), new_id=new_id)
+        application, event = domain.new_application(
+            request, now=self.clock(), new_id=new_id, confirm_within=self.confirm_within
+        )
         try:
             self.repository.create_application(application, event)
         except ConditionFailed as failure:
@@ -41,8 +45,41 @@ class OnboardingService:
                 raise domain.duplicate_application(application.domain) from failure
             if failure.failed_at(2):
                 raise domain.user_exists(application.contact.email, field="contact_email") from failure
+            if failure.failed_at(3):
+                raise domain.confirmation_pending(application.contact.email) from failure
             raise
         return application
+
+    def get_application(self, application_id: str) -> Application:
+        application = self.repository.get_application(application_id)
+        if application is None:
+            raise NotFound("No such application.")
+        return application
+
+    def confirm_application(self, application_id: str) -> Application:
+        """The applicant confirmed their email address (a verified link): the approver is asked next. Repeats are
+        harmless: an application already confirmed is returned as it is."""
+        application = self.get_application(application_id)
+        if application.status != "unconfirmed":
+            return application
+        now = self.clock()
+        try:
+            confirmed, event = domain.confirm(application, now=now, new_id=new_id)
+            self.repository.record_confirmation(confirmed, event)
+        except (StaleRecord, domain.InvalidTransition):
+            return self.get_application(application_id)
+        except DomainTaken:
+            return self._close_as_duplicate(application, now)
+        return confirmed
+
+    def _close_as_duplicate(self, application: Application, now: datetime) -> Application:
+        """Another application for the domain was confirmed first: close this one, saying why."""
+        closed, event = domain.close_as_duplicate(application, now=now, new_id=new_id)
+        try:
+            self.repository.record_closure(closed, event, expected="unconfirmed")
+        except StaleRecord:
+            return self.get_application(application.application_id)
+        return closed
 
     def apply_decision(self, decision: ApplicationDecision) -> str:
         """Apply the approver's decision once; a repeat or a late duplicate is a no-op. Returns what happened."""
@@ -66,18 +103,19 @@ class OnboardingService:
                 now=now,
                 new_id=new_id,
             )
-            self.repository.record_closure(rejected, event)
+            self.repository.record_closure(rejected, event, expected="pending")
             return "rejected"
         except (StaleRecord, domain.InvalidTransition):
             return "already decided"
 
-    def expire_application(self, application_id: str) -> str:
+    def expire_application(self, application_id: str, *, expected: Literal["pending", "unconfirmed"]) -> str:
+        """Expire the application only if it is still `expected` (the state the firing timer was set for)."""
         application = self.repository.get_application(application_id)
         if application is None:
             raise NotFound(f"application {application_id} does not exist")
         try:
-            expired, event = domain.expire(application, now=self.clock(), new_id=new_id)
-            self.repository.record_closure(expired, event)
+            expired, event = domain.expire(application, expected=expected, now=self.clock(), new_id=new_id)
+            self.repository.record_closure(expired, event, expected=expected)
         except (StaleRecord, domain.InvalidTransition):
             return "already decided"
         return "expired"
@@ -131,8 +169,14 @@ class OnboardingService:
             published_by=principal.email,
         )
         try:
-            self.repository.publish_agreement(agreement)
+            self.repository.publish_agreement(agreement, domain.publication_event(agreement, new_id=new_id))
         except ConditionFailed as failure:
+            if failure.failed_at(1):
+                raise Conflict(
+                    f"A newer agreement was published while version {request.version} was being published; "
+                    "reload the current agreement.",
+                    code="conflict",
+                ) from failure
             raise Conflict(f"Version {request.version} was already published.", code="conflict") from failure
         return agreement
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from onboarding.models import Application
 from onboarding.settings import ConsumerSettings
-from shared.contracts.onboarding import PartnerApplicationSubmitted
 from shared.money import format_money
 from shared.workflows import start_execution
 
 
-def approval_input(event: PartnerApplicationSubmitted, settings: ConsumerSettings) -> dict[str, Any]:
+def approval_input(event: Application, settings: ConsumerSettings) -> dict[str, Any]:
     """What the approver sees and who approves when; durations come from configuration, not the state machine."""
     return {
         "approval_id": f"onboarding-{event.application_id}",
@@ -37,5 +37,5 @@ def approval_input(event: PartnerApplicationSubmitted, settings: ConsumerSetting
     }
 
 
-def start_approval(event: PartnerApplicationSubmitted, settings: ConsumerSettings) -> str:
+def start_approval(event: Application, settings: ConsumerSettings) -> str:
     return start_execution(settings.state_machine_arn, event.application_id, approval_input(event, settings))

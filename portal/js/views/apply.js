@@ -191,8 +191,16 @@ export function renderApply(ctx) {
   );
   heading.id = 'apply-title';
 
+  const RECEIPT_STATUS = {
+    unconfirmed: 'Waiting for your email confirmation',
+    pending: 'Pending review',
+    approved: 'Approved',
+    rejected: 'Rejected',
+    expired: 'Lapsed',
+  };
+
   function showReceipt(receipt, sent) {
-    const title = h('h1', { tabindex: '-1', id: 'receipt-title' }, 'Application received');
+    const title = h('h1', { tabindex: '-1', id: 'receipt-title' }, 'Check your email to confirm');
     const panel = h(
       'section',
       { class: 'page page-narrow', 'aria-labelledby': 'receipt-title', 'data-testid': 'receipt' },
@@ -200,7 +208,9 @@ export function renderApply(ctx) {
       h(
         'p',
         { class: 'lead' },
-        `Thank you. We have received the application for ${sent.company_name}. Keep the application ID for reference.`,
+        `Thank you. We have received the application for ${sent.company_name}. We sent a confirmation link to ` +
+          `${sent.contact_email}: open it and press “Confirm my application”. Only confirmed applications are ` +
+          'reviewed. Keep the application ID for reference.',
       ),
       h(
         'dl',
@@ -212,13 +222,17 @@ export function renderApply(ctx) {
         h('dt', {}, 'Domain'),
         h('dd', { 'data-testid': 'receipt-domain' }, receipt.domain),
         h('dt', {}, 'Status'),
-        h('dd', { 'data-testid': 'receipt-status' }, receipt.status === 'pending' ? 'Pending review' : receipt.status),
+        h('dd', { 'data-testid': 'receipt-status' }, RECEIPT_STATUS[receipt.status] || receipt.status),
+        ...(receipt.status === 'unconfirmed' && receipt.confirm_by
+          ? [h('dt', {}, 'Confirm by'), h('dd', {}, timeEl(receipt.confirm_by, { testid: 'receipt-confirm-by' }))]
+          : []),
       ),
       h('h2', {}, 'What happens next'),
       h(
         'ol',
         { class: 'steps' },
-        h('li', {}, 'Our partner team reviews your application, usually within five business days.'),
+        h('li', {}, `Confirm your email address with the link we sent to ${sent.contact_email}.`),
+        h('li', {}, 'Our partner team then reviews your application, usually within five business days.'),
         h('li', {}, `We email the decision to ${sent.contact_email}.`),
         h(
           'li',
@@ -246,7 +260,7 @@ export function renderApply(ctx) {
       ),
     );
     section.replaceWith(panel);
-    announce('Application received.');
+    announce('Application received. Check your email to confirm it.');
     title.focus();
   }
 

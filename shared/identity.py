@@ -1,0 +1,116 @@
+"""Live identity: a verified token is not enough; its user must still exist, be enabled and belong to the same partner."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import DomainError
+
+# Statuses of a user who may hold tokens: signed up and confirmed, or signed in through a federated provider.
+ACTIVE_STATUSES = frozenset({"CONFIRMED", "EXTERNAL_PROVIDER"})
+# A removed or disabled user is refused within this many seconds on every route (one look-up per user and window).
+MAX_AGE_SECONDS = 60.0
+MAX_ENTRIES = 1024
+
+
+@dataclass(frozen=True)
+class Account:
+    """What the user pool says about a user now."""
+
+    sub: str
+    enabled: bool
+    status: str
+    partner_id: str | None
+
+
+Lookup = Callable[[str], Account | None]  # username or alias -> the account, or None when there is no such user
+
+
+class IdentityRevoked(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message, code="unauthorized", status=401)
+
+
+class IdentityUnavailable(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            message="Your sign-in could not be checked right now; nothing was changed. Try again shortly.",
+            code="identity_unavailable",
+            status=503,
+        )
+
+
+class LiveIdentity:
+    """Checks the user behind verified claims against the pool, remembering each answer for at most `max_age` s."""
+
+    def __init__(
+        self,
+        lookup: Lookup,
+        *,
+        max_age: float = MAX_AGE_SECONDS,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lookup = lookup
+        self._max_age = max_age
+        self._max_entries = max_entries
+        self._clock = clock
+        self._seen: OrderedDict[str, tuple[float, Account | None]] = OrderedDict()
+
+    def account(self, sub: str, username: str) -> Account | None:
+        """The pool's answer for this user, fetched again once the remembered one is `max_age` old."""
+        now = self._clock()
+        remembered = self._seen.get(sub)
+        if remembered is not None and now - remembered[0] < self._max_age:
+            return remembered[1]
+        found = self._lookup(username)
+        self._seen[sub] = (now, found)
+        self._seen.move_to_end(sub)
+        while len(self._seen) > self._max_entries:
+            self._seen.popitem(last=False)  # the least recently fetched
+        return found
+
+    def check(self, claims: Mapping[str, Any]) -> None:
+        """Raise IdentityRevoked unless the claims' user still exists, is enabled and active, with the same partner."""
+        sub = str(claims.get("sub") or "")
+        # The email is an alias of the username in AWS and moto alike (the username itself is the sub only in AWS).
+        username = str(claims.get("email") or claims.get("cognito:username") or "")
+        if not sub or not username:
+            raise IdentityRevoked("Sign-in required.")
+        found = self.account(sub, username)
+        if found is None or found.sub != sub:  # deleted (a new account with the same email has another sub)
+            raise IdentityRevoked("This account no longer exists. Sign in again.")
+        if not found.enabled or found.status not in ACTIVE_STATUSES:
+            raise IdentityRevoked("This account is disabled. Sign in again.")
+        if (claims.get("custom:partner_id") or None) != found.partner_id:
+            raise IdentityRevoked("Your organisation changed since you signed in. Sign in again.")
+
+
+def cognito_lookup(user_pool_id: str) -> Lookup:
+    """AdminGetUser on the pool (boto3 is loaded by then: every route also reads its table)."""
+
+    def lookup(username: str) -> Account | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from shared.aws import client
+
+        cognito = client("cognito-idp")
+        try:
+            user = cognito.admin_get_user(UserPoolId=user_pool_id, Username=username)
+        except cognito.exceptions.UserNotFoundException:
+            return None
+        except (ClientError, BotoCoreError) as error:
+            raise IdentityUnavailable() from error  # fail closed: never let an unchecked token through
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        return Account(
+            sub=str(attributes.get("sub", "")),
+            enabled=bool(user.get("Enabled", False)),
+            status=str(user.get("UserStatus", "")),
+            partner_id=attributes.get("custom:partner_id") or None,
+        )
+
+    return lookup
