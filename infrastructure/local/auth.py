@@ -6,7 +6,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import jwt
@@ -34,10 +34,13 @@ class CognitoTokenVerifier:
         fetch_jwks: JwksFetcher,
         identity_header: str = "Authorization",
         clock: Callable[[], float] = time.time,
+        id_token_seconds: Mapping[str, float] | None = None,
     ) -> None:
         self.identity_header = identity_header
         self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
         self.client_ids = frozenset(client_ids)
+        # Each app client's IdTokenValidity: moto signs every ID token for an hour, Cognito for what the client says.
+        self.id_token_seconds = dict(id_token_seconds or {})
         self._fetch_jwks = fetch_jwks
         self._clock = clock
         self._keys: dict[str, Any] = {}
@@ -90,8 +93,7 @@ class CognitoTokenVerifier:
             raise TokenRejected(f"invalid token: {error}") from error
         # A well-signed token can still carry odd claims; the authorizer refuses them (401), it does not fail (500).
         expires = _time_claim(claims, "exp")
-        if "iat" in claims:
-            _time_claim(claims, "iat")
+        issued = _time_claim(claims, "iat") if "iat" in claims else None
         if expires <= self._clock():  # checked here so tests can move the clock
             raise TokenRejected("token expired")
         if claims.get("token_use") != "id":
@@ -99,6 +101,9 @@ class CognitoTokenVerifier:
         audience = claims.get("aud")
         if not isinstance(audience, str) or audience not in self.client_ids:
             raise TokenRejected("token issued to another app client")
+        lifetime = self.id_token_seconds.get(audience)
+        if lifetime is not None and (issued is None or issued + lifetime <= self._clock()):
+            raise TokenRejected("token expired (the app client's IdTokenValidity)")
         return claims
 
 
@@ -136,3 +141,12 @@ def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
         else:
             shaped[name] = str(value)
     return shaped
+
+
+_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def id_token_seconds(client_properties: Mapping[str, Any]) -> float:
+    """How long Cognito honours an app client's ID tokens: IdTokenValidity in TokenValidityUnits (default 1 hour)."""
+    units = str((client_properties.get("TokenValidityUnits") or {}).get("IdToken") or "hours")
+    return float(client_properties.get("IdTokenValidity") or 1) * _UNIT_SECONDS[units]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,8 +45,10 @@ class ScheduleRunner(threading.Thread):
         interval: float = TICK_SECONDS,
         housekeeping: Callable[[], object] | None = None,
         housekeeping_seconds: float = 60.0,
+        groups: Collection[str] | None = None,
     ) -> None:
         super().__init__(name="prm-local-scheduler", daemon=True)
+        self.groups = frozenset(groups) if groups is not None else None  # None: every group, as the stack runs it
         self.sqs = sqs
         self.queue_url = queue_url
         self.account_id = account_id
@@ -87,7 +89,7 @@ class ScheduleRunner(threading.Thread):
 
     def _schedules(self) -> list[tuple[Any, Any]]:
         backend = self._backend()
-        groups = list(backend.schedule_groups.values())
+        groups = [g for name, g in list(backend.schedule_groups.items()) if self.groups is None or name in self.groups]
         return [(group, schedule) for group in groups for schedule in list(group.schedules.values())]
 
     def _due(self, schedule: Any) -> datetime | None:

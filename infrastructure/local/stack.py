@@ -647,7 +647,7 @@ class LocalStack:
     def _authorizers(self, definitions: dict[str, Any]) -> dict[str, CognitoTokenVerifier]:
         import requests
 
-        from infrastructure.local.auth import CognitoTokenVerifier
+        from infrastructure.local.auth import CognitoTokenVerifier, id_token_seconds
 
         authorizers = {}
         for name, definition in definitions.items():
@@ -657,11 +657,15 @@ class LocalStack:
                 continue
             pool_arn = pool_arns[0] if isinstance(pool_arns, list) else pool_arns
             pool_id = str(pool_arn).rsplit("/", 1)[-1]
-            client_ids = [
-                str(self.template.ref(lid))
+            clients = [
+                lid
                 for lid in self.template.resources_of_type("AWS::Cognito::UserPoolClient")
                 if lid in self.template.values and self.template.get_att(lid, "UserPoolId") == pool_id
             ]
+            client_ids = [str(self.template.ref(lid)) for lid in clients]
+            lifetimes = {
+                str(self.template.ref(lid)): id_token_seconds(self.template.properties(lid)) for lid in clients
+            }
             jwks_url = f"{self.moto_url}/{pool_id}/.well-known/jwks.json"
 
             def fetch(url: str = jwks_url) -> dict[str, Any]:
@@ -676,6 +680,7 @@ class LocalStack:
                 client_ids=client_ids,
                 fetch_jwks=fetch,
                 identity_header=str((definition.get("Identity") or {}).get("Header") or "Authorization"),
+                id_token_seconds=lifetimes,
             )
         return authorizers
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 from moto.utilities.utils import load_resource
 
-from infrastructure.local.auth import CognitoTokenVerifier, TokenRejected, api_gateway_claims
+from infrastructure.local.auth import CognitoTokenVerifier, TokenRejected, api_gateway_claims, id_token_seconds
 
 REGION = "us-east-1"
 PASSWORD = "Correct-Horse-42"
@@ -300,3 +300,48 @@ def test_a_far_but_representable_expiry_still_passes(pools: tuple[Pool, Pool]) -
     pool, _ = pools
     claims = verifier(pool).verify(_signed_by_moto(_claims(pool.id_token) | {"exp": 253402300799.0}))
     assert api_gateway_claims(claims)["exp"] == "Fri Dec 31 23:59:59 UTC 9999"
+
+
+def test_an_id_token_lasts_only_the_app_clients_id_token_validity(pools: tuple[Pool, Pool]) -> None:
+    """moto signs every ID token for an hour; Cognito honours it for the client's IdTokenValidity (5 minutes here)."""
+    pool, _ = pools
+    issued = float(_claims(pool.id_token)["iat"])
+
+    def strict(now: float) -> CognitoTokenVerifier:
+        return CognitoTokenVerifier(
+            region=REGION,
+            user_pool_id=pool.pool_id,
+            client_ids=[pool.client_id],
+            fetch_jwks=_jwks,
+            clock=lambda: now,
+            id_token_seconds={pool.client_id: 300},
+        )
+
+    assert strict(issued + 299).verify(pool.id_token)["aud"] == pool.client_id
+    with pytest.raises(TokenRejected, match="IdTokenValidity"):
+        strict(issued + 300).verify(pool.id_token)  # moto's own exp (an hour) is still ahead
+    assert verifier(pool, clock=issued + 300).verify(pool.id_token)  # without a configured lifetime, exp rules
+
+
+@pytest.mark.parametrize(
+    ("properties", "seconds"),
+    [
+        ({}, 3600.0),  # CloudFormation's defaults: 1, in hours
+        ({"IdTokenValidity": 5, "TokenValidityUnits": {"IdToken": "minutes"}}, 300.0),
+        ({"IdTokenValidity": 2, "TokenValidityUnits": {"AccessToken": "minutes"}}, 7200.0),
+        ({"IdTokenValidity": 1, "TokenValidityUnits": {"IdToken": "days"}}, 86400.0),
+    ],
+)
+def test_id_token_lifetime_follows_the_clients_validity_and_units(properties: dict[str, Any], seconds: float) -> None:
+    assert id_token_seconds(properties) == seconds
+
+
+def test_the_local_authorizer_takes_each_clients_lifetime_from_the_template() -> None:
+    from infrastructure.local.stack import REPO_ROOT
+    from infrastructure.local.template import Template, load_template
+
+    template = Template(load_template(REPO_ROOT / "template.yaml"))
+    clients = template.resources_of_type("AWS::Cognito::UserPoolClient")
+    assert clients, "the template declares the portal's app client"
+    for logical_id in clients:
+        assert id_token_seconds(template.properties(logical_id)) <= 300, f"{logical_id}: ID tokens last 5 minutes"

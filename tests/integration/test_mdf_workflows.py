@@ -469,7 +469,8 @@ def test_timers_are_one_time_schedules_delivered_at_their_time_in_order(wf: Work
     assert last["ScheduleExpression"] == f"at({schedule[2]['at'][:-1]})" and last["ActionAfterCompletion"] == "DELETE"
     assert json.loads(last["Target"]["Input"]) == schedule[2]["message"] and last["Target"]["RoleArn"] == ROLE_ARN
 
-    runner = ScheduleRunner(sqs=wf.sqs, queue_url=lambda _arn: wf.mdf_queue)
+    # Only this test's group: other tests in this process may have left schedules in moto's global backend.
+    runner = ScheduleRunner(sqs=wf.sqs, queue_url=lambda _arn: wf.mdf_queue, groups=["prm-test-timers"])
     now = datetime.now(UTC)
     assert runner.fire_due(now + timedelta(seconds=2)) == 1  # a time already past fires at once (within a second)
     assert wf.mdf_message() == schedule[0]["message"]
@@ -489,7 +490,8 @@ def test_a_timer_that_cannot_be_delivered_does_not_hold_back_later_ones_and_stay
         {"at": at(-30), "message": {"message_type": "MdfClaimDeadline", "request_id": "r1", "days_left": 0}},
     ]
     scheduled(wf, schedule, "mdf-claimdue-r1-1")
-    runner = ScheduleRunner(sqs=wf.sqs, queue_url=lambda _arn: wf.mdf_queue)
+    # Only this test's group: other tests in this process may have left schedules in moto's global backend.
+    runner = ScheduleRunner(sqs=wf.sqs, queue_url=lambda _arn: wf.mdf_queue, groups=["prm-test-timers"])
     assert runner.fire_due(datetime.now(UTC) + timedelta(seconds=2)) == 1  # the later one is not held back
     assert wf.mdf_message() == schedule[1]["message"]
     names = [s["Name"] for s in boto3.client("scheduler").list_schedules(GroupName="prm-test-timers")["Schedules"]]

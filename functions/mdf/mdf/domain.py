@@ -155,7 +155,7 @@ _MOVES: dict[str, tuple[int, int, int, int, str | None]] = {
 CREDITS_NEED_OPEN_FUND = frozenset({"allocated", "accrued", "reserved", "adjusted"})
 MAX_BALANCE = 10**15  # the largest Money amount: every published balance must stay representable
 RESUBMIT_GRACE = timedelta(days=14)  # time to add proof after a claim is returned, at least (within the window)
-MAX_TIMER = timedelta(days=360)  # a Standard execution runs at most a year: longer timers renew themselves
+MAX_TIMER = timedelta(days=360)  # longer timers renew themselves: no schedule waits more than a year ahead
 
 
 def book(
