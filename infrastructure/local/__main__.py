@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -12,6 +13,8 @@ from pathlib import Path
 from types import FrameType
 
 from infrastructure.local.stack import LocalStack
+
+SLOW_STOP_SECONDS = 5  # issue 8: the stack stops within 5 s
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -89,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         stopping.wait()
     finally:
         print("\n  stopping...", flush=True)
+        # A stop should take a few seconds; if it takes longer, every thread's stack goes to stderr to show why.
+        faulthandler.dump_traceback_later(SLOW_STOP_SECONDS, exit=False)
         stack.stop()
+        faulthandler.cancel_dump_traceback_later()
     return 0
 
 

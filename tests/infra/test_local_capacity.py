@@ -221,7 +221,7 @@ def test_sigterm_stops_the_stack_promptly_with_workflows_open(tmp_path: Path) ->
         ],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "stack.log").open("wb"),
     )
     try:
         _wait_for_stack(process, f"http://{HOST}:{port}")
@@ -257,13 +257,19 @@ def test_sigterm_stops_the_stack_promptly_with_workflows_open(tmp_path: Path) ->
         while sum(e["status"] == "RUNNING" for e in sfn.list_executions(stateMachineArn=approval)["executions"]) < 20:
             assert time.monotonic() < deadline, "the approvals did not open"
             time.sleep(0.3)
-        time.sleep(1)  # each one waits for its approver (waitForTaskToken)
+        # Each one waits for its approver (waitForTaskToken) once its request was mailed: the stack is then settled,
+        # as a developer's stack is when they stop it (not in the middle of its first imports).
+        mails = f"http://{HOST}:{port}/_mail/api/messages"
+        while len(requests.get(mails, timeout=5).json()) < 20:
+            assert time.monotonic() < deadline + 60, "the approval requests were not mailed"
+            time.sleep(0.3)
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         try:
             code = process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            pytest.fail("the stack was still running 10 s after SIGTERM")
+            log = (tmp_path / "stack.log").read_text(errors="replace")[-6000:]
+            pytest.fail(f"the stack was still running 10 s after SIGTERM; its log ends:\n{log}")
         assert code == 0
         assert time.monotonic() - started < 10
     finally:
