@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from onboarding.models import (
     Acceptance,
@@ -62,12 +62,8 @@ def new_application(
         submitted_at=now,
     )
     event = PartnerApplicationSubmitted.occurred(
-        at=now,
-        event_id=new_id("evt"),
-        partner_id=application.partner_id,
-        application_id=application.application_id,
+        **_application_fields(application, now, new_id),
         company_name=application.company_name,
-        domain=application.domain,
         country=application.country,
         partner_type=application.partner_type,
         contact=application.contact,
@@ -105,11 +101,7 @@ def confirm(
         raise InvalidTransition(f"application {application.application_id} was not confirmed in time")
     confirmed = application.model_copy(update={"status": "pending", "confirmed_at": now})
     event = PartnerApplicationConfirmed.occurred(
-        at=now,
-        event_id=new_id("evt"),
-        partner_id=application.partner_id,
-        application_id=application.application_id,
-        domain=application.domain,
+        **_application_fields(application, now, new_id),
         confirmed_at=now,
     )
     return confirmed, event
@@ -175,17 +167,7 @@ def reject(
     decided = application.model_copy(
         update={"status": "rejected", "decided_at": now, "decided_by": decided_by, "decision_reason": reason}
     )
-    event = PartnerApplicationRejected.occurred(
-        at=now,
-        event_id=new_id("evt"),
-        partner_id=application.partner_id,
-        application_id=application.application_id,
-        domain=application.domain,
-        reason=reason,
-        decided_by=decided_by,
-        decided_at=now,
-    )
-    return decided, event
+    return decided, _rejected(application, reason=reason, decided_by=decided_by, now=now, new_id=new_id)
 
 
 def close_as_duplicate(
@@ -208,17 +190,7 @@ def close_as_duplicate(
             "closed_because": "domain_taken",
         }
     )
-    event = PartnerApplicationRejected.occurred(
-        at=now,
-        event_id=new_id("evt"),
-        partner_id=application.partner_id,
-        application_id=application.application_id,
-        domain=application.domain,
-        reason=reason,
-        decided_by="system",
-        decided_at=now,
-    )
-    return closed, event
+    return closed, _rejected(application, reason=reason, decided_by="system", now=now, new_id=new_id)
 
 
 def expire(
@@ -232,11 +204,7 @@ def expire(
     cause: Literal["not_decided", "not_confirmed"] = "not_decided" if expected == "pending" else "not_confirmed"
     expired = application.model_copy(update={"status": "expired", "decided_at": now, "decided_by": "workflow"})
     event = PartnerApplicationExpired.occurred(
-        at=now,
-        event_id=new_id("evt"),
-        partner_id=application.partner_id,
-        application_id=application.application_id,
-        domain=application.domain,
+        **_application_fields(application, now, new_id),
         cause=cause,
     )
     return expired, event
@@ -353,3 +321,22 @@ def accept(
         accepted_at=now,
     )
     return acceptance, event
+
+
+def _application_fields(application: Application, now: datetime, new_id: NewId) -> dict[str, Any]:
+    """What every application event carries: when, its id, and the application it is about."""
+    return {
+        "at": now,
+        "event_id": new_id("evt"),
+        "partner_id": application.partner_id,
+        "application_id": application.application_id,
+        "domain": application.domain,
+    }
+
+
+def _rejected(
+    application: Application, *, reason: str, decided_by: str, now: datetime, new_id: NewId
+) -> PartnerApplicationRejected:
+    return PartnerApplicationRejected.occurred(
+        **_application_fields(application, now, new_id), reason=reason, decided_by=decided_by, decided_at=now
+    )
