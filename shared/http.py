@@ -174,3 +174,23 @@ def documented_errors(origin: str | None = None) -> Callable[[Any, Callable[[Any
         return response
 
     return middleware
+
+
+class FormRefused(Exception):
+    """A link page's form that cannot be read: the page answers `status` with this title and message."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def read_form(raw: bytes, *, max_bytes: int, max_fields: int) -> dict[str, str]:
+    """A bounded application/x-www-form-urlencoded body (the first value of each field)."""
+    from urllib.parse import parse_qs
+
+    if len(raw) > max_bytes:
+        raise FormRefused(413, "Too large", "The form is too large.")
+    try:
+        return {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), max_num_fields=max_fields).items()}
+    except (UnicodeDecodeError, ValueError) as error:
+        raise FormRefused(400, "Bad form", "The form could not be read.") from error

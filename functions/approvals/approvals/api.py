@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from functools import cache
 from typing import cast, get_args
-from urllib.parse import parse_qs
 
 from chalice import Chalice, ConvertToMiddleware, Response
 
@@ -14,7 +13,7 @@ from approvals.models import Approval, Decision
 from approvals.repository import ApprovalRepository, StaleApproval
 from approvals.settings import PagesSettings
 from shared.clock import utc_now
-from shared.http import current, documented_errors
+from shared.http import FormRefused, current, documented_errors, read_form
 from shared.links import LinkClaim, LinkRejected, signing_key, verify
 from shared.observability import logger, metrics, tracer
 
@@ -114,13 +113,10 @@ def show_approval(approval_id: str) -> Response:
     content_types=["application/x-www-form-urlencoded"],
 )
 def decide_approval(approval_id: str) -> Response:
-    raw = bytes(current(app).raw_body or b"")
-    if len(raw) > MAX_FORM_BYTES:
-        return html(413, pages.refusal("Too large", "The form is too large."))
     try:
-        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), max_num_fields=10).items()}
-    except (UnicodeDecodeError, ValueError):
-        return html(400, pages.refusal("Bad form", "The form could not be read."))
+        form = read_form(bytes(current(app).raw_body or b""), max_bytes=MAX_FORM_BYTES, max_fields=10)
+    except FormRefused as unreadable:
+        return html(unreadable.status, pages.refusal(unreadable.title, unreadable.message))
     claim, refused = _check_link(approval_id, form)
     if refused:
         return refused

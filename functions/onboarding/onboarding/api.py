@@ -6,7 +6,6 @@ import time
 from datetime import timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice import Response
 
@@ -24,7 +23,7 @@ from onboarding.service import OnboardingService
 from onboarding.settings import ApiSettings
 from shared.edge import ApiEdge
 from shared.errors import Conflict
-from shared.http import current, parse_body, principal_from
+from shared.http import FormRefused, current, parse_body, principal_from, read_form
 from shared.links import LinkRejected, signing_key
 from shared.observability import metrics
 
@@ -115,13 +114,10 @@ def show_confirmation(application_id: str) -> Response:
     content_types=["application/x-www-form-urlencoded"],
 )
 def confirm_application(application_id: str) -> Response:
-    raw = bytes(current(app).raw_body or b"")
-    if len(raw) > MAX_FORM_BYTES:
-        return _page(413, confirmation.refusal_page("Too large", "The form is too large."))
     try:
-        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), max_num_fields=5).items()}
-    except (UnicodeDecodeError, ValueError):
-        return _page(400, confirmation.refusal_page("Bad form", "The form could not be read."))
+        form = read_form(bytes(current(app).raw_body or b""), max_bytes=MAX_FORM_BYTES, max_fields=5)
+    except FormRefused as refused:
+        return _page(refused.status, confirmation.refusal_page(refused.title, refused.message))
     application = _confirmation_link(application_id, form)
     if isinstance(application, Response):
         return application
