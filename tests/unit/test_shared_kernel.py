@@ -105,3 +105,16 @@ def test_settings_validate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_iso_is_utc_with_z() -> None:
     assert iso(datetime(2026, 11, 26, 16, 0, tzinfo=UTC)) == "2026-11-26T16:00:00.000Z"
+
+
+def test_link_page_forms_are_bounded_and_unreadable_ones_refused() -> None:
+    from shared.http import FormRefused, read_form
+
+    assert read_form(b"decision=approve&note=ok&note=twice", max_bytes=64, max_fields=5) == {
+        "decision": "approve",
+        "note": "ok",
+    }
+    for raw, status in [(b"x=" + b"a" * 64, 413), (b"x=\xff\xfe", 400), (b"a=1&b=2&c=3", 400)]:
+        with pytest.raises(FormRefused) as refused:
+            read_form(raw, max_bytes=64, max_fields=2)
+        assert refused.value.status == status
