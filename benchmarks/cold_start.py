@@ -374,7 +374,7 @@ def _stream(name: str, new: dict[str, Any], old: dict[str, Any] | None = None) -
 
 
 def _partner_onboarded() -> Any:
-    from shared.contracts.onboarding import PartnerOnboarded
+    from contracts.onboarding import PartnerOnboarded
 
     now = datetime.now(UTC)
     return PartnerOnboarded.occurred(
@@ -425,7 +425,7 @@ def _first_events(lid: str, envs: dict[str, dict[str, str]], client: Callable[[s
         item = outbox_item(_partner_onboarded())
         return [_stream("INSERT", item)]
     if lid == "OnboardingEventsFunction":
-        from shared.contracts.onboarding import PartnerApplicationSubmitted
+        from contracts.onboarding import PartnerApplicationSubmitted
 
         submitted = [
             o for o in _outbox_items(client, env["TABLE_NAME"]) if o["detail_type"] == "PartnerApplicationSubmitted"
@@ -464,13 +464,17 @@ def _first_events(lid: str, envs: dict[str, dict[str, str]], client: Callable[[s
         }
         return [_sqs([request])]
     if lid == "ApprovalsApiFunction":
-        from shared.links import LinkClaim, link_query
+        from shared.links import LinkClaim, Purpose, link_query
 
         table = env["TABLE_NAME"]
         approval = next(i for i in client("dynamodb").scan(TableName=table)["Items"] if "approval_id" in i)
         key = client("secretsmanager").get_secret_value(SecretId=env["LINK_SECRET_ARN"])["SecretString"].encode()
         claim = LinkClaim(
-            approval["approval_id"]["S"], "approve", "approver@vendor.example.com", int(time.time()) + 3600
+            approval["approval_id"]["S"],
+            "approve",
+            "approver@vendor.example.com",
+            int(time.time()) + 3600,
+            purpose=Purpose.APPROVAL,
         )
         query = dict(pair.split("=", 1) for pair in link_query(key, claim).split("&"))
         from urllib.parse import unquote

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from contracts.onboarding import PartnerAgreementAccepted, ProgrammeAgreementPublished
 from shared.clock import iso
-from shared.contracts.onboarding import PartnerAgreementAccepted, ProgrammeAgreementPublished
 from shared.dynamo import ConditionFailed, Table
 from shared.errors import Forbidden
 from shared.http import Principal

@@ -26,6 +26,11 @@ def iso(moment: datetime) -> str:
 UtcDateTime = Annotated[AwareDatetime, PlainSerializer(iso, return_type=str, when_used="json")]
 
 
+def timer_time(moment: datetime) -> str:
+    """RFC 3339 to the second with Z (what timer messages and Scheduler's `at(...)` carry)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def readable(moment: datetime) -> str:
     """A moment for people (emails, pages): `10 Feb 2027, 23:59 UTC`."""
     return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC").lstrip("0")

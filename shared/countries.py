@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
 COUNTRY_CODES = frozenset(
     [
         "AD",
@@ -255,3 +259,15 @@ COUNTRY_CODES = frozenset(
         "ZW",
     ]
 )
+
+
+def _known_country(value: str) -> str:
+    if value not in COUNTRY_CODES:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+# A country as people type it into a form: two letters, any case, an officially assigned ISO 3166-1 alpha-2 code.
+CountryCode = Annotated[
+    str, StringConstraints(min_length=2, max_length=2, to_upper=True), AfterValidator(_known_country)
+]

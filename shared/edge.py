@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Chalice, ConvertToMiddleware
 
 from shared.errors import DomainError
-from shared.http import api_errors, current, documented_errors, error_body, json_response, parse_json
+from shared.http import api_errors, current, documented_errors, error_body, json_response, parse_json, status_of
 from shared.identity import LiveIdentity, cognito_lookup
 from shared.observability import logger, metrics, tracer
 from shared.requests import replay_safe_post
@@ -39,8 +39,9 @@ class ApiEdge:
             try:
                 self.identity.check(claims)
             except DomainError as error:
-                logger.info("refused a token", extra={"reason": error.message, "status": error.status})
-                return json_response(error.status, error_body(error), origin=self.allowed_origin)
+                status = status_of(error)
+                logger.info("refused a token", extra={"reason": error.message, "status": status})
+                return json_response(status, error_body(error), origin=self.allowed_origin)
         return get_response(request)
 
     def respond(self, status: int, body: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Domain errors with stable machine-readable codes; mapped to HTTP in one place (shared.http)."""
+"""Domain errors with stable machine-readable codes. They say what went wrong, never how to answer it: the HTTP edge
+maps each kind to a status in one place (`shared.http.status_of`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ class DomainError(Exception):
     message: str
     code: str = "error"
     errors: list[FieldError] = field(default_factory=list)
-    status: int = 400
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -26,22 +26,22 @@ class DomainError(Exception):
 
 class ValidationFailed(DomainError):
     def __init__(self, message: str, errors: list[FieldError] | None = None, code: str = "validation_error") -> None:
-        super().__init__(message=message, code=code, errors=errors or [], status=400)
+        super().__init__(message=message, code=code, errors=errors or [])
 
 
 class NotFound(DomainError):
     def __init__(self, message: str = "Not found.", code: str = "not_found") -> None:
-        super().__init__(message=message, code=code, status=404)
+        super().__init__(message=message, code=code)
 
 
 class Forbidden(DomainError):
     def __init__(self, message: str = "You are not allowed to do this.", code: str = "forbidden") -> None:
-        super().__init__(message=message, code=code, status=403)
+        super().__init__(message=message, code=code)
 
 
 class Conflict(DomainError):
     def __init__(self, message: str, code: str = "conflict", errors: list[FieldError] | None = None) -> None:
-        super().__init__(message=message, code=code, errors=errors or [], status=409)
+        super().__init__(message=message, code=code, errors=errors or [])
 
 
 class IdempotencyKeyReused(DomainError):
@@ -49,8 +49,21 @@ class IdempotencyKeyReused(DomainError):
         super().__init__(
             message="This Idempotency-Key was already used with a different request body.",
             code="idempotency_key_reused",
-            status=422,
         )
+
+
+class Unauthorized(DomainError):
+    """The caller is not (or no longer) signed in."""
+
+    def __init__(self, message: str = "Sign-in required.", code: str = "unauthorized") -> None:
+        super().__init__(message=message, code=code)
+
+
+class Unavailable(DomainError):
+    """A dependency could not answer now; nothing was changed and the same request may be tried again."""
+
+    def __init__(self, message: str, code: str = "unavailable") -> None:
+        super().__init__(message=message, code=code)
 
 
 class NotYetDue(Exception):

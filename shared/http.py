@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import DomainError, FieldError, ValidationFailed
+from shared.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    IdempotencyKeyReused,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+)
+from shared.principal import Principal
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -18,18 +28,24 @@ MAX_BODY_BYTES = 64 * 1024
 JSON_TYPES = ["application/json", "text/plain"]
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The signed-in user, from the claims API Gateway's Cognito authorizer verified."""
+# Each kind of domain error answers one status; the most specific class listed wins (see `status_of`).
+_STATUSES: tuple[tuple[type[DomainError], int], ...] = (
+    (ValidationFailed, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (IdempotencyKeyReused, 422),
+    (Unavailable, 503),
+)
 
-    sub: str
-    email: str
-    name: str
-    partner_id: str | None
-    groups: frozenset[str]
 
-    def in_group(self, group: str) -> bool:
-        return group in self.groups
+def status_of(error: DomainError) -> int:
+    """The HTTP status that answers a domain error (400 for a kind not listed)."""
+    for kind, status in _STATUSES:
+        if isinstance(error, kind):
+            return status
+    return 400
 
 
 def _groups(raw: Any) -> frozenset[str]:
@@ -53,7 +69,7 @@ def principal_from(current_request: Any) -> Principal:
     sub = claims.get("sub")
     if not sub:
         # Only reachable if a route was deployed without the authorizer: fail closed.
-        raise DomainError(message="Sign-in required.", code="unauthorized", status=401)
+        raise Unauthorized()
     return Principal(
         sub=str(sub),
         email=str(claims.get("email", "")).lower(),
@@ -128,7 +144,7 @@ def api_errors(origin: Callable[[], str | None], logger: Any) -> Callable[[Calla
             try:
                 return view(*args, **kwargs)
             except DomainError as error:
-                return json_response(error.status, error_body(error), origin=origin())
+                return json_response(status_of(error), error_body(error), origin=origin())
             except Exception:
                 logger.exception("unhandled error")
                 body = {"code": "internal_error", "message": "Something went wrong; nothing was changed.", "errors": []}

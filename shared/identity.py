@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import DomainError
+from shared.errors import Unauthorized, Unavailable
 
 # Statuses of a user who may hold tokens: signed up and confirmed, or signed in through a federated provider.
 ACTIVE_STATUSES = frozenset({"CONFIRMED", "EXTERNAL_PROVIDER"})
@@ -30,17 +30,16 @@ class Account:
 Lookup = Callable[[str], Account | None]  # username or alias -> the account, or None when there is no such user
 
 
-class IdentityRevoked(DomainError):
+class IdentityRevoked(Unauthorized):
     def __init__(self, message: str) -> None:
-        super().__init__(message=message, code="unauthorized", status=401)
+        super().__init__(message=message)
 
 
-class IdentityUnavailable(DomainError):
+class IdentityUnavailable(Unavailable):
     def __init__(self) -> None:
         super().__init__(
             message="Your sign-in could not be checked right now; nothing was changed. Try again shortly.",
             code="identity_unavailable",
-            status=503,
         )
 
 

@@ -1,10 +1,13 @@
-"""Signed approval links: HMAC-SHA256 over the approval id, decision, approver and expiry; constant-time checks."""
+"""Signed links: HMAC-SHA256 over the link's purpose, its subject, the action, the holder and the expiry; constant-time
+checks. The purpose is inside the signed message, so a link signed for one purpose (an approval decision) can never
+be used as another (a proof download), even where subjects look alike."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from urllib.parse import urlencode
 
@@ -19,16 +22,26 @@ class LinkRejected(Exception):
         self.reason = reason
 
 
+class Purpose(StrEnum):
+    """What a link may be used for; each page verifies with its own purpose only."""
+
+    APPROVAL = "approval-decision"
+    PROOF_DOWNLOAD = "proof-download"
+    APPLICATION_CONFIRMATION = "application-confirmation"
+
+
 @dataclass(frozen=True)
 class LinkClaim:
-    approval_id: str
-    decision: str
-    approver: str
+    approval_id: str  # the link's subject: an approval id, a proof file, an application
+    decision: str  # the action the link offers
+    approver: str  # who holds the link
     expires: int
+    purpose: Purpose = field(kw_only=True)
 
 
 def _message(claim: LinkClaim) -> bytes:
-    return "\n".join([claim.approval_id, claim.decision, claim.approver.lower(), str(claim.expires)]).encode()
+    parts = [claim.purpose.value, claim.approval_id, claim.decision, claim.approver.lower(), str(claim.expires)]
+    return "\n".join(parts).encode()
 
 
 def sign(key: bytes, claim: LinkClaim) -> str:

@@ -28,7 +28,7 @@ DENYLIST = {
     "aws_lambda_powertools.utilities.parameters": "not used",
     "email_validator": "pydantic's EmailStr: shared.email checks the shape without it",
     "dns": "dnspython, pulled in by email-validator",
-    "shared.contracts.catalogue": "every context's contracts: tooling only",
+    "contracts.catalogue": "every context's contracts: tooling only",
 }
 
 PROBE = (
@@ -80,7 +80,7 @@ def test_no_handler_imports_a_denylisted_module(loaded: dict[str, list[str]]) ->
     assert not problems, "\n".join(problems)
 
 
-# The published contracts (shared.contracts.<context>) each context's code may import: its own and those it consumes.
+# The published contracts (contracts.<context>) each context's code may import: its own and those it consumes.
 CONTRACTS_BY_CONTEXT = {
     "onboarding": {"onboarding"},
     "deals": {"deals", "onboarding"},
@@ -101,8 +101,6 @@ def test_a_function_imports_only_the_contracts_its_context_uses(loaded: dict[str
         else:
             allowed = CONTRACTS_BY_CONTEXT[spec.context]
         problems += [
-            f"{lid} imports {m}"
-            for m in modules
-            if m.startswith("shared.contracts.") and m.split(".")[2] not in allowed
+            f"{lid} imports {m}" for m in modules if m.startswith("contracts.") and m.split(".")[2] not in allowed
         ]
     assert not problems, "\n".join(problems)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import boto3
 import pytest
 
-from shared.links import LinkClaim, link_query, sign
+from shared.links import LinkClaim, Purpose, link_query, sign
 from tests.integration.conftest import Stack
 
 
@@ -176,7 +176,9 @@ def test_rejection_needs_a_reason_and_expired_links_are_refused(stack: Stack, ap
         .get_secret_value(SecretId=stack.ref("ApprovalLinkSecret"))["SecretString"]
         .encode()
     )
-    expired = LinkClaim(run["approval_id"], "approve", "first@example.com", int(time.time()) - 1)
+    expired = LinkClaim(
+        run["approval_id"], "approve", "first@example.com", int(time.time()) - 1, purpose=Purpose.APPROVAL
+    )
     query = {
         "decision": "approve",
         "approver": "first@example.com",
@@ -373,7 +375,9 @@ def test_a_plain_request_with_nulls_refuses_a_return_link(stack: Stack, approval
         .get_secret_value(SecretId=stack.ref("ApprovalLinkSecret"))["SecretString"]
         .encode()
     )
-    claim = LinkClaim(run["approval_id"], "return", "finance@example.com", int(time.time()) + 600)
+    claim = LinkClaim(
+        run["approval_id"], "return", "finance@example.com", int(time.time()) + 600, purpose=Purpose.APPROVAL
+    )
     signed_return = links["approve"].split("?")[0] + "?" + link_query(key, claim)
     assert page(stack, api, "GET", signed_return)[0] == 403
     assert page(stack, api, "POST", signed_return, {"reason": "More please"})[0] == 403

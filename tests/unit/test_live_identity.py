@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import DomainError
+from shared.http import status_of
 from shared.identity import Account, IdentityRevoked, LiveIdentity
 
 CLAIMS = {"sub": "sub-1", "email": "ada@example.com", "custom:partner_id": "prt_1", "cognito:groups": "partner-admin"}
@@ -34,7 +35,7 @@ class Clock:
 def refused(identity: LiveIdentity, claims: dict[str, str] = CLAIMS) -> str:
     with pytest.raises(IdentityRevoked) as raised:
         identity.check(claims)
-    assert raised.value.status == 401 and raised.value.code == "unauthorized"
+    assert status_of(raised.value) == 401 and raised.value.code == "unauthorized"
     return raised.value.message
 
 
@@ -116,6 +117,6 @@ def test_an_unavailable_pool_fails_closed_and_is_not_remembered() -> None:
     identity = LiveIdentity(flaky)
     with pytest.raises(DomainError) as raised:
         identity.check(CLAIMS)
-    assert raised.value.status == 503 and raised.value.code == "identity_unavailable"
+    assert status_of(raised.value) == 503 and raised.value.code == "identity_unavailable"
     identity.check(CLAIMS)
     assert len(calls) == 2

@@ -11,6 +11,21 @@ from typing import Any
 
 import pytest
 
+from contracts.deals import DealWon
+from contracts.mdf import (
+    Balance,
+    MdfClaimApproved,
+    MdfClaimPaid,
+    MdfClaimRejected,
+    MdfClaimReturned,
+    MdfClaimSubmitted,
+    MdfFundsAccrued,
+    MdfFundsAllocated,
+    MdfFundsExpired,
+    MdfRequestApproved,
+    MdfRequestRejected,
+    MdfRequestSubmitted,
+)
 from mdf import domain
 from mdf.domain import Change, InsufficientFunds, InvalidState
 from mdf.models import (
@@ -30,21 +45,6 @@ from mdf.models import (
     Reference,
     RequestDecision,
     Upload,
-)
-from shared.contracts.deals import DealWon
-from shared.contracts.mdf import (
-    Balance,
-    MdfClaimApproved,
-    MdfClaimPaid,
-    MdfClaimRejected,
-    MdfClaimReturned,
-    MdfClaimSubmitted,
-    MdfFundsAccrued,
-    MdfFundsAllocated,
-    MdfFundsExpired,
-    MdfRequestApproved,
-    MdfRequestRejected,
-    MdfRequestSubmitted,
 )
 from shared.errors import Conflict, ValidationFailed
 from shared.money import Money

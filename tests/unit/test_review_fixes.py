@@ -8,12 +8,12 @@ from approvals.models import ApprovalRequestMessage
 from deals.prospects import company_key
 from shared.errors import ValidationFailed
 from shared.http import parse_json
-from shared.links import LinkClaim, LinkRejected, verify
+from shared.links import LinkClaim, LinkRejected, Purpose, verify
 
 
 def test_a_non_ascii_signature_is_an_invalid_link_not_a_crash() -> None:
     with pytest.raises(LinkRejected) as refused:
-        verify(b"k" * 64, LinkClaim("x", "approve", "a@b.co", 2_000_000_000), "é" * 64, now=1)
+        verify(b"k" * 64, LinkClaim("x", "approve", "a@b.co", 2_000_000_000, purpose=Purpose.APPROVAL), "é" * 64, now=1)
     assert refused.value.reason == "invalid"
 
 

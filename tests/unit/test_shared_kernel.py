@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError
 from shared.clock import iso
 from shared.domains import registrable_domain
 from shared.ids import new_id
-from shared.links import LinkClaim, LinkRejected, link_query, sign, verify
+from shared.links import LinkClaim, LinkRejected, Purpose, link_query, sign, verify
 from shared.money import Money, format_money
 from shared.settings import Settings
 
@@ -52,17 +52,18 @@ def test_money_is_exact_integer_minor_units() -> None:
 
 
 KEY = b"k" * 64
-CLAIM = LinkClaim("onboarding-app_1", "approve", "approver@example.com", 2_000_000_000)
+CLAIM = LinkClaim("onboarding-app_1", "approve", "approver@example.com", 2_000_000_000, purpose=Purpose.APPROVAL)
 
 
 def test_link_signature_round_trip_and_tampering() -> None:
     signature = sign(KEY, CLAIM)
     verify(KEY, CLAIM, signature, now=1_900_000_000)
     tampered = [
-        LinkClaim("onboarding-app_2", "approve", CLAIM.approver, CLAIM.expires),
-        LinkClaim(CLAIM.approval_id, "reject", CLAIM.approver, CLAIM.expires),
-        LinkClaim(CLAIM.approval_id, "approve", "mallory@example.com", CLAIM.expires),
-        LinkClaim(CLAIM.approval_id, "approve", CLAIM.approver, CLAIM.expires + 1),
+        LinkClaim("onboarding-app_2", "approve", CLAIM.approver, CLAIM.expires, purpose=CLAIM.purpose),
+        LinkClaim(CLAIM.approval_id, "reject", CLAIM.approver, CLAIM.expires, purpose=CLAIM.purpose),
+        LinkClaim(CLAIM.approval_id, "approve", "mallory@example.com", CLAIM.expires, purpose=CLAIM.purpose),
+        LinkClaim(CLAIM.approval_id, "approve", CLAIM.approver, CLAIM.expires + 1, purpose=CLAIM.purpose),
+        LinkClaim(CLAIM.approval_id, "approve", CLAIM.approver, CLAIM.expires, purpose=Purpose.PROOF_DOWNLOAD),
     ]
     for claim in tampered:
         with pytest.raises(LinkRejected) as refused:
@@ -118,3 +119,47 @@ def test_link_page_forms_are_bounded_and_unreadable_ones_refused() -> None:
         with pytest.raises(FormRefused) as refused:
             read_form(raw, max_bytes=64, max_fields=2)
         assert refused.value.status == status
+
+
+def test_domain_errors_carry_no_http_status_and_the_edge_maps_each_kind() -> None:
+    from shared.errors import Conflict, DomainError, Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
+    from shared.http import status_of
+    from shared.identity import IdentityRevoked, IdentityUnavailable
+
+    class Specific(Conflict):
+        pass
+
+    cases = [
+        (ValidationFailed("bad"), 400),
+        (IdentityRevoked("gone"), 401),
+        (Forbidden(), 403),
+        (NotFound(), 404),
+        (Specific("taken"), 409),
+        (IdempotencyKeyReused(), 422),
+        (IdentityUnavailable(), 503),
+        (DomainError("other"), 400),
+    ]
+    assert [status_of(error) for error, _ in cases] == [status for _, status in cases]
+    assert not any(hasattr(error, "status") for error, _ in cases)
+
+
+def test_retries_back_off_with_jitter_up_to_a_cap() -> None:
+    from shared.retry import attempts
+
+    slept: list[float] = []
+    tried = list(attempts(5, base=0.1, cap=0.3, sleep=slept.append, rng=lambda: 1.0))
+    assert tried == [0, 1, 2, 3, 4]
+    assert slept == [0.2, 0.3, 0.3, 0.3]  # none before the first attempt; doubling, capped
+    assert list(attempts(3, sleep=slept.append, rng=lambda: 0.0)) == [0, 1, 2]
+
+
+def test_country_codes_are_upper_cased_and_must_be_assigned() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from shared.countries import CountryCode
+
+    adapter = TypeAdapter(CountryCode)
+    assert adapter.validate_python("de") == "DE"
+    for bad in ("XX", "D", "DEU"):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(bad)

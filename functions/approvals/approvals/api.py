@@ -14,7 +14,7 @@ from approvals.repository import ApprovalRepository, StaleApproval
 from approvals.settings import PagesSettings
 from shared.clock import utc_now
 from shared.http import FormRefused, current, documented_errors, read_form
-from shared.links import LinkClaim, LinkRejected, signing_key, verify
+from shared.links import LinkClaim, LinkRejected, Purpose, signing_key, verify
 from shared.observability import logger, metrics, tracer
 
 SETTINGS = PagesSettings.from_env()
@@ -52,7 +52,7 @@ def _check_link(approval_id: str, params: dict[str, str]) -> tuple[LinkClaim, Re
         expires = int(params.get("expires", ""))
     except ValueError:
         expires = 0
-    claim = LinkClaim(approval_id, decision, params.get("approver", ""), expires)
+    claim = LinkClaim(approval_id, decision, params.get("approver", ""), expires, purpose=Purpose.APPROVAL)
     if decision not in get_args(Decision) or not params.get("approver"):
         return claim, html(
             400, pages.refusal("Incomplete link", "This link is incomplete; open it from the email again.")

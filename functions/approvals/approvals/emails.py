@@ -7,7 +7,7 @@ from html import escape
 from approvals.domain import earlier_text
 from approvals.models import Approval
 from approvals.pages import line_value
-from shared.links import LinkClaim, link_query
+from shared.links import LinkClaim, Purpose, link_query
 from shared.mail import Email
 
 INTRO = {
@@ -26,7 +26,7 @@ BUTTONS = {
 def approval_links(approval: Approval, approver: str, *, key: bytes, base_url: str, expires: int) -> dict[str, str]:
     base = f"{base_url.rstrip('/')}/approvals/{approval.approval_id}"
     return {
-        decision: f"{base}?{link_query(key, LinkClaim(approval.approval_id, decision, approver, expires))}"
+        decision: f"{base}?{link_query(key, LinkClaim(approval.approval_id, decision, approver, expires, purpose=Purpose.APPROVAL))}"
         for decision in approval.decisions
     }
 

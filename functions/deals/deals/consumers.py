@@ -6,6 +6,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
+from contracts.onboarding import PartnerOnboarded
 from deals import domain, notifications, workflow
 from deals.models import (
     Deal,
@@ -21,8 +23,6 @@ from deals.settings import ConsumerSettings
 from shared import agreements, mail
 from shared.clock import utc_now
 from shared.consumers import handle_event, sqs_handler
-from shared.contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
-from shared.contracts.onboarding import PartnerOnboarded
 from shared.dynamo import Table
 from shared.effects import SideEffects
 

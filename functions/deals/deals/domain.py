@@ -6,6 +6,17 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from contracts.deals import (
+    DealApproved,
+    DealExpired,
+    DealExtended,
+    DealExtensionRequested,
+    DealLost,
+    DealRegistered,
+    DealRejected,
+    DealWon,
+    Prospect,
+)
 from deals.models import (
     OPEN_STATUSES,
     Contact,
@@ -23,18 +34,7 @@ from deals.models import (
     Conflict as DealConflict,
 )
 from deals.prospects import company_key, domain_key
-from shared.clock import iso
-from shared.contracts.deals import (
-    DealApproved,
-    DealExpired,
-    DealExtended,
-    DealExtensionRequested,
-    DealLost,
-    DealRegistered,
-    DealRejected,
-    DealWon,
-    Prospect,
-)
+from shared.clock import iso, timer_time
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, NotYetDue, ValidationFailed
 from shared.http import Principal
 from shared.money import format_money
@@ -441,11 +441,6 @@ def protection_reminders(deal_id: str, ends: datetime, offsets: list[int], now: 
                 }
             )
     return found
-
-
-def timer_time(moment: datetime) -> str:
-    """RFC 3339 as Step Functions' Wait states take it (seconds, Z)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def today(now: datetime) -> date:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from deals.prospects import company_key, domain_key
 from shared.clock import UtcDateTime
-from shared.countries import COUNTRY_CODES
+from shared.countries import CountryCode
 from shared.email import Email
 from shared.money import Money
 from shared.text import Line, Paragraphs
@@ -39,7 +39,7 @@ class ContactInput(Strict):
 class ProspectInput(Strict):
     company_name: Annotated[Text, StringConstraints(max_length=200), Line]
     website: Annotated[Text, StringConstraints(max_length=253), Line]
-    country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
+    country: CountryCode
     contact: ContactInput
 
     @field_validator("website")
@@ -52,13 +52,6 @@ class ProspectInput(Strict):
     @classmethod
     def _distinctive_name(cls, value: str) -> str:
         company_key(value)
-        return value
-
-    @field_validator("country")
-    @classmethod
-    def _known_country(cls, value: str) -> str:
-        if value not in COUNTRY_CODES:
-            raise ValueError("not an ISO 3166-1 alpha-2 country code")
         return value
 
 

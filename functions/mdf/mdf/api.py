@@ -33,7 +33,7 @@ from shared.clock import iso
 from shared.edge import ApiEdge
 from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.http import Principal, current, parse_body, principal_from
-from shared.links import LinkClaim, LinkRejected, signing_key, verify
+from shared.links import LinkClaim, LinkRejected, Purpose, signing_key, verify
 from shared.observability import logger, metrics
 
 SETTINGS = ApiSettings.from_env()
@@ -355,7 +355,13 @@ def reviewer_proof(request_id: str, file_id: str) -> Any:
         expires = int(params.get("expires", ""))
     except ValueError:
         expires = 0
-    claim = LinkClaim(f"proof:{request_id}:{file_id}", params.get("decision", ""), params.get("approver", ""), expires)
+    claim = LinkClaim(
+        f"{request_id}:{file_id}",
+        params.get("decision", ""),
+        params.get("approver", ""),
+        expires,
+        purpose=Purpose.PROOF_DOWNLOAD,
+    )
     try:
         if claim.decision != "download":
             raise LinkRejected("invalid")

@@ -5,6 +5,20 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from contracts.deals import DealWon
+from contracts.mdf import (
+    MdfClaimPaid,
+    MdfClaimRejected,
+    MdfClaimReturned,
+    MdfClaimSubmitted,
+    MdfFundsAccrued,
+    MdfFundsAdjusted,
+    MdfFundsAllocated,
+    MdfRequestApproved,
+    MdfRequestRejected,
+    MdfRequestSubmitted,
+)
+from contracts.onboarding import PartnerOnboarded
 from mdf import domain, notifications, workflow
 from mdf.domain import Change
 from mdf.models import (
@@ -22,20 +36,6 @@ from mdf.settings import ConsumerSettings
 from shared import agreements, mail
 from shared.clock import utc_now
 from shared.consumers import handle_event, sqs_handler
-from shared.contracts.deals import DealWon
-from shared.contracts.mdf import (
-    MdfClaimPaid,
-    MdfClaimRejected,
-    MdfClaimReturned,
-    MdfClaimSubmitted,
-    MdfFundsAccrued,
-    MdfFundsAdjusted,
-    MdfFundsAllocated,
-    MdfRequestApproved,
-    MdfRequestRejected,
-    MdfRequestSubmitted,
-)
-from shared.contracts.onboarding import PartnerOnboarded
 from shared.dynamo import Table
 from shared.effects import SideEffects
 from shared.errors import NotYetDue

@@ -13,6 +13,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from contracts.deals import DealWon
+from contracts.mdf import (
+    Balance,
+    MdfClaimApproved,
+    MdfClaimPaid,
+    MdfClaimRejected,
+    MdfClaimReturned,
+    MdfClaimSubmitted,
+    MdfFundsAccrued,
+    MdfFundsAdjusted,
+    MdfFundsAllocated,
+    MdfFundsExpired,
+    MdfRequestApproved,
+    MdfRequestRejected,
+    MdfRequestSubmitted,
+)
 from mdf.models import (
     REVISABLE,
     ApprovalExpired,
@@ -34,22 +50,7 @@ from mdf.models import (
     TimelineEntry,
     Upload,
 )
-from shared.contracts.deals import DealWon
-from shared.contracts.mdf import (
-    Balance,
-    MdfClaimApproved,
-    MdfClaimPaid,
-    MdfClaimRejected,
-    MdfClaimReturned,
-    MdfClaimSubmitted,
-    MdfFundsAccrued,
-    MdfFundsAdjusted,
-    MdfFundsAllocated,
-    MdfFundsExpired,
-    MdfRequestApproved,
-    MdfRequestRejected,
-    MdfRequestSubmitted,
-)
+from shared.clock import timer_time
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.events import EventDetail
 from shared.http import Principal
@@ -944,11 +945,6 @@ def next_step(request: FundRequest) -> tuple[str, datetime | None]:
 
 
 # ------------------------------------------------------------------ timers
-def timer_time(moment: datetime) -> str:
-    """RFC 3339 as Step Functions' Wait states take it (seconds, Z)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _days(seconds: int) -> int:
     return max(1, round(seconds / 86400))
 

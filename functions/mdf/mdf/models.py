@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from contracts.mdf import ActivityType
 from shared.clock import UtcDateTime
-from shared.contracts.mdf import ActivityType
 from shared.money import Money
 from shared.text import Line, Paragraphs
 

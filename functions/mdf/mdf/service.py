@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from contracts.deals import DealWon
 from mdf import domain
 from mdf.domain import Change
 from mdf.models import (
@@ -31,7 +32,6 @@ from mdf.models import (
 from mdf.proofs import ProofStore
 from mdf.repository import AlreadyBooked, MdfRepository, StaleWrite
 from shared.clock import Clock, utc_now
-from shared.contracts.deals import DealWon
 from shared.dynamo import ConditionFailed
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from shared.http import Principal

@@ -10,7 +10,7 @@ from typing import Any
 from mdf import domain
 from mdf.models import Fund, FundRequest, PartnerProjection
 from mdf.settings import ConsumerSettings
-from shared.links import LinkClaim, link_query, signing_key
+from shared.links import LinkClaim, Purpose, link_query, signing_key
 from shared.money import Money, format_money
 from shared.workflows import schedule_messages, start_execution
 
@@ -90,7 +90,7 @@ def start_request_approval(
 
 def proof_link(settings: ConsumerSettings, request_id: str, file_id: str, reviewer: str, expires: int) -> str:
     """A reviewer's signed link to one proof file; the API answers it with a 5-minute download."""
-    claim = LinkClaim(f"proof:{request_id}:{file_id}", "download", reviewer, expires)
+    claim = LinkClaim(f"{request_id}:{file_id}", "download", reviewer, expires, purpose=Purpose.PROOF_DOWNLOAD)
     query = link_query(signing_key(settings.link_secret_arn), claim)
     return f"{str(settings.link_base_url).rstrip('/')}/mdf/proofs/{request_id}/{file_id}?{query}"
 

@@ -6,7 +6,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from onboarding.models import Application
-from shared.links import LinkClaim, sign, verify
+from shared.links import LinkClaim, Purpose, sign, verify
 
 ACTION = "confirm"
 STYLE = (
@@ -24,7 +24,7 @@ HEADERS: dict[str, str | list[str]] = {
 
 def claim(application_id: str, email: str, expires: int) -> LinkClaim:
     # The id is namespaced so that a confirmation signature can never pass as an approval link's, nor the reverse.
-    return LinkClaim(f"application-confirmation:{application_id}", ACTION, email, expires)
+    return LinkClaim(application_id, ACTION, email, expires, purpose=Purpose.APPLICATION_CONFIRMATION)
 
 
 def link(key: bytes, base_url: str, application: Application, expires: int) -> str:

@@ -5,6 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from contracts.onboarding import (
+    PartnerApplicationConfirmed,
+    PartnerApplicationExpired,
+    PartnerApplicationRejected,
+    PartnerApplicationSubmitted,
+    PartnerUserInvited,
+)
 from onboarding import confirmation, notifications, timers, workflow
 from onboarding.identity import UserDirectory
 from onboarding.models import Application, ApplicationConfirmationDue, ApplicationDecision, ApplicationExpiry
@@ -14,13 +21,6 @@ from onboarding.settings import ConsumerSettings
 from shared import mail
 from shared.clock import iso, utc_now
 from shared.consumers import handle_event, sqs_handler
-from shared.contracts.onboarding import (
-    PartnerApplicationConfirmed,
-    PartnerApplicationExpired,
-    PartnerApplicationRejected,
-    PartnerApplicationSubmitted,
-    PartnerUserInvited,
-)
 from shared.errors import NotYetDue
 from shared.links import signing_key
 

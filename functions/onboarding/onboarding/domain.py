@@ -6,17 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from onboarding.models import (
-    Acceptance,
-    Agreement,
-    Application,
-    ApplicationRequest,
-    InviteUserRequest,
-    Partner,
-    PartnerUpdateRequest,
-    PartnerUser,
-)
-from shared.contracts.onboarding import (
+from contracts.onboarding import (
     ALL_PARTNERS,
     Contact,
     PartnerAgreementAccepted,
@@ -27,6 +17,16 @@ from shared.contracts.onboarding import (
     PartnerOnboarded,
     PartnerUserInvited,
     ProgrammeAgreementPublished,
+)
+from onboarding.models import (
+    Acceptance,
+    Agreement,
+    Application,
+    ApplicationRequest,
+    InviteUserRequest,
+    Partner,
+    PartnerUpdateRequest,
+    PartnerUser,
 )
 from shared.domains import registrable_domain
 from shared.errors import Conflict, FieldError, Forbidden, NotFound

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
+from contracts.onboarding import Contact, PartnerRole, PartnerType
 from shared.clock import UtcDateTime
-from shared.contracts.onboarding import Contact, PartnerRole, PartnerType
-from shared.countries import COUNTRY_CODES
+from shared.countries import CountryCode
 from shared.domains import registrable_domain
 from shared.email import Email
 from shared.money import Money
@@ -29,7 +29,7 @@ class Strict(BaseModel):
 class ApplicationRequest(Strict):
     company_name: Annotated[Text, StringConstraints(max_length=200), Line]
     website: Annotated[Text, StringConstraints(max_length=253), Line]
-    country: Annotated[str, StringConstraints(min_length=2, max_length=2, to_upper=True)]
+    country: CountryCode
     partner_type: PartnerType
     contact_name: Annotated[Text, StringConstraints(max_length=120), Line]
     contact_email: Email
@@ -39,13 +39,6 @@ class ApplicationRequest(Strict):
     @classmethod
     def _website_is_a_domain(cls, value: str) -> str:
         registrable_domain(value)  # raises ValueError with the reason
-        return value
-
-    @field_validator("country")
-    @classmethod
-    def _known_country(cls, value: str) -> str:
-        if value not in COUNTRY_CODES:
-            raise ValueError("not an ISO 3166-1 alpha-2 country code")
         return value
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from shared.contracts.deals import DEAL_EVENTS
-from shared.contracts.mdf import MDF_EVENTS
-from shared.contracts.onboarding import ONBOARDING_EVENTS
+from contracts.deals import DEAL_EVENTS
+from contracts.mdf import MDF_EVENTS
+from contracts.onboarding import ONBOARDING_EVENTS
 from shared.events import EventDetail
 
 ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS, *DEAL_EVENTS, *MDF_EVENTS)
