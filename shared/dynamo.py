@@ -146,6 +146,20 @@ class Table:
         )
         return items, (encode_cursor(last) if last else None)
 
+    def partner_page(
+        self, partner_id: str, *, status: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a partner's records, newest first, optionally of one status: the `by-partner` index
+        (`gsi1pk = PARTNER#<id>`) or the `by-partner-status` index (`gsi2pk = PARTNER#<id>#<status>`)."""
+        index, key_name, key = (
+            ("by-partner-status", "gsi2pk", f"PARTNER#{partner_id}#{status}")
+            if status
+            else ("by-partner", "gsi1pk", f"PARTNER#{partner_id}")
+        )
+        return self.page(
+            key, index=index, key_names=(key_name, key_name.replace("pk", "sk")), limit=limit, cursor=cursor
+        )
+
     def put_new(self, item: dict[str, Any]) -> None:
         """Create an item that must not exist yet."""
         try:

@@ -18,8 +18,6 @@ from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
 from shared.outbox import outbox_item
 
-BY_PARTNER, BY_PARTNER_STATUS = "by-partner", "by-partner-status"
-
 
 class StaleDeal(Exception):
     """The deal changed since it was read (optimistic locking)."""
@@ -220,12 +218,5 @@ class DealsRepository:
         self, partner_id: str, *, status: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Deal], str | None]:
         """One page of a partner's deals, newest first; the cursor is opaque and bound to this partner and filter."""
-        index, key_name, key = (
-            (BY_PARTNER_STATUS, "gsi2pk", f"PARTNER#{partner_id}#{status}")
-            if status
-            else (BY_PARTNER, "gsi1pk", f"PARTNER#{partner_id}")
-        )
-        items, next_cursor = self.table.page(
-            key, index=index, key_names=(key_name, key_name.replace("pk", "sk")), limit=limit, cursor=cursor
-        )
+        items, next_cursor = self.table.partner_page(partner_id, status=status, limit=limit, cursor=cursor)
         return [Deal.model_validate(i) for i in items], next_cursor

@@ -22,7 +22,6 @@ from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
 from shared.outbox import outbox_item
 
-BY_PARTNER, BY_PARTNER_STATUS = "by-partner", "by-partner-status"
 UPLOAD_TTL_SECONDS = 86400
 
 
@@ -130,14 +129,7 @@ class MdfRepository:
     def requests(
         self, partner_id: str, *, status: str | None, limit: int, cursor: str | None
     ) -> tuple[list[FundRequest], str | None]:
-        index, key_name, key = (
-            (BY_PARTNER_STATUS, "gsi2pk", f"PARTNER#{partner_id}#{status}")
-            if status
-            else (BY_PARTNER, "gsi1pk", f"PARTNER#{partner_id}")
-        )
-        items, next_cursor = self.table.page(
-            key, index=index, key_names=(key_name, key_name.replace("pk", "sk")), limit=limit, cursor=cursor
-        )
+        items, next_cursor = self.table.partner_page(partner_id, status=status, limit=limit, cursor=cursor)
         return [FundRequest.model_validate(i) for i in items], next_cursor
 
     def add_upload(self, upload: Upload) -> None:

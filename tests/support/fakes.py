@@ -1,0 +1,70 @@
+"""In-memory fakes of the shared ports (shared.ports), for service tests that run as unit tests: no AWS, no moto.
+
+Each fake records what the service asked of it, so a test asserts on outcomes (mail sent, workflow started, timer
+scheduled) rather than on calls. Context-specific fakes (a context's repository) live beside these in
+`tests/support/fakes_<context>.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.mail import Email
+
+
+@dataclass
+class FakeMailer:
+    sent: list[Email] = field(default_factory=list)
+
+    def send(self, email: Email) -> str:
+        self.sent.append(email)
+        return f"message-{len(self.sent)}"
+
+    def to(self, address: str) -> list[Email]:
+        return [e for e in self.sent if address in e.to]
+
+
+@dataclass
+class FakeWorkflows:
+    """Starts are idempotent per (machine, name), as Step Functions' are for a Standard workflow."""
+
+    started: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def start(self, machine: str, name: str, payload: dict[str, Any]) -> str:
+        if (machine, name) in self.started:
+            return "already started"
+        self.started[machine, name] = payload
+        return f"arn:fake:execution:{machine}:{name}"
+
+
+@dataclass
+class FakeTimers:
+    """Schedules by deterministic name, as EventBridge Scheduler's create_schedule does (a repeat is a conflict)."""
+
+    scheduled: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def schedule(self, name: str, timers: list[tuple[str, dict[str, Any]]], now: datetime) -> str:
+        created = 0
+        for index, timer in enumerate(timers):
+            if f"{name}-{index}" not in self.scheduled:
+                self.scheduled[f"{name}-{index}"] = timer
+                created += 1
+        return f"{created} of {len(timers)} timers scheduled ({name})"
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [message for _, message in self.scheduled.values()]
+
+
+@dataclass
+class FakeSideEffects:
+    done: set[tuple[str, str]] = field(default_factory=set)
+
+    def once(self, entity_pk: str, key: str, effect: Callable[[], str]) -> str:
+        if (entity_pk, key) in self.done:
+            return f"{key}: already done"
+        outcome = effect()
+        self.done.add((entity_pk, key))
+        return outcome
