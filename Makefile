@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals functions/mdf/mdf infrastructure tools
+	$(PY) -m mypy shared contracts functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals functions/mdf/mdf infrastructure tools
 
 schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resources from the pydantic contracts
 	$(PY) -m tools.gen_schemas
@@ -70,10 +70,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/deal_registration.py --strict
 	$(PY) benchmarks/mdf_ledger.py --strict
 
-lock:  ## re-resolve requirements/*.in into the hashed lock, then regenerate the layer's requirements from it
+lock:  ## re-resolve requirements/*.in into the hashed lock, from PyPI only, then regenerate the layer's requirements
 	test -x .venv-lock/bin/pip-compile || ($(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install -q $(PIP_TOOLS))
-	cd requirements && ../.venv-lock/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o dev.lock dev.in
+	cd requirements && env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null ../.venv-lock/bin/pip-compile -q \
+		--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--index-url https://pypi.org/simple $(LOCK_ARGS) -o dev.lock dev.in
 	$(PYTHON) -m tools.lock
 
 clean:

@@ -55,7 +55,7 @@ from tests.infra.test_template import (  # noqa: E402 - the repo root must be im
     FunctionSpec,
     function_specs,
     lambda_like_command,
-    make_kernel_dir,
+    lambda_opt_python,
 )
 
 TARGET_RATIO = 1.5
@@ -73,8 +73,8 @@ DISCOVER = (
     LAYER_ONLY
     + r"""
 import json
-code_dir, kernel_dir, module_name, attribute, events_path = _sys.argv[1:6]
-_sys.path[:0] = [code_dir, kernel_dir]
+code_dir, opt_python, module_name, attribute, events_path = _sys.argv[1:6]
+_sys.path[:0] = [code_dir, opt_python]
 handler = getattr(__import__(module_name, fromlist=[attribute]), attribute)
 events = json.loads(open(events_path).read())
 before = set(_sys.modules)
@@ -154,9 +154,9 @@ TIMER = (
     LAYER_ONLY
     + r"""
 import time
-code_dir, kernel_dir, module_names, plan_path = _sys.argv[1:5]
+code_dir, opt_python, module_names, plan_path = _sys.argv[1:5]
 if code_dir:
-    _sys.path[:0] = [code_dir, kernel_dir]
+    _sys.path[:0] = [code_dir, opt_python]
 cpu, wall = time.process_time(), time.perf_counter()
 for module_name in module_names.split(","):
     __import__(module_name)
@@ -254,7 +254,7 @@ def _moto_stack() -> Iterator[tuple[Any, str, Callable[[str], Any]]]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from infrastructure.local.atomic import serialise_dynamodb
+    from infrastructure.local import moto_patches
     from infrastructure.local.provision import Provisioner
     from infrastructure.local.template import Template, load_template
 
@@ -263,7 +263,7 @@ def _moto_stack() -> Iterator[tuple[Any, str, Callable[[str], Any]]]:
     port = _free_port()
     saved = os.environ.get("MOTO_PORT")
     os.environ["MOTO_PORT"] = str(port)
-    serialise_dynamodb()
+    moto_patches.apply()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
@@ -401,103 +401,149 @@ def _outbox_items(client: Callable[[str], Any], table: str) -> list[dict[str, An
     return [from_item(i) for i in items if i.get("entity", {}).get("S") == "outbox"]
 
 
-def _first_events(lid: str, envs: dict[str, dict[str, str]], client: Callable[[str], Any]) -> list[dict[str, Any]]:
-    """Representative first events of one function; they may depend on what earlier functions wrote."""
-    env = envs[lid]
-    admin = _vendor_admin(client, env["USER_POOL_ID"]) if "USER_POOL_ID" in env else {}
-    if lid == "OnboardingApiFunction":
-        application = {
-            "company_name": "Benchmark Partners Ltd",
-            "website": "https://benchmark-partners.example.com",
-            "country": "GB",
-            "partner_type": "reseller",
-            "contact_name": "Pat Partner",
-            "contact_email": "pat@benchmark-partners.example.com",
-            "expected_annual_revenue": {"amount_minor": 50_000_000, "currency": "EUR"},
-        }
-        return [
-            _api_event("POST", "/applications", body=application),
-            _api_event("GET", "/agreements/current", claims=admin),
-        ]
-    if lid in ("OnboardingOutboxFunction", "DealsOutboxFunction", "MdfOutboxFunction"):
-        from shared.outbox import outbox_item
+@dataclass(frozen=True)
+class Setup:
+    """What a function's first events are built from: every function's environment and a client factory for moto."""
 
-        item = outbox_item(_partner_onboarded())
-        return [_stream("INSERT", item)]
-    if lid == "OnboardingEventsFunction":
-        from contracts.onboarding import PartnerApplicationSubmitted
+    envs: dict[str, dict[str, str]]
+    client: Callable[[str], Any]
 
-        submitted = [
-            o for o in _outbox_items(client, env["TABLE_NAME"]) if o["detail_type"] == "PartnerApplicationSubmitted"
-        ]
-        detail = PartnerApplicationSubmitted.model_validate_json(submitted[0]["detail"])
-        return [_sqs([_envelope(detail)])]
-    if lid in ("DealsEventsFunction", "MdfEventsFunction"):
-        return [_sqs([_envelope(_partner_onboarded())])]
-    if lid == "DealsApiFunction":
-        product = {"sku": "BENCH-1", "name": "Benchmark product", "family": "Benchmarks"}
-        return [
-            _api_event("POST", "/products", body=product, claims=admin),
-            _api_event("GET", "/products", claims=admin),
-        ]
-    if lid == "MdfApiFunction":
-        today = datetime.now(UTC).date()
-        period = {
-            "period_id": f"{today.year + 1}-H1",
-            "name": "Benchmark half",
-            "starts_on": today.replace(year=today.year + 1, month=1, day=1).isoformat(),
-            "ends_on": today.replace(year=today.year + 1, month=6, day=30).isoformat(),
-            "claim_window_ends_at": f"{today.year + 1}-08-31T23:59:59Z",
-        }
-        return [
-            _api_event("POST", "/mdf/periods", body=period, claims=admin),
-            _api_event("GET", "/mdf/periods", claims=admin),
-        ]
-    if lid == "ApprovalRequestsFunction":
-        request = {
-            "approval_id": "bench-" + uuid.uuid4().hex[:12],
-            "kind": "request",
-            "task_token": "token-" + uuid.uuid4().hex,
-            "subject": "Approve Benchmark Partners Ltd",
-            "summary": [{"label": "Company", "value": "Benchmark Partners Ltd"}],
-            "approvers": ["approver@vendor.example.com"],
-        }
-        return [_sqs([request])]
-    if lid == "ApprovalsApiFunction":
-        from shared.links import LinkClaim, Purpose, link_query
+    def admin(self, lid: str) -> dict[str, str]:
+        env = self.envs[lid]
+        return _vendor_admin(self.client, env["USER_POOL_ID"]) if "USER_POOL_ID" in env else {}
 
-        table = env["TABLE_NAME"]
-        approval = next(i for i in client("dynamodb").scan(TableName=table)["Items"] if "approval_id" in i)
-        key = client("secretsmanager").get_secret_value(SecretId=env["LINK_SECRET_ARN"])["SecretString"].encode()
-        claim = LinkClaim(
-            approval["approval_id"]["S"],
-            "approve",
-            "approver@vendor.example.com",
-            int(time.time()) + 3600,
-            purpose=Purpose.APPROVAL,
-        )
-        query = dict(pair.split("=", 1) for pair in link_query(key, claim).split("&"))
-        from urllib.parse import unquote
 
-        query = {k: unquote(v) for k, v in query.items()}
-        return [
-            _api_event("GET", "/approvals/{approval_id}", path_params={"approval_id": claim.approval_id}, query=query)
-        ]
-    if lid == "ApprovalDecisionsFunction":
-        from shared.dynamo import from_item
+def _onboarding_api(setup: Setup) -> list[dict[str, Any]]:
+    application = {
+        "company_name": "Benchmark Partners Ltd",
+        "website": "https://benchmark-partners.example.com",
+        "country": "GB",
+        "partner_type": "reseller",
+        "contact_name": "Pat Partner",
+        "contact_email": "pat@benchmark-partners.example.com",
+        "expected_annual_revenue": {"amount_minor": 50_000_000, "currency": "EUR"},
+    }
+    return [
+        _api_event("POST", "/applications", body=application),
+        _api_event("GET", "/agreements/current", claims=setup.admin("OnboardingApiFunction")),
+    ]
 
-        table = envs["ApprovalsApiFunction"]["TABLE_NAME"]  # the decision relay only reads its stream
-        old = next(from_item(i) for i in client("dynamodb").scan(TableName=table)["Items"] if "approval_id" in i)
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        new = old | {
-            "status": "decided",
-            "decision": "approve",
-            "decided_by": "approver@vendor.example.com",
-            "decided_at": now,
-            "updated_at": now,
-        }
-        return [_stream("MODIFY", new, old)]
-    raise KeyError(f"no representative first event for {lid}: add one to _first_events")
+
+def _outbox(setup: Setup) -> list[dict[str, Any]]:
+    from shared.outbox import outbox_item
+
+    return [_stream("INSERT", outbox_item(_partner_onboarded()))]
+
+
+def _onboarding_events(setup: Setup) -> list[dict[str, Any]]:
+    from contracts.onboarding import PartnerApplicationSubmitted
+
+    table = setup.envs["OnboardingEventsFunction"]["TABLE_NAME"]
+    submitted = [o for o in _outbox_items(setup.client, table) if o["detail_type"] == "PartnerApplicationSubmitted"]
+    detail = PartnerApplicationSubmitted.model_validate_json(submitted[0]["detail"])
+    return [_sqs([_envelope(detail)])]
+
+
+def _partner_events(setup: Setup) -> list[dict[str, Any]]:
+    return [_sqs([_envelope(_partner_onboarded())])]
+
+
+def _deals_api(setup: Setup) -> list[dict[str, Any]]:
+    admin = setup.admin("DealsApiFunction")
+    product = {"sku": "BENCH-1", "name": "Benchmark product", "family": "Benchmarks"}
+    return [
+        _api_event("POST", "/products", body=product, claims=admin),
+        _api_event("GET", "/products", claims=admin),
+    ]
+
+
+def _mdf_api(setup: Setup) -> list[dict[str, Any]]:
+    admin = setup.admin("MdfApiFunction")
+    today = datetime.now(UTC).date()
+    period = {
+        "period_id": f"{today.year + 1}-H1",
+        "name": "Benchmark half",
+        "starts_on": today.replace(year=today.year + 1, month=1, day=1).isoformat(),
+        "ends_on": today.replace(year=today.year + 1, month=6, day=30).isoformat(),
+        "claim_window_ends_at": f"{today.year + 1}-08-31T23:59:59Z",
+    }
+    return [
+        _api_event("POST", "/mdf/periods", body=period, claims=admin),
+        _api_event("GET", "/mdf/periods", claims=admin),
+    ]
+
+
+def _approval_requests(setup: Setup) -> list[dict[str, Any]]:
+    request = {
+        "approval_id": "bench-" + uuid.uuid4().hex[:12],
+        "kind": "request",
+        "task_token": "token-" + uuid.uuid4().hex,
+        "subject": "Approve Benchmark Partners Ltd",
+        "summary": [{"label": "Company", "value": "Benchmark Partners Ltd"}],
+        "approvers": ["approver@vendor.example.com"],
+    }
+    return [_sqs([request])]
+
+
+def _approvals_api(setup: Setup) -> list[dict[str, Any]]:
+    from urllib.parse import unquote
+
+    from shared.links import LinkClaim, Purpose, link_query
+
+    env = setup.envs["ApprovalsApiFunction"]
+    approval = next(
+        i for i in setup.client("dynamodb").scan(TableName=env["TABLE_NAME"])["Items"] if "approval_id" in i
+    )
+    key = setup.client("secretsmanager").get_secret_value(SecretId=env["LINK_SECRET_ARN"])["SecretString"].encode()
+    claim = LinkClaim(
+        approval["approval_id"]["S"],
+        "approve",
+        "approver@vendor.example.com",
+        int(time.time()) + 3600,
+        purpose=Purpose.APPROVAL,
+    )
+    query = {k: unquote(v) for k, v in (pair.split("=", 1) for pair in link_query(key, claim).split("&"))}
+    return [_api_event("GET", "/approvals/{approval_id}", path_params={"approval_id": claim.approval_id}, query=query)]
+
+
+def _approval_decisions(setup: Setup) -> list[dict[str, Any]]:
+    from shared.dynamo import from_item
+
+    table = setup.envs["ApprovalsApiFunction"]["TABLE_NAME"]  # the decision relay only reads its stream
+    items = setup.client("dynamodb").scan(TableName=table)["Items"]
+    old = next(from_item(i) for i in items if "approval_id" in i)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    new = old | {
+        "status": "decided",
+        "decision": "approve",
+        "decided_by": "approver@vendor.example.com",
+        "decided_at": now,
+        "updated_at": now,
+    }
+    return [_stream("MODIFY", new, old)]
+
+
+# Representative first events of each function; they may depend on what earlier functions wrote.
+FIRST_EVENTS: dict[str, Callable[[Setup], list[dict[str, Any]]]] = {
+    "OnboardingApiFunction": _onboarding_api,
+    "OnboardingOutboxFunction": _outbox,
+    "DealsOutboxFunction": _outbox,
+    "MdfOutboxFunction": _outbox,
+    "OnboardingEventsFunction": _onboarding_events,
+    "DealsEventsFunction": _partner_events,
+    "MdfEventsFunction": _partner_events,
+    "DealsApiFunction": _deals_api,
+    "MdfApiFunction": _mdf_api,
+    "ApprovalRequestsFunction": _approval_requests,
+    "ApprovalsApiFunction": _approvals_api,
+    "ApprovalDecisionsFunction": _approval_decisions,
+}
+
+
+def _first_events(lid: str, setup: Setup) -> list[dict[str, Any]]:
+    if lid not in FIRST_EVENTS:
+        raise KeyError(f"no representative first event for {lid}: add one to FIRST_EVENTS")
+    return FIRST_EVENTS[lid](setup)
 
 
 # Functions whose first events need what an earlier function wrote come after it.
@@ -510,7 +556,7 @@ DISCOVERY_ORDER = [
 ]
 
 
-def discover(specs: dict[str, FunctionSpec], kernel: Path, folder: Path, errors: dict[str, str]) -> dict[str, Plan]:
+def discover(specs: dict[str, FunctionSpec], folder: Path, errors: dict[str, str]) -> dict[str, Plan]:
     """Each function's first requests, invoked for real; a function whose discovery fails is put in `errors`."""
     plans: dict[str, Plan] = {}
     order = [lid for lid in DISCOVERY_ORDER if lid in specs] + [lid for lid in specs if lid not in DISCOVERY_ORDER]
@@ -534,12 +580,13 @@ def discover(specs: dict[str, FunctionSpec], kernel: Path, folder: Path, errors:
                 }
             )
             events_path = folder / f"{lid}.events.json"
+            opt_python = str(spec.opt_python(folder))
             try:
-                events_path.write_text(json.dumps(_first_events(lid, envs, client)))
+                events_path.write_text(json.dumps(_first_events(lid, Setup(envs, client))))
                 found = json.loads(
                     _run(
                         DISCOVER,
-                        [str(spec.code_dir), str(kernel), spec.module, spec.attribute, str(events_path)],
+                        [str(spec.code_dir), opt_python, spec.module, spec.attribute, str(events_path)],
                         env,
                         folder,
                         "DISCOVER",
@@ -564,10 +611,11 @@ def measure(runs: int, only: str = "") -> tuple[dict[str, FunctionSpec], dict[st
     errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="prm-bench-") as name:
         folder = Path(name)
-        kernel = make_kernel_dir(folder)
+        kernel = lambda_opt_python(["SharedKernelLayer"], folder / "kernel")  # the reference rows: the kernel alone
         # Every function is discovered (some first events need what another function wrote); the chosen ones timed.
-        plans = {lid: plan for lid, plan in discover(every, kernel, folder, errors).items() if lid in specs}
+        plans = {lid: plan for lid, plan in discover(every, folder, errors).items() if lid in specs}
         errors = {lid: error for lid, error in errors.items() if lid in specs}
+        opt_pythons = {lid: str(specs[lid].opt_python(folder)) for lid in plans}  # built once, outside the timing
         kernel_plan = folder / "kernel.plan.json"
         kernel_plan.write_text(json.dumps({"modules": ["boto3"], "models": []}))
         for round_number in range(runs + 1):  # round 0 warms the page cache and is not counted
@@ -579,7 +627,8 @@ def measure(runs: int, only: str = "") -> tuple[dict[str, FunctionSpec], dict[st
                 rows.append((label, [str(kernel), str(kernel), modules, str(kernel_plan)], runtime))
             for lid, plan in list(plans.items()):
                 spec = specs[lid]
-                rows.append((lid, [str(spec.code_dir), str(kernel), spec.module, str(plan.path)], spec.process_env()))
+                args = [str(spec.code_dir), opt_pythons[lid], spec.module, str(plan.path)]
+                rows.append((lid, args, spec.process_env()))
             for row, args, env in rows:
                 try:
                     init_cpu, first_cpu, init_wall, first_wall, failed = _run(

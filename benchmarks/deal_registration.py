@@ -53,18 +53,27 @@ from botocore.config import Config  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from deals import domain  # noqa: E402
-from deals.models import DealDecision, PartnerProjection, Product, RegisterDealRequest, Won  # noqa: E402
+from deals.models import (  # noqa: E402
+    DealDecision,
+    NewDeal,
+    PartnerProjection,
+    Product,
+    ProtectionEnded,
+    RegisterDealRequest,
+    Won,
+)
+from deals.ports import DuplicateOpenRegistration  # noqa: E402
 from deals.prospects import company_key, domain_key  # noqa: E402
-from deals.repository import DealsRepository, DuplicateOpenRegistration  # noqa: E402
-from deals.service import DealsService  # noqa: E402
+from deals.repository import DealsRepository  # noqa: E402
+from deals.service import DealsService, DealWorkflowService  # noqa: E402
 from infrastructure.local.provision import Provisioner  # noqa: E402
 from infrastructure.local.template import Template, load_template  # noqa: E402
 from shared.aws import client, reset_clients  # noqa: E402
-from shared.clock import iso, utc_now  # noqa: E402
+from shared.clock import utc_now  # noqa: E402
 from shared.dynamo import ConditionFailed, Table, from_item  # noqa: E402
-from shared.http import Principal  # noqa: E402
 from shared.ids import new_id  # noqa: E402
 from shared.money import Money  # noqa: E402
+from shared.principal import Principal  # noqa: E402
 
 SIZES = (1_000, 20_000)
 MEASURED = 200
@@ -507,6 +516,13 @@ def simulate(
     table = memory.table = MemoryTable(table_name)
     clock = Clock(now - HISTORY - timedelta(days=1))
     service = DealsService(memory, clock=clock)
+    terms = domain.DealTerms(
+        protection=settings["protection"], extension=settings["extension"], auto_approve_limits=settings["limits"]
+    )
+    unused = NotReached()
+    flows = DealWorkflowService(
+        repository=memory, workflows=unused, mailer=unused, notices=unused, effects=unused, terms=terms, clock=clock
+    )
     for partner_id in partners:
         memory.project_partner(partner_projection(partner_id, clock.now))
     for sku, name, family in PRODUCTS:
@@ -532,16 +548,24 @@ def simulate(
         chunk = []
         while queue:
             clock.now, _, step, planned, deal_id = heapq.heappop(queue)
-            _step(service, memory, settings, clock, later, step, planned, deal_id)
+            _step(service, flows, memory, clock, later, step, planned, deal_id)
         done = [pk for pk in table.partitions if pk not in kept]
         yield [item for pk in done for item in table.partitions.pop(pk).values()]
         table.plain.clear()
 
 
+class NotReached:
+    """The workflow side's other ports (workflows, mail, notices, side effects): the seeding applies the rules and the
+    repository only (reviews, decisions and expiry as the consumer runs them, without its events), so any use fails."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the seeding does not use {name}")
+
+
 def _step(
     service: DealsService,
+    flows: DealWorkflowService,
     memory: DealsRepository,
-    settings: dict[str, Any],
     clock: Clock,
     later: Callable[..., None],
     step: str,
@@ -551,9 +575,9 @@ def _step(
     """One thing that happens to a registration, as the API, the consumers and the workflows would call the service."""
     if step == "register":
         body = plan.prospect.request(plan.variant, plan.products, plan.amount_minor, clock.now + timedelta(days=90))
-        deal = service.register(principal(plan.partner_id), RegisterDealRequest.model_validate(body))
-        if domain.review_mode(deal, settings["limits"]) == "manual":
-            service.mark_under_review(deal.deal_id, "channel-manager@example.com")
+        deal = service.register(principal(plan.partner_id), RegisterDealRequest.model_validate(body).new_deal())
+        if domain.review_mode(deal, flows.terms.auto_approve_limits) == "manual":
+            flows.mark_under_review(deal.deal_id, "channel-manager@example.com")
             later(clock.now + plan.review_after, "decide", plan, deal.deal_id)
         else:
             later(clock.now + timedelta(minutes=1), "approve", plan, deal.deal_id)
@@ -565,10 +589,11 @@ def _step(
             purpose="registration",
             decision="approved" if automatic or plan.approve else "rejected",
             decided_by="automatic approval" if automatic else "channel-manager@example.com",
+            automatic=automatic,
             reason=None if automatic or plan.approve else "Not a qualified opportunity.",
-            decided_at=iso(clock.now),
+            decided_at=clock.now,
         )
-        result = service.apply_decision(decision, protection=settings["protection"], extension=settings["extension"])
+        result = flows.apply_decision(decision)
         if result == "approved":
             ends = memory.get(deal_id).protection_ends_at  # type: ignore[union-attr]
             close = clock.now + plan.close_after
@@ -582,7 +607,7 @@ def _step(
     elif step == "lost":
         service.mark_lost(principal(plan.partner_id), deal_id, "The customer chose a competitor.")
     elif step == "expire":
-        service.expire(deal_id, clock.now)
+        flows.expire(ProtectionEnded(message_type="ProtectionEnded", deal_id=deal_id, protection_ends_at=clock.now))
 
 
 def _simulate_into(chunks: Any, *args: Any) -> None:
@@ -723,7 +748,7 @@ def measure_size(size: int, measured: int, settings: dict[str, Any]) -> Result:
 
 def _requests(
     repository: DealsRepository, seeded: Seeded, measured: int, now: datetime
-) -> list[tuple[str, Principal, RegisterDealRequest]]:
+) -> list[tuple[str, Principal, NewDeal]]:
     """Even ones for a new prospect, odd ones for a conflict target; a new partner each, so none is a duplicate."""
     skus = [sku for sku, _, _ in PRODUCTS]
     found = []
@@ -735,7 +760,7 @@ def _requests(
         else:
             kind, target, variant = "popular prospect", seeded.targets[(i // 2) % len(seeded.targets)], i
         body = target.request(variant, skus[i % 4 : i % 4 + 2], 2_500_000, now + timedelta(days=60))
-        found.append((kind, principal(partner_id), RegisterDealRequest.model_validate(body)))
+        found.append((kind, principal(partner_id), RegisterDealRequest.model_validate(body).new_deal()))
     return found
 
 
@@ -761,9 +786,7 @@ def _sample(kind: str, reads: Reads, elapsed: float, conflicts: int = 0) -> Samp
     return Sample(kind, reads.items, len(reads.calls), elapsed, reads.seconds, dict(by_target), operations, conflicts)
 
 
-def _check_emulation(
-    repository: DealsRepository, seeded: Seeded, measured: tuple[str, Principal, RegisterDealRequest]
-) -> int:
+def _check_emulation(repository: DealsRepository, seeded: Seeded, measured: tuple[str, Principal, NewDeal]) -> int:
     """The moto shortcuts must not change an answer: the same reads with moto's own Query, and a transaction that
     must fail as a whole. Returns the number of reads compared."""
     target = seeded.targets[0]

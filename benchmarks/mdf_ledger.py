@@ -4,10 +4,10 @@ a balance read must not grow with the number of entries (docs/mdf.md: the fund i
 For each size a fresh in-process moto gets every resource of template.yaml through the Provisioner, with the
 integration tests' parameters and environment (tests/integration/conftest.py), and the MDF API and consumer handlers
 are imported with their functions' template environment. One partner's fund then gets N ledger entries: N - 7 credits
-(allocations and won-deal accruals, each with its reference guard) booked with mdf.domain.book, serialised by
+(allocations and won-deal accruals, each with its reference guard) booked with mdf.domain.ledger.book, serialised by
 MdfRepository.write itself (captured, not sent) and loaded with batch_write_item; then 7 fund requests go through the
-real path (MdfService.submit, the consumer's MdfRequestDecision reserving the grant, a proof upload to S3 and
-MdfService.file_claim), so the fund holds exactly N entries. Measured, through the handlers:
+real path (RequestsService.submit, the consumer's MdfRequestDecision reserving the grant, a proof upload to S3
+and ClaimsService.file_claim), so the fund holds exactly N entries. Measured, through the handlers:
 
 - balance read: the API handler for GET /mdf/funds (an API Gateway REST proxy event with Cognito claims);
 - ledger page: GET /mdf/funds/{fund_id}/ledger?limit=20 (the fund's balance, then the newest 20 entries);
@@ -57,10 +57,10 @@ from botocore.config import Config  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from benchmarks.deal_registration import install_moto_shortcuts, item_size_unchecked, plain_moto  # noqa: E402
-from infrastructure.local.atomic import serialise_dynamodb  # noqa: E402
+from infrastructure.local import moto_patches  # noqa: E402
 from infrastructure.local.provision import Provisioner  # noqa: E402
 from infrastructure.local.template import Template, load_template  # noqa: E402
-from mdf import domain  # noqa: E402
+from mdf.domain import ledger, periods  # noqa: E402
 from mdf.models import (  # noqa: E402
     ClaimBody,
     Fund,
@@ -87,7 +87,7 @@ GRANTED, SPENT = 50_000, 40_000  # minor units: each claim pays SPENT and releas
 ALLOCATION_EVERY = 100  # one seeded credit in 100 is a vendor allocation, the others won-deal accruals
 ALLOCATION, ACCRUAL = 1_000_000, 2_500
 PERIOD_ID, CURRENCY = "BENCH-Q1", "USD"
-FUND_ID = domain.fund_id(PERIOD_ID, CURRENCY)
+FUND_ID = periods.fund_id(PERIOD_ID, CURRENCY)
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 VENDOR = Principal(
     sub="vendor-bench",
@@ -105,29 +105,32 @@ ROUTES = {
 
 
 # --------------------------------------------------------------------------------------------- counting DynamoDB
+def _number_bytes(data: str) -> int:
+    digits = data.lstrip("-").replace(".", "").strip("0") or "0"
+    return (len(digits) + 1) // 2 + 1
+
+
+# DynamoDB's size of an attribute value by its wire type (as its capacity-unit rules count it, close enough).
+_SIZES: dict[str, Callable[[Any], int]] = {
+    "S": lambda data: len(data.encode()),
+    "N": _number_bytes,
+    "B": len,
+    "BOOL": lambda _data: 1,
+    "NULL": lambda _data: 1,
+    "SS": lambda data: sum(len(s.encode()) for s in data),
+    "NS": lambda data: sum(_number_bytes(n) for n in data),
+    "BS": lambda data: sum(len(b) for b in data),
+    "L": lambda data: 3 + sum(1 + _value_bytes(v) for v in data),
+    "M": lambda data: 3 + sum(1 + len(k.encode()) + _value_bytes(v) for k, v in data.items()),
+}
+
+
 def _value_bytes(value: dict[str, Any]) -> int:
-    """DynamoDB's size of one attribute value (wire format), as its capacity-unit rules count it (close enough)."""
+    """DynamoDB's size of one attribute value (wire format)."""
     (kind, data), *_ = value.items()
-    if kind == "S":
-        return len(data.encode())
-    if kind == "N":
-        digits = data.lstrip("-").replace(".", "").strip("0") or "0"
-        return (len(digits) + 1) // 2 + 1
-    if kind == "B":
-        return len(data)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode()) for s in data)
-    if kind == "NS":
-        return sum(_value_bytes({"N": n}) for n in data)
-    if kind == "BS":
-        return sum(len(b) for b in data)
-    if kind == "L":
-        return 3 + sum(1 + _value_bytes(v) for v in data)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + _value_bytes(v) for k, v in data.items())
-    raise ValueError(kind)
+    if kind not in _SIZES:
+        raise ValueError(kind)
+    return _SIZES[kind](data)
 
 
 def item_bytes(item: dict[str, Any]) -> int:
@@ -235,21 +238,21 @@ class CapturingTable(Table):
 
 
 def seeded_items(table_name: str, partner_id: str, period: Any, credits: int, now: datetime) -> tuple[list[Any], Fund]:
-    """`credits` allocations and accruals booked by mdf.domain.book, with their reference guards and the fund item,
+    """`credits` allocations and accruals booked by mdf.domain.ledger.book, with their reference guards and the fund item,
     serialised by MdfRepository.write (the repository's own key layout), ready for batch_write_item."""
-    fund = domain.open_fund(partner_id, period, CURRENCY, now - timedelta(days=20))
+    fund = ledger.open_fund(partner_id, period, CURRENCY, now - timedelta(days=20))
     entries, guards = [], []
     for k in range(credits):
         at = fund.opened_at + timedelta(seconds=60 * k)
-        if k % ALLOCATION_EVERY == 0:  # as domain.allocate books it: a vendor allocation, guarded by its id
+        if k % ALLOCATION_EVERY == 0:  # as ledger.allocate books it: a vendor allocation, guarded by its id
             reference, guard = Reference(type="allocation", id=new_id("alloc")), "allocation:{}"
-            fund, entry = domain.book(
+            fund, entry = ledger.book(
                 fund, "allocated", ALLOCATION, reference=reference, actor=VENDOR.email, note="seeded", now=at
             )
-        else:  # as domain.accrue books it: a won deal's accrual, guarded by the deal id
+        else:  # as ledger.accrue books it: a won deal's accrual, guarded by the deal id
             reference, guard = Reference(type="deal", id=new_id("deal")), "accrual:{}"
-            fund, entry = domain.book(
-                fund, "accrued", ACCRUAL, reference=reference, actor=domain.LEDGER_ACTOR, note="seeded", now=at
+            fund, entry = ledger.book(
+                fund, "accrued", ACCRUAL, reference=reference, actor=ledger.LEDGER_ACTOR, note="seeded", now=at
             )
         entries.append(entry)
         guards.append(guard.format(reference.id))
@@ -275,12 +278,13 @@ class Handlers:
     consumers: ModuleType
     bucket: str
     table: str
+    sign_up: Callable[[dict[str, str]], None]  # the API refuses a token whose user is not live in the pool
 
 
 def partner_claims(partner_id: str) -> dict[str, str]:
     return claims_for(
         sub=f"sub-{partner_id}",
-        email=f"marketing@{partner_id}.example.com",
+        email=f"marketing@{partner_id.replace('_', '-')}.example.com",  # a valid address: the pool holds the user
         partner_id=partner_id,
         groups=["partner-admin"],
     )
@@ -301,7 +305,8 @@ def prepare_partner(h: Handlers, partner_id: str, entries: int, claims: int, now
     """A fund with exactly `entries` entries, `claims` of them reservations of approved requests with a filed claim
     (through the real service and consumer); returns the request ids and the seconds the load took."""
     api_service = h.api.service()
-    api_service.project_partner(
+    repository = MdfRepository(h.table)  # setup and checks read and write the table as the service's adapter does
+    repository.project_partner(
         PartnerProjection(
             partner_id=partner_id,
             company_name=f"Reseller {partner_id}",
@@ -312,18 +317,18 @@ def prepare_partner(h: Handlers, partner_id: str, entries: int, claims: int, now
             as_of=now,
         )
     )
-    period = api_service.repository.period(PERIOD_ID)
+    period = repository.period(PERIOD_ID)
     loader = boto3.client("dynamodb", config=Config(parameter_validation=False))  # the benchmark's own: not counted
     started = time.perf_counter()
     items, fund = seeded_items(h.table, partner_id, period, entries - claims, now)
     batch_write(loader, h.table, items)
     loaded = time.perf_counter() - started
-    stored = api_service.repository.fund(partner_id, FUND_ID)
+    stored = repository.fund(partner_id, FUND_ID)
     if stored != fund:
         raise AssertionError(f"the seeded fund does not read back as written: {stored!r}")
 
     principal = partner_principal(partner_id)
-    settings = h.api.SETTINGS
+    h.sign_up(partner_claims(partner_id))
     s3 = boto3.client("s3")
     today = now.date().isoformat()
     request_ids = []
@@ -338,7 +343,7 @@ def prepare_partner(h: Handlers, partner_id: str, entries: int, claims: int, now
             "requested": {"amount_minor": GRANTED, "currency": CURRENCY},
             "expected_outcome": {"leads": 40, "pipeline_value": {"amount_minor": 50_000_000, "currency": CURRENCY}},
         }
-        request = api_service.submit(principal, FundRequestBody.model_validate(body), settings.request_lead_days)
+        request = api_service.requests.submit(principal, FundRequestBody.model_validate(body))
         decision = {
             "message_type": "MdfRequestDecision",
             "request_id": request.request_id,
@@ -348,11 +353,10 @@ def prepare_partner(h: Handlers, partner_id: str, entries: int, claims: int, now
         }
         if (outcome := h.consumers.handle_message(decision)) != "approved":
             raise AssertionError(f"the request was not approved: {outcome}")
-        upload = api_service.create_upload(
+        upload = api_service.claims.create_upload(
             principal,
             request.request_id,
             UploadBody(file_name="invoice.pdf", content_type="application/pdf", size_bytes=len(PDF)),
-            settings.proof_max_bytes,
         )
         s3.put_object(Bucket=h.bucket, Key=upload["upload"]["fields"]["key"], Body=PDF, ContentType="application/pdf")
         claim = {
@@ -361,9 +365,9 @@ def prepare_partner(h: Handlers, partner_id: str, entries: int, claims: int, now
             "results": {"leads": 52, "attendees": 180, "invoice_number": f"INV-{r + 1:04d}"},
             "notes": "Recording attached.",
         }
-        api_service.file_claim(principal, request.request_id, ClaimBody.model_validate(claim), settings.proof_max_bytes)
+        api_service.claims.file_claim(principal, request.request_id, ClaimBody.model_validate(claim))
         request_ids.append(request.request_id)
-    stored = api_service.repository.fund(partner_id, FUND_ID)
+    stored = repository.fund(partner_id, FUND_ID)
     if stored is None or stored.seq != entries or stored.reserved != claims * GRANTED:
         raise AssertionError(f"the fund should hold {entries} entries and {claims} reservations: {stored!r}")
     return request_ids, loaded
@@ -435,7 +439,7 @@ def _invoke(h: Handlers, event: dict[str, Any]) -> tuple[int, Any]:
 
 def measure_size(size: int, reads: int) -> Result:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        serialise_dynamodb()
+        moto_patches.apply()
         reset_clients()
         template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
         provisioner = Provisioner(template, boto3.client, ROOT)
@@ -446,12 +450,13 @@ def measure_size(size: int, reads: int) -> Result:
             consumers=stack.load("MdfEventsFunction", "mdf.consumers"),
             bucket=stack.ref("MdfProofBucket"),
             table=stack.ref("MdfTable"),
+            sign_up=stack.ensure_user,
         )
         meter = Meter()
         meter.attach(client("dynamodb"))  # the cached client every Table of the API and the consumer uses
         now = utc_now()
         today = now.date()
-        h.api.service().add_period(
+        h.api.service().funds.add_period(
             VENDOR,
             PeriodBody(
                 period_id=PERIOD_ID,
@@ -540,7 +545,8 @@ def _check_reads(h: Handlers, partner_id: str, size: int, answers: dict[str, Any
 
 def _check_after_claims(h: Handlers, partner_id: str, size: int) -> str:
     """Each approval booked paid + released and settled its reservation: the running balance still adds up."""
-    fund = h.api.service().repository.fund(partner_id, FUND_ID)
+    repository = MdfRepository(h.table)
+    fund = repository.fund(partner_id, FUND_ID)
     seeded = size - CLAIMS
     allocations = len(range(0, seeded, ALLOCATION_EVERY))
     credits = allocations * ALLOCATION + (seeded - allocations) * ACCRUAL
@@ -553,7 +559,7 @@ def _check_after_claims(h: Handlers, partner_id: str, size: int) -> str:
     }
     if fund is None or any(getattr(fund, name) != value for name, value in expected.items()):
         raise AssertionError(f"after the claim approvals the fund should be {expected}: {fund!r}")
-    entries, _ = h.api.service().repository.ledger(partner_id, FUND_ID, limit=1, cursor=None)
+    entries, _ = repository.ledger(partner_id, FUND_ID, limit=1, cursor=None)
     if entries[0].seq != fund.seq or entries[0].available_after != fund.available:
         raise AssertionError("the newest entry does not match the fund after the claim approvals")
     return (

@@ -31,6 +31,10 @@ def timer_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# A moment in a timer message: timezone-aware, written as `timer_time` (to the second, with Z).
+TimerTime = Annotated[AwareDatetime, PlainSerializer(timer_time, return_type=str, when_used="json")]
+
+
 def readable(moment: datetime) -> str:
     """A moment for people (emails, pages): `10 Feb 2027, 23:59 UTC`."""
     return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC").lstrip("0")

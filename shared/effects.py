@@ -1,5 +1,8 @@
 """Side effects done once per entity, whatever the de-duplication records say: an archived event replayed a day
-later must not mail, reset or start anything again. A conditional item in the entity's partition records each."""
+later must not mail, reset or start anything again. A conditional item in the entity's partition records each.
+
+The DynamoDB adapter of shared.ports.SideEffectLedger, and the one way every context records that a side effect
+(an email, an invitation, a timer) was done: `EFFECT#<key>` items in the entity's partition."""
 
 from __future__ import annotations
 

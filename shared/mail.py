@@ -1,9 +1,8 @@
-"""Outgoing email through SES (v2)."""
+"""Outgoing email through SES (v2): the message as a value, and sending it (branded notices: shared.notices)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
 from shared.aws import client
 from shared.text import for_display, header_safe
@@ -37,16 +36,3 @@ def send(sender: str, email: Email) -> str:
         },
     )
     return str(answer["MessageId"])
-
-
-PROGRAMME = "Example Vendor Partner Network"
-
-
-def notice(to: str, subject: str, lines: list[str], link: str, link_text: str) -> Email:
-    """A short notification to a partner user: plain lines (escaped) and one link into the portal."""
-    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in lines)
-    html = (
-        '<!doctype html><html><body style="font-family:sans-serif;max-width:38em">'
-        f'{paragraphs}<p><a href="{escape(link)}">{escape(link_text)}</a></p><p>— {PROGRAMME}</p></body></html>'
-    )
-    return Email(to=(to,), subject=subject, html=html, text="\n".join([*lines, link]))

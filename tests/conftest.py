@@ -13,6 +13,7 @@ from infrastructure.local.stack import LocalStack
 # As in Lambda, Powertools' environment is there before any handler module is imported: a unit test that imports
 # shared.observability first must not leave the process-wide Metrics without the namespace template.yaml's Globals set.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "PRM")
+os.environ.setdefault("PROGRAMME_NAME", "Example Vendor Partner Network")  # ProgrammeName's default (shared.notices)
 
 # Workflow durations in seconds, so reminder/escalation/expiry paths finish within a test.
 TEST_PARAMETERS = {

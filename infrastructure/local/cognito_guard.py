@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from infrastructure.local import moto_patches
+
 logger = logging.getLogger("prm.local.cognito")
 
 SERVICE = "cognito-idp"
@@ -52,23 +54,13 @@ class Refused(Exception):
         self.message = message
 
 
-def _user_pools() -> list[Any]:
-    from moto.cognitoidp.models import cognitoidp_backends
-
-    pools: list[Any] = []
-    for account in list(cognitoidp_backends.values()):
-        for backend in list(account.values()):
-            pools += list(backend.user_pools.values())
-    return pools
-
-
 def _pool_of_client(client_id: str) -> Any | None:
-    return next((pool for pool in _user_pools() if client_id in pool.clients), None)
+    return next((pool for pool in moto_patches.user_pools() if client_id in pool.clients), None)
 
 
 def _token_owner(access_token: str) -> tuple[Any, Any] | None:
     """(pool, app client) that issued this access token, or None (moto then refuses the token itself)."""
-    for pool in _user_pools():
+    for pool in moto_patches.user_pools():
         issued = pool.access_tokens.get(access_token)
         if issued is not None:
             return pool, pool.clients.get(issued[0])
@@ -189,23 +181,6 @@ def check(action: str, request: dict[str, Any]) -> None:
             raise Refused("NotAuthorizedException", "A client attempted to write unauthorized attribute")
 
 
-def _moto_action(request: Any) -> str | None:
-    """The action moto's dispatch will run for this request, read as moto reads it (None if it cannot tell).
-
-    moto takes an `Action` from the query, form, body or headers before X-Amz-Target, and only X-Amz-Target's last
-    dotted part: the guard must judge the action moto will run, not the one the target header seems to name.
-    """
-    from moto.cognitoidp.responses import CognitoIdpResponse
-
-    try:
-        response = CognitoIdpResponse()
-        response.setup_class(request)
-        action = response._get_action()
-    except Exception:  # whatever moto cannot parse, it will not run as a public action either
-        return None
-    return action if isinstance(action, str) else None
-
-
 def guard_cognito(app: Any, credentials: Mapping[str, str]) -> Any:
     """Install the guard on moto's cognito-idp Flask app (its CORS handling still applies to refusals).
 
@@ -213,16 +188,15 @@ def guard_cognito(app: Any, credentials: Mapping[str, str]) -> Any:
     """
     from flask import Response
     from flask import request as flask_request
-    from moto.core.request import normalize_request
 
     def before_request() -> Any:
-        request = normalize_request(flask_request)  # moto's Request: the URL as it arrived (raw_url)
+        request = moto_patches.normalize_request(flask_request)  # moto's Request: the URL as it arrived (raw_url)
         if request.method == "OPTIONS":
             # A CORS preflight runs nothing in AWS; moto would run the action an OPTIONS request names, unsigned.
             return Response(status=200)  # flask_cors (moto's) adds the preflight headers
         if WELL_KNOWN_PATH.fullmatch(request.path):
             return None  # the pool's public keys and OpenID configuration
-        action = _moto_action(request)
+        action = moto_patches.cognito_action(request)  # the action moto will run, not the one a header seems to name
         authorization = request.headers.get("Authorization", "").strip()
         try:
             if authorization:
@@ -267,21 +241,9 @@ def guarded_moto_server(ip_address: str, port: int, credentials: Mapping[str, st
 
         credentials = {DUMMY_CREDENTIALS["aws_access_key_id"]: DUMMY_CREDENTIALS["aws_secret_access_key"]}
     accepted = dict(credentials)
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
 
-    def create_app(service: Any) -> Any:
-        app = create_backend_app(service)
+    def wrap(service: str, app: Any) -> Any:
         # "cognitoidp" is moto's name for the cognito-idp backend.
         return guard_cognito(app, accepted) if service == "cognitoidp" else app
 
-    class GuardedMotoServer(ThreadedMotoServer):
-        # ThreadedMotoServer._server_entry (moto 5.2.5) with our application factory.
-        def _server_entry(self) -> None:
-            app = DomainDispatcherApplication(create_app)
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-            self._server_ready_event.set()
-            self._server.serve_forever()
-
-    return GuardedMotoServer(ip_address=ip_address, port=port, verbose=False)
+    return moto_patches.moto_server(ip_address, port, wrap)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 _MISSING = object()
@@ -76,22 +76,17 @@ def _value_matches(rule: Any, value: Any) -> bool:
     if not isinstance(rule, Mapping):
         return _equal(rule, value)
     (operator, argument), *_ = rule.items()
-    if operator == "prefix":
-        return _string_test(argument, value, str.startswith)
-    if operator == "suffix":
-        return _string_test(argument, value, str.endswith)
-    if operator == "equals-ignore-case":
-        return isinstance(value, str) and value.casefold() == str(argument).casefold()
-    if operator == "wildcard":
-        return isinstance(value, str) and fnmatch.fnmatchcase(value, str(argument).replace("[", "[[]"))
-    if operator == "anything-but":
-        if isinstance(argument, Mapping):
-            return not _value_matches(argument, value)
-        excluded = argument if isinstance(argument, list) else [argument]
-        return not any(_equal(item, value) for item in excluded)
-    if operator == "numeric":
-        return _numeric(argument, value)
-    raise ValueError(f"unsupported filter operator {operator!r}")
+    test = _OPERATORS.get(operator)
+    if test is None:
+        raise ValueError(f"unsupported filter operator {operator!r}")
+    return test(argument, value)
+
+
+def _anything_but(argument: Any, value: Any) -> bool:
+    if isinstance(argument, Mapping):
+        return not _value_matches(argument, value)
+    excluded = argument if isinstance(argument, list) else [argument]
+    return not any(_equal(item, value) for item in excluded)
 
 
 def _string_test(argument: Any, value: Any, test: Any) -> bool:
@@ -125,3 +120,18 @@ def _numeric(conditions: list[Any], value: Any) -> bool:
         return False
     pairs = zip(conditions[0::2], conditions[1::2], strict=True)
     return all(_NUMERIC_TESTS[operator](float(value), float(bound)) for operator, bound in pairs)
+
+
+# Content-filter operator -> test(argument, value).
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "prefix": lambda argument, value: _string_test(argument, value, str.startswith),
+    "suffix": lambda argument, value: _string_test(argument, value, str.endswith),
+    "equals-ignore-case": lambda argument, value: (
+        isinstance(value, str) and value.casefold() == str(argument).casefold()
+    ),
+    "wildcard": lambda argument, value: (
+        isinstance(value, str) and fnmatch.fnmatchcase(value, str(argument).replace("[", "[[]"))
+    ),
+    "anything-but": _anything_but,
+    "numeric": _numeric,
+}

@@ -42,6 +42,14 @@ class HttpResponse:
         return None
 
 
+class _Answered(Exception):
+    """API Gateway (or WAF) answers the request itself, before or instead of the integration."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 @dataclass(frozen=True)
 class Route:
     """One Api event of a function: a resource path and method served by that function."""
@@ -350,47 +358,13 @@ class ApiGateway:
         """Serve one request whose path is relative to the API root (the stage)."""
         headers = headers or []
         header_map = {name.lower(): value for name, value in headers}
-        if self._throttling:
-            # WAF inspects the request as sent (raw method and path, the stage included), before any routing.
-            uri_path = f"/{self.stage}{path if path.startswith('/') else '/' + path}"
-            for rule in self.web_acl_rules:
-                if rule.blocks(method, uri_path, source_ip, header_map):
-                    if not rule.custom_response:
-                        return self.gateway_response("WAF_FILTERED", header_map)
-                    blocked = [("Content-Type", rule.content_type), *rule.response_headers]
-                    return HttpResponse(rule.status, blocked, rule.body)
-        if len(body) > MAX_PAYLOAD_BYTES:
-            return self.gateway_response("REQUEST_TOO_LARGE", header_map)
-        method = method.upper()
-        segments = [unquote(segment) for segment in path.strip("/").split("/") if segment]
-        candidates = [(route, params) for route in self.routes if (params := route.match(segments)) is not None]
-        if method == "OPTIONS" and self.cors is not None and candidates:
-            explicit = [(route, params) for route, params in candidates if route.method == "OPTIONS"]
-            if not explicit:
-                return self._preflight({route.method for route, _ in candidates})
-            candidates = explicit
-        chosen = next(
-            ((route, params) for route, params in candidates if route.method in {method, "ANY"}),
-            None,
-        )
-        if chosen is None:
-            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", header_map)
-        route, path_parameters = chosen
-        if not self._allow(route, method):
-            return self.gateway_response("THROTTLED", header_map)
-        claims: dict[str, Any] | None = None
-        if route.authorizer is not None:
-            verifier = self.authorizers.get(route.authorizer)
-            if verifier is None:
-                logger.error(
-                    "route %s %s: authorizer %s is not supported locally", method, route.path, route.authorizer
-                )
-                return self.gateway_response("UNAUTHORIZED", header_map)
-            try:
-                claims = verifier.verify(header_map.get(verifier.identity_header.lower()))
-            except TokenRejected as rejection:
-                logger.debug("%s %s rejected: %s", method, path, rejection)
-                return self.gateway_response("UNAUTHORIZED", header_map)
+        try:
+            self._screen(method, path, body, source_ip, header_map)
+            method = method.upper()
+            route, path_parameters = self._route(method, path, header_map)
+            claims = self._authorize(route, method, path, header_map)
+        except _Answered as answered:
+            return answered.response
         event = self.proxy_event(
             route,
             method=method,
@@ -410,6 +384,53 @@ class ApiGateway:
                 return self.gateway_response("INTEGRATION_TIMEOUT", header_map)
             return self.gateway_response("INTEGRATION_FAILURE", header_map)
         return self._proxy_response(route, result, header_map)
+
+    def _screen(self, method: str, path: str, body: bytes, source_ip: str, header_map: dict[str, str]) -> None:
+        """WAF's rules, then the payload limit; raises _Answered with the refusal."""
+        if self._throttling:
+            # WAF inspects the request as sent (raw method and path, the stage included), before any routing.
+            uri_path = f"/{self.stage}{path if path.startswith('/') else '/' + path}"
+            for rule in self.web_acl_rules:
+                if rule.blocks(method, uri_path, source_ip, header_map):
+                    if not rule.custom_response:
+                        raise _Answered(self.gateway_response("WAF_FILTERED", header_map))
+                    blocked = [("Content-Type", rule.content_type), *rule.response_headers]
+                    raise _Answered(HttpResponse(rule.status, blocked, rule.body))
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise _Answered(self.gateway_response("REQUEST_TOO_LARGE", header_map))
+
+    def _route(self, method: str, path: str, header_map: dict[str, str]) -> tuple[Route, dict[str, str]]:
+        """The route and path parameters a request goes to; raises _Answered for a preflight, no route or throttling."""
+        segments = [unquote(segment) for segment in path.strip("/").split("/") if segment]
+        candidates = [(route, params) for route in self.routes if (params := route.match(segments)) is not None]
+        if method == "OPTIONS" and self.cors is not None and candidates:
+            explicit = [(route, params) for route, params in candidates if route.method == "OPTIONS"]
+            if not explicit:
+                raise _Answered(self._preflight({route.method for route, _ in candidates}))
+            candidates = explicit
+        chosen = next(
+            ((route, params) for route, params in candidates if route.method in {method, "ANY"}),
+            None,
+        )
+        if chosen is None:
+            raise _Answered(self.gateway_response("MISSING_AUTHENTICATION_TOKEN", header_map))
+        if not self._allow(chosen[0], method):
+            raise _Answered(self.gateway_response("THROTTLED", header_map))
+        return chosen
+
+    def _authorize(self, route: Route, method: str, path: str, header_map: dict[str, str]) -> dict[str, Any] | None:
+        """The route's authorizer's claims (None for a public route); raises _Answered with a 401."""
+        if route.authorizer is None:
+            return None
+        verifier = self.authorizers.get(route.authorizer)
+        if verifier is None:
+            logger.error("route %s %s: authorizer %s is not supported locally", method, route.path, route.authorizer)
+            raise _Answered(self.gateway_response("UNAUTHORIZED", header_map))
+        try:
+            return verifier.verify(header_map.get(verifier.identity_header.lower()))
+        except TokenRejected as rejection:
+            logger.debug("%s %s rejected: %s", method, path, rejection)
+            raise _Answered(self.gateway_response("UNAUTHORIZED", header_map)) from None
 
     def proxy_event(
         self,

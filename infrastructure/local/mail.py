@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+from infrastructure.local import moto_patches
 from infrastructure.local.template import ACCOUNT_ID, REGION
 
 
@@ -46,9 +47,7 @@ class Mailbox:
         self._lock = threading.Lock()
 
     def _backend(self) -> Any:
-        from moto.ses.models import ses_backends
-
-        return ses_backends[self.account_id][self.region]
+        return moto_patches.ses_backend(self.region, self.account_id)
 
     def install(self) -> None:
         """Make the SES backend record arrival times (call after moto state is created or restored)."""

@@ -63,7 +63,6 @@ class Provisioner:
         self.repo_root = repo_root
         self.functions: dict[str, dict[str, Any]] = {}
         self.apis: dict[str, dict[str, Any]] = {}
-        self.layers: dict[str, dict[str, Any]] = {}
         self.skipped: list[str] = []
         self._region = template.region
         self._account = template.account_id
@@ -523,8 +522,7 @@ class Provisioner:
         return ResourceValues(ref=local_api_id(logical_id), attrs={"RootResourceId": "root"})
 
     def _layer(self, logical_id: str, props: dict[str, Any]) -> ResourceValues:
+        # Only its ARN: the stack links each function's layers into its /opt (layers.py).
         name = str(props.get("LayerName") or physical_name(logical_id))
-        self.layers[logical_id] = props
         arn = self._arn("lambda", f"layer:{name}:1")
-        self.layers[arn] = props
         return ResourceValues(ref=arn, attrs={"Arn": arn})

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from infrastructure.local import moto_patches
 from infrastructure.local.template import ACCOUNT_ID, REGION
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,7 @@ class ScheduleRunner(threading.Thread):
                     logger.exception("scheduler: housekeeping failed")
 
     def _backend(self) -> Any:
-        from moto.scheduler.models import scheduler_backends
-
-        return scheduler_backends[self.account_id][self.region]
+        return moto_patches.scheduler_backend(self.region, self.account_id)
 
     def pending(self) -> int:
         """Enabled one-time schedules not yet fired."""

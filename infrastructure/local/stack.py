@@ -13,8 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from infrastructure.local.atomic import serialise_dynamodb
-from infrastructure.local.moto_memory import prune_finished_threads, run_programs_inline, track_instances_weakly
+from infrastructure.local import moto_patches
 from infrastructure.local.template import ACCOUNT_ID, REGION, Template, TemplateError, load_template
 
 if TYPE_CHECKING:
@@ -162,7 +161,7 @@ class LocalStack:
 
         # Timers are EventBridge Scheduler schedules (DESIGN.md section 4), which moto never fires: one thread does.
         self._scheduler = ScheduleRunner(
-            sqs=self.client("sqs"), queue_url=self._queue_url, housekeeping=prune_finished_threads
+            sqs=self.client("sqs"), queue_url=self._queue_url, housekeeping=moto_patches.prune_finished_threads
         )
         self._scheduler.start()
         self._http.start()
@@ -172,20 +171,17 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         import requests
-        from moto.core.models import botocore_stubber
 
         from infrastructure.local.cognito_guard import guarded_moto_server
 
-        if botocore_stubber.enabled:
+        if moto_patches.mock_aws_active():
             # mock_aws resets moto's process-wide state when it starts and stops: the stack's resources would vanish.
             raise RuntimeError(
                 "mock_aws is active in this process; the local stack needs moto's state to itself "
                 "(run in-process moto tests and local stack tests in different processes)"
             )
+        moto_patches.apply()  # atomic DynamoDB, bounded memory, fewer threads; refuses another moto version
 
-        serialise_dynamodb()  # conditional writes atomic, as in AWS (see atomic.py)
-        track_instances_weakly()  # moto would keep every object it ever made (see moto_memory.py)
-        run_programs_inline()  # one thread fewer per open Step Functions execution (see moto_memory.py)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
         self.moto_port = self.moto_port or _free_port(HOST)
         # Step Functions service integrations call back into moto on this port (DESIGN.md section 6).
@@ -441,28 +437,22 @@ class LocalStack:
 
     # ------------------------------------------------------------------ functions
 
-    def _layer_dirs(self, provisioner: Provisioner, layers: list[Any]) -> tuple[Path, ...]:
-        dirs = []
-        for layer in layers:
-            props = provisioner.layers.get(layer)
-            if props is None or not isinstance(props.get("ContentUri"), str):
-                logger.debug("layer %s is not a local layer; ignored", layer)
+    def _opt_dir(self, logical_id: str, layers: list[Any]) -> Path:
+        """The function's /opt: its layers' files linked under python/, merged in order as Lambda extracts them."""
+        from infrastructure.local.layers import assemble, template_layers
+
+        local = template_layers(self.template.resources, self.repo_root)
+        by_arn = {str(self.template.ref(layer_id)): layer for layer_id, layer in local.items()}
+        chosen = []
+        for arn in layers:
+            layer = by_arn.get(str(arn))
+            if layer is None:
+                logger.debug("layer %s is not a local layer; ignored", arn)
                 continue
-            content = (self.repo_root / props["ContentUri"]).resolve()
-            name = str(props.get("LayerName") or content.name)
-            root = self.state_dir / "layers" / name
-            if (content / "python").is_dir():
-                target, link = content / "python", root / "python"
-            else:
-                # The layer build puts the package under python/; locally a symlink gives the same import path.
-                target, link = content, root / "python" / content.name
-            link.parent.mkdir(parents=True, exist_ok=True)
-            if link.is_symlink() and link.resolve() != target:
-                link.unlink()
-            if not link.is_symlink():
-                link.symlink_to(target, target_is_directory=True)
-            dirs.append(root)
-        return tuple(dirs)
+            chosen.append(layer)
+        opt = self.state_dir / "opt" / logical_id
+        assemble(chosen, opt)
+        return opt
 
     def _function_specs(self, provisioner: Provisioner) -> list[FunctionSpec]:
         from infrastructure.local.runtime import FunctionSpec
@@ -511,7 +501,7 @@ class LocalStack:
                     arn=str(self.template.get_att(logical_id, "Arn")),
                     handler=str(props["Handler"]),
                     code_dir=(self.repo_root / code_uri).resolve(),
-                    layer_dirs=self._layer_dirs(provisioner, layers),
+                    layer_dirs=(self._opt_dir(logical_id, layers),),
                     environment=environment,
                     memory_mb=memory,
                     timeout_seconds=float(props.get("Timeout") or 3),
@@ -583,8 +573,8 @@ class LocalStack:
                             filters=filters,
                             on_failure_queue_url=self._queue_url(str(on_failure)) if on_failure else None,
                             checkpoints=checkpoints.get(name),
-                            latest_sequence=_latest_stream_sequence,
-                            release_iterator=_release_shard_iterator,
+                            latest_sequence=moto_patches.latest_stream_sequence,
+                            release_iterator=moto_patches.release_shard_iterator,
                         )
                     )
                 elif kind != "Api":
@@ -683,38 +673,6 @@ class LocalStack:
                 id_token_seconds=lifetimes,
             )
         return authorizers
-
-
-# -------------------------------------------------------------------------------------------------- moto internals
-
-
-def _stream_shard(stream_arn: str) -> Any:
-    from moto.dynamodb.models import dynamodb_backends
-
-    # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
-    parts = stream_arn.split(":", 5)
-    region, account, table_name = parts[3], parts[4], parts[5].split("/")[1]
-    try:
-        return dynamodb_backends[account][region].get_table(table_name).stream_shard
-    except Exception:
-        return None
-
-
-def _latest_stream_sequence(stream_arn: str) -> int | None:
-    """The SequenceNumber of the newest record in the table's stream (moto keeps one shard per table), or None."""
-    shard = _stream_shard(stream_arn)
-    if shard is None or not shard.items:
-        return None
-    return int(shard.starting_sequence_number) + len(shard.items) - 1
-
-
-def _release_shard_iterator(iterator_arn: str) -> None:
-    """moto keeps every shard iterator forever; pollers create several a second, so drop each once used."""
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-    for regions in dynamodbstreams_backends.values():
-        for backend in regions.values():
-            backend.shard_iterators.pop(iterator_arn, None)
 
 
 __all__ = ["LocalStack", "TemplateError"]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -384,40 +384,51 @@ class Template:
         return node
 
     def _intrinsic(self, key: str, value: Any) -> Any:
-        if key == "Ref":
-            return self.ref(str(self.resolve(value)))
-        if key == "Fn::GetAtt":
-            target = value.split(".", 1) if isinstance(value, str) else self.resolve(value)
-            return self.get_att(str(target[0]), str(target[1]))
-        if key == "Fn::Sub":
-            return self._sub(value)
-        if key == "Fn::Join":
-            delimiter, items = value
-            resolved = self.resolve(items)
-            return str(delimiter).join(str(item) for item in resolved)
-        if key == "Fn::Select":
-            index, items = (self.resolve(item) for item in value)
-            return items[int(index)]
-        if key == "Fn::Split":
-            delimiter, text = (self.resolve(item) for item in value)
-            return str(text).split(str(delimiter))
-        if key == "Fn::If":
-            name, when_true, when_false = value
-            return self.resolve(when_true if self.condition(str(name)) else when_false)
-        if key == "Fn::FindInMap":
-            map_name, top, second = (self.resolve(item) for item in value)
-            return self.resolve(self.document["Mappings"][map_name][top][second])
-        if key == "Fn::Base64":
-            return base64.b64encode(str(self.resolve(value)).encode()).decode()
-        if key == "Fn::GetAZs":
-            return [f"{self.region}{zone}" for zone in "abcdef"]
-        if key == "Fn::ToJsonString":
-            return json.dumps(self.resolve(value), separators=(",", ":"))
-        if key == "Fn::Length":
-            return len(self.resolve(value))
         if key in {"Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not"}:
             return self._evaluate_condition({key: value})
-        raise TemplateError(f"{key} is not supported by the local stack")
+        evaluate = self._FUNCTIONS.get(key)
+        if evaluate is None:
+            raise TemplateError(f"{key} is not supported by the local stack")
+        return evaluate(self, value)
+
+    def _ref(self, value: Any) -> Any:
+        return self.ref(str(self.resolve(value)))
+
+    def _get_att_of(self, value: Any) -> Any:
+        target = value.split(".", 1) if isinstance(value, str) else self.resolve(value)
+        return self.get_att(str(target[0]), str(target[1]))
+
+    def _join(self, value: Any) -> str:
+        delimiter, items = value
+        return str(delimiter).join(str(item) for item in self.resolve(items))
+
+    def _select(self, value: Any) -> Any:
+        index, items = (self.resolve(item) for item in value)
+        return items[int(index)]
+
+    def _split(self, value: Any) -> list[str]:
+        delimiter, text = (self.resolve(item) for item in value)
+        return str(text).split(str(delimiter))
+
+    def _if(self, value: Any) -> Any:
+        name, when_true, when_false = value
+        return self.resolve(when_true if self.condition(str(name)) else when_false)
+
+    def _find_in_map(self, value: Any) -> Any:
+        map_name, top, second = (self.resolve(item) for item in value)
+        return self.resolve(self.document["Mappings"][map_name][top][second])
+
+    def _base64(self, value: Any) -> str:
+        return base64.b64encode(str(self.resolve(value)).encode()).decode()
+
+    def _get_azs(self, value: Any) -> list[str]:
+        return [f"{self.region}{zone}" for zone in "abcdef"]
+
+    def _to_json_string(self, value: Any) -> str:
+        return json.dumps(self.resolve(value), separators=(",", ":"))
+
+    def _length(self, value: Any) -> int:
+        return len(self.resolve(value))
 
     def _sub(self, value: Any) -> str:
         if isinstance(value, list):
@@ -437,6 +448,22 @@ class Template:
             return str(self.ref(name))
 
         return _SUB_VARIABLE.sub(replace, str(text))
+
+    # Intrinsic function -> how it resolves (the condition functions go through _evaluate_condition).
+    _FUNCTIONS: ClassVar[dict[str, Callable[[Template, Any], Any]]] = {
+        "Ref": _ref,
+        "Fn::GetAtt": _get_att_of,
+        "Fn::Sub": _sub,
+        "Fn::Join": _join,
+        "Fn::Select": _select,
+        "Fn::Split": _split,
+        "Fn::If": _if,
+        "Fn::FindInMap": _find_in_map,
+        "Fn::Base64": _base64,
+        "Fn::GetAZs": _get_azs,
+        "Fn::ToJsonString": _to_json_string,
+        "Fn::Length": _length,
+    }
 
     def outputs(self) -> dict[str, Any]:
         """The template's Outputs that resolve locally (outputs naming skipped resources are left out)."""

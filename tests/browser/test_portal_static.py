@@ -9,7 +9,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.portal_stub import (
@@ -590,9 +592,7 @@ def test_partner_user_cannot_edit_or_invite(page: Page, stub: Stub, portal_url: 
 @pytest.fixture(scope="module")
 def moto_cognito() -> Iterator[dict[str, str]]:
     """moto's Cognito in server mode on another origin: a user with a temporary password, as the PRM invites."""
-    boto3 = pytest.importorskip("boto3")
-    moto_server = pytest.importorskip("moto.server")
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.test_template import LAYER_ONLY, FunctionSpec, function_specs, lambda_like_command, make_kernel_dir
+from tests.infra.test_template import LAYER_ONLY, FunctionSpec, function_specs, lambda_like_command
 
 # Module (or package) -> why a handler must not import it.
 DENYLIST = {
@@ -35,20 +35,21 @@ PROBE = (
     LAYER_ONLY
     + r"""
 import json
-code_dir, kernel_dir, module_name = _sys.argv[1:4]
-_sys.path[:0] = [code_dir, kernel_dir]
+code_dir, opt_python, module_name = _sys.argv[1:4]
+_sys.path[:0] = [code_dir, opt_python]
 __import__(module_name)
 print("LOADED " + json.dumps(sorted(_sys.modules)))
 """
 )
 
 
-def loaded_modules(spec: FunctionSpec, kernel: Path) -> list[str] | None:
+def loaded_modules(spec: FunctionSpec, folder: Path) -> list[str] | None:
     """The modules the handler's import loaded; None when it does not import (test_template reports that)."""
+    opt_python = spec.opt_python(folder)
     run = subprocess.run(
-        lambda_like_command(PROBE, str(spec.code_dir), str(kernel), spec.module),
+        lambda_like_command(PROBE, str(spec.code_dir), str(opt_python), spec.module),
         env=spec.process_env(),
-        cwd=kernel,
+        cwd=opt_python,
         capture_output=True,
         text=True,
         timeout=120,
@@ -62,10 +63,10 @@ def loaded_modules(spec: FunctionSpec, kernel: Path) -> list[str] | None:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
-    kernel = make_kernel_dir(tmp_path_factory.mktemp("layer"))
+    folder = tmp_path_factory.mktemp("opt")
     specs = function_specs()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        found = dict(pool.map(lambda spec: (spec.logical_id, loaded_modules(spec, kernel)), specs.values()))
+        found = dict(pool.map(lambda spec: (spec.logical_id, loaded_modules(spec, folder)), specs.values()))
     return {lid: modules for lid, modules in found.items() if modules is not None}
 
 
@@ -101,6 +102,6 @@ def test_a_function_imports_only_the_contracts_its_context_uses(loaded: dict[str
         else:
             allowed = CONTRACTS_BY_CONTEXT[spec.context]
         problems += [
-            f"{lid} imports {m}" for m in modules if m.startswith("contracts.") and m.split(".")[2] not in allowed
+            f"{lid} imports {m}" for m in modules if m.startswith("contracts.") and m.split(".")[1] not in allowed
         ]
     assert not problems, "\n".join(problems)

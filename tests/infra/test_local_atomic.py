@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infrastructure.local.atomic import serialise_dynamodb
+from infrastructure.local import moto_patches
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        serialise_dynamodb()
+        moto_patches.apply()
         ddb = boto3.client("dynamodb")
         created = ddb.create_table(
             TableName="t",

@@ -174,9 +174,9 @@ def test_moto_does_not_keep_objects_nobody_uses() -> None:
     """moto's BaseModel tracks every instance it creates; the local stack's patch lets unused ones be freed."""
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    from infrastructure.local.moto_memory import track_instances_weakly
+    from infrastructure.local import moto_patches
 
-    track_instances_weakly()
+    moto_patches.apply()
     item = Item(hash_key=DynamoType({"S": "a"}), range_key=None, attrs={"pk": {"S": "a"}, "n": {"N": "1"}})
     alive = Item(hash_key=DynamoType({"S": "b"}), range_key=None, attrs={"pk": {"S": "b"}})
     dead = weakref.ref(item)
@@ -320,7 +320,7 @@ def test_finished_step_functions_threads_are_not_kept() -> None:
 
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
-    from infrastructure.local.moto_memory import prune_finished_threads
+    from infrastructure.local.moto_patches import prune_finished_threads
 
     release = threading.Event()
     finished = threading.Thread(target=lambda: None)

@@ -16,8 +16,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from infrastructure.local.mappings import SqsMapping, StreamMapping
+from infrastructure.local.moto_patches import latest_stream_sequence, release_shard_iterator
 from infrastructure.local.runtime import FunctionRuntime, FunctionSpec
-from infrastructure.local.stack import _latest_stream_sequence, _release_shard_iterator
 
 REGION = "us-east-1"
 
@@ -203,8 +203,8 @@ def test_stream_records_filters_retries_and_on_failure(clients: Callable[[str], 
         report_batch_item_failures=True,
         filters=[{"eventName": ["INSERT"]}],
         on_failure_queue_url=failures,
-        latest_sequence=_latest_stream_sequence,
-        release_iterator=_release_shard_iterator,
+        latest_sequence=latest_stream_sequence,
+        release_iterator=release_shard_iterator,
     )
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "poison": {"BOOL": True}})

@@ -136,11 +136,14 @@ def test_the_api_enforces_the_templates_cognito_authorizer(stack: LocalStack) ->
 
 
 def test_the_portal_is_served(stack: LocalStack) -> None:
-    if not (REPO / "portal" / "index.html").exists():
-        pytest.skip("no portal yet")
     answer = requests.get(f"{stack.base_url}/", timeout=10)
     assert answer.status_code == 200
     assert "text/html" in answer.headers["Content-Type"]
+    assert answer.content == (REPO / "portal" / "index.html").read_bytes()
+    script = requests.get(f"{stack.base_url}/js/app.js", timeout=10)
+    assert script.status_code == 200
+    assert "javascript" in script.headers["Content-Type"]
+    assert script.content == (REPO / "portal" / "js" / "app.js").read_bytes()
 
 
 RUN = textwrap.dedent(

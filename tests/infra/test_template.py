@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
+from infrastructure.local.layers import assemble, template_layers
 from infrastructure.local.template import load_template
 from tools import lock
 
@@ -235,7 +236,7 @@ class Placeholders:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One AWS::Serverless::Function: where its code is, its handler, and its environment with placeholder values."""
+    """One AWS::Serverless::Function: its code, handler, layers, and its environment with placeholder values."""
 
     logical_id: str
     code_dir: Path
@@ -244,10 +245,15 @@ class FunctionSpec:
     attribute: str
     variables: dict[str, str]
     properties: dict[str, Any]
+    layers: tuple[str, ...]  # logical ids, Globals' first, as Lambda extracts them into /opt
 
     @property
     def handler(self) -> str:
         return f"{self.module}.{self.attribute}"
+
+    def opt_python(self, folder: Path) -> Path:
+        """This function's /opt/python under folder: exactly its layers' files, as Lambda extracts them."""
+        return lambda_opt_python(self.layers, folder / self.logical_id)
 
     def process_env(self) -> dict[str, str]:
         """The function's template variables plus what the Lambda runtime itself sets (no credentials, no PATH)."""
@@ -278,6 +284,7 @@ def function_specs(document: dict[str, Any] | None = None) -> dict[str, Function
         module, _, attribute = str(props["Handler"]).rpartition(".")
         raw = (props.get("Environment") or {}).get("Variables") or {}
         variables = {name: str(placeholders.resolve(value)) for name, value in raw.items()}
+        layers = tuple(str(arn_target(layer)) for layer in props.get("Layers") or [])
         specs[lid] = FunctionSpec(
             logical_id=lid,
             code_dir=ROOT / code_uri,
@@ -286,18 +293,15 @@ def function_specs(document: dict[str, Any] | None = None) -> dict[str, Function
             attribute=attribute,
             variables=variables,
             properties=props,
+            layers=layers,
         )
     return specs
 
 
-def make_kernel_dir(parent: Path) -> Path:
-    """A folder holding only a symlink to the repo's `shared` package: the layer as Lambda mounts it, nothing more."""
-    kernel = parent / "kernel"
-    kernel.mkdir(exist_ok=True)
-    link = kernel / "shared"
-    if not link.exists():
-        link.symlink_to(ROOT / "shared", target_is_directory=True)
-    return kernel
+def lambda_opt_python(layer_ids: Sequence[str], folder: Path) -> Path:
+    """/opt/python built under folder from these template layers (links to the repository's files, nothing more)."""
+    available = template_layers(_template()["Resources"], ROOT)
+    return assemble([available[layer_id] for layer_id in layer_ids], folder)
 
 
 def _norm(name: str) -> str:
@@ -360,8 +364,8 @@ PROBE = (
     LAYER_ONLY
     + r"""
 import importlib, json
-code_dir, kernel_dir, module_name, attribute = _sys.argv[1:5]
-_sys.path[:0] = [code_dir, kernel_dir]
+code_dir, opt_python, module_name, attribute = _sys.argv[1:5]
+_sys.path[:0] = [code_dir, opt_python]
 from shared.settings import Settings
 loaded = []
 _from_env = Settings.__dict__["from_env"].__func__
@@ -396,11 +400,13 @@ class ProbeResult:
     stderr: str
 
 
-def probe(spec: FunctionSpec, kernel: Path) -> ProbeResult:
+def probe(spec: FunctionSpec, folder: Path) -> ProbeResult:
+    """Import spec's handler in a Lambda-like interpreter whose /opt/python (built under folder) has exactly its layers."""
+    opt_python = spec.opt_python(folder)
     run = subprocess.run(
-        lambda_like_command(PROBE, str(spec.code_dir), str(kernel), spec.module, spec.attribute),
+        lambda_like_command(PROBE, str(spec.code_dir), str(opt_python), spec.module, spec.attribute),
         env=spec.process_env(),
-        cwd=kernel,
+        cwd=opt_python,
         capture_output=True,
         text=True,
         timeout=60,
@@ -421,9 +427,9 @@ def specs() -> dict[str, FunctionSpec]:
 
 @pytest.fixture(scope="module")
 def probes(specs: dict[str, FunctionSpec], tmp_path_factory: pytest.TempPathFactory) -> dict[str, ProbeResult]:
-    kernel = make_kernel_dir(tmp_path_factory.mktemp("layer"))
+    folder = tmp_path_factory.mktemp("opt")
     with ThreadPoolExecutor(max_workers=len(specs)) as pool:
-        results = pool.map(lambda spec: (spec.logical_id, probe(spec, kernel)), specs.values())
+        results = pool.map(lambda spec: (spec.logical_id, probe(spec, folder)), specs.values())
         return dict(results)
 
 
@@ -692,13 +698,20 @@ def test_function_code_imports_only_what_the_layer_and_runtime_ship(specs: dict[
     shipped = deployed_distributions()
     owners = {top: {_norm(d) for d in dists} for top, dists in metadata.packages_distributions().items()}
     problems = []
-    for code_dir in sorted({spec.code_dir for spec in specs.values()} | {ROOT / "shared"}):
+    layers = template_layers(_template()["Resources"], ROOT)
+    packages = {layer.package for layer in layers.values()}  # shared, contracts: test_layers.py checks who lists them
+    for code_dir in sorted({spec.code_dir for spec in specs.values()} | {layer.content for layer in layers.values()}):
         local = {p.name for p in code_dir.iterdir() if p.is_dir() or p.suffix == ".py"} | {
             p.stem for p in code_dir.glob("*.py")
         }
+        shipped_files = {
+            path for layer in layers.values() if layer.content == code_dir for path in layer.files().values()
+        }
         for path in sorted(code_dir.rglob("*.py")):
+            if shipped_files and path not in shipped_files:
+                continue  # tooling beside a layer's modules (contracts/catalogue.py) ships nowhere
             for top, line in _imported_top_levels(path):
-                if top in sys.stdlib_module_names or top in local or top in {"shared", "__future__"}:
+                if top in sys.stdlib_module_names or top in local or top in packages | {"__future__"}:
                     continue
                 if not owners.get(top, set()) & shipped:
                     problems.append(f"{path.relative_to(ROOT)}:{line} imports {top}, which the layer does not ship")
@@ -1183,9 +1196,9 @@ def test_state_machines_may_send_to_every_queue_they_name() -> None:
 def test_placeholders_resolve_every_function_environment() -> None:
     """The helper the handler checks and the benchmark share: it must give every variable a concrete value."""
     with tempfile.TemporaryDirectory() as folder:
-        kernel = make_kernel_dir(Path(folder))
+        kernel = lambda_opt_python(["SharedKernelLayer"], Path(folder))
         assert (kernel / "shared" / "settings.py").is_file()
-        assert sorted(p.name for p in kernel.iterdir()) == ["shared"]
+        assert sorted(p.name for p in kernel.iterdir()) == ["shared"]  # the kernel ships no contracts
     for spec in function_specs().values():
         assert spec.code_dir.is_dir(), spec
         assert (spec.code_dir / (spec.module.replace(".", "/") + ".py")).is_file(), spec.handler

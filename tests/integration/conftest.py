@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infrastructure.local.atomic import serialise_dynamodb
+from infrastructure.local import moto_patches
 from infrastructure.local.provision import Provisioner
 from infrastructure.local.template import Template, load_template
 from shared.aws import reset_clients
@@ -168,11 +168,8 @@ class Stack:
 
     def ensure_user(self, claims: dict[str, str]) -> None:
         """Make the pool hold the claims' user as they describe it: the API refuses a token whose user is not live."""
-        from moto.cognitoidp.models import UserStatus, cognitoidp_backends
-        from moto.core import DEFAULT_ACCOUNT_ID
-
         pool_id, email = self.ref("PartnerUserPool"), claims["email"]
-        pool = cognitoidp_backends[DEFAULT_ACCOUNT_ID][REGION].user_pools[pool_id]
+        pool = moto_patches.user_pool(pool_id, REGION)
         user = pool._get_user(email)
         if user is None:
             cognito = boto3.client("cognito-idp")
@@ -187,7 +184,7 @@ class Stack:
             )
             user = pool._get_user(email)
         user.id = claims["sub"]  # synthetic claims name their own sub; the pool cannot be asked to choose one
-        user.status, user.enabled = UserStatus.CONFIRMED, True  # whoever holds a token has signed in
+        moto_patches.mark_signed_in(user)  # whoever holds a token has signed in
         user.update_attributes([{"Name": "sub", "Value": claims["sub"]}])
         if claims.get("custom:partner_id"):
             user.update_attributes([{"Name": "custom:partner_id", "Value": claims["custom:partner_id"]}])
@@ -216,10 +213,7 @@ class Stack:
         return [from_item(i) for page in pages for i in page["Items"]]
 
     def sent_mail(self) -> list[Any]:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
-
-        return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+        return list(moto_patches.ses_backend(REGION).sent_messages)
 
 
 @pytest.fixture(scope="session")
@@ -228,7 +222,7 @@ def stack() -> Iterator[Stack]:
     use_in_process_aws("test")
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            serialise_dynamodb()
+            moto_patches.apply()
             reset_clients()
             template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
             provisioner = Provisioner(template, boto3.client, ROOT)

@@ -44,22 +44,29 @@ def start(stack: Stack, *, reminder: int = 60, escalation: int = 60, expiry: int
     return workflow_input | {"execution_arn": execution["executionArn"]}
 
 
-def deliver_requests(stack: Stack, requests: Any, *, expect: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
-    """Wait for the workflow's messages on the approval requests queue and hand them to the consumer."""
-    bodies: list[dict[str, Any]] = []
+def deliver_requests(
+    stack: Stack, requests: Any, run: dict[str, Any], *, expect: int = 1, timeout: float = 10
+) -> list[dict[str, Any]]:
+    """Hand the approval requests queue's messages to the consumer until the run's workflow sent `expect` of them;
+    returns those. The queue is shared with every earlier test's workflows: their messages are delivered too."""
+    seen: dict[str, dict[str, Any]] = {}
+
+    def watching(event: dict[str, Any], context: Any) -> Any:
+        for record in event["Records"]:
+            body = json.loads(record["body"])
+            if body.get("approval_id") == run["approval_id"]:
+                seen.setdefault(record["messageId"], body)
+        return requests.handler(event, context)
+
     deadline = time.monotonic() + timeout
-    while len(bodies) < expect and time.monotonic() < deadline:
-        messages = stack.receive("ApprovalRequestsQueue", wait=0)
-        if not messages:
+    while len(seen) < expect and time.monotonic() < deadline:
+        if not stack.deliver("ApprovalRequestsQueue", watching)["delivered"]:
             time.sleep(0.1)
-            continue
-        for message in messages:
-            bodies.append(json.loads(message["Body"]))
-            boto3.client("sqs").change_message_visibility(
-                QueueUrl=stack.ref("ApprovalRequestsQueue"), ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
-        stack.deliver("ApprovalRequestsQueue", requests.handler)
-    return bodies
+    return list(seen.values())
+
+
+def mails_about(stack: Stack, run: dict[str, Any]) -> list[Any]:
+    return [m for m in stack.sent_mail() if run["approval_id"] in m.body]
 
 
 def links_for(stack: Stack, approval_id: str, approver: str) -> dict[str, str]:
@@ -103,21 +110,24 @@ def wait_for(predicate: Any, timeout: float = 15, interval: float = 0.1) -> Any:
     raise AssertionError("condition not met in time")
 
 
-def decision_messages(stack: Stack) -> list[dict[str, Any]]:
+def decision_messages(stack: Stack, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages onboarding's decisions queue holds for this run's application (the queue is shared with every
+    earlier test's workflows, whose expiries may still be arriving)."""
     messages = stack.receive("OnboardingDecisionsQueue")
     for message in messages:
         boto3.client("sqs").delete_message(
             QueueUrl=stack.ref("OnboardingDecisionsQueue"), ReceiptHandle=message["ReceiptHandle"]
         )
-    return [json.loads(m["Body"]) for m in messages]
+    bodies = [json.loads(m["Body"]) for m in messages]
+    return [body for body in bodies if body.get("application_id") == run["application_id"]]
 
 
 def test_links_confirm_then_decide_once_and_resume_the_workflow(stack: Stack, approvals: Any) -> None:
     api, requests, decisions = approvals
     run = start(stack)
-    [request] = deliver_requests(stack, requests)
+    [request] = deliver_requests(stack, requests, run)
     assert request["kind"] == "request" and "task_token" in request
-    mails_before = len(stack.sent_mail())
+    mails_before = len(mails_about(stack, run))
     links = links_for(stack, run["approval_id"], "first@example.com")
     assert set(links) == {"approve", "reject"}
     assert request["task_token"] not in json.dumps(links)  # the raw task token never appears in a URL
@@ -125,7 +135,7 @@ def test_links_confirm_then_decide_once_and_resume_the_workflow(stack: Stack, ap
     # the same request delivered again: stored once, mailed once
     boto3.client("sqs").send_message(QueueUrl=stack.ref("ApprovalRequestsQueue"), MessageBody=json.dumps(request))
     stack.deliver("ApprovalRequestsQueue", requests.handler)
-    assert len(stack.sent_mail()) == mails_before
+    assert len(mails_about(stack, run)) == mails_before
 
     status, html = page(stack, api, "GET", links["approve"])
     assert status == 200 and "Confirm: approve" in html and "Acme &lt;script&gt;" in html and "<script>" not in html
@@ -146,7 +156,7 @@ def test_links_confirm_then_decide_once_and_resume_the_workflow(stack: Stack, ap
     assert page(stack, api, "GET", links["reject"])[0] == 409
 
     stack.pump_stream("ApprovalsTable", decisions.handler)
-    [decision] = wait_for(lambda: decision_messages(stack))
+    [decision] = wait_for(lambda: decision_messages(stack, run))
     assert decision == {
         "message_type": "ApplicationDecision",
         "application_id": run["application_id"],
@@ -165,7 +175,7 @@ def test_links_confirm_then_decide_once_and_resume_the_workflow(stack: Stack, ap
 def test_rejection_needs_a_reason_and_expired_links_are_refused(stack: Stack, approvals: Any) -> None:
     api, requests, decisions = approvals
     run = start(stack)
-    deliver_requests(stack, requests)
+    deliver_requests(stack, requests, run)
     links = links_for(stack, run["approval_id"], "first@example.com")
     status, html = page(stack, api, "POST", links["reject"], {"reason": "  "})
     assert status == 400 and "reason" in html.lower()
@@ -196,14 +206,14 @@ def test_rejection_needs_a_reason_and_expired_links_are_refused(stack: Stack, ap
     status, html = page(stack, api, "POST", links["reject"], {"reason": "Outside our territories"})
     assert status == 200 and "data-outcome='rejected'" in html
     stack.pump_stream("ApprovalsTable", decisions.handler)
-    [decision] = wait_for(lambda: decision_messages(stack))
+    [decision] = wait_for(lambda: decision_messages(stack, run))
     assert decision["decision"] == "rejected" and decision["reason"] == "Outside our territories"
 
 
 def test_no_decision_reminds_then_escalates_then_closes_and_expires(stack: Stack, approvals: Any) -> None:
     api, requests, _ = approvals
     run = start(stack, reminder=1, escalation=1, expiry=1)
-    bodies = deliver_requests(stack, requests, expect=4, timeout=20)
+    bodies = deliver_requests(stack, requests, run, expect=4, timeout=20)
     assert [b["kind"] for b in bodies] == ["request", "reminder", "escalation", "close"]
     assert bodies[2]["approvers"] == ["first@example.com", "second@example.com"]
     assert len({b["task_token"] for b in bodies[:3]}) == 3
@@ -211,7 +221,7 @@ def test_no_decision_reminds_then_escalates_then_closes_and_expires(stack: Stack
     assert sum(s.startswith("Approval needed") for s in subjects) == 1
     assert sum(s.startswith("Reminder") for s in subjects) == 1
     assert sum(s.startswith("Escalated") for s in subjects) == 2  # the first approver and the second
-    [expiry] = wait_for(lambda: decision_messages(stack))
+    [expiry] = wait_for(lambda: decision_messages(stack, run))
     assert expiry == {"message_type": "ApplicationExpired", "application_id": run["application_id"]}
     wait_for(
         lambda: (
@@ -227,12 +237,12 @@ def test_no_decision_reminds_then_escalates_then_closes_and_expires(stack: Stack
 def test_a_decision_after_the_reminder_resumes_the_workflow_on_the_new_token(stack: Stack, approvals: Any) -> None:
     api, requests, decisions = approvals
     run = start(stack, reminder=1, escalation=60)
-    bodies = deliver_requests(stack, requests, expect=2, timeout=10)
+    bodies = deliver_requests(stack, requests, run, expect=2, timeout=10)
     assert [b["kind"] for b in bodies] == ["request", "reminder"]
     links = links_for(stack, run["approval_id"], "first@example.com")  # the reminder's link
     assert page(stack, api, "POST", links["approve"])[0] == 200
     stack.pump_stream("ApprovalsTable", decisions.handler)
-    [decision] = wait_for(lambda: decision_messages(stack))
+    [decision] = wait_for(lambda: decision_messages(stack, run))
     assert decision["decision"] == "approved"
 
 
@@ -311,7 +321,7 @@ def test_a_partial_amount_after_an_earlier_step_resumes_the_workflow(
             {"label": "Trap", "value": "click", "href": "javascript:alert(1)"},
         ],
     )
-    [request] = deliver_requests(stack, requests)
+    [request] = deliver_requests(stack, requests, run)
     assert request["amount"]["max_minor"] == 500_000 and request["decisions"][-1] == "return"
     links = links_for(stack, run["approval_id"], "finance@example.com")
     assert set(links) == {"approve", "reject", "return"}
@@ -353,7 +363,7 @@ def test_return_for_more_information_resumes_the_workflow(stack: Stack, approval
         decisions=["approve", "reject", "return"],
         amount={"currency": "JPY", "max_minor": 800_000, "label": "Amount to pay"},
     )
-    deliver_requests(stack, requests)
+    deliver_requests(stack, requests, run)
     links = links_for(stack, run["approval_id"], "finance@example.com")
     status, html = page(stack, api, "POST", links["return"], {"reason": "Add the invoice", "amount": "5"})
     assert status == 200 and "data-outcome='returned'" in html
@@ -365,7 +375,7 @@ def test_return_for_more_information_resumes_the_workflow(stack: Stack, approval
 def test_a_plain_request_with_nulls_refuses_a_return_link(stack: Stack, approvals: Any, ask_machine: str) -> None:
     api, requests, decisions = approvals
     run = ask(ask_machine)  # "amount": null and "earlier": null, as a workflow sends them
-    [request] = deliver_requests(stack, requests)
+    [request] = deliver_requests(stack, requests, run)
     assert request["amount"] is None and request["earlier"] is None
     links = links_for(stack, run["approval_id"], "finance@example.com")
     assert set(links) == {"approve", "reject"}

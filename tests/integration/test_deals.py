@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -325,6 +326,7 @@ def test_twenty_partners_race_for_one_prospect_and_exactly_one_is_approved(stack
     service = deals[0].service()
     domain = unique_domain("contested")
     from deals.models import RegisterDealRequest
+    from deals.repository import DealsRepository
     from shared.http import principal_from
 
     class Request:
@@ -340,7 +342,9 @@ def test_twenty_partners_race_for_one_prospect_and_exactly_one_is_approved(stack
             start.wait()
             deal = service.register(
                 principal_from(Request(claims)),
-                RegisterDealRequest.model_validate(deal_body(domain, company="Contested Ltd", amount=100_000_000)),
+                RegisterDealRequest.model_validate(
+                    deal_body(domain, company="Contested Ltd", amount=100_000_000)
+                ).new_deal(),
             )
             registered.append(deal.deal_id)
         except BaseException as error:
@@ -355,21 +359,26 @@ def test_twenty_partners_race_for_one_prospect_and_exactly_one_is_approved(stack
 
     # then every one of them is approved at the same moment (as if 20 channel managers clicked at once)
     go = threading.Barrier(20)
+    from deals.domain import DealTerms
     from deals.models import DealDecision
+
+    # the consumer's service, with a protection long enough to outlast the assertions (the stack's is 12 s)
+    terms = DealTerms(protection=timedelta(days=90), extension=timedelta(days=30), auto_approve_limits={})
+    workflow_side = dataclasses.replace(deals[1].service(), terms=terms)
 
     def approve(deal_id: str) -> None:
         go.wait()
-        service.apply_decision(
-            DealDecision(
-                message_type="DealDecision",
-                deal_id=deal_id,
-                purpose="registration",
-                decision="approved",
-                decided_by="emea-channel@example.com",
-                decided_at="2026-11-26T12:00:00Z",
-            ),
-            protection=timedelta(days=90),
-            extension=timedelta(days=30),
+        workflow_side.apply_decision(
+            DealDecision.model_validate(
+                {
+                    "message_type": "DealDecision",
+                    "deal_id": deal_id,
+                    "purpose": "registration",
+                    "decision": "approved",
+                    "decided_by": "emea-channel@example.com",
+                    "decided_at": "2026-11-26T12:00:00Z",
+                }
+            )
         )
 
     threads = [threading.Thread(target=approve, args=(d,)) for d in registered]
@@ -377,10 +386,11 @@ def test_twenty_partners_race_for_one_prospect_and_exactly_one_is_approved(stack
         t.start()
     for t in threads:
         t.join()
-    statuses = [service.repository.get(d).status for d in registered]
+    repository = DealsRepository(stack.ref("DealsTable"))
+    statuses = [repository.get(d).status for d in registered]
     assert statuses.count("approved") == 1, statuses
     assert set(statuses) <= {"approved", "rejected"}
-    holders = service.repository.protections(domain, "contested")
+    holders = repository.protections(domain, "contested")
     assert {h.deal_id for h in holders if h.protection_ends_at > datetime.now(UTC)} == {
         d for d, s in zip(registered, statuses, strict=True) if s == "approved"
     }

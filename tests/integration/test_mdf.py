@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.errors import Conflict
+from shared.errors import Conflict, NotYetDue
 from tests.integration.conftest import Stack
 from tests.support.factories import bus_envelope, partner_onboarded
 from tests.support.lambda_events import LambdaContext, claims_for, stream_event
@@ -678,10 +678,10 @@ def test_claim_deadline_releases_the_reservation(
     # as the timer sends it (seconds, Z); a timer for a due date that has moved since is stale and changes nothing
     message = {"message_type": "MdfClaimDeadline", "request_id": request_id, "claim_due_at": due[:19] + "Z"}
     stale = message | {"claim_due_at": "2020-01-01T00:00:00Z"}
-    with pytest.raises(consumers.NotYetDue):
+    with pytest.raises(NotYetDue):
         consumers.handle_message(message)  # early timers are retried, never acted on
     later = datetime.fromisoformat(due.replace("Z", "+00:00")) + timedelta(seconds=1)
-    monkeypatch.setattr(consumers.service(), "clock", lambda: later)
+    monkeypatch.setattr(consumers.service().claims, "clock", lambda: later)
     assert consumers.handle_message(stale).startswith("stale timer")
     assert consumers.handle_message(message) == "lapsed"
     assert consumers.handle_message(message) == "nothing due"
@@ -772,8 +772,9 @@ def test_periods_added_at_once_never_overlap(stack: Stack, mdf: Any) -> None:
 
 
 def test_a_closed_fund_cannot_be_reopened_by_a_writer_that_read_it_open(stack: Stack, mdf: Any) -> None:
-    from mdf import domain
-    from mdf.repository import StaleWrite
+    from mdf.domain import ledger
+    from mdf.ports import StaleWrite
+    from mdf.repository import MdfRepository
 
     me = partner(stack, mdf)
     period_id = period(stack, mdf, window=timedelta(seconds=2), starts=-90, ends=-61)
@@ -781,18 +782,18 @@ def test_a_closed_fund_cannot_be_reopened_by_a_writer_that_read_it_open(stack: S
     debit = {"partner_id": me["custom:partner_id"], "period_id": period_id, "note": "Moved to another fund"}
     debit["amount"] = {"amount_minor": -1_000, "currency": "USD"}
     assert call(stack, mdf, "POST", "/mdf/adjustments", body=debit, claims=VENDOR)[0] == 201  # nothing left to expire
-    service = mdf[1].service()
+    funds, repository = mdf[1].service().funds, MdfRepository(stack.ref("MdfTable"))
     fund_id = f"{period_id}.USD"
-    read_open = service.repository.fund(me["custom:partner_id"], fund_id)
+    read_open = repository.fund(me["custom:partner_id"], fund_id)
     time.sleep(2.1)
-    assert service.expire_fund(me["custom:partner_id"], fund_id).outcome == "closed"  # no entry: seq unchanged
+    assert funds.expire_fund(me["custom:partner_id"], fund_id) == "closed"  # no entry: seq unchanged
     # a change computed from the fund as it was before the close (same seq) must lose, not undo the close
     stale = read_open.model_copy(update={"seq": read_open.seq, "available": 5})
     with pytest.raises(StaleWrite):
-        service.repository.write(fund=stale, fund_seq=read_open.seq, fund_status="open")
-    closed_fund = service.repository.fund(me["custom:partner_id"], fund_id)
+        repository.write(fund=stale, fund_seq=read_open.seq, fund_status="open")
+    closed_fund = repository.fund(me["custom:partner_id"], fund_id)
     assert closed_fund.status == "closed" and closed_fund.available == 0
-    assert domain.expire_fund(closed_fund, now=datetime.now(UTC), new_id=lambda p: p).outcome == "already closed"
+    assert ledger.expire_fund(closed_fund, now=datetime.now(UTC), new_id=lambda p: p).outcome == "already closed"
 
 
 def test_replaying_request_events_after_the_dedup_records_expired_mails_and_starts_nothing(

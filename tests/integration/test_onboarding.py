@@ -6,6 +6,7 @@ import html
 import json
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -643,10 +644,14 @@ def test_replaying_every_event_after_the_dedup_records_expired_repeats_no_side_e
     # What the archive holds: every event this scenario published (the outbox items, as stream INSERT records).
     dynamodb = boto3.client("dynamodb")
     scanned = dynamodb.scan(TableName=stack.ref("OnboardingTable"))["Items"]
-    published = [
-        {"eventID": item["pk"]["S"], "eventName": "INSERT", "dynamodb": {"NewImage": item}}
+    outbox_items = [
+        item
         for item in sorted(scanned, key=lambda i: i.get("created_at", {}).get("S", ""))
         if item.get("entity", {}).get("S") == "outbox" and item["created_at"]["S"] >= started
+    ]
+    published = [
+        {"eventID": item["pk"]["S"], "eventName": "INSERT", "dynamodb": {"NewImage": item, "SequenceNumber": str(n)}}
+        for n, item in enumerate(outbox_items, start=1)
     ]
     assert {p["dynamodb"]["NewImage"]["detail_type"]["S"] for p in published} >= {
         "PartnerApplicationSubmitted",
@@ -709,8 +714,9 @@ def test_a_confirmation_just_before_the_deadline_fires_is_not_expired(
     seen_by_timer = consumers.service().repository.get_application(application_id)
     assert seen_by_timer.status == "unconfirmed"
     confirm(stack, onboarding, receipt, body["contact_email"])
-    monkeypatch.setattr(consumers, "_application", lambda _id: seen_by_timer)  # the timer's read, before the commit
-    assert consumers.handle_message(due(application_id, "2020-01-01T00:00:00.000Z")) == "already decided"
+    with monkeypatch.context() as timer_reads_first:  # the timer's read, before the commit
+        timer_reads_first.setattr(consumers.service().repository, "get_application", lambda _id: seen_by_timer)
+        assert consumers.handle_message(due(application_id, "2020-01-01T00:00:00.000Z")) == "already decided"
     assert consumers_status(onboarding, application_id) == "pending"
     # and the approval workflow's expiry does not expire an application still waiting for its confirmation
     _, other, _ = submit(stack, api, application())
@@ -724,17 +730,16 @@ def test_an_older_agreement_published_concurrently_does_not_replace_the_newer_on
 ) -> None:
     """Deals and MDF keep the agreement with the newest published_at; onboarding's current one must agree."""
     from onboarding.models import AgreementRequest
-    from onboarding.service import OnboardingService
 
     _, consumers, _ = onboarding
     repository = consumers.service().repository
     started = utc_now()
     newer, older = f"v-new-{uuid.uuid4().hex[:6]}", f"v-old-{uuid.uuid4().hex[:6]}"
     principal = principal_from_claims(VENDOR)
-    OnboardingService(repository).publish_agreement(
+    consumers.service().publish_agreement(
         principal, AgreementRequest(version=newer, title="Programme terms", body="Newer.")
     )
-    late = OnboardingService(repository, clock=lambda: started - timedelta(seconds=5))
+    late = replace(consumers.service(), clock=lambda: started - timedelta(seconds=5))
     with pytest.raises(Conflict) as refused:
         late.publish_agreement(principal, AgreementRequest(version=older, title="Programme terms", body="Older."))
     assert refused.value.code == "conflict" and "newer agreement" in refused.value.message
@@ -748,13 +753,11 @@ def test_an_address_whose_application_is_overdue_may_apply_again_before_the_laps
     """The contact-address hold ends at the deadline even if the timer is late; the late lapse then leaves the new
     application's hold alone."""
     from onboarding.models import ApplicationRequest
-    from onboarding.service import OnboardingService
 
     api, consumers, _ = onboarding
-    repository = consumers.service().repository
     email = f"late-{uuid.uuid4().hex[:8]}@example.org"
     three_days_ago = utc_now() - timedelta(days=3)
-    overdue = OnboardingService(repository, clock=lambda: three_days_ago, confirm_within=timedelta(days=2))
+    overdue = replace(consumers.service(), clock=lambda: three_days_ago, confirm_within=timedelta(days=2))
     old = overdue.submit_application(ApplicationRequest.model_validate(application(contact_email=email)))
     status, new, _ = submit(stack, api, application(contact_email=email))
     assert status == 201, new

@@ -71,3 +71,17 @@ def test_a_decided_approval_takes_a_new_token_without_new_mail() -> None:
     refreshed = domain.register(decided, message("reminder", "token-2"), NOW)
     assert refreshed is not None and refreshed.status == "decided" and refreshed.notified
     assert refreshed.task_token == "token-2"
+
+
+def test_only_a_decision_or_a_decided_approvals_new_token_resumes_the_workflow() -> None:
+    approval = domain.register(None, message(), NOW)
+    assert approval is not None
+    assert not domain.awaits_resuming(approval, None)  # pending: nothing to tell the workflow yet
+    decided = domain.decide(approval, decision="approve", approver="a@example.com", reason=None, now=NOW)
+    assert domain.awaits_resuming(decided, approval)  # just decided
+    assert domain.awaits_resuming(decided, None)  # a stream record without its old image
+    assert not domain.awaits_resuming(decided, decided)  # decided before, same token: already relayed
+    refreshed = domain.register(decided, message("reminder", "token-2"), NOW)
+    assert refreshed is not None and domain.awaits_resuming(refreshed, decided)  # the token the workflow waits on now
+    closed = approval.model_copy(update={"status": "closed"})
+    assert not domain.awaits_resuming(closed, approval)

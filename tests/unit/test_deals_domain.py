@@ -10,11 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from deals import domain
-from deals.models import Protection, RegisterDealRequest, Registration, Won
+from deals.models import Protection, ProtectionReminder, RegisterDealRequest, Registration, Review, Won
 from deals.prospects import company_key, domain_key
+from shared.clock import timer_time
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from shared.http import Principal
 from shared.money import Money
+from shared.principal import Principal
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 _ids = itertools.count()
@@ -163,7 +164,7 @@ def register(
     **changes: Any,
 ) -> Any:  # type: ignore[assignment]
     return domain.register(
-        request(**changes),
+        request(**changes).new_deal(),
         partner_id=partner_id,
         registered_by="seller@p1.com",
         known_products={"NET-FW-100"},
@@ -295,9 +296,14 @@ def test_precheck_never_names_the_holder() -> None:
 
 def test_protection_reminders_skip_the_past_and_use_wait_timestamps() -> None:
     ends = NOW + timedelta(days=90)
-    reminders = domain.protection_reminders("deal_1", ends, [1_209_600, 259_200], NOW)
-    assert [(r["days_left"], r["at"]) for r in reminders] == [(14, "2027-02-10T12:00:00Z"), (3, "2027-02-21T12:00:00Z")]
-    assert domain.protection_reminders("deal_1", NOW + timedelta(days=2), [1_209_600, 259_200], NOW) == []
+    timer = domain.protection_timer("deal_1", ends, [1_209_600, 259_200], NOW)
+    reminders = [(at, m) for at, m in timer if isinstance(m, ProtectionReminder)]
+    assert [(r.days_left, timer_time(at)) for at, r in reminders] == [
+        (14, "2027-02-10T12:00:00Z"),
+        (3, "2027-02-21T12:00:00Z"),
+    ]
+    soon = domain.protection_timer("deal_1", NOW + timedelta(days=2), [1_209_600, 259_200], NOW)
+    assert [m.message_type for _, m in soon] == ["ProtectionEnded"]  # no reminder already past, only the end
 
 
 def test_access_rules() -> None:
@@ -339,9 +345,8 @@ def review_lines(holder_status: str) -> dict[str, str]:
         protection_ends_at=holder.protection_ends_at,
     )
     rival, _ = register(partner_id="prt_rival", by_company=[registration])
-    payload = workflow.approval_input(
-        rival,
-        consumer_settings(),
+    review = Review(
+        deal=rival,
         purpose="registration",
         mode="manual",
         conflicting={holder.deal_id: holder},
@@ -349,6 +354,7 @@ def review_lines(holder_status: str) -> dict[str, str]:
         partner_names={"prt_holder": "Contoso Distribution", "prt_rival": "Northwind Traders"},
         now=NOW,
     )
+    payload = workflow.approval_input(review, consumer_settings())
     return {line["label"]: line["value"] for line in payload["summary"]}
 
 

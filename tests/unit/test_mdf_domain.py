@@ -26,26 +26,31 @@ from contracts.mdf import (
     MdfRequestRejected,
     MdfRequestSubmitted,
 )
-from mdf import domain
-from mdf.domain import Change, InsufficientFunds, InvalidState
+from mdf.domain import claims, ledger, periods, requests, timers
+from mdf.domain import proofs as proof_rules
+from mdf.domain.common import Change, InsufficientFunds, InvalidState
 from mdf.models import (
-    ApprovalExpired,
     ClaimBody,
+    ClaimDeadline,
     ClaimDecision,
-    ClaimTimer,
+    ClaimReminder,
     EntryKind,
     Fund,
+    FundExpiry,
+    FundExpiryWarning,
     FundRequest,
     FundRequestBody,
-    FundTimer,
     LedgerEntry,
     Outcome,
     Period,
     ProofFile,
     Reference,
+    RequestApprovalExpired,
     RequestDecision,
     Upload,
+    workflow_message,
 )
+from shared.clock import timer_time
 from shared.errors import Conflict, ValidationFailed
 from shared.money import Money
 
@@ -57,7 +62,7 @@ MARKETING, FINANCE = "mkt@vendor.example", "fin@vendor.example"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ids = itertools.count()
 
-# What each entry kind does to (available, reserved, paid, expired), written from docs/mdf.md, not from domain.py.
+# What each entry kind does to (available, reserved, paid, expired), written from docs/mdf.md, not from the ledger rules.
 EFFECT: dict[str, tuple[int, int, int, int]] = {
     "allocated": (1, 0, 0, 0),
     "accrued": (1, 0, 0, 0),
@@ -97,7 +102,7 @@ def period(**changes: Any) -> Period:
 
 def funded(amount: int = 1_000_000, *, in_period: Period | None = None) -> Fund:
     """A new fund with one allocation (built by the rules, so its totals are consistent)."""
-    change = domain.allocate(
+    change = ledger.allocate(
         None,
         in_period or period(),
         partner_id=PARTNER,
@@ -112,13 +117,13 @@ def funded(amount: int = 1_000_000, *, in_period: Period | None = None) -> Fund:
 
 
 def booked(fund: Fund, kind: EntryKind, amount: int, *, now: datetime = NOW) -> tuple[Fund, LedgerEntry]:
-    return domain.book(
+    return ledger.book(
         fund, kind, amount, reference=Reference(type="allocation", id=ids("ref")), actor=ADMIN, note="", now=now
     )
 
 
 def closed(fund: Fund) -> Fund:
-    change = domain.expire_fund(fund, now=fund.claim_window_ends_at, new_id=ids)
+    change = ledger.expire_fund(fund, now=fund.claim_window_ends_at, new_id=ids)
     assert change.fund is not None and change.fund.status == "closed"
     return change.fund
 
@@ -147,7 +152,7 @@ def submit(
     previous: FundRequest | None = None,
     **changes: Any,
 ) -> Change:
-    return domain.submit(
+    return requests.submit(
         body(**changes),
         partner_id=PARTNER,
         user=PARTNER_USER,
@@ -187,7 +192,7 @@ def request_decision(
 def decide(
     request: FundRequest, fund: Fund | None, marketing: Outcome, finance: Outcome | None = None, *, days: int = 60
 ) -> Change:
-    return domain.decide_request(
+    return requests.decide_request(
         request, request_decision(request, marketing, finance), fund, claim_due_days=days, now=NOW, new_id=ids
     )
 
@@ -225,7 +230,7 @@ def claim_body(spent: int, currency: str = "USD") -> ClaimBody:
 
 
 def file_claim(request: FundRequest, spent: int, *, now: datetime = AFTER_ACTIVITY, currency: str = "USD") -> Change:
-    return domain.file_claim(request, claim_body(spent, currency), proofs(), user=PARTNER_USER, now=now, new_id=ids)
+    return claims.file_claim(request, claim_body(spent, currency), proofs(), user=PARTNER_USER, now=now, new_id=ids)
 
 
 def claimed(spent: int = 250_000, granted: int = 400_000, *, allocated: int = 1_000_000) -> tuple[FundRequest, Fund]:
@@ -248,7 +253,7 @@ def review(
 
 
 def decide_claim(request: FundRequest, fund: Fund, decision: str, **options: Any) -> Change:
-    return domain.decide_claim(request, review(request, decision, **options), fund, now=NOW, new_id=ids)
+    return claims.decide_claim(request, review(request, decision, **options), fund, now=NOW, new_id=ids)
 
 
 def balance_of(fund: Fund) -> tuple[int, int, int, int]:
@@ -279,7 +284,7 @@ def upload(content_type: str = "application/pdf", file_name: str = "invoice.pdf"
         file_id="file_" + "a" * 26,
         request_id="mdfreq_1",
         partner_id=PARTNER,
-        key=domain.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name),
+        key=proof_rules.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name),
         file_name=file_name,
         content_type=content_type,
         size_bytes=1_000,
@@ -318,7 +323,7 @@ def test_book_moves_the_balance_and_running_totals_exactly(
     fund = base_fund()
     reference = Reference(type="request", id="mdfreq_9")
     later = NOW + timedelta(hours=1)
-    new, entry = domain.book(fund, kind, amount, reference=reference, actor=ADMIN, note="why", now=later)
+    new, entry = ledger.book(fund, kind, amount, reference=reference, actor=ADMIN, note="why", now=later)
     assert balance_of(new) == after
     assert (new.allocated, new.accrued, new.released, new.adjusted) == totals
     assert new.seq == 3 and new.updated_at == later and new.opened_at == fund.opened_at
@@ -377,7 +382,7 @@ def test_book_refuses_zero_and_negative_amounts(kind: EntryKind, amount: int) ->
 
 
 def test_allocate_opens_the_fund_with_the_periods_window_and_publishes_the_balance() -> None:
-    change = domain.allocate(
+    change = ledger.allocate(
         None, period(), partner_id=PARTNER, amount=usd(1_000_000), note="Q1 budget", actor=ADMIN, now=NOW, new_id=ids
     )
     fund = change.fund
@@ -412,7 +417,7 @@ def test_allocate_opens_the_fund_with_the_periods_window_and_publishes_the_balan
     assert event.balance == Balance(available=usd(1_000_000), reserved=usd(0), paid=usd(0))
     assert change.guards == [f"allocation:{event.allocation_id}"]
 
-    again = domain.allocate(
+    again = ledger.allocate(
         fund, period(), partner_id=PARTNER, amount=usd(234_567), note="", actor=ADMIN, now=NOW, new_id=ids
     )
     assert again.fund is not None and again.fund.allocated == 1_234_567 and again.entries[0].seq == 2
@@ -421,12 +426,12 @@ def test_allocate_opens_the_fund_with_the_periods_window_and_publishes_the_balan
 def test_allocate_is_refused_once_the_claim_window_has_passed_or_the_fund_closed() -> None:
     for now in (WINDOW_ENDS, WINDOW_ENDS + timedelta(days=1)):
         with pytest.raises(InvalidState) as refused:
-            domain.allocate(
+            ledger.allocate(
                 None, period(), partner_id=PARTNER, amount=usd(1), note="", actor=ADMIN, now=now, new_id=ids
             )
         assert refused.value.code == "fund_closed"
     with pytest.raises(InvalidState):
-        domain.allocate(
+        ledger.allocate(
             closed(funded()), period(), partner_id=PARTNER, amount=usd(1), note="", actor=ADMIN, now=NOW, new_id=ids
         )
 
@@ -445,7 +450,7 @@ def test_allocate_is_refused_once_the_claim_window_has_passed_or_the_fund_closed
 )
 def test_accrual_is_the_floor_of_the_rate_in_basis_points(deal_amount: int, rate_bp: int, credited: int) -> None:
     deal = won(deal_amount)
-    change = domain.accrue(None, period(accrual_rate_bp=rate_bp), deal, now=NOW, new_id=ids)
+    change = ledger.accrue(None, period(accrual_rate_bp=rate_bp), deal, now=NOW, new_id=ids)
     if credited == 0:
         assert nothing_changed(change) and change.outcome == f"nothing to accrue at {rate_bp} bp"
         return
@@ -466,41 +471,41 @@ def test_accrual_is_the_floor_of_the_rate_in_basis_points(deal_amount: int, rate
 
 def test_accrual_adds_to_an_existing_fund_in_the_deals_currency() -> None:
     fund = funded(1_000_000)
-    change = domain.accrue(fund, period(), won(999_999), now=NOW, new_id=ids)
+    change = ledger.accrue(fund, period(), won(999_999), now=NOW, new_id=ids)
     assert change.fund is not None
     assert balance_of(change.fund) == (1_024_999, 0, 0, 0) and change.fund.seq == 2
-    euro = domain.accrue(None, period(), won(999_999, currency="EUR"), now=NOW, new_id=ids)
+    euro = ledger.accrue(None, period(), won(999_999, currency="EUR"), now=NOW, new_id=ids)
     assert euro.fund is not None and euro.fund.fund_id == "FY27-Q1.EUR" and euro.entries[0].currency == "EUR"
 
 
 def test_nothing_is_accrued_without_an_open_period_or_a_rate() -> None:
-    no_period = domain.accrue(None, None, won(1_000_000), now=NOW, new_id=ids)
+    no_period = ledger.accrue(None, None, won(1_000_000), now=NOW, new_id=ids)
     assert nothing_changed(no_period) and "no period contains the close date 2026-11-20" in no_period.outcome
-    late = domain.accrue(None, period(), won(1_000_000), now=WINDOW_ENDS, new_id=ids)
+    late = ledger.accrue(None, period(), won(1_000_000), now=WINDOW_ENDS, new_id=ids)
     assert nothing_changed(late) and late.outcome == "period FY27-Q1 has closed"
-    closed_fund = domain.accrue(closed(funded()), period(), won(1_000_000), now=NOW, new_id=ids)
+    closed_fund = ledger.accrue(closed(funded()), period(), won(1_000_000), now=NOW, new_id=ids)
     assert nothing_changed(closed_fund) and closed_fund.outcome == "period FY27-Q1 has closed"
-    no_rate = domain.accrue(None, period(accrual_rate_bp=0), won(1_000_000), now=NOW, new_id=ids)
+    no_rate = ledger.accrue(None, period(accrual_rate_bp=0), won(1_000_000), now=NOW, new_id=ids)
     assert nothing_changed(no_rate) and no_rate.outcome == "nothing to accrue at 0 bp"
 
 
 def test_period_for_picks_the_period_containing_the_date() -> None:
     q1 = period()
     q2 = period(period_id="FY27-Q2", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31))
-    assert domain.period_for([q1, q2], date(2026, 10, 1)) is q1
-    assert domain.period_for([q1, q2], date(2026, 12, 31)) is q1
-    assert domain.period_for([q1, q2], date(2027, 1, 1)) is q2
-    assert domain.period_for([q1, q2], date(2026, 9, 30)) is None
-    assert domain.period_for([], date(2026, 11, 1)) is None
-    assert domain.period_for([q2, q1], date(2026, 11, 26)) is q1
+    assert periods.period_for([q1, q2], date(2026, 10, 1)) is q1
+    assert periods.period_for([q1, q2], date(2026, 12, 31)) is q1
+    assert periods.period_for([q1, q2], date(2027, 1, 1)) is q2
+    assert periods.period_for([q1, q2], date(2026, 9, 30)) is None
+    assert periods.period_for([], date(2026, 11, 1)) is None
+    assert periods.period_for([q2, q1], date(2026, 11, 26)) is q1
 
 
 def test_periods_never_overlap() -> None:
     q1 = period()
-    domain.ensure_no_overlap(period(period_id="FY27-Q2", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)), [q1])
+    periods.ensure_no_overlap(period(period_id="FY27-Q2", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)), [q1])
     for starts_on, ends_on in ((date(2026, 12, 31), date(2027, 3, 31)), (date(2026, 9, 1), date(2026, 10, 1))):
         with pytest.raises(Conflict) as refused:
-            domain.ensure_no_overlap(period(period_id="FY27-X", starts_on=starts_on, ends_on=ends_on), [q1])
+            periods.ensure_no_overlap(period(period_id="FY27-X", starts_on=starts_on, ends_on=ends_on), [q1])
         assert refused.value.errors[0].field == "starts_on"
 
 
@@ -516,7 +521,7 @@ def field_errors(attempt: Callable[[], object]) -> list[str]:
 def test_submission_requires_a_known_open_period() -> None:
     fund = funded()
     assert field_errors(
-        lambda: domain.submit(
+        lambda: requests.submit(
             body(), partner_id=PARTNER, user=PARTNER_USER, period=None, fund=fund, lead_days=10, now=NOW, new_id=ids
         )
     ) == ["period_id"]
@@ -558,7 +563,7 @@ def test_a_request_in_a_currency_without_a_fund_names_the_currencies_there_are()
     """Issue 8.5e: an EUR request where the partner has only USD and GBP funds said "exceeds ... (0.00 EUR)"."""
     eur = {"amount_minor": 100_000, "currency": "EUR"}
     with pytest.raises(ValidationFailed) as refused:
-        domain.submit(
+        requests.submit(
             body(requested=eur),
             partner_id=PARTNER,
             user=PARTNER_USER,
@@ -617,10 +622,10 @@ def test_a_rejected_or_expired_request_may_be_revised_as_the_next_round() -> Non
     assert revised.timeline[-1].note == "Revised (round 2)"
     assert isinstance(change.events[0], MdfRequestSubmitted) and change.events[0].round == 2
 
-    lapse = ApprovalExpired(
+    lapse = RequestApprovalExpired(
         message_type="MdfApprovalExpired", request_id=revised.request_id, round=2, purpose="request"
     )
-    expired = domain.approval_lapsed(revised, lapse, now=NOW).request
+    expired = requests.approval_lapsed(revised, lapse, now=NOW).request
     assert expired is not None and expired.status == "expired"
     third = submit(fund, previous=expired).request
     assert third is not None and third.round == 3
@@ -639,7 +644,7 @@ def test_only_rejected_or_expired_requests_can_be_revised(status: str) -> None:
 
 def test_marketing_alone_approves_the_full_amount_and_it_is_reserved() -> None:
     fund = funded(1_000_000)
-    request = domain.under_review(submitted(fund), decision_due_at=NOW + timedelta(days=5), now=NOW)
+    request = requests.under_review(submitted(fund), decision_due_at=NOW + timedelta(days=5), now=NOW)
     assert request is not None
     for amount in (None, 400_000):
         change = decide(request, fund, outcome(amount=amount))
@@ -715,7 +720,7 @@ def test_a_rejection_reserves_nothing(marketing: Outcome, finance: Outcome | Non
 def test_a_stale_round_or_a_second_delivery_changes_nothing() -> None:
     fund = funded(1_000_000)
     request = submitted(fund)
-    stale = domain.decide_request(
+    stale = requests.decide_request(
         request, request_decision(request, outcome(), round_=2), fund, claim_due_days=60, now=NOW, new_id=ids
     )
     assert nothing_changed(stale) and stale.outcome == "stale decision"
@@ -737,7 +742,7 @@ def test_approval_without_the_money_left_rejects_and_books_nothing() -> None:
         "Approved for 1,000.00 USD, but the fund has only 999.99 USD available now; revise the request."
     )
     [event] = change.events
-    assert isinstance(event, MdfRequestRejected) and event.decided_by == domain.LEDGER_ACTOR
+    assert isinstance(event, MdfRequestRejected) and event.decided_by == ledger.LEDGER_ACTOR
     gone = decide(request, closed(fund), outcome())
     assert gone.outcome == "insufficient_funds" and gone.fund is None and gone.request is not None
     assert "only 0.00 USD available" in str(gone.request.decision_reason)  # a closed fund has nothing to give
@@ -787,7 +792,7 @@ def test_claim_timing_is_checked() -> None:
     assert request.claim_due_at is not None
     file_claim(request, 1, now=request.claim_due_at)  # the last second still counts
     with pytest.raises(InvalidState) as late:
-        domain.ensure_can_claim(request, now=request.claim_due_at + timedelta(seconds=1))
+        claims.ensure_can_claim(request, now=request.claim_due_at + timedelta(seconds=1))
     assert late.value.code == "claim_overdue"
 
 
@@ -822,7 +827,7 @@ def test_a_returned_claim_may_be_resubmitted_as_the_next_round() -> None:
     assert refiled.request is not None and refiled.request.claim is not None
     assert (refiled.request.claim.round, refiled.request.claim.status) == (2, "submitted")
     assert isinstance(refiled.events[0], MdfClaimSubmitted) and refiled.events[0].round == 2
-    stale = domain.decide_claim(
+    stale = claims.decide_claim(
         refiled.request, review(refiled.request, "approved", round_=1), fund, now=NOW, new_id=ids
     )
     assert nothing_changed(stale) and stale.outcome == "stale decision"
@@ -906,7 +911,7 @@ def test_returning_a_claim_keeps_the_reservation() -> None:
     assert change.request is not None and change.request.claim is not None
     assert (change.request.status, change.request.claim.status) == ("claimed", "returned")
     assert [type(e) for e in change.events] == [MdfClaimReturned]
-    assert domain.next_step(change.request)[0] == "Add the requested proof and resubmit the claim"
+    assert requests.next_step(change.request)[0] == "Add the requested proof and resubmit the claim"
 
 
 def test_a_release_on_a_closed_fund_expires_at_once() -> None:
@@ -935,7 +940,7 @@ def test_a_release_on_a_closed_fund_expires_at_once() -> None:
 
 def test_a_claim_decision_for_another_round_or_state_changes_nothing() -> None:
     request, fund = claimed()
-    stale = domain.decide_claim(request, review(request, "approved", round_=2), fund, now=NOW, new_id=ids)
+    stale = claims.decide_claim(request, review(request, "approved", round_=2), fund, now=NOW, new_id=ids)
     assert nothing_changed(stale) and stale.outcome == "stale decision"
     paid = decide_claim(request, fund, "approved")
     assert paid.request is not None and paid.fund is not None
@@ -949,9 +954,9 @@ def test_a_claim_decision_for_another_round_or_state_changes_nothing() -> None:
 def test_an_approved_request_without_a_claim_lapses_at_the_due_date() -> None:
     request, fund = approved(400_000)
     assert request.claim_due_at is not None
-    early = domain.claim_deadline(request, fund, now=request.claim_due_at - timedelta(seconds=1), new_id=ids)
+    early = claims.claim_deadline(request, fund, now=request.claim_due_at - timedelta(seconds=1), new_id=ids)
     assert nothing_changed(early) and early.outcome == "not yet due"
-    change = domain.claim_deadline(request, fund, now=request.claim_due_at, new_id=ids)
+    change = claims.claim_deadline(request, fund, now=request.claim_due_at, new_id=ids)
     assert change.fund is not None and change.request is not None and change.outcome == "lapsed"
     assert entries_of(change) == [("released", 400_000)]
     assert change.entries[0].reference == Reference(type="request", id=request.request_id)
@@ -963,7 +968,7 @@ def test_a_returned_claim_not_resubmitted_lapses_too() -> None:
     request, fund = claimed(granted=300_000)
     returned = decide_claim(request, fund, "returned").request
     assert returned is not None and returned.claim_due_at is not None
-    change = domain.claim_deadline(returned, fund, now=returned.claim_due_at, new_id=ids)
+    change = claims.claim_deadline(returned, fund, now=returned.claim_due_at, new_id=ids)
     assert change.outcome == "lapsed" and entries_of(change) == [("released", 300_000)]
 
 
@@ -971,10 +976,10 @@ def test_nothing_is_due_for_a_claim_under_review_or_settled() -> None:
     request, fund = claimed()
     assert request.claim_due_at is not None
     later = request.claim_due_at + timedelta(days=1)
-    under_review = domain.claim_deadline(request, fund, now=later, new_id=ids)
+    under_review = claims.claim_deadline(request, fund, now=later, new_id=ids)
     assert nothing_changed(under_review) and under_review.outcome == "nothing due"
     paid = decide_claim(request, fund, "approved").request
-    assert paid is not None and domain.claim_deadline(paid, fund, now=later, new_id=ids).outcome == "nothing due"
+    assert paid is not None and claims.claim_deadline(paid, fund, now=later, new_id=ids).outcome == "nothing due"
 
 
 # ------------------------------------------------------------------ fund expiry
@@ -982,9 +987,9 @@ def test_nothing_is_due_for_a_claim_under_review_or_settled() -> None:
 
 def test_expiry_expires_exactly_the_available_amount_and_keeps_reservations() -> None:
     _, fund = approved(400_000, allocated=1_000_001)
-    early = domain.expire_fund(fund, now=WINDOW_ENDS - timedelta(seconds=1), new_id=ids)
+    early = ledger.expire_fund(fund, now=WINDOW_ENDS - timedelta(seconds=1), new_id=ids)
     assert nothing_changed(early) and early.outcome == "not yet due"
-    change = domain.expire_fund(fund, now=WINDOW_ENDS, new_id=ids)
+    change = ledger.expire_fund(fund, now=WINDOW_ENDS, new_id=ids)
     new = change.fund
     assert new is not None and change.outcome == "expired"
     assert new.status == "closed" and balance_of(new) == (0, 400_000, 0, 600_001) and new.seq == 3
@@ -998,13 +1003,13 @@ def test_expiry_expires_exactly_the_available_amount_and_keeps_reservations() ->
         WINDOW_ENDS,
     )
     assert event.balance == Balance(available=usd(0), reserved=usd(400_000), paid=usd(0))
-    again = domain.expire_fund(new, now=WINDOW_ENDS + timedelta(days=1), new_id=ids)
+    again = ledger.expire_fund(new, now=WINDOW_ENDS + timedelta(days=1), new_id=ids)
     assert nothing_changed(again) and again.outcome == "already closed"
 
 
 def test_a_fund_with_nothing_available_closes_without_an_entry() -> None:
     _, fund = approved(400_000, allocated=400_000)
-    change = domain.expire_fund(fund, now=WINDOW_ENDS, new_id=ids)
+    change = ledger.expire_fund(fund, now=WINDOW_ENDS, new_id=ids)
     assert change.fund is not None and change.outcome == "closed"
     assert change.fund.status == "closed" and change.fund.seq == fund.seq
     assert balance_of(change.fund) == (0, 400_000, 0, 0) and change.entries == [] and change.events == []
@@ -1025,9 +1030,9 @@ def test_a_fund_with_nothing_available_closes_without_an_entry() -> None:
 )
 def test_proof_with_the_right_signature_is_accepted(content_type: str, head: bytes) -> None:
     kwargs = {"content_type": content_type, "head": head, "max_bytes": 20 * 1024 * 1024}
-    assert domain.proof_problem(upload(content_type), size=1_000, **kwargs) is None
-    assert domain.proof_problem(upload(content_type), size=1, **kwargs) is None
-    assert domain.proof_problem(upload(content_type), size=20 * 1024 * 1024, **kwargs) is None
+    assert proof_rules.proof_problem(upload(content_type), size=1_000, **kwargs) is None
+    assert proof_rules.proof_problem(upload(content_type), size=1, **kwargs) is None
+    assert proof_rules.proof_problem(upload(content_type), size=20 * 1024 * 1024, **kwargs) is None
 
 
 @pytest.mark.parametrize(
@@ -1046,7 +1051,7 @@ def test_proof_with_the_right_signature_is_accepted(content_type: str, head: byt
     ],
 )
 def test_proof_with_the_wrong_bytes_is_refused(content_type: str, head: bytes, problem: str) -> None:
-    found = domain.proof_problem(
+    found = proof_rules.proof_problem(
         upload(content_type), size=1_000, content_type=content_type, head=head, max_bytes=2_000
     )
     assert found == problem
@@ -1056,7 +1061,7 @@ def test_proof_with_the_wrong_bytes_is_refused(content_type: str, head: bytes, p
 def test_a_multibyte_character_cut_at_the_end_of_the_sample_is_fine(cut: bytes) -> None:
     head = b"name,amount\nZo\xc3\xab,\xe2\x82\xac5\n" + cut
     assert (
-        domain.proof_problem(upload("text/csv"), size=9_999, content_type="text/csv", head=head, max_bytes=10_000)
+        proof_rules.proof_problem(upload("text/csv"), size=9_999, content_type="text/csv", head=head, max_bytes=10_000)
         is None
     )
 
@@ -1064,16 +1069,16 @@ def test_a_multibyte_character_cut_at_the_end_of_the_sample_is_fine(cut: bytes) 
 def test_proof_type_and_size_must_match_the_upload() -> None:
     pdf = upload("application/pdf")
     head, max_bytes = b"%PDF-1.4", 20 * 1024 * 1024
-    assert domain.proof_problem(pdf, size=10, content_type="image/png", head=head, max_bytes=max_bytes) == (
+    assert proof_rules.proof_problem(pdf, size=10, content_type="image/png", head=head, max_bytes=max_bytes) == (
         "was uploaded as image/png, not application/pdf"
     )
-    assert domain.proof_problem(pdf, size=10, content_type="", head=head, max_bytes=max_bytes) == (
+    assert proof_rules.proof_problem(pdf, size=10, content_type="", head=head, max_bytes=max_bytes) == (
         "was uploaded as an unknown type, not application/pdf"
     )
     for size in (0, max_bytes + 1):
-        assert domain.proof_problem(pdf, size=size, content_type="application/pdf", head=head, max_bytes=max_bytes) == (
-            f"is {size} bytes; proof files must be 1 byte to 20 MB"
-        )
+        assert proof_rules.proof_problem(
+            pdf, size=size, content_type="application/pdf", head=head, max_bytes=max_bytes
+        ) == (f"is {size} bytes; proof files must be 1 byte to 20 MB")
 
 
 @pytest.mark.parametrize(
@@ -1081,12 +1086,14 @@ def test_proof_type_and_size_must_match_the_upload() -> None:
     ["../../etc/passwd", "a/../b.pdf", "..\\..\\boot.ini", "report..final.pdf", "....", "/", "..", "x" * 300 + ".pdf"],
 )
 def test_proof_keys_stay_under_the_partner_request_and_file_prefix(file_name: str) -> None:
-    key = domain.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name)
+    key = proof_rules.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name)
     prefix = f"proofs/{PARTNER}/mdfreq_1/file_{'a' * 26}/"
     assert key.startswith(prefix)
     name = key.removeprefix(prefix)
     assert name and "/" not in name and "\\" not in name and ".." not in key and len(name) <= 100
-    assert domain.proof_key(PARTNER, "mdfreq_1", "file_1", "Invoice 12 (final).pdf").endswith("/Invoice_12_final_.pdf")
+    assert proof_rules.proof_key(PARTNER, "mdfreq_1", "file_1", "Invoice 12 (final).pdf").endswith(
+        "/Invoice_12_final_.pdf"
+    )
 
 
 # ------------------------------------------------------------------ timers
@@ -1095,27 +1102,25 @@ def test_proof_keys_stay_under_the_partner_request_and_file_prefix(file_name: st
 def test_fund_schedule_warns_before_the_window_ends_then_expires() -> None:
     fund = funded()
     offsets = [7 * 86_400, 30 * 86_400, 120 * 86_400]  # 120 days before the end is already past
-    schedule = domain.fund_schedule(fund, offsets, NOW)
-    assert [(s["at"], s["message"]["message_type"], s["message"]["days_left"]) for s in schedule] == [
+    schedule = [timer.wire() for timer in timers.fund_schedule(fund, offsets, NOW)]  # as the timers get them
+    assert [(at, message["message_type"], message["days_left"]) for at, message in schedule] == [
         ("2027-01-29T00:00:00Z", "MdfFundExpiryWarning", 30),
         ("2027-02-21T00:00:00Z", "MdfFundExpiryWarning", 7),
         ("2027-02-28T00:00:00Z", "MdfFundExpiry", 0),
     ]
-    for item in schedule:
-        timer = FundTimer.model_validate(item["message"])  # exactly the fields of docs/mdf.md, nothing more
-        assert (timer.partner_id, timer.fund_id, timer.claim_window_ends_at) == (
-            PARTNER,
-            "FY27-Q1.USD",
-            "2027-02-28T00:00:00Z",
-        )
-    late = domain.fund_schedule(fund, offsets, WINDOW_ENDS - timedelta(days=1))
-    assert [s["message"]["message_type"] for s in late] == ["MdfFundExpiry"]
+    for _, message in schedule:
+        assert message["claim_window_ends_at"] == "2027-02-28T00:00:00Z"  # to the second, as timers carry it
+        timer = workflow_message(message)  # exactly the fields of docs/mdf.md, nothing more
+        assert isinstance(timer, FundExpiryWarning | FundExpiry)
+        assert (timer.partner_id, timer.fund_id, timer.claim_window_ends_at) == (PARTNER, "FY27-Q1.USD", WINDOW_ENDS)
+    late = timers.fund_schedule(fund, offsets, WINDOW_ENDS - timedelta(days=1))
+    assert [t.wire()[1]["message_type"] for t in late] == ["MdfFundExpiry"]
 
 
 def test_claim_schedule_reminds_before_the_due_date_then_ends() -> None:
     request, _ = approved()
-    schedule = domain.claim_schedule(request, [7 * 86_400], NOW)
-    assert [(s["at"], s["message"]) for s in schedule] == [
+    schedule = [timer.wire() for timer in timers.claim_schedule(request, [7 * 86_400], NOW)]
+    assert schedule == [
         (
             "2027-02-01T23:59:59Z",
             {
@@ -1135,8 +1140,8 @@ def test_claim_schedule_reminds_before_the_due_date_then_ends() -> None:
             },
         ),
     ]
-    assert all(ClaimTimer.model_validate(s["message"]) for s in schedule)
-    assert len(domain.claim_schedule(request, [7 * 86_400], datetime(2027, 2, 2, tzinfo=UTC))) == 1
+    assert [type(workflow_message(message)) for _, message in schedule] == [ClaimReminder, ClaimDeadline]
+    assert len(timers.claim_schedule(request, [7 * 86_400], datetime(2027, 2, 2, tzinfo=UTC))) == 1
 
 
 # ------------------------------------------------------------------ the invariant under random operations
@@ -1197,11 +1202,11 @@ class Ledgers:
 def test_random_operations_keep_every_fund_balanced() -> None:
     rng = random.Random(7)
     ledgers = Ledgers()
-    periods = [period()]
+    opened = [period()]
     seen: Counter[str] = Counter()
 
     def current() -> tuple[Period, Fund | None]:
-        return periods[-1], ledgers.funds.get(domain.fund_id(periods[-1].period_id, "USD"))
+        return opened[-1], ledgers.funds.get(periods.fund_id(opened[-1].period_id, "USD"))
 
     def pick(*statuses: str, claim: str | None = None) -> FundRequest | None:
         found = [
@@ -1215,13 +1220,13 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         in_period, fund = current()
         if fund is not None and fund.status == "closed":
             with pytest.raises(InvalidState):
-                domain.allocate(
+                ledger.allocate(
                     fund, in_period, partner_id=PARTNER, amount=usd(1), note="", actor=ADMIN, now=NOW, new_id=ids
                 )
-            periods.append(period(period_id=f"FY27-P{len(periods)}", name=f"Period {len(periods)}"))
+            opened.append(period(period_id=f"FY27-P{len(opened)}", name=f"Period {len(opened)}"))
             in_period, fund = current()
         amount = usd(rng.randint(1, 500_000))
-        change = domain.allocate(
+        change = ledger.allocate(
             fund, in_period, partner_id=PARTNER, amount=amount, note="", actor=ADMIN, now=NOW, new_id=ids
         )
         ledgers.apply(change)
@@ -1229,7 +1234,7 @@ def test_random_operations_keep_every_fund_balanced() -> None:
 
     def accrue() -> str:
         in_period, fund = current()
-        change = domain.accrue(fund, in_period, won(rng.randint(1, 2_000_000)), now=NOW, new_id=ids)
+        change = ledger.accrue(fund, in_period, won(rng.randint(1, 2_000_000)), now=NOW, new_id=ids)
         ledgers.apply(change)
         return change.outcome
 
@@ -1292,7 +1297,7 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         request = pick("approved") or pick("claimed", claim="returned")
         if request is None or request.claim_due_at is None:
             return "skipped"
-        change = domain.claim_deadline(request, ledgers.funds[request.fund_id], now=request.claim_due_at, new_id=ids)
+        change = claims.claim_deadline(request, ledgers.funds[request.fund_id], now=request.claim_due_at, new_id=ids)
         ledgers.apply(change)
         return change.outcome
 
@@ -1300,7 +1305,7 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         _, fund = current()
         if fund is None:
             return "skipped"
-        change = domain.expire_fund(fund, now=WINDOW_ENDS, new_id=ids)
+        change = ledger.expire_fund(fund, now=WINDOW_ENDS, new_id=ids)
         ledgers.apply(change)
         return change.outcome
 
@@ -1325,7 +1330,7 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         "expire:expired",
     ):
         assert seen[path] > 0, (path, seen)
-    assert len(periods) > 1 and ledgers.expiries["claim_window_ended"] > 0
+    assert len(opened) > 1 and ledgers.expiries["claim_window_ended"] > 0
     assert ledgers.expiries["released_after_close"] > 0  # reservations settled after their fund closed
 
 
@@ -1336,24 +1341,24 @@ def test_a_claim_returned_after_its_due_date_gets_time_to_resubmit_within_the_wi
     request, fund = claimed(granted=300_000)
     assert request.claim_due_at is not None
     late = request.claim_due_at + timedelta(days=3)  # the review ran past the due date
-    change = domain.decide_claim(request, review(request, "returned"), fund, now=late, new_id=ids)
+    change = claims.decide_claim(request, review(request, "returned"), fund, now=late, new_id=ids)
     returned = change.request
     assert returned is not None and returned.claim_due_at is not None
-    assert returned.claim_due_at == min(late + domain.RESUBMIT_GRACE, fund.claim_window_ends_at)
-    domain.ensure_can_claim(returned, now=late + timedelta(days=1))  # may resubmit, not `claim_overdue`
+    assert returned.claim_due_at == min(late + claims.RESUBMIT_GRACE, fund.claim_window_ends_at)
+    claims.ensure_can_claim(returned, now=late + timedelta(days=1))  # may resubmit, not `claim_overdue`
     # and never past the claim window: a return after the window leaves a due date that has passed (it lapses)
     after_window = fund.claim_window_ends_at + timedelta(days=1)
-    closing = domain.decide_claim(request, review(request, "returned"), fund, now=after_window, new_id=ids)
+    closing = claims.decide_claim(request, review(request, "returned"), fund, now=after_window, new_id=ids)
     assert closing.request is not None and closing.request.claim_due_at == fund.claim_window_ends_at
 
 
 def test_timers_further_than_an_execution_may_wait_renew_themselves() -> None:
     fund = funded(in_period=period(claim_window_ends_at=NOW + timedelta(days=500)))
-    [renewal] = domain.fund_schedule(fund, [2_592_000, 604_800], NOW)
-    assert renewal["message"]["message_type"] == "MdfFundTimerRenewal"
-    assert renewal["at"] == domain.timer_time(NOW + domain.MAX_TIMER)
-    near = domain.fund_schedule(fund, [2_592_000, 604_800], NOW + timedelta(days=400))
-    assert [m["message"]["message_type"] for m in near] == [
+    [renewal] = [timer.wire() for timer in timers.fund_schedule(fund, [2_592_000, 604_800], NOW)]
+    assert renewal[1]["message_type"] == "MdfFundTimerRenewal"
+    assert renewal[0] == timer_time(NOW + timers.MAX_TIMER)
+    near = timers.fund_schedule(fund, [2_592_000, 604_800], NOW + timedelta(days=400))
+    assert [t.wire()[1]["message_type"] for t in near] == [
         "MdfFundExpiryWarning",
         "MdfFundExpiryWarning",
         "MdfFundExpiry",
@@ -1361,7 +1366,7 @@ def test_timers_further_than_an_execution_may_wait_renew_themselves() -> None:
 
 
 def test_a_fund_never_exceeds_the_largest_representable_balance() -> None:
-    fund = funded(domain.MAX_BALANCE)
+    fund = funded(ledger.MAX_BALANCE)
     with pytest.raises(ValidationFailed) as refused:
         booked(fund, "allocated", 1)
     assert refused.value.errors[0].field == "amount.amount_minor"

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from onboarding import domain
 from onboarding.models import Agreement, Application, ApplicationRequest, InviteUserRequest, PartnerUpdateRequest
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.http import Principal
+from shared.principal import Principal
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 _counter = itertools.count()
@@ -47,7 +47,10 @@ def principal(partner_id: str | None = "prt_1", *groups: str) -> Principal:
 
 def test_new_application_normalises_domain_country_and_email() -> None:
     application, event = domain.new_application(
-        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(days=2)
+        ApplicationRequest.model_validate(application_body()).applicant(),
+        now=NOW,
+        new_id=ids,
+        confirm_within=timedelta(days=2),
     )
     assert application.domain == "acme.co.uk"
     assert application.country == "GB"
@@ -85,14 +88,20 @@ def test_application_request_rejects_bad_input_naming_the_field(changes: dict[st
 
 def confirmed() -> Application:
     application, _ = domain.new_application(
-        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+        ApplicationRequest.model_validate(application_body()).applicant(),
+        now=NOW,
+        new_id=ids,
+        confirm_within=timedelta(hours=1),
     )
     return domain.confirm(application, now=NOW, new_id=ids)[0]
 
 
 def test_only_a_confirmed_application_can_be_decided_and_confirmation_has_a_deadline() -> None:
     application, _ = domain.new_application(
-        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+        ApplicationRequest.model_validate(application_body()).applicant(),
+        now=NOW,
+        new_id=ids,
+        confirm_within=timedelta(hours=1),
     )
     with pytest.raises(domain.InvalidTransition):
         domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
@@ -112,7 +121,10 @@ def test_each_timer_expires_only_the_state_it_was_set_for() -> None:
     """A confirmation committed just before the confirmation deadline fires is not expired as undecided (nor an
     application still unconfirmed by the workflow's expiry)."""
     application, _ = domain.new_application(
-        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+        ApplicationRequest.model_validate(application_body()).applicant(),
+        now=NOW,
+        new_id=ids,
+        confirm_within=timedelta(hours=1),
     )
     pending = domain.confirm(application, now=NOW, new_id=ids)[0]
     with pytest.raises(domain.InvalidTransition):
@@ -123,7 +135,10 @@ def test_each_timer_expires_only_the_state_it_was_set_for() -> None:
 
 def test_a_confirmation_that_lost_the_domain_closes_the_application_with_the_reason() -> None:
     application, _ = domain.new_application(
-        ApplicationRequest.model_validate(application_body()), now=NOW, new_id=ids, confirm_within=timedelta(hours=1)
+        ApplicationRequest.model_validate(application_body()).applicant(),
+        now=NOW,
+        new_id=ids,
+        confirm_within=timedelta(hours=1),
     )
     closed, event = domain.close_as_duplicate(application, now=NOW, new_id=ids)
     assert closed.status == "rejected" and closed.closed_because == "domain_taken" and closed.decided_by == "system"
@@ -197,16 +212,68 @@ def test_agreement_gate() -> None:
 def test_invite_and_profile_update() -> None:
     application = confirmed()
     _, partner, _, _ = domain.approve(application, decided_by="boss@example.com", now=NOW, new_id=ids)
+    request = InviteUserRequest(email="Bob@Acme.co.uk", name="Bob", role="partner-user")
     user, event = domain.invite(
         partner,
-        InviteUserRequest(email="Bob@Acme.co.uk", name="Bob", role="partner-user"),
+        email=request.email,
+        name=request.name,
+        role=request.role,
         invited_by="ada@acme.co.uk",
         now=NOW,
         new_id=ids,
     )
     assert user.email == "bob@acme.co.uk" and event.role == "partner-user" and event.partner_id == partner.partner_id
-    updated = domain.update_profile(partner, PartnerUpdateRequest(phone="+44 20 7946 0000"), now=NOW)
+    changes = PartnerUpdateRequest(phone="+44 20 7946 0000").model_dump(exclude_unset=True)
+    updated = domain.update_profile(partner, changes, now=NOW)
     assert updated.phone == "+44 20 7946 0000" and updated.revision == partner.revision + 1
     assert updated.description is None
     with pytest.raises(ValidationError):
         PartnerUpdateRequest.model_validate({"tier": "Gold"})
+
+
+def test_what_is_still_to_be_sent() -> None:
+    application = confirmed()
+    assert domain.confirmation_request_skipped(application) == "no confirmation email: application is pending"
+    assert domain.approval_skipped(application) is None
+    assert domain.outcome_skipped(application, "rejected") == "no rejection email: application is pending"
+    lapsed_unconfirmed = domain.expire(
+        domain.new_application(
+            ApplicationRequest.model_validate(application_body()).applicant(),
+            now=NOW,
+            new_id=ids,
+            confirm_within=timedelta(hours=1),
+        )[0],
+        expected="unconfirmed",
+        now=NOW,
+        new_id=ids,
+    )[0]
+    assert domain.outcome_skipped(lapsed_unconfirmed, "expired") == (
+        "lapsed unconfirmed: nobody to tell (the address was never confirmed)"
+    )
+    assert (
+        domain.outcome_skipped(domain.expire(application, expected="pending", now=NOW, new_id=ids)[0], "expired")
+        is None
+    )
+    assert not domain.marked_sent(application, "receipt")
+    assert domain.marked_sent(application.model_copy(update={"receipt_sent_at": NOW}), "receipt")
+
+
+def test_an_invitation_is_sent_for_the_users_current_invitation_only() -> None:
+    _, _, user, events = domain.approve(confirmed(), decided_by="boss@example.com", now=NOW, new_id=ids)
+    invited = events[1]
+    assert invited.DETAIL_TYPE == "PartnerUserInvited"
+    assert domain.invitation_skipped(user, invited) is None  # type: ignore[arg-type]
+    assert domain.invitation_key(invited) == user.invitation_id  # type: ignore[arg-type]
+    newer = user.model_copy(update={"invitation_id": "inv_newer"})
+    assert domain.invitation_skipped(newer, invited) == "a newer invitation replaced this one"  # type: ignore[arg-type]
+    active = user.model_copy(update={"status": "active"})
+    assert domain.invitation_skipped(active, invited) is not None  # type: ignore[arg-type]
+    assert domain.invitation_skipped(None, invited) is not None  # type: ignore[arg-type]
+
+
+def test_the_same_form_after_a_rejection_or_lapse_is_a_new_application() -> None:
+    application = confirmed()
+    rejected = domain.reject(application, reason="No", decided_by="boss@example.com", now=NOW, new_id=ids)[0]
+    assert domain.submitted_anew(rejected, keyed=False)
+    assert not domain.submitted_anew(rejected, keyed=True)  # an Idempotency-Key names that request's application
+    assert not domain.submitted_anew(application, keyed=False)  # still open: a retry

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import Field, ValidationError
@@ -13,6 +17,8 @@ from shared.ids import new_id
 from shared.links import LinkClaim, LinkRejected, Purpose, link_query, sign, verify
 from shared.money import Money, format_money
 from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -163,3 +169,68 @@ def test_country_codes_are_upper_cased_and_must_be_assigned() -> None:
     for bad in ("XX", "D", "DEU"):
         with pytest.raises(ValidationError):
             adapter.validate_python(bad)
+
+
+def test_a_settings_error_names_the_environment_variables_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLE_NAME", "prm-test")
+    monkeypatch.delenv("REMINDER_SECONDS", raising=False)
+    with pytest.raises(ValidationError, match=r"ExampleSettings \(environment variables REMINDER_SECONDS\)"):
+        ExampleSettings.from_env()
+    monkeypatch.setenv("TABLE_NAME", "x")
+    monkeypatch.setenv("REMINDER_SECONDS", "0")
+    with pytest.raises(ValidationError, match=r"environment variables TABLE_NAME, REMINDER_SECONDS\)") as refused:
+        ExampleSettings.from_env()
+    assert [e["loc"] for e in refused.value.errors()] == [("table_name",), ("reminder_seconds",)]
+
+
+def test_settings_read_json_and_comma_separated_variables_and_share_field_groups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typing import Annotated
+
+    from shared.settings import ApprovalTimings, FromJson, PartnerMail, SecondsList
+
+    class Consumer(PartnerMail, ApprovalTimings):
+        limits: Annotated[dict[str, Annotated[int, Field(ge=0)]], FromJson]
+        offsets: SecondsList
+
+    env = {
+        "MAIL_FROM": "No-Reply@PRM.example.com",
+        "PORTAL_URL": "https://partners.example.com",
+        "REMINDER_SECONDS": "60",
+        "ESCALATION_SECONDS": "120",
+        "EXPIRY_SECONDS": "180",
+        "LIMITS": '{"EUR": 100000}',
+        "OFFSETS": "864000, 259200,",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Consumer.from_env()
+    assert settings.mail_from == "no-reply@prm.example.com" and str(settings.portal_url).startswith("https://partners.")
+    assert (settings.reminder_seconds, settings.escalation_seconds, settings.expiry_seconds) == (60, 120, 180)
+    assert settings.limits == {"EUR": 100000} and settings.offsets == [864000, 259200]
+    for name, bad in [("LIMITS", "{EUR: 1}"), ("LIMITS", '{"EUR": -1}'), ("OFFSETS", "60,0"), ("OFFSETS", "soon")]:
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(ValidationError, match=name):
+            Consumer.from_env()
+        monkeypatch.setenv(name, env[name])
+
+
+def _import_notices(programme: str | None) -> subprocess.CompletedProcess[str]:
+    """shared.notices imported as a function's cold start imports it, with PROGRAMME_NAME set to `programme`."""
+    env = {k: v for k, v in os.environ.items() if k != "PROGRAMME_NAME"}
+    if programme is not None:
+        env["PROGRAMME_NAME"] = programme
+    code = "from shared.notices import notice; print(notice('a@example.com', 'S', ['Hi'], 'https://p', 'Open').html)"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_notices_are_signed_with_the_configured_programme_and_start_without_it_fails() -> None:
+    signed = _import_notices("Globex Partner Alliance")
+    assert signed.returncode == 0, signed.stderr
+    assert "<p>— Globex Partner Alliance</p>" in signed.stdout and "Example Vendor" not in signed.stdout
+    for refused in (None, "", "<b>Globex</b>", "Globex\nBcc: x"):
+        failed = _import_notices(refused)
+        assert failed.returncode != 0 and "PROGRAMME_NAME" in failed.stderr, refused

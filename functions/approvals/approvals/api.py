@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
-from functools import cache
-from typing import cast, get_args
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any, cast, get_args
 
 from chalice import Chalice, ConvertToMiddleware, Response
 
 from approvals import domain, pages
 from approvals.models import Approval, Decision
-from approvals.repository import ApprovalRepository, StaleApproval
+from approvals.repository import DynamoApprovalRepository
+from approvals.service import ApprovalsService
 from approvals.settings import PagesSettings
-from shared.clock import utc_now
+from shared.errors import NotFound
 from shared.http import FormRefused, current, documented_errors, read_form
 from shared.links import LinkClaim, LinkRejected, Purpose, signing_key, verify
 from shared.observability import logger, metrics, tracer
@@ -37,16 +39,37 @@ SECURITY_HEADERS: dict[str, str | list[str]] = {
 
 
 @cache
-def repository() -> ApprovalRepository:
-    return ApprovalRepository(SETTINGS.table_name)
+def service() -> ApprovalsService:
+    return ApprovalsService(DynamoApprovalRepository(SETTINGS.table_name))
 
 
 def html(status: int, body: str) -> Response:
     return Response(body=body, status_code=status, headers=SECURITY_HEADERS)
 
 
-def _check_link(approval_id: str, params: dict[str, str]) -> tuple[LinkClaim, Response | None]:
-    """The verified link claim, or the refusal page to answer with (never a hint of which part was wrong)."""
+class Answer(Exception):
+    """A page that answers the request before it gets further (a refused link or form, an unknown approval)."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(status)
+        self.response = html(status, body)
+
+
+def answers(view: Callable[..., Response]) -> Callable[..., Response]:
+    """The route answers with the page an Answer carries."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except Answer as answer:
+            return answer.response
+
+    return wrapper
+
+
+def _verified(approval_id: str, params: dict[str, str]) -> LinkClaim:
+    """The verified link claim; Answer with a refusal page otherwise (never a hint of which part was wrong)."""
     decision = params.get("decision", "")
     try:
         expires = int(params.get("expires", ""))
@@ -54,27 +77,27 @@ def _check_link(approval_id: str, params: dict[str, str]) -> tuple[LinkClaim, Re
         expires = 0
     claim = LinkClaim(approval_id, decision, params.get("approver", ""), expires, purpose=Purpose.APPROVAL)
     if decision not in get_args(Decision) or not params.get("approver"):
-        return claim, html(
-            400, pages.refusal("Incomplete link", "This link is incomplete; open it from the email again.")
-        )
+        raise Answer(400, pages.refusal("Incomplete link", "This link is incomplete; open it from the email again."))
     try:
         verify(signing_key(SETTINGS.link_secret_arn), claim, params.get("signature", ""), now=int(time.time()))
     except LinkRejected as rejected:
         logger.warning("approval link refused", extra={"approval_id": approval_id, "reason": rejected.reason})
         if rejected.reason == "expired":
-            return claim, html(403, pages.refusal("Link expired", "This link has expired. Ask for a new one."))
-        return claim, html(403, pages.refusal("Invalid link", "This link is not valid. Open it from the email again."))
-    return claim, None
+            raise Answer(403, pages.refusal("Link expired", "This link has expired. Ask for a new one.")) from rejected
+        raise Answer(
+            403, pages.refusal("Invalid link", "This link is not valid. Open it from the email again.")
+        ) from rejected
+    return claim
 
 
-def _load(approval_id: str, claim: LinkClaim) -> Approval | Response:
-    """The approval a verified link names, or the refusal page (none such, or a decision it does not offer)."""
-    approval = repository().get(approval_id)
-    if approval is None:
-        return html(404, pages.refusal("Not found", "There is no such approval."))
-    if claim.decision not in approval.decisions:
-        return html(403, pages.refusal("Not allowed", "This request does not offer that decision."))
-    return approval
+def _approval(claim: LinkClaim) -> Approval:
+    """The approval a verified link names; Answer when there is none, or it does not offer the link's decision."""
+    try:
+        return service().approval_for_link(claim.approval_id, claim.decision)
+    except NotFound as missing:
+        raise Answer(404, pages.refusal("Not found", "There is no such approval.")) from missing
+    except domain.DecisionRefused as refused:
+        raise Answer(403, pages.refusal("Not allowed", refused.message)) from refused
 
 
 def _already(approval: Approval) -> Response:
@@ -83,27 +106,40 @@ def _already(approval: Approval) -> Response:
     return html(409, pages.outcome(approval).replace("Thank you: ", "Already decided: "))
 
 
+def _form_page(approval: Approval, claim: LinkClaim, signature: str, **again: Any) -> str:
+    return pages.confirmation(
+        approval,
+        decision=claim.decision,
+        approver=claim.approver,
+        expires=str(claim.expires),
+        signature=signature,
+        **again,
+    )
+
+
 @app.route("/approvals/{approval_id}", methods=["GET"])
+@answers
 def show_approval(approval_id: str) -> Response:
-    params = current(app).query_params or {}
-    claim, refused = _check_link(approval_id, dict(params))
-    if refused:
-        return refused
-    approval = _load(approval_id, claim)
-    if isinstance(approval, Response):
-        return approval
+    params = dict(current(app).query_params or {})
+    claim = _verified(approval_id, params)
+    approval = _approval(claim)
     if approval.status != "pending":
         return _already(approval)
-    return html(
-        200,
-        pages.confirmation(
-            approval,
-            decision=claim.decision,
-            approver=claim.approver,
-            expires=str(claim.expires),
-            signature=params.get("signature", ""),
-        ),
-    )
+    return html(200, _form_page(approval, claim, params.get("signature", "")))
+
+
+def _refused(refusal: domain.DecisionRefused, approval: Approval, claim: LinkClaim, form: dict[str, str]) -> Response:
+    if refusal.code in domain.INPUT_REFUSALS:  # the form again, with what was typed and what is wrong
+        page = _form_page(approval, claim, form.get("signature", ""), error=refusal.message, amount=form.get("amount"))
+        return html(400, page)
+    return html(403, pages.refusal("Not allowed", refusal.message))
+
+
+def _read_form() -> dict[str, str]:
+    try:
+        return read_form(bytes(current(app).raw_body or b""), max_bytes=MAX_FORM_BYTES, max_fields=10)
+    except FormRefused as unreadable:
+        raise Answer(unreadable.status, pages.refusal(unreadable.title, unreadable.message)) from unreadable
 
 
 @app.route(
@@ -112,46 +148,23 @@ def show_approval(approval_id: str) -> Response:
     # Only what the page's form sends: other media types are refused (415) rather than misread as a query string.
     content_types=["application/x-www-form-urlencoded"],
 )
+@answers
 def decide_approval(approval_id: str) -> Response:
+    form = _read_form()
+    claim = _verified(approval_id, form)
+    approval = _approval(claim)
     try:
-        form = read_form(bytes(current(app).raw_body or b""), max_bytes=MAX_FORM_BYTES, max_fields=10)
-    except FormRefused as unreadable:
-        return html(unreadable.status, pages.refusal(unreadable.title, unreadable.message))
-    claim, refused = _check_link(approval_id, form)
-    if refused:
-        return refused
-    approval = _load(approval_id, claim)
-    if isinstance(approval, Response):
-        return approval
-    try:
-        decided = domain.decide(
+        decided = service().decide(
             approval,
             decision=cast(Decision, claim.decision),
             approver=claim.approver,
             reason=form.get("reason"),
             amount=form.get("amount"),
-            now=utc_now(),
         )
+    except domain.NoLongerPending as late:
+        return _already(late.approval)
     except domain.DecisionRefused as refusal:
-        if refusal.code in ("already_decided", "closed"):
-            return _already(approval)
-        if refusal.code in ("reason_required", "reason_too_long", "reason_invalid", "amount_invalid"):
-            page = pages.confirmation(
-                approval,
-                decision=claim.decision,
-                approver=claim.approver,
-                expires=str(claim.expires),
-                signature=form.get("signature", ""),
-                error=refusal.message,
-                amount=form.get("amount"),
-            )
-            return html(400, page)
-        return html(403, pages.refusal("Not allowed", refusal.message))
-    try:
-        repository().record_decision(decided)
-    except StaleApproval:
-        latest = repository().get(approval_id)
-        return _already(latest or approval)
+        return _refused(refusal, approval, claim, form)
     metrics.add_metric(name="ApprovalsDecided", unit="Count", value=1)
     logger.info("approval decided", extra={"approval_id": approval_id, "decision": decided.decision})
     return html(200, pages.outcome(decided))

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-from approvals.models import OUTCOMES, AmountSpec, Approval, ApprovalRequestMessage, Decision, Outcome
+from approvals.models import OUTCOMES, Approval, ApprovalRequestMessage, Decision, Outcome
 from shared.clock import iso
-from shared.money import ZERO_DECIMAL, Money, format_money
+from shared.money import AmountRefused, format_amount, parse_amount
 from shared.text import clean_paragraphs
 
 MAX_REASON = 2000
-MAX_AMOUNT_TEXT = 32
-# ASCII digits only ([0-9], not \d), optional comma thousands groups, optional decimals: "1250", "1,250.50".
-AMOUNT_TEXT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 REASON_PROMPT = {
     "reject": "Please give a reason for the rejection; the applicant will see it.",
     "return": "Please say what more information is needed; the applicant will see it.",
 }
+# Refusals of what the approver typed: the page is shown again with the message.
+INPUT_REFUSALS = frozenset({"reason_required", "reason_too_long", "reason_invalid", "amount_invalid"})
 
 
 class DecisionRefused(Exception):
@@ -29,6 +27,17 @@ class DecisionRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class NoLongerPending(DecisionRefused):
+    """Decided or closed already (perhaps a moment ago, by another approver); `approval` is how it stands now."""
+
+    def __init__(self, approval: Approval) -> None:
+        if approval.status == "closed":
+            super().__init__("closed", "This approval has closed; nobody decided in time.")
+        else:
+            super().__init__("already_decided", f"This was already {outcome(approval)} by {approval.decided_by}.")
+        self.approval = approval
 
 
 def register(existing: Approval | None, message: ApprovalRequestMessage, now: datetime) -> Approval | None:
@@ -64,6 +73,17 @@ def register(existing: Approval | None, message: ApprovalRequestMessage, now: da
     )
 
 
+def mail_missed(existing: Approval) -> bool:
+    """The same request came again and an earlier delivery stored it but failed to mail the approvers."""
+    return not existing.notified and existing.status == "pending"
+
+
+def ensure_offered(approval: Approval, decision: str) -> None:
+    """A link may only take a decision its request offers."""
+    if decision not in approval.decisions:
+        raise DecisionRefused("decision_not_allowed", "This request does not offer that decision.")
+
+
 def decide(
     approval: Approval,
     *,
@@ -74,75 +94,47 @@ def decide(
     amount: str | None = None,
 ) -> Approval:
     """The decided record. `amount` is the approver's text in major units, required when approving an amount."""
-    if approval.status == "decided":
-        raise DecisionRefused("already_decided", f"This was already {outcome(approval)} by {approval.decided_by}.")
-    if approval.status == "closed":
-        raise DecisionRefused("closed", "This approval has closed; nobody decided in time.")
+    if approval.status != "pending":
+        raise NoLongerPending(approval)
     if approver.lower() not in approval.approvers:
         raise DecisionRefused("not_an_approver", "This link's approver is not an approver of this request.")
-    if decision not in approval.decisions:
-        raise DecisionRefused("decision_not_allowed", "This request does not offer that decision.")
-    try:  # the reason reaches the applicant's email and the partner's portal: human text, no controls
-        reason = clean_paragraphs(reason or "")
-    except ValueError as invalid:
-        raise DecisionRefused("reason_invalid", f"The reason {invalid}.") from invalid
-    if decision in REASON_PROMPT and not reason:
-        raise DecisionRefused("reason_required", REASON_PROMPT[decision])
-    if len(reason) > MAX_REASON:
-        raise DecisionRefused("reason_too_long", f"The reason must be at most {MAX_REASON} characters.")
-    amount_minor = None
-    if decision == "approve" and approval.amount is not None:
-        if amount is None:  # money is granted only as typed: a client that drops the field grants nothing
-            raise DecisionRefused("amount_invalid", f"Enter the {approval.amount.label.lower()}.")
-        amount_minor = parse_amount(amount, approval.amount)
+    ensure_offered(approval, decision)
     return approval.model_copy(
         update={
             "status": "decided",
             "decision": decision,
             "decided_by": approver.lower(),
-            "reason": reason or None,
-            "amount_minor": amount_minor,
+            "reason": _reason(decision, reason) or None,
+            "amount_minor": _granted(approval, decision, amount),
             "decided_at": now,
             "updated_at": now,
         }
     )
 
 
-def minor_digits(currency: str) -> int:
-    return 0 if currency in ZERO_DECIMAL else 2
+def _reason(decision: Decision, reason: str | None) -> str:
+    try:  # the reason reaches the applicant's email and the partner's portal: human text, no controls
+        cleaned = clean_paragraphs(reason or "")
+    except ValueError as invalid:
+        raise DecisionRefused("reason_invalid", f"The reason {invalid}.") from invalid
+    if decision in REASON_PROMPT and not cleaned:
+        raise DecisionRefused("reason_required", REASON_PROMPT[decision])
+    if len(cleaned) > MAX_REASON:
+        raise DecisionRefused("reason_too_long", f"The reason must be at most {MAX_REASON} characters.")
+    return cleaned
 
 
-def major_units(amount_minor: int, currency: str) -> str:
-    """`500000 USD` -> `5000.00`: what an amount field is prefilled with (no thousands separators)."""
-    digits = minor_digits(currency)
-    if digits == 0:
-        return str(amount_minor)
-    whole, minor = divmod(amount_minor, 10**digits)
-    return f"{whole}.{minor:0{digits}d}"
-
-
-def money_text(amount_minor: int, currency: str) -> str:
-    return format_money(Money(amount_minor=amount_minor, currency=currency))
-
-
-def parse_amount(text: str, spec: AmountSpec) -> int:
-    """A person's amount in major units ("1,250.50") as exact minor units within `spec`; never through float."""
-    typed = text.strip()
-    digits = minor_digits(spec.currency)
-    if len(typed) > MAX_AMOUNT_TEXT or not AMOUNT_TEXT.fullmatch(typed):
-        example = major_units(spec.max_minor, spec.currency)
-        raise DecisionRefused("amount_invalid", f"Enter the amount as a plain number, for example {example}.")
-    whole, _, fraction = typed.replace(",", "").partition(".")
-    if len(fraction) > digits:
-        places = "no decimal places" if digits == 0 else f"at most {digits} decimal places"
-        raise DecisionRefused("amount_invalid", f"{spec.currency} amounts have {places}.")
-    amount_minor = int(whole) * 10**digits + int(fraction.ljust(digits, "0") or "0")
-    if amount_minor <= 0:
-        raise DecisionRefused("amount_invalid", "The amount must be more than zero.")
-    if amount_minor > spec.max_minor:
-        limit = money_text(spec.max_minor, spec.currency)
-        raise DecisionRefused("amount_invalid", f"The amount must be at most {limit}.")
-    return amount_minor
+def _granted(approval: Approval, decision: Decision, amount: str | None) -> int | None:
+    """The amount granted, exactly as typed; only an approval of a request with an amount grants one."""
+    spec = approval.amount
+    if decision != "approve" or spec is None:
+        return None
+    if amount is None:  # money is granted only as typed: a client that drops the field grants nothing
+        raise DecisionRefused("amount_invalid", f"Enter the {spec.label.lower()}.")
+    try:
+        return parse_amount(amount, spec.currency, at_most=spec.max_minor)
+    except AmountRefused as refused:
+        raise DecisionRefused("amount_invalid", str(refused)) from refused
 
 
 def outcome(approval: Approval) -> Outcome | None:
@@ -156,10 +148,18 @@ def earlier_text(approval: Approval) -> str | None:
         return None
     words = [f"{earlier.label or 'Earlier step'}: {earlier.decision}"]
     if earlier.amount_minor is not None and approval.amount is not None:
-        words.append(money_text(earlier.amount_minor, approval.amount.currency))
+        words.append(format_amount(earlier.amount_minor, approval.amount.currency))
     words.append(f"by {earlier.decided_by}")
     line = " ".join(words)
     return f"{line} ({earlier.reason})" if earlier.reason else line
+
+
+def awaits_resuming(new: Approval, old: Approval | None) -> bool:
+    """A change of the record that the waiting workflow must hear of: it was just decided, or it is decided and a
+    reminder replaced the token (the decision is relayed on the token the workflow now waits on)."""
+    if new.status != "decided":
+        return False
+    return old is None or old.status != "decided" or old.task_token != new.task_token
 
 
 def workflow_output(approval: Approval) -> dict[str, Any]:

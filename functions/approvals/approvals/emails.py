@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 from approvals.domain import earlier_text
@@ -29,6 +32,20 @@ def approval_links(approval: Approval, approver: str, *, key: bytes, base_url: s
         decision: f"{base}?{link_query(key, LinkClaim(approval.approval_id, decision, approver, expires, purpose=Purpose.APPROVAL))}"
         for decision in approval.decisions
     }
+
+
+@dataclass(frozen=True)
+class SignedDecisionLinks:
+    """The DecisionLinks adapter: links signed with the key `key()` returns (read once per container), valid for
+    `ttl_seconds` from the moment the email is sent."""
+
+    key: Callable[[], bytes]
+    base_url: str
+    ttl_seconds: int
+
+    def for_approver(self, approval: Approval, approver: str, *, now: datetime) -> dict[str, str]:
+        expires = int(now.timestamp()) + self.ttl_seconds
+        return approval_links(approval, approver, key=self.key(), base_url=self.base_url, expires=expires)
 
 
 def approval_email(approval: Approval, approver: str, links: dict[str, str]) -> Email:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from shared.clock import UtcDateTime
 from shared.email import Email
-from shared.money import CURRENCIES
+from shared.money import CurrencyCode
 
 ApprovalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,120}$")]
 Decision = Literal["approve", "reject", "return"]
@@ -71,16 +71,9 @@ class AmountSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode
     max_minor: int = Field(ge=1, le=10**15)
     label: Annotated[str, _clipped(80), Field(min_length=1, max_length=80)]
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in CURRENCIES:
-            raise ValueError(f"unsupported currency {value}")
-        return value
 
 
 class EarlierDecision(BaseModel):
@@ -129,6 +122,10 @@ class ApprovalCloseMessage(BaseModel):
 
     approval_id: ApprovalId
     kind: Literal["close"]
+
+
+# What arrives on the approval requests queue, told apart by `kind` (request, reminder, escalation, or close).
+ApprovalsQueueMessage = Annotated[ApprovalRequestMessage | ApprovalCloseMessage, Field(discriminator="kind")]
 
 
 class Approval(BaseModel):

@@ -6,6 +6,7 @@ from html import escape
 
 from approvals import domain
 from approvals.models import Approval, SummaryLine
+from shared.money import format_amount, major_units
 from shared.text import for_display
 
 STYLE = (
@@ -50,10 +51,10 @@ def _amount_field(approval: Approval, typed: str | None) -> str:
     spec = approval.amount
     if spec is None:
         return ""
-    value = domain.major_units(spec.max_minor, spec.currency) if typed is None else typed
+    value = major_units(spec.max_minor, spec.currency) if typed is None else typed
     return (
         f"<p><label for='amount'><strong>{escape(spec.label)}</strong> "
-        f"(at most {escape(domain.money_text(spec.max_minor, spec.currency))})</label><br>"
+        f"(at most {escape(format_amount(spec.max_minor, spec.currency))})</label><br>"
         f"<input id='amount' name='amount' type='text' inputmode='decimal' required maxlength='32' "
         f"value='{escape(value)}'></p>"
     )
@@ -104,7 +105,7 @@ def outcome(approval: Approval) -> str:
     verb = domain.outcome(approval) or "decided"
     granted = ""
     if approval.amount is not None and approval.amount_minor is not None:
-        granted = " " + domain.money_text(approval.amount_minor, approval.amount.currency)
+        granted = " " + format_amount(approval.amount_minor, approval.amount.currency)
     reason = f"<p>Reason: {escape(approval.reason)}</p>" if approval.reason else ""
     return _page(
         "Decision recorded",

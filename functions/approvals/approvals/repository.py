@@ -1,21 +1,21 @@
-"""Approvals' DynamoDB adapter: one item per approval; every change is conditional on the state it was read in."""
+"""Approvals' DynamoDB adapter of the repository port (approvals.ports): one item per approval; every change is
+conditional on the state it was read in."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from approvals.models import Approval
+from approvals.ports import StaleApproval
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
-
-
-class StaleApproval(Exception):
-    """Someone else changed the approval first."""
 
 
 def _key(approval_id: str) -> tuple[str, str]:
     return f"APPROVAL#{approval_id}", "APPROVAL"
 
 
-class ApprovalRepository:
+class DynamoApprovalRepository:
     def __init__(self, table_name: str) -> None:
         self.table = Table(table_name)
 
@@ -81,11 +81,11 @@ class ApprovalRepository:
         except ConditionFailed as failure:
             raise StaleApproval(approval.approval_id) from failure
 
-    def close(self, approval_id: str, at: str) -> bool:
+    def close(self, approval_id: str, at: datetime) -> bool:
         try:
             self.table.update(
                 *_key(approval_id),
-                set_fields={"status": "closed", "updated_at": at},
+                set_fields={"status": "closed", "updated_at": iso(at)},
                 condition="#s = :pending",
                 condition_values={":pending": "pending"},
                 names={"#s": "status"},

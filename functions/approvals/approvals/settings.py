@@ -5,17 +5,15 @@ from __future__ import annotations
 from pydantic import Field, HttpUrl
 
 from shared.email import Email
-from shared.settings import Settings
+from shared.settings import SecretArn, Settings, TableName
 
 
 class PagesSettings(Settings):
-    table_name: str = Field(min_length=3)
-    link_secret_arn: str = Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:")
+    table_name: TableName
+    link_secret_arn: SecretArn
 
 
-class RequestsSettings(Settings):
-    table_name: str = Field(min_length=3)
-    link_secret_arn: str = Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:")
+class RequestsSettings(PagesSettings):
     link_base_url: HttpUrl
     link_ttl_seconds: int = Field(ge=60)
     mail_from: Email

@@ -19,11 +19,11 @@ from deals.models import (
 from deals.repository import DealsRepository
 from deals.service import DealsService
 from deals.settings import ApiSettings
-from shared import agreements
 from shared.edge import ApiEdge
 from shared.errors import FieldError, ValidationFailed
-from shared.http import Principal, current, parse_body, principal_from
+from shared.http import current, parse_body, principal_from
 from shared.observability import metrics
+from shared.principal import Principal
 
 SETTINGS = ApiSettings.from_env()
 STATUSES = ("submitted", "under_review", "approved", "rejected", "won", "lost", "expired")
@@ -42,9 +42,7 @@ def service() -> DealsService:
 
 def caller() -> Principal:
     """The signed-in user; a partner user only once they accepted the current programme agreement (403)."""
-    principal = principal_from(current(app))
-    agreements.require_accepted(service().repository.table, principal)
-    return principal
+    return service().admit(principal_from(current(app)))
 
 
 def summary(deal: Deal) -> dict[str, Any]:
@@ -104,7 +102,7 @@ def register_deal() -> Any:
     body = parse_body(current(app), RegisterDealRequest)
 
     def run() -> tuple[int, Any]:
-        deal = service().register(principal, body)
+        deal = service().register(principal, body.new_deal())
         metrics.add_metric(name="DealsRegistered", unit="Count", value=1)
         receipt = {
             "deal_id": deal.deal_id,

@@ -1,9 +1,10 @@
-"""Deal registration rules as pure functions: records in, records and events out (no I/O)."""
+"""Deal registration rules as pure functions: domain values and records in, records and events out (no I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.deals import (
@@ -19,13 +20,15 @@ from contracts.deals import (
 )
 from deals.models import (
     OPEN_STATUSES,
-    Contact,
     Deal,
+    NewDeal,
     PartnerProjection,
     ProspectRecord,
     Protection,
-    RegisterDealRequest,
+    ProtectionEnded,
+    ProtectionReminder,
     Registration,
+    ReviewMode,
     Stage,
     TimelineEntry,
     Won,
@@ -34,10 +37,10 @@ from deals.models import (
     Conflict as DealConflict,
 )
 from deals.prospects import company_key, domain_key
-from shared.clock import iso, timer_time
+from shared.clock import iso
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, NotYetDue, ValidationFailed
-from shared.http import Principal
 from shared.money import format_money
+from shared.principal import Principal
 
 NewId = Callable[[str], str]
 AMER = frozenset(
@@ -104,6 +107,15 @@ class InvalidState(Conflict):
         super().__init__(message, code="invalid_state")
 
 
+@dataclass(frozen=True)
+class DealTerms:
+    """The programme's terms the workflow side applies (template parameters, through the consumer's settings)."""
+
+    protection: timedelta  # how long an approved registration protects the prospect
+    extension: timedelta  # what one granted extension adds
+    auto_approve_limits: Mapping[str, int]  # currency -> largest value approved without a channel manager
+
+
 def region_of(country: str) -> str:
     return "AMER" if country in AMER else "APAC" if country in APAC else "EMEA"
 
@@ -115,6 +127,11 @@ def ensure_can_register(principal: Principal, partner: PartnerProjection | None)
     if partner is None or partner.status != "active":
         raise Forbidden("Your organisation is not an active partner.", code="partner_inactive")
     return principal.partner_id
+
+
+def ensure_manages_products(principal: Principal) -> None:
+    if not principal.in_group("vendor-admin"):
+        raise Forbidden("Only vendor administrators manage the product list.")
 
 
 def ensure_own(principal: Principal, deal: Deal | None) -> Deal:
@@ -130,8 +147,24 @@ def _is_open(registration: Registration, now: datetime) -> bool:
     return registration.protection_ends_at is None or registration.protection_ends_at > now
 
 
+def prospect_keys(website: str | None, company: str | None) -> tuple[str | None, str | None]:
+    """The keys a pre-check reads (domain, company), from whichever of the two the caller gave."""
+    errors = []
+    try:
+        domain_value = domain_key(website) if website else None
+    except ValueError as error:
+        errors.append(FieldError("domain", str(error)))
+    try:
+        company_value = company_key(company) if company else None
+    except ValueError as error:
+        errors.append(FieldError("company_name", str(error)))
+    if errors or not (website or company):
+        raise ValidationFailed("Give a valid domain or company name.", errors or [FieldError("domain", "required")])
+    return domain_value, company_value
+
+
 def register(
-    request: RegisterDealRequest,
+    request: NewDeal,
     *,
     partner_id: str,
     registered_by: str,
@@ -153,7 +186,7 @@ def register(
         raise ValidationFailed(
             "The expected close date must be in the future.", [FieldError("expected_close_date", "must be after today")]
         )
-    domain, company = domain_key(request.prospect.website), company_key(request.prospect.company_name)
+    domain, company = domain_key(request.website), company_key(request.company_name)
     matches: dict[str, DealConflict] = {}
     for key, registrations in (("domain", by_domain), ("company", by_company)):
         for registration in registrations:
@@ -177,23 +210,19 @@ def register(
             )
             conflict.matched_on.append(key)  # type: ignore[arg-type]
     prospect = ProspectRecord(
-        company_name=request.prospect.company_name,
-        website=request.prospect.website,
+        company_name=request.company_name,
+        website=request.website,
         domain=domain,
         company_key=company,
-        country=request.prospect.country,
-        contact=Contact(
-            name=request.prospect.contact.name,
-            email=request.prospect.contact.email,
-            title=request.prospect.contact.title,
-        ),
+        country=request.country,
+        contact=request.contact,
     )
     deal = Deal(
         deal_id=new_id("deal"),
         partner_id=partner_id,
         status="submitted",
         prospect=prospect,
-        products=request.products,
+        products=list(request.products),
         estimated_value=request.estimated_value,
         expected_close_date=request.expected_close_date,
         description=request.description,
@@ -222,7 +251,7 @@ def event_prospect(deal: Deal) -> Prospect:
     return Prospect(company_name=p.company_name, domain=p.domain, company_key=p.company_key, country=p.country)
 
 
-def review_mode(deal: Deal, limits: dict[str, int]) -> str:
+def review_mode(deal: Deal, limits: Mapping[str, int]) -> ReviewMode:
     """Automatic approval only without conflicts and within the configured limit for the deal's currency."""
     limit = limits.get(deal.estimated_value.currency)
     if deal.conflicts or limit is None or deal.estimated_value.amount_minor > limit:
@@ -290,8 +319,12 @@ def reject(deal: Deal, *, reason: str, decided_by: str, now: datetime, new_id: N
     return rejected, event
 
 
-def protected_by_other(holder: Protection) -> str:
-    return f"Another partner's registration for this prospect was approved first (protected until {iso(holder.protection_ends_at)})."
+def approved_first(deal: Deal, holders: list[Protection], now: datetime) -> str:
+    """Why an approval lost the race (first approved wins): until when, never who."""
+    live = [h for h in holders if h.deal_id != deal.deal_id and h.protection_ends_at > now]
+    if not live:
+        return "Another registration was approved first."
+    return f"Another partner's registration for this prospect was approved first (protected until {iso(live[0].protection_ends_at)})."
 
 
 def _require_protected(deal: Deal, now: datetime) -> None:
@@ -426,22 +459,45 @@ def prospect_status(holders: list[Protection], now: datetime) -> dict[str, str]:
     return {"status": "protected", "protected_until": iso(max(h.protection_ends_at for h in live))}
 
 
-def protection_reminders(deal_id: str, ends: datetime, offsets: list[int], now: datetime) -> list[dict[str, Any]]:
-    """Reminder times before the end (skipping those already past), for the protection timer."""
-    found = []
+# ------------------------------------------------------------------ what the queue side acts on
+def awaits_review(deal: Deal) -> bool:
+    """A replayed DealRegistered of a deal decided long ago starts no review."""
+    return deal.status in ("submitted", "under_review")
+
+
+def extension_awaits_review(deal: Deal, extension_number: int) -> bool:
+    """The extension request is still the one waiting (not decided, not a later one)."""
+    return deal.extension_pending and deal.extensions_used + 1 == extension_number
+
+
+def extension_is_current(deal: Deal, extensions_used: int) -> bool:
+    """The deal is still approved at exactly that extension (a replayed DealExtended of a later state is not)."""
+    return deal.status == "approved" and deal.extensions_used == extensions_used
+
+
+def reminder_is_current(deal: Deal, protection_ends_at: datetime) -> bool:
+    """A reminder of a timer set for another end date (extended) or of a closed deal is stale."""
+    return deal.status == "approved" and deal.protection_ends_at == protection_ends_at
+
+
+Timer = list[tuple[datetime, ProtectionReminder | ProtectionEnded]]
+
+
+def protection_timer(deal_id: str, ends: datetime, offsets: list[int], now: datetime) -> Timer:
+    """The reminders before the end (skipping those already past), then the end itself, each at its time. Every
+    message carries the end date it was set for, so an extended deal's older timer changes nothing."""
+    timer: Timer = []
     for offset in sorted(offsets, reverse=True):
         at = ends - timedelta(seconds=offset)
         if at > now:
-            found.append(
-                {
-                    "deal_id": deal_id,
-                    "protection_ends_at": timer_time(ends),
-                    "at": timer_time(at),
-                    "days_left": max(1, round(offset / 86400)),
-                }
+            days_left = max(1, round(offset / 86400))
+            timer.append(
+                (
+                    at,
+                    ProtectionReminder(
+                        message_type="ProtectionReminder", deal_id=deal_id, protection_ends_at=ends, days_left=days_left
+                    ),
+                )
             )
-    return found
-
-
-def today(now: datetime) -> date:
-    return now.astimezone(UTC).date()
+    timer.append((ends, ProtectionEnded(message_type="ProtectionEnded", deal_id=deal_id, protection_ends_at=ends)))
+    return timer

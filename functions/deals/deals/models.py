@@ -1,14 +1,15 @@
-"""Deal registration's request bodies, records and workflow messages (pydantic), bounded and strict."""
+"""Deal registration's request bodies, records, domain values and workflow messages (pydantic), bounded and strict."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
 from deals.prospects import company_key, domain_key
-from shared.clock import UtcDateTime
+from shared.clock import TimerTime, UtcDateTime
 from shared.countries import CountryCode
 from shared.email import Email
 from shared.money import Money
@@ -18,6 +19,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
 DealStatus = Literal["submitted", "under_review", "approved", "rejected", "won", "lost", "expired"]
 Stage = Literal["qualification", "proposal", "negotiation", "commit"]
+Purpose = Literal["registration", "extension"]
+ReviewMode = Literal["auto", "manual"]  # automatic approval, or a channel manager decides
 OPEN_STATUSES = frozenset({"submitted", "under_review", "approved"})
 
 
@@ -68,6 +71,20 @@ class RegisterDealRequest(Strict):
         if len(set(value)) != len(value):
             raise ValueError("a product is listed twice")
         return value
+
+    def new_deal(self) -> NewDeal:
+        """The registration as the domain takes it (the body's shape stays at the edge)."""
+        p = self.prospect
+        return NewDeal(
+            company_name=p.company_name,
+            website=p.website,
+            country=p.country,
+            contact=Contact(name=p.contact.name, email=p.contact.email, title=p.contact.title),
+            products=tuple(self.products),
+            estimated_value=self.estimated_value,
+            expected_close_date=self.expected_close_date,
+            description=self.description,
+        )
 
 
 class StageRequest(Strict):
@@ -185,31 +202,76 @@ class Protection(Record):
     protection_ends_at: UtcDateTime
 
 
-# ------------------------------------------------------------------ workflow messages
+# ------------------------------------------------------------------ domain values
+@dataclass(frozen=True)
+class NewDeal:
+    """What a registration needs, whatever the edge it came through."""
+
+    company_name: str
+    website: str
+    country: str
+    contact: Contact
+    products: tuple[str, ...]
+    estimated_value: Money
+    expected_close_date: date
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Review:
+    """A deal sent for review (registration or extension), with what the reviewer weighs: the conflicting deals and
+    the partners' company names (deals' own projection; approvers know partners by name, not by id)."""
+
+    deal: Deal
+    purpose: Purpose
+    mode: ReviewMode
+    partner_country: str
+    now: datetime
+    conflicting: dict[str, Deal] = field(default_factory=dict)
+    partner_names: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    request_id: str = "0"
+
+
+# ------------------------------------------------------------------ workflow messages (deals' workflow queue)
 class DealDecision(Strict):
+    """From the approval state machine: `automatic` is set by its automatic-approval path; `decided_by` is for people."""
+
     message_type: Literal["DealDecision"]
     deal_id: str
-    purpose: Literal["registration", "extension"]
+    purpose: Purpose
     decision: Literal["approved", "rejected"]
     decided_by: str
+    automatic: bool = False
     reason: str | None = None
-    decided_at: str
+    decided_at: UtcDateTime
 
 
 class DealApprovalExpired(Strict):
     message_type: Literal["DealApprovalExpired"]
     deal_id: str
-    purpose: Literal["registration", "extension"]
+    purpose: Purpose
 
 
 class ProtectionReminder(Strict):
     message_type: Literal["ProtectionReminder"]
     deal_id: str
-    protection_ends_at: str
+    protection_ends_at: TimerTime  # the end this timer was set for: an extended deal's old timer is stale
     days_left: int
 
 
 class ProtectionEnded(Strict):
     message_type: Literal["ProtectionEnded"]
     deal_id: str
-    protection_ends_at: str
+    protection_ends_at: TimerTime
+
+
+WorkflowMessage = Annotated[
+    DealDecision | DealApprovalExpired | ProtectionReminder | ProtectionEnded, Field(discriminator="message_type")
+]
+_WORKFLOW_MESSAGES: TypeAdapter[WorkflowMessage] = TypeAdapter(WorkflowMessage, config=ConfigDict(defer_build=True))
+
+
+def workflow_message(body: dict[str, Any]) -> WorkflowMessage:
+    """The message a workflow or timer put on deals' queue, by its `message_type`."""
+    return _WORKFLOW_MESSAGES.validate_python(body)

@@ -1,4 +1,5 @@
-"""Deals' DynamoDB adapter: deals, prospect indexes, protection claims, the partner projection, the product list.
+"""Deals' DynamoDB adapter of the repository port (`deals.ports.DealsRepository`): deals, prospect indexes,
+protection claims, the partner projection, the product list and the agreement gate's projection.
 
 Keys: `DEAL#<id>` (GSIs by partner, and by partner+status, newest first); `PROSPECT#D|C#<key>` / `DEAL#<id>`
 (registrations per normalised prospect: conflict checks read one partition, whatever the table's size);
@@ -13,24 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
+from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
+from shared import agreements
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
 from shared.outbox import outbox_item
-
-
-class StaleDeal(Exception):
-    """The deal changed since it was read (optimistic locking)."""
-
-
-class DuplicateOpenRegistration(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key  # "domain" or "company"
-
-
-class ProtectionHeld(Exception):
-    """Another deal holds the prospect: first approved wins."""
+from shared.principal import Principal
 
 
 def _keys(deal: Deal) -> list[tuple[str, str]]:
@@ -40,6 +30,9 @@ def _keys(deal: Deal) -> list[tuple[str, str]]:
 class DealsRepository:
     def __init__(self, table_name: str) -> None:
         self.table = Table(table_name)
+
+    def require_accepted(self, principal: Principal) -> None:
+        agreements.require_accepted(self.table, principal)
 
     # ------------------------------------------------------------- projection and catalogue
     def partner(self, partner_id: str) -> PartnerProjection | None:
@@ -66,16 +59,20 @@ class DealsRepository:
     def products(self) -> list[Product]:
         return [Product.model_validate(i) for i in self.table.query_all("CATALOGUE", sk_prefix="PRODUCT#")]
 
-    def products_named(self, skus: list[str]) -> list[Product]:
+    def products_named(self, skus: Sequence[str]) -> list[Product]:
         """Only the products a request names: a registration's cost does not grow with the catalogue."""
         items = self.table.get_many([("CATALOGUE", f"PRODUCT#{sku}") for sku in skus])
         return [Product.model_validate(i) for i in items]
 
-    def add_product(self, product: Product) -> None:
-        """Raises ConditionFailed if the SKU exists."""
-        self.table.put_new(
-            {"pk": "CATALOGUE", "sk": f"PRODUCT#{product.sku}", "entity": "product"} | product.model_dump()
-        )
+    def add_product(self, product: Product) -> bool:
+        """False when the SKU exists (nothing changes)."""
+        try:
+            self.table.put_new(
+                {"pk": "CATALOGUE", "sk": f"PRODUCT#{product.sku}", "entity": "product"} | product.model_dump()
+            )
+        except ConditionFailed:
+            return False
+        return True
 
     # ------------------------------------------------------------- prospects
     def registrations(self, kind: str, key: str) -> list[Registration]:

@@ -1,79 +1,129 @@
-"""Deal registration use cases: load, apply a rule, save conditionally. Adapters are injected."""
+"""Deal registration use cases on ports: load, apply a domain rule, save conditionally; mail and start workflows.
+
+`DealsService` is what the API calls (partners and vendor staff); `DealWorkflowService` what deals' queue runs
+(reviews and their decisions, protection timers and notices, the partner projection). Both depend on the Protocols
+of `deals.ports` only; the adapters are wired in the `service()` factories of `deals.api` and `deals.consumers`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 
 from deals import domain
 from deals.models import (
     Deal,
+    DealApprovalExpired,
     DealDecision,
+    NewDeal,
     PartnerProjection,
     Product,
     ProductRequest,
-    RegisterDealRequest,
+    ProtectionEnded,
+    ProtectionReminder,
+    Purpose,
+    Review,
+    ReviewMode,
     Stage,
     Won,
 )
+from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from deals.prospects import company_key, domain_key
-from deals.repository import DealsRepository, DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from shared.clock import Clock, utc_now
-from shared.dynamo import ConditionFailed
-from shared.errors import Conflict, FieldError, ValidationFailed
-from shared.http import Principal
+from shared.errors import Conflict, FieldError
 from shared.ids import new_id
+from shared.retry import attempts
 
-ATTEMPTS = 3  # optimistic-locking retries when two changes race on one deal
+if TYPE_CHECKING:
+    from deals.ports import DealNotices, DealsRepository, DealWorkflows, Mailer, SideEffectLedger
+    from shared.events import EventDetail
+    from shared.mail import Email
+    from shared.principal import Principal
+
+ATTEMPTS = 3  # optimistic-locking attempts when two changes race on one deal
+Change = Callable[[Deal], tuple[Deal, Sequence["EventDetail"]]]
+
+
+def _load(repository: DealsRepository, deal_id: str) -> Deal:
+    deal = repository.get(deal_id)
+    if deal is None:
+        raise LookupError(f"deal {deal_id} not found")
+    return deal
+
+
+def _change(
+    repository: DealsRepository,
+    clock: Clock,
+    deal_id: str,
+    change: Change,
+    *,
+    principal: Principal | None = None,
+    protect: bool = False,
+    release: bool = False,
+) -> Deal:
+    """Apply `change(deal) -> (deal, events)` with optimistic locking, retrying (jittered) when another change won the
+    race; `principal` limits it to the caller's own deals; `protect`/`release` as in the repository's `save`."""
+    for _ in attempts(ATTEMPTS):
+        deal = (
+            _load(repository, deal_id) if principal is None else domain.ensure_own(principal, repository.get(deal_id))
+        )
+        updated, events = change(deal)
+        try:
+            repository.save(updated, events, now=clock(), protect=protect, release=release)
+        except StaleDeal:
+            continue
+        return updated
+    raise Conflict("The deal is changing right now; try again.")
+
+
+def _one(result: tuple[Deal, EventDetail]) -> tuple[Deal, list[EventDetail]]:
+    deal, event = result
+    return deal, [event]
 
 
 @dataclass
 class DealsService:
+    """The API's use cases: the product list, the pre-check, registering and working one's own deals."""
+
     repository: DealsRepository
     clock: Clock = utc_now
+
+    def admit(self, principal: Principal) -> Principal:
+        """A partner user acts only once they accepted the current programme agreement (agreement_required)."""
+        self.repository.require_accepted(principal)
+        return principal
 
     # ------------------------------------------------------------- catalogue and pre-check
     def products(self) -> list[Product]:
         return sorted(self.repository.products(), key=lambda p: p.sku)
 
     def add_product(self, principal: Principal, request: ProductRequest) -> Product:
-        if not principal.in_group("vendor-admin"):
-            from shared.errors import Forbidden
-
-            raise Forbidden("Only vendor administrators manage the product list.")
+        domain.ensure_manages_products(principal)
         product = Product(sku=request.sku, name=request.name, family=request.family)
-        try:
-            self.repository.add_product(product)
-        except ConditionFailed as failure:
-            raise Conflict(f"{request.sku} already exists.", errors=[FieldError("sku", "already exists")]) from failure
+        if not self.repository.add_product(product):
+            raise Conflict(f"{request.sku} already exists.", errors=[FieldError("sku", "already exists")])
         return product
 
+    def _registering_partner(self, principal: Principal) -> str:
+        return domain.ensure_can_register(principal, self.repository.partner(principal.partner_id or ""))
+
     def prospect_check(self, principal: Principal, website: str | None, company: str | None) -> dict[str, str]:
-        domain.ensure_can_register(principal, self.repository.partner(principal.partner_id or ""))
-        errors = []
-        try:
-            domain_value = domain_key(website) if website else None
-        except ValueError as error:
-            errors.append(FieldError("domain", str(error)))
-        try:
-            company_value = company_key(company) if company else None
-        except ValueError as error:
-            errors.append(FieldError("company_name", str(error)))
-        if errors or not (website or company):
-            raise ValidationFailed("Give a valid domain or company name.", errors or [FieldError("domain", "required")])
+        self._registering_partner(principal)
+        domain_value, company_value = domain.prospect_keys(website, company)
         return domain.prospect_status(self.repository.protections(domain_value, company_value), self.clock())
 
-    # ------------------------------------------------------------- partner side
-    def register(self, principal: Principal, request: RegisterDealRequest) -> Deal:
-        partner_id = domain.ensure_can_register(principal, self.repository.partner(principal.partner_id or ""))
+    # ------------------------------------------------------------- a partner's deals
+    def register(self, principal: Principal, request: NewDeal) -> Deal:
+        partner_id = self._registering_partner(principal)
         deal, event = domain.register(
             request,
             partner_id=partner_id,
             registered_by=principal.email,
             known_products={p.sku for p in self.repository.products_named(request.products)},
-            by_domain=self.repository.registrations("D", domain_key(request.prospect.website)),
-            by_company=self.repository.registrations("C", company_key(request.prospect.company_name)),
+            by_domain=self.repository.registrations("D", domain_key(request.website)),
+            by_company=self.repository.registrations("C", company_key(request.company_name)),
             now=self.clock(),
             new_id=new_id,
         )
@@ -98,21 +148,8 @@ class DealsService:
             return [], None
         return self.repository.list(principal.partner_id, status=status, limit=limit, cursor=cursor)
 
-    def _change(self, principal: Principal | None, deal_id: str, change: Any, **save: Any) -> Deal:
-        """Apply `change(deal) -> (deal, events)` with optimistic locking, retrying when another change won the race."""
-        for _ in range(ATTEMPTS):
-            deal = self.repository.get(deal_id)
-            if principal is not None:
-                deal = domain.ensure_own(principal, deal)
-            if deal is None:
-                raise LookupError(deal_id)
-            updated, events = change(deal)
-            try:
-                self.repository.save(updated, events, now=self.clock(), **save)
-            except StaleDeal:
-                continue
-            return updated
-        raise Conflict("The deal is changing right now; try again.")
+    def _change(self, principal: Principal, deal_id: str, change: Change, *, release: bool = False) -> Deal:
+        return _change(self.repository, self.clock, deal_id, change, principal=principal, release=release)
 
     def set_stage(self, principal: Principal, deal_id: str, stage: Stage) -> Deal:
         current = domain.ensure_own(principal, self.repository.get(deal_id))
@@ -141,117 +178,192 @@ class DealsService:
             ),
         )
 
-    # ------------------------------------------------------------- workflow side
-    def mark_under_review(self, deal_id: str, reviewer: str) -> Deal:
-        return self._change(None, deal_id, lambda d: (domain.under_review(d, reviewer, self.clock()), []))
 
-    def apply_decision(self, decision: DealDecision, *, protection: timedelta, extension: timedelta) -> str:
+LAPSED = "Nobody decided in time; please contact your channel manager."
+
+
+@dataclass
+class DealWorkflowService:
+    """What deals' queue runs: reviews and their decisions, protection timers and notices, the partner projection.
+
+    Side effects check the deal's current state and record themselves beside it (`effects`): the bus archive can
+    replay an event after the de-duplication records expired (DealApproved of a deal since won must not mail)."""
+
+    repository: DealsRepository
+    workflows: DealWorkflows
+    mailer: Mailer
+    notices: DealNotices
+    effects: SideEffectLedger
+    terms: domain.DealTerms
+    clock: Clock = utc_now
+
+    def project_partner(self, partner: PartnerProjection) -> str:
+        return "projected" if self.repository.project_partner(partner) else "older or repeated event"
+
+    def _change(self, deal_id: str, change: Change, *, protect: bool = False, release: bool = False) -> Deal:
+        return _change(self.repository, self.clock, deal_id, change, protect=protect, release=release)
+
+    # ------------------------------------------------------------- reviews
+    def _review(
+        self, deal: Deal, purpose: Purpose, mode: ReviewMode, *, note: str = "", request_id: str = "0"
+    ) -> Review:
+        """What the channel manager of the partner's region sees: the deal and each conflict's evidence."""
+        partner = self.repository.partner(deal.partner_id)
+        conflicting = {c.deal_id: d for c in deal.conflicts if (d := self.repository.get(c.deal_id))}
+        partner_ids = {deal.partner_id} | {d.partner_id for d in conflicting.values()}
+        names = {p: known.company_name for p in partner_ids if (known := self.repository.partner(p))}
+        return Review(
+            deal=deal,
+            purpose=purpose,
+            mode=mode,
+            partner_country=partner.country if partner else deal.prospect.country,
+            now=self.clock(),
+            conflicting=conflicting,
+            partner_names=names,
+            note=note,
+            request_id=request_id,
+        )
+
+    def review_registration(self, deal_id: str) -> str:
+        """Start the approval workflow: automatic, or a channel manager (the deal is then under review)."""
+        deal = _load(self.repository, deal_id)
+        if not domain.awaits_review(deal):
+            return f"no review: the deal is {deal.status}"
+        review = self._review(deal, "registration", domain.review_mode(deal, self.terms.auto_approve_limits))
+        if review.mode == "manual" and deal.status == "submitted":
+            reviewer = self.workflows.reviewer(review.partner_country)
+            review = replace(review, deal=self.mark_under_review(deal.deal_id, reviewer))
+        return self.workflows.start_review(review)
+
+    def review_extension(self, deal_id: str, *, extension_number: int, justification: str, request_id: str) -> str:
+        deal = _load(self.repository, deal_id)
+        if not domain.extension_awaits_review(deal, extension_number):
+            return "no extension review: that request was decided"
+        review = self._review(deal, "extension", "manual", note=justification, request_id=request_id)
+        return self.workflows.start_review(review)
+
+    def mark_under_review(self, deal_id: str, reviewer: str) -> Deal:
+        return self._change(deal_id, lambda d: (domain.under_review(d, reviewer, self.clock()), []))
+
+    # ------------------------------------------------------------- decisions
+    def apply_decision(self, decision: DealDecision) -> str:
         """Apply a registration or extension decision once; repeats and late duplicates change nothing."""
-        deal = self.repository.get(decision.deal_id)
-        if deal is None:
-            raise LookupError(decision.deal_id)
-        now = self.clock()
+        apply = {
+            ("registration", "approved"): self._approve,
+            ("registration", "rejected"): self._reject,
+            ("extension", "approved"): self._extend,
+            ("extension", "rejected"): self._refuse_extension,
+        }[decision.purpose, decision.decision]
         try:
-            if decision.purpose == "extension":
-                if decision.decision == "approved":
-                    self._change(
-                        None,
-                        deal.deal_id,
-                        lambda d: _one(
-                            domain.grant_extension(
-                                d, decided_by=decision.decided_by, extension=extension, now=now, new_id=new_id
-                            )
-                        ),
-                        protect=True,
-                    )
-                    return "extended"
-                reason = decision.reason or "Extension refused."
-                self._change(None, deal.deal_id, lambda d: (domain.refuse_extension(d, reason=reason, now=now), []))
-                return "extension refused"
-            if decision.decision == "rejected":
-                self._change(
-                    None,
-                    deal.deal_id,
-                    lambda d: _one(
-                        domain.reject(
-                            d,
-                            reason=decision.reason or "Rejected.",
-                            decided_by=decision.decided_by,
-                            now=now,
-                            new_id=new_id,
-                        )
-                    ),
-                    release=True,
-                )
-                return "rejected"
-            automatic = decision.decided_by == "automatic approval"
-            try:
-                self._change(
-                    None,
-                    deal.deal_id,
-                    lambda d: _one(
-                        domain.approve(
-                            d,
-                            decided_by=decision.decided_by,
-                            automatic=automatic,
-                            protection=protection,
-                            now=now,
-                            new_id=new_id,
-                        )
-                    ),
-                    protect=True,
-                )
-                return "approved"
-            except ProtectionHeld:
-                holders = self.repository.protections(deal.prospect.domain, deal.prospect.company_key)
-                live = [h for h in holders if h.deal_id != deal.deal_id and h.protection_ends_at > now]
-                reason = domain.protected_by_other(live[0]) if live else "Another registration was approved first."
-                self._change(
-                    None,
-                    deal.deal_id,
-                    lambda d: _one(
-                        domain.reject(d, reason=reason, decided_by="first approved wins", now=now, new_id=new_id)
-                    ),
-                    release=True,
-                )
-                return "rejected: prospect already protected"
+            return apply(decision, self.clock())
         except domain.InvalidState:
             return "already decided"
 
-    def expire(self, deal_id: str, ended_at: datetime) -> str:
+    def _approve(self, decision: DealDecision, now: datetime) -> str:
         try:
             self._change(
-                None,
-                deal_id,
-                lambda d: _one(domain.expire(d, ended_at=ended_at, now=self.clock(), new_id=new_id)),
+                decision.deal_id,
+                lambda d: _one(
+                    domain.approve(
+                        d,
+                        decided_by=decision.decided_by,
+                        automatic=decision.automatic,
+                        protection=self.terms.protection,
+                        now=now,
+                        new_id=new_id,
+                    )
+                ),
+                protect=True,
+            )
+        except ProtectionHeld:
+            deal = _load(self.repository, decision.deal_id)
+            holders = self.repository.protections(deal.prospect.domain, deal.prospect.company_key)
+            self._close_unapproved(deal.deal_id, domain.approved_first(deal, holders, now), "first approved wins", now)
+            return "rejected: prospect already protected"
+        return "approved"
+
+    def _reject(self, decision: DealDecision, now: datetime) -> str:
+        self._close_unapproved(decision.deal_id, decision.reason or "Rejected.", decision.decided_by, now)
+        return "rejected"
+
+    def _close_unapproved(self, deal_id: str, reason: str, decided_by: str, now: datetime) -> Deal:
+        return self._change(
+            deal_id,
+            lambda d: _one(domain.reject(d, reason=reason, decided_by=decided_by, now=now, new_id=new_id)),
+            release=True,
+        )
+
+    def _extend(self, decision: DealDecision, now: datetime) -> str:
+        extension = self.terms.extension
+        self._change(
+            decision.deal_id,
+            lambda d: _one(
+                domain.grant_extension(d, decided_by=decision.decided_by, extension=extension, now=now, new_id=new_id)
+            ),
+            protect=True,
+        )
+        return "extended"
+
+    def _refuse_extension(self, decision: DealDecision, now: datetime) -> str:
+        self._refuse(decision.deal_id, decision.reason or "Extension refused.", now)
+        return "extension refused"
+
+    def _refuse(self, deal_id: str, reason: str, now: datetime) -> Deal:
+        return self._change(deal_id, lambda d: (domain.refuse_extension(d, reason=reason, now=now), []))
+
+    def approval_lapsed(self, lapsed: DealApprovalExpired) -> str:
+        """Nobody decided in time: a registration is rejected as lapsed, an extension request refused."""
+        now = self.clock()
+        try:
+            if lapsed.purpose == "extension":
+                self._refuse(lapsed.deal_id, LAPSED, now)
+            else:
+                self._close_unapproved(lapsed.deal_id, LAPSED, "workflow", now)
+        except domain.InvalidState:
+            return "already decided"
+        return "lapsed"
+
+    # ------------------------------------------------------------- notices and the protection timer
+    def _once(self, deal: Deal, key: str, email: Email, *, start_timer: bool = False) -> str:
+        """Mail (and start the protection timer) once per deal and key, whatever replays the event."""
+
+        def effect() -> str:
+            timer = self.workflows.start_protection_timer(deal, self.clock()) if start_timer else None
+            sent = self.mailer.send(email)
+            return timer or sent
+
+        return self.effects.once(f"DEAL#{deal.deal_id}", key, effect)
+
+    def announce_decision(self, deal_id: str, decision: Literal["approved", "rejected"]) -> str:
+        """Tell the partner user the decision (and start the timer of an approval), if the deal is still so."""
+        deal = _load(self.repository, deal_id)
+        if deal.status != decision:
+            notice = "approval" if decision == "approved" else "rejection"
+            return f"no {notice} notice: the deal is {deal.status}"
+        email = self.notices.decided(deal)
+        return self._once(deal, decision, email, start_timer=decision == "approved")
+
+    def announce_extension(self, deal_id: str, extensions_used: int) -> str:
+        deal = _load(self.repository, deal_id)
+        if not domain.extension_is_current(deal, extensions_used):
+            return f"no extension notice: the deal is {deal.status}, extensions {deal.extensions_used}"
+        email = self.notices.extended(deal)
+        return self._once(deal, f"extended:{extensions_used}", email, start_timer=True)
+
+    def remind(self, reminder: ProtectionReminder) -> str:
+        deal = _load(self.repository, reminder.deal_id)
+        if not domain.reminder_is_current(deal, reminder.protection_ends_at):
+            return "stale reminder (closed or extended)"
+        return self.mailer.send(self.notices.protection_ending(deal, reminder.days_left))
+
+    def expire(self, ended: ProtectionEnded) -> str:
+        """Only the timer of the deal's current end date expires it; one that arrives early is retried (NotYetDue)."""
+        try:
+            self._change(
+                ended.deal_id,
+                lambda d: _one(domain.expire(d, ended_at=ended.protection_ends_at, now=self.clock(), new_id=new_id)),
                 release=True,
             )
         except domain.InvalidState:
             return "not expiring (closed, extended or not yet due)"
         return "expired"
-
-    def approval_lapsed(self, deal_id: str, purpose: str) -> str:
-        """Nobody decided in time: a registration is rejected as lapsed, an extension request refused."""
-        now = self.clock()
-        note = "Nobody decided in time; please contact your channel manager."
-        try:
-            if purpose == "extension":
-                self._change(None, deal_id, lambda d: (domain.refuse_extension(d, reason=note, now=now), []))
-            else:
-                self._change(
-                    None,
-                    deal_id,
-                    lambda d: _one(domain.reject(d, reason=note, decided_by="workflow", now=now, new_id=new_id)),
-                    release=True,
-                )
-        except domain.InvalidState:
-            return "already decided"
-        return "lapsed"
-
-    def project_partner(self, partner: PartnerProjection) -> str:
-        return "projected" if self.repository.project_partner(partner) else "older or repeated event"
-
-
-def _one(result: tuple[Deal, Any]) -> tuple[Deal, list[Any]]:
-    deal, event = result
-    return deal, [event]

@@ -1,17 +1,18 @@
-"""Workflow adapter: the approval workflow (Step Functions, registration or extension) and the protection timer
-(EventBridge Scheduler)."""
+"""Adapter of the deal workflows port (`deals.ports.DealWorkflows`): the approval workflow (Step Functions,
+registration or extension) and the protection timer (EventBridge Scheduler), through the shared ports' adapters."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from deals import domain
-from deals.models import Deal
+from deals.models import Deal, Review
 from deals.settings import ConsumerSettings
-from shared.clock import iso
+from shared.clock import iso, timer_time
 from shared.money import format_money
-from shared.workflows import schedule_messages, start_execution
+from shared.ports import TimerScheduler, WorkflowStarter
 
 MAX_CONFLICT_LINES = 10
 
@@ -72,27 +73,17 @@ def before_you_decide(
     return None
 
 
-def approval_input(
-    deal: Deal,
-    settings: ConsumerSettings,
-    *,
-    purpose: str,
-    mode: str,
-    note: str = "",
-    conflicting: dict[str, Deal] | None = None,
-    partner_country: str,
-    request_id: str = "0",
-    partner_names: dict[str, str] | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
+def reviewer(settings: ConsumerSettings, partner_country: str) -> str:
+    """The channel manager of the partner's region, or the escalation address where the region has none."""
+    return str(settings.approvers_by_region.get(domain.region_of(partner_country)) or settings.escalation_email)
+
+
+def approval_input(review: Review, settings: ConsumerSettings) -> dict[str, Any]:
     """The approval workflow's input; the channel manager is the one for the partner's region."""
-    approver = settings.approvers_by_region.get(domain.region_of(partner_country)) or settings.escalation_email
-    names = partner_names or {}
-    notice = (
-        before_you_decide(deal, conflicting or {}, names, now or deal.submitted_at)
-        if purpose == "registration"
-        else None
-    )
+    deal, purpose = review.deal, review.purpose
+    approver = reviewer(settings, review.partner_country)
+    names = review.partner_names
+    notice = before_you_decide(deal, review.conflicting, names, review.now) if purpose == "registration" else None
     summary = [
         {"label": "Request", "value": "Protection extension" if purpose == "extension" else "Deal registration"},
         *([notice] if notice else []),
@@ -105,16 +96,16 @@ def approval_input(
         {"label": "Expected close", "value": deal.expected_close_date.isoformat()},
         {"label": "Products", "value": ", ".join(deal.products)},
         {"label": "Description", "value": deal.description or "-"},
-        *conflict_lines(deal, conflicting or {}, names),
+        *conflict_lines(deal, review.conflicting, names),
     ]
-    if note:
-        summary.append({"label": "Justification", "value": note})
+    if review.note:
+        summary.append({"label": "Justification", "value": review.note})
     return {
         # One approval (and execution) per request: a refused extension must not block the next one.
-        "approval_id": f"deal-{deal.deal_id}-{purpose}-{request_id}",
+        "approval_id": f"deal-{deal.deal_id}-{purpose}-{review.request_id}",
         "deal_id": deal.deal_id,
         "purpose": purpose,
-        "mode": mode,
+        "mode": review.mode,
         "subject": f"{'Extension' if purpose == 'extension' else 'Deal registration'}: {deal.prospect.company_name} ({deal.prospect.domain})",
         "summary": summary,
         "approvers": {
@@ -129,65 +120,30 @@ def approval_input(
     }
 
 
-def start_review(
-    deal: Deal,
-    settings: ConsumerSettings,
-    *,
-    purpose: str,
-    mode: str,
-    note: str = "",
-    conflicting: dict[str, Deal] | None = None,
-    partner_country: str,
-    request_id: str = "0",
-    partner_names: dict[str, str] | None = None,
-    now: datetime | None = None,
-) -> str:
-    payload = approval_input(
-        deal,
-        settings,
-        purpose=purpose,
-        mode=mode,
-        note=note,
-        conflicting=conflicting,
-        partner_country=partner_country,
-        request_id=request_id,
-        partner_names=partner_names,
-        now=now,
-    )
-    return start_execution(settings.approval_state_machine_arn, payload["approval_id"], payload)
+@dataclass(frozen=True)
+class DealWorkflowsAdapter:
+    """The deal workflows on the shared ports: executions of the approval state machine, one-time timers."""
 
+    settings: ConsumerSettings
+    starter: WorkflowStarter
+    timers: TimerScheduler
 
-def start_protection_timer(deal: Deal, settings: ConsumerSettings, now: datetime) -> str:
-    """The reminders before protection ends and the end itself, as one-time schedules that message deals' workflow
-    queue (a timer holds no workflow while it waits). Each message carries the end date it was set for, so after an
-    extension the old timer's messages are ignored and a new timer (named after the extension count) runs."""
-    assert deal.protection_ends_at is not None
-    ends = domain.timer_time(deal.protection_ends_at)
-    reminders = domain.protection_reminders(
-        deal.deal_id, deal.protection_ends_at, settings.protection_reminder_offsets, now
-    )
-    timers = [
-        (
-            reminder["at"],
-            {
-                "message_type": "ProtectionReminder",
-                "deal_id": deal.deal_id,
-                "protection_ends_at": ends,
-                "days_left": reminder["days_left"],
-            },
+    def reviewer(self, partner_country: str) -> str:
+        return reviewer(self.settings, partner_country)
+
+    def start_review(self, review: Review) -> str:
+        payload = approval_input(review, self.settings)
+        return self.starter.start(self.settings.approval_state_machine_arn, payload["approval_id"], payload)
+
+    def start_protection_timer(self, deal: Deal, now: datetime) -> str:
+        """One-time schedules that message deals' workflow queue (a timer holds no workflow while it waits), named
+        after the extension count: after an extension a new timer runs and the old one's messages are stale."""
+        assert deal.protection_ends_at is not None
+        timer = domain.protection_timer(
+            deal.deal_id, deal.protection_ends_at, self.settings.protection_reminder_offsets, now
         )
-        for reminder in reminders
-    ]
-    timers.append((ends, {"message_type": "ProtectionEnded", "deal_id": deal.deal_id, "protection_ends_at": ends}))
-    return schedule_messages(
-        group=settings.schedule_group,
-        role_arn=settings.scheduler_role_arn,
-        queue_arn=settings.workflow_queue_arn,
-        name=f"{deal.deal_id}-protection-{deal.extensions_used}",
-        timers=timers,
-        now=now,
-    )
-
-
-def protection(settings: ConsumerSettings) -> tuple[timedelta, timedelta]:
-    return timedelta(seconds=settings.protection_seconds), timedelta(seconds=settings.extension_seconds)
+        return self.timers.schedule(
+            f"{deal.deal_id}-protection-{deal.extensions_used}",
+            [(timer_time(at), message.model_dump(mode="json")) for at, message in timer],
+            now,
+        )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from chalice import Response
 
-from mdf import domain
 from mdf.models import (
     REQUEST_STATUSES,
     AccrualBody,
@@ -26,9 +26,10 @@ from mdf.models import (
 )
 from mdf.proofs import ProofStore
 from mdf.repository import MdfRepository
-from mdf.service import MdfService
+from mdf.service.claims import ClaimsService
+from mdf.service.funds import FundsService
+from mdf.service.requests import RequestsService
 from mdf.settings import ApiSettings
-from shared import agreements
 from shared.clock import iso
 from shared.edge import ApiEdge
 from shared.errors import FieldError, NotFound, ValidationFailed
@@ -45,15 +46,30 @@ respond = edge.respond
 post_once = edge.post_once
 
 
+@dataclass(frozen=True)
+class Services:
+    funds: FundsService
+    requests: RequestsService
+    claims: ClaimsService
+
+
 @cache
-def service() -> MdfService:
-    return MdfService(MdfRepository(SETTINGS.table_name), ProofStore(SETTINGS.proof_bucket))
+def service() -> Services:
+    """The use cases with their AWS adapters, made once per container."""
+    repository = MdfRepository(SETTINGS.table_name)
+    return Services(
+        funds=FundsService(repository=repository),
+        requests=RequestsService(repository=repository, lead_days=SETTINGS.request_lead_days),
+        claims=ClaimsService(
+            repository=repository, proofs=ProofStore(SETTINGS.proof_bucket), max_bytes=SETTINGS.proof_max_bytes
+        ),
+    )
 
 
 def caller() -> Principal:
     """The signed-in user; a partner user only once they accepted the current programme agreement (403)."""
     principal = principal_from(current(app))
-    agreements.require_accepted(service().repository.table, principal)
+    service().funds.require_agreement(principal)
     return principal
 
 
@@ -64,7 +80,7 @@ def _money(amount: int, currency: str) -> dict[str, Any]:
 
 def period_view(period: Period) -> dict[str, Any]:
     data = period.model_dump(mode="json", exclude={"created_by", "created_at"})
-    return data | {"status": "open" if domain.period_open(period, service().clock()) else "closed"}
+    return data | {"status": "open" if service().funds.is_open(period) else "closed"}
 
 
 def fund_view(fund: Fund) -> dict[str, Any]:
@@ -102,7 +118,7 @@ def entry_view(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def request_summary(request: FundRequest) -> dict[str, Any]:
-    step, due = domain.next_step(request)
+    step, due = service().requests.next_step(request)
     data = request.model_dump(mode="json")
     return {
         "request_id": request.request_id,
@@ -173,7 +189,7 @@ def _params() -> dict[str, str]:
 def list_periods() -> Any:
     caller()
     # the lead time requests need, so that forms can say (and check) it before the server refuses
-    items = [period_view(p) for p in service().periods()]
+    items = [period_view(p) for p in service().funds.periods()]
     return respond(200, {"items": items, "request_lead_days": SETTINGS.request_lead_days})
 
 
@@ -183,7 +199,10 @@ def add_period() -> Any:
     principal = caller()
     body = parse_body(current(app), PeriodBody)
     return post_once(
-        "add_period", principal.sub, lambda: (201, period_view(service().add_period(principal, body))), body_is_key=True
+        "add_period",
+        principal.sub,
+        lambda: (201, period_view(service().funds.add_period(principal, body))),
+        body_is_key=True,
     )
 
 
@@ -196,7 +215,7 @@ def set_accrual(period_id: str) -> Any:
     return post_once(
         f"accrual:{period_id}",
         principal.sub,
-        lambda: (200, period_view(service().set_accrual_rate(principal, period_id, body.accrual_rate_bp))),
+        lambda: (200, period_view(service().funds.set_accrual_rate(principal, period_id, body.accrual_rate_bp))),
     )
 
 
@@ -205,7 +224,7 @@ def set_accrual(period_id: str) -> Any:
 def list_partners() -> Any:
     principal = caller()
     params = _params()
-    partners, cursor = service().partners(principal, _limit(params, 50), params.get("cursor"))
+    partners, cursor = service().funds.partners(principal, _limit(params, 50), params.get("cursor"))
     items = [{"partner_id": p.partner_id, "company_name": p.company_name, "country": p.country} for p in partners]
     return respond(200, {"items": items, "next_cursor": cursor})
 
@@ -217,7 +236,7 @@ def allocate() -> Any:
     body = parse_body(current(app), AllocationBody)
 
     def run() -> tuple[int, Any]:
-        fund, entry = service().allocate(principal, body)
+        fund, entry = service().funds.allocate(principal, body)
         metrics.add_metric(name="MdfFundsAllocated", unit="Count", value=1)
         return 201, {"fund": fund_view(fund), "entry": entry_view(entry)}
 
@@ -231,7 +250,7 @@ def adjust() -> Any:
     body = parse_body(current(app), AdjustmentBody)
 
     def run() -> tuple[int, Any]:
-        fund, entry = service().adjust(principal, body)
+        fund, entry = service().funds.adjust(principal, body)
         return 201, {"fund": fund_view(fund), "entry": entry_view(entry)}
 
     return post_once("adjust", principal.sub, run, body_is_key=True)
@@ -242,7 +261,7 @@ def adjust() -> Any:
 @handle_errors
 def list_funds() -> Any:
     principal = caller()
-    funds = service().funds(principal, _params().get("partner_id"))
+    funds = service().funds.funds(principal, _params().get("partner_id"))
     return respond(200, {"items": [fund_view(f) for f in funds]})
 
 
@@ -251,7 +270,7 @@ def list_funds() -> Any:
 def fund_ledger(fund_id: str) -> Any:
     principal = caller()
     params = _params()
-    fund, entries, cursor = service().ledger(
+    fund, entries, cursor = service().funds.ledger(
         principal, params.get("partner_id"), fund_id, _limit(params), params.get("cursor")
     )
     return respond(200, {"fund": fund_view(fund), "items": [entry_view(e) for e in entries], "next_cursor": cursor})
@@ -265,7 +284,7 @@ def submit_request() -> Any:
     body = parse_body(current(app), FundRequestBody)
 
     def run() -> tuple[int, Any]:
-        request = service().submit(principal, body, SETTINGS.request_lead_days)
+        request = service().requests.submit(principal, body)
         metrics.add_metric(name="MdfRequestsSubmitted", unit="Count", value=1)
         return 201, request_detail(request)
 
@@ -282,7 +301,7 @@ def list_requests() -> Any:
         raise ValidationFailed(
             "Unknown status filter.", [FieldError("status", f"one of {', '.join(REQUEST_STATUSES)}")]
         )
-    requests, cursor = service().list_requests(
+    requests, cursor = service().requests.list_requests(
         principal, params.get("partner_id"), status, _limit(params), params.get("cursor")
     )
     return respond(200, {"items": [request_summary(r) for r in requests], "next_cursor": cursor})
@@ -292,7 +311,7 @@ def list_requests() -> Any:
 @handle_errors
 def get_request(request_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
-    return respond(200, request_detail(service().get(caller(), request_id)))
+    return respond(200, request_detail(service().requests.get(caller(), request_id)))
 
 
 @app.route("/mdf/requests/{request_id}/revision", methods=["POST"])
@@ -305,7 +324,7 @@ def revise_request(request_id: str) -> Any:
     return post_once(
         f"revise:{request_id}",
         principal.sub,
-        lambda: (200, request_detail(service().revise(principal, request_id, body, SETTINGS.request_lead_days))),
+        lambda: (200, request_detail(service().requests.revise(principal, request_id, body))),
     )
 
 
@@ -316,7 +335,7 @@ def create_upload(request_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
     principal = caller()
     body = parse_body(current(app), UploadBody)
-    return respond(201, service().create_upload(principal, request_id, body, SETTINGS.proof_max_bytes))
+    return respond(201, service().claims.create_upload(principal, request_id, body))
 
 
 @app.route("/mdf/requests/{request_id}/claim", methods=["POST"])
@@ -327,7 +346,7 @@ def file_claim(request_id: str) -> Any:
     body = parse_body(current(app), ClaimBody)
 
     def run() -> tuple[int, Any]:
-        request = service().file_claim(principal, request_id, body, SETTINGS.proof_max_bytes)
+        request = service().claims.file_claim(principal, request_id, body)
         metrics.add_metric(name="MdfClaimsSubmitted", unit="Count", value=1)
         return 201, request_detail(request)
 
@@ -340,7 +359,7 @@ def file_claim(request_id: str) -> Any:
 def download_proof(request_id: str, file_id: str) -> Any:
     _known(request_id, REQUEST_ID, "fund request")
     _known(file_id, FILE_ID, "proof file")
-    url, name = service().download(caller(), request_id, file_id)
+    url, name = service().claims.download(caller(), request_id, file_id)
     return respond(200, {"url": url, "file_name": name, "expires_in": 300})
 
 
@@ -370,7 +389,7 @@ def reviewer_proof(request_id: str, file_id: str) -> Any:
         logger.warning("proof link refused", extra={"request_id": request_id, "reason": rejected.reason})
         message = "This link has expired." if rejected.reason == "expired" else "This link is not valid."
         return respond(403, {"code": "forbidden", "message": message, "errors": []})
-    url = service().reviewer_download(request_id, file_id)
+    url = service().claims.reviewer_download(request_id, file_id)
     return Response(
         body="",
         status_code=302,

@@ -1,7 +1,10 @@
-"""MDF's queue consumer (Handler `mdf.consumers.handler`): projections, accrual, workflows, decisions, timers."""
+"""MDF's queue consumer (Handler `mdf.consumers.handler`): bus events (projections, accrual, what follows a change)
+and workflow messages (decisions, lapses, timers). Each handler parses and calls one service method."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -19,145 +22,109 @@ from contracts.mdf import (
     MdfRequestSubmitted,
 )
 from contracts.onboarding import PartnerOnboarded
-from mdf import domain, notifications, workflow
-from mdf.domain import Change
 from mdf.models import (
-    ApprovalExpired,
+    ClaimDeadline,
     ClaimDecision,
-    ClaimTimer,
-    FundRequest,
-    FundTimer,
-    PartnerProjection,
+    ClaimReminder,
+    ClaimReviewExpired,
+    ClaimTimerRenewal,
+    FundExpiry,
+    FundExpiryWarning,
+    FundTimerRenewal,
+    RequestApprovalExpired,
     RequestDecision,
+    workflow_message,
 )
 from mdf.repository import MdfRepository
-from mdf.service import MdfService
+from mdf.service.claims_lifecycle import ClaimLifecycle
+from mdf.service.funds_lifecycle import FundLifecycle
+from mdf.service.requests_lifecycle import RequestLifecycle
 from mdf.settings import ConsumerSettings
-from shared import agreements, mail
-from shared.clock import utc_now
+from mdf.workflow import MdfWorkflowAdapter
+from shared import agreements
+from shared.adapters import SesMailer
 from shared.consumers import handle_event, sqs_handler
 from shared.dynamo import Table
 from shared.effects import SideEffects
-from shared.errors import NotYetDue
-from shared.observability import logger, metrics
+from shared.observability import logger
 
 SETTINGS = ConsumerSettings.from_env()
-MAX_REVIEW_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Services:
+    funds: FundLifecycle
+    requests: RequestLifecycle
+    claims: ClaimLifecycle
 
 
 @cache
-def service() -> MdfService:
-    return MdfService(MdfRepository(SETTINGS.table_name))
-
-
-def _request(request_id: str) -> FundRequest:
-    request = service().repository.request(request_id)
-    if request is None:
-        raise LookupError(f"request {request_id} not found")
-    return request
-
-
-def _notify(email: mail.Email) -> str:
-    return mail.send(str(SETTINGS.mail_from), email)
+def service() -> Services:
+    """The use cases with their AWS adapters, made once per container."""
+    repository = MdfRepository(SETTINGS.table_name)
+    workflows = MdfWorkflowAdapter.on_aws(SETTINGS)
+    mailer = SesMailer(str(SETTINGS.mail_from))
+    effects = SideEffects(SETTINGS.table_name)
+    portal_url = str(SETTINGS.portal_url)
+    return Services(
+        funds=FundLifecycle(
+            repository=repository, workflows=workflows, mailer=mailer, effects=effects, portal_url=portal_url
+        ),
+        requests=RequestLifecycle(
+            repository=repository,
+            workflows=workflows,
+            mailer=mailer,
+            effects=effects,
+            portal_url=portal_url,
+            claim_due_days=SETTINGS.claim_due_days,
+        ),
+        claims=ClaimLifecycle(
+            repository=repository, workflows=workflows, mailer=mailer, effects=effects, portal_url=portal_url
+        ),
+    )
 
 
 # ------------------------------------------------------------------ events
 def on_partner_onboarded(event: PartnerOnboarded) -> str:
-    return service().project_partner(
-        PartnerProjection(
-            partner_id=event.partner_id,
-            company_name=event.company_name,
-            country=event.country,
-            status=event.status,
-            contact_name=event.primary_contact.name,
-            contact_email=str(event.primary_contact.email),
-            as_of=event.occurred_at,
-        )
-    )
+    return service().funds.project_partner(event)
 
 
 def on_deal_won(event: DealWon) -> str:
-    outcome = service().accrue(event)
+    outcome = service().funds.accrue(event)
     logger.info("accrual", extra={"deal_id": event.deal_id, "outcome": outcome})
     return outcome
 
 
 def on_funds_credited(event: MdfFundsAllocated | MdfFundsAccrued | MdfFundsAdjusted) -> str:
-    """A fund that received money gets its expiry timer (started once per fund: a deterministic name)."""
-    fund = service().repository.fund(event.partner_id, event.fund_id)
-    if fund is None:
-        raise LookupError(f"fund {event.fund_id} of {event.partner_id} not found")
-    if fund.status != "open":
-        return "no timer: the fund is closed"  # a replayed event of a fund that expired long ago
-    return workflow.start_fund_timer(fund, SETTINGS, utc_now())
+    return service().funds.start_expiry_timer(event.partner_id, event.fund_id)
 
 
 def on_request_submitted(event: MdfRequestSubmitted) -> str:
-    request = _request(event.request_id)
-    if request.round != event.round:
-        return "stale: the request was revised since"
-    if request.status not in ("submitted", "under_review"):
-        return f"no review: the request is {request.status}"  # a replayed event of a request decided since
-    service().mark_under_review(request.request_id, workflow.decision_due(SETTINGS, utc_now()))
-    fund = service().repository.fund(request.partner_id, request.fund_id)
-    partner = service().repository.partner(request.partner_id)
-    return workflow.start_request_approval(request, fund, partner, SETTINGS)
-
-
-# Side effects check the request's current state and record themselves beside it: the bus archive can replay an
-# event after the de-duplication records expired, and nothing may be mailed or started twice.
-@cache
-def effects() -> SideEffects:
-    return SideEffects(SETTINGS.table_name)
+    return service().requests.start_review(event.request_id, event.round)
 
 
 def on_request_approved(event: MdfRequestApproved) -> str:
-    request = _request(event.request_id)
-    if request.round != event.round or request.status != "approved":
-        return f"no approval notice: the request is {request.status} (round {request.round})"
-
-    def effect() -> str:
-        timer = workflow.start_claim_timer(request, SETTINGS, utc_now())
-        _notify(notifications.request_decided(request, str(SETTINGS.portal_url)))
-        return timer
-
-    return effects().once(f"REQUEST#{request.request_id}", f"approved:{event.round}", effect)
+    return service().requests.announce_approval(event.request_id, event.round)
 
 
 def on_request_rejected(event: MdfRequestRejected) -> str:
-    request = _request(event.request_id)
-    if request.round != event.round or request.status != "rejected":
-        return "stale: the request was revised before this event was handled"
-    return effects().once(
-        f"REQUEST#{request.request_id}",
-        f"rejected:{event.round}",
-        lambda: _notify(notifications.request_decided(request, str(SETTINGS.portal_url))),
-    )
+    return service().requests.announce_rejection(event.request_id, event.round)
 
 
 def on_claim_submitted(event: MdfClaimSubmitted) -> str:
-    request = _request(event.request_id)
-    if request.claim is None or request.claim.round != event.round:
-        return "stale claim round"
-    if request.claim.status != "submitted":
-        return f"no review: the claim is {request.claim.status}"
-    return workflow.start_claim_review(request, service().repository.partner(request.partner_id), SETTINGS)
+    return service().claims.start_review(event.request_id, event.round)
 
 
-def on_claim_decided(event: MdfClaimPaid | MdfClaimRejected | MdfClaimReturned) -> str:
-    request = _request(event.request_id)
-    claim = request.claim
-    expected = {"MdfClaimPaid": "approved", "MdfClaimRejected": "rejected", "MdfClaimReturned": "returned"}
-    if claim is None or claim.status != expected[event.DETAIL_TYPE]:
-        return "stale: the claim moved on (resubmitted) before this event was handled"
+def on_claim_paid(event: MdfClaimPaid) -> str:
+    return service().claims.announce_decision(event.request_id, "approved")
 
-    def effect() -> str:
-        if isinstance(event, MdfClaimReturned):
-            # The partner has until the new due date to add proof; past it, the reservation is released.
-            workflow.start_claim_timer(request, SETTINGS, utc_now(), suffix=f"-c{claim.round}")
-        return _notify(notifications.claim_decided(request, str(SETTINGS.portal_url)))
 
-    return effects().once(f"REQUEST#{request.request_id}", f"claim-{claim.status}:{claim.round}", effect)
+def on_claim_rejected(event: MdfClaimRejected) -> str:
+    return service().claims.announce_decision(event.request_id, "rejected")
+
+
+def on_claim_returned(event: MdfClaimReturned) -> str:
+    return service().claims.announce_decision(event.request_id, "returned")
 
 
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
@@ -170,84 +137,73 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     MdfRequestApproved.DETAIL_TYPE: (MdfRequestApproved, on_request_approved),
     MdfRequestRejected.DETAIL_TYPE: (MdfRequestRejected, on_request_rejected),
     MdfClaimSubmitted.DETAIL_TYPE: (MdfClaimSubmitted, on_claim_submitted),
-    MdfClaimPaid.DETAIL_TYPE: (MdfClaimPaid, on_claim_decided),
-    MdfClaimRejected.DETAIL_TYPE: (MdfClaimRejected, on_claim_decided),
-    MdfClaimReturned.DETAIL_TYPE: (MdfClaimReturned, on_claim_decided),
-} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection
+    MdfClaimPaid.DETAIL_TYPE: (MdfClaimPaid, on_claim_paid),
+    MdfClaimRejected.DETAIL_TYPE: (MdfClaimRejected, on_claim_rejected),
+    MdfClaimReturned.DETAIL_TYPE: (MdfClaimReturned, on_claim_returned),
+} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection (shared.agreements)
 
 
 # ------------------------------------------------------------------ workflow messages
-def _due(change: Change) -> str:
-    if change.outcome == "not yet due":
-        raise NotYetDue()
-    return change.outcome
+def on_request_decision(message: RequestDecision) -> str:
+    return service().requests.decide(message)
 
 
-def on_fund_timer(message: FundTimer) -> str:
-    if message.message_type == "MdfFundExpiry":
-        return _due(service().expire_fund(message.partner_id, message.fund_id))
-    fund = service().repository.fund(message.partner_id, message.fund_id)
-    if message.message_type == "MdfFundTimerRenewal":
-        if fund is None:
-            return "no such fund"
-        return workflow.start_fund_timer(fund, SETTINGS, utc_now(), renewal=f"-{message.claim_window_ends_at[:10]}")
-    partner = service().repository.partner(message.partner_id)
-    if fund is None or partner is None or fund.status != "open" or fund.available <= 0:
-        return "no warning needed"
-    return _notify(notifications.funds_expiring(fund, partner, message.days_left, str(SETTINGS.portal_url)))
+def on_request_approval_expired(message: RequestApprovalExpired) -> str:
+    return service().requests.lapse(message)
 
 
-def on_claim_timer(message: ClaimTimer) -> str:
-    if message.message_type == "MdfClaimDeadline":
-        return _due(service().claim_deadline(message.request_id, message.claim_due_at))
-    request = _request(message.request_id)
-    if request.claim_due_at is None or domain.timer_time(request.claim_due_at) != message.claim_due_at:
-        return "stale timer (the due date moved)"
-    if message.message_type == "MdfClaimTimerRenewal":
-        return workflow.start_claim_timer(request, SETTINGS, utc_now(), suffix=f"-{utc_now():%Y%m%d}")
-    waiting = request.status == "approved" or (request.claim is not None and request.claim.status == "returned")
-    if not waiting or request.status not in ("approved", "claimed"):
-        return "claim already filed"
-    return _notify(notifications.claim_due_soon(request, message.days_left, str(SETTINGS.portal_url)))
+def on_claim_decision(message: ClaimDecision) -> str:
+    return service().claims.decide(message)
 
 
-def on_approval_expired(message: ApprovalExpired) -> str:
-    if message.purpose == "request":
-        change = service().request_lapsed(message)
-        if change.request is not None:
-            _notify(notifications.request_decided(change.request, str(SETTINGS.portal_url)))
-        return change.outcome
-    # Nobody reviewed a claim in time: the partner did their part, so the review starts again (escalated), a few
-    # times; then operations must act (the metric has an alarm). Redelivery starts the same attempt: one review.
-    request = _request(message.request_id)
-    claim = request.claim
-    if request.status != "claimed" or claim is None or claim.status != "submitted" or claim.round != message.round:
-        return "claim no longer waiting"
-    attempt = message.attempt + 1
-    if attempt >= MAX_REVIEW_ATTEMPTS:
-        logger.error("claim review abandoned after repeated lapses", extra={"request_id": request.request_id})
-        metrics.add_metric(name="MdfClaimReviewsAbandoned", unit="Count", value=1)
-        return "review abandoned: needs operations"
-    logger.warning("claim review lapsed; starting again", extra={"request_id": request.request_id, "attempt": attempt})
-    partner = service().repository.partner(request.partner_id)
-    return workflow.start_claim_review(request, partner, SETTINGS, attempt=attempt)
+def on_claim_review_expired(message: ClaimReviewExpired) -> str:
+    return service().claims.restart_review(message)
+
+
+def on_fund_expiry_warning(message: FundExpiryWarning) -> str:
+    return service().funds.warn_expiry(message.partner_id, message.fund_id, message.days_left)
+
+
+def on_fund_expiry(message: FundExpiry) -> str:
+    return service().funds.expire_fund(message.partner_id, message.fund_id)
+
+
+def on_fund_timer_renewal(message: FundTimerRenewal) -> str:
+    return service().funds.renew_expiry_timer(message.partner_id, message.fund_id, message.claim_window_ends_at)
+
+
+def on_claim_reminder(message: ClaimReminder) -> str:
+    return service().claims.remind(message.request_id, message.claim_due_at, message.days_left)
+
+
+def on_claim_deadline(message: ClaimDeadline) -> str:
+    return service().claims.deadline(message.request_id, message.claim_due_at)
+
+
+def on_claim_timer_renewal(message: ClaimTimerRenewal) -> str:
+    return service().claims.renew_timer(message.request_id, message.claim_due_at)
+
+
+# By the message's type (the union on `message_type` in mdf.models): one handler each, no branching on strings.
+MESSAGE_HANDLERS: dict[type[Any], Callable[[Any], str]] = {
+    RequestDecision: on_request_decision,
+    RequestApprovalExpired: on_request_approval_expired,
+    ClaimDecision: on_claim_decision,
+    ClaimReviewExpired: on_claim_review_expired,
+    FundExpiryWarning: on_fund_expiry_warning,
+    FundExpiry: on_fund_expiry,
+    FundTimerRenewal: on_fund_timer_renewal,
+    ClaimReminder: on_claim_reminder,
+    ClaimDeadline: on_claim_deadline,
+    ClaimTimerRenewal: on_claim_timer_renewal,
+}
 
 
 def handle_message(body: dict[str, Any], context: Any = None) -> str:
     if "detail-type" in body:
         return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
-    kind = body.get("message_type")
-    if kind == "MdfRequestDecision":
-        return service().decide_request(RequestDecision.model_validate(body), SETTINGS.claim_due_days).outcome
-    if kind == "MdfClaimDecision":
-        return service().decide_claim(ClaimDecision.model_validate(body)).outcome
-    if kind == "MdfApprovalExpired":
-        return on_approval_expired(ApprovalExpired.model_validate(body))
-    if kind in ("MdfFundExpiryWarning", "MdfFundExpiry"):
-        return on_fund_timer(FundTimer.model_validate(body))
-    if kind in ("MdfClaimReminder", "MdfClaimDeadline"):
-        return on_claim_timer(ClaimTimer.model_validate(body))
-    raise ValueError(f"unexpected message: {sorted(body)}")
+    message = workflow_message(body)
+    return MESSAGE_HANDLERS[type(message)](message)
 
 
 handler = sqs_handler(handle_message)

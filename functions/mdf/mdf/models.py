@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+)
 
 from contracts.mdf import ActivityType
-from shared.clock import UtcDateTime
+from shared.clock import TimerTime, UtcDateTime
 from shared.money import Money
 from shared.text import Line, Paragraphs
 
@@ -324,7 +332,7 @@ class Outcome(BaseModel):
 
 
 class RequestDecision(Strict):
-    message_type: Literal["MdfRequestDecision"]
+    message_type: Literal["MdfRequestDecision"] = "MdfRequestDecision"
     request_id: str
     round: int
     marketing: Outcome
@@ -332,30 +340,80 @@ class RequestDecision(Strict):
 
 
 class ClaimDecision(Strict):
-    message_type: Literal["MdfClaimDecision"]
+    message_type: Literal["MdfClaimDecision"] = "MdfClaimDecision"
     request_id: str
     round: int
     review: Outcome
 
 
-class ApprovalExpired(Strict):
-    message_type: Literal["MdfApprovalExpired"]
+class _ApprovalExpired(Strict):
+    """Nobody decided in time: the workflow closed the approval (`purpose` says which one)."""
+
+    message_type: Literal["MdfApprovalExpired"] = "MdfApprovalExpired"
     request_id: str
     round: int
-    purpose: Literal["request", "claim"]
     attempt: int = 0  # a claim review that lapsed starts again: the attempt that lapsed
 
 
-class FundTimer(Strict):
-    message_type: Literal["MdfFundExpiryWarning", "MdfFundExpiry", "MdfFundTimerRenewal"]
+class RequestApprovalExpired(_ApprovalExpired):
+    purpose: Literal["request"] = "request"
+
+
+class ClaimReviewExpired(_ApprovalExpired):
+    purpose: Literal["claim"] = "claim"
+
+
+class _FundTimer(Strict):
     partner_id: str
     fund_id: str
-    claim_window_ends_at: str
+    claim_window_ends_at: TimerTime
     days_left: int = 0
 
 
-class ClaimTimer(Strict):
-    message_type: Literal["MdfClaimReminder", "MdfClaimDeadline", "MdfClaimTimerRenewal"]
+class FundExpiryWarning(_FundTimer):
+    message_type: Literal["MdfFundExpiryWarning"] = "MdfFundExpiryWarning"
+
+
+class FundExpiry(_FundTimer):
+    message_type: Literal["MdfFundExpiry"] = "MdfFundExpiry"
+
+
+class FundTimerRenewal(_FundTimer):
+    """The window ends further ahead than a timer may wait: schedule the fund's timer again."""
+
+    message_type: Literal["MdfFundTimerRenewal"] = "MdfFundTimerRenewal"
+
+
+class _ClaimTimer(Strict):
     request_id: str
-    claim_due_at: str
+    claim_due_at: TimerTime
     days_left: int = 0
+
+
+class ClaimReminder(_ClaimTimer):
+    message_type: Literal["MdfClaimReminder"] = "MdfClaimReminder"
+
+
+class ClaimDeadline(_ClaimTimer):
+    message_type: Literal["MdfClaimDeadline"] = "MdfClaimDeadline"
+
+
+class ClaimTimerRenewal(_ClaimTimer):
+    """The due date is further ahead than a timer may wait: schedule the claim's timer again."""
+
+    message_type: Literal["MdfClaimTimerRenewal"] = "MdfClaimTimerRenewal"
+
+
+FundTimer = FundExpiryWarning | FundExpiry | FundTimerRenewal
+ClaimTimer = ClaimReminder | ClaimDeadline | ClaimTimerRenewal
+ApprovalExpired = Annotated[RequestApprovalExpired | ClaimReviewExpired, Field(discriminator="purpose")]
+# Everything MDF's workflow queue carries besides bus events: decisions and lapses from the state machines, timers.
+WorkflowMessage = Annotated[
+    RequestDecision | ClaimDecision | ApprovalExpired | FundTimer | ClaimTimer, Field(discriminator="message_type")
+]
+_WORKFLOW_MESSAGES: TypeAdapter[WorkflowMessage] = TypeAdapter(WorkflowMessage, config=ConfigDict(defer_build=True))
+
+
+def workflow_message(body: dict[str, object]) -> WorkflowMessage:
+    """The message as its type (ValidationError, a ValueError, for an unknown `message_type` or a bad field)."""
+    return _WORKFLOW_MESSAGES.validate_python(body)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from mdf.models import Fund, FundRequest, PartnerProjection
 from shared.clock import readable
-from shared.mail import Email, notice
+from shared.mail import Email
 from shared.money import Money, format_money
+from shared.notices import notice
 
 
 def _request_email(request: FundRequest, subject: str, lines: list[str], portal_url: str) -> Email:

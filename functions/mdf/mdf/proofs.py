@@ -1,23 +1,16 @@
-"""Proof files in S3: presigned POST uploads with server-side limits, checks of what arrived, short-lived downloads."""
+"""S3 adapter of the proof storage port (`mdf.ports.ProofStorage`): presigned POST uploads with server-side limits,
+checks of what arrived, short-lived downloads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from mdf.ports import StoredObject
 from shared.aws import client
 
 UPLOAD_EXPIRES_SECONDS = 600
 DOWNLOAD_EXPIRES_SECONDS = 300
 SNIFF_BYTES = 512
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    size: int
-    content_type: str
-    head: bytes
-    version_id: str | None  # the version checked: a later upload to the same key is never what reviewers see
 
 
 def upload_conditions(key: str, content_type: str, max_bytes: int) -> list[Any]:
@@ -38,6 +31,8 @@ def _quoted(file_name: str) -> str:
 
 
 class ProofStore:
+    upload_expires_seconds = UPLOAD_EXPIRES_SECONDS
+
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
 

@@ -1,4 +1,5 @@
-"""MDF's DynamoDB adapter. Every change is one conditional transaction; there is no Scan.
+"""MDF's DynamoDB adapter of the repository port (`mdf.ports.MdfStore`). Every change is one conditional transaction;
+there is no Scan.
 
 Keys:
 - `PERIODS` / `PERIOD#<period_id>`: programme periods (a handful per year).
@@ -17,20 +18,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
+from mdf.ports import AlreadyBooked, StaleWrite
+from shared import agreements
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
 from shared.outbox import outbox_item
+from shared.principal import Principal
 
 UPLOAD_TTL_SECONDS = 86400
-
-
-class StaleWrite(Exception):
-    """The fund or the request changed since it was read: read again and retry."""
-
-
-class AlreadyBooked(Exception):
-    """This reference was booked before (a repeated event or decision): nothing to do."""
 
 
 def _fund_key(partner_id: str, fund_id: str) -> tuple[str, str]:
@@ -40,6 +36,10 @@ def _fund_key(partner_id: str, fund_id: str) -> tuple[str, str]:
 class MdfRepository:
     def __init__(self, table_name: str) -> None:
         self.table = Table(table_name)
+
+    def require_agreement(self, principal: Principal) -> None:
+        """The agreement gate, from this table's projection of the programme agreement (`shared.agreements`)."""
+        agreements.require_accepted(self.table, principal)
 
     # ------------------------------------------------------------- periods and partners
     def periods(self) -> list[Period]:
@@ -55,29 +55,35 @@ class MdfRepository:
         return int(item["version"]) if item else 0
 
     def add_period(self, period: Period, *, version: int) -> None:
-        """Raises ConditionFailed if the period exists or another period was added since `version` was read."""
+        """Raises StaleWrite if the period exists or another period was added since `version` was read."""
         t = self.table
-        t.transact(
-            [
-                t.op_put(
-                    {"pk": "PERIODS", "sk": f"PERIOD#{period.period_id}", "entity": "period"}
-                    | period.model_dump(mode="json")
-                ),
-                t.op_put(
-                    {"pk": "PERIODS", "sk": "VERSION", "entity": "version", "version": version + 1},
-                    condition="attribute_not_exists(pk) OR version = :read",
-                    condition_values={":read": version},
-                ),
-            ]
-        )
+        try:
+            t.transact(
+                [
+                    t.op_put(
+                        {"pk": "PERIODS", "sk": f"PERIOD#{period.period_id}", "entity": "period"}
+                        | period.model_dump(mode="json")
+                    ),
+                    t.op_put(
+                        {"pk": "PERIODS", "sk": "VERSION", "entity": "version", "version": version + 1},
+                        condition="attribute_not_exists(pk) OR version = :read",
+                        condition_values={":read": version},
+                    ),
+                ]
+            )
+        except ConditionFailed as failure:
+            raise StaleWrite() from failure
 
-    def set_accrual_rate(self, period_id: str, rate_bp: int) -> Period:
-        item = self.table.update(
-            "PERIODS",
-            f"PERIOD#{period_id}",
-            set_fields={"accrual_rate_bp": rate_bp},
-            condition="attribute_exists(pk)",
-        )
+    def set_accrual_rate(self, period_id: str, rate_bp: int) -> Period | None:
+        try:
+            item = self.table.update(
+                "PERIODS",
+                f"PERIOD#{period_id}",
+                set_fields={"accrual_rate_bp": rate_bp},
+                condition="attribute_exists(pk)",
+            )
+        except ConditionFailed:
+            return None
         return Period.model_validate(item)
 
     def partner(self, partner_id: str) -> PartnerProjection | None:

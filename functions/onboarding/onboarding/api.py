@@ -18,11 +18,11 @@ from onboarding.models import (
     InviteUserRequest,
     PartnerUpdateRequest,
 )
-from onboarding.repository import OnboardingRepository
+from onboarding.repository import DynamoOnboardingRepository
 from onboarding.service import OnboardingService
 from onboarding.settings import ApiSettings
 from shared.edge import ApiEdge
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.http import FormRefused, current, parse_body, principal_from, read_form
 from shared.links import LinkRejected, signing_key
 from shared.observability import metrics
@@ -44,7 +44,8 @@ MAX_FORM_BYTES = 4 * 1024
 @cache
 def service() -> OnboardingService:
     return OnboardingService(
-        OnboardingRepository(SETTINGS.table_name), confirm_within=timedelta(seconds=SETTINGS.confirmation_seconds)
+        DynamoOnboardingRepository(SETTINGS.table_name),
+        confirm_within=timedelta(seconds=SETTINGS.confirmation_seconds),
     )
 
 
@@ -69,10 +70,10 @@ def submit_application() -> Any:
             return respond(status, receipt)
         # A replayed receipt: its application may have been confirmed, decided or lapsed since. Say so; and the same
         # body sent again after a rejection or lapse is a new application (a retry of that one replays it in turn).
-        application = service().repository.get_application(str(receipt["application_id"]))
+        application, anew = service().resubmission(str(receipt["application_id"]), keyed=keyed)
         if application is None:
             return respond(status, receipt)
-        if keyed or application.status not in ("rejected", "expired"):
+        if not anew:
             return respond(status, application.model_dump(mode="json", include=RECEIPT_FIELDS))
         operation = f"submit_application:after:{application.application_id}"
     raise Conflict("This application was submitted and closed too many times; change it and apply again.")
@@ -90,10 +91,10 @@ def _confirmation_link(application_id: str, params: dict[str, str]) -> Applicati
         if rejected.reason == "expired":
             return _page(410, confirmation.refusal_page("Link expired", "The time to confirm has passed. Apply again."))
         return _page(403, confirmation.refusal_page("Invalid link", "This link is not valid. Open it from the email."))
-    application = service().repository.get_application(application_id)
-    if application is None:
+    try:
+        return service().get_application(application_id)
+    except NotFound:
         return _page(404, confirmation.refusal_page("Not found", "There is no such application."))
-    return application
 
 
 @app.route("/applications/{application_id}/confirmation", methods=["GET"])

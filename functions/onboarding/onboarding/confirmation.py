@@ -1,7 +1,10 @@
-"""Applicants' email confirmation: the signed link (shared.links) and its HTML pages. User text is escaped."""
+"""Applicants' email confirmation: the signed link (shared.links; the ConfirmationLinks adapter) and its HTML pages.
+User text is escaped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
 
@@ -37,6 +40,19 @@ def link(key: bytes, base_url: str, application: Application, expires: int) -> s
         }
     )
     return f"{base_url.rstrip('/')}/applications/{application.application_id}/confirmation?{query}"
+
+
+@dataclass(frozen=True)
+class SignedConfirmationLinks:
+    """Links signed with the key `key()` returns (read once per container), valid until the application's deadline."""
+
+    key: Callable[[], bytes]
+    base_url: str
+
+    def link(self, application: Application) -> str:
+        if application.confirm_by is None:
+            raise ValueError(f"application {application.application_id} has no confirmation deadline")
+        return link(self.key(), self.base_url, application, int(application.confirm_by.timestamp()))
 
 
 def check(key: bytes, application_id: str, params: dict[str, str], *, now: int) -> LinkClaim:

@@ -1,9 +1,12 @@
-"""Onboarding's queue consumer (Handler `onboarding.consumers.handler`): its own events and workflow decisions."""
+"""Onboarding's queue consumer (Handler `onboarding.consumers.handler`): its own events, and the messages of its
+approval workflow and confirmation timers. Each handler parses and calls one service method."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from contracts.onboarding import (
     PartnerApplicationConfirmed,
@@ -12,134 +15,67 @@ from contracts.onboarding import (
     PartnerApplicationSubmitted,
     PartnerUserInvited,
 )
-from onboarding import confirmation, notifications, timers, workflow
-from onboarding.identity import UserDirectory
-from onboarding.models import Application, ApplicationConfirmationDue, ApplicationDecision, ApplicationExpiry
-from onboarding.repository import OnboardingRepository
-from onboarding.service import OnboardingService
+from onboarding.confirmation import SignedConfirmationLinks
+from onboarding.identity import CognitoUserDirectory
+from onboarding.models import ApplicationConfirmationDue, ApplicationDecision, ApplicationExpiry, WorkflowMessage
+from onboarding.repository import DynamoOnboardingRepository
+from onboarding.service import OnboardingReactions
 from onboarding.settings import ConsumerSettings
-from shared import mail
-from shared.clock import iso, utc_now
+from onboarding.workflow import ApprovalRoute, OnboardingWorkflows
+from shared.adapters import SchedulerTimers, SesMailer, StepFunctionsStarter
 from shared.consumers import handle_event, sqs_handler
-from shared.errors import NotYetDue
+from shared.effects import SideEffects
 from shared.links import signing_key
 
 SETTINGS = ConsumerSettings.from_env()
 
 
 @cache
-def service() -> OnboardingService:
-    return OnboardingService(OnboardingRepository(SETTINGS.table_name))
-
-
-def _application(application_id: str) -> Application:
-    application = service().repository.get_application(application_id)
-    if application is None:
-        raise LookupError(f"application {application_id} not found")
-    return application
-
-
-def _now() -> str:
-    return iso(utc_now())
+def service() -> OnboardingReactions:
+    return OnboardingReactions(
+        DynamoOnboardingRepository(SETTINGS.table_name),
+        mailer=SesMailer(str(SETTINGS.mail_from)),
+        effects=SideEffects(SETTINGS.table_name),
+        identity=CognitoUserDirectory(SETTINGS.user_pool_id),
+        workflows=OnboardingWorkflows(
+            starter=StepFunctionsStarter(),
+            timers=SchedulerTimers(
+                group=SETTINGS.schedule_group, role_arn=SETTINGS.scheduler_role_arn, queue_arn=SETTINGS.timer_queue_arn
+            ),
+            state_machine_arn=SETTINGS.state_machine_arn,
+            route=ApprovalRoute(
+                approver=str(SETTINGS.approver_email),
+                escalation=str(SETTINGS.escalation_email),
+                reminder_seconds=SETTINGS.reminder_seconds,
+                escalation_seconds=SETTINGS.escalation_seconds,
+                expiry_seconds=SETTINGS.expiry_seconds,
+            ),
+        ),
+        links=SignedConfirmationLinks(
+            key=partial(signing_key, SETTINGS.link_secret_arn), base_url=str(SETTINGS.link_base_url)
+        ),
+        portal_url=str(SETTINGS.portal_url),
+    )
 
 
 def on_application_submitted(event: PartnerApplicationSubmitted) -> str:
-    """Ask the applicant to confirm their address (once per application, only while it is unconfirmed)."""
-    application = _application(event.application_id)
-    if application.confirm_by is None:  # submitted before email confirmation existed: straight to the approver
-        return _put_before_approver(application)
-    if application.status != "unconfirmed" or application.confirmation_sent_at is not None:
-        return f"no confirmation email: application is {application.status}"
-    # The deadline first: a repeated timer changes nothing (it checks the status), a missing one would leave the
-    # application (and its domain claim) unconfirmed for ever.
-    timers.schedule_confirmation_deadline(application, SETTINGS)
-    expires = int(application.confirm_by.timestamp())
-    link = confirmation.link(signing_key(SETTINGS.link_secret_arn), str(SETTINGS.link_base_url), application, expires)
-    mail.send(str(SETTINGS.mail_from), notifications.confirm_address(application, link))
-    service().repository.mark_application_once(application.application_id, "confirmation_sent_at", _now())
-    return "confirmation requested"
+    return service().request_confirmation(event.application_id)
 
 
 def on_application_confirmed(event: PartnerApplicationConfirmed) -> str:
-    return _put_before_approver(_application(event.application_id))
-
-
-def _put_before_approver(application: Application) -> str:
-    """Only a confirmed application reaches the approver; the applicant's receipt goes out once."""
-    if application.status != "pending":
-        return f"no approval started: application is {application.status}"
-    execution = workflow.start_approval(application, SETTINGS)
-    if application.receipt_sent_at is None:
-        mail.send(str(SETTINGS.mail_from), notifications.application_received(application))
-        service().repository.mark_application_once(application.application_id, "receipt_sent_at", _now())
-    return execution
-
-
-def _outcome_once(application: Application, email: mail.Email) -> str:
-    if application.outcome_sent_at is not None:
-        return "outcome already sent"
-    message_id = mail.send(str(SETTINGS.mail_from), email)
-    service().repository.mark_application_once(application.application_id, "outcome_sent_at", _now())
-    return message_id
+    return service().put_before_approver(event.application_id)
 
 
 def on_application_rejected(event: PartnerApplicationRejected) -> str:
-    application = _application(event.application_id)
-    if application.status != "rejected":
-        return f"no rejection email: application is {application.status}"
-    if application.closed_because == "domain_taken":
-        return _outcome_once(application, notifications.application_closed(application, event.reason))
-    return _outcome_once(application, notifications.application_rejected(application, event.reason))
+    return service().tell_rejection(event.application_id, event.reason)
 
 
 def on_application_expired(event: PartnerApplicationExpired) -> str:
-    application = _application(event.application_id)
-    if application.status != "expired":
-        return f"no expiry email: application is {application.status}"
-    if application.confirm_by is not None and application.confirmed_at is None:
-        return "lapsed unconfirmed: nobody to tell (the address was never confirmed)"
-    return _outcome_once(application, notifications.application_expired(application))
+    return service().tell_expiry(event.application_id)
 
 
 def on_user_invited(event: PartnerUserInvited) -> str:
-    """Create the account and email its temporary password once per invitation: a replayed event must not reset the
-    password of an invitation that already went out."""
-    user = service().repository.get_user(event.partner_id, str(event.email))
-    if user is None or user.status != "invited":
-        return "no invitation: the user is not (or no longer) waiting for one"
-    invitation_id = event.invitation_id or f"legacy:{event.event_id}"
-    if user.invitation_id not in (None, event.invitation_id):
-        return "a newer invitation replaced this one"
-    if user.invitation_sent_for == invitation_id or (event.invitation_id is None and user.invitation_sent_at):
-        return "invitation already sent"
-    password = UserDirectory(SETTINGS.user_pool_id).invite(
-        email=str(event.email), name=event.name, partner_id=event.partner_id, role=event.role
-    )
-    if password is None:
-        return "account already in use; no invitation sent"
-    partner = service().repository.get_partner(event.partner_id)
-    company = partner.company_name if partner else "your organisation"
-    mail.send(
-        str(SETTINGS.mail_from),
-        notifications.invitation(
-            email=str(event.email),
-            name=event.name,
-            company=company,
-            password=password,
-            portal_url=str(SETTINGS.portal_url),
-        ),
-    )
-    service().repository.mark_invitation_sent(event.partner_id, str(event.email), invitation_id, _now())
-    return "invited"
-
-
-def on_confirmation_due(message: ApplicationConfirmationDue) -> str:
-    application = _application(message.application_id)
-    if application.status != "unconfirmed":
-        return f"confirmation deadline passed: application is {application.status}"
-    if utc_now() < message.due_at:
-        raise NotYetDue(f"confirmation of {message.application_id} is due at {message.due_at}")  # clock skew: retry
-    return service().expire_application(message.application_id, expected="unconfirmed")
+    return service().send_invitation(event)
 
 
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
@@ -151,17 +87,26 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
 }
 
 
+@cache
+def _workflow_messages() -> TypeAdapter[WorkflowMessage]:
+    return TypeAdapter(WorkflowMessage)
+
+
+def on_workflow_message(message: WorkflowMessage) -> str:
+    match message:
+        case ApplicationDecision():
+            return service().apply_decision(message)
+        case ApplicationConfirmationDue():
+            return service().confirmation_due(message)
+        case ApplicationExpiry():
+            return service().expire_application(message.application_id, expected="pending")
+
+
 def handle_message(body: dict[str, Any], context: Any = None) -> str:
-    """Dispatch one message: an EventBridge event of onboarding's, or a message from the approval workflow."""
+    """Dispatch one message: an EventBridge event of onboarding's, or a message of its workflow or timers."""
     if "detail-type" in body:
         return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
-    if body.get("message_type") == "ApplicationDecision":
-        return service().apply_decision(ApplicationDecision.model_validate(body))
-    if body.get("message_type") == "ApplicationConfirmationDue":
-        return on_confirmation_due(ApplicationConfirmationDue.model_validate(body))
-    if body.get("message_type") == "ApplicationExpired":
-        return service().expire_application(ApplicationExpiry.model_validate(body).application_id, expected="pending")
-    raise ValueError(f"unexpected message: {sorted(body)}")
+    return on_workflow_message(_workflow_messages().validate_python(body))
 
 
 handler = sqs_handler(handle_message)

@@ -1,36 +1,27 @@
-"""Onboarding rules as pure functions: records and events in, records and events out (no I/O)."""
+"""Onboarding rules as pure functions: domain values, records and events in, records and events out (no I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from contracts.onboarding import (
     ALL_PARTNERS,
-    Contact,
     PartnerAgreementAccepted,
     PartnerApplicationConfirmed,
     PartnerApplicationExpired,
     PartnerApplicationRejected,
     PartnerApplicationSubmitted,
     PartnerOnboarded,
+    PartnerRole,
     PartnerUserInvited,
     ProgrammeAgreementPublished,
 )
-from onboarding.models import (
-    Acceptance,
-    Agreement,
-    Application,
-    ApplicationRequest,
-    InviteUserRequest,
-    Partner,
-    PartnerUpdateRequest,
-    PartnerUser,
-)
+from onboarding.models import Acceptance, Agreement, Applicant, Application, Partner, PartnerUser
 from shared.domains import registrable_domain
-from shared.errors import Conflict, FieldError, Forbidden, NotFound
-from shared.http import Principal
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, NotYetDue
+from shared.principal import Principal
 
 INITIAL_TIER = "Registered"
 VENDOR_ADMIN = "vendor-admin"
@@ -44,7 +35,7 @@ class InvalidTransition(Exception):
 
 
 def new_application(
-    request: ApplicationRequest, *, now: datetime, new_id: NewId, confirm_within: timedelta
+    applicant: Applicant, *, now: datetime, new_id: NewId, confirm_within: timedelta
 ) -> tuple[Application, PartnerApplicationSubmitted]:
     """A new application waits for its applicant to confirm their email address before anyone reviews it."""
     application = Application(
@@ -52,13 +43,13 @@ def new_application(
         partner_id=new_id("prt"),
         status="unconfirmed",
         confirm_by=now + confirm_within,
-        company_name=request.company_name,
-        website=request.website,
-        domain=registrable_domain(request.website),
-        country=request.country,
-        partner_type=request.partner_type,
-        contact=Contact(name=request.contact_name, email=request.contact_email),
-        expected_annual_revenue=request.expected_annual_revenue,
+        company_name=applicant.company_name,
+        website=applicant.website,
+        domain=registrable_domain(applicant.website),
+        country=applicant.country,
+        partner_type=applicant.partner_type,
+        contact=applicant.contact,
+        expected_annual_revenue=applicant.expected_annual_revenue,
         submitted_at=now,
     )
     event = PartnerApplicationSubmitted.occurred(
@@ -89,6 +80,12 @@ def confirmation_pending(email: str) -> Conflict:
         code="confirmation_pending",
         errors=[FieldError("contact_email", "a confirmation email was already sent to this address")],
     )
+
+
+def submitted_anew(application: Application, *, keyed: bool) -> bool:
+    """The same form sent again (no Idempotency-Key) after its application was rejected or lapsed is a new
+    application; otherwise it is a retry, answered with the application as it is now."""
+    return not keyed and application.status in ("rejected", "expired")
 
 
 def confirm(
@@ -210,6 +207,16 @@ def expire(
     return expired, event
 
 
+def confirmation_deadline_passed(application: Application, due_at: datetime, now: datetime) -> str | None:
+    """Why the confirmation timer expires nothing (the application moved on), or None: expire it now. A timer that
+    arrives before its time (clock skew) raises NotYetDue, so that it comes again; it is never dropped."""
+    if application.status != "unconfirmed":
+        return f"confirmation deadline passed: application is {application.status}"
+    if now < due_at:
+        raise NotYetDue(f"confirmation of {application.application_id} is due at {due_at}")
+    return None
+
+
 def invitation_event(user: PartnerUser, *, now: datetime, new_id: NewId) -> PartnerUserInvited:
     return PartnerUserInvited.occurred(
         at=now,
@@ -245,15 +252,21 @@ def ensure_vendor_admin(principal: Principal) -> None:
         raise Forbidden("Only vendor administrators can do this.")
 
 
-def publication_event(agreement: Agreement, *, new_id: NewId) -> ProgrammeAgreementPublished:
-    """Other contexts gate partner routes on the current version too: they learn it from this event."""
-    return ProgrammeAgreementPublished.occurred(
+def publish(
+    principal: Principal, *, version: str, title: str, body: str, now: datetime, new_id: NewId
+) -> tuple[Agreement, ProgrammeAgreementPublished]:
+    """Vendor administrators publish agreement versions; other contexts gate partner routes on the current version
+    too, and learn it from the event."""
+    ensure_vendor_admin(principal)
+    agreement = Agreement(version=version, title=title, body=body, published_at=now, published_by=principal.email)
+    event = ProgrammeAgreementPublished.occurred(
         at=agreement.published_at,
         event_id=new_id("evt"),
         partner_id=ALL_PARTNERS,
         agreement_version=agreement.version,
         published_at=agreement.published_at,
     )
+    return agreement, event
 
 
 def agreement_required(principal: Principal, current: Agreement | None, acceptance: Acceptance | None) -> bool:
@@ -265,15 +278,15 @@ def agreement_required(principal: Principal, current: Agreement | None, acceptan
 
 # ------------------------------------------------------------------ partner users and profile
 def invite(
-    partner: Partner, request: InviteUserRequest, *, invited_by: str, now: datetime, new_id: NewId
+    partner: Partner, *, email: str, name: str, role: PartnerRole, invited_by: str, now: datetime, new_id: NewId
 ) -> tuple[PartnerUser, PartnerUserInvited]:
     if partner.status != "active":
         raise Forbidden("This partner is not active.", code="partner_inactive")
     user = PartnerUser(
         partner_id=partner.partner_id,
-        email=request.email,
-        name=request.name,
-        role=request.role,
+        email=email,
+        name=name,
+        role=role,
         status="invited",
         invited_at=now,
         invited_by=invited_by,
@@ -288,9 +301,14 @@ def user_exists(email: str, field: str = "email") -> Conflict:
     )
 
 
-def update_profile(partner: Partner, request: PartnerUpdateRequest, *, now: datetime) -> Partner:
-    changes = request.model_dump(exclude_unset=True)
-    return partner.model_copy(update=changes | {"revision": partner.revision + 1, "updated_at": now})
+def same_invitation(existing: PartnerUser, *, name: str, role: PartnerRole) -> bool:
+    """Inviting the same person again with the same name and role is a retry, not a conflict."""
+    return existing.role == role and existing.name == name
+
+
+def update_profile(partner: Partner, changes: Mapping[str, str | None], *, now: datetime) -> Partner:
+    """`changes`: the profile fields a partner admin set (phone, description), as given."""
+    return partner.model_copy(update=dict(changes) | {"revision": partner.revision + 1, "updated_at": now})
 
 
 def accept(
@@ -340,3 +358,65 @@ def _rejected(
     return PartnerApplicationRejected.occurred(
         **_application_fields(application, now, new_id), reason=reason, decided_by=decided_by, decided_at=now
     )
+
+
+# ------------------------------------------------------------------ what is still to be told
+ApplicationEmail = Literal["confirmation", "receipt", "outcome"]
+# Before the side-effect ledger, each email's going out was marked on the application itself.
+_MARKERS: dict[ApplicationEmail, str] = {
+    "confirmation": "confirmation_sent_at",
+    "receipt": "receipt_sent_at",
+    "outcome": "outcome_sent_at",
+}
+
+
+def marked_sent(application: Application, email: ApplicationEmail) -> bool:
+    """The email went out before the ledger existed (a replay of an archived event must not send it again)."""
+    return getattr(application, _MARKERS[email]) is not None
+
+
+def needs_confirmation(application: Application) -> bool:
+    """Applications submitted before email confirmation existed have no deadline: they go straight to the approver."""
+    return application.confirm_by is not None
+
+
+def confirmation_request_skipped(application: Application) -> str | None:
+    """Why no confirmation email goes out (the application moved on), or None: ask the applicant to confirm."""
+    if application.status != "unconfirmed" or marked_sent(application, "confirmation"):
+        return f"no confirmation email: application is {application.status}"
+    return None
+
+
+def approval_skipped(application: Application) -> str | None:
+    """Only a confirmed (pending) application reaches the approver."""
+    if application.status != "pending":
+        return f"no approval started: application is {application.status}"
+    return None
+
+
+def outcome_skipped(application: Application, outcome: Literal["rejected", "expired"]) -> str | None:
+    """Why the applicant is not told of the outcome: the application is not (or no longer) in it, or lapsed
+    unconfirmed (nobody confirmed the address: nobody is emailed)."""
+    if application.status != outcome:
+        return f"no {'rejection' if outcome == 'rejected' else 'expiry'} email: application is {application.status}"
+    if outcome == "expired" and application.confirm_by is not None and application.confirmed_at is None:
+        return "lapsed unconfirmed: nobody to tell (the address was never confirmed)"
+    return None
+
+
+def invitation_key(invitation: PartnerUserInvited) -> str:
+    """What an invitation is sent once for (events from before invitation ids are keyed by their event)."""
+    return invitation.invitation_id or f"legacy:{invitation.event_id}"
+
+
+def invitation_skipped(user: PartnerUser | None, invitation: PartnerUserInvited) -> str | None:
+    """Why the invitation (an account with a temporary password, and its email) is not sent, or None: send it. A
+    replayed invitation must never reset the temporary password of one that went out."""
+    if user is None or user.status != "invited":
+        return "no invitation: the user is not (or no longer) waiting for one"
+    if user.invitation_id not in (None, invitation.invitation_id):
+        return "a newer invitation replaced this one"
+    legacy_event = invitation.invitation_id is None
+    if user.invitation_sent_for == invitation_key(invitation) or (legacy_event and user.invitation_sent_at):
+        return "invitation already sent"
+    return None

@@ -1,4 +1,5 @@
-"""Cognito adapter: partner users get an account with a temporary password that they change at first sign-in."""
+"""Cognito adapter of the UserDirectory port (onboarding.ports): partner users get an account with a temporary password
+that they change at first sign-in."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def temporary_password(length: int = 16) -> str:
     return "".join(chars)
 
 
-class UserDirectory:
+class CognitoUserDirectory:
     def __init__(self, user_pool_id: str) -> None:
         self.pool = user_pool_id
 

@@ -1,11 +1,11 @@
-"""Onboarding's request bodies and records (pydantic), bounded and strict."""
+"""Onboarding's request bodies, domain values, records and workflow messages (pydantic), bounded and strict."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from contracts.onboarding import Contact, PartnerRole, PartnerType
 from shared.clock import UtcDateTime
@@ -41,6 +41,16 @@ class ApplicationRequest(Strict):
         registrable_domain(value)  # raises ValueError with the reason
         return value
 
+    def applicant(self) -> Applicant:
+        return Applicant(
+            company_name=self.company_name,
+            website=self.website,
+            country=self.country,
+            partner_type=self.partner_type,
+            contact=Contact(name=self.contact_name, email=self.contact_email),
+            expected_annual_revenue=self.expected_annual_revenue,
+        )
+
 
 class AgreementAcceptanceRequest(Strict):
     version: Annotated[Text, StringConstraints(max_length=40), Line]
@@ -61,6 +71,19 @@ class InviteUserRequest(Strict):
     email: Email
     name: Annotated[Text, StringConstraints(max_length=120), Line]
     role: PartnerRole
+
+
+# ------------------------------------------------------------------ domain values
+@dataclass(frozen=True)
+class Applicant:
+    """Who applies to join the programme, as the rules see them (validated at the edge)."""
+
+    company_name: str
+    website: str
+    country: str
+    partner_type: PartnerType
+    contact: Contact
+    expected_annual_revenue: Money
 
 
 # ------------------------------------------------------------------ records
@@ -86,7 +109,8 @@ class Application(Record):
     decided_by: str | None = None
     decision_reason: str | None = None
     closed_because: Literal["domain_taken"] | None = None  # closed by the system, not by the approver
-    # Side effects already done (set by conditional writes, so a replayed event does not repeat them).
+    # Records from before the side-effect ledger (shared.effects) carry these markers instead of EFFECT# items: read
+    # so that a replay never repeats what they record; nothing writes them any more.
     confirmation_sent_at: UtcDateTime | None = None
     receipt_sent_at: UtcDateTime | None = None
     outcome_sent_at: UtcDateTime | None = None
@@ -119,8 +143,8 @@ class PartnerUser(Record):
     invited_at: UtcDateTime
     invited_by: str
     invitation_id: str | None = None
-    invitation_sent_at: UtcDateTime | None = None
-    invitation_sent_for: str | None = None  # the invitation id whose email (and temporary password) went out
+    invitation_sent_at: UtcDateTime | None = None  # when the latest invitation email went out
+    invitation_sent_for: str | None = None  # before the side-effect ledger: the invitation id whose email went out
     activated_at: UtcDateTime | None = None
 
 
@@ -149,7 +173,7 @@ class ApplicationDecision(Strict):
     decision: Literal["approved", "rejected"]
     decided_by: str
     reason: str | None = None
-    decided_at: datetime
+    decided_at: UtcDateTime
 
 
 class ApplicationConfirmationDue(Strict):
@@ -157,7 +181,7 @@ class ApplicationConfirmationDue(Strict):
 
     message_type: Literal["ApplicationConfirmationDue"]
     application_id: str
-    due_at: datetime
+    due_at: UtcDateTime
 
 
 class ApplicationExpiry(Strict):
@@ -165,3 +189,9 @@ class ApplicationExpiry(Strict):
 
     message_type: Literal["ApplicationExpired"]
     application_id: str
+
+
+# What arrives on onboarding's decisions queue from its workflow and timers, told apart by `message_type`.
+WorkflowMessage = Annotated[
+    ApplicationDecision | ApplicationConfirmationDue | ApplicationExpiry, Field(discriminator="message_type")
+]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from onboarding.models import Application
-from shared.mail import PROGRAMME, Email
+from shared.mail import Email
+from shared.notices import PROGRAMME
 
 
 def _page(paragraphs: list[str]) -> str:

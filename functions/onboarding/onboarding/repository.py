@@ -1,22 +1,29 @@
-"""Onboarding's DynamoDB adapter: one table, key-addressed items, every state change a conditional transaction."""
+"""Onboarding's DynamoDB adapter of the repository port (onboarding.ports): one table, key-addressed items, every
+state change a conditional transaction that carries its outbox events."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Literal
 
+from contracts.onboarding import PartnerOnboarded, PartnerUserInvited
 from onboarding.models import Acceptance, Agreement, Application, Partner, PartnerUser
+from onboarding.ports import (
+    AgreementChanged,
+    AgreementVersionExists,
+    AlreadyAccepted,
+    ConfirmationPending,
+    DomainTaken,
+    EmailTaken,
+    NewerAgreementCurrent,
+    StaleRecord,
+)
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
 from shared.outbox import outbox_item
-
-
-class StaleRecord(Exception):
-    """A conditional write found the record changed since it was read."""
-
-
-class DomainTaken(Exception):
-    """At confirmation, another application for the same domain was confirmed first (or the company is a partner)."""
 
 
 def _app_key(application_id: str) -> tuple[str, str]:
@@ -48,7 +55,22 @@ def _item(key: tuple[str, str], entity: str, record: Any) -> dict[str, Any]:
     return {"pk": key[0], "sk": key[1], "entity": entity} | record.model_dump(mode="json")
 
 
-class OnboardingRepository:
+@contextmanager
+def _refused_as(reasons: Mapping[int, type[Exception]], otherwise: type[Exception] | None = None) -> Iterator[None]:
+    """A lost transaction as the port's failure: the first of `reasons` (transact item index -> failure) whose
+    condition failed, else `otherwise` (or the ConditionFailed itself)."""
+    try:
+        yield
+    except ConditionFailed as failure:
+        for index, refusal in reasons.items():
+            if failure.failed_at(index):
+                raise refusal(str(failure.reasons)) from failure
+        if otherwise is not None:
+            raise otherwise(str(failure.reasons)) from failure
+        raise
+
+
+class DynamoOnboardingRepository:
     def __init__(self, table_name: str) -> None:
         self.table = Table(table_name)
 
@@ -57,33 +79,35 @@ class OnboardingRepository:
         """Save a new unconfirmed application, hold its contact address, and queue its event — or nothing.
 
         The domain is claimed only when the applicant confirms (`record_confirmation`): an unconfirmed application
-        blocks nobody else's. Raises ConditionFailed; `failed_at(1)`: the domain belongs to a confirmed application
-        or a partner; `failed_at(2)`: the email is a user's; `failed_at(3)`: the email has an open unconfirmed
-        application (its confirmation email went out already).
+        blocks nobody else's. DomainTaken: the domain belongs to a confirmed application or a partner; EmailTaken:
+        the email is a user's; ConfirmationPending: the email has an open unconfirmed application (its confirmation
+        email went out already).
         """
         t = self.table
         email = str(application.contact.email)
         confirm_by = iso(application.confirm_by) if application.confirm_by else None
-        t.transact(
-            [
-                t.op_put(_item(_app_key(application.application_id), "application", application)),
-                t.op_check(*_domain_key(application.domain), condition="attribute_not_exists(pk)"),
-                t.op_check(*_email_key(email), condition="attribute_not_exists(pk)"),
-                t.op_put(
-                    {
-                        "pk": _open_application_key(email)[0],
-                        "sk": _open_application_key(email)[1],
-                        "entity": "open_application_claim",
-                        "application_id": application.application_id,
-                        "confirm_by": confirm_by,
-                    },
-                    # A claim whose deadline passed is free even if its lapse has not been processed yet.
-                    condition="attribute_not_exists(pk) OR confirm_by < :now",
-                    condition_values={":now": iso(application.submitted_at)},
-                ),
-                t.op_put(outbox_item(event)),
-            ]
-        )
+        refusals = {1: DomainTaken, 2: EmailTaken, 3: ConfirmationPending}
+        with _refused_as(refusals):
+            t.transact(
+                [
+                    t.op_put(_item(_app_key(application.application_id), "application", application)),
+                    t.op_check(*_domain_key(application.domain), condition="attribute_not_exists(pk)"),
+                    t.op_check(*_email_key(email), condition="attribute_not_exists(pk)"),
+                    t.op_put(
+                        {
+                            "pk": _open_application_key(email)[0],
+                            "sk": _open_application_key(email)[1],
+                            "entity": "open_application_claim",
+                            "application_id": application.application_id,
+                            "confirm_by": confirm_by,
+                        },
+                        # A claim whose deadline passed is free even if its lapse has not been processed yet.
+                        condition="attribute_not_exists(pk) OR confirm_by < :now",
+                        condition_values={":now": iso(application.submitted_at)},
+                    ),
+                    t.op_put(outbox_item(event)),
+                ]
+            )
 
     def get_application(self, application_id: str) -> Application | None:
         item = self.table.get(*_app_key(application_id))
@@ -140,27 +164,8 @@ class OnboardingRepository:
             self._release_open_application(confirmed),
             t.op_put(outbox_item(event)),
         ]
-        try:
+        with _refused_as({0: StaleRecord, 1: DomainTaken}):
             self._transact_releasing(operations, release_at=2)
-        except ConditionFailed as failure:
-            if failure.failed_at(0):
-                raise StaleRecord(confirmed.application_id) from failure
-            if failure.failed_at(1):
-                raise DomainTaken(confirmed.domain) from failure
-            raise
-
-    def mark_application_once(self, application_id: str, attribute: str, at: str) -> bool:
-        """Record that a side effect happened (`receipt_sent_at`, ...); False if it was recorded before."""
-        try:
-            self.table.update(
-                *_app_key(application_id),
-                set_fields={attribute: at},
-                condition="attribute_exists(pk) AND attribute_not_exists(#a)",
-                names={"#a": attribute},
-            )
-        except ConditionFailed:
-            return False
-        return True
 
     def _decide_ops(self, decided: Application, expected: str = "pending") -> list[dict[str, Any]]:
         t = self.table
@@ -180,7 +185,13 @@ class OnboardingRepository:
             )
         ]
 
-    def record_approval(self, decided: Application, partner: Partner, user: PartnerUser, events: list[Any]) -> bool:
+    def record_approval(
+        self,
+        decided: Application,
+        partner: Partner,
+        user: PartnerUser,
+        events: list[PartnerOnboarded | PartnerUserInvited],
+    ) -> bool:
         """Approve, create the organisation and its first admin, queue the events. False if the email is taken."""
         t = self.table
         operations = [
@@ -212,7 +223,9 @@ class OnboardingRepository:
         t.transact(operations + [t.op_put(outbox_item(e)) for e in events if e.DETAIL_TYPE == "PartnerOnboarded"])
         return False
 
-    def record_closure(self, decided: Application, event: EventDetail, *, expected: str) -> None:
+    def record_closure(
+        self, decided: Application, event: EventDetail, *, expected: Literal["pending", "unconfirmed"]
+    ) -> None:
         """Reject or expire an application that is still `expected`, releasing what it holds: a pending application
         its domain (the company may apply again), an unconfirmed one its contact address."""
         t = self.table
@@ -225,15 +238,11 @@ class OnboardingRepository:
                 condition_values={":a": decided.application_id},
             )
         operations = [*self._decide_ops(decided, expected), release, t.op_put(outbox_item(event))]
-        try:
+        with _refused_as({0: StaleRecord}):
             if expected == "unconfirmed":
                 self._transact_releasing(operations, release_at=1)
             else:
                 t.transact(operations)
-        except ConditionFailed as failure:
-            if failure.failed_at(0):
-                raise StaleRecord(decided.application_id) from failure
-            raise
 
     # ------------------------------------------------------------- partners and users
     def get_partner(self, partner_id: str) -> Partner | None:
@@ -262,41 +271,39 @@ class OnboardingRepository:
         return PartnerUser.model_validate(item) if item else None
 
     def create_user(self, user: PartnerUser, event: EventDetail) -> None:
-        """Raises ConditionFailed if the email already belongs to a PRM user."""
+        """EmailTaken if the email already belongs to a PRM user."""
         t = self.table
-        t.transact(
-            [
-                t.op_put(
-                    {
-                        "pk": _email_key(user.email)[0],
-                        "sk": "CLAIM",
-                        "entity": "email_claim",
-                        "partner_id": user.partner_id,
-                    }
-                ),
-                t.op_put(_item(_user_key(user.partner_id, user.email), "partner_user", user)),
-                t.op_put(outbox_item(event)),
-            ]
-        )
+        with _refused_as({}, otherwise=EmailTaken):
+            t.transact(
+                [
+                    t.op_put(
+                        {
+                            "pk": _email_key(user.email)[0],
+                            "sk": "CLAIM",
+                            "entity": "email_claim",
+                            "partner_id": user.partner_id,
+                        }
+                    ),
+                    t.op_put(_item(_user_key(user.partner_id, user.email), "partner_user", user)),
+                    t.op_put(outbox_item(event)),
+                ]
+            )
 
-    def mark_invitation_sent(self, partner_id: str, email: str, invitation_id: str, sent_at: str) -> bool:
-        """Record that this invitation's email went out; False if it was recorded before (a replayed event)."""
+    def record_invitation_sent(self, partner_id: str, email: str, at: datetime) -> None:
         try:
             self.table.update(
                 *_user_key(partner_id, email),
-                set_fields={"invitation_sent_at": sent_at, "invitation_sent_for": invitation_id},
-                condition="attribute_exists(pk) AND (attribute_not_exists(invitation_sent_for) OR invitation_sent_for <> :i)",
-                condition_values={":i": invitation_id},
+                set_fields={"invitation_sent_at": iso(at)},
+                condition="attribute_exists(pk)",
             )
         except ConditionFailed:
-            return False
-        return True
+            pass  # the user was removed meanwhile: nothing to show the time on
 
-    def activate_user(self, partner_id: str, email: str, at: str) -> None:
+    def activate_user(self, partner_id: str, email: str, at: datetime) -> None:
         try:
             self.table.update(
                 *_user_key(partner_id, email),
-                set_fields={"status": "active", "activated_at": at},
+                set_fields={"status": "active", "activated_at": iso(at)},
                 condition="#s = :invited",
                 condition_values={":invited": "invited"},
                 names={"#s": "status"},
@@ -310,39 +317,41 @@ class OnboardingRepository:
         return Agreement.model_validate(item) if item else None
 
     def publish_agreement(self, agreement: Agreement, event: EventDetail) -> None:
-        """Raises ConditionFailed: `failed_at(0)` that version was already published, `failed_at(1)` a newer one
-        (later `published_at`) is current. Newer wins, as in the deals and MDF projections (shared.agreements)."""
+        """NewerAgreementCurrent: a newer one (later `published_at`) is current; AgreementVersionExists: that version
+        was already published. Newer wins, as in the deals and MDF projections (shared.agreements)."""
         t = self.table
-        t.transact(
-            [
-                t.op_put(_item(("AGREEMENT", f"VERSION#{agreement.version}"), "agreement", agreement)),
-                t.op_put(
-                    _item(("AGREEMENT", "CURRENT"), "agreement_current", agreement),
-                    condition="attribute_not_exists(pk) OR published_at < :at",
-                    condition_values={":at": iso(agreement.published_at)},
-                ),
-                t.op_put(outbox_item(event)),
-            ]
-        )
+        with _refused_as({1: NewerAgreementCurrent}, otherwise=AgreementVersionExists):
+            t.transact(
+                [
+                    t.op_put(_item(("AGREEMENT", f"VERSION#{agreement.version}"), "agreement", agreement)),
+                    t.op_put(
+                        _item(("AGREEMENT", "CURRENT"), "agreement_current", agreement),
+                        condition="attribute_not_exists(pk) OR published_at < :at",
+                        condition_values={":at": iso(agreement.published_at)},
+                    ),
+                    t.op_put(outbox_item(event)),
+                ]
+            )
 
     def get_acceptance(self, partner_id: str, version: str, user_id: str) -> Acceptance | None:
         item = self.table.get(f"PARTNER#{partner_id}", f"ACCEPTANCE#{version}#{user_id}")
         return Acceptance.model_validate(item) if item else None
 
     def record_acceptance(self, acceptance: Acceptance, event: EventDetail) -> None:
-        """Raises ConditionFailed: `failed_at(0)` already accepted, `failed_at(1)` the current version changed."""
+        """AlreadyAccepted: the user accepted this version before; AgreementChanged: the current version changed."""
         t = self.table
         key = (f"PARTNER#{acceptance.partner_id}", f"ACCEPTANCE#{acceptance.version}#{acceptance.user_id}")
-        t.transact(
-            [
-                t.op_put(_item(key, "acceptance", acceptance)),
-                t.op_check(
-                    "AGREEMENT",
-                    "CURRENT",
-                    condition="#v = :v",
-                    condition_values={":v": acceptance.version},
-                    names={"#v": "version"},
-                ),
-                t.op_put(outbox_item(event)),
-            ]
-        )
+        with _refused_as({0: AlreadyAccepted, 1: AgreementChanged}):
+            t.transact(
+                [
+                    t.op_put(_item(key, "acceptance", acceptance)),
+                    t.op_check(
+                        "AGREEMENT",
+                        "CURRENT",
+                        condition="#v = :v",
+                        condition_values={":v": acceptance.version},
+                        names={"#v": "version"},
+                    ),
+                    t.op_put(outbox_item(event)),
+                ]
+            )

@@ -1,17 +1,26 @@
-"""Onboarding use cases: load, apply a domain rule, save conditionally. Adapters are injected."""
+"""Onboarding use cases over the ports (onboarding.ports): load, apply a domain rule, save conditionally; mail, invite
+and start workflows through ports, each side effect once (shared.ports.SideEffectLedger).
+
+- OnboardingService (the HTTP API, and the workflow's decisions): applications, partners, users, agreements.
+- OnboardingReactions (the events consumer): the same, plus what follows onboarding's events and timers: the
+  confirmation request, the approval workflow, the applicant's emails, the partner users' invitations.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from onboarding import domain
+from contracts.onboarding import PartnerUserInvited
+from onboarding import domain, notifications
 from onboarding.models import (
     Acceptance,
     Agreement,
     AgreementRequest,
     Application,
+    ApplicationConfirmationDue,
     ApplicationDecision,
     ApplicationRequest,
     InviteUserRequest,
@@ -19,12 +28,28 @@ from onboarding.models import (
     PartnerUpdateRequest,
     PartnerUser,
 )
-from onboarding.repository import DomainTaken, OnboardingRepository, StaleRecord
-from shared.clock import Clock, iso, utc_now
-from shared.dynamo import ConditionFailed
-from shared.errors import Conflict, NotFound
-from shared.http import Principal
+from onboarding.ports import (
+    AgreementChanged,
+    AgreementVersionExists,
+    AlreadyAccepted,
+    ApplicationWorkflows,
+    ConfirmationLinks,
+    ConfirmationPending,
+    DomainTaken,
+    EmailTaken,
+    NewerAgreementCurrent,
+    OnboardingRepository,
+    StaleRecord,
+    UserDirectory,
+)
+from shared.clock import Clock, utc_now
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.ids import new_id
+from shared.mail import Email
+from shared.ports import Mailer, SideEffectLedger
+from shared.principal import Principal
+
+ROLES = frozenset({"partner-admin", "partner-user", "vendor-admin"})
 
 
 @dataclass
@@ -36,18 +61,16 @@ class OnboardingService:
     # ------------------------------------------------------------- applications
     def submit_application(self, request: ApplicationRequest) -> Application:
         application, event = domain.new_application(
-            request, now=self.clock(), new_id=new_id, confirm_within=self.confirm_within
+            request.applicant(), now=self.clock(), new_id=new_id, confirm_within=self.confirm_within
         )
         try:
             self.repository.create_application(application, event)
-        except ConditionFailed as failure:
-            if failure.failed_at(1):
-                raise domain.duplicate_application(application.domain) from failure
-            if failure.failed_at(2):
-                raise domain.user_exists(application.contact.email, field="contact_email") from failure
-            if failure.failed_at(3):
-                raise domain.confirmation_pending(application.contact.email) from failure
-            raise
+        except DomainTaken as taken:
+            raise domain.duplicate_application(application.domain) from taken
+        except EmailTaken as taken:
+            raise domain.user_exists(application.contact.email, field="contact_email") from taken
+        except ConfirmationPending as pending:
+            raise domain.confirmation_pending(application.contact.email) from pending
         return application
 
     def get_application(self, application_id: str) -> Application:
@@ -55,6 +78,12 @@ class OnboardingService:
         if application is None:
             raise NotFound("No such application.")
         return application
+
+    def resubmission(self, application_id: str, *, keyed: bool) -> tuple[Application | None, bool]:
+        """A replayed submission's application as it is now (None if gone), and whether the same form is a new
+        application this time (domain.submitted_anew)."""
+        application = self.repository.get_application(application_id)
+        return application, application is not None and domain.submitted_anew(application, keyed=keyed)
 
     def confirm_application(self, application_id: str) -> Application:
         """The applicant confirmed their email address (a verified link): the approver is asked next. Repeats are
@@ -83,9 +112,7 @@ class OnboardingService:
 
     def apply_decision(self, decision: ApplicationDecision) -> str:
         """Apply the approver's decision once; a repeat or a late duplicate is a no-op. Returns what happened."""
-        application = self.repository.get_application(decision.application_id)
-        if application is None:
-            raise NotFound(f"application {decision.application_id} does not exist")
+        application = self.get_application(decision.application_id)
         if application.status != "pending":
             return f"already {application.status}"
         now = self.clock()
@@ -110,9 +137,16 @@ class OnboardingService:
 
     def expire_application(self, application_id: str, *, expected: Literal["pending", "unconfirmed"]) -> str:
         """Expire the application only if it is still `expected` (the state the firing timer was set for)."""
-        application = self.repository.get_application(application_id)
-        if application is None:
-            raise NotFound(f"application {application_id} does not exist")
+        return self._expire(self.get_application(application_id), expected=expected)
+
+    def confirmation_due(self, message: ApplicationConfirmationDue) -> str:
+        """The confirmation deadline's timer: an application still unconfirmed lapses (as read now: a confirmation
+        that commits meanwhile makes the conditional write lose, and the application stays confirmed)."""
+        application = self.get_application(message.application_id)
+        passed = domain.confirmation_deadline_passed(application, message.due_at, self.clock())
+        return passed or self._expire(application, expected="unconfirmed")
+
+    def _expire(self, application: Application, *, expected: Literal["pending", "unconfirmed"]) -> str:
         try:
             expired, event = domain.expire(application, expected=expected, now=self.clock(), new_id=new_id)
             self.repository.record_closure(expired, event, expected=expected)
@@ -125,13 +159,12 @@ class OnboardingService:
         current = self.repository.current_agreement()
         acceptance = self._acceptance(principal, current)
         if principal.partner_id:
-            self.repository.activate_user(principal.partner_id, principal.email, iso(self.clock()))
-        roles = sorted(g for g in principal.groups if g in {"partner-admin", "partner-user", "vendor-admin"})
+            self.repository.activate_user(principal.partner_id, principal.email, self.clock())
         return {
             "email": principal.email,
             "name": principal.name,
             "partner_id": principal.partner_id,
-            "roles": roles,
+            "roles": sorted(g for g in principal.groups if g in ROLES),
             "agreement": {
                 "required": domain.agreement_required(principal, current, acceptance),
                 "current_version": current.version if current else None,
@@ -148,8 +181,6 @@ class OnboardingService:
         """Partner users act only after accepting the current programme agreement (403 agreement_required)."""
         current = self.repository.current_agreement()
         if domain.agreement_required(principal, current, self._acceptance(principal, current)):
-            from shared.errors import Forbidden
-
             raise Forbidden("Accept the current programme agreement first.", code="agreement_required")
 
     # ------------------------------------------------------------- agreements
@@ -160,24 +191,19 @@ class OnboardingService:
         return current
 
     def publish_agreement(self, principal: Principal, request: AgreementRequest) -> Agreement:
-        domain.ensure_vendor_admin(principal)
-        agreement = Agreement(
-            version=request.version,
-            title=request.title,
-            body=request.body,
-            published_at=self.clock(),
-            published_by=principal.email,
+        agreement, event = domain.publish(
+            principal, version=request.version, title=request.title, body=request.body, now=self.clock(), new_id=new_id
         )
         try:
-            self.repository.publish_agreement(agreement, domain.publication_event(agreement, new_id=new_id))
-        except ConditionFailed as failure:
-            if failure.failed_at(1):
-                raise Conflict(
-                    f"A newer agreement was published while version {request.version} was being published; "
-                    "reload the current agreement.",
-                    code="conflict",
-                ) from failure
-            raise Conflict(f"Version {request.version} was already published.", code="conflict") from failure
+            self.repository.publish_agreement(agreement, event)
+        except NewerAgreementCurrent as newer:
+            raise Conflict(
+                f"A newer agreement was published while version {request.version} was being published; "
+                "reload the current agreement.",
+                code="conflict",
+            ) from newer
+        except AgreementVersionExists as exists:
+            raise Conflict(f"Version {request.version} was already published.", code="conflict") from exists
         return agreement
 
     def accept_agreement(self, principal: Principal, version: str) -> Acceptance:
@@ -185,17 +211,16 @@ class OnboardingService:
         acceptance, event = domain.accept(principal, agreement, version, now=self.clock(), new_id=new_id)
         try:
             self.repository.record_acceptance(acceptance, event)
-        except ConditionFailed as failure:
-            if failure.failed_at(0):
-                existing = self.repository.get_acceptance(acceptance.partner_id, version, principal.sub)
-                if existing:
-                    return existing
-            if failure.failed_at(1):
-                raise Conflict(
-                    "A newer agreement was just published; reload it.", code="agreement_version_mismatch"
-                ) from failure
-            raise
-        self.repository.activate_user(acceptance.partner_id, principal.email, iso(acceptance.accepted_at))
+        except AlreadyAccepted:
+            existing = self.repository.get_acceptance(acceptance.partner_id, version, principal.sub)
+            if existing is None:
+                raise
+            return existing
+        except AgreementChanged as changed:
+            raise Conflict(
+                "A newer agreement was just published; reload it.", code="agreement_version_mismatch"
+            ) from changed
+        self.repository.activate_user(acceptance.partner_id, principal.email, acceptance.accepted_at)
         return acceptance
 
     # ------------------------------------------------------------- organisation and users
@@ -210,7 +235,7 @@ class OnboardingService:
     def update_partner(self, principal: Principal, partner_id: str, request: PartnerUpdateRequest) -> Partner:
         domain.ensure_partner_admin(principal, partner_id)
         partner = self.get_partner(principal, partner_id)
-        updated = domain.update_profile(partner, request, now=self.clock())
+        updated = domain.update_profile(partner, request.model_dump(exclude_unset=True), now=self.clock())
         try:
             self.repository.save_partner(updated)
         except StaleRecord as failure:
@@ -224,12 +249,113 @@ class OnboardingService:
     def invite_user(self, principal: Principal, partner_id: str, request: InviteUserRequest) -> PartnerUser:
         domain.ensure_partner_admin(principal, partner_id)
         partner = self.get_partner(principal, partner_id)
-        user, event = domain.invite(partner, request, invited_by=principal.email, now=self.clock(), new_id=new_id)
+        user, event = domain.invite(
+            partner,
+            email=request.email,
+            name=request.name,
+            role=request.role,
+            invited_by=principal.email,
+            now=self.clock(),
+            new_id=new_id,
+        )
         try:
             self.repository.create_user(user, event)
-        except ConditionFailed as failure:
+        except EmailTaken as taken:
             existing = self.repository.get_user(partner_id, request.email)
-            if existing and existing.role == request.role and existing.name == request.name:
+            if existing and domain.same_invitation(existing, name=request.name, role=request.role):
                 return existing  # the same invitation again: idempotent
-            raise domain.user_exists(request.email) from failure
+            raise domain.user_exists(request.email) from taken
         return user
+
+
+@dataclass(kw_only=True)
+class OnboardingReactions(OnboardingService):
+    """Each reaction checks the entity's current state first (domain rules), then does its side effect once per
+    entity through the ledger: an archived event replayed after the de-duplication records expired repeats nothing."""
+
+    mailer: Mailer
+    effects: SideEffectLedger
+    identity: UserDirectory
+    workflows: ApplicationWorkflows
+    links: ConfirmationLinks
+    portal_url: str
+
+    def request_confirmation(self, application_id: str) -> str:
+        """Ask the applicant to confirm their address (once per application, only while it is unconfirmed)."""
+        application = self.get_application(application_id)
+        if not domain.needs_confirmation(application):
+            return self.put_before_approver(application_id)
+        skipped = domain.confirmation_request_skipped(application)
+        if skipped:
+            return skipped
+
+        def ask() -> str:
+            # The deadline first: a repeated timer changes nothing (it checks the status), a missing one would leave
+            # the application (and its contact address) unconfirmed for ever.
+            self.workflows.schedule_confirmation_deadline(application, now=self.clock())
+            self.mailer.send(notifications.confirm_address(application, self.links.link(application)))
+            return "confirmation requested"
+
+        return self._once(application, "confirmation", ask)
+
+    def put_before_approver(self, application_id: str) -> str:
+        """Only a confirmed application reaches the approver (one execution per application); the applicant's receipt
+        goes out once."""
+        application = self.get_application(application_id)
+        skipped = domain.approval_skipped(application)
+        if skipped:
+            return skipped
+        execution = self.workflows.start_approval(application)
+        self._mail_once(application, "receipt", lambda: notifications.application_received(application))
+        return execution
+
+    def tell_rejection(self, application_id: str, reason: str) -> str:
+        application = self.get_application(application_id)
+        skipped = domain.outcome_skipped(application, "rejected")
+        if skipped:
+            return skipped
+        closed = application.closed_because == "domain_taken"
+        email = notifications.application_closed if closed else notifications.application_rejected
+        return self._mail_once(application, "outcome", lambda: email(application, reason))
+
+    def tell_expiry(self, application_id: str) -> str:
+        application = self.get_application(application_id)
+        skipped = domain.outcome_skipped(application, "expired")
+        if skipped:
+            return skipped
+        return self._mail_once(application, "outcome", lambda: notifications.application_expired(application))
+
+    def send_invitation(self, invitation: PartnerUserInvited) -> str:
+        """Create the account and email its temporary password once per invitation: a replayed event must not reset
+        the password of an invitation that already went out."""
+        email = str(invitation.email)
+        skipped = domain.invitation_skipped(self.repository.get_user(invitation.partner_id, email), invitation)
+        if skipped:
+            return skipped
+
+        def invite() -> str:
+            password = self.identity.invite(
+                email=email, name=invitation.name, partner_id=invitation.partner_id, role=invitation.role
+            )
+            if password is None:
+                return "account already in use; no invitation sent"
+            partner = self.repository.get_partner(invitation.partner_id)
+            company = partner.company_name if partner else "your organisation"
+            self.mailer.send(
+                notifications.invitation(
+                    email=email, name=invitation.name, company=company, password=password, portal_url=self.portal_url
+                )
+            )
+            self.repository.record_invitation_sent(invitation.partner_id, email, self.clock())
+            return "invited"
+
+        key = f"invitation:{domain.invitation_key(invitation)}"
+        return self.effects.once(f"PARTNER#{invitation.partner_id}", key, invite)
+
+    def _mail_once(self, application: Application, kind: domain.ApplicationEmail, email: Callable[[], Email]) -> str:
+        return self._once(application, kind, lambda: self.mailer.send(email()))
+
+    def _once(self, application: Application, kind: domain.ApplicationEmail, effect: Callable[[], str]) -> str:
+        if domain.marked_sent(application, kind):
+            return f"{kind} email already sent"
+        return self.effects.once(f"APPLICATION#{application.application_id}", f"{kind}-email", effect)

@@ -1,0 +1,105 @@
+"""Approvals use cases over the ports (approvals.ports): each function gets the service with only the ports it uses.
+
+- ApprovalsService (the link pages): the approval a link names, and deciding it once.
+- ApprovalReactions (the requests queue): store a workflow's request or its new token, email the approvers, close.
+- DecisionRelay (the table stream): hand a decision to the workflow waiting on the approval's current token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from approvals import domain, emails
+from approvals.models import Approval, ApprovalCloseMessage, ApprovalRequestMessage, Decision
+from approvals.ports import ApprovalRepository, DecisionLinks, StaleApproval, TaskCallbacks
+from shared.clock import Clock, utc_now
+from shared.errors import NotFound
+from shared.observability import logger
+from shared.ports import Mailer
+from shared.retry import attempts
+
+REGISTER_ATTEMPTS = 3
+
+
+@dataclass
+class ApprovalsService:
+    repository: ApprovalRepository
+    clock: Clock = utc_now
+
+    def approval_for_link(self, approval_id: str, decision: str) -> Approval:
+        """The approval a verified link names; NotFound, or DecisionRefused when it does not offer the decision."""
+        approval = self.repository.get(approval_id)
+        if approval is None:
+            raise NotFound("There is no such approval.")
+        domain.ensure_offered(approval, decision)
+        return approval
+
+    def decide(
+        self, approval: Approval, *, decision: Decision, approver: str, reason: str | None, amount: str | None
+    ) -> Approval:
+        """Decide once. DecisionRefused says why not; NoLongerPending carries the approval as it stands now (also
+        when another approver's decision landed between our read and our write)."""
+        decided = domain.decide(
+            approval, decision=decision, approver=approver, reason=reason, amount=amount, now=self.clock()
+        )
+        try:
+            self.repository.record_decision(decided)
+        except StaleApproval as lost:
+            raise domain.NoLongerPending(self.repository.get(approval.approval_id) or approval) from lost
+        return decided
+
+
+@dataclass(kw_only=True)
+class ApprovalReactions(ApprovalsService):
+    mailer: Mailer
+    links: DecisionLinks
+
+    def register(self, message: ApprovalRequestMessage) -> str:
+        """Store the request (or its new token) once; email unless this exact request was already mailed."""
+        recipients = [str(a).lower() for a in message.approvers]
+        for _ in attempts(REGISTER_ATTEMPTS):  # optimistic: re-read if a concurrent delivery changed the record
+            existing = self.repository.get(message.approval_id)
+            updated = domain.register(existing, message, self.clock())
+            if updated is None:
+                if existing is not None and domain.mail_missed(existing):
+                    self._notify(existing, recipients)
+                    return "notified on retry"
+                return "duplicate"
+            try:
+                if existing is None:
+                    self.repository.create(updated)
+                else:
+                    self.repository.replace_token(updated, existing.task_token)
+            except StaleApproval:
+                continue
+            if updated.status != "pending":
+                return f"token refreshed on a {updated.status} approval"
+            self._notify(updated, recipients)
+            return f"{message.kind} sent"
+        raise RuntimeError(f"approval {message.approval_id} kept changing; will retry")
+
+    def close(self, message: ApprovalCloseMessage) -> str:
+        """The workflow stopped waiting: the approval's links stop working."""
+        return "closed" if self.repository.close(message.approval_id, self.clock()) else "not pending"
+
+    def _notify(self, approval: Approval, recipients: list[str]) -> None:
+        now = self.clock()
+        for approver in recipients:
+            links = self.links.for_approver(approval, approver, now=now)
+            self.mailer.send(emails.approval_email(approval, approver, links))
+        self.repository.mark_notified(approval.approval_id, approval.token_version)
+
+
+@dataclass
+class DecisionRelay:
+    callbacks: TaskCallbacks
+
+    def relay(self, new: Approval, old: Approval | None) -> str:
+        """Resume the workflow with the decision; a token no longer waiting is not an error (a reminder replaced it,
+        and the new token is relayed when it is stored)."""
+        if not domain.awaits_resuming(new, old):
+            return "nothing to resume"
+        if self.callbacks.resume(new.task_token, domain.workflow_output(new)):
+            return "resumed"
+        logger.warning("task token no longer waiting", extra={"approval_id": new.approval_id})
+        return "token superseded"

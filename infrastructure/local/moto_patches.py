@@ -1,0 +1,516 @@
+"""Everything the PRM changes in, or reads from, moto's internals: written for one moto version, refused on another.
+
+No other module of the local stack or the test support imports from moto beyond its public `mock_aws` and
+`moto.server.ThreadedMotoServer` (tests/infra/test_moto_patches.py checks). `apply()` checks the installed moto first
+and raises MotoVersionError naming both versions; so does the first backend read. To upgrade moto: pin it in
+requirements/dev.in, re-read each patch below against moto's new source, then set WRITTEN_FOR (the test compares it
+with the lock).
+
+What `apply()` changes, process-wide and idempotently (the local stack, in-process moto tests and the benchmarks):
+
+1. DynamoDB is atomic as in AWS. moto checks a condition and then writes in separate steps, so two threads (the
+   moto server's request threads, or test threads in-process) could both pass a condition only one should:
+   moto's DynamoDB actions run one at a time. moto applies a transaction's items one by one and, when one fails,
+   restores a copy of each table, but the records the applied items added to the table's stream stay on the live
+   shard readers hold, so a cancelled transaction would publish events for changes that never happened: after a
+   failed transaction the shard is cut back. And instead of moto's rollback copy of each whole table (items and
+   stream history) per action, whose cost grew with the table, a transaction keeps an undo record of the items it
+   touches (moto reads each one before it writes it) and puts exactly those back when it fails.
+2. moto keeps only the model objects still in use. `BaseModel.__new__` appends each instance to its class's
+   `instances_tracked` list (for the /moto-api dashboard and S3's reset) and nothing removes it until a reset, so
+   every item version, stream record, message and execution stayed for the life of the process (100 auto-approved
+   deals took the stack from 270 MB to 8.3 GB). The lists hold weak references instead.
+3. Step Functions programs without `TimeoutSeconds` run on the thread that would only wait for them: an execution
+   waiting for an approver holds 2 threads, not 3.
+
+The rest hands out moto's backends (snapshots, the mail viewer, timers, the Cognito guard, stream pollers, tests).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import pickle
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from importlib import metadata
+from typing import Any
+
+WRITTEN_FOR = "5.2.5"
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account (moto.core.DEFAULT_ACCOUNT_ID)
+
+_INSTALL_LOCK = threading.RLock()
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the version these patches were written for."""
+
+
+def installed_version() -> str:
+    return metadata.version("moto")
+
+
+def check_version() -> None:
+    """Raise MotoVersionError unless the installed moto is WRITTEN_FOR."""
+    installed = installed_version()
+    if installed != WRITTEN_FOR:
+        raise MotoVersionError(
+            f"infrastructure/local/moto_patches.py was written for moto {WRITTEN_FOR}, but moto {installed} is "
+            f"installed: install requirements/dev.lock (`make venv`), or re-check every patch against moto {installed} "
+            "and set WRITTEN_FOR"
+        )
+
+
+@functools.cache
+def _require_checked() -> None:
+    """check_version() once per process for the backend reads (a failed check is not cached: it fails every time)."""
+    check_version()
+
+
+def apply() -> None:
+    """Check the moto version, then make the changes above (idempotent)."""
+    check_version()
+    with _INSTALL_LOCK:
+        _serialise_dynamodb()
+        _track_instances_weakly()
+        _run_programs_inline()
+
+
+# ------------------------------------------------------------------------------------------ 1. DynamoDB atomicity
+
+_DYNAMODB_LOCK = threading.RLock()
+_UNDO = threading.local()  # per thread: a stack of {(table, hash key, range key): item before, or None}
+
+
+def _serialise_dynamodb() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler, "_prm_atomic", False):
+        return
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with _DYNAMODB_LOCK:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler._prm_atomic = True  # type: ignore[attr-defined]
+    _transactions_copy_only_what_they_touch()
+    _transactions_leave_no_stream_records()
+
+
+def _undo_stack() -> list[dict[tuple[str, Any, Any], Any]]:
+    stack: list[dict[tuple[str, Any, Any], Any]] | None = getattr(_UNDO, "stack", None)
+    if stack is None:
+        stack = _UNDO.stack = []
+    return stack
+
+
+def _transactions_copy_only_what_they_touch() -> None:
+    from types import SimpleNamespace
+
+    from moto.dynamodb import models as backend_module
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        # transact_write_items' "backup" of each table: keep the live table (the undo record restores its items).
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    backend_module.copy = SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[assignment]
+    original_get_item = DynamoDBBackend.get_item
+
+    def get_item(self: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        found = original_get_item(self, table_name, keys, *args, **kwargs)
+        stack = _undo_stack()
+        if stack:  # inside a transaction, which reads every item before it changes it: remember it as it was
+            table = self.get_table(table_name)
+            hash_key, range_key = self.get_keys_value(table, keys)
+            stack[-1].setdefault((table_name, hash_key, range_key), copy.deepcopy(found))
+        return found
+
+    DynamoDBBackend.get_item = get_item  # type: ignore[method-assign]
+
+
+def _undo(backend: Any, record: dict[tuple[str, Any, Any], Any]) -> None:
+    for (table_name, hash_key, range_key), before in reversed(list(record.items())):
+        table = backend.get_table(table_name)
+        if table.range_key_attr is None:
+            if before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+            continue
+        items = table.items[hash_key]
+        if before is None:
+            items.pop(range_key, None)
+            if not items:
+                table.items.pop(hash_key, None)
+        else:
+            items[range_key] = before
+
+
+def _transactions_leave_no_stream_records() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        shards = {}
+        for name, table in self.tables.items():
+            shard = getattr(table, "stream_shard", None)
+            if shard is not None:
+                shards[name] = (shard, len(shard.items))
+        stack = _undo_stack()
+        stack.append({})
+        try:
+            return original(self, transact_items)
+        except Exception:
+            _undo(self, stack[-1])
+            for name, (shard, length) in shards.items():
+                del shard.items[length:]  # the records of writes the rollback undid
+                restored = self.tables.get(name)
+                if restored is not None and restored is not shard.table:
+                    shard.table = restored  # readers keep their shard; the restored table writes to it again
+                    restored.stream_shard = shard
+            raise
+        finally:
+            stack.pop()
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------------------------------ 2 and 3. memory, threads
+
+
+class WeakInstances:
+    """Stands in for a model class's `instances_tracked` list: append, iterate and len, over live objects only."""
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        self._refs: dict[int, weakref.ref[Any]] = {}
+        self._strong: list[Any] = []  # objects that cannot be weakly referenced (none of moto's models today)
+        for item in items:
+            self.append(item)
+
+    def append(self, instance: Any) -> None:
+        """Remember instance until it is garbage."""
+        key = id(instance)
+        refs = self._refs
+
+        def forget(_ref: weakref.ref[Any]) -> None:
+            refs.pop(key, None)
+
+        try:
+            refs[key] = weakref.ref(instance, forget)
+        except TypeError:
+            self._strong.append(instance)
+
+    def _live(self) -> list[Any]:
+        while True:
+            try:
+                refs = list(self._refs.values())
+                break
+            except RuntimeError:  # a callback removed an entry while we copied
+                continue
+        return [item for ref in refs if (item := ref()) is not None] + list(self._strong)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._live())
+
+    def __len__(self) -> int:
+        return len(self._live())
+
+
+def _track_instances_weakly() -> None:
+    from moto.core.common_models import BaseModel
+
+    if getattr(BaseModel, "_prm_weak_tracking", False):
+        return
+    original = BaseModel.__new__
+
+    def __new__(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
+        tracked = cls.__dict__.get("instances_tracked")
+        if not isinstance(tracked, WeakInstances):
+            # The metaclass gives each class a list; moto's reset_model_data() replaces it with a new one.
+            cls.instances_tracked = WeakInstances(tracked or ())
+        return original(cls, *args, **kwargs)
+
+    BaseModel.__new__ = staticmethod(__new__)  # type: ignore[method-assign]
+    BaseModel._prm_weak_tracking = True  # type: ignore[attr-defined]
+
+
+def _run_programs_inline() -> None:
+    # moto evaluates every program (an execution, each Map iteration and Parallel branch) on a new thread and then
+    # waits for it; with no `TimeoutSeconds` that waiting thread does nothing, so the program runs on it instead.
+    # Programs with a `TimeoutSeconds` keep moto's thread (it enforces the timeout).
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+
+    if getattr(Program, "_prm_inline", False):
+        return
+    threaded = Program.eval
+
+    def eval(self: Any, env: Any) -> None:
+        if self.timeout_seconds:
+            threaded(self, env)
+            return
+        env.next_state_name = self.start_at.start_at_name
+        try:
+            EvalComponent.eval(self, env)
+        except Exception:  # moto's thread would have died with it (and logged it): the caller goes on
+            logging.getLogger(__name__).exception("a Step Functions program failed")
+
+    Program.eval = eval  # type: ignore[method-assign]
+    Program._prm_inline = True  # type: ignore[attr-defined]
+
+
+def prune_finished_threads() -> int:
+    """moto's Step Functions interpreter appends every thread it starts (several per state) to a module-level list
+    that nothing empties outside its test helpers; drop the finished ones (about 2 KB each). Returns how many."""
+    _require_checked()
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    before = len(TMP_THREADS)
+    # Slice assignment keeps the list object that moto's modules imported by name.
+    TMP_THREADS[:] = [thread for thread in list(TMP_THREADS) if thread.is_alive()]
+    return before - len(TMP_THREADS)
+
+
+# ------------------------------------------------------------------------------------------ the server
+
+
+def mock_aws_active() -> bool:
+    """Whether moto's in-process mock (mock_aws) is on in this process."""
+    from moto.core.models import botocore_stubber
+
+    return bool(botocore_stubber.enabled)
+
+
+def moto_server(ip_address: str, port: int, wrap_app: Callable[[str, Any], Any]) -> Any:
+    """moto's ThreadedMotoServer whose per-service Flask apps pass through wrap_app(service, app) first."""
+    _require_checked()
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    def create_app(service: Any) -> Any:
+        return wrap_app(str(service), create_backend_app(service))
+
+    class WrappedMotoServer(ThreadedMotoServer):
+        # ThreadedMotoServer._server_entry with our application factory.
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_app)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return WrappedMotoServer(ip_address=ip_address, port=port, verbose=False)
+
+
+def normalize_request(flask_request: Any) -> Any:
+    """moto's view of a Flask request (the URL as it arrived in `raw_url`)."""
+    from moto.core.request import normalize_request as normalize
+
+    return normalize(flask_request)
+
+
+def cognito_action(request: Any) -> str | None:
+    """The cognito-idp action moto's dispatch will run for this request, read as moto reads it (None if unknown).
+
+    moto takes an `Action` from the query, form, body or headers before X-Amz-Target, and only X-Amz-Target's last
+    dotted part.
+    """
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    try:
+        response = CognitoIdpResponse()
+        response.setup_class(request)
+        action = response._get_action()
+    except Exception:  # whatever moto cannot parse, it will not run as a public action either
+        return None
+    return action if isinstance(action, str) else None
+
+
+# ------------------------------------------------------------------------------------------ backends
+
+
+def user_pools() -> list[Any]:
+    """Every Cognito user pool moto holds, in every account and region."""
+    _require_checked()
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    pools: list[Any] = []
+    for account in list(cognitoidp_backends.values()):
+        for backend in list(account.values()):
+            pools += list(backend.user_pools.values())
+    return pools
+
+
+def user_pool(pool_id: str, region: str, account: str = DEFAULT_ACCOUNT) -> Any:
+    _require_checked()
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    return cognitoidp_backends[account][region].user_pools[pool_id]
+
+
+def mark_signed_in(user: Any) -> None:
+    """A pool user as one who has signed in: confirmed and enabled."""
+    from moto.cognitoidp.models import UserStatus
+
+    user.status, user.enabled = UserStatus.CONFIRMED, True
+
+
+def ses_backend(region: str, account: str = DEFAULT_ACCOUNT) -> Any:
+    """moto's SES backend (SESv1 and SESv2 both record sent mail in its `sent_messages`)."""
+    _require_checked()
+    from moto.ses.models import ses_backends
+
+    return ses_backends[account][region]
+
+
+def scheduler_backend(region: str, account: str = DEFAULT_ACCOUNT) -> Any:
+    _require_checked()
+    from moto.scheduler.models import scheduler_backends
+
+    return scheduler_backends[account][region]
+
+
+def stream_shard(stream_arn: str) -> Any:
+    """The shard of a DynamoDB table's stream (moto keeps one per table), or None."""
+    _require_checked()
+    from moto.dynamodb.models import dynamodb_backends
+
+    # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
+    parts = stream_arn.split(":", 5)
+    region, account, table_name = parts[3], parts[4], parts[5].split("/")[1]
+    try:
+        return dynamodb_backends[account][region].get_table(table_name).stream_shard
+    except Exception:
+        return None
+
+
+def latest_stream_sequence(stream_arn: str) -> int | None:
+    """The SequenceNumber of the newest record in the table's stream, or None."""
+    shard = stream_shard(stream_arn)
+    if shard is None or not shard.items:
+        return None
+    return int(shard.starting_sequence_number) + len(shard.items) - 1
+
+
+def release_shard_iterator(iterator_arn: str) -> None:
+    """moto keeps every shard iterator forever; pollers create several a second, so each is dropped once used."""
+    _require_checked()
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    for regions in dynamodbstreams_backends.values():
+        for backend in regions.values():
+            backend.shard_iterators.pop(iterator_arn, None)
+
+
+# ------------------------------------------------------------------------------------------ snapshots
+
+SNAPSHOT_SERVICES = (
+    "dynamodb",
+    "sqs",
+    "events",
+    "stepfunctions",
+    "scheduler",
+    "cognito-idp",
+    "secretsmanager",
+    "ses",
+    "sesv2",
+    "s3",
+)
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+
+
+def _none() -> None:
+    return None
+
+
+def _load_private_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    return load_pem_private_key(pem, password=None)
+
+
+class BackendPickler(pickle.Pickler):
+    """Pickles moto backends: locks and conditions are recreated, live threads dropped, RSA keys kept as PEM."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+        if isinstance(obj, _LOCK_TYPES):
+            return (type(obj), ())
+        if isinstance(obj, threading.Condition):
+            return (threading.Condition, ())
+        if isinstance(obj, threading.Event):
+            return (threading.Event, ())
+        if isinstance(obj, threading.Thread) or type(obj).__name__ == "ExecutionWorker":
+            # A running Step Functions execution cannot be resumed; see take_interrupted_executions().
+            return (_none, ())
+        if isinstance(obj, RSAPrivateKey):
+            pem = obj.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+            return (_load_private_key, (pem,))
+        return NotImplemented
+
+
+def _backend_dicts() -> dict[str, Any]:
+    _require_checked()
+    from moto.backends import get_backend
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    dicts: dict[str, Any] = {service: get_backend(service) for service in SNAPSHOT_SERVICES}  # type: ignore[call-overload]
+    # With execute_state_machine enabled, moto keeps Step Functions state in this second backend.
+    dicts["stepfunctions-parser"] = stepfunctions_parser_backends
+    return dicts
+
+
+def snapshot_backends() -> dict[str, dict[str, dict[str, Any]]]:
+    """service -> account -> region -> backend, for every backend of the snapshot's services that holds a region."""
+    return {
+        service: {account: dict(regions.items()) for account, regions in backend_dict.items() if len(regions)}
+        for service, backend_dict in _backend_dicts().items()
+    }
+
+
+def install_backends(backends: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Put backends (as snapshot_backends() returned them, unpickled) back into moto."""
+    backend_dicts = _backend_dicts()
+    for service, accounts in backends.items():
+        for account, regions in accounts.items():
+            for region, backend in regions.items():
+                backend_dicts[service][account][region] = backend
+
+
+def take_interrupted_executions() -> list[dict[str, str]]:
+    """Remove the executions that were running when the stack stopped and return how to start them again.
+
+    moto cannot resume an execution mid-state (its worker thread is gone), so the stack re-runs each one from the
+    start with the same name and input; the PRM's tasks are idempotent (at-least-once), which makes that safe.
+    """
+    interrupted: list[dict[str, str]] = []
+    backend_dicts = _backend_dicts()
+    for regions in [*backend_dicts["stepfunctions"].values(), *backend_dicts["stepfunctions-parser"].values()]:
+        for backend in regions.values():
+            for state_machine in getattr(backend, "state_machines", []):
+                executions = getattr(state_machine, "executions", [])
+                for execution in list(executions):
+                    if _is_running(execution):
+                        executions.remove(execution)
+                        interrupted.append(
+                            {
+                                "stateMachineArn": str(state_machine.arn),
+                                "name": str(execution.name),
+                                "input": str(getattr(execution, "execution_input", "{}")),
+                            }
+                        )
+    return interrupted
+
+
+def _is_running(execution: Any) -> bool:
+    status = getattr(execution, "exec_status", None) or getattr(execution, "status", None)
+    return str(getattr(status, "value", status)) == "RUNNING"

@@ -1,0 +1,227 @@
+"""Approvals' use cases on in-memory fakes of their ports (no moto, no boto3): requests and reminders stored and mailed
+once, a decision taken once, a second refused, and a superseded token resumed on the workflow's new one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from approvals import domain
+from approvals.emails import SignedDecisionLinks
+from approvals.models import ApprovalCloseMessage, ApprovalRequestMessage
+from approvals.service import ApprovalReactions, ApprovalsService, DecisionRelay
+from shared.errors import NotFound
+from shared.links import LinkClaim, Purpose, verify
+from shared.mail import Email
+from tests.support.fakes import FakeMailer
+from tests.support.fakes_approvals import FakeApprovalRepository, FakeTaskCallbacks
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+KEY = b"k" * 32
+APPROVAL_ID = "onboarding-app_1"
+
+
+def request(kind: str = "request", token: str = "token-1", *approvers: str, **fields: Any) -> ApprovalRequestMessage:
+    return ApprovalRequestMessage.model_validate(
+        {
+            "approval_id": APPROVAL_ID,
+            "kind": kind,
+            "task_token": token,
+            "subject": "Partner application: Acme",
+            "summary": [{"label": "Company", "value": "Acme"}],
+            "approvers": list(approvers or ("first@example.com",)),
+        }
+        | fields
+    )
+
+
+class Setup:
+    def __init__(self) -> None:
+        self.repository = FakeApprovalRepository()
+        self.mailer = FakeMailer()
+        self.now = NOW
+        self.requests = ApprovalReactions(
+            self.repository,
+            clock=lambda: self.now,
+            mailer=self.mailer,
+            links=SignedDecisionLinks(key=lambda: KEY, base_url="https://prm.example/", ttl_seconds=3600),
+        )
+        self.pages = ApprovalsService(self.repository, clock=lambda: self.now)
+
+
+@pytest.fixture
+def setup() -> Setup:
+    return Setup()
+
+
+def links_in(email: Email) -> dict[str, dict[str, str]]:
+    """The decision links of an approval email: decision -> its query."""
+    found = {}
+    for line in email.text.splitlines():
+        if "https://prm.example/approvals/" in line:
+            query = {k: v[0] for k, v in parse_qs(urlsplit(line.split(": ", 1)[1]).query).items()}
+            found[query["decision"]] = query
+    return found
+
+
+def test_a_request_is_stored_and_mailed_once_with_a_signed_link_per_decision(setup: Setup) -> None:
+    assert setup.requests.register(request()) == "request sent"
+    [email] = setup.mailer.sent
+    assert email.to == ("first@example.com",) and email.subject == "Approval needed: Partner application: Acme"
+    links = links_in(email)
+    assert set(links) == {"approve", "reject"}
+    approve = links["approve"]
+    assert int(approve["expires"]) == int(NOW.timestamp()) + 3600
+    claim = LinkClaim(APPROVAL_ID, "approve", approve["approver"], int(approve["expires"]), purpose=Purpose.APPROVAL)
+    verify(KEY, claim, approve["signature"], now=int(NOW.timestamp()))  # raises if the link is not genuine
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and stored.notified and stored.task_token == "token-1"
+
+    assert setup.requests.register(request()) == "duplicate"  # the same delivery again
+    assert len(setup.mailer.sent) == 1
+
+
+def test_a_request_stored_but_not_mailed_is_mailed_when_it_comes_again(setup: Setup) -> None:
+    def broken(email: Email) -> str:
+        raise ConnectionError("mail is down")
+
+    setup.requests.mailer = type("Broken", (), {"send": staticmethod(broken)})()
+    with pytest.raises(ConnectionError):
+        setup.requests.register(request())
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and not stored.notified
+    setup.requests.mailer = setup.mailer
+    assert setup.requests.register(request()) == "notified on retry"
+    assert [e.to for e in setup.mailer.sent] == [("first@example.com",)]
+    assert setup.requests.register(request()) == "duplicate"
+
+
+def test_a_reminder_replaces_the_token_and_an_escalation_adds_the_second_approver(setup: Setup) -> None:
+    setup.requests.register(request())
+    assert setup.requests.register(request("reminder", "token-2")) == "reminder sent"
+    escalation = request("escalation", "token-3", "first@example.com", "second@example.com")
+    assert setup.requests.register(escalation) == "escalation sent"
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and (stored.task_token, stored.token_version) == ("token-3", 3)
+    assert stored.approvers == ["first@example.com", "second@example.com"]
+    subjects = [(e.to[0], e.subject.split(":")[0]) for e in setup.mailer.sent]
+    assert subjects == [
+        ("first@example.com", "Approval needed"),
+        ("first@example.com", "Reminder"),
+        ("first@example.com", "Escalated"),
+        ("second@example.com", "Escalated"),
+    ]
+
+
+def decide(setup: Setup, decision: str = "approve", approver: str = "first@example.com", **form: Any) -> Any:
+    approval = setup.pages.approval_for_link(APPROVAL_ID, decision)
+    return setup.pages.decide(
+        approval, decision=decision, approver=approver, reason=form.get("reason"), amount=form.get("amount")
+    )
+
+
+def test_a_decision_is_taken_once_and_a_second_is_refused(setup: Setup) -> None:
+    setup.requests.register(request("request", "token-1", "first@example.com", "second@example.com"))
+    decided = decide(setup, "approve", reason="Strong fit")
+    assert (decided.status, decided.decision, decided.decided_by, decided.reason) == (
+        "decided",
+        "approve",
+        "first@example.com",
+        "Strong fit",
+    )
+    with pytest.raises(domain.NoLongerPending) as again:
+        decide(setup, "reject", "second@example.com", reason="No")
+    assert again.value.code == "already_decided" and again.value.approval.decided_by == "first@example.com"
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and stored.decision == "approve" and stored.reason == "Strong fit"
+
+
+def test_two_approvers_racing_one_wins_and_the_other_sees_the_winner(setup: Setup) -> None:
+    setup.requests.register(request("request", "token-1", "first@example.com", "second@example.com"))
+    read_by_second = setup.pages.approval_for_link(APPROVAL_ID, "reject")  # both pages read it while pending
+    decide(setup, "approve")
+    with pytest.raises(domain.NoLongerPending) as lost:
+        setup.pages.decide(read_by_second, decision="reject", approver="second@example.com", reason="No", amount=None)
+    assert lost.value.approval.decision == "approve"  # the record as it stands, not the one read
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and stored.decided_by == "first@example.com"
+
+
+def test_links_of_an_unknown_approval_or_an_unoffered_decision_are_refused(setup: Setup) -> None:
+    with pytest.raises(NotFound):
+        setup.pages.approval_for_link("onboarding-app_none", "approve")
+    setup.requests.register(request())
+    with pytest.raises(domain.DecisionRefused) as refused:
+        setup.pages.approval_for_link(APPROVAL_ID, "return")
+    assert refused.value.code == "decision_not_allowed"
+    with pytest.raises(domain.DecisionRefused) as stranger:
+        decide(setup, "approve", "mallory@example.com")
+    assert stranger.value.code == "not_an_approver"
+    with pytest.raises(domain.DecisionRefused) as no_reason:
+        decide(setup, "reject", reason="  ")
+    assert no_reason.value.code == "reason_required"
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and stored.status == "pending"
+
+
+def test_an_amount_is_granted_exactly_as_typed(setup: Setup) -> None:
+    setup.requests.register(
+        request(
+            decisions=["approve", "reject", "return"],
+            amount={"currency": "USD", "max_minor": 500_000, "label": "Amount to grant"},
+        )
+    )
+    with pytest.raises(domain.DecisionRefused) as refused:
+        decide(setup, "approve", amount="5,000.01")
+    assert refused.value.code == "amount_invalid" and "at most 5,000.00 USD" in refused.value.message
+    assert decide(setup, "approve", amount="1,250.50").amount_minor == 125_050
+
+
+def test_a_closed_approval_takes_no_decision(setup: Setup) -> None:
+    setup.requests.register(request())
+    close = ApprovalCloseMessage(approval_id=APPROVAL_ID, kind="close")
+    assert setup.requests.close(close) == "closed"
+    assert setup.requests.close(close) == "not pending"
+    with pytest.raises(domain.NoLongerPending) as late:
+        decide(setup)
+    assert late.value.code == "closed"
+
+
+def test_a_decision_resumes_the_workflow_once_and_a_superseded_token_resumes_on_the_new_one(setup: Setup) -> None:
+    callbacks = FakeTaskCallbacks()
+    relay = DecisionRelay(callbacks)
+    setup.requests.register(request())
+    callbacks.wait("token-1")
+    pending = setup.repository.get(APPROVAL_ID)
+    assert pending is not None
+    assert relay.relay(pending, None) == "nothing to resume"
+
+    # The reminder fired while the approver was deciding: the workflow now waits on token-2, not token-1.
+    callbacks.wait("token-2")
+    decided = decide(setup, "approve")
+    assert relay.relay(decided, pending) == "token superseded"
+    assert callbacks.resumed == []
+    # The reminder's request lands on the decided approval: only its token is stored, nobody is mailed again.
+    mails = len(setup.mailer.sent)
+    assert setup.requests.register(request("reminder", "token-2")) == "token refreshed on a decided approval"
+    assert len(setup.mailer.sent) == mails
+    refreshed = setup.repository.get(APPROVAL_ID)
+    assert refreshed is not None and refreshed.task_token == "token-2"
+    assert relay.relay(refreshed, decided) == "resumed"
+    assert callbacks.resumed == [("token-2", domain.workflow_output(refreshed))]
+    assert (
+        callbacks.resumed[0][1]["decision"] == "approved"
+        and callbacks.resumed[0][1]["decided_by"] == "first@example.com"
+    )
+    # The same stream record again (or any later change of a decided approval on the same token) resumes nothing.
+    assert relay.relay(refreshed, refreshed) == "nothing to resume"
+
+
+def test_links_expire_a_fixed_time_after_the_mail(setup: Setup) -> None:
+    setup.now = NOW + timedelta(hours=5)
+    setup.requests.register(request())
+    [email] = setup.mailer.sent
+    assert int(links_in(email)["reject"]["expires"]) == int((NOW + timedelta(hours=6)).timestamp())

@@ -1,0 +1,427 @@
+"""Deals' use cases on in-memory fakes of their ports (no AWS, no moto): registration and its conflicts, reviews,
+decisions (automatic, first approved wins, repeats), the protection timer's messages, notices mailed once, listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from deals import domain
+from deals.models import (
+    DealApprovalExpired,
+    DealDecision,
+    NewDeal,
+    PartnerProjection,
+    Product,
+    ProductRequest,
+    ProtectionEnded,
+    ProtectionReminder,
+    RegisterDealRequest,
+    Won,
+    workflow_message,
+)
+from deals.ports import StaleDeal
+from deals.service import LAPSED, DealsService, DealWorkflowService
+from deals.settings import ConsumerSettings
+from deals.workflow import DealWorkflowsAdapter
+from shared.errors import Conflict, Forbidden, NotYetDue, ValidationFailed
+from shared.money import Money
+from shared.principal import Principal
+from tests.support.fakes import FakeMailer, FakeSideEffects, FakeTimers, FakeWorkflows
+from tests.support.fakes_deals import FakeDealsRepository
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+PROTECTION = timedelta(days=90)
+EXTENSION = timedelta(days=30)
+MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:deal-approval"
+SETTINGS = ConsumerSettings.model_validate(
+    {
+        "table_name": "deals-table",
+        "approval_state_machine_arn": MACHINE,
+        "schedule_group": "prm-test-timers",
+        "scheduler_role_arn": "arn:aws:iam::123456789012:role/scheduler",
+        "workflow_queue_arn": "arn:aws:sqs:eu-west-1:123456789012:deals-workflow",
+        "mail_from": "deals@example.com",
+        "portal_url": "https://portal.example.com",
+        "approvers_by_region": '{"EMEA": "emea@example.com", "AMER": "amer@example.com"}',
+        "escalation_email": "director@example.com",
+        "auto_approve_limits": '{"USD": 5000000}',
+        "reminder_seconds": 60,
+        "escalation_seconds": 60,
+        "expiry_seconds": 60,
+        "protection_seconds": int(PROTECTION.total_seconds()),
+        "protection_reminder_offsets": "1209600,259200",
+        "extension_seconds": int(EXTENSION.total_seconds()),
+        "max_extensions": 2,
+    }
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    repository: FakeDealsRepository
+    mailer: FakeMailer
+    workflows: FakeWorkflows
+    timers: FakeTimers
+    clock: Clock
+    api: DealsService
+    queue: DealWorkflowService
+
+    def deal(self, deal_id: str) -> Any:
+        return self.repository.deals[deal_id]
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> World:
+    # The emails carry the programme's name from the consumer's environment, read when its module is imported.
+    monkeypatch.setenv("PROGRAMME_NAME", "Example Vendor Partner Network")
+    from deals.notifications import DealEmails
+
+    repository, mailer, workflows, timers, clock = (
+        FakeDealsRepository(),
+        FakeMailer(),
+        FakeWorkflows(),
+        FakeTimers(),
+        Clock(),
+    )
+    for partner_id, name, country in (
+        ("prt_1", "Northwind", "GB"),
+        ("prt_2", "Contoso", "US"),
+        ("prt_3", "Fabrikam", "DE"),
+    ):
+        repository.project_partner(
+            PartnerProjection(partner_id=partner_id, company_name=name, country=country, status="active", as_of=NOW)
+        )
+    repository.add_product(Product(sku="NET-FW-100", name="Firewall 100", family="Network"))
+    queue = DealWorkflowService(
+        repository=repository,
+        workflows=DealWorkflowsAdapter(SETTINGS, starter=workflows, timers=timers),
+        mailer=mailer,
+        notices=DealEmails("https://portal.example.com"),
+        effects=FakeSideEffects(),
+        terms=domain.DealTerms(protection=PROTECTION, extension=EXTENSION, auto_approve_limits={"USD": 5_000_000}),
+        clock=clock,
+    )
+    return World(repository, mailer, workflows, timers, clock, DealsService(repository, clock=clock), queue)
+
+
+def user(partner_id: str | None) -> Principal:
+    groups = frozenset({"partner-admin"} if partner_id else {"vendor-admin"})
+    return Principal(
+        sub=f"sub-{partner_id}", email=f"seller@{partner_id}.example", name="", partner_id=partner_id, groups=groups
+    )
+
+
+def new_deal(company: str = "Globex Ltd", website: str = "https://www.globex.com/", amount: int = 1_000_000) -> NewDeal:
+    body = {
+        "prospect": {
+            "company_name": company,
+            "website": website,
+            "country": "GB",
+            "contact": {"name": "Hank", "email": "hank@globex.com", "title": "CTO"},
+        },
+        "products": ["NET-FW-100"],
+        "estimated_value": {"amount_minor": amount, "currency": "USD"},
+        "expected_close_date": "2027-01-31",
+    }
+    return RegisterDealRequest.model_validate(body).new_deal()
+
+
+def decision(deal_id: str, outcome: str = "approved", **changes: Any) -> DealDecision:
+    return DealDecision.model_validate(
+        {
+            "message_type": "DealDecision",
+            "deal_id": deal_id,
+            "purpose": "registration",
+            "decision": outcome,
+            "decided_by": "emea@example.com",
+            "decided_at": "2026-11-26T12:00:00Z",
+        }
+        | changes
+    )
+
+
+def approved(world: World, partner_id: str = "prt_1", **deal: Any) -> str:
+    registered = world.api.register(user(partner_id), new_deal(**deal))
+    assert world.queue.apply_decision(decision(registered.deal_id)) == "approved"
+    return registered.deal_id
+
+
+# ------------------------------------------------------------------ register
+def test_register_records_other_partners_open_registrations_and_refuses_a_duplicate(world: World) -> None:
+    first = world.api.register(user("prt_1"), new_deal())
+    second = world.api.register(user("prt_2"), new_deal("GLOBEX, Inc.", "globex.com"))
+    assert [(c.deal_id, c.matched_on) for c in second.conflicts] == [(first.deal_id, ["domain", "company"])]
+    assert [e.conflicts for e in world.repository.events("DealRegistered")] == [[], [first.deal_id]]
+    with pytest.raises(Conflict) as again:  # the index shows the partner's open registration
+        world.api.register(user("prt_1"), new_deal("Something Else", "globex.com"))
+    assert again.value.code == "duplicate_registration" and again.value.errors[0].field == "prospect.website"
+
+
+def test_a_racing_duplicate_is_refused_by_the_open_claim(world: World) -> None:
+    world.api.register(user("prt_1"), new_deal())
+    world.repository.registrations = lambda kind, key: []  # type: ignore[method-assign]  # read before it was written
+    with pytest.raises(Conflict) as raced:
+        world.api.register(user("prt_1"), new_deal("Globex Trading", "globex.com"))
+    assert raced.value.code == "duplicate_registration" and raced.value.errors[0].field == "prospect.website"
+    assert len(world.repository.deals) == 1 and len(world.repository.outbox) == 1
+
+
+def test_only_active_partners_register_and_only_vendor_admins_add_products(world: World) -> None:
+    with pytest.raises(Forbidden) as stranger:
+        world.api.register(user("prt_unknown"), new_deal())
+    assert stranger.value.code == "partner_inactive"
+    with pytest.raises(Forbidden):
+        world.api.add_product(user("prt_1"), ProductRequest(sku="NET-SW-48", name="Switch", family="Network"))
+    added = world.api.add_product(user(None), ProductRequest(sku="NET-SW-48", name="Switch", family="Network"))
+    assert [p.sku for p in world.api.products()] == ["NET-FW-100", added.sku]
+    with pytest.raises(Conflict):
+        world.api.add_product(user(None), ProductRequest(sku="NET-SW-48", name="Again", family="Network"))
+
+
+def test_the_agreement_gate_admits_partner_users_who_accepted_the_current_version(world: World) -> None:
+    assert world.api.admit(user("prt_1")) == user("prt_1")  # nothing published yet
+    world.repository.publish_agreement("2027-01")
+    with pytest.raises(Forbidden) as refused:
+        world.api.admit(user("prt_1"))
+    assert refused.value.code == "agreement_required"
+    world.repository.accept_agreement("2027-01", "sub-prt_1")
+    assert world.api.admit(user("prt_1")).partner_id == "prt_1"
+    assert world.api.admit(user(None)).partner_id is None  # vendor staff are never gated
+
+
+# ------------------------------------------------------------------ reviews
+def test_a_small_deal_goes_to_automatic_approval_and_a_large_one_to_the_regions_channel_manager(world: World) -> None:
+    small = world.api.register(user("prt_1"), new_deal())
+    large = world.api.register(user("prt_2"), new_deal("Initech", "initech.com", amount=9_000_000))
+    world.queue.review_registration(small.deal_id)
+    world.queue.review_registration(large.deal_id)
+    started = {p["deal_id"]: p for (machine, _), p in world.workflows.started.items() if machine == MACHINE}
+    assert started[small.deal_id]["mode"] == "auto" and world.deal(small.deal_id).status == "submitted"
+    assert started[large.deal_id]["mode"] == "manual" and started[large.deal_id]["approvers"]["initial"] == [
+        "amer@example.com"  # the partner's region (US), not the prospect's (GB)
+    ]
+    assert world.deal(large.deal_id).timeline[-1].note == "Sent to amer@example.com for review."
+    partner_line = next(line for line in started[large.deal_id]["summary"] if line["label"] == "Partner")
+    assert partner_line["value"] == "Contoso"  # approvers know partners by company name
+    assert world.queue.review_registration(large.deal_id) == "already started"
+    assert [t.status for t in world.deal(large.deal_id).timeline].count("under_review") == 1
+    world.queue.apply_decision(decision(large.deal_id, "rejected", reason="No."))
+    assert world.queue.review_registration(large.deal_id) == "no review: the deal is rejected"
+
+
+def test_an_extension_request_is_reviewed_once_while_it_waits(world: World) -> None:
+    deal_id = approved(world)
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    started = world.queue.review_extension(deal_id, extension_number=1, justification="Board.", request_id="evt_1")
+    assert started == f"arn:fake:execution:{MACHINE}:deal-{deal_id}-extension-evt_1"
+    payload = world.workflows.started[MACHINE, f"deal-{deal_id}-extension-evt_1"]
+    assert {"label": "Justification", "value": "Board."} in payload["summary"] and payload["mode"] == "manual"
+    world.queue.apply_decision(decision(deal_id, purpose="extension"))
+    assert (
+        world.queue.review_extension(deal_id, extension_number=1, justification="Board.", request_id="evt_1")
+        == "no extension review: that request was decided"
+    )
+
+
+# ------------------------------------------------------------------ decisions
+def test_automatic_is_a_typed_flag_not_who_decided(world: World) -> None:
+    auto = world.api.register(user("prt_1"), new_deal())
+    manual = world.api.register(user("prt_2"), new_deal("Initech", "initech.com"))
+    world.queue.apply_decision(decision(auto.deal_id, decided_by="automatic approval", automatic=True))
+    world.queue.apply_decision(decision(manual.deal_id, decided_by="automatic approval"))  # a person by that name
+    by_deal = {e.deal_id: e for e in world.repository.events("DealApproved")}
+    assert by_deal[auto.deal_id].automatic and not by_deal[manual.deal_id].automatic
+    assert world.deal(auto.deal_id).timeline[-1].note.startswith("Approved automatically.")
+    assert world.deal(manual.deal_id).timeline[-1].note.startswith("Approved by automatic approval.")
+    assert decision("d").automatic is False  # the channel manager's path sends no `automatic`
+
+
+def test_approval_protects_and_a_repeated_or_late_decision_changes_nothing(world: World) -> None:
+    deal_id = approved(world)
+    deal = world.deal(deal_id)
+    assert deal.protection_ends_at == NOW + PROTECTION and deal.decided_by == "emea@example.com"
+    assert {p.deal_id for p in world.repository.protections(deal.prospect.domain, deal.prospect.company_key)} == {
+        deal_id
+    }
+    events = list(world.repository.outbox)
+    assert world.queue.apply_decision(decision(deal_id)) == "already decided"
+    assert world.queue.apply_decision(decision(deal_id, "rejected", reason="Late.")) == "already decided"
+    assert world.deal(deal_id) == deal and world.repository.outbox == events
+
+
+def test_a_rejection_closes_the_registration_and_frees_the_prospect(world: World) -> None:
+    deal = world.api.register(user("prt_1"), new_deal())
+    assert world.queue.apply_decision(decision(deal.deal_id, "rejected", reason="Not qualified.")) == "rejected"
+    rejected = world.deal(deal.deal_id)
+    assert rejected.status == "rejected" and rejected.decision_reason == "Not qualified."
+    assert [e.reason for e in world.repository.events("DealRejected")] == ["Not qualified."]
+    assert world.api.register(user("prt_1"), new_deal()).status == "submitted"  # its open claim was released
+
+
+def test_first_approved_wins_and_the_loser_is_told_until_when_not_who(world: World) -> None:
+    first = world.api.register(user("prt_1"), new_deal())
+    second = world.api.register(user("prt_2"), new_deal("Globex Limited", "globex.com"))
+    assert world.queue.apply_decision(decision(second.deal_id)) == "approved"
+    assert world.queue.apply_decision(decision(first.deal_id)) == "rejected: prospect already protected"
+    loser = world.deal(first.deal_id)
+    assert loser.status == "rejected" and loser.decided_by == "first approved wins"
+    assert loser.decision_reason is not None and "approved first (protected until 2027-02-24T12:00:00.000Z)" in (
+        loser.decision_reason
+    )
+    assert "prt_2" not in loser.decision_reason
+    holders = world.repository.protections("globex.com", "globex")
+    assert {h.deal_id for h in holders} == {second.deal_id}
+    check = world.api.prospect_check(user("prt_3"), "https://globex.com", None)
+    assert check == {"status": "protected", "protected_until": "2027-02-24T12:00:00.000Z"}
+
+
+def test_extension_decisions_and_a_lapsed_approval(world: World) -> None:
+    deal_id = approved(world)
+    ends = world.deal(deal_id).protection_ends_at
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    assert world.queue.apply_decision(decision(deal_id, purpose="extension")) == "extended"
+    assert world.deal(deal_id).protection_ends_at == ends + EXTENSION and world.deal(deal_id).extensions_used == 1
+    world.api.request_extension(user("prt_1"), deal_id, "One more month, please.", max_extensions=2)
+    refused = decision(deal_id, "rejected", purpose="extension", reason="Not this time.")
+    assert world.queue.apply_decision(refused) == "extension refused"
+    assert not world.deal(deal_id).extension_pending and world.deal(deal_id).extensions_used == 1
+    lapsing = world.api.register(user("prt_2"), new_deal("Initech", "initech.com"))
+    expired = DealApprovalExpired(message_type="DealApprovalExpired", deal_id=lapsing.deal_id, purpose="registration")
+    assert world.queue.approval_lapsed(expired) == "lapsed"
+    assert world.deal(lapsing.deal_id).decision_reason == LAPSED
+    assert world.queue.approval_lapsed(expired) == "already decided"
+
+
+def test_a_lost_race_is_read_again_with_backoff(world: World) -> None:
+    deal_id = approved(world)
+    save, raced = world.repository.save, []
+
+    def save_after_a_rival(deal: Any, *args: Any, **kwargs: Any) -> None:
+        if not raced:  # another change of the same deal was written first
+            raced.append(deal.revision)
+            current = world.repository.deals[deal_id]
+            world.repository.deals[deal_id] = current.model_copy(update={"revision": current.revision + 1})
+        save(deal, *args, **kwargs)
+
+    world.repository.save = save_after_a_rival  # type: ignore[method-assign]
+    reads = world.repository.reads
+    staged = world.api.set_stage(user("prt_1"), deal_id, "proposal")
+    assert staged.stage == "proposal" and staged.revision == raced[0] + 1
+    assert world.repository.reads - reads == 3  # the check, the first attempt, and the retry
+
+    def always_stale(deal: Any, *args: Any, **kwargs: Any) -> None:
+        raise StaleDeal(deal.deal_id)
+
+    world.repository.save = always_stale  # type: ignore[method-assign]
+    with pytest.raises(Conflict, match="changing right now"):
+        world.api.mark_lost(user("prt_1"), deal_id, "Budget cut")
+
+
+# ------------------------------------------------------------------ timers and notices
+def test_an_approval_is_announced_once_with_its_protection_timer(world: World) -> None:
+    deal_id = approved(world)
+    outcome = world.queue.announce_decision(deal_id, "approved")
+    assert outcome.startswith("3 of 3 timers scheduled")
+    messages = world.timers.messages()
+    assert [m["message_type"] for m in messages] == ["ProtectionReminder", "ProtectionReminder", "ProtectionEnded"]
+    assert {m["protection_ends_at"] for m in messages} == {"2027-02-24T12:00:00Z"}  # to the second, with Z
+    assert [at for at, _ in world.timers.scheduled.values()] == [
+        "2027-02-10T12:00:00Z",
+        "2027-02-21T12:00:00Z",
+        "2027-02-24T12:00:00Z",
+    ]
+    assert [m.subject for m in world.mailer.sent] == ["Deal registration approved: Globex Ltd"]
+    assert world.queue.announce_decision(deal_id, "approved") == "approved: already done"  # a replayed event
+    assert world.queue.announce_decision(deal_id, "rejected") == "no rejection notice: the deal is approved"
+    assert len(world.mailer.sent) == 1 and len(world.timers.scheduled) == 3
+
+
+def test_a_replayed_notice_of_a_deal_since_won_mails_nothing(world: World) -> None:
+    deal_id = approved(world)
+    world.api.mark_won(
+        user("prt_1"), deal_id, Won(amount=Money(amount_minor=900_000, currency="USD"), close_date=NOW.date())
+    )
+    assert world.queue.announce_decision(deal_id, "approved") == "no approval notice: the deal is won"
+    assert world.queue.announce_extension(deal_id, 0) == "no extension notice: the deal is won, extensions 0"
+    rejected = world.api.register(user("prt_2"), new_deal("Initech", "initech.com"))
+    world.queue.apply_decision(decision(rejected.deal_id, "rejected", reason="Not qualified."))
+    world.queue.announce_decision(rejected.deal_id, "rejected")
+    world.queue.announce_decision(rejected.deal_id, "rejected")
+    assert [m.subject for m in world.mailer.sent] == ["Deal registration not approved: Initech"]
+    assert world.timers.scheduled == {}
+
+
+def test_timer_messages_remind_then_expire_and_an_extended_deals_old_timer_is_stale(world: World) -> None:
+    deal_id = approved(world)
+    world.queue.announce_decision(deal_id, "approved")
+    old = [workflow_message(m) for m in world.timers.messages()]  # as the queue delivers them
+    reminder, ended = old[1], old[2]
+    assert isinstance(reminder, ProtectionReminder) and isinstance(ended, ProtectionEnded)
+    world.queue.remind(reminder)
+    assert world.mailer.sent[-1].subject == "Protection ends in 3 days: Globex Ltd"
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    world.queue.apply_decision(decision(deal_id, purpose="extension"))
+    world.queue.announce_extension(deal_id, 1)
+    assert world.mailer.sent[-1].subject == "Protection extended: Globex Ltd"
+    mails = len(world.mailer.sent)
+    world.clock.now = ended.protection_ends_at
+    assert world.queue.remind(reminder) == "stale reminder (closed or extended)"
+    assert world.queue.expire(ended) == "not expiring (closed, extended or not yet due)"
+    assert len(world.mailer.sent) == mails and world.deal(deal_id).status == "approved"
+    current = workflow_message(world.timers.messages()[-1])
+    assert isinstance(current, ProtectionEnded) and current.protection_ends_at == ended.protection_ends_at + EXTENSION
+    with pytest.raises(NotYetDue):  # early (clock skew): the queue delivers it again
+        world.queue.expire(current)
+    world.clock.now = current.protection_ends_at
+    assert world.queue.expire(current) == "expired"
+    assert world.deal(deal_id).status == "expired" and world.repository.protections("globex.com", "globex") == []
+    assert [e.protection_ended_at for e in world.repository.events("DealExpired")] == [current.protection_ends_at]
+
+
+def test_workflow_messages_are_one_typed_union_serialised_as_before() -> None:
+    body = {
+        "message_type": "ProtectionReminder",
+        "deal_id": "d",
+        "protection_ends_at": "2027-02-10T12:00:00Z",
+        "days_left": 3,
+    }
+    reminder = workflow_message(body)
+    assert isinstance(reminder, ProtectionReminder) and reminder.protection_ends_at == datetime(
+        2027, 2, 10, 12, tzinfo=UTC
+    )
+    assert reminder.model_dump(mode="json") == body
+    lapsed = workflow_message({"message_type": "DealApprovalExpired", "deal_id": "d", "purpose": "extension"})
+    assert isinstance(lapsed, DealApprovalExpired)
+    assert workflow_message(decision("d").model_dump(mode="json")).decided_at == NOW  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        workflow_message({"message_type": "Nonsense", "deal_id": "d"})
+
+
+# ------------------------------------------------------------------ listing
+def test_a_partner_lists_its_own_deals_newest_first_by_page_and_status(world: World) -> None:
+    ids = []
+    for number in range(3):
+        world.clock.now = NOW + timedelta(minutes=number)
+        ids.append(world.api.register(user("prt_1"), new_deal(f"Prospect {number}", f"prospect{number}.com")).deal_id)
+    world.api.register(user("prt_2"), new_deal())
+    world.queue.apply_decision(decision(ids[0]))
+    page, cursor = world.api.list(user("prt_1"), None, 2, None)
+    assert [d.deal_id for d in page] == ids[::-1][:2] and cursor
+    rest, end = world.api.list(user("prt_1"), None, 2, cursor)
+    assert [d.deal_id for d in rest] == [ids[0]] and end is None
+    with pytest.raises(ValidationFailed):
+        world.api.list(user("prt_2"), None, 2, cursor)  # a cursor is bound to its partner
+    assert [d.deal_id for d in world.api.list(user("prt_1"), "approved", 20, None)[0]] == [ids[0]]
+    assert world.api.list(user(None), None, 20, None) == ([], None)  # vendor staff have no partner list
