@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 KERNEL_LAYER = "SharedKernelLayer"
-CONTRACTS_SUFFIX = "ContractsLayer"  # <Context>ContractsLayer ships contracts/<context>.py
+CONTRACTS_SUFFIX = "ContractsLayer"  # <Context>ContractsLayer ships contracts/<context>.py and <context>_*.py
 
 
 class LayerConflictError(Exception):
@@ -41,7 +41,8 @@ class Layer:
         """Path under python/ -> the repository file it is built from (what the Makefile target copies)."""
         if self.logical_id.endswith(CONTRACTS_SUFFIX):
             context = self.logical_id.removesuffix(CONTRACTS_SUFFIX).lower()
-            names = ["__init__.py", f"{context}.py"]
+            kits = sorted(path.name for path in self.content.glob(f"{context}_*.py"))  # consumer kits
+            names = ["__init__.py", f"{context}.py", *kits]
         else:
             names = sorted(path.name for path in self.content.glob("*.py"))
         return {f"{self.package}/{name}": self.content / name for name in names}

@@ -73,12 +73,14 @@ def test_the_kernel_ships_no_contracts_and_each_contracts_layer_one_context() ->
     contracts = {lid: layer for lid, layer in found.items() if lid != KERNEL_LAYER}
     assert contracts, "no contracts layers"
     for lid, layer in contracts.items():
-        (own,) = layer.modules() - {"contracts"}
-        assert own.startswith("contracts.") and own != "contracts.catalogue", lid  # the catalogue is tooling only
-        assert (ROOT / (own.replace(".", "/") + ".py")).is_file(), f"{lid} ships {own}, which does not exist"
+        context = lid.removesuffix("ContractsLayer").lower()
+        for own in layer.modules() - {"contracts"}:
+            # one context's contracts and its consumer kits (<context>_*.py); the catalogue is tooling only
+            assert own in {f"contracts.{context}"} or own.startswith(f"contracts.{context}_"), f"{lid} ships {own}"
+            assert (ROOT / (own.replace(".", "/") + ".py")).is_file(), f"{lid} ships {own}, which does not exist"
     published = {p.stem for p in (ROOT / "contracts").glob("*.py")} - {"__init__", "catalogue"}
     shipped = {module.split(".")[1] for layer in contracts.values() for module in layer.modules() - {"contracts"}}
-    assert shipped == published, "every published context's contracts need a layer of their own"
+    assert shipped == published, "every published context's contracts (and kits) need a layer of their own"
 
 
 def test_layers_that_merge_must_agree_on_the_files_they_share(tmp_path: Path) -> None:
@@ -247,4 +249,7 @@ def test_a_handler_without_a_contracts_layer_it_imports_does_not_import(tmp_path
             context = dropped.removesuffix("ContractsLayer").lower()
             assert result.report is None, f"{spec.logical_id} imported without {dropped}"
             # `contracts` itself is missing when the dropped layer was the function's only contracts layer
-            assert re.search(rf"No module named 'contracts(\.{context})?'", result.stderr), result.stderr
+            missing = (
+                rf"No module named 'contracts(\.{context}\w*)?'|cannot import name '{context}\w*' from 'contracts'"
+            )
+            assert re.search(missing, result.stderr), result.stderr

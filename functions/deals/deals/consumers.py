@@ -11,6 +11,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from contracts import onboarding_agreements as agreements
 from contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
 from contracts.onboarding import PartnerOnboarded
 from deals.domain import DealTerms
@@ -27,7 +28,6 @@ from deals.repository import DealsRepository
 from deals.service import DealWorkflowService
 from deals.settings import ConsumerSettings
 from deals.workflow import DealWorkflowsAdapter
-from shared import agreements
 from shared.adapters import SchedulerTimers, SesMailer, StepFunctionsStarter
 from shared.consumers import handle_event, sqs_handler
 from shared.dynamo import Table

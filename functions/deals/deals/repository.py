@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from contracts import onboarding_agreements as agreements
 from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
 from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
-from shared import agreements
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from contracts import onboarding_agreements as agreements
 from contracts.deals import DealWon
 from contracts.mdf import (
     MdfClaimPaid,
@@ -41,7 +42,6 @@ from mdf.service.funds_lifecycle import FundLifecycle
 from mdf.service.requests_lifecycle import RequestLifecycle
 from mdf.settings import ConsumerSettings
 from mdf.workflow import MdfWorkflowAdapter
-from shared import agreements
 from shared.adapters import SesMailer
 from shared.consumers import handle_event, sqs_handler
 from shared.dynamo import Table
@@ -140,7 +140,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     MdfClaimPaid.DETAIL_TYPE: (MdfClaimPaid, on_claim_paid),
     MdfClaimRejected.DETAIL_TYPE: (MdfClaimRejected, on_claim_rejected),
     MdfClaimReturned.DETAIL_TYPE: (MdfClaimReturned, on_claim_returned),
-} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection (shared.agreements)
+} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection (contracts.onboarding_agreements)
 
 
 # ------------------------------------------------------------------ workflow messages

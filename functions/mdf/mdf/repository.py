@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from contracts import onboarding_agreements as agreements
 from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
 from mdf.ports import AlreadyBooked, StaleWrite
-from shared import agreements
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.events import EventDetail
@@ -38,7 +38,7 @@ class MdfRepository:
         self.table = Table(table_name)
 
     def require_agreement(self, principal: Principal) -> None:
-        """The agreement gate, from this table's projection of the programme agreement (`shared.agreements`)."""
+        """The agreement gate, from this table's projection of the programme agreement (`contracts.onboarding_agreements`)."""
         agreements.require_accepted(self.table, principal)
 
     # ------------------------------------------------------------- periods and partners

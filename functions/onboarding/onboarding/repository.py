@@ -318,7 +318,7 @@ class DynamoOnboardingRepository:
 
     def publish_agreement(self, agreement: Agreement, event: EventDetail) -> None:
         """NewerAgreementCurrent: a newer one (later `published_at`) is current; AgreementVersionExists: that version
-        was already published. Newer wins, as in the deals and MDF projections (shared.agreements)."""
+        was already published. Newer wins, as in the deals and MDF projections (contracts.onboarding_agreements)."""
         t = self.table
         with _refused_as({1: NewerAgreementCurrent}, otherwise=AgreementVersionExists):
             t.transact(

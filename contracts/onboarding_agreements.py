@@ -15,7 +15,7 @@ from contracts.onboarding import PartnerAgreementAccepted, ProgrammeAgreementPub
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
 from shared.errors import Forbidden
-from shared.http import Principal
+from shared.principal import Principal
 
 PK = "AGREEMENT"
 
