@@ -9,17 +9,16 @@ are registered through DealsService.register (alternately for a new prospect and
 partners registered before), and the partner's deal list is read. Items read are the items DynamoDB read (GetItem,
 Query's ScannedCount, ...), counted on the service's own cached boto3 client, apart from the number of calls. Two of
 moto's costs that DynamoDB does not have (a full-table walk per Query, a table deep copy per transaction) are removed
-in-process; the run checks that this changes no answer. See benchmarks/README.md.
+in-process by infrastructure/local/moto_patches.py; the run checks that this changes no answer. See
+benchmarks/README.md.
 Usage: `.venv/bin/python benchmarks/deal_registration.py [--sizes 1000,20000] [--measured 200] [--strict]`.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
 import heapq
-import inspect
 import itertools
 import json
 import multiprocessing
@@ -33,11 +32,9 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +63,7 @@ from deals.ports import DuplicateOpenRegistration  # noqa: E402
 from deals.prospects import company_key, domain_key  # noqa: E402
 from deals.repository import DealsRepository  # noqa: E402
 from deals.service import DealsService, DealWorkflowService  # noqa: E402
+from infrastructure.local import moto_patches  # noqa: E402
 from infrastructure.local.provision import Provisioner  # noqa: E402
 from infrastructure.local.template import Template, load_template  # noqa: E402
 from shared.aws import client, reset_clients  # noqa: E402
@@ -166,103 +164,23 @@ def _target(params: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------------- moto shortcuts
-_PLAIN_MOTO = {"on": False}
-
-
 def install_moto_shortcuts() -> None:
-    """Remove two costs moto has and DynamoDB does not, without changing any answer.
+    """Remove costs moto has and DynamoDB does not, changing no answer (infrastructure/local/moto_patches.py).
 
-    moto 5 answers every Query by listing and sorting all items of the table (Table.query -> all_items()), and
-    TransactWriteItems deep-copies the whole table once per action for its rollback. At 20,000 registrations that
-    is about a second per Query and tens of seconds per transaction, so latency would measure moto's table size.
-    Here a base-table Query only lists its own partition (moto then filters and sorts exactly as before), an index
-    Query skips the pointless first sort (moto sorts the index results itself), and a transaction keeps an undo
-    record of the items it touches instead of copying the table. `plain_moto()` turns the Query shortcut off so
-    the benchmark can check that both give the same answers.
+    moto 5 answers every Query by listing and sorting all items of the table, and TransactWriteItems deep-copies the
+    whole table once per action for its rollback. At 20,000 registrations that is about a second per Query and tens
+    of seconds per transaction, so latency would measure moto's table size. moto_patches.apply() makes a transaction
+    keep an undo record of the items it touches instead (as in the local stack), and apply_query_shortcuts() makes a
+    base-table Query list only its own partition and an index Query skip its pointless first sort. `plain_moto()`
+    turns the Query shortcuts off so the benchmark can check that both give the same answers.
     """
-    from moto.dynamodb import models as backend_module
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table as MotoTable
-
-    if getattr(MotoTable, "_prm_benchmark", False):
-        return
-    original_query = MotoTable.query
-    index_position = list(inspect.signature(original_query).parameters).index("index_name")
-
-    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _PLAIN_MOTO["on"] or not self.range_key_attr:
-            return original_query(self, *args, **kwargs)
-        hash_key = args[0] if args else kwargs.get("hash_key")
-        index_name = args[index_position - 1] if len(args) >= index_position else kwargs.get("index_name")
-        if index_name is None and hash_key is not None:
-            partition = list(self.items.get(hash_key, {}).values())
-            self.all_items = lambda: partition
-        else:
-            self.all_items = lambda: [item for found in self.items.values() for item in found.values()]
-        try:
-            return original_query(self, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    undo: list[dict[tuple[str, Any, Any], Any]] = []
-    original_transact = DynamoDBBackend.transact_write_items
-    original_get_item = DynamoDBBackend.get_item
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        undo.append({})
-        try:
-            original_transact(self, transact_items)
-        except Exception:
-            for (table_name, hash_key, range_key), before in reversed(undo[-1].items()):
-                items = self.get_table(table_name).items[hash_key]
-                if before is None:
-                    items.pop(range_key, None)
-                else:
-                    items[range_key] = before
-            raise
-        finally:
-            undo.pop()
-
-    def get_item(self: Any, table_name: str, keys: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        found = original_get_item(self, table_name, keys, *args, **kwargs)
-        if undo:  # a transaction reads every item it is about to change first: remember it as it was
-            table = self.get_table(table_name)
-            hash_key, range_key = self.get_keys_value(table, keys)
-            if table.range_key_attr:
-                undo[-1].setdefault((table_name, hash_key, range_key), copy.deepcopy(found))
-        return found
-
-    def deepcopy(value: Any, memo: Any = None) -> Any:
-        return value if isinstance(value, MotoTable) else copy.deepcopy(value, memo)
-
-    MotoTable.query = query  # type: ignore[method-assign]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    DynamoDBBackend.get_item = get_item  # type: ignore[method-assign]
-    backend_module.copy = SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)  # type: ignore[attr-defined]
-    MotoTable._prm_benchmark = True  # type: ignore[attr-defined]
+    moto_patches.apply_query_shortcuts()  # runs moto_patches.apply() first; both refuse another moto version
 
 
-@contextmanager
-def item_size_unchecked() -> Iterator[None]:
-    """While seeding: moto re-measures the whole item for every attribute it stores (400 KB limit), which is
-    quadratic in a deal's attributes; the repository's items are a few KB, so the check is skipped for the load."""
-    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
-
-    checked = LimitedSizeDict.__setitem__
-    LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
-
-
-@contextmanager
-def plain_moto() -> Iterator[None]:
-    _PLAIN_MOTO["on"] = True
-    try:
-        yield
-    finally:
-        _PLAIN_MOTO["on"] = False
+# While seeding: moto re-measures the whole item for every attribute it stores (400 KB limit), which is quadratic in
+# a deal's attributes; the repository's items are a few KB, so the check is skipped for the load.
+item_size_unchecked = moto_patches.item_size_unchecked
+plain_moto = moto_patches.plain_query  # moto's own full-table Query while inside
 
 
 # --------------------------------------------------------------------------------------------- seeding

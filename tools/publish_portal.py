@@ -18,6 +18,7 @@ def portal_config(outputs: dict[str, str], region: str) -> dict[str, Any]:
     return {
         "apiBaseUrl": outputs["ApiUrl"],
         "region": region,
+        "programmeName": outputs["ProgrammeName"],
         "cognito": {
             "endpoint": f"https://cognito-idp.{region}.amazonaws.com/",
             "userPoolId": outputs["UserPoolId"],

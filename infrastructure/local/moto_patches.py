@@ -23,6 +23,10 @@ What `apply()` changes, process-wide and idempotently (the local stack, in-proce
 3. Step Functions programs without `TimeoutSeconds` run on the thread that would only wait for them: an execution
    waiting for an approver holds 2 threads, not 3.
 
+Opt-in, for benchmarks against large tables: `apply_query_shortcuts()` runs apply() and then lets a Query list only
+what it can read, which changes no answer (tests/infra/test_moto_patches.py checks; `plain_query()` turns it off for a
+comparison), and `item_size_unchecked()` skips moto's 400 KB item-size check while loading items known to be smaller.
+
 The rest hands out moto's backends (snapshots, the mail viewer, timers, the Cognito guard, stream pollers, tests).
 """
 
@@ -35,6 +39,7 @@ import pickle
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
 
@@ -276,6 +281,82 @@ def prune_finished_threads() -> int:
     # Slice assignment keeps the list object that moto's modules imported by name.
     TMP_THREADS[:] = [thread for thread in list(TMP_THREADS) if thread.is_alive()]
     return before - len(TMP_THREADS)
+
+
+# ------------------------------------------------------------------------------------------ opt-in: benchmark shortcuts
+
+_PLAIN_QUERY = threading.Event()  # set inside plain_query(): every Query runs as moto wrote it
+
+
+def apply_query_shortcuts() -> None:
+    """apply(), then remove two costs of moto's Query that DynamoDB does not have, without changing any answer.
+
+    moto answers a Query on a table with a sort key by listing and sorting every item of the table (Table.query ->
+    all_items()): about a second per Query at 70,000 items, so a benchmark's latency would measure the table's size.
+    With this, a base-table Query lists only its own partition (moto then filters and sorts it as before), and an
+    index Query skips that first sort (moto sorts the index's candidates again by the index keys and then the table's
+    key, a total order). The listing is swapped in for one call on the table itself, which apply()'s DynamoDB lock
+    keeps to one Query at a time. Inside `plain_query()` moto's own Query runs, to check that nothing changed.
+    """
+    apply()
+    with _INSTALL_LOCK:
+        _query_lists_only_what_it_reads()
+
+
+@contextmanager
+def plain_query() -> Iterator[None]:
+    """moto's own full-table Query while inside, with or without apply_query_shortcuts()."""
+    _PLAIN_QUERY.set()
+    try:
+        yield
+    finally:
+        _PLAIN_QUERY.clear()
+
+
+def _query_lists_only_what_it_reads() -> None:
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_prm_query_shortcuts", False):
+        return
+    original = Table.query
+    index_position = list(inspect.signature(original).parameters).index("index_name")
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _PLAIN_QUERY.is_set() or not self.range_key_attr:
+            return original(self, *args, **kwargs)
+        hash_key = args[0] if args else kwargs.get("hash_key")
+        index_name = args[index_position - 1] if len(args) >= index_position else kwargs.get("index_name")
+        if index_name is None and hash_key is not None:
+            partition = list(self.items.get(hash_key, {}).values())
+            self.all_items = lambda: partition
+        else:
+            self.all_items = lambda: [item for found in self.items.values() for item in found.values()]
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
+    Table._prm_query_shortcuts = True  # type: ignore[attr-defined]
+
+
+@contextmanager
+def item_size_unchecked() -> Iterator[None]:
+    """While inside, moto does not check the 400 KB item-size limit (only for loading items known to be far smaller).
+
+    moto re-measures the whole item for every attribute it stores, which is quadratic in an item's attributes.
+    """
+    _require_checked()
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    checked = LimitedSizeDict.__setitem__
+    LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
 
 
 # ------------------------------------------------------------------------------------------ the server

@@ -387,6 +387,7 @@ class LocalStack:
         return {
             "apiBaseUrl": self.api_url,
             "region": REGION,
+            "programmeName": self._template.parameters.get("ProgrammeName") if self._template else None,
             "cognito": {"endpoint": self.moto_url, "userPoolId": pool_id, "clientId": client_id},
         }
 

@@ -1,7 +1,7 @@
 // The router: hash routes, the sign-in and agreement guards, the header and navigation.
 import { ApiError, api, configureApi, path } from './api.js';
 import * as auth from './auth.js';
-import { loadConfig } from './config.js';
+import { loadConfig, programmeName } from './config.js';
 import { errorPanel, h, loading } from './dom.js';
 import { renderAgreement } from './views/agreement.js';
 import { renderApply } from './views/apply.js';
@@ -17,7 +17,6 @@ import { renderOrganisation } from './views/organisation.js';
 import { renderSignIn } from './views/signin.js';
 import { renderUsers } from './views/users.js';
 
-const APP_NAME = 'Example Vendor Partner Network';
 const RETURN_KEY = 'prm.returnTo';
 const HOME = '/organisation';
 const VENDOR_HOME = '/admin/mdf'; // vendor staff have no organisation page
@@ -163,6 +162,8 @@ async function getPartner({ fresh = false } = {}, seq = state.seq) {
 // ------------------------------------------------------------------ header and navigation
 
 function renderHeader(activePath = currentPath()) {
+  const footer = document.querySelector('[data-programme]');
+  if (footer) footer.textContent = programmeName();
   const activeDef = resolve(activePath)?.def;
   const activeSection = (readsAsVendor(activeDef) ? activeDef.vendorReads : activeDef?.section) || activePath;
   const signedIn = auth.isSignedIn();
@@ -175,7 +176,7 @@ function renderHeader(activePath = currentPath()) {
         'p',
         { class: 'brand' },
         h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
-        h('a', { href: signedIn ? `#${homeFor()}` : '#/signin', class: 'brand-link' }, APP_NAME),
+        h('a', { href: signedIn ? `#${homeFor()}` : '#/signin', class: 'brand-link' }, programmeName()),
       ),
       signedIn
         ? h(
@@ -233,7 +234,7 @@ function renderHeader(activePath = currentPath()) {
 // ------------------------------------------------------------------ routing
 
 function setTitle(title) {
-  document.title = `${title} · ${APP_NAME}`;
+  document.title = `${title} · ${programmeName()}`;
 }
 
 function show(...nodes) {

@@ -1,9 +1,17 @@
 // Loads the per-environment config.json that sits next to index.html:
-// {"apiBaseUrl", "region", "cognito": {"endpoint", "userPoolId", "clientId"}}.
+// {"apiBaseUrl", "region", "programmeName", "cognito": {"endpoint", "userPoolId", "clientId"}}.
+// The programme's name is the template's ProgrammeName parameter, as the emails name it.
 
 export class ConfigError extends Error {}
 
 let cached = null;
+
+const DEFAULT_PROGRAMME = 'Partner portal'; // until the settings are loaded, or if they name no programme
+
+/** The partner programme's name (the deployment's ProgrammeName), as headings and the page title show it. */
+export function programmeName() {
+  return cached?.programmeName || DEFAULT_PROGRAMME;
+}
 
 export async function loadConfig() {
   if (cached) return cached;
@@ -36,6 +44,7 @@ export function normaliseConfig(raw) {
   return Object.freeze({
     apiBaseUrl: String(raw.apiBaseUrl).replace(/\/+$/, ''),
     region,
+    programmeName: String(raw.programmeName || DEFAULT_PROGRAMME).slice(0, 80),
     cognito: Object.freeze({
       endpoint: `${String(endpoint).replace(/\/+$/, '')}/`,
       userPoolId: cognito.userPoolId || '',

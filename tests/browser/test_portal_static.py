@@ -92,6 +92,17 @@ RECEIPT = {
 # ---------------------------------------------------------------------------------------------- apply
 
 
+def test_the_portal_names_the_programme_from_its_settings(page: Page, stub: Stub, portal_url: str) -> None:
+    """Branding is configuration (the template's ProgrammeName, in config.json), not text in the portal's code."""
+    page.goto(f"{portal_url}#/signin")
+    expect(page.get_by_role("link", name="Contoso Partner Network")).to_be_visible()
+    expect(page).to_have_title("Sign in · Contoso Partner Network")
+    expect(page.get_by_text("Sign in to the Contoso Partner Network.")).to_be_visible()
+    expect(page.locator("[data-programme]")).to_have_text("Contoso Partner Network")
+    page.get_by_role("link", name="Become a partner").click()
+    expect(page.get_by_text("Apply to join the Contoso Partner Network.", exact=False)).to_be_visible()
+
+
 def test_apply_form_validates_as_you_type(page: Page, stub: Stub, portal_url: str) -> None:
     page.goto(f"{portal_url}#/signin")
     page.get_by_role("link", name="Become a partner").click()

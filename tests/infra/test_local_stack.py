@@ -72,6 +72,7 @@ def test_config_json_points_the_portal_at_the_local_api_and_cognito(stack: Local
     assert answer.json() == {
         "apiBaseUrl": stack.api_url,
         "region": "us-east-1",
+        "programmeName": "Example Vendor Partner Network",  # the template's ProgrammeName (its default here)
         "cognito": {
             "endpoint": stack.moto_url,
             "userPoolId": stack.resource("PartnerUserPool"),

@@ -6,8 +6,11 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from infrastructure.local import moto_patches
 from tools import lock
@@ -24,7 +27,12 @@ def other_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """moto 5.3.0 installed, as far as moto_patches can tell; yields the patches that ran."""
     ran: list[str] = []
     monkeypatch.setattr(moto_patches, "installed_version", lambda: "5.3.0")
-    for name in ("_serialise_dynamodb", "_track_instances_weakly", "_run_programs_inline"):
+    for name in (
+        "_serialise_dynamodb",
+        "_track_instances_weakly",
+        "_run_programs_inline",
+        "_query_lists_only_what_it_reads",
+    ):
         monkeypatch.setattr(moto_patches, name, lambda name=name: ran.append(name))
     moto_patches._require_checked.cache_clear()
     yield ran
@@ -36,6 +44,14 @@ def test_apply_refuses_another_moto_version_before_patching_anything(other_moto:
         moto_patches.apply()
     assert "written for moto 5.2.5" in str(refused.value)
     assert "moto 5.3.0 is installed" in str(refused.value)
+    assert other_moto == []
+
+
+def test_the_opt_in_shortcuts_refuse_another_moto_version_too(other_moto: list[str]) -> None:
+    with pytest.raises(moto_patches.MotoVersionError, match=re.escape("moto 5.3.0")):
+        moto_patches.apply_query_shortcuts()
+    with pytest.raises(moto_patches.MotoVersionError, match=re.escape("moto 5.3.0")):
+        moto_patches.item_size_unchecked().__enter__()
     assert other_moto == []
 
 
@@ -85,3 +101,141 @@ def test_only_moto_patches_reaches_into_moto() -> None:
             if not names <= PUBLIC.get(module, set()):
                 problems.append(f"{path.relative_to(ROOT)}:{line} imports {sorted(names)} from {module}")
     assert not problems, "moto internals outside infrastructure/local/moto_patches.py:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------------ opt-in shortcuts
+
+
+@pytest.fixture
+def gsi_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto table with a sort key and two GSIs (one sparse, one without a sort key), items written out of order."""
+    from moto.dynamodb.models.table import Table as MotoTable
+
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    # The shortcuts are process-wide: put moto's Query back after the test.
+    monkeypatch.setattr(MotoTable, "query", MotoTable.query)
+    monkeypatch.setattr(MotoTable, "_prm_query_shortcuts", False, raising=False)
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        attributes = [("pk", "S"), ("sk", "S"), ("gpk", "S"), ("gsk", "N"), ("tag", "S")]
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": name, "AttributeType": kind} for name, kind in attributes],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by_g",
+                    "KeySchema": [
+                        {"AttributeName": "gpk", "KeyType": "HASH"},
+                        {"AttributeName": "gsk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+                {
+                    "IndexName": "by_tag",
+                    "KeySchema": [{"AttributeName": "tag", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                },
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for n in (7, 3, 11, 0, 9, 4, 1, 10, 6, 2, 8, 5) * 2:  # 12 keys per partition, each written twice
+            for pk in ("b", "a", "c"):
+                item = {"pk": {"S": pk}, "sk": {"S": f"S#{n:02d}"}, "tag": {"S": f"t{n % 2}"}}
+                if n % 3:  # a sparse index: only two of every three items, with repeated index sort keys
+                    item |= {"gpk": {"S": f"g{n % 2}"}, "gsk": {"N": str(n // 4)}}
+                ddb.put_item(TableName="t", Item=item)
+        yield ddb
+
+
+GSI = {"IndexName": "by_g", "KeyConditionExpression": "gpk = :g", "ExpressionAttributeValues": {":g": {"S": "g1"}}}
+
+
+def _queries() -> list[dict[str, Any]]:
+    def on(pk: str) -> dict[str, Any]:
+        return {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}}
+
+    tag = {
+        "IndexName": "by_tag",
+        "KeyConditionExpression": "tag = :t",
+        "ExpressionAttributeValues": {":t": {"S": "t0"}},
+    }
+    prefix = {
+        "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+        "ExpressionAttributeValues": {":p": {"S": "b"}, ":s": {"S": "S#0"}},
+    }
+    between = {
+        "IndexName": "by_g",
+        "KeyConditionExpression": "gpk = :g AND gsk BETWEEN :lo AND :hi",
+        "ExpressionAttributeValues": {":g": {"S": "g0"}, ":lo": {"N": "1"}, ":hi": {"N": "2"}},
+    }
+    found = []
+    for query in (on("a"), on("c"), on("missing"), prefix, GSI, tag, between):
+        for forward in (True, False):
+            for limit in (None, 1, 5):
+                found.append(query | {"ScanIndexForward": forward} | ({"Limit": limit} if limit else {}))
+    return found
+
+
+def _pages(ddb: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
+    pages: list[dict[str, Any]] = []
+    start: dict[str, Any] = {}
+    while True:
+        page = ddb.query(TableName="t", **query, **start)
+        pages.append({key: page.get(key) for key in ("Items", "Count", "ScannedCount", "LastEvaluatedKey")})
+        if "LastEvaluatedKey" not in page:
+            return pages
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def test_the_query_shortcuts_change_no_answer(gsi_table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.table import Table as MotoTable
+
+    listed: list[int] = []
+    all_items = MotoTable.all_items
+    monkeypatch.setattr(MotoTable, "all_items", lambda self: listed.append(1) or all_items(self))
+    queries = _queries()
+    plain = [_pages(gsi_table, query) for query in queries]
+    assert len(listed) >= len(queries)  # moto listed the whole table for every page
+    moto_patches.apply_query_shortcuts()
+    moto_patches.apply_query_shortcuts()  # idempotent
+    listed.clear()
+    shortcut = [_pages(gsi_table, query) for query in queries]
+    assert listed == []  # the shortcuts ran: moto's full-table listing did not
+    with moto_patches.plain_query():
+        again = [_pages(gsi_table, query) for query in queries]
+    assert listed  # and plain_query() turns them off
+    for query, expected, got, plain_again in zip(queries, plain, shortcut, again, strict=True):
+        assert got == expected, query
+        assert plain_again == expected, query
+    # Not vacuous: pagination, both orders, and the sparse index's order by gsk and then the table's key.
+    assert sum(len(pages) > 1 for pages in plain) >= 10
+    gsi_items = [item for page in plain[queries.index(GSI | {"ScanIndexForward": True})] for item in page["Items"]]
+    assert [(i["gsk"]["N"], i["pk"]["S"], i["sk"]["S"]) for i in gsi_items] == sorted(
+        (i["gsk"]["N"], i["pk"]["S"], i["sk"]["S"]) for i in gsi_items
+    )
+    assert len(gsi_items) == 12  # g1: n in 1, 5, 7, 11 across three partitions
+
+
+def test_item_size_unchecked_stores_the_same_item_and_restores_the_check(gsi_table: Any) -> None:
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    checked = LimitedSizeDict.__setitem__
+    item = {"pk": {"S": "z"}, "sk": {"S": "1"}, "data": {"M": {"n": {"N": "1"}, "s": {"SS": ["x", "y"]}}}}
+    with moto_patches.item_size_unchecked():
+        gsi_table.put_item(TableName="t", Item=item)
+    assert LimitedSizeDict.__setitem__ is checked
+    stored = gsi_table.get_item(TableName="t", Key={"pk": {"S": "z"}, "sk": {"S": "1"}})["Item"]
+    gsi_table.put_item(TableName="t", Item=item | {"sk": {"S": "2"}})
+    assert gsi_table.get_item(TableName="t", Key={"pk": {"S": "z"}, "sk": {"S": "2"}})["Item"] == stored | {
+        "sk": {"S": "2"}
+    }
+    with pytest.raises(gsi_table.exceptions.ClientError, match="Item size has exceeded"):
+        gsi_table.put_item(TableName="t", Item={"pk": {"S": "z"}, "sk": {"S": "3"}, "big": {"S": "x" * 410_000}})

@@ -212,6 +212,7 @@ class Stub:
         return {
             "apiBaseUrl": f"{self.base}api",
             "region": "us-east-1",
+            "programmeName": "Contoso Partner Network",
             "cognito": {
                 "endpoint": self.cognito_endpoint or f"{self.base}cognito",
                 "userPoolId": "us-east-1_test",

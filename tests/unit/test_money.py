@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from shared.money import AmountRefused, format_amount, major_units, minor_digits, parse_amount
+from shared.money import AmountRefused, Money, format_amount, format_money, major_units, minor_digits, parse_amount
 
 USD_LIMIT = 500_000  # 5,000.00 USD
 JPY_LIMIT = 500_000  # 500,000 JPY
@@ -87,3 +88,18 @@ def test_amounts_read_for_people() -> None:
     assert format_amount(5, "EUR") == "0.05 EUR"
     assert format_amount(1200, "JPY") == "1,200 JPY"
     assert format_amount(0, "GBP") == "0.00 GBP"
+
+
+def test_money_is_exact_integer_minor_units() -> None:
+    assert format_money(Money(amount_minor=123456789, currency="USD")) == "1,234,567.89 USD"
+    assert format_money(Money(amount_minor=5, currency="EUR")) == "0.05 EUR"
+    assert format_money(Money(amount_minor=1200, currency="JPY")) == "1,200 JPY"
+    for bad in (
+        {"amount_minor": 1.5, "currency": "USD"},
+        {"amount_minor": -1, "currency": "USD"},
+        {"amount_minor": "10", "currency": "USD"},
+        {"amount_minor": 10, "currency": "XXX"},
+        {"amount_minor": 10, "currency": "usd"},
+    ):
+        with pytest.raises(ValidationError):
+            Money.model_validate(bad)

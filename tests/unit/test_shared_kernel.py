@@ -1,4 +1,4 @@
-"""Shared kernel without AWS: domains, money, links, ids, settings, event envelope."""
+"""Shared kernel without AWS: domains, links, ids, settings, event envelope."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from shared.clock import iso
 from shared.domains import registrable_domain
 from shared.ids import new_id
 from shared.links import LinkClaim, LinkRejected, Purpose, link_query, sign, verify
-from shared.money import Money, format_money
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,21 +39,6 @@ def test_registrable_domain(address: str, expected: str) -> None:
 def test_registrable_domain_refuses_non_domains(address: str) -> None:
     with pytest.raises(ValueError):
         registrable_domain(address)
-
-
-def test_money_is_exact_integer_minor_units() -> None:
-    assert format_money(Money(amount_minor=123456789, currency="USD")) == "1,234,567.89 USD"
-    assert format_money(Money(amount_minor=5, currency="EUR")) == "0.05 EUR"
-    assert format_money(Money(amount_minor=1200, currency="JPY")) == "1,200 JPY"
-    for bad in (
-        {"amount_minor": 1.5, "currency": "USD"},
-        {"amount_minor": -1, "currency": "USD"},
-        {"amount_minor": "10", "currency": "USD"},
-        {"amount_minor": 10, "currency": "XXX"},
-        {"amount_minor": 10, "currency": "usd"},
-    ):
-        with pytest.raises(ValidationError):
-            Money.model_validate(bad)
 
 
 KEY = b"k" * 64

@@ -1,5 +1,6 @@
 // #/apply: the public partner application form and its receipt.
 import { api } from '../api.js';
+import { programmeName } from '../config.js';
 import { announce, h, timeEl } from '../dom.js';
 import {
   LIMITS,
@@ -184,7 +185,7 @@ export function renderApply(ctx) {
     h(
       'p',
       { class: 'lead' },
-      'Apply to join the Example Vendor Partner Network. It takes about two minutes; every field is required.',
+      `Apply to join the ${programmeName()}. It takes about two minutes; every field is required.`,
     ),
     form,
     h('p', { class: 'aside' }, 'Already a partner? ', h('a', { href: '#/signin' }, 'Sign in')),

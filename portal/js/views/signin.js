@@ -1,5 +1,6 @@
 // #/signin: email + password against Cognito, then the NEW_PASSWORD_REQUIRED step for temporary passwords.
 import { PASSWORD_RULES, completeNewPassword, signIn } from '../auth.js';
+import { programmeName } from '../config.js';
 import { announce, h } from '../dom.js';
 import { bindForm, field, formAlert, isEmail, required } from '../forms.js';
 
@@ -52,7 +53,7 @@ function showSignIn(ctx, container, flash, email = '') {
 
   container.replaceChildren(
     heading,
-    h('p', { class: 'lead' }, 'Sign in to the Example Vendor Partner Network.'),
+    h('p', { class: 'lead' }, `Sign in to the ${programmeName()}.`),
     form,
     h(
       'div',

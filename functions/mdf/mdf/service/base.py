@@ -49,6 +49,15 @@ class UseCases:
             raise LookupError(f"request {request_id} not found")
         return request
 
+    def _save_partner_change(self, change: Change) -> FundRequest:
+        """Save a partner's change of their request as read; if it changed meanwhile, they reload it (409)."""
+        assert change.request is not None
+        try:
+            self.repository.write(request=change.request, events=change.events)
+        except StaleWrite as stale:
+            raise Conflict("The request changed meanwhile; reload it.") from stale
+        return change.request
+
     def _retrying(self, once: Callable[[], Change]) -> Change:
         """Run a read-decide-write step; a lost race reads again, a reference booked before is a duplicate."""
         for _ in attempts(ATTEMPTS):

@@ -13,9 +13,9 @@ from mdf.models import (
     Upload,
     UploadBody,
 )
-from mdf.ports import ProofStorage, StaleWrite
+from mdf.ports import ProofStorage
 from mdf.service.base import UseCases
-from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.ids import new_id
 from shared.principal import Principal
 
@@ -98,12 +98,7 @@ class ClaimsService(UseCases):
         claims.ensure_can_claim(request, now=self.clock())
         files = self._verified_files(request, body.proof_files)
         change = claims.file_claim(request, body, files, user=principal.email, now=self.clock(), new_id=new_id)
-        assert change.request is not None
-        try:
-            self.repository.write(request=change.request, events=change.events)
-        except StaleWrite as stale:
-            raise Conflict("The request changed meanwhile; reload it.") from stale
-        return change.request
+        return self._save_partner_change(change)
 
     def download(self, principal: Principal, request_id: str, file_id: str) -> tuple[str, str]:
         request = ensure_own(principal, self.repository.request(request_id))

@@ -10,9 +10,7 @@ from mdf.domain.access import ensure_own, owner_read
 from mdf.domain.common import Change
 from mdf.domain.periods import fund_id
 from mdf.models import Fund, FundRequest, FundRequestBody
-from mdf.ports import StaleWrite
 from mdf.service.base import UseCases
-from shared.errors import Conflict
 from shared.ids import new_id
 from shared.principal import Principal
 
@@ -55,12 +53,7 @@ class RequestsService(UseCases):
         partner_id = self._partner_of(principal)
         previous = ensure_own(principal, self.repository.request(request_id))
         change = self._submitted(principal, partner_id, body, previous)
-        assert change.request is not None
-        try:
-            self.repository.write(request=change.request, events=change.events)
-        except StaleWrite as stale:
-            raise Conflict("The request changed meanwhile; reload it.") from stale
-        return change.request
+        return self._save_partner_change(change)
 
     def get(self, principal: Principal, request_id: str) -> FundRequest:
         return ensure_own(principal, self.repository.request(request_id))
