@@ -38,6 +38,7 @@ schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resour
 
 test: $(STAMP) chromium lint typecheck security  ## install everything and run every test
 	$(PY) -m tools.gen_schemas --check
+	$(PY) benchmarks/cost.py --check
 	$(PY) -m tools.lock --check
 	$(PY) -m pytest -n 2 tests/unit tests/infra tests/integration
 	$(PY) -m pytest tests/e2e tests/browser
@@ -65,10 +66,11 @@ security-lock:  ## re-resolve requirements/checkov.in into its hashed lock, from
 		--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 		--index-url https://pypi.org/simple -o checkov.lock checkov.in
 
-bench: $(STAMP)
+bench: $(STAMP)  ## performance figures, and the cost per operation (rewrites docs/cost.md)
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/deal_registration.py --strict
 	$(PY) benchmarks/mdf_ledger.py --strict
+	$(PY) benchmarks/cost.py
 
 lock:  ## re-resolve requirements/*.in into the hashed lock, from PyPI only, then regenerate the layer's requirements
 	test -x .venv-lock/bin/pip-compile || ($(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install -q $(PIP_TOOLS))

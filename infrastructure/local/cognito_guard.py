@@ -21,7 +21,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from infrastructure.local import moto_patches
@@ -231,10 +231,16 @@ def guard_cognito(app: Any, credentials: Mapping[str, str]) -> Any:
     return app
 
 
-def guarded_moto_server(ip_address: str, port: int, credentials: Mapping[str, str] | None = None) -> Any:
+def guarded_moto_server(
+    ip_address: str,
+    port: int,
+    credentials: Mapping[str, str] | None = None,
+    middleware: Callable[[Any], Any] | None = None,
+) -> Any:
     """moto's ThreadedMotoServer, with the Cognito guard in front of its cognito-idp backend.
 
     `credentials` (access key -> secret) sign the calls AWS answers only for IAM principals: by default the stack's.
+    `middleware` wraps the whole WSGI application (the cost meter's call counter), when given.
     """
     if credentials is None:
         from infrastructure.local.stack import DUMMY_CREDENTIALS
@@ -246,4 +252,4 @@ def guarded_moto_server(ip_address: str, port: int, credentials: Mapping[str, st
         # "cognitoidp" is moto's name for the cognito-idp backend.
         return guard_cognito(app, accepted) if service == "cognitoidp" else app
 
-    return moto_patches.moto_server(ip_address, port, wrap)
+    return moto_patches.moto_server(ip_address, port, wrap, middleware)

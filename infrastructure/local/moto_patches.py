@@ -369,8 +369,13 @@ def mock_aws_active() -> bool:
     return bool(botocore_stubber.enabled)
 
 
-def moto_server(ip_address: str, port: int, wrap_app: Callable[[str, Any], Any]) -> Any:
-    """moto's ThreadedMotoServer whose per-service Flask apps pass through wrap_app(service, app) first."""
+def moto_server(
+    ip_address: str, port: int, wrap_app: Callable[[str, Any], Any], middleware: Callable[[Any], Any] | None = None
+) -> Any:
+    """moto's ThreadedMotoServer whose per-service Flask apps pass through wrap_app(service, app) first.
+
+    `middleware`, when given, wraps the whole WSGI application (the cost meter counts every call there).
+    """
     _require_checked()
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -383,6 +388,8 @@ def moto_server(ip_address: str, port: int, wrap_app: Callable[[str, Any], Any])
         # ThreadedMotoServer._server_entry with our application factory.
         def _server_entry(self) -> None:
             app = DomainDispatcherApplication(create_app)
+            if middleware is not None:
+                app = middleware(app)
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
             self._server_ready_event.set()
             self._server.serve_forever()
@@ -456,6 +463,52 @@ def scheduler_backend(region: str, account: str = DEFAULT_ACCOUNT) -> Any:
     from moto.scheduler.models import scheduler_backends
 
     return scheduler_backends[account][region]
+
+
+def dynamodb_lock() -> threading.RLock:
+    """The lock every DynamoDB action of the moto server runs under (reentrant: the meter holds it around a call)."""
+    return _DYNAMODB_LOCK
+
+
+def dynamodb_item(
+    table_name: str, key_or_item: dict[str, Any], region: str, account: str = DEFAULT_ACCOUNT
+) -> dict[str, Any] | None:
+    """The stored item (DynamoDB JSON) with the primary key of `key_or_item` (a key or a whole item), or None."""
+    _require_checked()
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    try:
+        table = dynamodb_backends[account][region].get_table(table_name)
+        hash_key = DynamoType(key_or_item[table.hash_key_attr])
+        range_key = DynamoType(key_or_item[table.range_key_attr]) if table.range_key_attr else None
+        item = table.get_item(hash_key, range_key)
+    except Exception:  # no such table or key: nothing stored
+        return None
+    if item is None:
+        return None
+    attributes: dict[str, Any] = item.to_json()["Attributes"]
+    return attributes
+
+
+def dynamodb_indexes(table_name: str, region: str, account: str = DEFAULT_ACCOUNT) -> list[dict[str, Any]]:
+    """The table's global secondary indexes: [{name, keys: [attribute names], projection: {...}}] ([] if none)."""
+    _require_checked()
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        table = dynamodb_backends[account][region].get_table(table_name)
+    except Exception:
+        return []
+    return [
+        {
+            "name": index.name,
+            "keys": [k["AttributeName"] for k in index.schema],
+            "table_keys": [k for k in (table.hash_key_attr, table.range_key_attr) if k],
+            "projection": dict(index.projection or {}),
+        }
+        for index in (table.global_indexes or [])
+    ]
 
 
 def stream_shard(stream_arn: str) -> Any:

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -62,6 +62,8 @@ class _WorkerProcess:
         self.spec = spec
         self.generation = generation
         self.ready = False
+        # (handler ms, init ms or None) of the last invocation, as the worker measured them
+        self.last_report: tuple[float | None, float | None] = (None, None)
         parent_socket, child_socket = socket.socketpair()
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         with spec.log_path.open("ab") as log:
@@ -117,7 +119,9 @@ class _WorkerProcess:
         )
         message = self._receive(timeout)
         if message is None:
+            self.last_report = (timeout * 1000, None)
             raise InvocationError("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
+        self.last_report = (message.get("duration_ms"), message.get("init_ms"))
         if not message.get("ok"):
             raise InvocationError.from_payload(message.get("error") or {})
         return message.get("result")
@@ -154,11 +158,23 @@ def _code_generation(directories: Iterable[Path]) -> float:
     return newest
 
 
+# Told of every finished invocation: (logical id, handler ms or None, init ms or None, succeeded).
+InvocationObserver = Callable[[str, float | None, float | None, bool], None]
+
+
 class FunctionRuntime:
     """Up to max_workers warm workers of one function; crashed or outdated workers are replaced on demand."""
 
-    def __init__(self, spec: FunctionSpec, *, max_workers: int = 2, reload_on_change: bool = True) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        *,
+        max_workers: int = 2,
+        reload_on_change: bool = True,
+        observer: InvocationObserver | None = None,
+    ) -> None:
         self.spec = spec
+        self.observer = observer
         self.max_workers = max_workers
         self._reload_on_change = reload_on_change
         self._code_dirs = (spec.code_dir, *(layer / "python" for layer in spec.layer_dirs))
@@ -189,11 +205,14 @@ class FunctionRuntime:
         """Run the handler with event; returns its result or raises InvocationError."""
         worker = self._acquire()
         healthy = False
+        worker.last_report = (None, None)
         try:
             result = worker.invoke(event, self.spec.timeout_seconds if timeout is None else timeout)
             healthy = True
+            self._observe(worker, ok=True)
             return result
         except InvocationError as error:
+            self._observe(worker, ok=False)
             # A handler exception leaves the environment usable; timeouts, crashes and init failures do not.
             healthy = worker.ready and error.error_type not in {"Sandbox.Timedout", "Runtime.ExitError"}
             if not worker.ready or error.error_type.startswith(("Runtime.", "Sandbox.")):
@@ -201,6 +220,11 @@ class FunctionRuntime:
             raise
         finally:
             self._release(worker, healthy)
+
+    def _observe(self, worker: _WorkerProcess, *, ok: bool) -> None:
+        if self.observer is not None:
+            duration, init = worker.last_report
+            self.observer(self.spec.logical_id, duration, init, ok)
 
     def _refresh_generation(self) -> None:
         if not self._reload_on_change or time.monotonic() - self._checked_at < RELOAD_CHECK_INTERVAL_SECONDS:
@@ -281,8 +305,12 @@ class FunctionRuntime:
 class Runtime:
     """All functions of the stack, by logical id."""
 
-    def __init__(self, specs: Iterable[FunctionSpec], *, max_workers: int = 2) -> None:
-        self.functions = {spec.logical_id: FunctionRuntime(spec, max_workers=max_workers) for spec in specs}
+    def __init__(
+        self, specs: Iterable[FunctionSpec], *, max_workers: int = 2, observer: InvocationObserver | None = None
+    ) -> None:
+        self.functions = {
+            spec.logical_id: FunctionRuntime(spec, max_workers=max_workers, observer=observer) for spec in specs
+        }
 
     def invoke(self, logical_id: str, event: Any, timeout: float | None = None) -> Any:
         """Invoke a function synchronously (RequestResponse)."""

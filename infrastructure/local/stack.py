@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from infrastructure.local.gateway import ApiGateway
     from infrastructure.local.mail import Mailbox
     from infrastructure.local.mappings import EventSourceMapping
+    from infrastructure.local.metering import Meter
     from infrastructure.local.provision import Provisioner
     from infrastructure.local.runtime import FunctionSpec, Runtime
     from infrastructure.local.scheduler import ScheduleRunner
@@ -38,6 +39,7 @@ LOCAL_ENV_OVERRIDES: dict[str, Callable[[LocalStack], str]] = {
     "LINK_BASE_URL": lambda stack: stack.api_url,
 }
 
+STACK_USER_AGENT = "prm-local-stack"  # in the User-Agent of the stack's own AWS calls (pollers, timers, seed)
 STOP_GRACE_SECONDS = 1.0  # how long stop() lets in-flight event source batches finish before stopping their workers
 
 _running: set[LocalStack] = set()
@@ -65,6 +67,7 @@ class LocalStack:
         prewarm: bool = False,
         throttling: bool = True,
         repo_root: Path = REPO_ROOT,
+        meter: Meter | None = None,
     ) -> None:
         self.port = port
         self.moto_port = moto_port
@@ -74,6 +77,8 @@ class LocalStack:
         self.seed_enabled = seed
         self.prewarm = prewarm
         self.throttling = throttling
+        # Counts what AWS would bill (benchmarks/cost.py): every moto call, API request and invocation. Off when None.
+        self.meter = meter
         self.host = HOST  # loopback only: the portal, API and moto are a developer's local tools
         self.repo_root = Path(repo_root).resolve()
         self.seed_lines: list[str] = []
@@ -150,11 +155,12 @@ class LocalStack:
         from infrastructure.local.runtime import Runtime
 
         specs = self._function_specs(provisioner)
-        self._runtime = Runtime(specs)
+        self._runtime = Runtime(specs, observer=self.meter.record_invocation if self.meter else None)
         if self.prewarm:
             self._runtime.prewarm()
         self._mappings = self._build_mappings(provisioner, extra.get("checkpoints") or {})
-        site.gateway = self._build_gateway(provisioner)
+        gateway = self._build_gateway(provisioner)
+        site.gateway = self.meter.gateway(gateway) if self.meter and gateway else gateway
         for mapping in self._mappings:
             mapping.start()
         from infrastructure.local.scheduler import ScheduleRunner
@@ -188,7 +194,9 @@ class LocalStack:
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.moto_port)
         # AWS enforces the app client's WriteAttributes and AllowAdminCreateUserOnly; moto does not (DESIGN.md 6b).
-        self._moto = guarded_moto_server(HOST, self.moto_port)
+        self._moto = guarded_moto_server(
+            HOST, self.moto_port, middleware=self.meter.wsgi_middleware if self.meter else None
+        )
         self._moto.start()
         requests.post(
             f"{self.moto_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
@@ -365,7 +373,11 @@ class LocalStack:
                     service_name,
                     endpoint_url=self.moto_url,
                     region_name=REGION,
-                    config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32),
+                    config=Config(
+                        retries={"max_attempts": 2, "mode": "standard"},
+                        max_pool_connections=32,
+                        user_agent_extra=STACK_USER_AGENT,  # the cost meter tells the stack's own calls apart
+                    ),
                     **DUMMY_CREDENTIALS,
                 )
             return self._clients[service_name]
