@@ -81,6 +81,11 @@ LAMBDA_PLATFORM_LOG_BYTES = 330  # AWS's START, END and REPORT lines (with X-Ray
 SQS_POLLERS_PER_QUEUE = 5  # Lambda's SQS event source mapping long-polls with 5 connections when idle
 SQS_LONG_POLL_SECONDS = 20
 SECONDS_PER_MONTH = 30 * 24 * 3600
+# Express workflows bill each execution's duration rounded up to 100 ms, times its memory in 64 MB chunks: 50 MB
+# plus the definition plus the execution data (times Map/Parallel branches), so the first chunk for a one-task
+# machine with a small input (https://aws.amazon.com/step-functions/pricing/, pricing examples 3 and 4).
+EXPRESS_BILLING_MS = 100
+EXPRESS_MEMORY_MB = 64
 
 
 # ================================================================================== measurement (needs the stack)
@@ -159,8 +164,10 @@ def _pending_timers(stack: Any, known: set[str]) -> list[dict[str, Any]]:
 
 
 def _executions(stack: Any, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each Step Functions execution the scenario started, with the state transitions AWS bills (states entered)."""
+    """Each Step Functions execution the scenario started: its machine's type, the state transitions a Standard
+    execution bills (states entered) and the duration an Express one bills (start to stop)."""
     sfn = _harness_client(stack, "stepfunctions")
+    types: dict[str, str] = {}
     found = []
     for call in calls:
         if call["service"] != "stepfunctions" or call["action"] != "StartExecution" or call["status"] != 200:
@@ -177,13 +184,18 @@ def _executions(stack: Any, calls: list[dict[str, Any]]) -> list[dict[str, Any]]
             token = page.get("nextToken")
             if not token:
                 break
-        status = sfn.describe_execution(executionArn=arn)["status"]
+        execution = sfn.describe_execution(executionArn=arn)
+        if machine not in types:
+            types[machine] = str(sfn.describe_state_machine(stateMachineArn=machine).get("type") or "STANDARD")
+        stopped = execution.get("stopDate")
         found.append(
             {
                 "state_machine": machine.rsplit(":", 1)[-1],
-                "status": status,
+                "type": types[machine],
+                "status": execution["status"],
                 "transitions": state_transitions(events),
                 "events": len(events),
+                "duration_ms": round((stopped - execution["startDate"]).total_seconds() * 1000, 1) if stopped else None,
             }
         )
     return found
@@ -516,6 +528,27 @@ def gb_seconds(durations_ms: list[float], memory_mb: int) -> float:
     return sum(math.ceil(ms) for ms in durations_ms) / 1000 * memory_mb * GB_PER_MB
 
 
+def express_gb_seconds(durations_ms: list[float], memory_mb: int = EXPRESS_MEMORY_MB) -> float:
+    """Express workflows bill each execution's duration rounded up to 100 ms, times its memory in 64 MB chunks."""
+    billed_ms = sum(math.ceil(ms / EXPRESS_BILLING_MS) * EXPRESS_BILLING_MS for ms in durations_ms)
+    return billed_ms / 1000 * math.ceil(memory_mb / 64) * 64 * GB_PER_MB
+
+
+def step_functions_lines(executions: list[dict[str, Any]]) -> list[tuple[str, float, str, str]]:
+    """(item, quantity, price key, how): a Standard workflow bills the states it enters, an Express one its start
+    and its duration (an execution recorded without a type is Standard: every one was, before issue 10)."""
+    standard = [e for e in executions if e.get("type", "STANDARD") == "STANDARD"]
+    express = [e for e in executions if e.get("type") == "EXPRESS"]
+    durations = [float(e.get("duration_ms") or 0.0) for e in express]
+    seconds = f"Express GB-seconds ({EXPRESS_MEMORY_MB} MB, local durations per started {EXPRESS_BILLING_MS} ms)"
+    return [
+        ("Standard state transitions", sum(e["transitions"] for e in standard), "stepfunctions_standard_transition",
+         "counted"),
+        ("Express requests (executions started)", len(express), "stepfunctions_express_request", "counted"),
+        (seconds, express_gb_seconds(durations), "stepfunctions_express_gb_second", "estimated"),
+    ]  # fmt: skip
+
+
 def _calls(scenario: dict[str, Any], service: str, *actions: str, source: str | None = None) -> list[dict[str, Any]]:
     found = []
     for key, entry in scenario["calls"].items():
@@ -574,8 +607,8 @@ def line_items(scenario: dict[str, Any], facts: dict[str, Any], prices: dict[str
         "counted")  # fmt: skip
 
     add("EventBridge Scheduler", "timer invocations", scenario["scheduler_fired"], "scheduler_invocation", "counted")
-    transitions = sum(e["transitions"] for e in scenario["executions"])
-    add("Step Functions", "Standard state transitions", transitions, "stepfunctions_standard_transition", "counted")
+    for item, quantity, price_key, how in step_functions_lines(scenario["executions"]):
+        add("Step Functions", item, quantity, price_key, how)
 
     tier1 = sum(e["calls"] for e in _calls(scenario, "s3", "PutObject", "PostObject", "CopyObject", "ListObjects"))
     tier2 = sum(e["calls"] for e in _calls(scenario, "s3", "GetObject", "HeadObject", "HeadBucket"))
@@ -731,8 +764,7 @@ def scenario_table(name: str, scenario: dict[str, Any], facts: dict[str, Any], p
         f"{service} {value / total:.0%}" for service, value in sorted(by_service.items(), key=lambda kv: -kv[1])
         if total and value / total >= 0.005
     ) + ".", ""]  # fmt: skip
-    executions = Counter(f"{e['state_machine']} ({e['transitions']} transitions, {e['status'].lower()})"
-                         for e in scenario["executions"])  # fmt: skip
+    executions = Counter(_execution_label(e) for e in scenario["executions"])
     functions = ", ".join(
         f"{fn} {len(ms)}x (median {statistics.median(ms):.0f} ms)" for fn, ms in scenario["invocations_ms"].items()
     )
@@ -762,24 +794,27 @@ def scenario_table(name: str, scenario: dict[str, Any], facts: dict[str, Any], p
     return lines
 
 
+def _execution_label(execution: dict[str, Any]) -> str:
+    status = execution["status"].lower()
+    if execution.get("type") == "EXPRESS":
+        states = f"{execution['transitions']} state{'' if execution['transitions'] == 1 else 's'}"
+        return f"{execution['state_machine']} (Express, {states}, {execution.get('duration_ms') or 0:.0f} ms, {status})"
+    return f"{execution['state_machine']} ({execution['transitions']} transitions, {status})"
+
+
 def lever_table(results: dict[str, Any], prices: dict[str, Any]) -> list[str]:
-    """What each scenario would cost per 1,000 operations (without emails) with the levers applied, from the same
-    counts: X-Ray sampled at 5%, then automatic paths decided without a Standard execution."""
+    """What each scenario would cost per 1,000 operations (without emails) with the levers not yet applied, from the
+    same counts: X-Ray sampled at 5%."""
     lines = [
-        f"| scenario | USD per {PER:,} now | X-Ray sampled at 5% | and no workflow for automatic paths | target |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        f"| scenario | USD per {PER:,} now | X-Ray sampled at 5% | target |",
+        "| --- | ---: | ---: | ---: |",
     ]
     for name, scenario in results["scenarios"].items():
         items = line_items(scenario, results["template"], prices)
         total, _, by_service = totals(items)
         sampled = total - 0.95 * by_service.get("X-Ray", 0.0)
-        waited = any(key.startswith("stepfunctions SendTaskSuccess") for key in scenario["calls"])
-        automatic = 0.0 if waited else by_service.get("Step Functions", 0.0)
         target = TARGETS.get(name)
-        lines.append(
-            f"| {name} | {_usd(total * PER)} | {_usd(sampled * PER)} | {_usd((sampled - automatic) * PER)} "
-            f"| {_usd(target) if target else '-'} |"
-        )
+        lines.append(f"| {name} | {_usd(total * PER)} | {_usd(sampled * PER)} | {_usd(target) if target else '-'} |")
     return lines
 
 
@@ -895,7 +930,10 @@ METHOD = """## How it is measured
 - **EventBridge**: entries of `PutEvents` per started 64 KB (the outbox batches up to 10 per call, but AWS bills
   events, not calls); delivery to SQS targets is free; the archive keeps every event (per GB).
 - **Step Functions**: Standard workflows (human approvals only) bill one transition per state entered, read from
-  each execution's history. **EventBridge Scheduler**: one invocation per timer fired.
+  each execution's history. Express workflows (automatic deal approvals) bill one request per execution started
+  and its duration (start to stop as moto ran it, rounded up to 100 ms) at 64 MB (50 MB plus the definition and a
+  small input: the first 64 MB chunk), so the duration line is **estimated**; they log errors only, so a
+  successful execution writes no log. **EventBridge Scheduler**: one invocation per timer fired.
 - **Timers after the run**: a scenario's timers that come due after the measurement (an MDF claim's due-date
   reminder and deadline, 60 days on) are counted and priced as one Scheduler invocation, three SQS requests, one
   invocation of their consumer at its median measured duration, one read unit, one trace and 2 KB of log each:
@@ -931,18 +969,21 @@ the EventBridge archive (0.023 USD per GB-month). CloudFront serves the portal p
 fee). Cognito: 10,000 monthly active users free, then 0.015 USD each (Essentials).
 """
 
-LEVERS = """None is applied here: each changes what the PRM records or how it runs, so each is the lead's call.
-The figures re-price the same counts with the lever applied.
+LEVERS = """Applied: automatic deal approvals run as an Express workflow (below). None of the others is applied here:
+each changes what the PRM records or how it runs, so each is the lead's call. The figures re-price the same counts
+with the lever applied.
 """
 
 LEVER_NOTES = """- **X-Ray sampling** (pure configuration: an `AWS::XRay::SamplingRule` of 5% with no reservoir for the
   API's routes and the queue consumers, or `Tracing: PassThrough` on the consumers). Every API request, every queue
   or stream batch and every workflow execution starts a trace at the default rule, so traces are one of the two
   largest lines in every scenario. Errors stay visible in the logs (Powertools logs every exception).
-- **No workflow for automatic paths.** A small deal without conflict is approved through a Standard execution that
-  takes two transitions (25 USD per million each) and never waits for anyone; deciding it in the consumer that
-  starts the workflow today (or running that path as an Express workflow) removes the Step Functions line of a
-  deal held to expiry. Human approvals stay Standard workflows with the callback pattern.
+- **Automatic paths as Express workflows (applied).** A small deal without conflict was approved through a
+  Standard execution that took two transitions (25 USD per million each) and never waited for anyone. It now runs
+  in `DealAutoApprovalStateMachine`, an Express workflow billed per request (1 USD per million) and per GB-second
+  of duration, so Step Functions drives every approval and the Step Functions line of a deal held to expiry is
+  nearly gone; human approvals stay Standard workflows with the callback pattern. Deciding it in the consumer
+  instead would save that request and the execution's trace as well.
 - **Writes.** DynamoDB write units are the largest line once X-Ray is sampled: every state change is a
   transaction (twice the units) with its outbox item, and the deals and MDF tables keep two global secondary
   indexes. The per-scenario call lists show units per action. Items read often are under 1 KB already (reads are

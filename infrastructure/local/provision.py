@@ -49,6 +49,15 @@ def _pick(props: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {key: props[key] for key in keys if key in props}
 
 
+def _api_keys(node: Any) -> Any:
+    """CloudFormation's keys (`LogGroupArn`) as the service API spells them (`logGroupArn`), at every depth."""
+    if isinstance(node, dict):
+        return {key[:1].lower() + key[1:]: _api_keys(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_api_keys(item) for item in node]
+    return node
+
+
 def local_api_id(logical_id: str) -> str:
     """A stable, API-Gateway-shaped id (10 lowercase characters) for a local REST API."""
     return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
@@ -276,14 +285,22 @@ class Provisioner:
         definition = self._definition(logical_id, props)
         role = str(props.get("Role") or props.get("RoleArn") or self._arn("iam", f"role/{name}-role", region=False))
         arn = self._arn("states", f"stateMachine:{name}")
+        # SAM's `Logging`/`Tracing` or CloudFormation's `LoggingConfiguration`/`TracingConfiguration`: moto keeps
+        # them (describe_state_machine shows them) but writes no execution logs; an EXPRESS machine runs like the
+        # others (moto's StartExecution runs every program, whatever its type).
+        options: dict[str, Any] = {}
+        if logging_configuration := props.get("Logging") or props.get("LoggingConfiguration"):
+            options["loggingConfiguration"] = _api_keys(logging_configuration)
+        if tracing := props.get("Tracing") or props.get("TracingConfiguration"):
+            options["tracingConfiguration"] = _api_keys(tracing)
         try:
             sfn.describe_state_machine(stateMachineArn=arn)
-            sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role)
+            sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role, **options)
         except ClientError as error:
             if _error_code(error) != "StateMachineDoesNotExist":
                 raise
             arn = sfn.create_state_machine(
-                name=name, definition=definition, roleArn=role, type=str(props.get("Type") or "STANDARD")
+                name=name, definition=definition, roleArn=role, type=str(props.get("Type") or "STANDARD"), **options
             )["stateMachineArn"]
         return ResourceValues(ref=arn, attrs={"Arn": arn, "Name": name})
 

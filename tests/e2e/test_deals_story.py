@@ -50,6 +50,13 @@ def ensure_products(people: People) -> list[str]:
     return [sku for sku, _, _ in PRODUCTS]
 
 
+def executions(people: People, machine: str, deal_id: str) -> list[tuple[str, str]]:
+    """(name, status) of the executions of one of the template's state machines (by logical id) for a deal."""
+    pages = people.stack.client("stepfunctions").get_paginator("list_executions")
+    found = pages.paginate(stateMachineArn=people.stack.resource(machine))
+    return [(e["name"], e["status"]) for page in found for e in page["executions"] if deal_id in e["name"]]
+
+
 def wait_until_active(people: People, session: Session, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -205,6 +212,11 @@ def test_small_deal_is_approved_automatically_and_the_precheck_hides_the_holder(
         and deal["next_step_due"] == deal["protection_ends_at"]
     )
     assert "partner_id" not in deal
+    # Step Functions decided it: an Express execution of the automatic approval, no Standard (human) one
+    assert executions(people, "DealAutoApprovalStateMachine", deal_id) == [
+        (f"deal-{deal_id}-registration-0", "SUCCEEDED")
+    ]
+    assert executions(people, "DealApprovalStateMachine", deal_id) == []
 
     registered = events.wait_for("DealRegistered", deal_id=deal_id)
     validate(registered)

@@ -126,6 +126,35 @@ def test_step_functions_transitions_are_the_states_entered() -> None:
     assert cost.state_transitions(history) == 4
 
 
+def test_express_workflows_bill_requests_and_duration_per_started_100_ms_in_64_mb_chunks() -> None:
+    assert cost.express_gb_seconds([1.0]) == pytest.approx(0.1 * 64 / 1024)
+    assert cost.express_gb_seconds([100.0, 100.1]) == pytest.approx(0.3 * 64 / 1024)
+    assert cost.express_gb_seconds([250.0], memory_mb=65) == pytest.approx(0.3 * 128 / 1024)  # two 64 MB chunks
+    express = {
+        "state_machine": "prm-dev-deal-auto-approval",
+        "type": "EXPRESS",
+        "status": "SUCCEEDED",
+        "transitions": 1,
+        "events": 6,
+        "duration_ms": 12.5,
+    }
+    lines = {item: (quantity, key) for item, quantity, key, _ in cost.step_functions_lines([express])}
+    assert lines["Standard state transitions"] == (0, "stepfunctions_standard_transition")  # no transitions billed
+    assert lines["Express requests (executions started)"] == (1, "stepfunctions_express_request")
+    [seconds] = [quantity for item, (quantity, _) in lines.items() if item.startswith("Express GB-seconds")]
+    assert seconds == pytest.approx(0.1 * 64 / 1024)
+    prices = cost.load_prices()
+    assert cost.unit_price(prices, "stepfunctions_express_request") == pytest.approx(1 / 1_000_000)
+    assert cost.unit_price(prices, "stepfunctions_express_gb_second") == pytest.approx(
+        0.06 / 3600, rel=1e-5
+    )  # per GB-hour
+    # Executions recorded before Express existed carry no type: Standard.
+    assert (
+        dict((i, q) for i, q, _, _ in cost.step_functions_lines([{"transitions": 3}]))["Standard state transitions"]
+        == 3
+    )
+
+
 # ------------------------------------------------------------------ classification of moto calls
 @pytest.mark.parametrize(
     ("method", "path", "query", "headers", "body", "expected"),

@@ -245,7 +245,6 @@ def test_sigterm_stops_the_stack_promptly_with_workflows_open(tmp_path: Path) ->
                         "approval_id": f"deal-{deal_id}-registration-0",
                         "deal_id": deal_id,
                         "purpose": "registration",
-                        "mode": "manual",
                         "subject": "Deal registration: test",
                         "summary": [{"label": "Request", "value": "Deal registration"}],
                         "approvers": {"initial": ["a@example.com"], "escalation": ["a@example.com"]},

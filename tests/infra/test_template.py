@@ -817,15 +817,38 @@ def test_sam_policies_are_inline_statements_only() -> None:
             assert isinstance(policy, dict) and set(policy) <= {"Version", "Statement"}, f"{lid}: {policy!r}"
 
 
+# What a state machine's role needs to deliver its logs to CloudWatch Logs (Step Functions developer guide, "IAM
+# policies for logging to CloudWatch Logs"): these actions take no resource-level permissions, so only `*`.
+LOG_DELIVERY_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
 def test_no_wildcard_actions_or_resources() -> None:
+    document = template()
+    logging_machines = {
+        lid
+        for lid, machine in resources_of_type(document, "AWS::Serverless::StateMachine").items()
+        if (machine.get("Properties") or {}).get("Logging")
+    }
     problems = []
-    for owner, statement in policy_statements(template()):
+    for owner, statement in policy_statements(document):
         assert "NotAction" not in statement and "NotResource" not in statement, f"{owner}: {statement}"
         if statement.get("Effect") == "Deny":
             continue  # a wildcard in a Deny narrows access (e.g. s3:* without TLS), it grants nothing
-        for action in as_list(statement.get("Action", [])):
-            if "*" in str(action):
+        actions = {str(action) for action in as_list(statement.get("Action", []))}
+        for action in actions:
+            if "*" in action:
                 problems.append(f"{owner}: Action {action}")
+        if owner in logging_machines and actions <= LOG_DELIVERY_ACTIONS:
+            continue  # a logging state machine's log delivery: `*` is the only resource these actions take
         for resource in as_list(statement.get("Resource", [])):
             if resource == "*":
                 problems.append(f"{owner}: Resource * for {statement.get('Action')}")
@@ -1176,6 +1199,52 @@ def test_state_machine_definitions_are_testable_and_resilient() -> None:
             if re.search(r"dynamodb:scan", resource, re.IGNORECASE):
                 problems.append(f"{lid}/{path}: Scan")
     assert not problems, "\n".join(problems)
+
+
+def test_automatic_deal_approval_is_express_logs_its_failures_and_only_deals_consumer_starts_it() -> None:
+    """Issue 10: the automatic path waits for nobody, so it runs as an EXPRESS workflow (per request and duration, not
+    per transition); Express keeps no history, so its failures go to a log group (errors only, no execution data)
+    and raise an alarm. Human approvals stay STANDARD (callback pattern)."""
+    document = template()
+    resources = document["Resources"]
+    auto = resources["DealAutoApprovalStateMachine"]["Properties"]
+    assert auto["Type"] == "EXPRESS" and auto["Tracing"] == {"Enabled": True}
+    assert resources["DealApprovalStateMachine"]["Properties"]["Type"] == "STANDARD"
+    logging = auto["Logging"]
+    assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
+    [destination] = logging["Destinations"]
+    group = arn_target(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
+    assert resources[str(group)]["Type"] == "AWS::Logs::LogGroup"
+    assert resources[str(group)]["Properties"]["RetentionInDays"] >= 365
+    definition = json.loads(state_machines(document)["DealAutoApprovalStateMachine"][0])
+    assert [s["Type"] for s in definition["States"].values()] == ["Task", "Fail"]  # one SQS task, nothing waits
+    human = json.loads(state_machines(document)["DealApprovalStateMachine"][0])
+    assert not any('"automatic": true' in json.dumps(state) for state in human["States"].values())
+    # Least privilege: the Express role sends to deals' workflow queue only (and delivers its logs).
+    sends = [
+        arn_target(resource)
+        for owner, statement in policy_statements(document)
+        if owner == "DealAutoApprovalStateMachine" and "sqs:SendMessage" in as_list(statement.get("Action"))
+        for resource in as_list(statement.get("Resource"))
+    ]
+    assert sends == ["DealsWorkflowQueue"]
+    granted = {
+        str(action)
+        for owner, statement in policy_statements(document)
+        if owner == "DealAutoApprovalStateMachine"
+        for action in as_list(statement.get("Action"))
+    }
+    assert granted == {"sqs:SendMessage"} | LOG_DELIVERY_ACTIONS
+    starters = {
+        owner
+        for owner, statement in policy_statements(document)
+        if "states:StartExecution" in as_list(statement.get("Action"))
+        and "DealAutoApprovalStateMachine" in {arn_target(r) for r in as_list(statement.get("Resource"))}
+    }
+    assert starters == {"DealsEventsFunction"}
+    variables = function_properties(document)["DealsEventsFunction"]["Environment"]["Variables"]
+    assert arn_target(variables["AUTO_APPROVAL_STATE_MACHINE_ARN"]) == "DealAutoApprovalStateMachine"
+    assert arn_target(variables["APPROVAL_STATE_MACHINE_ARN"]) == "DealApprovalStateMachine"
 
 
 def test_state_machines_may_send_to_every_queue_they_name() -> None:

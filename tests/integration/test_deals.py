@@ -30,6 +30,12 @@ def deals(stack: Stack) -> Any:
     return api, consumers, outbox
 
 
+def executions(stack: Stack, machine: str) -> list[dict[str, Any]]:
+    """Every execution of one of the template's state machines (by logical id), newest first."""
+    pages = boto3.client("stepfunctions").get_paginator("list_executions").paginate(stateMachineArn=stack.ref(machine))
+    return [execution for page in pages for execution in page["executions"]]
+
+
 def flush(stack: Stack, deals: Any, *, until: Any = None, timeout: float = 20) -> None:
     """Deliver outbox events, the bus and both queues to the consumer until `until()` holds (or nothing moves)."""
     _, consumers, outbox = deals
@@ -141,6 +147,12 @@ def test_receipt_auto_approval_protection_and_precheck(
     _, deal = get(stack, deals, me, receipt["deal_id"])
     assert deal["protection_ends_at"] and [t["status"] for t in deal["timeline"]] == ["submitted", "approved"]
     assert "automatically" in deal["timeline"][1]["note"]
+    # approved by the Express workflow; no Standard (human approval) execution was started for it
+    name = f"deal-{receipt['deal_id']}-registration-0"
+    assert [e["status"] for e in executions(stack, "DealAutoApprovalStateMachine") if e["name"] == name] == [
+        "SUCCEEDED"
+    ]
+    assert not [e for e in executions(stack, "DealApprovalStateMachine") if receipt["deal_id"] in e["name"]]
     # the pre-check tells another partner only that it is protected, and until when
     status, check, _ = stack.call(
         deals[0].app, "GET", "/deals/prospect-check", claims=other, query={"domain": f"https://sales.{domain}/x"}
@@ -162,6 +174,22 @@ def test_receipt_auto_approval_protection_and_precheck(
         and error["code"] == "duplicate_registration"
         and error["errors"][0]["field"] == "prospect.website"
     )
+
+
+def test_automatic_approval_is_an_express_workflow_that_logs_its_failures(stack: Stack) -> None:
+    """Provisioned from the template like the others: EXPRESS, traced, and (keeping no history) logging errors."""
+    sfn = boto3.client("stepfunctions")
+    auto = sfn.describe_state_machine(stateMachineArn=stack.ref("DealAutoApprovalStateMachine"))
+    assert auto["type"] == "EXPRESS" and auto["tracingConfiguration"] == {"enabled": True}
+    logging = auto["loggingConfiguration"]
+    assert logging["level"] == "ERROR" and logging["includeExecutionData"] is False
+    assert [d["cloudWatchLogsLogGroup"]["logGroupArn"] for d in logging["destinations"]] == [
+        stack.template.get_att("DealAutoApprovalLogGroup", "Arn")  # not emulated: a recognisable placeholder
+    ]
+    human = sfn.describe_state_machine(stateMachineArn=stack.ref("DealApprovalStateMachine"))
+    definition = json.loads(human["definition"])
+    assert human["type"] == "STANDARD" and definition["StartAt"] == "RequestApproval"  # people only
+    assert '"automatic": true' not in json.dumps(definition)
 
 
 def test_conflicts_go_to_review_and_first_approved_wins(stack: Stack, deals: Any) -> None:
@@ -440,8 +468,11 @@ def test_an_extension_can_be_requested_again_after_a_refusal(stack: Stack, deals
     flush(stack, deals, until=lambda: not get(stack, deals, me, deal_id)[1]["extension_pending"])
     assert stack.call(app, "POST", "/deals/{deal_id}/extension", {"deal_id": deal_id}, body=ask, claims=me)[0] == 202
     flush(stack, deals)
-    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=stack.ref("DealApprovalStateMachine"))
-    mine = [e["name"] for e in executions["executions"] if deal_id in e["name"] and "extension" in e["name"]]
+    mine = [
+        e["name"]
+        for e in executions(stack, "DealApprovalStateMachine")
+        if deal_id in e["name"] and "extension" in e["name"]
+    ]
     assert len(mine) == 2  # each request gets its own review
 
 

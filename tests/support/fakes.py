@@ -29,14 +29,18 @@ class FakeMailer:
 
 @dataclass
 class FakeWorkflows:
-    """Starts are idempotent per (machine, name), as Step Functions' are for a Standard workflow."""
+    """Starts are idempotent per (machine, name), as Step Functions' are for a Standard workflow; a machine in
+    `express` runs again at every start, as an Express workflow does (its executions are not de-duplicated by name)."""
 
+    express: frozenset[str] = frozenset()
     started: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    runs: list[tuple[str, str]] = field(default_factory=list)  # every execution that ran, Express repeats included
 
     def start(self, machine: str, name: str, payload: dict[str, Any]) -> str:
-        if (machine, name) in self.started:
+        if (machine, name) in self.started and machine not in self.express:
             return "already started"
         self.started[machine, name] = payload
+        self.runs.append((machine, name))
         return f"arn:fake:execution:{machine}:{name}"
 
 

@@ -37,10 +37,12 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 PROTECTION = timedelta(days=90)
 EXTENSION = timedelta(days=30)
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:deal-approval"
+AUTO_MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:deal-auto-approval"  # Express
 SETTINGS = ConsumerSettings.model_validate(
     {
         "table_name": "deals-table",
         "approval_state_machine_arn": MACHINE,
+        "auto_approval_state_machine_arn": AUTO_MACHINE,
         "schedule_group": "prm-test-timers",
         "scheduler_role_arn": "arn:aws:iam::123456789012:role/scheduler",
         "workflow_queue_arn": "arn:aws:sqs:eu-west-1:123456789012:deals-workflow",
@@ -91,7 +93,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     repository, mailer, workflows, timers, clock = (
         FakeDealsRepository(),
         FakeMailer(),
-        FakeWorkflows(),
+        FakeWorkflows(express=frozenset({AUTO_MACHINE})),
         FakeTimers(),
         Clock(),
     )
@@ -207,9 +209,15 @@ def test_a_small_deal_goes_to_automatic_approval_and_a_large_one_to_the_regions_
     large = world.api.register(user("prt_2"), new_deal("Initech", "initech.com", amount=9_000_000))
     world.queue.review_registration(small.deal_id)
     world.queue.review_registration(large.deal_id)
+    machines = {p["deal_id"]: machine for (machine, _), p in world.workflows.started.items()}
+    assert machines == {small.deal_id: AUTO_MACHINE, large.deal_id: MACHINE}  # Express only for the automatic path
+    assert world.workflows.started[AUTO_MACHINE, f"deal-{small.deal_id}-registration-0"] == {
+        "deal_id": small.deal_id,
+        "purpose": "registration",
+    }
+    assert world.deal(small.deal_id).status == "submitted"
     started = {p["deal_id"]: p for (machine, _), p in world.workflows.started.items() if machine == MACHINE}
-    assert started[small.deal_id]["mode"] == "auto" and world.deal(small.deal_id).status == "submitted"
-    assert started[large.deal_id]["mode"] == "manual" and started[large.deal_id]["approvers"]["initial"] == [
+    assert started[large.deal_id]["approvers"]["initial"] == [
         "amer@example.com"  # the partner's region (US), not the prospect's (GB)
     ]
     assert world.deal(large.deal_id).timeline[-1].note == "Sent to amer@example.com for review."
@@ -227,12 +235,28 @@ def test_an_extension_request_is_reviewed_once_while_it_waits(world: World) -> N
     started = world.queue.review_extension(deal_id, extension_number=1, justification="Board.", request_id="evt_1")
     assert started == f"arn:fake:execution:{MACHINE}:deal-{deal_id}-extension-evt_1"
     payload = world.workflows.started[MACHINE, f"deal-{deal_id}-extension-evt_1"]
-    assert {"label": "Justification", "value": "Board."} in payload["summary"] and payload["mode"] == "manual"
+    assert {"label": "Justification", "value": "Board."} in payload["summary"]  # extensions: always a person
     world.queue.apply_decision(decision(deal_id, purpose="extension"))
     assert (
         world.queue.review_extension(deal_id, extension_number=1, justification="Board.", request_id="evt_1")
         == "no extension review: that request was decided"
     )
+
+
+def test_a_repeated_automatic_review_runs_the_express_workflow_again_and_approves_once(world: World) -> None:
+    """Express starts are not de-duplicated by name: a redelivered review runs the automatic approval again, and its
+    second decision changes nothing (docs/architecture.md, Deal registration > Workflows)."""
+    small = world.api.register(user("prt_1"), new_deal())
+    world.queue.review_registration(small.deal_id)
+    world.queue.review_registration(small.deal_id)
+    name = f"deal-{small.deal_id}-registration-0"
+    assert world.workflows.runs == [(AUTO_MACHINE, name), (AUTO_MACHINE, name)]
+    automatic = decision(small.deal_id, decided_by="automatic approval", automatic=True)
+    assert world.queue.apply_decision(automatic) == "approved"
+    approved_once, events = world.deal(small.deal_id), list(world.repository.outbox)
+    assert world.queue.apply_decision(automatic) == "already decided"
+    assert world.deal(small.deal_id) == approved_once and world.repository.outbox == events
+    assert len(world.repository.events("DealApproved")) == 1
 
 
 # ------------------------------------------------------------------ decisions

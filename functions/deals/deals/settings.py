@@ -27,7 +27,8 @@ class ApiSettings(EdgeSettings):
 
 class ConsumerSettings(PartnerMail, ApprovalTimings, Timers):
     table_name: TableName
-    approval_state_machine_arn: StateMachineArn
+    approval_state_machine_arn: StateMachineArn  # Standard: a channel manager decides (callback pattern)
+    auto_approval_state_machine_arn: StateMachineArn  # Express: an automatic approval, which waits for nobody
     workflow_queue_arn: QueueArn  # where the protection timers' messages go
     approvers_by_region: Annotated[dict[str, Email], FromJson]
     escalation_email: Email

@@ -78,8 +78,18 @@ def reviewer(settings: ConsumerSettings, partner_country: str) -> str:
     return str(settings.approvers_by_region.get(domain.region_of(partner_country)) or settings.escalation_email)
 
 
+def execution_name(review: Review) -> str:
+    """One approval (and execution) per request: a refused extension must not block the next one."""
+    return f"deal-{review.deal.deal_id}-{review.purpose}-{review.request_id}"
+
+
+def auto_approval_input(review: Review) -> dict[str, Any]:
+    """The automatic approval workflow's input: all it needs to hand deals its decision."""
+    return {"deal_id": review.deal.deal_id, "purpose": review.purpose}
+
+
 def approval_input(review: Review, settings: ConsumerSettings) -> dict[str, Any]:
-    """The approval workflow's input; the channel manager is the one for the partner's region."""
+    """The human approval workflow's input; the channel manager is the one for the partner's region."""
     deal, purpose = review.deal, review.purpose
     approver = reviewer(settings, review.partner_country)
     names = review.partner_names
@@ -101,11 +111,9 @@ def approval_input(review: Review, settings: ConsumerSettings) -> dict[str, Any]
     if review.note:
         summary.append({"label": "Justification", "value": review.note})
     return {
-        # One approval (and execution) per request: a refused extension must not block the next one.
-        "approval_id": f"deal-{deal.deal_id}-{purpose}-{review.request_id}",
+        "approval_id": execution_name(review),
         "deal_id": deal.deal_id,
         "purpose": purpose,
-        "mode": review.mode,
         "subject": f"{'Extension' if purpose == 'extension' else 'Deal registration'}: {deal.prospect.company_name} ({deal.prospect.domain})",
         "summary": summary,
         "approvers": {
@@ -122,7 +130,7 @@ def approval_input(review: Review, settings: ConsumerSettings) -> dict[str, Any]
 
 @dataclass(frozen=True)
 class DealWorkflowsAdapter:
-    """The deal workflows on the shared ports: executions of the approval state machine, one-time timers."""
+    """The deal workflows on the shared ports: executions of the approval state machines, one-time timers."""
 
     settings: ConsumerSettings
     starter: WorkflowStarter
@@ -132,8 +140,18 @@ class DealWorkflowsAdapter:
         return reviewer(self.settings, partner_country)
 
     def start_review(self, review: Review) -> str:
-        payload = approval_input(review, self.settings)
-        return self.starter.start(self.settings.approval_state_machine_arn, payload["approval_id"], payload)
+        """`auto` (`domain.review_mode`): the Express machine hands deals an automatic approval; otherwise the
+        Standard machine asks a channel manager and waits for the decision (callback pattern).
+
+        Express starts are not de-duplicated by name (a Standard start is, per execution name), so a redelivered
+        review could approve twice. That is safe here: the consumer de-duplicates the event that asks for the
+        review, and applying a decision is idempotent (a repeated approval changes nothing: "already decided";
+        tests/unit/test_deals_service.py and tests/integration/test_deals.py show it)."""
+        if review.mode == "auto":
+            machine, payload = self.settings.auto_approval_state_machine_arn, auto_approval_input(review)
+        else:
+            machine, payload = self.settings.approval_state_machine_arn, approval_input(review, self.settings)
+        return self.starter.start(machine, execution_name(review), payload)
 
     def start_protection_timer(self, deal: Deal, now: datetime) -> str:
         """One-time schedules that message deals' workflow queue (a timer holds no workflow while it waits), named
