@@ -974,10 +974,12 @@ each changes what the PRM records or how it runs, so each is the lead's call. Th
 with the lever applied.
 """
 
-LEVER_NOTES = """- **X-Ray sampling** (pure configuration: an `AWS::XRay::SamplingRule` of 5% with no reservoir for the
-  API's routes and the queue consumers, or `Tracing: PassThrough` on the consumers). Every API request, every queue
-  or stream batch and every workflow execution starts a trace at the default rule, so traces are one of the two
-  largest lines in every scenario. Errors stay visible in the logs (Powertools logs every exception).
+LEVER_NOTES = """- **X-Ray sampling.** An `AWS::XRay::SamplingRule` (for example 5%, no reservoir) governs the traces API Gateway
+  starts; functions started by a queue, a stream or a workflow sample at Lambda's fixed rate (the first request
+  each second, then 5%), which cannot be configured: at a PRM's traffic that is nearly every batch. Only
+  `Tracing: PassThrough` on those functions (traced when the message carries a sampled trace header) brings them
+  down too. Both trade observability for cost (errors stay in the logs, Powertools logs every exception, and the
+  DLQ alarms stay), and below about 100,000 traces a month X-Ray's free tier pays for them anyway.
 - **Automatic paths as Express workflows (applied).** A small deal without conflict was approved through a
   Standard execution that took two transitions (25 USD per million each) and never waited for anyone. It now runs
   in `DealAutoApprovalStateMachine`, an Express workflow billed per request (1 USD per million) and per GB-second
