@@ -20,7 +20,7 @@ from shared.errors import (
     Unavailable,
     ValidationFailed,
 )
-from shared.principal import Principal
+from shared.principal import Principal, claimed_groups
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -48,14 +48,6 @@ def status_of(error: DomainError) -> int:
     return 400
 
 
-def _groups(raw: Any) -> frozenset[str]:
-    # API Gateway flattens list claims into strings: "a,b", "[a b]" or "[a, b]".
-    if isinstance(raw, list):
-        return frozenset(str(g) for g in raw)
-    text = str(raw or "").strip().strip("[]")
-    return frozenset(part for part in text.replace(",", " ").split() if part)
-
-
 def current(app: Any) -> Any:
     """The Chalice app's request being handled (always set while a view runs)."""
     request = app.current_request
@@ -75,7 +67,7 @@ def principal_from(current_request: Any) -> Principal:
         email=str(claims.get("email", "")).lower(),
         name=str(claims.get("name", "")),
         partner_id=str(claims["custom:partner_id"]) if claims.get("custom:partner_id") else None,
-        groups=_groups(claims.get("cognito:groups")),
+        groups=claimed_groups(claims.get("cognito:groups")),
     )
 
 

@@ -1,4 +1,5 @@
-"""Live identity: a verified token is not enough; its user must still exist, be enabled and belong to the same partner."""
+"""Live identity: a verified token is not enough; its user must still exist, be enabled, belong to the same partner
+and still be in every group (role) the token claims."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import Unauthorized, Unavailable
+from shared.principal import claimed_groups
 
 # Statuses of a user who may hold tokens: signed up and confirmed, or signed in through a federated provider.
 ACTIVE_STATUSES = frozenset({"CONFIRMED", "EXTERNAL_PROVIDER"})
 # A removed or disabled user is refused within this many seconds on every route (one look-up per user and window).
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 1024
+GROUPS_PAGE = 60  # AdminListGroupsForUser's largest page
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Account:
     enabled: bool
     status: str
     partner_id: str | None
+    groups: frozenset[str] = frozenset()  # the groups the user is in now (a token may claim no other)
 
 
 Lookup = Callable[[str], Account | None]  # username or alias -> the account, or None when there is no such user
@@ -74,7 +78,8 @@ class LiveIdentity:
         return found
 
     def check(self, claims: Mapping[str, Any]) -> None:
-        """Raise IdentityRevoked unless the claims' user still exists, is enabled and active, with the same partner."""
+        """Raise IdentityRevoked unless the claims' user still exists, is enabled and active, with the same partner,
+        and is still in every group the claims name (a user added to a group gets its role at their next sign-in)."""
         sub = str(claims.get("sub") or "")
         # The email is an alias of the username in AWS and moto alike (the username itself is the sub only in AWS).
         username = str(claims.get("email") or claims.get("cognito:username") or "")
@@ -87,10 +92,13 @@ class LiveIdentity:
             raise IdentityRevoked("This account is disabled. Sign in again.")
         if (claims.get("custom:partner_id") or None) != found.partner_id:
             raise IdentityRevoked("Your organisation changed since you signed in. Sign in again.")
+        if claimed_groups(claims.get("cognito:groups")) - found.groups:  # removed from a group: its role is gone
+            raise IdentityRevoked("Your roles changed since you signed in. Sign in again.")
 
 
 def cognito_lookup(user_pool_id: str) -> Lookup:
-    """AdminGetUser on the pool (boto3 is loaded by then: every route also reads its table)."""
+    """AdminGetUser, then AdminListGroupsForUser (every page), on the pool (boto3 is loaded by then: every route
+    also reads its table)."""
 
     def lookup(username: str) -> Account | None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -100,7 +108,8 @@ def cognito_lookup(user_pool_id: str) -> Lookup:
         cognito = client("cognito-idp")
         try:
             user = cognito.admin_get_user(UserPoolId=user_pool_id, Username=username)
-        except cognito.exceptions.UserNotFoundException:
+            groups = groups_of(cognito, user_pool_id, str(user["Username"]))  # its own username, not the alias
+        except cognito.exceptions.UserNotFoundException:  # deleted (possibly between the two calls)
             return None
         except (ClientError, BotoCoreError) as error:
             raise IdentityUnavailable() from error  # fail closed: never let an unchecked token through
@@ -110,6 +119,21 @@ def cognito_lookup(user_pool_id: str) -> Lookup:
             enabled=bool(user.get("Enabled", False)),
             status=str(user.get("UserStatus", "")),
             partner_id=attributes.get("custom:partner_id") or None,
+            groups=groups,
         )
 
     return lookup
+
+
+def groups_of(cognito: Any, user_pool_id: str, username: str) -> frozenset[str]:
+    """Every group the user is in now, following AdminListGroupsForUser's NextToken to the last page."""
+    found: set[str] = set()
+    token: str | None = None
+    while True:
+        page = cognito.admin_list_groups_for_user(
+            UserPoolId=user_pool_id, Username=username, Limit=GROUPS_PAGE, **({"NextToken": token} if token else {})
+        )
+        found.update(str(group["GroupName"]) for group in page.get("Groups", []))
+        token = page.get("NextToken")
+        if not token:
+            return frozenset(found)

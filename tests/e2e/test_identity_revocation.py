@@ -1,5 +1,6 @@
-"""Identity is live: a removed, disabled or moved user's token is refused on every route (reads too), and the local
-Cognito refuses what AWS refuses (attributes the app client may not write, self sign-up in an admin-only pool)."""
+"""Identity is live: a removed, disabled or moved user's token is refused on every route (reads too), so is one that
+claims a group its user was removed from, and the local Cognito refuses what AWS refuses (attributes the app client
+may not write, self sign-up in an admin-only pool)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import requests
 
 from infrastructure.local.people import People
 from infrastructure.local.template import load_template
-from tests.support.partners import PASSWORD, Partner, onboard, vendor_admin
+from tests.support.partners import PASSWORD, VENDOR_PASSWORD, Partner, onboard, vendor_admin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -181,6 +182,67 @@ def test_a_revoked_partner_admins_token_is_refused_on_every_route_and_changes_no
     with pytest.raises(cognito.exceptions.UserNotFoundException):
         cognito.admin_get_user(UserPoolId=people.pool_id, Username=mole)
     assert not [m for m in people.stack.mail() if mole in m["destinations"]]
+
+
+def test_a_demoted_partner_admin_or_vendor_admin_loses_the_role_within_the_recheck_window(people: People) -> None:
+    """Roles are live too: removed from a group, a user's token (which still claims it) is refused; signed in again,
+    they can do what their remaining groups allow, and no more."""
+    partner = onboard(people, company="Demoted Admin Ltd")
+    vendor = vendor_admin(people)
+    former_vendor = vendor_admin(people, name="Former Vendor Admin")
+    cognito = people.stack.client("cognito-idp")  # the stack's admin client, as a vendor's console would act
+    pid = partner.partner_id
+    for session in (partner.session, former_vendor):
+        assert people.api("GET", f"/partners/{pid}", session=session).status_code == 200  # and remembered
+    profile = people.api("GET", f"/partners/{pid}", session=vendor).json()
+    colleague = f"colleague-{uuid.uuid4().hex[:6]}@{partner.domain}"
+
+    def invite(session: Any) -> requests.Response:
+        return people.api(
+            "POST",
+            f"/partners/{pid}/users",
+            session=session,
+            json={"email": colleague, "name": "Colleague", "role": "partner-user"},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+
+    def edit(session: Any) -> requests.Response:
+        return people.api(
+            "PATCH", f"/partners/{pid}", session=session, json={"phone": "+1 555 0199", "description": "Taken over"}
+        )
+
+    # Demoted: still a partner user of the same partner, no longer its admin; the vendor admin loses their only group.
+    cognito.admin_add_user_to_group(UserPoolId=people.pool_id, Username=partner.email, GroupName="partner-user")
+    cognito.admin_remove_user_from_group(UserPoolId=people.pool_id, Username=partner.email, GroupName="partner-admin")
+    cognito.admin_remove_user_from_group(
+        UserPoolId=people.pool_id, Username=former_vendor.email, GroupName="vendor-admin"
+    )
+    time.sleep(RECHECK_SECONDS + 0.2)
+
+    for answer in (
+        invite(partner.session),
+        edit(partner.session),
+        people.api("GET", f"/partners/{pid}", session=partner.session),  # the whole token is stale, reads too
+        people.api("GET", f"/partners/{pid}", session=former_vendor),
+        people.api("GET", "/deals", session=former_vendor),  # another function: every route checks
+    ):
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["code"] == "unauthorized" and "roles changed" in answer.json()["message"]
+    assert people.api("GET", f"/partners/{pid}", session=vendor).json() == profile
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=people.pool_id, Username=colleague)
+
+    # Signed in again: the token carries the groups the user has now, and the routes judge them by those.
+    again = people.sign_in(partner.email, PASSWORD)
+    assert jwt.decode(again.id_token, options={"verify_signature": False})["cognito:groups"] == ["partner-user"]
+    assert people.api("GET", "/me", session=again).status_code == 200
+    assert people.api("GET", f"/partners/{pid}", session=again).status_code == 200  # a partner user may read it
+    for answer in (invite(again), edit(again)):
+        assert (answer.status_code, answer.json()["code"]) == (403, "forbidden"), answer.text
+    former = people.sign_in(former_vendor.email, VENDOR_PASSWORD)
+    assert "cognito:groups" not in jwt.decode(former.id_token, options={"verify_signature": False})
+    assert people.api("GET", f"/partners/{pid}", session=former).status_code == 404  # no longer sees every partner
+    assert people.api("GET", f"/partners/{pid}", session=vendor).json() == profile
 
 
 def test_a_live_users_routes_still_answer_after_the_recheck_window(people: People) -> None:

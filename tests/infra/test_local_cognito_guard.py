@@ -153,12 +153,21 @@ def test_a_browser_cannot_escalate_with_unsigned_admin_calls(moto: Moto) -> None
     [
         lambda idp, moto: idp.list_users(UserPoolId=moto.pool_id),
         lambda idp, moto: idp.admin_get_user(UserPoolId=moto.pool_id, Username="nobody@example.com"),
+        lambda idp, moto: idp.admin_list_groups_for_user(UserPoolId=moto.pool_id, Username="nobody@example.com"),
         lambda idp, moto: idp.admin_create_user(UserPoolId=moto.pool_id, Username="new@example.com"),
         lambda idp, moto: idp.describe_user_pool(UserPoolId=moto.pool_id),
         lambda idp, moto: idp.list_user_pool_clients(UserPoolId=moto.pool_id),
         lambda idp, moto: idp.create_user_pool(PoolName="mine"),
     ],
-    ids=["ListUsers", "AdminGetUser", "AdminCreateUser", "DescribeUserPool", "ListUserPoolClients", "CreateUserPool"],
+    ids=[
+        "ListUsers",
+        "AdminGetUser",
+        "AdminListGroupsForUser",
+        "AdminCreateUser",
+        "DescribeUserPool",
+        "ListUserPoolClients",
+        "CreateUserPool",
+    ],
 )
 def test_unsigned_iam_operations_are_refused(moto: Moto, call: Callable[[Any, Moto], Any]) -> None:
     assert error_of(lambda: call(moto.unsigned(), moto)) == ("MissingAuthenticationTokenException", 400)
@@ -179,6 +188,19 @@ def test_signed_admin_calls_work(moto: Moto) -> None:
     idp.admin_add_user_to_group(UserPoolId=moto.pool_id, Username=email, GroupName="partner-admin")
     assert state_of(moto, email) == (ANOTHER_PARTNER, ["partner-admin", "partner-user"])
     assert any(u["Username"] for u in idp.list_users(UserPoolId=moto.pool_id)["Users"])
+
+
+def test_the_live_identity_check_reads_groups_signed_and_a_browser_cannot(moto: Moto) -> None:
+    """shared/identity.py lists the caller's groups (AdminListGroupsForUser) with the stack's signature; unsigned,
+    the guard refuses it as AWS does (a browser cannot learn who holds which role)."""
+    from shared.identity import groups_of
+
+    email = invited(moto)
+    assert groups_of(moto.signed(), moto.pool_id, email) == {"partner-user"}
+    assert error_of(lambda: groups_of(moto.unsigned(), moto.pool_id, email)) == (
+        "MissingAuthenticationTokenException",
+        400,
+    )
 
 
 @pytest.mark.parametrize(

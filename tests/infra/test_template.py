@@ -878,8 +878,13 @@ def test_dynamodb_access_never_scans_and_stays_in_the_functions_context(specs: d
     assert not problems, "\n".join(problems)
 
 
+# What shared/identity.cognito_lookup calls: the user (exists, enabled, partner) and their groups (roles) now.
+LIVE_IDENTITY_ACTIONS = ("cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser")
+
+
 def test_functions_behind_the_authorizer_check_the_user_is_live_with_adminget_on_the_pool_only() -> None:
-    """A verified token is not enough (DESIGN.md 6b): each such function looks its user up (shared/identity.py)."""
+    """A verified token is not enough (DESIGN.md 6b): each such function looks its user and their groups up
+    (shared/identity.py), with exactly the calls it makes and on the pool only."""
     document = template()
     pools = set(resources_of_type(document, "AWS::Cognito::UserPool"))
     guarded = {route["function"] for route in api_routes(document).values() if route["auth"] != "NONE"}
@@ -894,14 +899,28 @@ def test_functions_behind_the_authorizer_check_the_user_is_live_with_adminget_on
         parameter = (document.get("Parameters") or {}).get(str(recheck)) or {}
         if not parameter or not 0 <= int(parameter.get("MaxValue", 10**6)) <= 60:
             problems.append(f"{lid}: IDENTITY_RECHECK_SECONDS must be a parameter of at most 60 seconds")
-        lookups = [
-            statement
-            for owner, statement in policy_statements(document)
-            if owner == lid and "cognito-idp:AdminGetUser" in as_list(statement.get("Action"))
-        ]
-        resources = [resource for statement in lookups for resource in as_list(statement.get("Resource"))]
-        if not resources or any(arn_target(r) not in pools or "Fn::GetAtt" not in r for r in resources):
-            problems.append(f"{lid}: needs cognito-idp:AdminGetUser on the user pool's Arn, and nothing wider")
+        for action in LIVE_IDENTITY_ACTIONS:
+            lookups = [
+                statement
+                for owner, statement in policy_statements(document)
+                if owner == lid and action in as_list(statement.get("Action"))
+            ]
+            resources = [resource for statement in lookups for resource in as_list(statement.get("Resource"))]
+            if not resources or any(arn_target(r) not in pools or "Fn::GetAtt" not in r for r in resources):
+                problems.append(f"{lid}: needs {action} on the user pool's Arn, and nothing wider")
+    calls = {
+        f"cognito-idp:{name.title().replace('_', '')}"
+        for name in re.findall(r"cognito\.(admin_\w+)\(", (ROOT / "shared" / "identity.py").read_text())
+    }
+    if calls != set(LIVE_IDENTITY_ACTIONS):
+        problems.append(f"shared/identity.py calls {sorted(calls)}; the policy test expects {LIVE_IDENTITY_ACTIONS}")
+    granted = {
+        owner
+        for owner, statement in policy_statements(document)
+        if "cognito-idp:AdminListGroupsForUser" in as_list(statement.get("Action"))
+    }
+    if granted - guarded:  # least privilege: only the functions that check their callers
+        problems.append(f"AdminListGroupsForUser is granted to {sorted(granted - guarded)} too")
     assert not problems, "\n".join(problems)
 
 

@@ -20,6 +20,7 @@ from infrastructure.local import moto_patches
 from infrastructure.local.provision import Provisioner
 from infrastructure.local.template import Template, load_template
 from shared.aws import reset_clients
+from shared.principal import claimed_groups
 from tests.support.in_process_aws import REGION, use_in_process_aws
 from tests.support.lambda_events import LambdaContext, api_event, sqs_event, stream_event
 
@@ -190,6 +191,18 @@ class Stack:
             user.update_attributes([{"Name": "custom:partner_id", "Value": claims["custom:partner_id"]}])
         elif "custom:partner_id" in user.attribute_lookup:
             user.delete_attributes(["custom:partner_id"])
+        # Exactly the claimed groups (the API refuses a token claiming a group its user is no longer in).
+        wanted = claimed_groups(claims.get("cognito:groups"))
+        for group in list(user.groups):
+            if group.group_name not in wanted:
+                group.users.discard(user)
+                user.groups.discard(group)
+        for name in sorted(wanted - {group.group_name for group in user.groups}):
+            if name not in pool.groups:
+                boto3.client("cognito-idp").create_group(UserPoolId=pool_id, GroupName=name)
+            group = pool.groups[name]
+            group.users.add(user)
+            user.groups.add(group)
 
     def accept_projected_agreement(self, table_id: str, queue_id: str, claims: dict[str, str]) -> bool:
         """Queue the claims' user's acceptance of the agreement version a context has projected, if it has one
