@@ -409,7 +409,7 @@ def _setup(stack: Any, people: Any) -> dict[str, Any]:
 def _stories(  # noqa: PLR0915 - one closure per scenario
     stack: Any, people: Any, world: dict[str, Any]
 ) -> dict[str, Callable[[], None]]:
-    from tests.support.factories import application_body, unique_domain
+    from tests.support.factories import application_body, deal_body, unique_domain
     from tests.support.mdf import FINANCE, MARKETING, PDF, claim_body, proof_links, request_body, upload_proof
     from tests.support.partners import APPROVER, PASSWORD
 
@@ -438,22 +438,10 @@ def _stories(  # noqa: PLR0915 - one closure per scenario
 
     def deal(amount: int) -> tuple[str, dict[str, Any]]:
         domain = unique_domain("prospect", "co.uk")
-        company = f"Globex {domain[9:17]} Ltd"
-        body = {
-            "prospect": {
-                "company_name": company,
-                "website": f"https://www.{domain}/",
-                "country": "GB",
-                "contact": {"name": "Hank Scorpio", "email": f"hank@{domain}", "title": "CTO"},
-            },
-            "products": ["NET-FW-100"],
-            "estimated_value": {"amount_minor": amount, "currency": "USD"},
-            "expected_close_date": (date.today() + timedelta(days=60)).isoformat(),
-            "description": "Branch firewall refresh, 40 sites.",
-        }
+        body = deal_body(domain, company=f"Globex {domain[9:17]} Ltd", amount=amount)
         answer = people.api("POST", "/deals", session=partner.session, json=body)
         assert answer.status_code == 201, answer.text
-        return company, answer.json()
+        return body["prospect"]["company_name"], answer.json()
 
     def deal_to_expiry() -> None:
         company, _receipt = deal(1_200_000)  # below the automatic approval limit

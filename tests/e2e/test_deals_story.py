@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from infrastructure.local.people import Mail, People, Session
+from tests.support import factories
 from tests.support.events import EventCapture, validate
 from tests.support.factories import unique_domain
 from tests.support.partners import Partner, vendor_admin
@@ -69,27 +70,8 @@ def wait_until_active(people: People, session: Session, timeout: float = 30.0) -
         time.sleep(0.2)
 
 
-def deal_body(
-    domain: str | None = None,
-    *,
-    company: str | None = None,
-    website: str | None = None,
-    amount: int = SMALL,
-    **changes: Any,
-) -> dict[str, Any]:
-    domain = domain or unique_domain("prospect", "co.uk")
-    return {
-        "prospect": {
-            "company_name": company or f"Globex {uuid.uuid4().hex[:8]} Ltd",
-            "website": website or f"https://www.{domain}/",
-            "country": "GB",
-            "contact": {"name": "Hank Scorpio", "email": f"hank@{domain}", "title": "CTO"},
-        },
-        "products": ["NET-FW-100"],
-        "estimated_value": {"amount_minor": amount, "currency": "USD"},
-        "expected_close_date": (date.today() + timedelta(days=60)).isoformat(),
-        "description": "Branch firewall refresh, 40 sites.",
-    } | changes
+def deal_body(domain: str | None = None, *, amount: int = SMALL, **changes: Any) -> dict[str, Any]:
+    return factories.deal_body(domain, amount=amount, **changes)
 
 
 def register(people: People, partner: Partner, body: dict[str, Any], **headers: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from tests.integration.conftest import Stack
-from tests.support.factories import partner_onboarded, unique_domain
+from tests.support.factories import deal_body, partner_onboarded, unique_domain
 from tests.support.lambda_events import LambdaContext, claims_for, stream_event
 
 VENDOR = claims_for(sub="vendor-1", email="channel@example.com", partner_id=None, groups=["vendor-admin"])
@@ -56,25 +56,6 @@ def partner(stack: Stack, deals: Any, *, country: str = "GB") -> dict[str, str]:
     if stack.accept_projected_agreement("DealsTable", "DealsEventsQueue", claims):
         flush(stack, deals)
     return claims
-
-
-def deal_body(
-    domain: str | None = None, *, company: str | None = None, amount: int = 1_000_000, **changes: Any
-) -> dict[str, Any]:
-    domain = domain or unique_domain("globex")
-    company = company or f"Globex {uuid.uuid4().hex[:8]} Ltd"
-    return {
-        "prospect": {
-            "company_name": company,
-            "website": f"https://www.{domain}/",
-            "country": "GB",
-            "contact": {"name": "Hank Scorpio", "email": f"hank@{domain}", "title": "CTO"},
-        },
-        "products": ["NET-FW-100"],
-        "estimated_value": {"amount_minor": amount, "currency": "USD"},
-        "expected_close_date": (date.today() + timedelta(days=60)).isoformat(),
-        "description": "Branch firewall refresh.",
-    } | changes
 
 
 def register(stack: Stack, deals: Any, claims: dict[str, str], body: dict[str, Any], **kwargs: Any) -> tuple[int, Any]:

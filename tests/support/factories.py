@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 
@@ -22,6 +23,30 @@ def application_body(domain: str | None = None, **changes: Any) -> dict[str, Any
         "contact_name": "Ada Lovelace",
         "contact_email": f"ada@{domain}",
         "expected_annual_revenue": {"amount_minor": 25_000_000, "currency": "GBP"},
+    } | changes
+
+
+def deal_body(
+    domain: str | None = None,
+    *,
+    company: str | None = None,
+    website: str | None = None,
+    amount: int = 1_000_000,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A valid deal registration (POST /deals) of a prospect at `domain`, with `changes` applied."""
+    domain = domain or unique_domain("prospect", "co.uk")
+    return {
+        "prospect": {
+            "company_name": company or f"Globex {uuid.uuid4().hex[:8]} Ltd",
+            "website": website or f"https://www.{domain}/",
+            "country": "GB",
+            "contact": {"name": "Hank Scorpio", "email": f"hank@{domain}", "title": "CTO"},
+        },
+        "products": ["NET-FW-100"],
+        "estimated_value": {"amount_minor": amount, "currency": "USD"},
+        "expected_close_date": (date.today() + timedelta(days=60)).isoformat(),
+        "description": "Branch firewall refresh, 40 sites.",
     } | changes
 
 
