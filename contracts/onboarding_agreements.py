@@ -1,74 +1,19 @@
-"""The programme-agreement gate outside onboarding: a projection of the current version and of user acceptances.
+"""The consumer side of the programme-agreement gate: the event handlers that keep a context's projection of the
+current agreement and of user acceptances (`contracts.onboarding_agreement_gate` holds the gate itself).
 
 Onboarding owns the agreement; deals and MDF learn of it from `ProgrammeAgreementPublished` and
-`PartnerAgreementAccepted` into their own table (`AGREEMENT` / `CURRENT` and `AGREEMENT` / `ACCEPTED#<version>#<sub>`),
-so a partner user who has not accepted the current version is refused on their routes as on onboarding's.
+`PartnerAgreementAccepted` into their own table, so a partner user who has not accepted the current version is refused
+on their routes as on onboarding's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from contracts.onboarding import PartnerAgreementAccepted, ProgrammeAgreementPublished
-from shared.clock import iso
-from shared.dynamo import ConditionFailed, Table
-from shared.errors import Forbidden
-from shared.principal import Principal
-
-PK = "AGREEMENT"
-
-
-def project_published(table: Table, version: str, published_at: datetime) -> bool:
-    """Keep the newest published version; an older or repeated event changes nothing (reordering-safe)."""
-    try:
-        table.transact(
-            [
-                table.op_put(
-                    {
-                        "pk": PK,
-                        "sk": "CURRENT",
-                        "entity": "agreement",
-                        "version": version,
-                        "published_at": iso(published_at),
-                    },
-                    condition="attribute_not_exists(pk) OR published_at < :at",
-                    condition_values={":at": iso(published_at)},
-                )
-            ]
-        )
-    except ConditionFailed:
-        return False
-    return True
-
-
-def project_acceptance(table: Table, *, version: str, user_id: str, partner_id: str, accepted_at: datetime) -> None:
-    """Record that this user accepted this version (idempotent: a repeat writes the same item)."""
-    table.transact(
-        [
-            table.op_put(
-                {
-                    "pk": PK,
-                    "sk": f"ACCEPTED#{version}#{user_id}",
-                    "entity": "agreement_acceptance",
-                    "partner_id": partner_id,
-                    "accepted_at": iso(accepted_at),
-                },
-                condition=None,
-            )
-        ]
-    )
-
-
-def require_accepted(table: Table, principal: Principal) -> None:
-    """Partner users act only after accepting the current agreement (403 agreement_required); vendor staff never."""
-    if principal.partner_id is None:
-        return
-    current = table.get(PK, "CURRENT")
-    if current is None or table.get(PK, f"ACCEPTED#{current['version']}#{principal.sub}") is not None:
-        return
-    raise Forbidden("Accept the current programme agreement first.", code="agreement_required")
+from contracts.onboarding_agreement_gate import project_acceptance, project_published
+from shared.dynamo import Table
 
 
 def handlers(table: Table) -> dict[str, tuple[type[Any], Callable[[Any], str]]]:

@@ -107,3 +107,11 @@ def test_a_function_imports_only_the_contracts_its_context_uses(loaded: dict[str
             if m.startswith("contracts.") and m.split(".")[1].split("_")[0] not in allowed  # <context>_* kits
         ]
     assert not problems, "\n".join(problems)
+
+
+def test_an_api_that_only_checks_the_agreement_gate_imports_no_event_model(loaded: dict[str, list[str]]) -> None:
+    """Deals' and MDF's APIs check the programme-agreement gate; the events that keep it are their consumers' work."""
+    for lid in ("DealsApiFunction", "MdfApiFunction"):
+        assert "contracts.onboarding_agreement_gate" in loaded[lid], lid
+        assert "contracts.onboarding" not in loaded[lid], f"{lid} imports onboarding's event models"
+        assert "contracts.onboarding_agreements" not in loaded[lid], lid

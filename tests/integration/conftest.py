@@ -207,7 +207,7 @@ class Stack:
     def accept_projected_agreement(self, table_id: str, queue_id: str, claims: dict[str, str]) -> bool:
         """Queue the claims' user's acceptance of the agreement version a context has projected, if it has one
         (deals and MDF refuse partner users who have not accepted it, as onboarding does)."""
-        from contracts.onboarding_agreements import PK
+        from contracts.onboarding_agreement_gate import PK
         from shared.dynamo import Table
         from tests.support.factories import agreement_accepted
 

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from contracts.onboarding_agreements import PK
+from contracts.onboarding_agreement_gate import PK
 from shared.dynamo import Table
 from tests.integration.conftest import Stack
 from tests.support.factories import partner_onboarded
@@ -176,7 +176,7 @@ def test_an_older_publication_arriving_late_changes_nothing(stack: Stack, apps: 
     """Newest published version wins in the projection, whatever order the bus delivers in."""
     from datetime import datetime
 
-    from contracts import onboarding_agreements as agreements
+    from contracts import onboarding_agreement_gate as agreements
 
     def parse_utc(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -5,7 +5,7 @@ It keeps the conditions the DynamoDB adapter writes with, so the service meets t
 - first approved wins: a protection claim is taken only if nobody else holds an unexpired one (`ProtectionHeld`);
 - optimistic locking: a deal is saved only at the revision after the one stored (`StaleDeal`);
 and every write is all or nothing, with its events in `outbox`. The agreement gate is the kernel's own rule
-(`contracts.onboarding_agreements.require_accepted`) over the same two items the adapter's table holds.
+(`contracts.onboarding_agreement_gate.require_accepted`) over the same two items the adapter's table holds.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contracts import onboarding_agreements as agreements
+from contracts import onboarding_agreement_gate as agreements
 from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
 from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from shared.errors import FieldError, ValidationFailed

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts import onboarding_agreements as agreements
+from contracts import onboarding_agreement_gate as agreements
 from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
 from mdf.ports import AlreadyBooked, StaleWrite, StoredObject
 from shared.events import EventDetail

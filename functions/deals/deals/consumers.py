@@ -101,7 +101,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     DealRejected.DETAIL_TYPE: (DealRejected, on_rejected),
     DealExtensionRequested.DETAIL_TYPE: (DealExtensionRequested, on_extension_requested),
     DealExtended.DETAIL_TYPE: (DealExtended, on_extended),
-} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection (shared kernel)
+} | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection (contracts.onboarding_agreements)
 
 
 # ------------------------------------------------------------------ workflow messages (state machine and timers)

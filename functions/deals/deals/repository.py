@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from contracts import onboarding_agreements as agreements
+from contracts import onboarding_agreement_gate as agreements
 from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
 from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from shared.clock import iso

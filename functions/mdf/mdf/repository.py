@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from contracts import onboarding_agreements as agreements
+from contracts import onboarding_agreement_gate as agreements
 from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
 from mdf.ports import AlreadyBooked, StaleWrite
 from shared.clock import iso
@@ -38,7 +38,7 @@ class MdfRepository:
         self.table = Table(table_name)
 
     def require_agreement(self, principal: Principal) -> None:
-        """The agreement gate, from this table's projection of the programme agreement (`contracts.onboarding_agreements`)."""
+        """The agreement gate, from this table's projection of the programme agreement (`contracts.onboarding_agreement_gate`)."""
         agreements.require_accepted(self.table, principal)
 
     # ------------------------------------------------------------- periods and partners
