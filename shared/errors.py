@@ -29,6 +29,13 @@ class ValidationFailed(DomainError):
         super().__init__(message=message, code=code, errors=errors or [])
 
 
+class PayloadTooLarge(DomainError):
+    """The request is larger than the operation reads."""
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message=message, code="payload_too_large", errors=errors or [])
+
+
 class NotFound(DomainError):
     def __init__(self, message: str = "Not found.", code: str = "not_found") -> None:
         super().__init__(message=message, code=code)

@@ -16,6 +16,7 @@ from shared.errors import (
     Forbidden,
     IdempotencyKeyReused,
     NotFound,
+    PayloadTooLarge,
     Unauthorized,
     Unavailable,
     ValidationFailed,
@@ -35,6 +36,7 @@ _STATUSES: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (PayloadTooLarge, 413),
     (IdempotencyKeyReused, 422),
     (Unavailable, 503),
 )
@@ -85,14 +87,24 @@ def field_errors(error: ValidationError) -> list[FieldError]:
 def parse_json(raw_body: bytes | str | None) -> Any:
     raw = raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
-        raise ValidationFailed(f"Request body exceeds {MAX_BODY_BYTES} bytes.", [FieldError("body", "too large")])
+        raise PayloadTooLarge(f"Request body exceeds {MAX_BODY_BYTES} bytes.", [FieldError("body", "too large")])
     if not raw:
         raise ValidationFailed("A JSON body is required.", [FieldError("body", "missing")], code="invalid_json")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+    except UnicodeDecodeError as error:
+        raise ValidationFailed(
+            "Request body is not valid JSON.", [FieldError("body", "not UTF-8 text")], "invalid_json"
+        ) from error
+    except json.JSONDecodeError as error:  # its message says where: "Expecting ',' delimiter: line 1 column 9 ..."
         raise ValidationFailed(
             "Request body is not valid JSON.", [FieldError("body", str(error))], "invalid_json"
+        ) from error
+    except (ValueError, RecursionError) as error:  # a number too long to convert, nesting too deep
+        raise ValidationFailed(
+            "Request body is not valid JSON.",
+            [FieldError("body", "a number or nesting too large to read")],
+            "invalid_json",
         ) from error
 
 
@@ -162,6 +174,11 @@ _CHALICE_CODES = {
 _CHALICE_FIELDS = {415: "Content-Type", 405: "method"}
 
 
+def _has_content_type(request: Any) -> bool:
+    headers = getattr(request, "headers", None) or {}
+    return any(name.lower() == "content-type" and value for name, value in dict(headers).items())
+
+
 def documented_errors(origin: str | None = None) -> Callable[[Any, Callable[[Any], Any]], Any]:
     """Chalice 'http' middleware: its own error bodies become the documented {"code","message","errors"}, with the
     CORS header every other answer of the app carries (the portal cannot read an answer without it)."""
@@ -174,6 +191,8 @@ def documented_errors(origin: str | None = None) -> Callable[[Any, Callable[[Any
         status = response.status_code
         code = _CHALICE_CODES.get(status, "internal_error" if status >= 500 else "bad_request")
         message = str(body["Message"]) if status < 500 else "Something went wrong; nothing was changed."
+        if status == 415 and not _has_content_type(event):  # Chalice names the type it assumed, not one that was sent
+            message = "The request has no Content-Type: send the body with the type this route reads."
         field = _CHALICE_FIELDS.get(status, "body")
         errors = [] if status >= 500 else [{"field": field, "message": message}]
         response.body = json.dumps({"code": code, "message": message, "errors": errors}, separators=(",", ":"))

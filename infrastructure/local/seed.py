@@ -334,8 +334,15 @@ def describe(stack: Any) -> list[str]:
     if hans is not None:
         deals = people.api("GET", "/deals?limit=50", session=hans).json().get("items", [])
         lines.append(f"Contoso deals:   {_deal_line(deals)}.")
-    lines.append(
-        'To file an MDF claim in the demo, start with make fresh ARGS="--param MdfRequestLeadDays=0" '
-        "(the approved webinar then ran today)."
-    )
+    if _parameter(stack, "MdfRequestLeadDays") != "0":  # with 0 the approved webinar already ran: claimable now
+        lines.append(
+            'To file an MDF claim in the demo, start with make fresh ARGS="--param MdfRequestLeadDays=0" '
+            "(the approved webinar then ran today)."
+        )
     return lines
+
+
+def _parameter(stack: Any, name: str) -> str | None:
+    """A template parameter's value in this stack (as given with --param, or the template's default)."""
+    value = stack.template.parameters.get(name)
+    return None if value is None else str(value)

@@ -128,7 +128,9 @@ class LocalStack:
             "local stack up in %.2f s at %s%s",
             self.started_in,
             self.base_url,
-            f" (+ {seeded:.1f} s of demo data)" if seeded > 0.05 else "",
+            f" (+ {seeded:.1f} s {'reading the demo data' if self.restored else 'of demo data'})"
+            if seeded > 0.05
+            else "",
         )
         return self
 

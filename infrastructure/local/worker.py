@@ -85,8 +85,8 @@ def main() -> int:
     while True:
         try:
             request = json.loads(conn.recv_bytes())
-        except EOFError:
-            return 0
+        except (EOFError, ConnectionResetError, BrokenPipeError):
+            return 0  # the stack stopped (or gave up on this worker): a normal end, not a function crash
         request_id = request["request_id"]
         context = LambdaContext(config, request_id, int(request["deadline_ms"]))
         print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
@@ -109,7 +109,10 @@ def main() -> int:
         init_ms = None
         print(f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms{init}", flush=True)
         sys.stderr.flush()
-        conn.send_bytes(reply[:-1].encode() + report.encode() + b"}")
+        try:
+            conn.send_bytes(reply[:-1].encode() + report.encode() + b"}")
+        except (ConnectionResetError, BrokenPipeError):
+            return 0  # the stack stopped while this invocation ran; nobody is waiting for its answer
 
 
 if __name__ == "__main__":

@@ -44,3 +44,16 @@ def test_a_restart_describes_the_restored_data_instead_of_repeating_the_fresh_st
     monkeypatch.setattr(seed, "describe", lambda _stack: ["what the data says now"])
     stack._seed({"seed_lines": ["Pending: Tailspin Toys' application awaits a decision"]})
     assert stack.seed_lines == ["what the data says now"]
+
+
+def test_the_mdf_claim_hint_shows_only_when_the_stack_was_not_started_for_claims(
+    local_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def hinted() -> bool:
+        return any("MdfRequestLeadDays=0" in line for line in seed.describe(local_stack))
+
+    parameters = local_stack.template.parameters
+    monkeypatch.setitem(parameters, "MdfRequestLeadDays", "0")
+    assert not hinted()  # started as the hint says: the approved webinar already ran, claims can be filed
+    monkeypatch.setitem(parameters, "MdfRequestLeadDays", "14")
+    assert hinted()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import Stack
+from tests.support.lambda_events import LambdaContext, api_event
 
 APPS = {
     "OnboardingApiFunction": "onboarding.api",
@@ -66,3 +68,15 @@ def test_approval_form_posted_as_multipart_is_refused_not_misread(stack: Stack) 
     )
     assert status == 415
     _documented(body)
+
+
+def test_a_form_posted_without_a_content_type_is_told_so_not_that_it_sent_json(stack: Stack) -> None:
+    app = stack.load("ApprovalsApiFunction", "approvals.api").app
+    event = api_event("POST", "/approvals/{approval_id}", {"approval_id": "onboarding-app_x"}, raw_body="decision=a")
+    event["headers"].pop("Content-Type")  # as a client that sends none: API Gateway passes no such header
+    event["multiValueHeaders"].pop("Content-Type", None)
+    response = app(event, LambdaContext())
+    status, body = response["statusCode"], json.loads(response["body"])
+    assert status == 415
+    _documented(body)
+    assert "no Content-Type" in body["message"] and "application/json" not in body["message"], body

@@ -43,3 +43,26 @@ def test_oversize_workflow_text_is_clipped_not_refused() -> None:
     assert len(message.subject) == 200 and message.subject.endswith("…")
     assert len(message.summary) == 40 and message.summary[-1].value == "21 more lines not shown"
     assert all(len(line.value) <= 2000 for line in message.summary)
+
+
+def test_a_body_larger_than_a_route_reads_is_a_413_and_unreadable_json_names_no_python_internals() -> None:
+    from shared.errors import PayloadTooLarge
+    from shared.http import MAX_BODY_BYTES, status_of
+
+    with pytest.raises(PayloadTooLarge) as too_large:
+        parse_json(b'{"a": "' + b"x" * MAX_BODY_BYTES + b'"}')
+    assert (status_of(too_large.value), too_large.value.code) == (413, "payload_too_large")
+    assert too_large.value.errors[0].field == "body"
+
+    for raw, said in [
+        ('{"name": "Café"}'.encode("latin-1"), "not UTF-8 text"),
+        (b'{"x": ' + b"9" * 5000 + b"}", "a number or nesting too large to read"),
+        (b"[" * 100_000 + b"]" * 100_000, None),
+    ]:
+        with pytest.raises(ValidationFailed) as refused:
+            parse_json(raw[: MAX_BODY_BYTES - 1] if len(raw) >= MAX_BODY_BYTES else raw)
+        assert refused.value.code == "invalid_json"
+        message = refused.value.errors[0].message
+        assert "codec" not in message and "4300" not in message and "sys.set_int" not in message, message
+        if said:
+            assert message == said

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from mdf.domain.common import end_of
-from mdf.models import Period, PeriodBody
+from mdf.models import Period
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 
@@ -26,17 +26,18 @@ def period_open(period: Period, now: datetime) -> bool:
     return now < period.claim_window_ends_at
 
 
-def new_period(body: PeriodBody, *, actor: str, now: datetime) -> Period:
+def ensure_consistent(period: Period, *, now: datetime) -> Period:
+    """A new period's dates: it ends on or after it starts, and its claim window ends after it, in the future."""
     errors = []
-    if body.ends_on < body.starts_on:
+    if period.ends_on < period.starts_on:
         errors.append(FieldError("ends_on", "must be on or after starts_on"))
-    if body.claim_window_ends_at <= end_of(body.ends_on):
+    if period.claim_window_ends_at <= end_of(period.ends_on):
         errors.append(FieldError("claim_window_ends_at", "must be after the period ends"))
-    if body.claim_window_ends_at <= now:
+    if period.claim_window_ends_at <= now:
         errors.append(FieldError("claim_window_ends_at", "must be in the future"))
     if errors:
         raise ValidationFailed("The period's dates are inconsistent.", errors)
-    return Period(**body.model_dump(), created_by=actor, created_at=now)
+    return period
 
 
 def ensure_new(period: Period, existing: Sequence[Period]) -> None:

@@ -29,7 +29,10 @@ class FundsService(UseCases):
 
     def add_period(self, principal: Principal, body: PeriodBody) -> Period:
         require_vendor(principal)
-        period = periods.new_period(body, actor=principal.email, now=self.clock())
+        now = self.clock()
+        period = periods.ensure_consistent(
+            Period(**body.model_dump(), created_by=principal.email, created_at=now), now=now
+        )
         for _ in attempts(ATTEMPTS):  # periods never overlap, even when two are added at once
             version = self.repository.periods_version()
             periods.ensure_new(period, self.repository.periods())
