@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -190,9 +191,14 @@ class Table:
         return from_item(answer["Attributes"])
 
     def transact(self, operations: list[dict[str, Any]]) -> None:
-        """All-or-nothing write of several items (a state change and its outbox event travel together)."""
+        """All-or-nothing write of several items (a state change and its outbox event travel together).
+
+        One ClientRequestToken per call: if botocore retries the call after a timeout although the first attempt
+        committed, DynamoDB answers the retry as the success it was (for 10 minutes) instead of failing its conditions
+        against its own writes, which would turn a success into a conflict.
+        """
         try:
-            self._client.transact_write_items(TransactItems=operations)
+            self._client.transact_write_items(TransactItems=operations, ClientRequestToken=uuid.uuid4().hex)
         except self._client.exceptions.TransactionCanceledException as error:
             reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
             raise ConditionFailed(reasons) from error

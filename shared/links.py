@@ -48,9 +48,29 @@ def sign(key: bytes, claim: LinkClaim) -> str:
     return hmac.new(key, _message(claim), hashlib.sha256).hexdigest()
 
 
+# Links emailed before purposes were signed (release 0.1) carried the purpose in the subject instead: an approval id
+# alone (ids are [A-Za-z0-9_-], never ':'), `proof:<request>:<file>` and `application-confirmation:<id>`. Those
+# namespaces never overlap, so accepting them keeps a link in someone's inbox working across the upgrade without
+# letting one purpose pass for another. Remove with the next major version.
+_LEGACY_SUBJECT = {
+    Purpose.APPROVAL: "{}",
+    Purpose.PROOF_DOWNLOAD: "proof:{}",
+    Purpose.APPLICATION_CONFIRMATION: "application-confirmation:{}",
+}
+
+
+def _legacy_signature(key: bytes, claim: LinkClaim) -> str:
+    subject = _LEGACY_SUBJECT[claim.purpose].format(claim.approval_id)
+    parts = [subject, claim.decision, claim.approver.lower(), str(claim.expires)]
+    return hmac.new(key, "\n".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
 def verify(key: bytes, claim: LinkClaim, signature: str, *, now: int) -> None:
     """Raise LinkRejected unless `signature` is this claim's and it has not expired."""
-    if not hmac.compare_digest(sign(key, claim).encode(), (signature or "").encode("utf-8", "replace")):
+    given = (signature or "").encode("utf-8", "replace")
+    current = hmac.compare_digest(sign(key, claim).encode(), given)
+    legacy = hmac.compare_digest(_legacy_signature(key, claim).encode(), given)
+    if not (current or legacy):
         raise LinkRejected("invalid")
     if now >= claim.expires:
         raise LinkRejected("expired")

@@ -1,9 +1,10 @@
 """The outbox publisher every context deploys: its table's stream (outbox inserts) -> the event bus.
 
-Entries go out in stream order, up to 10 and 256 KB per PutEvents call (EventBridge's limits). Exactly the records
-whose entry EventBridge refused, or whose call failed, are reported back (ReportBatchItemFailures, through
-shared.batch as every consumer: Lambda retries the stream from the first of them; when every record failed, it
-retries the whole batch, bisecting it).
+Entries go out in stream order, up to 10 and 256 KB per PutEvents call (EventBridge's limits). Publishing stops at
+the first record that fails (an entry EventBridge refused, a call that failed, a record that cannot be read): that
+record and every later one are reported back (ReportBatchItemFailures, through shared.batch as every consumer), and
+Lambda retries the stream from the first of them. Stopping there keeps events in stream order and sends none twice
+because of a failure before it; when every record failed, Lambda retries the whole batch, bisecting it.
 """
 
 from __future__ import annotations
@@ -77,24 +78,51 @@ def calls(pending: list[Pending]) -> Iterator[list[Pending]]:
         yield run
 
 
+class NotPublished(Exception):
+    """An earlier record of the batch failed: this one waits for the retry, so events keep their stream order."""
+
+
 def publish(pending: list[Pending], events: Any) -> dict[int, Exception]:
-    """PutEvents in batches, in order; the failures, by `id()` of their stream record (a failed call fails each of its
-    records; shared.batch reads a record's sequence number only to report it)."""
+    """PutEvents in batches, in order, until the first failure; the failures, by `id()` of their stream record (that
+    record and every later one; shared.batch reads a record's sequence number only to report it)."""
     failed: dict[int, Exception] = {}
-    for run in calls(pending):
+    runs = list(calls(pending))
+    for index, run in enumerate(runs):
         try:
             answer = events.put_events(Entries=[item.entry for item in run])
         except Exception as error:  # whatever broke the call, each of its records is reported for a retry
             failed.update((id(item.record), error) for item in run)
-            continue
-        if answer.get("FailedEntryCount"):
-            for item, result in zip(run, answer["Entries"], strict=True):  # results come in the entries' order
+        else:
+            results = answer.get("Entries") or [] if answer.get("FailedEntryCount") else []
+            for item, result in zip(run, results, strict=False):  # results come in the entries' order
                 if result.get("ErrorCode"):
                     failed[id(item.record)] = EntryRefused(
                         f"EventBridge refused {item.entry['DetailType']}: "
                         f"{result['ErrorCode']} {result.get('ErrorMessage', '')}".rstrip()
                     )
+        if failed:
+            waiting = NotPublished("an earlier record of this batch failed; published on the retry")
+            failed.update((id(item.record), waiting) for later in runs[index + 1 :] for item in later)
+            break
     return failed
+
+
+def entries(records: list[dict[str, Any]], *, bus_name: str, source: str) -> tuple[list[Pending], dict[int, Exception]]:
+    """The entries of the records up to the first one that cannot be read (a bug, never expected); that record and
+    the later ones are failures, so Lambda retries from it and, failing again, bisects down to it alone."""
+    pending: list[Pending] = []
+    for index, record in enumerate(records):
+        try:
+            found = pending_entry(record, bus_name=bus_name, source=source)
+        except (KeyError, TypeError, ValueError) as error:
+            logger.exception("an outbox stream record could not be read")
+            unreadable: dict[int, Exception] = {id(record): error}
+            waiting = NotPublished("an earlier record of this batch could not be read")
+            unreadable.update((id(later), waiting) for later in records[index + 1 :])
+            return pending, unreadable
+        if found is not None:
+            pending.append(found)
+    return pending, {}
 
 
 def outbox_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -106,8 +134,8 @@ def outbox_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         records = event.get("Records") or []
-        found = (pending_entry(r, bus_name=settings.event_bus_name, source=settings.event_source) for r in records)
-        failed = publish([p for p in found if p is not None], client("events"))
+        pending, failed = entries(records, bus_name=settings.event_bus_name, source=settings.event_source)
+        failed = publish(pending, client("events")) | failed
 
         def outcome(record: StreamRecord) -> None:
             if id(record.raw_event) in failed:

@@ -449,3 +449,30 @@ def test_a_partner_lists_its_own_deals_newest_first_by_page_and_status(world: Wo
         world.api.list(user("prt_2"), None, 2, cursor)  # a cursor is bound to its partner
     assert [d.deal_id for d in world.api.list(user("prt_1"), "approved", 20, None)[0]] == [ids[0]]
     assert world.api.list(user(None), None, 20, None) == ([], None)  # vendor staff have no partner list
+
+
+def test_a_redelivered_protection_reminder_mails_once(world: World) -> None:
+    deal_id = approved(world)
+    world.queue.announce_decision(deal_id, "approved")
+    reminder = next(m for m in map(workflow_message, world.timers.messages()) if isinstance(m, ProtectionReminder))
+    mails = len(world.mailer.sent)
+    world.queue.remind(reminder)
+    world.queue.remind(reminder)  # SQS and Scheduler deliver at least once
+    assert len(world.mailer.sent) == mails + 1
+
+
+def test_a_change_that_changes_nothing_is_not_saved_so_an_identical_concurrent_request_is_no_conflict(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deals.service import _change
+
+    deal_id = approved(world)
+    before = world.deal(deal_id)
+
+    def stale(*args: Any, **kwargs: Any) -> None:
+        raise StaleDeal  # every save loses the race: only a change that writes nothing can succeed
+
+    monkeypatch.setattr(world.repository, "save", stale)
+    assert _change(world.repository, world.clock, deal_id, lambda d: (d, [])) == before
+    with pytest.raises(Conflict):
+        _change(world.repository, world.clock, deal_id, lambda d: (d.model_copy(update={"revision": 99}), []))

@@ -455,12 +455,14 @@ def test_a_claim_reminder_is_mailed_while_the_claim_is_due(mdf: Mdf) -> None:
     [reminder, deadline] = [t.message for t in claim_schedule(request, SETTINGS.claim_reminder_offsets, NOW)]
     assert isinstance(reminder, ClaimReminder) and isinstance(deadline, ClaimDeadline)
     mdf.claim_life.remind(request_id, reminder.claim_due_at, reminder.days_left)
+    mdf.claim_life.remind(request_id, reminder.claim_due_at, reminder.days_left)  # timers deliver at least once
     [mail] = mdf.mailer.to(ANN.email)
     assert mail.subject == "MDF claim due in 7 days: Winter roadshow"
 
 
 def test_fund_expiry_waits_for_the_window_and_warns_only_about_money_left(mdf: Mdf) -> None:
     assert mdf.fund_life.warn_expiry(PARTNER, FUND_ID, 7).startswith("message-")
+    mdf.fund_life.warn_expiry(PARTNER, FUND_ID, 7)  # a redelivered warning mails nothing more
     assert len(mdf.mailer.to("ann@partner.example")) == 1
     with pytest.raises(NotYetDue):
         mdf.fund_life.expire_fund(PARTNER, FUND_ID)
@@ -540,6 +542,27 @@ def test_a_lapsed_request_expires_and_the_partner_is_told(mdf: Mdf) -> None:
     assert mail.subject == "MDF request not approved: Winter roadshow"
 
 
+def test_a_lapse_notice_lost_to_a_mail_failure_goes_out_on_the_redelivery_once(
+    mdf: Mdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id = mdf.submit(400_000)
+    mdf.request_life.start_review(request_id, 1)
+    lapse = RequestApprovalExpired(request_id=request_id, round=1)
+
+    def down(email: Any) -> str:
+        raise ConnectionError("SES did not answer")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mdf.mailer, "send", down)
+        with pytest.raises(ConnectionError):  # the message fails: SQS delivers it again
+            mdf.request_life.lapse(lapse)
+    assert mdf.request(request_id).status == "expired"  # saved before the mail failed
+    mdf.request_life.lapse(lapse)
+    mdf.request_life.lapse(lapse)
+    [mail] = mdf.mailer.to(ANN.email)
+    assert mail.subject == "MDF request not approved: Winter roadshow"
+
+
 def test_a_lapsed_claim_review_starts_again_a_few_times_then_needs_operations(mdf: Mdf) -> None:
     request_id = mdf.claimed(250_000)
     mdf.claim_life.start_review(request_id, 1)
@@ -577,3 +600,18 @@ def test_periods_added_at_once_never_overlap(mdf: Mdf) -> None:
         mdf.funds.add_period(VENDOR, body("FY27-X", date(2027, 1, 15)))
     assert [e.field for e in refused.value.errors] == ["starts_on"]
     assert [p.period_id for p in mdf.funds.periods()] == ["FY27-Q2", PERIOD_ID]
+
+
+def test_an_allocation_whose_reference_was_booked_already_is_a_conflict_not_a_500(
+    mdf: Mdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mdf.ports import AlreadyBooked
+
+    def booked(*args: Any, **kwargs: Any) -> None:
+        raise AlreadyBooked  # e.g. a retried call whose first attempt had committed
+
+    balance = mdf.balance()
+    monkeypatch.setattr(mdf.store, "write", booked)
+    with pytest.raises(Conflict) as refused:
+        mdf.funds.allocate(VENDOR, AllocationBody(partner_id=PARTNER, period_id=PERIOD_ID, amount=usd(5_000)))
+    assert refused.value.code == "already_booked" and mdf.balance() == balance

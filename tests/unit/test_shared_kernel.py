@@ -218,3 +218,28 @@ def test_notices_are_signed_with_the_configured_programme_and_start_without_it_f
     for refused in (None, "", "<b>Globex</b>", "Globex\nBcc: x"):
         failed = _import_notices(refused)
         assert failed.returncode != 0 and "PROGRAMME_NAME" in failed.stderr, refused
+
+
+def test_links_emailed_before_purposes_were_signed_still_work_but_never_for_another_purpose() -> None:
+    import hashlib
+    import hmac
+
+    def old(subject: str, decision: str, holder: str, expires: int) -> str:  # release 0.1's signed message
+        message = "\n".join([subject, decision, holder.lower(), str(expires)]).encode()
+        return hmac.new(KEY, message, hashlib.sha256).hexdigest()
+
+    expires = 2_000_000_000
+    approval = LinkClaim("deal-d_1", "approve", "cm@example.com", expires, purpose=Purpose.APPROVAL)
+    proof = LinkClaim("r_1:f_1", "download", "cm@example.com", expires, purpose=Purpose.PROOF_DOWNLOAD)
+    confirm = LinkClaim("app_1", "confirm", "ada@example.com", expires, purpose=Purpose.APPLICATION_CONFIRMATION)
+    verify(KEY, approval, old("deal-d_1", "approve", "cm@example.com", expires), now=1)
+    verify(KEY, proof, old("proof:r_1:f_1", "download", "cm@example.com", expires), now=1)
+    verify(KEY, confirm, old("application-confirmation:app_1", "confirm", "ada@example.com", expires), now=1)
+    # an old approval signature over "proof:r_1:f_1"-like subjects cannot be turned into a proof download
+    crafted = LinkClaim("proof:r_1:f_1", "download", "cm@example.com", expires, purpose=Purpose.APPROVAL)
+    with pytest.raises(LinkRejected):
+        verify(KEY, proof, sign(KEY, crafted), now=1)
+    with pytest.raises(LinkRejected):
+        verify(KEY, approval, old("proof:deal-d_1", "approve", "cm@example.com", expires), now=1)
+    with pytest.raises(LinkRejected, match="expired"):
+        verify(KEY, approval, old("deal-d_1", "approve", "cm@example.com", expires), now=expires)

@@ -70,6 +70,8 @@ def _change(
             _load(repository, deal_id) if principal is None else domain.ensure_own(principal, repository.get(deal_id))
         )
         updated, events = change(deal)
+        if updated == deal and not events:
+            return deal  # nothing to change (a concurrent identical request got there first): not a conflict
         try:
             repository.save(updated, events, now=clock(), protect=protect, release=release)
         except StaleDeal:
@@ -354,7 +356,9 @@ class DealWorkflowService:
         deal = _load(self.repository, reminder.deal_id)
         if not domain.reminder_is_current(deal, reminder.protection_ends_at):
             return "stale reminder (closed or extended)"
-        return self.mailer.send(self.notices.protection_ending(deal, reminder.days_left))
+        # timers deliver at least once: one reminder per protection end date and offset, whatever is redelivered
+        key = f"reminder:{reminder.protection_ends_at.isoformat()}:{reminder.days_left}"
+        return self._once(deal, key, self.notices.protection_ending(deal, reminder.days_left))
 
     def expire(self, ended: ProtectionEnded) -> str:
         """Only the timer of the deal's current end date expires it; one that arrives early is retried (NotYetDue)."""

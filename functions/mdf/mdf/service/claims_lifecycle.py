@@ -87,7 +87,8 @@ class ClaimLifecycle(FollowUps):
             return STALE_TIMER
         if not timers.claim_reminder_needed(request):
             return "claim already filed"
-        return self._mail(claim_due_soon(request, days_left, self.portal_url))
+        key = f"claim-reminder:{claim_due_at.isoformat()}:{days_left}"  # timers deliver at least once
+        return self._once(request, key, lambda: self._mail(claim_due_soon(request, days_left, self.portal_url)))
 
     def renew_timer(self, request_id: str, claim_due_at: datetime) -> str:
         request = self._current(request_id, claim_due_at)

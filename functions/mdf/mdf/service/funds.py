@@ -12,7 +12,7 @@ from mdf.domain.common import Change
 from mdf.models import AdjustmentBody, AllocationBody, Fund, LedgerEntry, PartnerProjection, Period, PeriodBody
 from mdf.ports import StaleWrite
 from mdf.service.base import ATTEMPTS, Busy, UseCases
-from shared.errors import FieldError, NotFound, ValidationFailed
+from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.ids import new_id
 from shared.principal import Principal
 from shared.retry import attempts
@@ -68,7 +68,8 @@ class FundsService(UseCases):
         if period is None:
             raise ValidationFailed("Unknown programme period.", [FieldError("period_id", "no such period")])
         change = self._on_fund(partner_id, periods.fund_id(period_id, currency), lambda fund: rule(fund, period))
-        assert change.fund is not None
+        if change.fund is None or not change.entries:  # its reference was booked already: nothing was booked twice
+            raise Conflict("This booking was already recorded; reload the balance.", code="already_booked")
         return change.fund, change.entries[0]
 
     def allocate(self, principal: Principal, body: AllocationBody) -> tuple[Fund, LedgerEntry]:

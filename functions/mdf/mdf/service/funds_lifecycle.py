@@ -69,7 +69,12 @@ class FundLifecycle(FollowUps):
         partner = self.repository.partner(partner_id)
         if fund is None or partner is None or not timers.expiry_warning_needed(fund):
             return "no warning needed"
-        return self._mail(funds_expiring(fund, partner, days_left, self.portal_url))
+        key = f"expiry-warning:{days_left}"  # timers deliver at least once: one warning per fund and offset
+        return self.effects.once(
+            f"FUND#{partner_id}#{fund_id}",
+            key,
+            lambda: self._mail(funds_expiring(fund, partner, days_left, self.portal_url)),
+        )
 
     def expire_fund(self, partner_id: str, fund_id: str) -> str:
         """The claim window ended: the fund closes and what is still available expires. Early: NotYetDue (retried)."""

@@ -47,8 +47,12 @@ class RequestLifecycle(FollowUps):
         change = self._on_request(
             message.request_id, lambda request, fund: requests.approval_lapsed(request, message, now=self.clock())
         )
-        if change.request is not None:
-            self._mail(request_decided(change.request, self.portal_url))
+        # The notice follows the stored state, not this run's change: if mailing failed after the save, the
+        # redelivered message finds the request expired and mails then (once per round).
+        request = self._request(message.request_id)
+        if request.status == "expired":
+            notice = request_decided(request, self.portal_url)
+            self._once(request, f"expired:{request.round}", lambda: self._mail(notice))
         return change.outcome
 
     def announce_approval(self, request_id: str, round_: int) -> str:
