@@ -86,6 +86,19 @@ class DealExtended(EventDetail):
     approved_by: str
 
 
+class DealExtensionRefused(EventDetail):
+    """An extension was refused (by a channel manager, or nobody decided in time): protection ends as before."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "DealExtensionRefused"
+
+    deal_id: str
+    extension_number: int
+    reason: str
+    decided_by: str
+    protection_ends_at: UtcDateTime
+
+
 class DealExpired(EventDetail):
     """Protection ended without the deal being won, lost or extended; the prospect is open again."""
 
@@ -123,6 +136,7 @@ DEAL_EVENTS: tuple[type[EventDetail], ...] = (
     DealRejected,
     DealExtensionRequested,
     DealExtended,
+    DealExtensionRefused,
     DealExpired,
     DealWon,
     DealLost,

@@ -29,6 +29,7 @@ class Account:
     status: str
     partner_id: str | None
     groups: frozenset[str] = frozenset()  # the groups the user is in now (a token may claim no other)
+    email: str | None = None  # the user's address now (None: not read)
 
 
 Lookup = Callable[[str], Account | None]  # username or alias -> the account, or None when there is no such user
@@ -81,8 +82,8 @@ class LiveIdentity:
         """Raise IdentityRevoked unless the claims' user still exists, is enabled and active, with the same partner,
         and is still in every group the claims name (a user added to a group gets its role at their next sign-in)."""
         sub = str(claims.get("sub") or "")
-        # The email is an alias of the username in AWS and moto alike (the username itself is the sub only in AWS).
-        username = str(claims.get("email") or claims.get("cognito:username") or "")
+        # The username names the account whatever its email is now (the email alias would follow a changed address).
+        username = str(claims.get("cognito:username") or claims.get("email") or "")
         if not sub or not username:
             raise IdentityRevoked("Sign-in required.")
         found = self.account(sub, username)
@@ -90,6 +91,9 @@ class LiveIdentity:
             raise IdentityRevoked("This account no longer exists. Sign in again.")
         if not found.enabled or found.status not in ACTIVE_STATUSES:
             raise IdentityRevoked("This account is disabled. Sign in again.")
+        claimed_email = str(claims.get("email") or "").lower()
+        if found.email is not None and claimed_email != found.email.lower():  # the principal's email must be true
+            raise IdentityRevoked("Your email address changed since you signed in. Sign in again.")
         if (claims.get("custom:partner_id") or None) != found.partner_id:
             raise IdentityRevoked("Your organisation changed since you signed in. Sign in again.")
         if claimed_groups(claims.get("cognito:groups")) - found.groups:  # removed from a group: its role is gone
@@ -120,6 +124,7 @@ def cognito_lookup(user_pool_id: str) -> Lookup:
             status=str(user.get("UserStatus", "")),
             partner_id=attributes.get("custom:partner_id") or None,
             groups=groups,
+            email=attributes.get("email"),
         )
 
     return lookup

@@ -445,6 +445,24 @@ def test_extension_approved_by_the_channel_manager_moves_protection_by_30_days(
     assert check.json() == {"status": "protected", "protected_until": now["protection_ends_at"]}
     people.wait_for_mail(people.to(deal["registered_by"], subject=f"Protection extended: {company}"))
 
+    # a second request, refused by the channel manager: the partner user is told why, and protection is unchanged
+    second = "The customer asked for one more review cycle."
+    answer = people.api("POST", f"/deals/{deal_id}/extension", session=alpha.session, json={"justification": second})
+    assert answer.status_code == 202, answer.text
+    request = channel_manager_mail(people, f"Extension: {company}", containing=second)
+    assert people.decide(people.links(request)["reject"], reason="Two extensions are enough.").status_code == 200
+    refused = events.wait_for("DealExtensionRefused", deal_id=deal_id, extension_number=2)
+    validate(refused)
+    assert refused["detail"]["protection_ends_at"] == now["protection_ends_at"]
+    assert refused["detail"]["reason"] == "Two extensions are enough."
+    people.wait_for_mail(
+        people.to(
+            deal["registered_by"],
+            subject=f"Protection extension not granted: {company}",
+            containing="Two extensions are enough.",
+        )
+    )
+
 
 # ------------------------------------------------------------------ (f)
 def test_mark_won_and_bad_input_names_the_field(people: People, events: EventCapture, alpha: Partner) -> None:

@@ -446,7 +446,13 @@ def test_an_extension_can_be_requested_again_after_a_refusal(stack: Stack, deals
     assert stack.call(app, "POST", "/deals/{deal_id}/extension", {"deal_id": deal_id}, body=ask, claims=me)[0] == 202
     flush(stack, deals)
     decide(stack, deal_id, "rejected", purpose="extension", reason="Not this time.")
-    flush(stack, deals, until=lambda: not get(stack, deals, me, deal_id)[1]["extension_pending"])
+    # DealExtensionRefused goes out through the outbox and the bus to deals' consumer, which tells the partner user
+    flush(stack, deals, until=lambda: len(refusal_mails(stack, deal_id)) == 1)
+    deal = get(stack, deals, me, deal_id)[1]
+    assert not deal["extension_pending"] and deal["timeline"][-1]["status"] == "extension_refused"
+    [mail] = refusal_mails(stack, deal_id)
+    assert mail.destinations["ToAddresses"] == [me["email"]]
+    assert "Reason: Not this time." in mail.body and f"Protection still ends {deal['protection_ends_at']}" in mail.body
     assert stack.call(app, "POST", "/deals/{deal_id}/extension", {"deal_id": deal_id}, body=ask, claims=me)[0] == 202
     flush(stack, deals)
     mine = [
@@ -455,6 +461,18 @@ def test_an_extension_can_be_requested_again_after_a_refusal(stack: Stack, deals
         if deal_id in e["name"] and "extension" in e["name"]
     ]
     assert len(mine) == 2  # each request gets its own review
+    lapsed = {"message_type": "DealApprovalExpired", "deal_id": deal_id, "purpose": "extension"}
+    boto3.client("sqs").send_message(QueueUrl=stack.ref("DealsWorkflowQueue"), MessageBody=json.dumps(lapsed))
+    flush(stack, deals, until=lambda: len(refusal_mails(stack, deal_id)) == 2)  # a lapse takes the same path
+    assert "Nobody decided in time" in refusal_mails(stack, deal_id)[-1].body
+    flush(stack, deals)
+    assert len(refusal_mails(stack, deal_id)) == 2
+
+
+def refusal_mails(stack: Stack, deal_id: str) -> list[Any]:
+    return [
+        m for m in stack.sent_mail() if m.subject.startswith("Protection extension not granted") and deal_id in m.body
+    ]
 
 
 def test_an_edited_cursor_is_a_400_not_a_500(stack: Stack, deals: Any) -> None:

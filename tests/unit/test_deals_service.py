@@ -27,9 +27,11 @@ from deals.ports import StaleDeal
 from deals.service import LAPSED, DealsService, DealWorkflowService
 from deals.settings import ConsumerSettings
 from deals.workflow import DealWorkflowsAdapter
+from shared.clock import iso
 from shared.errors import Conflict, Forbidden, NotYetDue, ValidationFailed
 from shared.money import Money
 from shared.principal import Principal
+from tests.support.events import validate
 from tests.support.fakes import FakeMailer, FakeSideEffects, FakeTimers, FakeWorkflows
 from tests.support.fakes_deals import FakeDealsRepository
 
@@ -57,7 +59,6 @@ SETTINGS = ConsumerSettings.model_validate(
         "protection_seconds": int(PROTECTION.total_seconds()),
         "protection_reminder_offsets": "1209600,259200",
         "extension_seconds": int(EXTENSION.total_seconds()),
-        "max_extensions": 2,
     }
 )
 
@@ -326,6 +327,99 @@ def test_extension_decisions_and_a_lapsed_approval(world: World) -> None:
     assert world.queue.approval_lapsed(expired) == "lapsed"
     assert world.deal(lapsing.deal_id).decision_reason == LAPSED
     assert world.queue.approval_lapsed(expired) == "already decided"
+
+
+def refusal_notice(world: World, event: Any) -> str:
+    """What deals' consumer does with a DealExtensionRefused the bus delivered."""
+    return world.queue.announce_extension_refusal(
+        event.deal_id, extension_number=event.extension_number, refused_at=event.occurred_at, reason=event.reason
+    )
+
+
+def test_a_refused_or_lapsed_extension_publishes_a_refusal_that_validates_against_its_schema(world: World) -> None:
+    deal_id = approved(world)
+    ends = world.deal(deal_id).protection_ends_at
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    world.queue.apply_decision(decision(deal_id, "rejected", purpose="extension", reason="Not this time."))
+    world.clock.now = NOW + timedelta(hours=1)
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    lapsed = DealApprovalExpired(message_type="DealApprovalExpired", deal_id=deal_id, purpose="extension")
+    assert world.queue.approval_lapsed(lapsed) == "lapsed"
+    assert world.queue.approval_lapsed(lapsed) == "already decided"  # a redelivery publishes nothing more
+    refusals = world.repository.events("DealExtensionRefused")
+    assert [(e.extension_number, e.reason, e.decided_by, e.protection_ends_at) for e in refusals] == [
+        (1, "Not this time.", "emea@example.com", ends),
+        (1, LAPSED, "workflow", ends),
+    ]
+    assert world.deal(deal_id).protection_ends_at == ends and world.deal(deal_id).extensions_used == 0
+    for refusal in refusals:  # the contract: as the bus delivers it, against the checked-in schema
+        validate(
+            {
+                "version": "0",
+                "id": refusal.event_id,
+                "detail-type": refusal.DETAIL_TYPE,
+                "source": refusal.SOURCE,
+                "time": "2026-11-26T12:00:00Z",
+                "detail": refusal.to_json_dict(),
+            }
+        )
+
+
+def test_a_refusal_notice_mails_the_partner_user_once_per_refusal(world: World) -> None:
+    deal_id = approved(world)
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    world.queue.apply_decision(decision(deal_id, "rejected", purpose="extension", reason="Not this time."))
+    refused = world.repository.events("DealExtensionRefused")[-1]
+    assert refusal_notice(world, refused) == "message-1"
+    assert refusal_notice(world, refused) == f"extension_refused:1:{iso(refused.occurred_at)}: already done"
+    [mail] = world.mailer.sent
+    assert mail.to == ("seller@prt_1.example",) and mail.subject == "Protection extension not granted: Globex Ltd"
+    assert "Reason: Not this time." in mail.text and "Protection still ends 2027-02-24T12:00:00.000Z." in mail.text
+    assert f"https://portal.example.com/#/deals/{deal_id}" in mail.text
+    # asked again and refused again (lapsed): a second refusal of the same extension number is a second notice
+    world.clock.now = NOW + timedelta(hours=1)
+    world.api.request_extension(user("prt_1"), deal_id, "Please reconsider.", max_extensions=2)
+    world.queue.approval_lapsed(
+        DealApprovalExpired(message_type="DealApprovalExpired", deal_id=deal_id, purpose="extension")
+    )
+    assert refusal_notice(world, refused).startswith("no refusal notice")  # the first refusal is no longer current
+    assert refusal_notice(world, world.repository.events("DealExtensionRefused")[-1]) == "message-2"
+    assert "Reason: " + LAPSED in world.mailer.sent[-1].text
+
+
+def test_a_stale_refusal_notice_mails_nothing(world: World) -> None:
+    deal_id = approved(world)
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    world.queue.apply_decision(decision(deal_id, "rejected", purpose="extension", reason="Not this time."))
+    refused = world.repository.events("DealExtensionRefused")[-1]
+    world.clock.now = NOW + timedelta(hours=1)
+    world.api.request_extension(user("prt_1"), deal_id, "Please reconsider.", max_extensions=2)
+    assert refusal_notice(world, refused) == "no refusal notice: the deal is approved, extensions 0"  # asked again
+    world.queue.apply_decision(decision(deal_id, purpose="extension"))
+    assert refusal_notice(world, refused) == "no refusal notice: the deal is approved, extensions 1"  # then extended
+    won = approved(world, company="Initech", website="initech.com")
+    world.api.request_extension(user("prt_1"), won, "The board meets next month.", max_extensions=2)
+    world.queue.apply_decision(decision(won, "rejected", purpose="extension", reason="No."))
+    world.api.mark_won(
+        user("prt_1"), won, Won(amount=Money(amount_minor=900_000, currency="USD"), close_date=NOW.date())
+    )
+    assert refusal_notice(world, world.repository.events("DealExtensionRefused")[-1]).startswith(
+        "no refusal notice: the deal is won"
+    )
+    assert world.mailer.sent == []
+
+
+def test_a_refusal_noticed_after_the_protection_ended_still_tells_the_partner_why(world: World) -> None:
+    deal_id = approved(world)
+    ends = world.deal(deal_id).protection_ends_at
+    world.api.request_extension(user("prt_1"), deal_id, "The board meets next month.", max_extensions=2)
+    lapsed = DealApprovalExpired(message_type="DealApprovalExpired", deal_id=deal_id, purpose="extension")
+    world.queue.approval_lapsed(lapsed)
+    world.clock.now = ends
+    ended = ProtectionEnded(message_type="ProtectionEnded", deal_id=deal_id, protection_ends_at=ends)
+    assert world.queue.expire(ended) == "expired"
+    assert refusal_notice(world, world.repository.events("DealExtensionRefused")[-1]) == "message-1"
+    assert "Protection ended 2027-02-24T12:00:00.000Z." in world.mailer.sent[-1].text
 
 
 def test_a_lost_race_is_read_again_with_backoff(world: World) -> None:

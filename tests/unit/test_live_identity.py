@@ -248,3 +248,14 @@ def test_groups_that_cannot_be_read_fail_closed_with_503(stubbed: Stubber, error
     with pytest.raises(IdentityUnavailable) as raised:
         identity.check(CLAIMS)
     assert status_of(raised.value) == 503 and raised.value.code == "identity_unavailable"
+
+
+def test_the_user_is_looked_up_by_username_and_a_changed_email_refuses_the_old_token() -> None:
+    pool = Pool(LIVE)
+    claims = CLAIMS | {"cognito:username": "7d9c-user"}
+    LiveIdentity(pool).check(claims)
+    assert pool.lookups == ["7d9c-user"]  # not by the email alias, which would follow a changed address
+    moved = Pool(Account(**{**LIVE.__dict__, "email": "ada.new@example.com"}))
+    assert "email address changed" in refused(LiveIdentity(moved), claims)
+    same = Pool(Account(**{**LIVE.__dict__, "email": "ADA@example.com"}))
+    LiveIdentity(same).check(claims)  # addresses compare without case

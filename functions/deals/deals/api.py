@@ -7,6 +7,7 @@ from typing import Any
 
 from deals import domain
 from deals.models import (
+    DEAL_STATUSES,
     Deal,
     ExtensionRequest,
     LostRequest,
@@ -26,7 +27,6 @@ from shared.observability import metrics
 from shared.principal import Principal
 
 SETTINGS = ApiSettings.from_env()
-STATUSES = ("submitted", "under_review", "approved", "rejected", "won", "lost", "expired")
 
 edge = ApiEdge("prm-deals", SETTINGS)
 app = edge.app
@@ -121,8 +121,8 @@ def list_deals() -> Any:
     principal = caller()
     params = current(app).query_params or {}
     status = params.get("status") or None
-    if status is not None and status not in STATUSES:
-        raise ValidationFailed("Unknown status filter.", [FieldError("status", f"one of {', '.join(STATUSES)}")])
+    if status is not None and status not in DEAL_STATUSES:
+        raise ValidationFailed("Unknown status filter.", [FieldError("status", f"one of {', '.join(DEAL_STATUSES)}")])
     try:
         limit = int(params.get("limit", "20"))
     except ValueError:

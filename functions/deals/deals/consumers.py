@@ -12,7 +12,14 @@ from functools import cache
 from typing import Any
 
 from contracts import onboarding_agreements as agreements
-from contracts.deals import DealApproved, DealExtended, DealExtensionRequested, DealRegistered, DealRejected
+from contracts.deals import (
+    DealApproved,
+    DealExtended,
+    DealExtensionRefused,
+    DealExtensionRequested,
+    DealRegistered,
+    DealRejected,
+)
 from contracts.onboarding import PartnerOnboarded
 from deals.domain import DealTerms
 from deals.models import (
@@ -94,6 +101,12 @@ def on_extended(event: DealExtended) -> str:
     return service().announce_extension(event.deal_id, event.extensions_used)
 
 
+def on_extension_refused(event: DealExtensionRefused) -> str:
+    return service().announce_extension_refusal(
+        event.deal_id, extension_number=event.extension_number, refused_at=event.occurred_at, reason=event.reason
+    )
+
+
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     PartnerOnboarded.DETAIL_TYPE: (PartnerOnboarded, on_partner_onboarded),
     DealRegistered.DETAIL_TYPE: (DealRegistered, on_registered),
@@ -101,6 +114,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     DealRejected.DETAIL_TYPE: (DealRejected, on_rejected),
     DealExtensionRequested.DETAIL_TYPE: (DealExtensionRequested, on_extension_requested),
     DealExtended.DETAIL_TYPE: (DealExtended, on_extended),
+    DealExtensionRefused.DETAIL_TYPE: (DealExtensionRefused, on_extension_refused),
 } | agreements.handlers(Table(SETTINGS.table_name))  # the agreement gate's projection (contracts.onboarding_agreements)
 
 

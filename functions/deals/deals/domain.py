@@ -11,6 +11,7 @@ from contracts.deals import (
     DealApproved,
     DealExpired,
     DealExtended,
+    DealExtensionRefused,
     DealExtensionRequested,
     DealLost,
     DealRegistered,
@@ -419,10 +420,24 @@ def grant_extension(
     return extended, event
 
 
-def refuse_extension(deal: Deal, *, reason: str, now: datetime) -> Deal:
-    if not deal.extension_pending:
+def refuse_extension(
+    deal: Deal, *, reason: str, decided_by: str, now: datetime, new_id: NewId
+) -> tuple[Deal, DealExtensionRefused]:
+    """The waiting extension request is refused (or lapsed): protection keeps its end, the partner is told."""
+    if not deal.extension_pending or deal.protection_ends_at is None:
         raise InvalidState("No extension is waiting for a decision.")
-    return _with(deal, now, "extension_refused", reason, extension_pending=False)
+    refused = _with(deal, now, "extension_refused", reason, extension_pending=False)
+    event = DealExtensionRefused.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=deal.partner_id,
+        deal_id=deal.deal_id,
+        extension_number=deal.extensions_used + 1,
+        reason=reason,
+        decided_by=decided_by,
+        protection_ends_at=deal.protection_ends_at,
+    )
+    return refused, event
 
 
 def expire(deal: Deal, *, ended_at: datetime, now: datetime, new_id: NewId) -> tuple[Deal, DealExpired]:
@@ -473,6 +488,21 @@ def extension_awaits_review(deal: Deal, extension_number: int) -> bool:
 def extension_is_current(deal: Deal, extensions_used: int) -> bool:
     """The deal is still approved at exactly that extension (a replayed DealExtended of a later state is not)."""
     return deal.status == "approved" and deal.extensions_used == extensions_used
+
+
+def extension_refusal_is_current(deal: Deal, extension_number: int, refused_at: datetime) -> bool:
+    """The deal still shows that refusal: approved (or since expired: the partner still learns why), that request was
+    its last extension step (no later request or grant), refused at that moment (a request refused, asked again and
+    refused again is two refusals). A deal since won or lost needs no notice."""
+    steps = [entry for entry in deal.timeline if entry.status.startswith("extension_")]
+    return (
+        deal.status in ("approved", "expired")
+        and not deal.extension_pending
+        and deal.extensions_used + 1 == extension_number
+        and bool(steps)
+        and steps[-1].status == "extension_refused"
+        and iso(steps[-1].at) == iso(refused_at)
+    )
 
 
 def reminder_is_current(deal: Deal, protection_ends_at: datetime) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
@@ -18,6 +18,7 @@ from shared.text import Line, Paragraphs
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
 DealStatus = Literal["submitted", "under_review", "approved", "rejected", "won", "lost", "expired"]
+DEAL_STATUSES: tuple[str, ...] = get_args(DealStatus)  # the list filter's values
 Stage = Literal["qualification", "proposal", "negotiation", "commit"]
 Purpose = Literal["registration", "extension"]
 ReviewMode = Literal["auto", "manual"]  # automatic approval, or a channel manager decides

@@ -44,3 +44,13 @@ class DealEmails:
     def extended(self, deal: Deal) -> Email:
         ends = iso(deal.protection_ends_at) if deal.protection_ends_at else ""
         return self._email(deal, f"Protection extended: {deal.prospect.company_name}", [f"Protection now ends {ends}."])
+
+    def extension_refused(self, deal: Deal, reason: str) -> Email:
+        name = deal.prospect.company_name
+        ends = iso(deal.protection_ends_at) if deal.protection_ends_at else ""
+        lines = [
+            f"Your request to extend the protection of your registration for {name} was not granted.",
+            f"Reason: {reason or 'not given'}",
+            f"Protection ended {ends}." if deal.status == "expired" else f"Protection still ends {ends}.",
+        ]
+        return self._email(deal, f"Protection extension not granted: {name}", lines)

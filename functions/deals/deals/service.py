@@ -31,7 +31,7 @@ from deals.models import (
 )
 from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from deals.prospects import company_key, domain_key
-from shared.clock import Clock, utc_now
+from shared.clock import Clock, iso, utc_now
 from shared.errors import Conflict, FieldError
 from shared.ids import new_id
 from shared.retry import attempts
@@ -307,18 +307,22 @@ class DealWorkflowService:
         return "extended"
 
     def _refuse_extension(self, decision: DealDecision, now: datetime) -> str:
-        self._refuse(decision.deal_id, decision.reason or "Extension refused.", now)
+        self._refuse(decision.deal_id, decision.reason or "Extension refused.", decision.decided_by, now)
         return "extension refused"
 
-    def _refuse(self, deal_id: str, reason: str, now: datetime) -> Deal:
-        return self._change(deal_id, lambda d: (domain.refuse_extension(d, reason=reason, now=now), []))
+    def _refuse(self, deal_id: str, reason: str, decided_by: str, now: datetime) -> Deal:
+        """Refused or lapsed: the deal and its DealExtensionRefused (the partner's notice) in one write."""
+        return self._change(
+            deal_id,
+            lambda d: _one(domain.refuse_extension(d, reason=reason, decided_by=decided_by, now=now, new_id=new_id)),
+        )
 
     def approval_lapsed(self, lapsed: DealApprovalExpired) -> str:
         """Nobody decided in time: a registration is rejected as lapsed, an extension request refused."""
         now = self.clock()
         try:
             if lapsed.purpose == "extension":
-                self._refuse(lapsed.deal_id, LAPSED, now)
+                self._refuse(lapsed.deal_id, LAPSED, "workflow", now)
             else:
                 self._close_unapproved(lapsed.deal_id, LAPSED, "workflow", now)
         except domain.InvalidState:
@@ -351,6 +355,16 @@ class DealWorkflowService:
             return f"no extension notice: the deal is {deal.status}, extensions {deal.extensions_used}"
         email = self.notices.extended(deal)
         return self._once(deal, f"extended:{extensions_used}", email, start_timer=True)
+
+    def announce_extension_refusal(
+        self, deal_id: str, *, extension_number: int, refused_at: datetime, reason: str
+    ) -> str:
+        """Tell the partner user an extension was not granted, once per refusal, if the deal still shows it."""
+        deal = _load(self.repository, deal_id)
+        if not domain.extension_refusal_is_current(deal, extension_number, refused_at):
+            return f"no refusal notice: the deal is {deal.status}, extensions {deal.extensions_used}"
+        email = self.notices.extension_refused(deal, reason)
+        return self._once(deal, f"extension_refused:{extension_number}:{iso(refused_at)}", email)
 
     def remind(self, reminder: ProtectionReminder) -> str:
         deal = _load(self.repository, reminder.deal_id)

@@ -36,4 +36,3 @@ class ConsumerSettings(PartnerMail, ApprovalTimings, Timers):
     protection_seconds: Seconds
     protection_reminder_offsets: SecondsList
     extension_seconds: Seconds
-    max_extensions: int = Field(ge=0, le=10)
