@@ -22,9 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from infrastructure.local.people import People, Session  # noqa: E402
+from tests.support.factories import deal_body  # noqa: E402
 from tests.support.partners import onboard, vendor_admin  # noqa: E402
+from tests.support.processes import fresh_stack_command  # noqa: E402
 
 SMALL = 1_200_000  # 12,000.00 USD: approved automatically (DealAutoApproveLimits)
 LARGE = 10_000_000  # 100,000.00 USD: a channel manager decides
@@ -112,25 +112,9 @@ def measure(pid: int) -> dict[str, float]:
     }
 
 
-def deal_body(amount: int) -> dict[str, Any]:
-    domain = f"prospect-{uuid.uuid4().hex[:10]}.co.uk"
-    return {
-        "prospect": {
-            "company_name": f"Globex {uuid.uuid4().hex[:8]} Ltd",
-            "website": f"https://www.{domain}/",
-            "country": "GB",
-            "contact": {"name": "Hank Scorpio", "email": f"hank@{domain}", "title": "CTO"},
-        },
-        "products": ["NET-FW-100"],
-        "estimated_value": {"amount_minor": amount, "currency": "USD"},
-        "expected_close_date": (date.today() + timedelta(days=60)).isoformat(),
-        "description": "Branch firewall refresh, 40 sites.",
-    }
-
-
 def register(api_url: str, session: Session, amount: int) -> str:
     for attempt in range(5):
-        answer = requests.post(f"{api_url}/deals", json=deal_body(amount), headers=session.headers, timeout=300)
+        answer = requests.post(f"{api_url}/deals", json=deal_body(amount=amount), headers=session.headers, timeout=300)
         if answer.status_code == 201:
             return str(answer.json()["deal_id"])
         if answer.status_code not in {429, 502, 503, 504} or attempt == 4:
@@ -178,17 +162,7 @@ def _arguments() -> argparse.Namespace:
 
 def _start_stack(state_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port, moto_port = _free_port(), _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "infrastructure.local",
-        "start",
-        "--fresh",
-        "--no-seed",
-        f"--port={port}",
-        f"--moto-port={moto_port}",
-        f"--state-dir={state_dir}",
-    ]
+    command = fresh_stack_command(port=port, moto_port=moto_port, state_dir=state_dir)
     with (state_dir / "stack.out").open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"

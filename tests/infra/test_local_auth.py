@@ -232,7 +232,6 @@ def _signed_by_moto(claims: dict[str, Any]) -> str:
 def test_a_correctly_signed_token_with_odd_claim_types_is_refused_not_a_crash(
     pools: tuple[Pool, Pool], odd: dict[str, Any]
 ) -> None:
-    from infrastructure.local.gateway import ApiGateway, Route
 
     pool, _ = pools
     claims = _claims(pool.id_token)
@@ -241,17 +240,7 @@ def test_a_correctly_signed_token_with_odd_claim_types_is_refused_not_a_crash(
     assert verifier(pool).verify(_signed_by_moto(claims))  # the key really signs valid tokens: only `odd` differs
     with pytest.raises(TokenRejected):
         verifier(pool).verify(f"Bearer {token}")
-    gateway = ApiGateway(
-        api_id="abc123defg",
-        stage="dev",
-        account_id="123456789012",
-        routes=[Route("/me", "GET", "Onboarding", "Cognito")],
-        invoke=lambda *_: pytest.fail("an invalid token reached the function"),
-        function_timeouts={},
-        authorizers={"Cognito": verifier(pool)},
-    )
-    answer = gateway.handle("GET", "/me", headers=[("Authorization", f"Bearer {token}")])
-    assert answer.status == 401
+    assert _gateway_status(pool, token) == 401
 
 
 @pytest.mark.parametrize(
@@ -277,23 +266,12 @@ def test_a_correctly_signed_token_with_an_unrepresentable_time_is_refused_not_a_
     pools: tuple[Pool, Pool], odd: dict[str, Any]
 ) -> None:
     """exp/iat become dates for the function (api_gateway_claims): a time no date can show is a 401, never a 500."""
-    from infrastructure.local.gateway import ApiGateway, Route
 
     pool, _ = pools
     token = _signed_by_moto(_claims(pool.id_token) | odd)  # PyJWT writes inf/nan as JSON Infinity/NaN
     with pytest.raises(TokenRejected):
         verifier(pool).verify(f"Bearer {token}")
-    gateway = ApiGateway(
-        api_id="abc123defg",
-        stage="dev",
-        account_id="123456789012",
-        routes=[Route("/me", "GET", "Onboarding", "Cognito")],
-        invoke=lambda *_: pytest.fail("an invalid token reached the function"),
-        function_timeouts={},
-        authorizers={"Cognito": verifier(pool)},
-    )
-    answer = gateway.handle("GET", "/me", headers=[("Authorization", f"Bearer {token}")])
-    assert answer.status == 401
+    assert _gateway_status(pool, token) == 401
 
 
 def test_a_far_but_representable_expiry_still_passes(pools: tuple[Pool, Pool]) -> None:
@@ -345,3 +323,19 @@ def test_the_local_authorizer_takes_each_clients_lifetime_from_the_template() ->
     assert clients, "the template declares the portal's app client"
     for logical_id in clients:
         assert id_token_seconds(template.properties(logical_id)) <= 300, f"{logical_id}: ID tokens last 5 minutes"
+
+
+def _gateway_status(pool: Pool, token: str) -> int:
+    """What the local API Gateway answers a GET /me (behind the Cognito authorizer) with this token."""
+    from infrastructure.local.gateway import ApiGateway, Route
+
+    gateway = ApiGateway(
+        api_id="abc123defg",
+        stage="dev",
+        account_id="123456789012",
+        routes=[Route("/me", "GET", "Onboarding", "Cognito")],
+        invoke=lambda *_: pytest.fail("an invalid token reached the function"),
+        function_timeouts={},
+        authorizers={"Cognito": verifier(pool)},
+    )
+    return int(gateway.handle("GET", "/me", headers=[("Authorization", f"Bearer {token}")]).status)

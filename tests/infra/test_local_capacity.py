@@ -10,7 +10,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import textwrap
 import time
 import uuid
@@ -28,6 +27,7 @@ from infrastructure.local.mail import Mailbox
 from infrastructure.local.runtime import FunctionRuntime, FunctionSpec
 from infrastructure.local.server import LocalHttpServer, Site
 from infrastructure.local.stack import LocalStack
+from tests.support.processes import fresh_stack_command
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -208,17 +208,7 @@ def test_sigterm_stops_the_stack_promptly_with_workflows_open(tmp_path: Path) ->
 
     port, moto_port = _free_port(), _free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "infrastructure.local",
-            "start",
-            "--fresh",
-            "--no-seed",
-            f"--port={port}",
-            f"--moto-port={moto_port}",
-            f"--state-dir={tmp_path / 'state'}",
-        ],
+        fresh_stack_command(port=port, moto_port=moto_port, state_dir=tmp_path / "state"),
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "stack.log").open("wb"),
