@@ -136,6 +136,21 @@ class ProgrammeAgreementPublished(EventDetail):
     published_at: UtcDateTime
 
 
+class PartnerUserRemoved(EventDetail):
+    """A partner user lost access: removed from the organisation by a partner or vendor admin, or disabled.
+
+    Consumers stop counting what the person holds for this partner (certifications, rewards eligibility); the user is
+    named by `user_email` (partner users are `partner_id` + email, as in `PartnerUserInvited`)."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "PartnerUserRemoved"
+
+    user_email: Email
+    removed_by: str
+    reason: Literal["removed", "disabled"]
+    removed_at: UtcDateTime
+
+
 ALL_PARTNERS = "*"
 
 ONBOARDING_EVENTS: tuple[type[EventDetail], ...] = (
@@ -145,6 +160,7 @@ ONBOARDING_EVENTS: tuple[type[EventDetail], ...] = (
     PartnerApplicationExpired,
     PartnerOnboarded,
     PartnerUserInvited,
+    PartnerUserRemoved,
     PartnerAgreementAccepted,
     ProgrammeAgreementPublished,
 )
