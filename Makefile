@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared contracts functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals functions/mdf/mdf infrastructure tools
+	$(PY) -m mypy shared contracts functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals functions/mdf/mdf functions/training/training functions/tiers/tiers infrastructure tools
 
 schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resources from the pydantic contracts
 	$(PY) -m tools.gen_schemas
@@ -70,6 +70,7 @@ bench: $(STAMP)  ## performance figures, and the cost per operation (rewrites do
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/deal_registration.py --strict
 	$(PY) benchmarks/mdf_ledger.py --strict
+	$(PY) benchmarks/tier_evaluation.py --strict
 	$(PY) benchmarks/cost.py
 
 lock:  ## re-resolve requirements/*.in into the hashed lock, from PyPI only, then regenerate the layer's requirements

@@ -434,8 +434,9 @@ def simulate(
     table = memory.table = MemoryTable(table_name)
     clock = Clock(now - HISTORY - timedelta(days=1))
     service = DealsService(memory, clock=clock)
+    limits = domain.AutoApprovalLimits(default=settings["limits"], by_tier=settings["limits_by_tier"])
     terms = domain.DealTerms(
-        protection=settings["protection"], extension=settings["extension"], auto_approve_limits=settings["limits"]
+        protection=settings["protection"], extension=settings["extension"], auto_approve_limits=limits
     )
     unused = NotReached()
     flows = DealWorkflowService(
@@ -494,7 +495,8 @@ def _step(
     if step == "register":
         body = plan.prospect.request(plan.variant, plan.products, plan.amount_minor, clock.now + timedelta(days=90))
         deal = service.register(principal(plan.partner_id), RegisterDealRequest.model_validate(body).new_deal())
-        if domain.review_mode(deal, flows.terms.auto_approve_limits) == "manual":
+        tier = memory.partner_tier(deal.partner_id)  # none in the seed: every partner gets the default limits
+        if domain.review_mode(deal, flows.terms.auto_approve_limits, tier.tier_id if tier else None) == "manual":
             flows.mark_under_review(deal.deal_id, "channel-manager@example.com")
             later(clock.now + plan.review_after, "decide", plan, deal.deal_id)
         else:
@@ -880,6 +882,7 @@ def _settings() -> dict[str, Any]:
     parameters = load_template(ROOT / "template.yaml")["Parameters"]
     return {
         "limits": json.loads(parameters["DealAutoApproveLimits"]["Default"]),
+        "limits_by_tier": json.loads(parameters["DealAutoApproveLimitsByTier"]["Default"]),
         "protection": timedelta(seconds=int(parameters["DealProtectionSeconds"]["Default"])),
         "extension": timedelta(seconds=int(parameters["DealExtensionSeconds"]["Default"])),
     }

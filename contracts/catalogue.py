@@ -9,4 +9,10 @@ from contracts.tiers import TIER_EVENTS
 from contracts.training import TRAINING_EVENTS
 from shared.events import EventDetail
 
-ALL_EVENTS: tuple[type[EventDetail], ...] = (*ONBOARDING_EVENTS, *DEAL_EVENTS, *MDF_EVENTS, *TRAINING_EVENTS, *TIER_EVENTS)
+ALL_EVENTS: tuple[type[EventDetail], ...] = (
+    *ONBOARDING_EVENTS,
+    *DEAL_EVENTS,
+    *MDF_EVENTS,
+    *TRAINING_EVENTS,
+    *TIER_EVENTS,
+)

@@ -3,7 +3,7 @@
 This module holds the gate and its projection writes, with no event model, so an API function that only checks the
 gate imports no contract; `contracts.onboarding_agreements` adds the consumer's event handlers that keep it.
 
-Onboarding owns the agreement; deals and MDF learn of it from `ProgrammeAgreementPublished` and
+Onboarding owns the agreement; deals, MDF, training and tiers learn of it from `ProgrammeAgreementPublished` and
 `PartnerAgreementAccepted` into their own table (`AGREEMENT` / `CURRENT` and `AGREEMENT` / `ACCEPTED#<version>#<sub>`),
 so a partner user who has not accepted the current version is refused on their routes as on onboarding's.
 """

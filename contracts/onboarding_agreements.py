@@ -1,7 +1,7 @@
 """The consumer side of the programme-agreement gate: the event handlers that keep a context's projection of the
 current agreement and of user acceptances (`contracts.onboarding_agreement_gate` holds the gate itself).
 
-Onboarding owns the agreement; deals and MDF learn of it from `ProgrammeAgreementPublished` and
+Onboarding owns the agreement; deals, MDF, training and tiers learn of it from `ProgrammeAgreementPublished` and
 `PartnerAgreementAccepted` into their own table, so a partner user who has not accepted the current version is refused
 on their routes as on onboarding's.
 """

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
+from infrastructure.local import seed_programme
 from infrastructure.local.people import People
 
 logger = logging.getLogger(__name__)
@@ -245,6 +246,7 @@ def seed(stack: Any) -> list[str]:
     people.api("POST", "/agreements", session=admin, json=AGREEMENT).raise_for_status()
     for product in PRODUCTS:
         people.api("POST", "/products", session=admin, json=product).raise_for_status()
+    catalogue = seed_programme.seed(people, stack, admin)  # the tiers first: partners join the entry tier
     with ThreadPoolExecutor(max_workers=len(PARTNERS)) as pool:
         list(pool.map(lambda p: _onboard(people, *p), PARTNERS))
     stack.wait_idle(timeout=30)
@@ -252,6 +254,7 @@ def seed(stack: Any) -> list[str]:
     stack.wait_idle(timeout=30)
     _seed_mdf(people, stack, admin)
     stack.wait_idle(timeout=30)
+    seed_programme.seed_completions(people, stack, catalogue)
     return describe(stack)  # what the data holds now, not what seeding meant to do
 
 
@@ -330,6 +333,7 @@ def describe(stack: Any) -> list[str]:
                 f"{r.get('title', r.get('request_id'))} {r['status'].replace('_', ' ')}" for r in requests
             )
             lines.append(f"Northwind MDF:   {listed}.")
+        lines += seed_programme.describe(people, nancy)
     hans = _sign_in(people, "hans@contoso.example", DEMO_PASSWORD)
     if hans is not None:
         deals = people.api("GET", "/deals?limit=50", session=hans).json().get("items", [])

@@ -14,7 +14,10 @@ import { renderMdfRequest } from './views/mdf-request.js';
 import { renderNewMdfRequest } from './views/mdf-request-new.js';
 import { renderMdfRequests } from './views/mdf-requests.js';
 import { renderOrganisation } from './views/organisation.js';
+import { renderProgramme } from './views/programme.js';
 import { renderSignIn } from './views/signin.js';
+import { renderTraining } from './views/training.js';
+import { renderTrainingAdmin } from './views/training-admin.js';
 import { renderUsers } from './views/users.js';
 
 const RETURN_KEY = 'prm.returnTo';
@@ -32,12 +35,21 @@ const ROUTES = {
   '/mdf': { title: 'Market development funds', render: renderFunds, nav: 'MDF' },
   '/mdf/requests': { title: 'Fund requests', render: renderMdfRequests, section: '/mdf' },
   '/mdf/requests/new': { title: 'Request funds', render: renderNewMdfRequest, section: '/mdf' },
+  '/programme': { title: 'Programme', render: renderProgramme, nav: 'Programme' },
+  '/training': { title: 'Training', render: renderTraining, nav: 'Training' },
   // Vendor-admin pages: no partner organisation (and so no agreement) needed.
   '/admin/mdf': {
     title: 'MDF administration',
     render: renderMdfAdmin,
     nav: 'MDF admin',
     navId: 'mdf-admin',
+    vendorAdmin: true,
+  },
+  '/admin/training': {
+    title: 'Training review',
+    render: renderTrainingAdmin,
+    nav: 'Training review',
+    navId: 'training-admin',
     vendorAdmin: true,
   },
 };

@@ -52,6 +52,10 @@ def concrete(path: str, partner_id: str) -> str:
         "fund_id": "FY27-H1.USD",
         "period_id": "FY27-H1",
         "file_id": "file_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "connection_id": "lms_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "import_id": "imp_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "item_id": "rev_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "criterion_id": "business-plan",
     }
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)

@@ -83,9 +83,11 @@ def test_no_handler_imports_a_denylisted_module(loaded: dict[str, list[str]]) ->
 
 # The published contracts (contracts.<context>) each context's code may import: its own and those it consumes.
 CONTRACTS_BY_CONTEXT = {
-    "onboarding": {"onboarding"},
-    "deals": {"deals", "onboarding"},
+    "onboarding": {"onboarding", "tiers"},  # the profile shows the partner's tier
+    "deals": {"deals", "onboarding", "tiers"},  # the automatic approval limit depends on the tier
     "mdf": {"mdf", "deals", "onboarding"},
+    "training": {"training", "onboarding"},
+    "tiers": {"tiers", "training", "deals", "onboarding"},
     "approvals": set(),  # generic: workflows send it plain messages
 }
 

@@ -341,6 +341,8 @@ def test_every_public_route_is_limited_per_client_ip_by_the_templates_web_acl(re
         ("GET", "/approvals/{approval_id}"),
         ("POST", "/approvals/{approval_id}"),
         ("GET", "/mdf/proofs/{request_id}/{file_id}"),
+        ("POST", "/training/webhooks/{connection_id}"),
+        ("POST", "/xapi/statements"),
     }
     for route in public:
         rules = _template_web_acl(Stage="dev")  # fresh counters per route

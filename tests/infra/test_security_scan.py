@@ -47,11 +47,12 @@ def test_every_checkov_skip_names_a_check_and_gives_a_one_line_reason() -> None:
 def test_skips_stay_out_of_the_way_of_what_must_hold() -> None:
     """Checks the template is meant to pass must never be skipped away."""
     must_pass = {
-        "CKV_AWS_18": {"PortalBucket", "MdfProofBucket"},  # S3 access logs
+        "CKV_AWS_18": {"PortalBucket", "MdfProofBucket", "TrainingImportBucket"},  # S3 access logs
         "CKV_AWS_21": {"PortalBucket", "MdfProofBucket", "AccessLogBucket"},  # versioning
         "CKV_AWS_76": {"PrmApi"},  # API access logs
         "CKV_AWS_86": {"PortalDistribution"},  # CloudFront access logs
-        "CKV_AWS_115": {"OnboardingApiFunction", "ApprovalsApiFunction", "MdfApiFunction"},  # public routes: capped
+        # public routes: capped
+        "CKV_AWS_115": {"OnboardingApiFunction", "ApprovalsApiFunction", "MdfApiFunction", "TrainingApiFunction"},
     }
     resources = _document()["Resources"]
     for check, owners in must_pass.items():
@@ -61,7 +62,7 @@ def test_skips_stay_out_of_the_way_of_what_must_hold() -> None:
 
 def test_functions_behind_public_routes_reserve_and_cap_their_concurrency() -> None:
     resources = _document()["Resources"]
-    for logical_id in ("OnboardingApiFunction", "ApprovalsApiFunction", "MdfApiFunction"):
+    for logical_id in ("OnboardingApiFunction", "ApprovalsApiFunction", "MdfApiFunction", "TrainingApiFunction"):
         reserved = resources[logical_id]["Properties"].get("ReservedConcurrentExecutions")
         assert reserved == {
             "Fn::If": [

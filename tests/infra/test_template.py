@@ -48,6 +48,8 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/approvals/{approval_id}"),
         ("POST", "/approvals/{approval_id}"),
         ("GET", "/mdf/proofs/{request_id}/{file_id}"),  # a reviewer's signed proof-file link
+        ("POST", "/training/webhooks/{connection_id}"),  # an LMS's Standard Webhooks delivery (signed per connection)
+        ("POST", "/xapi/statements"),  # an LRS client's statements (HTTP Basic per connection)
     }
 )
 # What the Python Lambda runtime itself provides next to the layer (boto3 and its closure).
@@ -995,7 +997,230 @@ def test_every_pass_role_names_the_role_and_the_service_it_is_passed_to() -> Non
         assert passed_to and all("*" not in str(v) for v in passed_to), (
             f"{owner}: iam:PassRole needs Condition StringEquals iam:PassedToService: {statement}"
         )
-    assert found >= 3  # onboarding, deals and MDF pass the timer scheduler's role
+    assert found >= 5  # onboarding, deals, MDF, training and tiers pass the timer scheduler's role
+
+
+# What a function's role must be allowed to do with each kind of resource its environment names (one action suffices).
+USES_BY_TYPE = {
+    "AWS::DynamoDB::Table": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "AWS::S3::Bucket": {"s3:GetObject", "s3:PutObject"},
+    "AWS::Serverless::StateMachine": {"states:StartExecution"},
+    "AWS::SecretsManager::Secret": {"secretsmanager:GetSecretValue"},
+    "AWS::Events::EventBus": {"events:PutEvents"},
+    "AWS::Scheduler::ScheduleGroup": {"scheduler:CreateSchedule"},
+    "AWS::IAM::Role": {"iam:PassRole"},
+}
+
+
+def _grants(document: dict[str, Any], owner: str, actions: set[str], target: str) -> bool:
+    """Whether owner has an Allow statement with one of actions on a resource that names target."""
+    return any(
+        statement.get("Effect") == "Allow"
+        and {str(a) for a in as_list(statement.get("Action"))} & actions
+        and target in referenced_ids(statement.get("Resource"))
+        for who, statement in policy_statements(document)
+        if who == owner
+    )
+
+
+def test_every_resource_a_function_is_told_about_its_role_may_use() -> None:
+    """A variable naming a table, bucket, workflow, secret, bus, schedule group or role is useless (or a runtime
+    AccessDenied) without the permission to use it; a queue's URL is for sending to it, a queue's ARN is a timer
+    target that TimerSchedulerRole sends to."""
+    document = template()
+    resources = document["Resources"]
+    problems = []
+    for lid, props in function_properties(document).items():
+        for name, value in ((props.get("Environment") or {}).get("Variables") or {}).items():
+            for target in sorted(referenced_ids(value) & set(resources)):
+                kind = resources[target]["Type"]
+                if kind == "AWS::SQS::Queue":
+                    if name.endswith("_URL") and not _grants(document, lid, {"sqs:SendMessage"}, target):
+                        problems.append(f"{lid}: {name} names {target} but it may not sqs:SendMessage to it")
+                    if name.endswith("_ARN") and not _grants(
+                        document, "TimerSchedulerRole", {"sqs:SendMessage"}, target
+                    ):
+                        problems.append(f"{lid}: timers to {target} ({name}) but TimerSchedulerRole may not send there")
+                elif kind == "AWS::Cognito::UserPool":
+                    granted = any(
+                        who == lid and any(str(a).startswith("cognito-idp:") for a in as_list(s.get("Action")))
+                        for who, s in policy_statements(document)
+                    )
+                    if not granted:
+                        problems.append(f"{lid}: {name} names {target} but it may call no cognito-idp action")
+                elif kind in USES_BY_TYPE and not _grants(document, lid, USES_BY_TYPE[kind], target):
+                    problems.append(f"{lid}: {name} names {target} but it may do none of {sorted(USES_BY_TYPE[kind])}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_timer_role_sends_only_to_queues_a_function_schedules_timers_to() -> None:
+    document = template()
+    targets = {
+        str(arn_target(value))
+        for props in function_properties(document).values()
+        for name, value in ((props.get("Environment") or {}).get("Variables") or {}).items()
+        if name.endswith("_QUEUE_ARN") and "SCHEDULER_ROLE_ARN" in ((props.get("Environment") or {}).get("Variables"))
+    }
+    granted = {
+        str(arn_target(resource))
+        for owner, statement in policy_statements(document)
+        if owner == "TimerSchedulerRole" and "sqs:SendMessage" in as_list(statement.get("Action"))
+        for resource in as_list(statement.get("Resource"))
+    }
+    assert targets and granted == targets
+
+
+def test_the_approvals_service_may_resume_every_workflow_that_asks_it() -> None:
+    """A workflow that sends approval requests waits for a task token that ApprovalDecisionsFunction returns."""
+    document = template()
+    asking = {
+        lid
+        for lid, (_, props) in state_machines(document).items()
+        if "ApprovalRequestsQueue" in referenced_ids(props.get("DefinitionSubstitutions"))
+    }
+    resumable = {
+        str(arn_target(resource))
+        for owner, statement in policy_statements(document)
+        if owner == "ApprovalDecisionsFunction" and "states:SendTaskSuccess" in as_list(statement.get("Action"))
+        for resource in as_list(statement.get("Resource"))
+    }
+    assert asking and asking == resumable
+
+
+def test_no_function_lists_more_than_five_layers() -> None:
+    """Lambda's limit: five layers per function, the kernel (Globals) included."""
+    for lid, props in function_properties(template()).items():
+        assert len(props.get("Layers") or []) <= 5, f"{lid}: {len(props['Layers'])} layers"
+
+
+def test_every_bucket_is_private_encrypted_and_refuses_plain_http() -> None:
+    document = template()
+    policies = resources_of_type(document, "AWS::S3::BucketPolicy")
+    for lid, bucket in resources_of_type(document, "AWS::S3::Bucket").items():
+        props = bucket.get("Properties") or {}
+        block = props.get("PublicAccessBlockConfiguration") or {}
+        assert block and all(
+            block.get(key) is True
+            for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+        ), lid
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], lid
+        denies = [
+            statement
+            for policy in policies.values()
+            if arn_target(policy["Properties"]["Bucket"]) == lid
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Deny"
+            and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        assert denies, f"{lid} needs a bucket policy denying aws:SecureTransport false"
+        for rule in (props.get("CorsConfiguration") or {}).get("CorsRules") or []:
+            assert rule["AllowedOrigins"] == [{"Ref": "PortalUrl"}], f"{lid}: CORS for the portal only"
+            assert "POST" in rule["AllowedMethods"] and not {"PUT", "DELETE"} & set(rule["AllowedMethods"]), lid
+
+
+# Issue 11: who hears which event. Each context subscribes to exactly what its consumer handles (brief, docs/api.md).
+SUBSCRIPTIONS = {
+    "OnboardingEventsQueue": {
+        "prm.onboarding": {
+            "PartnerApplicationSubmitted",
+            "PartnerApplicationConfirmed",
+            "PartnerApplicationRejected",
+            "PartnerApplicationExpired",
+            "PartnerUserInvited",
+            "PartnerUserRemoved",  # the safety net: disabled and signed out even if the API's own call failed
+        },
+        "prm.tiers": {"PartnerTierChanged"},
+    },
+    "TrainingEventsQueue": {
+        "prm.onboarding": {
+            "PartnerOnboarded",
+            "PartnerUserInvited",
+            "PartnerUserRemoved",
+            "ProgrammeAgreementPublished",  # the agreement gate on training's partner routes
+            "PartnerAgreementAccepted",
+        },
+        "prm.training": {"CertificationEarned", "CertificationExpired", "CertificationWithdrawn"},
+    },
+    "TiersEventsQueue": {
+        "prm.deals": {"DealApproved", "DealWon", "DealLost"},
+        "prm.training": {"CertificationEarned", "CertificationExpired", "CertificationWithdrawn"},
+        "prm.onboarding": {
+            "PartnerOnboarded",
+            "PartnerUserInvited",
+            "PartnerUserRemoved",
+            "ProgrammeAgreementPublished",  # the agreement gate on tiers' partner routes
+            "PartnerAgreementAccepted",
+        },
+        "prm.tiers": {
+            "TierUpgradeRequested",
+            "PartnerTierChanged",
+            "PartnerTierGracePeriodStarted",
+            "PartnerTierGracePeriodEnded",
+        },
+    },
+}
+
+
+def subscriptions(document: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
+    """queue logical id -> source -> detail-types the bus's rules deliver to it."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for rule in resources_of_type(document, "AWS::Events::Rule").values():
+        props = rule.get("Properties") or {}
+        pattern = props.get("EventPattern") or {}
+        for target in props.get("Targets") or []:
+            by_source = found.setdefault(str(arn_target(target.get("Arn"))), {})
+            for source in as_list(pattern.get("source")):
+                by_source.setdefault(str(source), set()).update(str(t) for t in as_list(pattern.get("detail-type")))
+    return found
+
+
+def test_training_and_tiers_hear_exactly_the_events_of_the_brief_and_others_hear_tier_changes() -> None:
+    found = subscriptions(template())
+    for queue_id, expected in SUBSCRIPTIONS.items():
+        assert found.get(queue_id) == expected, queue_id
+    for queue_id in ("DealsEventsQueue", "OnboardingEventsQueue"):
+        assert found[queue_id].get("prm.tiers") == {"PartnerTierChanged"}, queue_id
+
+
+def _allowed(document: dict[str, Any], owner: str, target: str) -> set[str]:
+    """The actions owner's Allow statements grant on a resource that names target."""
+    return {
+        str(action)
+        for who, statement in policy_statements(document)
+        if who == owner and statement.get("Effect") == "Allow" and target in referenced_ids(statement.get("Resource"))
+        for action in as_list(statement.get("Action"))
+    }
+
+
+def test_onboardings_consumer_may_disable_and_sign_out_a_removed_user_both_or_neither() -> None:
+    """Its PartnerUserRemoved safety net disables the account and ends its sessions: one without the other leaves a
+    signed-in user working on, or a disabled one's tokens alive."""
+    document = template()
+    allowed = _allowed(document, "OnboardingEventsFunction", "PartnerUserPool")
+    revoke = {"cognito-idp:AdminDisableUser", "cognito-idp:AdminUserGlobalSignOut"}
+    assert revoke <= allowed, sorted(allowed)
+    assert not {a for a in allowed if a.endswith("*")}, sorted(allowed)
+
+
+def test_the_tiers_api_schedules_a_new_versions_timer_as_the_deals_consumer_does() -> None:
+    """POST /programme/versions sets the fan-out timer itself: the same schedule group, role and statements as
+    DealsEventsFunction's timers, to tiers' own workflow queue."""
+    document = template()
+    props = function_properties(document)
+    env = (props["TiersApiFunction"].get("Environment") or {}).get("Variables") or {}
+    assert referenced_ids(env.get("SCHEDULE_GROUP")) == {"TimerScheduleGroup"}
+    assert referenced_ids(env.get("SCHEDULER_ROLE_ARN")) == {"TimerSchedulerRole"}
+    assert referenced_ids(env.get("WORKFLOW_QUEUE_ARN")) == {"TiersWorkflowQueue"}
+
+    def timer_statements(owner: str) -> list[dict[str, Any]]:
+        return [
+            s
+            for who, s in policy_statements(document)
+            if who == owner and set(as_list(s.get("Action"))) & {"scheduler:CreateSchedule", "iam:PassRole"}
+        ]
+
+    assert timer_statements("TiersApiFunction") == timer_statements("DealsEventsFunction")
+    assert len(timer_statements("TiersApiFunction")) == 2
 
 
 def _queues(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -1307,7 +1532,8 @@ def test_every_gateway_response_and_waf_block_answers_the_documented_error_shape
     for name, custom in acl["CustomResponseBodies"].items():
         assert custom["ContentType"] == "APPLICATION_JSON"
         assert set(json.loads(custom["Content"])) == {"code", "message", "errors"}, name
-    assert len(acl["Rules"]) >= 4  # POST /applications, confirmation pages, approval links, proof links
+    # POST /applications, confirmation pages, approval links, proof links, LMS webhooks, xAPI statements
+    assert len(acl["Rules"]) >= 6
     for rule in acl["Rules"]:
         assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
         rate = rule["Statement"]["RateBasedStatement"]

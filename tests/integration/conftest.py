@@ -36,6 +36,12 @@ TEST_PARAMETERS = {
     "MdfRequestLeadDays": "0",
     "MdfExpiryWarningOffsetsSeconds": "4",
     "MdfClaimReminderOffsetsSeconds": "2",
+    # Reminders 60 and 30 days and 6 seconds before an award expires (the expiry test waits for the last one).
+    "CertificationReminderOffsetsSeconds": "5184000,2592000,6",
+    # A partner keeps a tier it no longer meets 8 seconds, warned 5 and 3 seconds before the end (the template's
+    # defaults are 90 days, and 30 and 7 days): test_tiers.py waits for the real timers.
+    "TierGraceSeconds": "8",
+    "TierGraceWarningOffsetsSeconds": "5,3",
 }
 
 

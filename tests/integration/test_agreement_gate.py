@@ -1,4 +1,5 @@
-"""The programme-agreement gate on every partner route of the template (issue 8.5a): onboarding, deals and MDF.
+"""The programme-agreement gate on every partner route of the template (issue 8.5a): onboarding, deals, MDF, training
+and the programme's tiers.
 
 Routes come from template.yaml itself, so a route added later is covered (or must be named here as exempt).
 """
@@ -31,10 +32,34 @@ VENDOR_ONLY = frozenset(
         ("GET", "/mdf/partners"),
         ("POST", "/mdf/allocations"),
         ("POST", "/mdf/adjustments"),
+        ("POST", "/training/courses"),
+        ("POST", "/training/certifications"),
+        ("POST", "/training/connections"),
+        ("POST", "/training/connections/{connection_id}/secrets"),
+        ("POST", "/training/imports"),
+        ("POST", "/training/imports/{import_id}/submission"),
+        ("GET", "/training/imports/{import_id}"),
+        ("GET", "/training/review"),
+        ("POST", "/training/review/{item_id}/assignment"),
+        ("POST", "/training/review/{item_id}/discard"),
+        ("GET", "/programme/versions"),
+        ("POST", "/programme/versions"),
+        ("POST", "/programme/partners/{partner_id}/manual-criteria/{criterion_id}"),
     }
 )
-APPS = {"OnboardingApiFunction": "onboarding.api", "DealsApiFunction": "deals.api", "MdfApiFunction": "mdf.api"}
-CONTEXTS = {"DealsTable": "DealsEventsQueue", "MdfTable": "MdfEventsQueue"}
+APPS = {
+    "OnboardingApiFunction": "onboarding.api",
+    "DealsApiFunction": "deals.api",
+    "MdfApiFunction": "mdf.api",
+    "TrainingApiFunction": "training.api",
+    "TiersApiFunction": "tiers.api",
+}
+CONTEXTS = {
+    "DealsTable": "DealsEventsQueue",
+    "MdfTable": "MdfEventsQueue",
+    "TrainingTable": "TrainingEventsQueue",
+    "TiersTable": "TiersEventsQueue",
+}
 
 
 def routes(stack: Stack) -> list[tuple[str, str, str]]:
@@ -60,6 +85,10 @@ def path_params(path: str, partner_id: str) -> dict[str, str]:
         "fund_id": "FY27-Q1.USD",
         "request_id": "mdfreq_" + "0" * 26,
         "file_id": "file_" + "0" * 26,
+        "connection_id": "lms_" + "0" * 26,
+        "import_id": "imp_" + "0" * 26,
+        "item_id": "rev_" + "0" * 26,
+        "criterion_id": "business-plan",
     }
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     assert set(names) <= set(values), f"{path}: give the test a value for its path parameters"
@@ -81,12 +110,14 @@ def apps(stack: Stack) -> dict[str, Any]:
     loaded = {fid: stack.load(fid, module) for fid, module in APPS.items()}
     loaded["DealsTable"] = stack.load("DealsEventsFunction", "deals.consumers")
     loaded["MdfTable"] = stack.load("MdfEventsFunction", "mdf.consumers")
+    loaded["TrainingTable"] = stack.load("TrainingEventsFunction", "training.consumers")
+    loaded["TiersTable"] = stack.load("TiersEventsFunction", "tiers.consumers")
     loaded["outbox"] = stack.load("OnboardingOutboxFunction", "onboarding.outbox")
     return loaded
 
 
 def propagate(stack: Stack, apps: dict[str, Any], until: Any) -> None:
-    """Onboarding's outbox onto the bus, and the bus into deals' and MDF's consumers (as the local stack does)."""
+    """Onboarding's outbox onto the bus, and the bus into the gated contexts' consumers (as the local stack does)."""
     stack.pump_stream("OnboardingTable", apps["outbox"].handler)
     for table_id, queue_id in CONTEXTS.items():
         stack.flush(table_id, _NoOutbox(), {queue_id: apps[table_id].handler}, until=lambda t=table_id: until(t))
@@ -123,9 +154,14 @@ def call_all(stack: Stack, apps: dict[str, Any], claims: dict[str, str]) -> dict
 def test_every_partner_route_requires_the_current_agreement(stack: Stack, apps: dict[str, Any]) -> None:
     every = routes(stack)
     # the routes the issue names are among those checked, and every context with partner routes is covered
-    assert {("GET", "/mdf/funds"), ("POST", "/mdf/requests"), ("GET", "/partners/{partner_id}")} <= {
-        (m, p) for m, p, _ in every
-    }
+    assert {
+        ("GET", "/mdf/funds"),
+        ("POST", "/mdf/requests"),
+        ("GET", "/partners/{partner_id}"),
+        ("GET", "/training/me"),
+        ("GET", "/programme"),
+        ("GET", "/programme/tiers"),
+    } <= {(m, p) for m, p, _ in every}
     assert {fid for _, _, fid in every} == set(APPS), "a new context with routes: add its app to this test"
 
     version = f"gate-{uuid.uuid4().hex[:8]}"
@@ -157,8 +193,11 @@ def test_every_partner_route_requires_the_current_agreement(stack: Stack, apps: 
     # vendor staff accept no agreement
     status, _, _ = stack.call(apps["MdfApiFunction"].app, "GET", "/mdf/partners", claims=VENDOR)
     assert status == 200
+    for function_id, path in (("TrainingApiFunction", "/training/review"), ("TiersApiFunction", "/programme/versions")):
+        status, answer, _ = stack.call(apps[function_id].app, "GET", path, claims=VENDOR)
+        assert status == 200, (path, answer)
 
-    # accepted through onboarding: deals and MDF learn it from PartnerAgreementAccepted, and let the user in
+    # accepted through onboarding: every gated context learns it from PartnerAgreementAccepted, and lets the user in
     status, answer, _ = stack.call(
         onboarding, "POST", "/agreements/current/acceptance", body={"version": version}, claims=user
     )

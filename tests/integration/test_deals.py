@@ -368,11 +368,12 @@ def test_twenty_partners_race_for_one_prospect_and_exactly_one_is_approved(stack
 
     # then every one of them is approved at the same moment (as if 20 channel managers clicked at once)
     go = threading.Barrier(20)
-    from deals.domain import DealTerms
+    from deals.domain import AutoApprovalLimits, DealTerms
     from deals.models import DealDecision
 
     # the consumer's service, with a protection long enough to outlast the assertions (the stack's is 12 s)
-    terms = DealTerms(protection=timedelta(days=90), extension=timedelta(days=30), auto_approve_limits={})
+    none = AutoApprovalLimits(default={}, by_tier={})
+    terms = DealTerms(protection=timedelta(days=90), extension=timedelta(days=30), auto_approve_limits=none)
     workflow_side = dataclasses.replace(deals[1].service(), terms=terms)
 
     def approve(deal_id: str) -> None:

@@ -15,6 +15,8 @@ APPS = {
     "DealsApiFunction": "deals.api",
     "MdfApiFunction": "mdf.api",
     "ApprovalsApiFunction": "approvals.api",
+    "TrainingApiFunction": "training.api",
+    "TiersApiFunction": "tiers.api",
 }
 # The portal's origin (the template's PortalUrl in the test stack) for the apps the portal calls; the approval link
 # pages are opened directly, never fetched by the portal.

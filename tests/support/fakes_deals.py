@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts import onboarding_agreement_gate as agreements
-from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
+from deals.models import OPEN_STATUSES, Deal, PartnerProjection, PartnerTier, Product, Protection, Registration
 from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from shared.errors import FieldError, ValidationFailed
 from shared.events import EventDetail
@@ -43,6 +43,7 @@ class _AgreementItems:
 class FakeDealsRepository:
     deals: dict[str, Deal] = field(default_factory=dict)
     partners: dict[str, PartnerProjection] = field(default_factory=dict)
+    tiers: dict[str, PartnerTier] = field(default_factory=dict)
     catalogue: dict[str, Product] = field(default_factory=dict)
     open_claims: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (partner, kind, key) -> deal
     protected: dict[tuple[str, str], Protection] = field(default_factory=dict)  # (kind, key) -> holder
@@ -72,6 +73,16 @@ class FakeDealsRepository:
         if known is not None and known.as_of >= partner.as_of:
             return False
         self.partners[partner.partner_id] = partner
+        return True
+
+    def partner_tier(self, partner_id: str) -> PartnerTier | None:
+        return self.tiers.get(partner_id)
+
+    def project_tier(self, tier: PartnerTier) -> bool:
+        known = self.tiers.get(tier.partner_id)
+        if known is not None and known.tier_order >= tier.tier_order:
+            return False
+        self.tiers[tier.partner_id] = tier
         return True
 
     def products(self) -> list[Product]:

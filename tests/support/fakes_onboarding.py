@@ -3,7 +3,8 @@
 The repository honours the DynamoDB adapter's conditions: a domain is claimed by the first confirmed application (or
 its partner), an address by its PRM user, and by one open unconfirmed application until its deadline; every state
 change is conditional on the state it was read in, and carries its events (kept in `outbox`). The user directory
-behaves as Cognito does for invitations: an account in use is never reset.
+behaves as Cognito does for invitations (an account in use or disabled is never reset) and revocations (sign-out and
+disable, repeatable).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from onboarding.ports import (
     AgreementVersionExists,
     AlreadyAccepted,
     ConfirmationPending,
+    DirectoryUnavailable,
     DomainTaken,
     EmailTaken,
     NewerAgreementCurrent,
@@ -191,6 +193,32 @@ class FakeOnboardingRepository:
         if stored is not None and stored.status == "invited":
             self.users[partner_id, email] = stored.model_copy(update={"status": "active", "activated_at": at})
 
+    def record_removal(
+        self, removed: PartnerUser, event: EventDetail, *, expected: str, keeper: PartnerUser | None
+    ) -> None:
+        stored = self.users.get((removed.partner_id, str(removed.email)))
+        if stored is None or stored.status != expected:
+            raise StaleRecord(str(removed.email))
+        if keeper is not None:
+            kept = self.users.get((keeper.partner_id, str(keeper.email)))
+            if kept is None or kept.role != "partner-admin" or kept.status == "removed":
+                raise StaleRecord(str(keeper.email))
+        fields = ("status", "removed_at", "removed_by", "removal_reason")
+        self.users[removed.partner_id, str(removed.email)] = stored.model_copy(
+            update={name: getattr(removed, name) for name in fields}
+        )
+        self.outbox.append(event)
+
+    def record_tier(self, partner: Partner) -> bool:
+        stored = self.partners.get(partner.partner_id)
+        if stored is None or partner.tier_order is None:
+            return False
+        if stored.tier_order is not None and stored.tier_order >= partner.tier_order:
+            return False
+        update = partner.model_dump(include={"tier", "tier_id", "tier_since", "tier_order"})
+        self.partners[partner.partner_id] = stored.model_copy(update=update)
+        return True
+
     # ------------------------------------------------------------- agreements
     def current_agreement(self) -> Agreement | None:
         return self.current.model_copy(deep=True) if self.current else None
@@ -224,19 +252,24 @@ class Account:
     role: str
     password: str
     status: Literal["FORCE_CHANGE_PASSWORD", "CONFIRMED"] = "FORCE_CHANGE_PASSWORD"
+    enabled: bool = True
+    sign_outs: int = 0
 
 
 @dataclass
 class FakeUserDirectory:
     """Accounts by email. An invitation creates the account, or refreshes the temporary password of an unused one of
-    the same partner; an account in use (signed in) or another partner's is never touched."""
+    the same partner; an account in use (signed in), disabled, or another partner's is never touched. `failing`:
+    the pool does not answer revocations (DirectoryUnavailable) until it is set back to False."""
 
     accounts: dict[str, Account] = field(default_factory=dict)
     passwords_issued: int = 0
+    failing: bool = False
 
     def invite(self, *, email: str, name: str, partner_id: str, role: str) -> str | None:
         account = self.accounts.get(email)
-        if account is not None and (account.status != "FORCE_CHANGE_PASSWORD" or account.partner_id != partner_id):
+        in_use = account is not None and (account.status != "FORCE_CHANGE_PASSWORD" or not account.enabled)
+        if account is not None and (in_use or account.partner_id != partner_id):
             return None
         self.passwords_issued += 1
         password = f"Temporary{self.passwords_issued:04d}"
@@ -246,3 +279,13 @@ class FakeUserDirectory:
     def sign_in(self, email: str) -> None:
         """The person signed in and chose their own password: the account is in use."""
         self.accounts[email].status = "CONFIRMED"
+
+    def revoke(self, email: str) -> bool:
+        if self.failing:
+            raise DirectoryUnavailable("the pool did not answer")
+        account = self.accounts.get(email)
+        if account is None:
+            return False
+        account.sign_outs += 1
+        account.enabled = False
+        return True

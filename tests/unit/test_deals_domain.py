@@ -10,7 +10,15 @@ import pytest
 from pydantic import ValidationError
 
 from deals import domain
-from deals.models import Protection, ProtectionReminder, RegisterDealRequest, Registration, Review, Won
+from deals.models import (
+    Protection,
+    ProtectionReminder,
+    RegisterDealRequest,
+    Registration,
+    Review,
+    TierChange,
+    Won,
+)
 from deals.prospects import company_key, domain_key
 from shared.clock import timer_time
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -207,21 +215,100 @@ def test_products_and_close_date_are_checked() -> None:
 
 
 def test_review_mode_is_automatic_only_without_conflict_and_within_the_limit() -> None:
-    limits = {"USD": 5_000_000}
+    limits = domain.AutoApprovalLimits(default={"USD": 5_000_000}, by_tier={})
     deal, _ = register()
-    assert domain.review_mode(deal, limits) == "auto"
+    assert domain.review_mode(deal, limits, None) == "auto"
     assert (
         domain.review_mode(
-            deal.model_copy(update={"estimated_value": Money(amount_minor=5_000_001, currency="USD")}), limits
+            deal.model_copy(update={"estimated_value": Money(amount_minor=5_000_001, currency="USD")}), limits, None
         )
         == "manual"
     )
     assert (
-        domain.review_mode(deal.model_copy(update={"estimated_value": Money(amount_minor=1, currency="JPY")}), limits)
+        domain.review_mode(
+            deal.model_copy(update={"estimated_value": Money(amount_minor=1, currency="JPY")}), limits, None
+        )
         == "manual"
     )
     conflicted, _ = register(by_domain=[Registration(deal_id="x", partner_id="prt_9", status="submitted")])
-    assert domain.review_mode(conflicted, limits) == "manual"
+    assert domain.review_mode(conflicted, limits, None) == "manual"
+
+
+TIERED = domain.AutoApprovalLimits(
+    default={"USD": 2_000_000, "EUR": 2_000_000},
+    by_tier={"silver": {"USD": 5_000_000}, "gold": {"USD": 10_000_000}},
+)
+
+
+def worth(amount_minor: int, currency: str = "USD") -> Any:
+    deal, _ = register()
+    return deal.model_copy(update={"estimated_value": Money(amount_minor=amount_minor, currency=currency)})
+
+
+def test_a_higher_tier_approves_larger_deals_automatically() -> None:
+    assert [domain.review_mode(worth(8_000_000), TIERED, tier) for tier in (None, "silver", "gold")] == [
+        "manual",
+        "manual",
+        "auto",
+    ]
+    assert [domain.review_mode(worth(4_000_000), TIERED, tier) for tier in (None, "silver", "gold")] == [
+        "manual",
+        "auto",
+        "auto",
+    ]
+    assert domain.review_mode(worth(10_000_000), TIERED, "gold") == "auto"  # the limit itself is within it
+    assert domain.review_mode(worth(10_000_001), TIERED, "gold") == "manual"
+
+
+def test_a_tier_not_listed_or_not_known_yet_uses_the_default_limits() -> None:
+    assert TIERED.for_tier("platinum") == TIERED.default == TIERED.for_tier(None)
+    assert domain.review_mode(worth(1_500_000), TIERED, "platinum") == "auto"
+    assert domain.review_mode(worth(2_500_000), TIERED, "platinum") == "manual"
+    assert domain.review_mode(worth(1_500_000, "EUR"), TIERED, None) == "auto"
+    # a listed tier's limits are complete: a currency it does not name goes to a channel manager
+    assert domain.review_mode(worth(1, "EUR"), TIERED, "gold") == "manual"
+    # no tier limits at all (the setting may be {}): everyone gets the default
+    plain = domain.AutoApprovalLimits(default={"USD": 2_000_000}, by_tier={})
+    assert domain.review_mode(worth(2_000_000), plain, "gold") == "auto"
+    assert domain.review_mode(worth(2_000_001), plain, "gold") == "manual"
+
+
+def tier_change(tier_id: str, at: datetime, event_id: str, partner_id: str = "prt_1") -> TierChange:
+    return TierChange(
+        partner_id=partner_id,
+        tier_id=tier_id,
+        name=tier_id.title(),
+        rank={"registered": 0, "silver": 1, "gold": 2}[tier_id],
+        effective_at=at,
+        event_id=event_id,
+    )
+
+
+def test_tier_changes_apply_in_effective_order_then_event_id_whatever_order_they_arrive_in() -> None:
+    changes = [
+        tier_change("registered", NOW, "evt_a"),
+        tier_change("silver", NOW + timedelta(days=30), "evt_b"),
+        tier_change("gold", NOW + timedelta(days=60), "evt_c"),
+        tier_change("silver", NOW + timedelta(days=60), "evt_d"),  # same instant: the later event id wins
+    ]
+    for arrival in itertools.permutations(changes):
+        known = None
+        for change in [*arrival, *arrival]:  # and every one of them redelivered
+            known = domain.project_tier(known, change) or known
+        assert known is not None and (known.tier_id, known.event_id) == ("silver", "evt_d")
+        assert known.since == NOW + timedelta(days=60) and known.rank == 1
+    first = domain.project_tier(None, changes[1])
+    assert first is not None
+    assert domain.project_tier(first, changes[1]) is None  # repeated
+    assert domain.project_tier(first, changes[0]) is None  # older
+
+
+def test_the_tier_order_is_text_ordered_like_time_across_precisions() -> None:
+    early = tier_change("silver", datetime(2026, 1, 1, 9, 0, 0, 999_000, tzinfo=UTC), "evt_z")
+    late = tier_change("silver", datetime(2026, 1, 1, 9, 0, 1, tzinfo=UTC), "evt_a")
+    assert domain.tier_order(early) < domain.tier_order(late)
+    later_tie = tier_change("silver", early.effective_at, "evt_zz")
+    assert domain.tier_order(early) < domain.tier_order(later_tie)
 
 
 def approved(**changes: Any) -> Any:

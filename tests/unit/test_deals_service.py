@@ -20,6 +20,7 @@ from deals.models import (
     ProtectionEnded,
     ProtectionReminder,
     RegisterDealRequest,
+    TierChange,
     Won,
     workflow_message,
 )
@@ -53,6 +54,7 @@ SETTINGS = ConsumerSettings.model_validate(
         "approvers_by_region": '{"EMEA": "emea@example.com", "AMER": "amer@example.com"}',
         "escalation_email": "director@example.com",
         "auto_approve_limits": '{"USD": 5000000}',
+        "auto_approve_limits_by_tier": '{"silver": {"USD": 5000000}, "gold": {"USD": 10000000}}',
         "reminder_seconds": 60,
         "escalation_seconds": 60,
         "expiry_seconds": 60,
@@ -113,7 +115,13 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
         mailer=mailer,
         notices=DealEmails("https://portal.example.com"),
         effects=FakeSideEffects(),
-        terms=domain.DealTerms(protection=PROTECTION, extension=EXTENSION, auto_approve_limits={"USD": 5_000_000}),
+        terms=domain.DealTerms(
+            protection=PROTECTION,
+            extension=EXTENSION,
+            auto_approve_limits=domain.AutoApprovalLimits(
+                default=SETTINGS.auto_approve_limits, by_tier=SETTINGS.auto_approve_limits_by_tier
+            ),
+        ),
         clock=clock,
     )
     return World(repository, mailer, workflows, timers, clock, DealsService(repository, clock=clock), queue)
@@ -228,6 +236,59 @@ def test_a_small_deal_goes_to_automatic_approval_and_a_large_one_to_the_regions_
     assert [t.status for t in world.deal(large.deal_id).timeline].count("under_review") == 1
     world.queue.apply_decision(decision(large.deal_id, "rejected", reason="No."))
     assert world.queue.review_registration(large.deal_id) == "no review: the deal is rejected"
+
+
+def tier_changed(partner_id: str, tier_id: str, rank: int, at: datetime, event_id: str) -> TierChange:
+    return TierChange(
+        partner_id=partner_id, tier_id=tier_id, name=tier_id.title(), rank=rank, effective_at=at, event_id=event_id
+    )
+
+
+def review_machine(world: World, deal_id: str) -> str:
+    world.queue.review_registration(deal_id)
+    return next(machine for (machine, _), p in world.workflows.started.items() if p["deal_id"] == deal_id)
+
+
+def test_the_partners_tier_sets_its_automatic_approval_limit(world: World) -> None:
+    """USD 80,000: over the default (50,000) and silver's (50,000) limits, within gold's (100,000)."""
+    deal = {"amount": 8_000_000}
+    unknown = world.api.register(user("prt_1"), new_deal("Initech", "initech.com", **deal))
+    assert review_machine(world, unknown.deal_id) == MACHINE  # no tier known yet: the default limits
+    assert world.queue.project_tier(tier_changed("prt_2", "gold", 2, NOW, "evt_1")) == "tier gold projected"
+    assert world.queue.project_tier(tier_changed("prt_3", "silver", 1, NOW, "evt_2")) == "tier silver projected"
+    gold = world.api.register(user("prt_2"), new_deal("Globex", "globex.com", **deal))
+    silver = world.api.register(user("prt_3"), new_deal("Umbrella", "umbrella.com", **deal))
+    assert review_machine(world, gold.deal_id) == AUTO_MACHINE
+    assert review_machine(world, silver.deal_id) == MACHINE
+    # downgraded to a tier the settings do not list: back to the default limits
+    world.queue.project_tier(tier_changed("prt_2", "registered", 0, NOW + timedelta(days=1), "evt_3"))
+    again = world.api.register(user("prt_2"), new_deal("Hooli", "hooli.com", **deal))
+    assert review_machine(world, again.deal_id) == MACHINE
+
+
+def test_a_redelivered_or_late_tier_change_changes_nothing(world: World) -> None:
+    newer = tier_changed("prt_1", "gold", 2, NOW + timedelta(days=30), "evt_b")
+    older = tier_changed("prt_1", "silver", 1, NOW, "evt_a")
+    assert world.queue.project_tier(newer) == "tier gold projected"
+    assert world.queue.project_tier(older) == "older or repeated tier change"
+    assert world.queue.project_tier(newer) == "older or repeated tier change"
+    kept = world.repository.partner_tier("prt_1")
+    assert kept is not None and (kept.tier_id, kept.since, kept.event_id) == ("gold", newer.effective_at, "evt_b")
+    # the fake keeps the adapter's condition too: an older change that passed a stale read is refused on write
+    stale = domain.project_tier(None, older)
+    assert stale is not None and not world.repository.project_tier(stale)
+    assert world.repository.partner_tier("prt_1") == kept
+
+
+def test_the_tier_limits_setting_is_validated_at_cold_start() -> None:
+    base = SETTINGS.model_dump(mode="json") | {"auto_approve_limits": '{"USD": 5000000}'}
+    base["approvers_by_region"] = '{"EMEA": "emea@example.com"}'
+    assert (
+        ConsumerSettings.model_validate(base | {"auto_approve_limits_by_tier": "{}"}).auto_approve_limits_by_tier == {}
+    )
+    for bad in ('{"gold": {"usd": 1}}', '{"gold": {"USD": -1}}', '{"gold": 5}', '{"": {"USD": 1}}', "[1]", "nope"):
+        with pytest.raises(ValueError):
+            ConsumerSettings.model_validate(base | {"auto_approve_limits_by_tier": bad})
 
 
 def test_an_extension_request_is_reviewed_once_while_it_waits(world: World) -> None:

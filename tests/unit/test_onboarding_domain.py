@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from onboarding import domain
-from onboarding.models import Agreement, Application, ApplicationRequest, InviteUserRequest, PartnerUpdateRequest
+from onboarding.models import (
+    Agreement,
+    Application,
+    ApplicationRequest,
+    InviteUserRequest,
+    Partner,
+    PartnerUpdateRequest,
+    PartnerUser,
+    RemoveUserRequest,
+    TierChange,
+)
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.principal import Principal
 
@@ -277,3 +287,151 @@ def test_the_same_form_after_a_rejection_or_lapse_is_a_new_application() -> None
     assert domain.submitted_anew(rejected, keyed=False)
     assert not domain.submitted_anew(rejected, keyed=True)  # an Idempotency-Key names that request's application
     assert not domain.submitted_anew(application, keyed=False)  # still open: a retry
+
+
+# ------------------------------------------------------------------ removing a partner user
+def member(email: str, role: str = "partner-user", status: str = "active", partner_id: str = "prt_1") -> PartnerUser:
+    return PartnerUser.model_validate(
+        {
+            "partner_id": partner_id,
+            "email": email,
+            "name": email.split("@", maxsplit=1)[0].title(),
+            "role": role,
+            "status": status,
+            "invited_at": NOW,
+            "invited_by": "system",
+        }
+    )
+
+
+def test_removal_records_who_when_and_why_with_its_event() -> None:
+    grace = member("grace@acme.co.uk")
+    removed, event = domain.remove_user(principal(), grace, other_admins=[], reason="disabled", now=NOW, new_id=ids)
+    assert (removed.status, removed.removed_by, removed.removed_at, removed.removal_reason) == (
+        "removed",
+        "ada@acme.co.uk",
+        NOW,
+        "disabled",
+    )
+    assert (event.DETAIL_TYPE, event.partner_id, event.user_email, event.removed_by, event.reason) == (
+        "PartnerUserRemoved",
+        "prt_1",
+        "grace@acme.co.uk",
+        "ada@acme.co.uk",
+        "disabled",
+    )
+    assert event.removed_at == NOW and grace.status == "active"  # the record read is left as it was
+    with pytest.raises(domain.InvalidTransition):
+        domain.remove_user(principal(), removed, other_admins=[], reason="removed", now=NOW, new_id=ids)
+
+
+def test_nobody_removes_themselves_and_the_last_partner_admin_stays() -> None:
+    ada = member("ada@acme.co.uk", role="partner-admin")
+    with pytest.raises(Conflict) as itself:
+        domain.remove_user(
+            principal(),
+            ada,
+            other_admins=[member("bob@acme.co.uk", "partner-admin")],
+            reason="removed",
+            now=NOW,
+            new_id=ids,
+        )
+    assert itself.value.code == "cannot_remove_self" and itself.value.errors[0].field == "email"
+    bob = member("bob@acme.co.uk", role="partner-admin")
+    vendor = Principal(
+        sub="v", email="channel@example.com", name="", partner_id=None, groups=frozenset({"vendor-admin"})
+    )
+    with pytest.raises(Conflict) as last:
+        domain.remove_user(vendor, bob, other_admins=[], reason="removed", now=NOW, new_id=ids)
+    assert last.value.code == "last_partner_admin" and "last partner admin" in last.value.message
+    removed, _ = domain.remove_user(vendor, bob, other_admins=[ada], reason="removed", now=NOW, new_id=ids)
+    assert removed.status == "removed" and removed.removed_by == "channel@example.com"
+    # a partner user (not an admin) may be removed by the organisation's only admin
+    eve, _ = domain.remove_user(
+        principal(), member("eve@acme.co.uk"), other_admins=[], reason="removed", now=NOW, new_id=ids
+    )
+    assert eve.status == "removed"
+
+
+def test_the_removal_body_is_strict() -> None:
+    assert (
+        RemoveUserRequest.model_validate({"email": "Grace@Acme.co.uk", "reason": "removed"}).email == "grace@acme.co.uk"
+    )
+    for bad in (
+        {"email": "grace@acme.co.uk"},
+        {"email": "grace@acme.co.uk", "reason": "fired"},
+        {"email": "not-an-address", "reason": "removed"},
+        {"email": "grace@acme.co.uk", "reason": "removed", "partner_id": "prt_2"},
+    ):
+        with pytest.raises(ValidationError):
+            RemoveUserRequest.model_validate(bad)
+
+
+def test_other_admins_are_the_admins_not_removed_other_than_the_one_removed() -> None:
+    users = [
+        member("ada@acme.co.uk", "partner-admin"),
+        member("bob@acme.co.uk", "partner-admin", status="invited"),  # invited admins hold the role
+        member("cy@acme.co.uk", "partner-admin", status="removed"),
+        member("dee@acme.co.uk", "partner-user"),
+    ]
+    assert [u.email for u in domain.other_admins(users, "Ada@acme.co.uk")] == ["bob@acme.co.uk"]
+    assert [u.email for u in domain.other_admins(users, "dee@acme.co.uk")] == ["ada@acme.co.uk", "bob@acme.co.uk"]
+
+
+def test_a_removed_user_is_no_invitation_retry_and_is_refused_saying_why() -> None:
+    removed = member("grace@acme.co.uk").model_copy(
+        update={"status": "removed", "removed_at": NOW, "removal_reason": "disabled"}
+    )
+    assert not domain.same_invitation(removed, name=removed.name, role=removed.role)
+    assert domain.same_invitation(member("grace@acme.co.uk"), name="Grace", role="partner-user")
+    refusal = domain.user_was_removed(removed)
+    assert refusal.code == "user_removed" and "2026-11-26" in refusal.message and "disabled" in refusal.message
+    assert domain.revocation_skipped(removed) is None
+    assert domain.revocation_skipped(member("grace@acme.co.uk")) is not None
+    assert domain.revocation_skipped(None) is not None
+
+
+# ------------------------------------------------------------------ the partner's tier
+def test_the_profile_shows_the_newest_tier_whatever_order_the_changes_arrive_in() -> None:
+    partner = onboarded_partner()
+    changes = [
+        TierChange("prt_1", "registered", "Registered", NOW, "evt_a"),
+        TierChange("prt_1", "silver", "Silver", NOW + timedelta(days=30), "evt_b"),
+        TierChange("prt_1", "gold", "Gold", NOW + timedelta(days=60), "evt_c"),
+        TierChange("prt_1", "silver", "Silver", NOW + timedelta(days=60), "evt_d"),  # same instant: later id wins
+    ]
+    for arrival in itertools.permutations(changes):
+        shown = partner
+        for change in [*arrival, *arrival]:  # each redelivered too
+            shown = domain.apply_tier(shown, change) or shown
+        assert (shown.tier, shown.tier_id, shown.tier_since) == ("Silver", "silver", NOW + timedelta(days=60))
+        assert shown.revision == partner.revision  # not a profile edit
+    first = domain.apply_tier(partner, changes[1])
+    assert first is not None and first.tier_order == domain.tier_order(changes[1])
+    assert domain.apply_tier(first, changes[1]) is None and domain.apply_tier(first, changes[0]) is None
+    assert partner.tier == "Registered" and partner.tier_id is None  # before any change: the entry tier's name
+
+
+def test_the_tier_order_sorts_as_time_then_event_id() -> None:
+    at = datetime(2026, 1, 1, 9, 0, 0, 999_000, tzinfo=UTC)
+    one_later = TierChange("p", "t", "T", datetime(2026, 1, 1, 9, 0, 1, tzinfo=UTC), "evt_a")
+    assert domain.tier_order(TierChange("p", "t", "T", at, "evt_z")) < domain.tier_order(one_later)
+    assert domain.tier_order(TierChange("p", "t", "T", at, "evt_a")) < domain.tier_order(
+        TierChange("p", "t", "T", at, "evt_b")
+    )
+    other_zone = at.astimezone(timezone(timedelta(hours=2)))  # the same instant written in another zone
+    assert domain.tier_order(TierChange("p", "t", "T", other_zone, "e")) == domain.tier_order(
+        TierChange("p", "t", "T", at, "e")
+    )
+
+
+def onboarded_partner() -> Partner:
+    application, _ = domain.new_application(
+        ApplicationRequest.model_validate(application_body()).applicant(),
+        now=NOW,
+        new_id=ids,
+        confirm_within=timedelta(days=2),
+    )
+    confirmed, _ = domain.confirm(application, now=NOW, new_id=ids)
+    _, partner, _, _ = domain.approve(confirmed, decided_by="approver@example.com", now=NOW, new_id=ids)
+    return partner

@@ -18,8 +18,9 @@ from contracts.onboarding import (
     PartnerApplicationRejected,
     PartnerApplicationSubmitted,
     PartnerUserInvited,
+    PartnerUserRemoved,
 )
-from onboarding import confirmation
+from onboarding import confirmation, domain
 from onboarding.confirmation import SignedConfirmationLinks
 from onboarding.models import (
     AgreementRequest,
@@ -28,12 +29,15 @@ from onboarding.models import (
     ApplicationDecision,
     ApplicationRequest,
     InviteUserRequest,
+    RemoveUserRequest,
+    TierChange,
 )
 from onboarding.service import OnboardingReactions
 from onboarding.workflow import ApprovalRoute, OnboardingWorkflows
 from shared.clock import iso
-from shared.errors import Conflict, NotYetDue
+from shared.errors import Conflict, Forbidden, NotFound, NotYetDue, Unavailable
 from shared.principal import Principal
+from tests.support.events import validate
 from tests.support.factories import application_body, unique_domain
 from tests.support.fakes import FakeMailer, FakeSideEffects, FakeTimers, FakeWorkflows
 from tests.support.fakes_onboarding import FakeOnboardingRepository, FakeUserDirectory
@@ -95,6 +99,8 @@ class Onboarding:
                 return self.service.tell_expiry(event.application_id)
             case PartnerUserInvited():
                 return self.service.send_invitation(event)
+            case PartnerUserRemoved():
+                return self.service.revoke_access(event)
         return None
 
     def flush(self) -> list[str]:
@@ -453,3 +459,246 @@ def test_the_newest_agreement_stays_current_and_acceptance_is_recorded_once(onbo
     assert onboarding.service.me(me)["agreement"]["required"] is False
     [user] = onboarding.repository.list_users(application.partner_id)
     assert user.status == "active"
+
+
+# ------------------------------------------------------------------ removing partner users
+def partner_admin(application: Application, email: str | None = None, sub: str = "sub-admin") -> Principal:
+    return Principal(
+        sub=sub,
+        email=email or str(application.contact.email),
+        name="Admin",
+        partner_id=application.partner_id,
+        groups=frozenset({"partner-admin"}),
+    )
+
+
+def with_colleague(onboarding: Onboarding, role: str = "partner-user", name: str = "grace") -> tuple[Application, str]:
+    """An onboarded partner whose admin invited a colleague; every invitation went out (accounts exist)."""
+    application = approved(onboarding)
+    address = f"{name}@{application.domain}"
+    onboarding.service.invite_user(
+        partner_admin(application),
+        application.partner_id,
+        InviteUserRequest(email=address, name=name.title(), role=role),  # type: ignore[arg-type]
+    )
+    onboarding.flush()
+    return application, address
+
+
+def removal(email: str, reason: str = "removed") -> RemoveUserRequest:
+    return RemoveUserRequest.model_validate({"email": email, "reason": reason})
+
+
+def test_a_partner_admin_removes_a_colleague_who_loses_access_once(onboarding: Onboarding) -> None:
+    application, grace = with_colleague(onboarding)
+    admin = partner_admin(application)
+    onboarding.now = NOW + timedelta(hours=1)
+    removed = onboarding.service.remove_user(admin, application.partner_id, removal(grace.upper(), "disabled"))
+    assert (removed.status, removed.removed_by, removed.removed_at, removed.removal_reason) == (
+        "removed",
+        admin.email,
+        NOW + timedelta(hours=1),
+        "disabled",
+    )
+    [event] = onboarding.repository.events("PartnerUserRemoved")
+    assert (event.partner_id, event.user_email, event.removed_by, event.reason) == (
+        application.partner_id,
+        grace,
+        admin.email,
+        "disabled",
+    )
+    validate(  # the contract: as the bus delivers it, against the checked-in schema
+        {
+            "version": "0",
+            "id": event.event_id,
+            "detail-type": event.DETAIL_TYPE,
+            "source": event.SOURCE,
+            "time": "2026-11-26T13:00:00Z",
+            "detail": event.to_json_dict(),
+        }
+    )
+    account = onboarding.identity.accounts[grace]
+    assert not account.enabled and account.sign_outs == 1
+    # the same request again (or another reason) answers the removal as recorded: no second event
+    onboarding.now = NOW + timedelta(hours=2)
+    assert onboarding.service.remove_user(admin, application.partner_id, removal(grace)) == removed
+    assert len(onboarding.repository.events("PartnerUserRemoved")) == 1
+    listed = {u.email: u.status for u in onboarding.service.list_users(admin, application.partner_id)}
+    assert listed == {str(application.contact.email): "invited", grace: "removed"}
+    # the consumer of the event finds the user removed and revokes again (repeatable), a replay too
+    assert onboarding.react(event) == "access revoked"
+    assert onboarding.react(event) == "access revoked" and not onboarding.identity.accounts[grace].enabled
+
+
+def test_removal_is_refused_for_oneself_the_last_admin_strangers_and_non_admins(onboarding: Onboarding) -> None:
+    application, grace = with_colleague(onboarding)
+    admin = partner_admin(application)
+    before = onboarding.repository.snapshot()
+    with pytest.raises(Conflict) as itself:
+        onboarding.service.remove_user(admin, application.partner_id, removal(admin.email))
+    assert itself.value.code == "cannot_remove_self"
+    with pytest.raises(Conflict) as last:
+        onboarding.service.remove_user(VENDOR, application.partner_id, removal(admin.email))
+    assert last.value.code == "last_partner_admin" and last.value.errors[0].field == "email"
+    with pytest.raises(NotFound) as unknown:
+        onboarding.service.remove_user(admin, application.partner_id, removal(f"nobody@{application.domain}"))
+    assert unknown.value.code == "user_not_found"
+    other = approved(onboarding)
+    onboarding.flush()
+    stranger = partner_admin(other)
+    with pytest.raises(NotFound):  # another organisation: its users do not exist for this admin
+        onboarding.service.remove_user(stranger, application.partner_id, removal(grace))
+    with pytest.raises(NotFound):  # nor may its admin remove them through their own organisation
+        onboarding.service.remove_user(stranger, other.partner_id, removal(grace))
+    colleague = Principal(
+        sub="sub-grace", email=grace, name="", partner_id=application.partner_id, groups=frozenset({"partner-user"})
+    )
+    with pytest.raises(Forbidden):
+        onboarding.service.remove_user(colleague, application.partner_id, removal(str(application.contact.email)))
+    after = onboarding.repository.snapshot()
+    assert onboarding.repository.events("PartnerUserRemoved") == []
+    assert before["users"] == {k: v for k, v in after["users"].items() if k in before["users"]}  # nobody changed
+    assert onboarding.identity.accounts[grace].enabled
+    assert onboarding.identity.accounts[admin.email].enabled
+
+
+def test_a_vendor_admin_removes_an_admin_while_another_remains(onboarding: Onboarding) -> None:
+    application, bob = with_colleague(onboarding, role="partner-admin", name="bob")
+    removed = onboarding.service.remove_user(VENDOR, application.partner_id, removal(bob))
+    assert removed.status == "removed" and removed.removed_by == VENDOR.email
+    with pytest.raises(Conflict) as last:  # now the first admin is the last one
+        onboarding.service.remove_user(VENDOR, application.partner_id, removal(str(application.contact.email)))
+    assert last.value.code == "last_partner_admin"
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(onboarding: Onboarding) -> None:
+    """Bob's removal of Ada commits between Ada's reads and her write: her write checks Bob is still an admin, loses,
+    reads again and finds Bob is now the last admin."""
+    application, bob = with_colleague(onboarding, role="partner-admin", name="bob")
+    ada = partner_admin(application)
+    record = onboarding.repository.record_removal
+    raced = []
+
+    def bob_first(*args: Any, **kwargs: Any) -> None:
+        if not raced:
+            raced.append(True)
+            onboarding.service.remove_user(
+                partner_admin(application, email=bob, sub="sub-bob"), application.partner_id, removal(ada.email)
+            )
+        record(*args, **kwargs)
+
+    onboarding.repository.record_removal = bob_first  # type: ignore[method-assign]
+    with pytest.raises(Conflict) as refused:
+        onboarding.service.remove_user(ada, application.partner_id, removal(bob))
+    assert refused.value.code == "last_partner_admin"
+    statuses = {u.email: u.status for u in onboarding.repository.list_users(application.partner_id)}
+    assert statuses == {ada.email: "removed", bob: "invited"}
+    assert [e.user_email for e in onboarding.repository.events("PartnerUserRemoved")] == [ada.email]
+
+
+def test_a_pool_failure_after_the_write_is_finished_by_a_repeat_or_by_the_event(onboarding: Onboarding) -> None:
+    application, grace = with_colleague(onboarding)
+    admin = partner_admin(application)
+    hedy = f"hedy@{application.domain}"
+    onboarding.service.invite_user(
+        admin, application.partner_id, InviteUserRequest(email=hedy, name="Hedy", role="partner-user")
+    )
+    onboarding.flush()
+    onboarding.identity.failing = True
+    for address in (grace, hedy):
+        with pytest.raises(Unavailable) as failed:
+            onboarding.service.remove_user(admin, application.partner_id, removal(address))
+        assert failed.value.code == "revocation_pending" and address in failed.value.message
+        assert onboarding.repository.get_user(application.partner_id, address).status == "removed"  # type: ignore[union-attr]
+        assert onboarding.identity.accounts[address].enabled  # not yet
+    onboarding.identity.failing = False
+    again = onboarding.service.remove_user(admin, application.partner_id, removal(grace))  # the client's repeat
+    assert again.status == "removed" and not onboarding.identity.accounts[grace].enabled
+    [_, hedy_removed] = onboarding.repository.events("PartnerUserRemoved")  # one event each, none for the repeat
+    assert onboarding.react(hedy_removed) == "access revoked"  # the outbox's event, whatever the client does
+    assert not onboarding.identity.accounts[hedy].enabled
+
+
+def test_a_removed_user_is_not_invited_back_here_or_elsewhere(onboarding: Onboarding) -> None:
+    application, grace = with_colleague(onboarding)
+    admin = partner_admin(application)
+    onboarding.service.remove_user(admin, application.partner_id, removal(grace))
+    same = InviteUserRequest(email=grace, name="Grace", role="partner-user")
+    with pytest.raises(Conflict) as here:
+        onboarding.service.invite_user(admin, application.partner_id, same)
+    assert here.value.code == "user_removed" and here.value.errors[0].field == "email"
+    with pytest.raises(Conflict) as replayed:  # nor is a replayed answer of her first invitation let through
+        onboarding.service.replayed_invitation(application.partner_id, same)
+    assert replayed.value.code == "user_removed"
+    onboarding.service.replayed_invitation(
+        application.partner_id,
+        InviteUserRequest(email=str(application.contact.email), name="Ada", role="partner-admin"),
+    )
+    other = approved(onboarding)
+    onboarding.flush()
+    with pytest.raises(Conflict) as elsewhere:
+        onboarding.service.invite_user(partner_admin(other), other.partner_id, same)
+    assert elsewhere.value.code == "user_exists"
+    assert not onboarding.identity.accounts[grace].enabled
+
+
+def test_a_user_removed_before_their_invitation_went_out_gets_no_account(onboarding: Onboarding) -> None:
+    application = approved(onboarding)
+    onboarding.flush()
+    admin = partner_admin(application)
+    address = f"late@{application.domain}"
+    onboarding.service.invite_user(
+        admin, application.partner_id, InviteUserRequest(email=address, name="Late", role="partner-user")
+    )
+    removed = onboarding.service.remove_user(admin, application.partner_id, removal(address))
+    assert removed.status == "removed" and address not in onboarding.identity.accounts
+    assert onboarding.flush() == [
+        "no invitation: the user is not (or no longer) waiting for one",
+        "no account to revoke (never invited)",
+    ]
+    assert address not in onboarding.identity.accounts and onboarding.mail_to(address) == []
+
+
+def test_a_user_removed_while_their_account_is_made_gets_it_disabled_and_no_email(onboarding: Onboarding) -> None:
+    application = approved(onboarding)
+    onboarding.flush()
+    admin = partner_admin(application)
+    address = f"racing@{application.domain}"
+    onboarding.service.invite_user(
+        admin, application.partner_id, InviteUserRequest(email=address, name="Racing", role="partner-user")
+    )
+    create = onboarding.identity.invite
+
+    def removed_meanwhile(**kwargs: Any) -> str | None:
+        password = create(**kwargs)
+        onboarding.identity.failing = True  # the removal's own revocation fails: only the invitation can catch it
+        with pytest.raises(Unavailable):
+            onboarding.service.remove_user(admin, application.partner_id, removal(address))
+        onboarding.identity.failing = False
+        return password
+
+    onboarding.identity.invite = removed_meanwhile  # type: ignore[method-assign]
+    [invited] = [e for e in onboarding.repository.events("PartnerUserInvited") if e.email == address]
+    assert onboarding.service.send_invitation(invited) == "removed meanwhile: account disabled, no invitation sent"
+    assert not onboarding.identity.accounts[address].enabled and onboarding.mail_to(address) == []
+
+
+# ------------------------------------------------------------------ the partner's tier on its profile
+def test_the_profile_shows_the_newest_tier_and_ignores_late_or_repeated_changes(onboarding: Onboarding) -> None:
+    application = approved(onboarding)
+    gold = TierChange(application.partner_id, "gold", "Gold", NOW + timedelta(days=60), "evt_2")
+    silver = TierChange(application.partner_id, "silver", "Silver", NOW + timedelta(days=30), "evt_1")
+    assert onboarding.service.show_tier(gold) == "tier gold shown"
+    assert onboarding.service.show_tier(silver) == "older or repeated tier change"
+    assert onboarding.service.show_tier(gold) == "older or repeated tier change"
+    profile = onboarding.service.get_partner(VENDOR, application.partner_id)
+    assert (profile.tier, profile.tier_id, profile.tier_since, profile.revision) == (
+        "Gold",
+        "gold",
+        NOW + timedelta(days=60),
+        1,
+    )
+    stale = domain.apply_tier(profile.model_copy(update={"tier_order": None}), silver)
+    assert stale is not None and not onboarding.repository.record_tier(stale)  # the write's own condition holds
+    unknown = TierChange("prt_nobody", "gold", "Gold", NOW, "evt_3")
+    assert onboarding.service.show_tier(unknown) == "no such partner: no profile to show the tier on"

@@ -1,4 +1,5 @@
-"""Deals' queue consumer (Handler `deals.consumers.handler`): partner projection, reviews, decisions, timers.
+"""Deals' queue consumer (Handler `deals.consumers.handler`): partner projection (onboarding's PartnerOnboarded, the
+tiers context's PartnerTierChanged), reviews, decisions, timers.
 
 Each handler parses (an event by its contract, a workflow message by the models' union on `message_type`) and calls
 one service method; the rules are in the domain, the use cases in the service.
@@ -21,13 +22,15 @@ from contracts.deals import (
     DealRejected,
 )
 from contracts.onboarding import PartnerOnboarded
-from deals.domain import DealTerms
+from contracts.tiers import PartnerTierChanged
+from deals.domain import AutoApprovalLimits, DealTerms
 from deals.models import (
     DealApprovalExpired,
     DealDecision,
     PartnerProjection,
     ProtectionEnded,
     ProtectionReminder,
+    TierChange,
     workflow_message,
 )
 from deals.notifications import DealEmails
@@ -58,7 +61,9 @@ def service() -> DealWorkflowService:
         terms=DealTerms(
             protection=timedelta(seconds=SETTINGS.protection_seconds),
             extension=timedelta(seconds=SETTINGS.extension_seconds),
-            auto_approve_limits=SETTINGS.auto_approve_limits,
+            auto_approve_limits=AutoApprovalLimits(
+                default=SETTINGS.auto_approve_limits, by_tier=SETTINGS.auto_approve_limits_by_tier
+            ),
         ),
     )
 
@@ -72,6 +77,19 @@ def on_partner_onboarded(event: PartnerOnboarded) -> str:
             country=event.country,
             status=event.status,
             as_of=event.occurred_at,
+        )
+    )
+
+
+def on_tier_changed(event: PartnerTierChanged) -> str:
+    return service().project_tier(
+        TierChange(
+            partner_id=event.partner_id,
+            tier_id=event.tier.tier_id,
+            name=event.tier.name,
+            rank=event.tier.rank,
+            effective_at=event.effective_at,
+            event_id=event.event_id,
         )
     )
 
@@ -109,6 +127,7 @@ def on_extension_refused(event: DealExtensionRefused) -> str:
 
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     PartnerOnboarded.DETAIL_TYPE: (PartnerOnboarded, on_partner_onboarded),
+    PartnerTierChanged.DETAIL_TYPE: (PartnerTierChanged, on_tier_changed),
     DealRegistered.DETAIL_TYPE: (DealRegistered, on_registered),
     DealApproved.DETAIL_TYPE: (DealApproved, on_approved),
     DealRejected.DETAIL_TYPE: (DealRejected, on_rejected),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.deals import (
@@ -24,6 +24,7 @@ from deals.models import (
     Deal,
     NewDeal,
     PartnerProjection,
+    PartnerTier,
     ProspectRecord,
     Protection,
     ProtectionEnded,
@@ -31,6 +32,7 @@ from deals.models import (
     Registration,
     ReviewMode,
     Stage,
+    TierChange,
     TimelineEntry,
     Won,
 )
@@ -109,12 +111,27 @@ class InvalidState(Conflict):
 
 
 @dataclass(frozen=True)
+class AutoApprovalLimits:
+    """Currency -> largest estimated value (minor units) approved without a channel manager: per tier (`by_tier`, tier
+    id -> limits), and `default` for a partner whose tier is not listed or not known yet. A listed tier's limits are
+    complete: a currency missing from them always goes to a channel manager for that tier."""
+
+    default: Mapping[str, int]
+    by_tier: Mapping[str, Mapping[str, int]]
+
+    def for_tier(self, tier_id: str | None) -> Mapping[str, int]:
+        if tier_id is not None and tier_id in self.by_tier:
+            return self.by_tier[tier_id]
+        return self.default
+
+
+@dataclass(frozen=True)
 class DealTerms:
     """The programme's terms the workflow side applies (template parameters, through the consumer's settings)."""
 
     protection: timedelta  # how long an approved registration protects the prospect
     extension: timedelta  # what one granted extension adds
-    auto_approve_limits: Mapping[str, int]  # currency -> largest value approved without a channel manager
+    auto_approve_limits: AutoApprovalLimits
 
 
 def region_of(country: str) -> str:
@@ -252,12 +269,35 @@ def event_prospect(deal: Deal) -> Prospect:
     return Prospect(company_name=p.company_name, domain=p.domain, company_key=p.company_key, country=p.country)
 
 
-def review_mode(deal: Deal, limits: Mapping[str, int]) -> ReviewMode:
-    """Automatic approval only without conflicts and within the configured limit for the deal's currency."""
-    limit = limits.get(deal.estimated_value.currency)
+def review_mode(deal: Deal, limits: AutoApprovalLimits, tier_id: str | None) -> ReviewMode:
+    """Automatic approval only without conflicts and within the limit for the deal's currency of the partner's tier
+    (`tier_id`: None while deals knows no tier of the partner: the default limits)."""
+    limit = limits.for_tier(tier_id).get(deal.estimated_value.currency)
     if deal.conflicts or limit is None or deal.estimated_value.amount_minor > limit:
         return "manual"
     return "auto"
+
+
+def tier_order(change: TierChange) -> str:
+    """Where a tier change stands in the partner's history: effective time (microseconds, fixed width, so text order is
+    time order), then event id to break ties. Only a change after the one kept is applied."""
+    return f"{change.effective_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{change.event_id}"
+
+
+def project_tier(known: PartnerTier | None, change: TierChange) -> PartnerTier | None:
+    """The partner's tier after `change`, or None when it is not newer than the one kept (redelivered or late)."""
+    order = tier_order(change)
+    if known is not None and order <= known.tier_order:
+        return None
+    return PartnerTier(
+        partner_id=change.partner_id,
+        tier_id=change.tier_id,
+        name=change.name,
+        rank=change.rank,
+        since=change.effective_at,
+        event_id=change.event_id,
+        tier_order=order,
+    )
 
 
 def _with(deal: Deal, now: datetime, step: str, note: str, **changes: Any) -> Deal:

@@ -128,6 +128,31 @@ class PartnerProjection(Record):
     as_of: UtcDateTime
 
 
+class PartnerTier(Record):
+    """The partner's tier as deals last learnt it from the tiers context (PartnerTierChanged), kept beside its
+    PartnerProjection (its own item: a tier change may arrive before the partner's PartnerOnboarded)."""
+
+    partner_id: str
+    tier_id: str
+    name: str
+    rank: int
+    since: UtcDateTime  # the change's effective_at
+    event_id: str
+    tier_order: str  # domain.tier_order: where this change stands in the partner's tier history
+
+
+@dataclass(frozen=True)
+class TierChange:
+    """A PartnerTierChanged as deals' rules see it."""
+
+    partner_id: str
+    tier_id: str
+    name: str
+    rank: int
+    effective_at: datetime
+    event_id: str
+
+
 class Contact(Record):
     name: str
     email: str

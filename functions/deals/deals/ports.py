@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from shared.ports import Mailer, SideEffectLedger
 
 if TYPE_CHECKING:
-    from deals.models import Deal, PartnerProjection, Product, Protection, Registration, Review
+    from deals.models import Deal, PartnerProjection, PartnerTier, Product, Protection, Registration, Review
     from shared.events import EventDetail
     from shared.mail import Email
     from shared.principal import Principal
@@ -59,6 +59,14 @@ class DealsRepository(Protocol):
 
     def project_partner(self, partner: PartnerProjection) -> bool:
         """Keep the newest view of a partner; False when the event is older or repeated (nothing changes)."""
+        ...
+
+    def partner_tier(self, partner_id: str) -> PartnerTier | None:
+        """The partner's tier as last projected; None while no PartnerTierChanged arrived."""
+        ...
+
+    def project_tier(self, tier: PartnerTier) -> bool:
+        """Keep the tier if its `tier_order` is after the one kept; False when older or repeated (nothing changes)."""
         ...
 
     def products(self) -> list[Product]: ...

@@ -1,10 +1,11 @@
 """Deals' DynamoDB adapter of the repository port (`deals.ports.DealsRepository`): deals, prospect indexes,
-protection claims, the partner projection, the product list and the agreement gate's projection.
+protection claims, the partner projection (profile and tier), the product list and the agreement gate's projection.
 
 Keys: `DEAL#<id>` (GSIs by partner, and by partner+status, newest first); `PROSPECT#D|C#<key>` / `DEAL#<id>`
 (registrations per normalised prospect: conflict checks read one partition, whatever the table's size);
 `OPEN#<partner>#D|C#<key>` (one open registration per partner and prospect, even under concurrent requests);
-`PROTECTED#D|C#<key>` (the single approved, unexpired holder: first approved wins by a conditional write).
+`PROTECTED#D|C#<key>` (the single approved, unexpired holder: first approved wins by a conditional write);
+`PARTNER#<id>` / `PROFILE` and `TIER` (the partner projection: from onboarding's and from the tiers context's events).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts import onboarding_agreement_gate as agreements
-from deals.models import OPEN_STATUSES, Deal, PartnerProjection, Product, Protection, Registration
+from deals.models import OPEN_STATUSES, Deal, PartnerProjection, PartnerTier, Product, Protection, Registration
 from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
@@ -49,6 +50,28 @@ class DealsRepository:
                         | partner.model_dump(mode="json"),
                         condition="attribute_not_exists(pk) OR as_of < :as_of",
                         condition_values={":as_of": iso(partner.as_of)},
+                    )
+                ]
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def partner_tier(self, partner_id: str) -> PartnerTier | None:
+        item = self.table.get(f"PARTNER#{partner_id}", "TIER")
+        return PartnerTier.model_validate(item) if item else None
+
+    def project_tier(self, tier: PartnerTier) -> bool:
+        """Keep the tier change only if it comes after the one kept (`tier_order`): redelivered or reordered changes
+        change nothing."""
+        try:
+            self.table.transact(
+                [
+                    self.table.op_put(
+                        {"pk": f"PARTNER#{tier.partner_id}", "sk": "TIER", "entity": "partner_tier"}
+                        | tier.model_dump(mode="json"),
+                        condition="attribute_not_exists(pk) OR tier_order < :order",
+                        condition_values={":order": tier.tier_order},
                     )
                 ]
             )

@@ -27,6 +27,7 @@ from deals.models import (
     Review,
     ReviewMode,
     Stage,
+    TierChange,
     Won,
 )
 from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
@@ -202,6 +203,13 @@ class DealWorkflowService:
     def project_partner(self, partner: PartnerProjection) -> str:
         return "projected" if self.repository.project_partner(partner) else "older or repeated event"
 
+    def project_tier(self, change: TierChange) -> str:
+        """The partner's tier, which sets its automatic approval limits; older or repeated changes change nothing."""
+        tier = domain.project_tier(self.repository.partner_tier(change.partner_id), change)
+        if tier is None or not self.repository.project_tier(tier):
+            return "older or repeated tier change"
+        return f"tier {tier.tier_id} projected"
+
     def _change(self, deal_id: str, change: Change, *, protect: bool = False, release: bool = False) -> Deal:
         return _change(self.repository, self.clock, deal_id, change, protect=protect, release=release)
 
@@ -231,7 +239,9 @@ class DealWorkflowService:
         deal = _load(self.repository, deal_id)
         if not domain.awaits_review(deal):
             return f"no review: the deal is {deal.status}"
-        review = self._review(deal, "registration", domain.review_mode(deal, self.terms.auto_approve_limits))
+        tier = self.repository.partner_tier(deal.partner_id)
+        mode = domain.review_mode(deal, self.terms.auto_approve_limits, tier.tier_id if tier else None)
+        review = self._review(deal, "registration", mode)
         if review.mode == "manual" and deal.status == "submitted":
             reviewer = self.workflows.reviewer(review.partner_country)
             review = replace(review, deal=self.mark_under_review(deal.deal_id, reviewer))

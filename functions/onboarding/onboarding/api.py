@@ -10,13 +10,16 @@ from typing import Any
 from chalice import Response
 
 from onboarding import confirmation
+from onboarding.identity import CognitoUserDirectory
 from onboarding.models import (
+    PARTNER_INTERNAL_FIELDS,
     AgreementAcceptanceRequest,
     AgreementRequest,
     Application,
     ApplicationRequest,
     InviteUserRequest,
     PartnerUpdateRequest,
+    RemoveUserRequest,
 )
 from onboarding.repository import DynamoOnboardingRepository
 from onboarding.service import OnboardingService
@@ -46,6 +49,7 @@ def service() -> OnboardingService:
     return OnboardingService(
         DynamoOnboardingRepository(SETTINGS.table_name),
         confirm_within=timedelta(seconds=SETTINGS.confirmation_seconds),
+        identity=CognitoUserDirectory(SETTINGS.user_pool_id),
     )
 
 
@@ -173,7 +177,7 @@ def publish_agreement() -> Any:
 @handle_errors
 def get_partner(partner_id: str) -> Any:
     partner = service().get_partner(principal_from(current(app)), partner_id)
-    return respond(200, partner.model_dump(mode="json", exclude={"revision"}))
+    return respond(200, partner.model_dump(mode="json", exclude=set(PARTNER_INTERNAL_FIELDS)))
 
 
 @app.route("/partners/{partner_id}", methods=["PATCH"])
@@ -182,7 +186,7 @@ def update_partner(partner_id: str) -> Any:
     principal = principal_from(current(app))
     body = parse_body(current(app), PartnerUpdateRequest)
     partner = service().update_partner(principal, partner_id, body)
-    return respond(200, partner.model_dump(mode="json", exclude={"revision"}))
+    return respond(200, partner.model_dump(mode="json", exclude=set(PARTNER_INTERNAL_FIELDS)))
 
 
 @app.route("/partners/{partner_id}/users", methods=["GET"])
@@ -198,8 +202,27 @@ def invite_partner_user(partner_id: str) -> Any:
     principal = principal_from(current(app))
     body = parse_body(current(app), InviteUserRequest)
 
+    invited: list[Any] = []
+
     def run() -> tuple[int, Any]:
         user = service().invite_user(principal, partner_id, body)
+        invited.append(user)
         return 201, user.model_dump(mode="json")
 
-    return post_once(f"invite_user:{partner_id}", principal.sub, run, body_is_key=True)
+    status, answer = edge.once(f"invite_user:{partner_id}", principal.sub, run, body_is_key=True)
+    if status == 201 and not invited:  # a replayed answer: the user may have been removed since
+        service().replayed_invitation(partner_id, body)
+    return respond(status, answer)
+
+
+@app.route("/partners/{partner_id}/users/removal", methods=["POST"])
+@handle_errors
+def remove_partner_user(partner_id: str) -> Any:
+    principal = principal_from(current(app))
+    service().require_agreement(principal)  # the agreement gate before the body, as deals' and MDF's routes
+    body = parse_body(current(app), RemoveUserRequest)
+
+    def run() -> tuple[int, Any]:
+        return 200, service().remove_user(principal, partner_id, body).model_dump(mode="json")
+
+    return post_once(f"remove_user:{partner_id}", principal.sub, run, body_is_key=True)

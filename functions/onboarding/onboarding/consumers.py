@@ -1,5 +1,6 @@
-"""Onboarding's queue consumer (Handler `onboarding.consumers.handler`): its own events, and the messages of its
-approval workflow and confirmation timers. Each handler parses and calls one service method."""
+"""Onboarding's queue consumer (Handler `onboarding.consumers.handler`): its own events, the tiers context's
+PartnerTierChanged (shown on the organisation profile), and the messages of its approval workflow and confirmation
+timers. Each handler parses and calls one service method."""
 
 from __future__ import annotations
 
@@ -14,10 +15,18 @@ from contracts.onboarding import (
     PartnerApplicationRejected,
     PartnerApplicationSubmitted,
     PartnerUserInvited,
+    PartnerUserRemoved,
 )
+from contracts.tiers import PartnerTierChanged
 from onboarding.confirmation import SignedConfirmationLinks
 from onboarding.identity import CognitoUserDirectory
-from onboarding.models import ApplicationConfirmationDue, ApplicationDecision, ApplicationExpiry, WorkflowMessage
+from onboarding.models import (
+    ApplicationConfirmationDue,
+    ApplicationDecision,
+    ApplicationExpiry,
+    TierChange,
+    WorkflowMessage,
+)
 from onboarding.repository import DynamoOnboardingRepository
 from onboarding.service import OnboardingReactions
 from onboarding.settings import ConsumerSettings
@@ -78,12 +87,30 @@ def on_user_invited(event: PartnerUserInvited) -> str:
     return service().send_invitation(event)
 
 
+def on_user_removed(event: PartnerUserRemoved) -> str:
+    return service().revoke_access(event)
+
+
+def on_tier_changed(event: PartnerTierChanged) -> str:
+    return service().show_tier(
+        TierChange(
+            partner_id=event.partner_id,
+            tier_id=event.tier.tier_id,
+            name=event.tier.name,
+            effective_at=event.effective_at,
+            event_id=event.event_id,
+        )
+    )
+
+
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     PartnerApplicationSubmitted.DETAIL_TYPE: (PartnerApplicationSubmitted, on_application_submitted),
     PartnerApplicationConfirmed.DETAIL_TYPE: (PartnerApplicationConfirmed, on_application_confirmed),
     PartnerApplicationRejected.DETAIL_TYPE: (PartnerApplicationRejected, on_application_rejected),
     PartnerApplicationExpired.DETAIL_TYPE: (PartnerApplicationExpired, on_application_expired),
     PartnerUserInvited.DETAIL_TYPE: (PartnerUserInvited, on_user_invited),
+    PartnerUserRemoved.DETAIL_TYPE: (PartnerUserRemoved, on_user_removed),
+    PartnerTierChanged.DETAIL_TYPE: (PartnerTierChanged, on_tier_changed),
 }
 
 

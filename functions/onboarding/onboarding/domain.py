@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from contracts.onboarding import (
@@ -16,9 +16,19 @@ from contracts.onboarding import (
     PartnerOnboarded,
     PartnerRole,
     PartnerUserInvited,
+    PartnerUserRemoved,
     ProgrammeAgreementPublished,
 )
-from onboarding.models import Acceptance, Agreement, Applicant, Application, Partner, PartnerUser
+from onboarding.models import (
+    Acceptance,
+    Agreement,
+    Applicant,
+    Application,
+    Partner,
+    PartnerUser,
+    RemovalReason,
+    TierChange,
+)
 from shared.domains import registrable_domain
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, NotYetDue
 from shared.principal import Principal
@@ -302,8 +312,96 @@ def user_exists(email: str, field: str = "email") -> Conflict:
 
 
 def same_invitation(existing: PartnerUser, *, name: str, role: PartnerRole) -> bool:
-    """Inviting the same person again with the same name and role is a retry, not a conflict."""
-    return existing.role == role and existing.name == name
+    """Inviting the same person again with the same name and role is a retry, not a conflict (unless they were
+    removed since: that is refused by `user_was_removed`, never answered as a success)."""
+    return existing.status != "removed" and existing.role == role and existing.name == name
+
+
+def user_was_removed(existing: PartnerUser) -> Conflict:
+    """A removed user is not invited back silently: their account stays disabled, and the admin is told why."""
+    when = existing.removed_at.date().isoformat() if existing.removed_at else "earlier"
+    return Conflict(
+        f"{existing.email} was removed from this organisation ({existing.removal_reason or 'removed'}, {when}); "
+        "a removed user cannot be invited again.",
+        code="user_removed",
+        errors=[FieldError("email", "was removed from this organisation")],
+    )
+
+
+# ------------------------------------------------------------------ removing a partner user
+def other_admins(users: list[PartnerUser], email: str) -> list[PartnerUser]:
+    """The organisation's partner admins, other than `email`, who are not removed (invited ones count: they hold
+    the role and can sign in with their invitation)."""
+    return [u for u in users if u.role == PARTNER_ADMIN and u.status != "removed" and u.email != email.lower()]
+
+
+def user_not_found() -> NotFound:
+    return NotFound("This organisation has no such user.", code="user_not_found")
+
+
+def remove_user(
+    principal: Principal,
+    user: PartnerUser,
+    *,
+    other_admins: list[PartnerUser],
+    reason: RemovalReason,
+    now: datetime,
+    new_id: NewId,
+) -> tuple[PartnerUser, PartnerUserRemoved]:
+    """The user loses access to the organisation: not oneself, and never its last partner admin (who else would
+    manage its users?). `principal` is the partner's admin or a vendor admin (ensure_partner_admin)."""
+    if user.status == "removed":
+        raise InvalidTransition(f"{user.email} is already removed")
+    if principal.email.lower() == user.email.lower():
+        raise Conflict(
+            "You cannot remove yourself; ask another partner admin of your organisation.",
+            code="cannot_remove_self",
+            errors=[FieldError("email", "is your own account")],
+        )
+    if user.role == PARTNER_ADMIN and not other_admins:
+        raise Conflict(
+            f"{user.email} is the organisation's last partner admin; make another user a partner admin first.",
+            code="last_partner_admin",
+            errors=[FieldError("email", "is the last partner admin")],
+        )
+    removed = user.model_copy(
+        update={"status": "removed", "removed_at": now, "removed_by": principal.email, "removal_reason": reason}
+    )
+    event = PartnerUserRemoved.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=user.partner_id,
+        user_email=user.email,
+        removed_by=principal.email,
+        reason=reason,
+        removed_at=now,
+    )
+    return removed, event
+
+
+def revocation_skipped(user: PartnerUser | None) -> str | None:
+    """Why a PartnerUserRemoved revokes nothing now, or None: revoke the account (its user is removed)."""
+    if user is None or user.status != "removed":
+        return "no revocation: the user is not removed"
+    return None
+
+
+# ------------------------------------------------------------------ the partner's tier (projected from tiers)
+def tier_order(change: TierChange) -> str:
+    """The change's place in the partner's tier history: effective time (microseconds, fixed width, so text order is
+    time order), then event id to break ties. A change applies only after the one applied."""
+    return f"{change.effective_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{change.event_id}"
+
+
+def apply_tier(partner: Partner, change: TierChange) -> Partner | None:
+    """The profile with the announced tier, or None when the change is not newer than the one shown (a redelivered or
+    late event changes nothing)."""
+    order = tier_order(change)
+    if partner.tier_order is not None and order <= partner.tier_order:
+        return None
+    return partner.model_copy(
+        update={"tier": change.name, "tier_id": change.tier_id, "tier_since": change.effective_at, "tier_order": order}
+    )
 
 
 def update_profile(partner: Partner, changes: Mapping[str, str | None], *, now: datetime) -> Partner:

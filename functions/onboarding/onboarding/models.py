@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -18,6 +19,8 @@ from shared.text import Line, Paragraphs
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 # unconfirmed: waiting for the applicant to confirm their email address; pending: waiting for the approver.
 ApplicationStatus = Literal["unconfirmed", "pending", "approved", "rejected", "expired"]
+# removed: taken out of the organisation by an admin; disabled: access stopped (e.g. left the company, under review).
+RemovalReason = Literal["removed", "disabled"]
 
 
 class Strict(BaseModel):
@@ -73,7 +76,23 @@ class InviteUserRequest(Strict):
     role: PartnerRole
 
 
+class RemoveUserRequest(Strict):
+    email: Email
+    reason: RemovalReason
+
+
 # ------------------------------------------------------------------ domain values
+@dataclass(frozen=True)
+class TierChange:
+    """A partner's tier as the tiers context announced it (PartnerTierChanged), as onboarding's rules see it."""
+
+    partner_id: str
+    tier_id: str
+    name: str
+    effective_at: datetime
+    event_id: str
+
+
 @dataclass(frozen=True)
 class Applicant:
     """Who applies to join the programme, as the rules see them (validated at the edge)."""
@@ -124,7 +143,7 @@ class Partner(Record):
     website: str
     country: str
     partner_type: PartnerType
-    tier: str
+    tier: str  # the tier's name: the entry tier's until the tiers context announces one (PartnerTierChanged)
     status: Literal["active", "suspended"]
     onboarded_at: UtcDateTime
     primary_contact: Contact
@@ -132,6 +151,13 @@ class Partner(Record):
     description: str | None = None
     revision: int = 1
     updated_at: UtcDateTime | None = None
+    tier_id: str | None = None  # None until the first PartnerTierChanged
+    tier_since: UtcDateTime | None = None
+    tier_order: str | None = None  # the applied change's ordering key (domain.tier_order); not shown
+
+
+# What the organisation profile never shows (bookkeeping of writes and projections).
+PARTNER_INTERNAL_FIELDS = frozenset({"revision", "tier_order"})
 
 
 class PartnerUser(Record):
@@ -139,13 +165,16 @@ class PartnerUser(Record):
     email: Email
     name: str
     role: PartnerRole
-    status: Literal["invited", "active"]
+    status: Literal["invited", "active", "removed"]
     invited_at: UtcDateTime
     invited_by: str
     invitation_id: str | None = None
     invitation_sent_at: UtcDateTime | None = None  # when the latest invitation email went out
     invitation_sent_for: str | None = None  # before the side-effect ledger: the invitation id whose email went out
     activated_at: UtcDateTime | None = None
+    removed_at: UtcDateTime | None = None
+    removed_by: str | None = None
+    removal_reason: RemovalReason | None = None
 
 
 class Agreement(Record):

@@ -45,6 +45,10 @@ class AgreementChanged(Exception):
     """The current agreement is no longer the version being accepted."""
 
 
+class DirectoryUnavailable(Exception):
+    """The user pool did not answer (throttled, unreachable): nothing is known to have changed there; try again."""
+
+
 class OnboardingRepository(Protocol):
     """Applications, claims, partners, users, agreements; every state change is written with its events or not at
     all, on condition of the state it was read in."""
@@ -90,7 +94,18 @@ class OnboardingRepository(Protocol):
         """When the user's invitation email went out (shown with the user)."""
 
     def activate_user(self, partner_id: str, email: str, at: datetime) -> None:
-        """invited -> active; nothing if already active (or not a partner user)."""
+        """invited -> active; nothing if already active, removed (or not a partner user)."""
+
+    def record_removal(
+        self, removed: PartnerUser, event: EventDetail, *, expected: str, keeper: PartnerUser | None
+    ) -> None:
+        """The user's status `expected` -> removed, with its event; `keeper` (another partner admin, when the user is
+        one) must still be an admin and not removed in the same transaction, so two admins removing each other
+        concurrently cannot leave the organisation without one. StaleRecord if either changed since read."""
+
+    def record_tier(self, partner: Partner) -> bool:
+        """Show the partner's tier (tier, tier_id, tier_since) if its `tier_order` is after the one applied; False when
+        the change is older or repeated (nothing changes) or the partner is unknown."""
 
     def current_agreement(self) -> Agreement | None: ...
 
@@ -108,7 +123,11 @@ class UserDirectory(Protocol):
 
     def invite(self, *, email: str, name: str, partner_id: str, role: str) -> str | None:
         """Create the account (or refresh an unused invitation of the same partner) in the role's group, and return
-        its temporary password; None when the account is in use (nothing is reset)."""
+        its temporary password; None when the account is in use or disabled (nothing is reset)."""
+
+    def revoke(self, email: str) -> bool:
+        """Sign the account out everywhere and disable it (repeatable: an account already disabled stays so); False
+        when there is no account (its invitation never went out). DirectoryUnavailable if the pool did not answer."""
 
 
 class ApplicationWorkflows(Protocol):

@@ -262,6 +262,21 @@ class DynamoOnboardingRepository:
         except ConditionFailed as failure:
             raise StaleRecord(partner.partner_id) from failure
 
+    def record_tier(self, partner: Partner) -> bool:
+        """Show the tier only if this change's order is after the one applied (and the partner exists); the profile's
+        revision is left alone: a tier change races no profile edit (save_partner sets other fields)."""
+        changes = partner.model_dump(mode="json", include={"tier", "tier_id", "tier_since", "tier_order"})
+        try:
+            self.table.update(
+                *_partner_key(partner.partner_id),
+                set_fields=changes,
+                condition="attribute_exists(pk) AND (attribute_not_exists(tier_order) OR tier_order < :order)",
+                condition_values={":order": partner.tier_order},
+            )
+        except ConditionFailed:
+            return False
+        return True
+
     def list_users(self, partner_id: str) -> list[PartnerUser]:
         items, _ = self.table.query(f"PARTNER#{partner_id}", sk_prefix="USER#")
         return [PartnerUser.model_validate(i) for i in items]
@@ -310,6 +325,37 @@ class DynamoOnboardingRepository:
             )
         except ConditionFailed:
             pass  # already active, or not a partner user record: nothing to change
+
+    def record_removal(
+        self, removed: PartnerUser, event: EventDetail, *, expected: str, keeper: PartnerUser | None
+    ) -> None:
+        """expected -> removed with who, when and why, and PartnerUserRemoved, all or nothing. The address stays
+        claimed (`EMAIL#`): the account is disabled, not deleted, so nobody can invite it into another partner."""
+        t = self.table
+        operations = [
+            t.op_update(
+                *_user_key(removed.partner_id, removed.email),
+                set_fields=removed.model_dump(
+                    mode="json", include={"status", "removed_at", "removed_by", "removal_reason"}
+                ),
+                condition="#s = :expected",
+                condition_values={":expected": expected},
+                names={"#s": "status"},
+            )
+        ]
+        if keeper is not None:
+            operations.append(
+                t.op_check(
+                    *_user_key(keeper.partner_id, keeper.email),
+                    condition="#r = :admin AND #s <> :removed",
+                    condition_values={":admin": "partner-admin", ":removed": "removed"},
+                    names={"#r": "role", "#s": "status"},
+                )
+            )
+        operations.append(t.op_put(outbox_item(event)))
+        # The user or the keeper changed, or a concurrent transaction won: the service reads and decides again.
+        with _refused_as({}, otherwise=StaleRecord):
+            t.transact(operations)
 
     # ------------------------------------------------------------- agreements
     def current_agreement(self) -> Agreement | None:

@@ -9,11 +9,11 @@ and start workflows through ports, each side effect once (shared.ports.SideEffec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from contracts.onboarding import PartnerUserInvited
+from contracts.onboarding import PartnerUserInvited, PartnerUserRemoved
 from onboarding import domain, notifications
 from onboarding.models import (
     Acceptance,
@@ -27,6 +27,8 @@ from onboarding.models import (
     Partner,
     PartnerUpdateRequest,
     PartnerUser,
+    RemoveUserRequest,
+    TierChange,
 )
 from onboarding.ports import (
     AgreementChanged,
@@ -35,6 +37,7 @@ from onboarding.ports import (
     ApplicationWorkflows,
     ConfirmationLinks,
     ConfirmationPending,
+    DirectoryUnavailable,
     DomainTaken,
     EmailTaken,
     NewerAgreementCurrent,
@@ -43,13 +46,15 @@ from onboarding.ports import (
     UserDirectory,
 )
 from shared.clock import Clock, utc_now
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound, Unavailable
 from shared.ids import new_id
 from shared.mail import Email
 from shared.ports import Mailer, SideEffectLedger
 from shared.principal import Principal
+from shared.retry import attempts
 
 ROLES = frozenset({"partner-admin", "partner-user", "vendor-admin"})
+RACE_ATTEMPTS = 4  # reads and decides again after a lost conditional write (another admin changed the users)
 
 
 @dataclass
@@ -57,6 +62,7 @@ class OnboardingService:
     repository: OnboardingRepository
     clock: Clock = utc_now
     confirm_within: timedelta = timedelta(days=2)
+    identity: UserDirectory = field(kw_only=True)  # the user pool: invitations, and revoking a removed user's access
 
     # ------------------------------------------------------------- applications
     def submit_application(self, request: ApplicationRequest) -> Application:
@@ -264,8 +270,54 @@ class OnboardingService:
             existing = self.repository.get_user(partner_id, request.email)
             if existing and domain.same_invitation(existing, name=request.name, role=request.role):
                 return existing  # the same invitation again: idempotent
+            if existing and existing.status == "removed":
+                raise domain.user_was_removed(existing) from taken
             raise domain.user_exists(request.email) from taken
         return user
+
+    def replayed_invitation(self, partner_id: str, request: InviteUserRequest) -> None:
+        """A retried invitation replays its first answer, unless the user was removed since: never answer a removed
+        user as invited."""
+        existing = self.repository.get_user(partner_id, str(request.email))
+        if existing is not None and existing.status == "removed":
+            raise domain.user_was_removed(existing)
+
+    def remove_user(self, principal: Principal, partner_id: str, request: RemoveUserRequest) -> PartnerUser:
+        """The user loses access: the table first (conditional, with PartnerUserRemoved), then the user pool (sign-out
+        and disable). A crash or a pool failure in between leaves the user removed and the account live until the
+        request is sent again (a repeat finishes the revocation and answers the removal as recorded) or onboarding's
+        consumer of PartnerUserRemoved revokes it; a removal that lost a race is decided again on fresh reads."""
+        domain.ensure_partner_admin(principal, partner_id)
+        self.get_partner(principal, partner_id)
+        email = str(request.email)
+        for _ in attempts(RACE_ATTEMPTS):
+            user = self.repository.get_user(partner_id, email)
+            if user is None:
+                raise domain.user_not_found()
+            if user.status == "removed":
+                self._revoke(user)
+                return user
+            others = domain.other_admins(self.repository.list_users(partner_id), email)
+            removed, event = domain.remove_user(
+                principal, user, other_admins=others, reason=request.reason, now=self.clock(), new_id=new_id
+            )
+            keeper = others[0] if user.role == domain.PARTNER_ADMIN else None
+            try:
+                self.repository.record_removal(removed, event, expected=user.status, keeper=keeper)
+            except StaleRecord:
+                continue
+            self._revoke(removed)
+            return removed
+        raise Conflict("The organisation's users changed meanwhile; reload them and try again.")
+
+    def _revoke(self, user: PartnerUser) -> bool:
+        try:
+            return self.identity.revoke(str(user.email))
+        except DirectoryUnavailable as failure:
+            raise Unavailable(
+                f"{user.email} is removed, but signing them out did not finish; send the same request again.",
+                code="revocation_pending",
+            ) from failure
 
 
 @dataclass(kw_only=True)
@@ -275,7 +327,6 @@ class OnboardingReactions(OnboardingService):
 
     mailer: Mailer
     effects: SideEffectLedger
-    identity: UserDirectory
     workflows: ApplicationWorkflows
     links: ConfirmationLinks
     portal_url: str
@@ -339,6 +390,10 @@ class OnboardingReactions(OnboardingService):
             )
             if password is None:
                 return "account already in use; no invitation sent"
+            if domain.revocation_skipped(self.repository.get_user(invitation.partner_id, email)) is None:
+                # removed while the account was being made (its removal may have found no account to revoke)
+                self.identity.revoke(email)
+                return "removed meanwhile: account disabled, no invitation sent"
             partner = self.repository.get_partner(invitation.partner_id)
             company = partner.company_name if partner else "your organisation"
             self.mailer.send(
@@ -351,6 +406,26 @@ class OnboardingReactions(OnboardingService):
 
         key = f"invitation:{domain.invitation_key(invitation)}"
         return self.effects.once(f"PARTNER#{invitation.partner_id}", key, invite)
+
+    def revoke_access(self, removal: PartnerUserRemoved) -> str:
+        """Finish a removal's revocation whatever happened to the request that removed the user (the outbox delivers
+        the event at least once). Repeating it is harmless, so it needs no ledger; only a user still removed is
+        revoked."""
+        user = self.repository.get_user(removal.partner_id, str(removal.user_email))
+        skipped = domain.revocation_skipped(user)
+        if skipped or user is None:
+            return skipped or "no revocation"
+        return "access revoked" if self.identity.revoke(str(user.email)) else "no account to revoke (never invited)"
+
+    def show_tier(self, change: TierChange) -> str:
+        """Project the partner's tier onto its profile; a change not newer than the one shown changes nothing."""
+        partner = self.repository.get_partner(change.partner_id)
+        if partner is None:
+            return "no such partner: no profile to show the tier on"
+        updated = domain.apply_tier(partner, change)
+        if updated is None or not self.repository.record_tier(updated):
+            return "older or repeated tier change"
+        return f"tier {change.tier_id} shown"
 
     def _mail_once(self, application: Application, kind: domain.ApplicationEmail, email: Callable[[], Email]) -> str:
         return self._once(application, kind, lambda: self.mailer.send(email()))

@@ -1,0 +1,199 @@
+"""Certification awards: earned when every required course has a pass within the completion window before the latest
+of them, renewed by a later qualification or a pass of the renewal course, expired at the end of validity, withdrawn
+when the holder leaves; reminders before expiry.
+
+- earned_at is the latest pass of the qualifying set; expires_at = earned_at + validity (calendar months, to the
+  second: the timer's precision). An award that would already have expired is not made (a late import of old passes).
+- While the award is held (active), a renewal-course pass or a newer qualifying set after earned_at renews it: same
+  award id, new expiry, `CertificationEarned` with renewal=true (the number of holders did not change).
+- After expiry, a renewal-course pass within the completion window after the expiry, or a newer qualifying set,
+  earns a new award (new id, renewal=false: the person is a holder again, which changes the number of holders).
+- After a withdrawal (the holder was removed), only a qualifying set entirely newer than the withdrawal earns again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from contracts.training import CertificationEarned, CertificationExpired
+from shared.clock import iso
+from shared.errors import NotYetDue
+from training.domain.common import InvalidState, NewId, add_months
+from training.models import (
+    Award,
+    Certification,
+    CertificationExpiryDue,
+    CertificationReminder,
+    Completion,
+)
+
+Passes = Mapping[str, list[datetime]]  # course id -> moments of its passes
+
+
+def passes_by_course(completions: Iterable[Completion]) -> dict[str, list[datetime]]:
+    found: dict[str, list[datetime]] = {}
+    for completion in completions:
+        if completion.passed:
+            found.setdefault(completion.course_id, []).append(completion.completed_at)
+    return found
+
+
+def qualifying_moment(
+    certification: Certification, passes: Passes, *, after: datetime | None = None
+) -> datetime | None:
+    """The latest moment L such that every required course has a pass in [L - window, L] (and, with `after`, the
+    whole set lies after it); None when no such set exists."""
+    required = certification.required_course_ids
+    usable = {c: [t for t in passes.get(c, []) if after is None or t > after] for c in required}
+    if any(not moments for moments in usable.values()):
+        return None
+    for latest in sorted({t for moments in usable.values() for t in moments}, reverse=True):
+        start = add_months(latest, -certification.completion_window_months)
+        if all(any(start <= t <= latest for t in usable[c]) for c in required):
+            return latest
+    return None
+
+
+def _expiry(certification: Certification, earned_at: datetime) -> datetime:
+    return add_months(earned_at, certification.validity_months).replace(microsecond=0)
+
+
+def _renewal_pass(certification: Certification, passes: Passes, after: datetime, until: datetime) -> datetime | None:
+    if certification.renewal_course_id is None:
+        return None
+    moments = [t for t in passes.get(certification.renewal_course_id, []) if after < t <= until]
+    return max(moments) if moments else None
+
+
+def _earned(
+    award: Award, certification: Certification, *, renewal: bool, now: datetime, new_id: NewId
+) -> CertificationEarned:
+    return CertificationEarned.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=award.partner_id,
+        award_id=award.award_id,
+        certification_id=certification.certification_id,
+        certification_name=certification.name,
+        holder_email=award.holder_email,
+        earned_at=award.earned_at,
+        expires_at=award.expires_at,
+        renewal=renewal,
+    )
+
+
+def evaluate(
+    certification: Certification,
+    passes: Passes,
+    award: Award | None,
+    *,
+    partner_id: str,
+    email: str,
+    now: datetime,
+    new_id: NewId,
+) -> tuple[Award, CertificationEarned] | None:
+    """The award this learner's passes give them now (new, renewed), or None when nothing changes."""
+    if award is not None and award.status == "active":
+        latest = max(
+            (
+                t
+                for t in (
+                    qualifying_moment(certification, passes),
+                    _renewal_pass(certification, passes, award.earned_at, now + timedelta(minutes=5)),
+                )
+                if t is not None and t > award.earned_at
+            ),
+            default=None,
+        )
+        if latest is None or _expiry(certification, latest) <= max(award.expires_at, now):
+            return None
+        renewed = award.model_copy(
+            update={
+                "earned_at": latest,
+                "expires_at": _expiry(certification, latest),
+                "renewals": award.renewals + 1,
+                "certification_name": certification.name,
+            }
+        )
+        return renewed, _earned(renewed, certification, renewal=True, now=now, new_id=new_id)
+    if award is None:
+        latest = qualifying_moment(certification, passes)
+    elif award.status == "expired":
+        window_end = add_months(award.expires_at, certification.completion_window_months)
+        candidates = (
+            qualifying_moment(certification, passes, after=award.earned_at),
+            _renewal_pass(certification, passes, award.expires_at, window_end),
+        )
+        latest = max((t for t in candidates if t is not None), default=None)
+    else:  # withdrawn: only a qualification entirely after the withdrawal
+        latest = qualifying_moment(certification, passes, after=award.ended_at or award.expires_at)
+    if latest is None or _expiry(certification, latest) <= now:
+        return None
+    earned = Award(
+        award_id=new_id("awd"),
+        certification_id=certification.certification_id,
+        certification_name=certification.name,
+        partner_id=partner_id,
+        holder_email=email,
+        status="active",
+        earned_at=latest,
+        first_earned_at=latest,
+        expires_at=_expiry(certification, latest),
+    )
+    return earned, _earned(earned, certification, renewal=False, now=now, new_id=new_id)
+
+
+def ensure_current(award: Award | None, award_id: str, expires_at: datetime) -> Award:
+    """The award a timer was set for, still active at that expiry; a renewed, expired or withdrawn one is stale."""
+    if award is None or award.award_id != award_id or award.status != "active" or award.expires_at != expires_at:
+        raise InvalidState("This timer is stale: the award was renewed, expired or withdrawn since.")
+    return award
+
+
+def expire(
+    award: Award | None, *, award_id: str, expires_at: datetime, now: datetime, new_id: NewId
+) -> tuple[Award, CertificationExpired]:
+    """Only the timer of the award's current expiry expires it; one that arrives early is retried (NotYetDue)."""
+    current = ensure_current(award, award_id, expires_at)
+    if expires_at > now:
+        raise NotYetDue(f"award {award_id} expires at {iso(expires_at)}")
+    expired = current.model_copy(update={"status": "expired", "ended_at": expires_at})
+    event = CertificationExpired.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=current.partner_id,
+        award_id=current.award_id,
+        certification_id=current.certification_id,
+        holder_email=current.holder_email,
+        expired_at=expires_at,
+    )
+    return expired, event
+
+
+Timer = list[tuple[datetime, CertificationReminder | CertificationExpiryDue]]
+
+
+def certification_timer(award: Award, offsets: Iterable[int], now: datetime) -> Timer:
+    """The reminders before expiry still in the future (largest offset first), then the expiry itself. Every
+    message names the award and the expiry it was set for, so a renewed award's older timer changes nothing."""
+    common = {
+        "partner_id": award.partner_id,
+        "holder_email": award.holder_email,
+        "certification_id": award.certification_id,
+        "award_id": award.award_id,
+        "expires_at": award.expires_at,
+    }
+    timer: Timer = []
+    for offset in sorted(set(offsets), reverse=True):
+        at = award.expires_at - timedelta(seconds=offset)
+        if at > now:
+            timer.append(
+                (at, CertificationReminder(message_type="CertificationReminder", offset_seconds=offset, **common))
+            )
+    timer.append((award.expires_at, CertificationExpiryDue(message_type="CertificationExpiryDue", **common)))
+    return timer
+
+
+def days_left(offset_seconds: int) -> int:
+    return max(1, round(offset_seconds / 86400))

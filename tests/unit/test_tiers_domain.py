@@ -1,0 +1,477 @@
+"""The programme's pure rules: criteria versions, evaluation and its explanations, running totals (window, awards,
+removals, manual criteria), tier moves (entry tier, upgrades automatic or approved, grace periods, downgrades)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from shared.errors import Conflict, NotYetDue, ValidationFailed
+from shared.money import Money
+from tests.support.fakes_tiers import version_request
+from tiers.domain import criteria, totals
+from tiers.domain import standing as rules
+from tiers.domain.rebuild import Approved, Earned, Onboarded, Won, rebuild
+from tiers.models import (
+    CriteriaVersion,
+    GraceWarning,
+    ManualMark,
+    Standing,
+    Totals,
+    VersionRequest,
+)
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+TERMS = rules.Terms(grace=timedelta(days=90), warning_offsets=(2_592_000, 604_800), window_days=365)
+IDS = count(1)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{next(IDS)}"
+
+
+def version(
+    effective_from: str = "2026-01-01", *, approval: str = "automatic", version_id: str = "v1", **gold: Any
+) -> CriteriaVersion:
+    request = VersionRequest.model_validate(version_request(effective_from, approval=approval, **gold))
+    return criteria.new_version(request, version_id=version_id, created_by="admin@vendor.example", now=NOW)
+
+
+def gold_totals(**changes: Any) -> Totals:
+    base: dict[str, Any] = {
+        "revenue": {"USD": 10_000_000},
+        "approved_deals": 2,
+        "certified": {"cert-eng": 2},
+        "manual": {"business-plan": ManualMark(met=True, set_by="admin", set_at=NOW)},
+    }
+    return Totals(**(base | changes))
+
+
+def onboarded(tier_index: int = 0, v: CriteriaVersion | None = None, **changes: Any) -> Standing:
+    v = v or version()
+    return Standing(
+        partner_id="prt_1",
+        company_name="Northwind",
+        onboarded_at=NOW - timedelta(days=30),
+        tier=v.ref(tier_index),
+        tier_since=NOW - timedelta(days=30),
+        criteria_version=v.version_id,
+        **changes,
+    )
+
+
+# ------------------------------------------------------------------ versions
+def test_a_version_starts_today_or_later_and_after_the_latest_one() -> None:
+    request = VersionRequest.model_validate(version_request("2026-11-25"))
+    with pytest.raises(ValidationFailed) as past:
+        criteria.check_new_version(request, today=NOW.date(), latest=None)
+    assert past.value.errors[0].field == "effective_from"
+    today = VersionRequest.model_validate(version_request("2026-11-26"))
+    criteria.check_new_version(today, today=NOW.date(), latest=None)
+    with pytest.raises(Conflict) as taken:
+        criteria.check_new_version(today, today=NOW.date(), latest=version("2026-11-26"))
+    assert taken.value.errors[0].field == "effective_from"
+    later = VersionRequest.model_validate(version_request("2026-11-27"))
+    criteria.check_new_version(later, today=NOW.date(), latest=version("2026-11-26"))
+
+
+def test_the_entry_tier_has_no_criteria_and_every_other_tier_has_some() -> None:
+    body = version_request("2027-01-01")
+    body["tiers"][0]["criteria"] = {"approved_deals": 1}
+    with pytest.raises(ValidationFailed) as entry:
+        criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), latest=None)
+    assert entry.value.errors[0].field == "tiers.0.criteria"
+    body = version_request("2027-01-01")
+    body["tiers"][1]["criteria"] = {}
+    with pytest.raises(ValidationFailed) as empty:
+        criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), latest=None)
+    assert empty.value.errors[0].field == "tiers.1.criteria"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b["tiers"].append(dict(b["tiers"][1])), "tiers"),  # the same tier id twice
+        (lambda b: b["tiers"][2]["criteria"]["won_revenue"].append({"currency": "USD", "amount_minor": 1}), "tiers.2"),
+        (lambda b: b["tiers"][2]["criteria"]["won_revenue"][0].update(amount_minor=1.5), "tiers.2"),
+        (lambda b: b["tiers"][2]["criteria"]["won_revenue"][0].update(currency="XXX"), "tiers.2"),
+        (lambda b: b["tiers"][1].update(tier_id="Not A Slug"), "tiers.1.tier_id"),
+        (lambda b: b["tiers"][1].update(name="x" * 81), "tiers.1.name"),
+        (lambda b: b["tiers"][1]["criteria"].update(approved_deals=-1), "tiers.1.criteria.approved_deals"),
+        (lambda b: b.update(tiers=[b["tiers"][0]] * 11), "tiers"),
+        (lambda b: b.update(upgrade_approval="sometimes"), "upgrade_approval"),
+        (lambda b: b.update(partner_id="prt_1"), "partner_id"),
+    ],
+)
+def test_a_version_body_is_bounded_and_strict(change: Any, field: str) -> None:
+    body = version_request("2027-01-01")
+    change(body)
+    with pytest.raises(ValidationError) as refused:
+        VersionRequest.model_validate(body)
+    located = [".".join(str(p) for p in e["loc"]) for e in refused.value.errors()]
+    assert any(loc.startswith(field) for loc in located), located
+
+
+def test_the_version_in_force_is_the_latest_whose_date_has_come() -> None:
+    v1, v2 = version("2026-01-01"), version("2027-01-01", version_id="v2")
+    assert criteria.in_force([v1, v2], NOW) == v1
+    assert criteria.in_force([v1, v2], datetime(2027, 1, 1, tzinfo=UTC)) == v2
+    assert criteria.in_force([v2], NOW) is None
+
+
+# ------------------------------------------------------------------ evaluation and explanations
+def test_the_highest_tier_whose_every_criterion_is_met() -> None:
+    v = version()
+    assert criteria.qualified_index(v, Totals(), 365) == 0
+    assert criteria.qualified_index(v, Totals(approved_deals=2), 365) == 1
+    assert criteria.qualified_index(v, gold_totals(), 365) == 2
+    # one criterion short of Gold: Silver
+    assert criteria.qualified_index(v, gold_totals(certified={"cert-eng": 1}), 365) == 1
+    assert criteria.qualified_index(v, gold_totals(manual={}), 365) == 1
+    assert criteria.qualified_index(v, gold_totals(revenue={"USD": 100_000_000}, approved_deals=5), 365) == 3
+
+
+def test_revenue_is_met_in_any_listed_currency_and_other_currencies_do_not_count() -> None:
+    v = version()
+    assert criteria.qualified_index(v, gold_totals(revenue={"EUR": 9_000_000}), 365) == 2
+    assert criteria.qualified_index(v, gold_totals(revenue={"GBP": 900_000_000}), 365) == 1
+    assert criteria.qualified_index(v, gold_totals(revenue={"USD": 9_999_999, "EUR": 8_999_999}), 365) == 1
+
+
+def test_missing_says_what_is_short_in_words() -> None:
+    v = version()
+    gold = v.tiers[2]
+    short = gold_totals(revenue={"USD": 6_000_000}, certified={"cert-eng": 1}, manual={})
+    found = {s.kind: s for s in criteria.statuses(gold, short, 365)}
+    assert found["won_revenue"].missing == "USD 40,000.00 more won revenue in the last 12 months for Gold"
+    assert (found["won_revenue"].value, found["won_revenue"].threshold) == (6_000_000, 10_000_000)
+    assert found["certifications"].missing == "1 more certified engineer for Gold"
+    assert found["manual"].missing == "Signed business plan (confirmed by the channel team) for Gold"
+    none = criteria.statuses(gold, gold_totals(certified={}), 30)
+    assert [s.missing for s in none if s.kind == "certifications"] == ["2 more certified engineers for Gold"]
+    silver = criteria.statuses(v.tiers[1], Totals(approved_deals=1), 30)
+    assert silver[0].missing == "1 more approved deal registration in the last 30 days for Silver"
+    assert all(s.missing is None and s.met for s in criteria.statuses(gold, gold_totals(), 365))
+
+
+def test_revenue_is_shown_in_the_currency_closest_to_its_threshold() -> None:
+    gold = version().tiers[2]
+    status = criteria.statuses(gold, gold_totals(revenue={"USD": 1_000_000, "EUR": 8_000_000}), 365)[0]
+    assert (
+        status.currency == "EUR" and status.missing == "EUR 10,000.00 more won revenue in the last 12 months for Gold"
+    )
+
+
+def test_a_held_tier_dropped_by_a_new_version_stands_at_its_rank() -> None:
+    v = version()
+    assert criteria.index_of(v, v.ref(2)) == 2
+    gone = v.ref(3).model_copy(update={"tier_id": "diamond", "rank": 7})
+    assert criteria.index_of(v, gone) == 3
+
+
+# ------------------------------------------------------------------ running totals
+def test_a_fact_counts_until_it_leaves_the_trailing_window() -> None:
+    fact = totals.revenue_fact("deal_1", Money(currency="USD", amount_minor=500), date(2026, 11, 20), 365)
+    assert fact.exits_at == datetime(2027, 11, 20, tzinfo=UTC)
+    counted = totals.count_in(Totals(), fact, NOW)
+    assert counted is not None and counted.revenue == {"USD": 500} and counted.next_exit == fact.exits_at
+    old = totals.revenue_fact("deal_0", Money(currency="USD", amount_minor=500), date(2025, 11, 1), 365)
+    assert totals.count_in(counted, old, NOW) is None  # already outside: never counted
+    approval = totals.approval_fact("deal_2", NOW + timedelta(microseconds=1500), 30)
+    assert approval.exits_at == NOW + timedelta(days=30)
+    both = totals.count_in(counted, approval, NOW)
+    assert both is not None and both.approved_deals == 1 and both.next_exit == approval.exits_at
+    after = totals.count_out(both, [approval], fact.exits_at)
+    assert after.approved_deals == 0 and after.revenue == {"USD": 500} and after.next_exit == fact.exits_at
+    assert totals.count_out(after, [fact], None) == Totals(revenue={"USD": 0}, next_exit=None)
+
+
+def test_distinct_holders_count_once_and_renewals_and_redeliveries_change_nothing() -> None:
+    base = Totals()
+    earned = totals.earn(base, None, None, award_id="a1", certification_id="c", holder="ann@p.example", at=NOW)
+    assert earned is not None
+    t1, holding, award = earned
+    assert t1.certified == {"c": 1}
+    # the same award again (redelivery or renewal): nothing
+    assert totals.earn(t1, holding, award, award_id="a1", certification_id="c", holder="ann@p.example", at=NOW) is None
+    assert (
+        totals.earn(
+            t1, holding, award, award_id="a1", certification_id="c", holder="ann@p.example", at=NOW + timedelta(days=1)
+        )
+        is None
+    )
+    # a second award of the same certification for the same person: still one person
+    second = totals.earn(t1, holding, None, award_id="a2", certification_id="c", holder="ann@p.example", at=NOW)
+    assert second is not None and second[0].certified == {"c": 1}
+    t2, holding2, award2 = second
+    # the first ends: the person still holds one
+    ended = totals.end(
+        t2, holding2, award, award_id="a1", certification_id="c", holder="ann@p.example", at=NOW + timedelta(days=2)
+    )
+    assert ended is not None and ended[0].certified == {"c": 1}
+    t3, holding3, award1_ended = ended
+    # the first ends again (expired, then withdrawn): once only
+    assert (
+        totals.end(
+            t3,
+            holding3,
+            award1_ended,
+            award_id="a1",
+            certification_id="c",
+            holder="ann@p.example",
+            at=NOW + timedelta(days=3),
+        )
+        is None
+    )
+    last = totals.end(
+        t3, holding3, award2, award_id="a2", certification_id="c", holder="ann@p.example", at=NOW + timedelta(days=3)
+    )
+    assert last is not None and last[0].certified == {"c": 0}
+
+
+def test_a_late_start_of_an_award_already_ended_is_ignored() -> None:
+    ended = totals.end(Totals(), None, None, award_id="a1", certification_id="c", holder="bo@p.example", at=NOW)
+    assert ended is not None and ended[0].certified == {}
+    _, holding, award = ended
+    late = totals.earn(
+        Totals(), holding, award, award_id="a1", certification_id="c", holder="bo@p.example", at=NOW - timedelta(days=1)
+    )
+    assert late is None
+
+
+def test_a_removed_person_stops_counting_at_once_and_an_older_award_does_not_bring_them_back() -> None:
+    earned = totals.earn(Totals(), None, None, award_id="a1", certification_id="c", holder="cy@p.example", at=NOW)
+    assert earned is not None
+    counted, holding, award = earned
+    removed, updated = totals.remove_person(counted, [holding], NOW + timedelta(hours=1))
+    assert removed.certified == {"c": 0} and updated[0].awards == [] and updated[0].removed_at is not None
+    # the withdrawal training sends afterwards decrements nothing more
+    withdrawn = totals.end(
+        removed,
+        updated[0],
+        award,
+        award_id="a1",
+        certification_id="c",
+        holder="cy@p.example",
+        at=NOW + timedelta(hours=2),
+    )
+    assert withdrawn is not None and withdrawn[0].certified == {"c": 0}
+    replayed = totals.earn(
+        removed, updated[0], None, award_id="a9", certification_id="c", holder="cy@p.example", at=NOW
+    )
+    assert replayed is None
+
+
+def test_a_manual_criterion_set_to_what_it_is_changes_nothing() -> None:
+    mark = ManualMark(met=True, note="signed", set_by="admin", set_at=NOW)
+    marked = totals.set_manual(Totals(), "business-plan", mark)
+    assert marked is not None and marked.manual["business-plan"].met
+    assert (
+        totals.set_manual(marked, "business-plan", mark.model_copy(update={"set_at": NOW + timedelta(days=1)})) is None
+    )
+
+
+# ------------------------------------------------------------------ tier moves
+def test_onboarding_gives_the_entry_tier_once_with_one_event() -> None:
+    fresh = Standing(partner_id="prt_1")
+    outcome = rules.onboard(fresh, "Northwind", version(), TERMS, NOW, new_id)
+    assert outcome.standing.tier is not None and outcome.standing.tier.tier_id == "registered"
+    assert [(type(e).__name__, e.direction) for e in outcome.events] == [("PartnerTierChanged", "initial")]  # type: ignore[attr-defined]
+    assert [h.kind for h in outcome.history] == ["initial"]
+    again = rules.onboard(outcome.standing, "Northwind", version(), TERMS, NOW, new_id)
+    assert not again.events and again.standing == outcome.standing
+
+
+def test_facts_before_onboarding_are_counted_and_give_one_upgrade_at_onboarding() -> None:
+    early = Standing(partner_id="prt_1", totals=gold_totals())
+    assert not rules.evaluate(early, version(), TERMS, NOW, new_id).events  # not onboarded: no tier yet
+    outcome = rules.onboard(early, "Northwind", version(), TERMS, NOW, new_id)
+    moves = [(e.direction, e.tier.tier_id) for e in outcome.events]  # type: ignore[attr-defined]
+    assert moves == [("initial", "registered"), ("upgrade", "gold")]
+
+
+def test_automatic_upgrade_to_the_highest_tier_met_with_its_reason() -> None:
+    outcome = rules.evaluate(onboarded(totals=gold_totals()), version(), TERMS, NOW, new_id)
+    changed = outcome.events[0]
+    assert type(changed).__name__ == "PartnerTierChanged"
+    assert (changed.direction, changed.tier.tier_id, changed.previous.tier_id) == ("upgrade", "gold", "registered")  # type: ignore[attr-defined]
+    assert "USD 100,000.00 won revenue" in changed.reason and changed.criteria_version == "v1"  # type: ignore[attr-defined]
+    assert outcome.standing.tier == version().ref(2) and outcome.history[0].kind == "upgrade"
+    assert rules.evaluate(outcome.standing, version(), TERMS, NOW, new_id).events == []  # nothing more
+
+
+def test_channel_team_approval_asks_once_and_applies_the_decision() -> None:
+    v = version(approval="channel_team")
+    requested = rules.evaluate(onboarded(v=v, totals=gold_totals()), v, TERMS, NOW, new_id)
+    assert [type(e).__name__ for e in requested.events] == ["TierUpgradeRequested"]
+    pending = requested.standing.pending
+    assert pending is not None and pending.proposed.tier_id == "gold" and requested.standing.tier == v.ref(0)
+    assert rules.evaluate(requested.standing, v, TERMS, NOW, new_id).events == []  # one pending upgrade at a time
+    approved = rules.decide_upgrade(
+        requested.standing,
+        v,
+        TERMS,
+        upgrade_id=pending.upgrade_id,
+        approved=True,
+        decided_by="cm@vendor.example",
+        reason=None,
+        now=NOW,
+        new_id=new_id,
+    )
+    changed = approved.events[0]
+    assert changed.tier.tier_id == "gold" and changed.approved_by == "cm@vendor.example"  # type: ignore[attr-defined]
+    assert approved.standing.pending is None
+    with pytest.raises(rules.InvalidState):  # a repeated decision
+        rules.decide_upgrade(
+            approved.standing,
+            v,
+            TERMS,
+            upgrade_id=pending.upgrade_id,
+            approved=True,
+            decided_by="x",
+            reason=None,
+            now=NOW,
+            new_id=new_id,
+        )
+
+
+def test_a_rejected_upgrade_keeps_the_tier_says_why_and_is_not_asked_again_for_that_version() -> None:
+    v = version(approval="channel_team")
+    requested = rules.evaluate(onboarded(v=v, totals=gold_totals()), v, TERMS, NOW, new_id)
+    assert requested.standing.pending is not None
+    rejected = rules.decide_upgrade(
+        requested.standing,
+        v,
+        TERMS,
+        upgrade_id=requested.standing.pending.upgrade_id,
+        approved=False,
+        decided_by="cm@vendor.example",
+        reason="Business plan unsigned by the CFO",
+        now=NOW,
+        new_id=new_id,
+    )
+    assert rejected.events == [] and rejected.standing.tier == v.ref(0)
+    assert rejected.history[-1].kind == "upgrade_rejected"
+    assert "cm@vendor.example" in rejected.history[-1].reason and "CFO" in rejected.history[-1].reason
+    assert rules.evaluate(rejected.standing, v, TERMS, NOW, new_id).events == []
+    # a new version asks again
+    v2 = version(approval="channel_team", version_id="v2")
+    assert [type(e).__name__ for e in rules.evaluate(rejected.standing, v2, TERMS, NOW, new_id).events] == [
+        "TierUpgradeRequested"
+    ]
+
+
+def test_an_approval_for_a_tier_no_longer_met_changes_nothing_but_the_history() -> None:
+    v = version(approval="channel_team")
+    requested = rules.evaluate(onboarded(v=v, totals=gold_totals()), v, TERMS, NOW, new_id)
+    assert requested.standing.pending is not None
+    fallen = requested.standing.model_copy(update={"totals": gold_totals(certified={"cert-eng": 1})})
+    approved = rules.decide_upgrade(
+        fallen,
+        v,
+        TERMS,
+        upgrade_id=requested.standing.pending.upgrade_id,
+        approved=True,
+        decided_by="cm",
+        reason=None,
+        now=NOW,
+        new_id=new_id,
+    )
+    kinds = [h.kind for h in approved.history]
+    assert kinds[0] == "upgrade_withdrawn" and "1 more certified engineer" in approved.history[0].reason
+    # it still qualifies for Silver: that is asked for next
+    assert approved.standing.pending is not None and approved.standing.pending.proposed.tier_id == "silver"
+
+
+def test_an_unanswered_request_lapses_and_says_so() -> None:
+    v = version(approval="channel_team")
+    requested = rules.evaluate(onboarded(v=v, totals=gold_totals()), v, TERMS, NOW, new_id)
+    assert requested.standing.pending is not None
+    lapsed = rules.lapse_upgrade(requested.standing, v, upgrade_id=requested.standing.pending.upgrade_id, now=NOW)
+    assert lapsed.standing.pending is None and lapsed.history[-1].kind == "upgrade_lapsed"
+    with pytest.raises(rules.InvalidState):
+        rules.lapse_upgrade(lapsed.standing, v, upgrade_id="upg_other", now=NOW)
+
+
+def test_falling_short_starts_a_grace_period_never_a_silent_downgrade() -> None:
+    v = version()
+    gold = onboarded(2, totals=gold_totals(certified={"cert-eng": 1}))
+    started = rules.evaluate(gold, v, TERMS, NOW, new_id)
+    assert [type(e).__name__ for e in started.events] == ["PartnerTierGracePeriodStarted"]
+    event = started.events[0]
+    assert event.would_become.tier_id == "silver" and event.missing == ["1 more certified engineer for Gold"]  # type: ignore[attr-defined]
+    assert event.ends_on == (NOW + timedelta(days=90)).date()  # type: ignore[attr-defined]
+    assert started.standing.tier == v.ref(2) and started.standing.grace is not None
+    # falling further during the grace period: nothing new
+    worse = started.standing.model_copy(update={"totals": Totals()})
+    assert rules.evaluate(worse, v, TERMS, NOW + timedelta(days=1), new_id).events == []
+
+
+def test_meeting_the_criteria_again_ends_the_grace_period() -> None:
+    v = version()
+    started = rules.evaluate(onboarded(2, totals=gold_totals(manual={})), v, TERMS, NOW, new_id)
+    again = started.standing.model_copy(update={"totals": gold_totals()})
+    ended = rules.evaluate(again, v, TERMS, NOW + timedelta(days=10), new_id)
+    assert [(type(e).__name__, getattr(e, "outcome", None)) for e in ended.events] == [
+        ("PartnerTierGracePeriodEnded", "met_again")
+    ]
+    assert ended.standing.grace is None and ended.standing.tier == v.ref(2)
+
+
+def test_at_the_end_of_the_grace_period_the_partner_drops_to_the_tier_it_meets() -> None:
+    v = version()
+    started = rules.evaluate(onboarded(2, totals=gold_totals(certified={})), v, TERMS, NOW, new_id)
+    grace = started.standing.grace
+    assert grace is not None
+    with pytest.raises(NotYetDue):
+        rules.end_grace(
+            started.standing, v, TERMS, grace_id=grace.grace_id, now=grace.ends_at - timedelta(seconds=1), new_id=new_id
+        )
+    with pytest.raises(rules.InvalidState):
+        rules.end_grace(started.standing, v, TERMS, grace_id="grace_old", now=grace.ends_at, new_id=new_id)
+    # meanwhile the revenue went too: two tiers down at once, one change
+    fallen = started.standing.model_copy(update={"totals": Totals()})
+    ended = rules.end_grace(fallen, v, TERMS, grace_id=grace.grace_id, now=grace.ends_at, new_id=new_id)
+    names = [(type(e).__name__, getattr(e, "outcome", None) or getattr(e, "direction", None)) for e in ended.events]
+    assert names == [("PartnerTierGracePeriodEnded", "downgraded"), ("PartnerTierChanged", "downgrade")]
+    assert ended.standing.tier == v.ref(0) and ended.standing.grace is None
+    assert ended.history[-1].kind == "downgrade" and "Grace period ended" in ended.history[-1].reason
+
+
+def test_grace_timers_warn_before_the_end_then_end_it_skipping_past_warnings() -> None:
+    v = version()
+    grace = rules.evaluate(onboarded(2, totals=Totals()), v, TERMS, NOW, new_id).standing.grace
+    assert grace is not None
+    timer = rules.grace_timer("prt_1", grace, TERMS.warning_offsets, NOW)
+    assert [(at, type(m).__name__) for at, m in timer] == [
+        (grace.ends_at - timedelta(days=30), "GraceWarning"),
+        (grace.ends_at - timedelta(days=7), "GraceWarning"),
+        (grace.ends_at, "GraceEnds"),
+    ]
+    assert [m.days_left for _, m in timer if isinstance(m, GraceWarning)] == [30, 7]
+    late = rules.grace_timer("prt_1", grace, TERMS.warning_offsets, grace.ends_at - timedelta(days=10))
+    assert [type(m).__name__ for _, m in late] == ["GraceWarning", "GraceEnds"]
+
+
+def test_the_same_facts_rebuild_the_same_standing() -> None:
+    v = version("2026-01-01")
+    usd = Money(currency="USD", amount_minor=10_000_000)
+    facts = [
+        (NOW, Onboarded("Northwind")),
+        (NOW + timedelta(days=1), Approved("deal_1")),
+        (NOW + timedelta(days=2), Approved("deal_2")),
+        (NOW + timedelta(days=3), Won("deal_1", usd, date(2026, 11, 28))),
+        (NOW + timedelta(days=4), Earned("a1", "cert-eng", "ann@p.example")),
+    ]
+    first = rebuild("prt_1", facts, [v], TERMS, until=NOW + timedelta(days=5))
+    second = rebuild("prt_1", list(reversed(facts)), [v], TERMS, until=NOW + timedelta(days=5))
+    assert first.standing == second.standing and first.history == second.history
+    assert first.standing.tier is not None and first.standing.tier.tier_id == "silver"
+    # a year later both approvals left the window: a grace period, then the drop back to Registered
+    later = rebuild("prt_1", facts, [v], TERMS, until=NOW + timedelta(days=500))
+    assert [h.kind for h in later.history][-3:] == ["upgrade", "grace_started", "downgrade"]
+    assert later.standing.tier is not None and later.standing.tier.tier_id == "registered"

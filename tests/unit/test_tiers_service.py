@@ -1,0 +1,779 @@
+"""The programme's use cases on in-memory fakes of their ports (no AWS, no moto), with a clock that the tests move and
+the timers firing when it passes them: projection of deals', training's and onboarding's events, evaluation, upgrades
+(automatic and by the channel team), window slides, grace periods with warnings, emails once, versions, manual criteria,
+the explained status, and a standing rebuilt from its events alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from contracts.tiers import PartnerTierChanged, PartnerTierGracePeriodStarted, TierUpgradeRequested
+from shared.errors import Conflict, Forbidden, NotFound, NotYetDue, ValidationFailed
+from shared.events import EventDetail
+from shared.money import Money
+from shared.principal import Principal
+from tests.support.events import validate
+from tests.support.fakes import FakeMailer, FakeSideEffects, FakeTimers, FakeWorkflows
+from tests.support.fakes_tiers import FakeTiersRepository, version_request
+from tiers.domain import standing as rules
+from tiers.domain.rebuild import Approved, Decided, Earned, Ended, ManualSet, Onboarded, Removed, Won, rebuild
+from tiers.models import VersionRequest, workflow_message
+from tiers.service import TiersService, TierWorkflowService
+from tiers.settings import ConsumerSettings
+from tiers.workflow import TierWorkflowsAdapter, VersionTimersAdapter
+
+START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:tier-upgrade-approval"
+TERMS = rules.Terms(grace=timedelta(days=90), warning_offsets=(2_592_000, 604_800), window_days=365)
+SETTINGS = ConsumerSettings.model_validate(
+    {
+        "table_name": "tiers-table",
+        "upgrade_state_machine_arn": MACHINE,
+        "schedule_group": "prm-test-timers",
+        "scheduler_role_arn": "arn:aws:iam::123456789012:role/scheduler",
+        "workflow_queue_arn": "arn:aws:sqs:eu-west-1:123456789012:tiers-workflow",
+        "mail_from": "programme@example.com",
+        "portal_url": "https://portal.example.com",
+        "approver_email": "channel@example.com",
+        "escalation_email": "director@example.com",
+        "reminder_seconds": 60,
+        "escalation_seconds": 60,
+        "expiry_seconds": 60,
+        "grace_seconds": int(TERMS.grace.total_seconds()),
+        "grace_warning_offsets": "2592000,604800",
+        "window_days": 365,
+    }
+)
+VENDOR = Principal(sub="v", email="admin@vendor.example", name="", partner_id=None, groups=frozenset({"vendor-admin"}))
+USD = "USD"
+
+
+def partner_user(partner_id: str = "prt_1", group: str = "partner-admin") -> Principal:
+    return Principal(
+        sub=f"sub-{partner_id}",
+        email=f"ann@{partner_id}.example",
+        name="",
+        partner_id=partner_id,
+        groups=frozenset({group}),
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    repository: FakeTiersRepository
+    mailer: FakeMailer
+    workflows: FakeWorkflows
+    timers: FakeTimers
+    clock: Clock
+    api: TiersService
+    queue: TierWorkflowService
+    delivered: int = 0  # outbox events handed to the consumer so far
+    fired: set[str] = field(default_factory=set)
+
+    def bus(self) -> list[str]:
+        """Hand the outbox's new events to the consumer's own-event handlers, as the bus and rule would."""
+        outcomes = []
+        while self.delivered < len(self.repository.outbox):
+            event = self.repository.outbox[self.delivered]
+            self.delivered += 1
+            validate(envelope(event))
+            handler: Callable[[Any], str] | None = {
+                TierUpgradeRequested: self.queue.start_upgrade_review,
+                PartnerTierChanged: self.queue.announce_change,
+                PartnerTierGracePeriodStarted: self.queue.grace_started,
+            }.get(type(event))  # type: ignore[call-overload]
+            if handler:
+                outcomes.append(handler(event))
+        return outcomes
+
+    def handle(self, message: dict[str, Any]) -> str:
+        parsed = workflow_message(message)
+        method = {
+            "TierUpgradeDecision": self.queue.apply_decision,
+            "TierUpgradeExpired": self.queue.upgrade_lapsed,
+            "Reevaluation": self.queue.reevaluate,
+            "VersionTakesEffect": self.queue.version_takes_effect,
+            "GraceWarning": self.queue.warn_grace,
+            "GraceEnds": self.queue.end_grace,
+        }[parsed.message_type]
+        return method(parsed)  # type: ignore[operator]
+
+    def advance(self, to: datetime) -> list[str]:
+        """Move the clock to `to`, firing every timer due on the way at its own time, in time order."""
+        outcomes = []
+        while True:
+            self.bus()
+            due = sorted(
+                (at, name)
+                for name, (at, _) in self.timers.scheduled.items()
+                if name not in self.fired and datetime.fromisoformat(at.replace("Z", "+00:00")) <= to
+            )
+            if not due:
+                break
+            at, name = due[0]
+            self.fired.add(name)
+            self.clock.now = max(self.clock.now, datetime.fromisoformat(at.replace("Z", "+00:00")))
+            outcomes.append(self.handle(self.timers.scheduled[name][1]))
+        self.clock.now = max(self.clock.now, to)
+        self.bus()
+        return outcomes
+
+    def standing(self, partner_id: str = "prt_1") -> Any:
+        return self.repository.standings[partner_id]
+
+
+def envelope(event: EventDetail) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "x",
+        "detail-type": event.DETAIL_TYPE,
+        "source": event.SOURCE,
+        "account": "123456789012",
+        "time": "2026-11-26T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": event.to_json_dict(),
+    }
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> World:
+    monkeypatch.setenv("PROGRAMME_NAME", "Example Vendor Partner Network")
+    from tiers.notifications import TierEmails
+
+    repository, mailer, workflows, timers, clock = (
+        FakeTiersRepository(),
+        FakeMailer(),
+        FakeWorkflows(),
+        FakeTimers(),
+        Clock(),
+    )
+    queue = TierWorkflowService(
+        repository=repository,
+        workflows=TierWorkflowsAdapter(SETTINGS, starter=workflows, timers=timers),
+        mailer=mailer,
+        notices=TierEmails("https://portal.example.com"),
+        effects=FakeSideEffects(),
+        terms=TERMS,
+        clock=clock,
+    )
+    api = TiersService(repository, terms=TERMS, timers=VersionTimersAdapter(timers), clock=clock)
+    return World(repository, mailer, workflows, timers, clock, api, queue)
+
+
+def add_version(world: World, effective_from: str = "2026-11-26", **changes: Any) -> Any:
+    return world.api.add_version(VENDOR, VersionRequest.model_validate(version_request(effective_from, **changes)))
+
+
+def onboard(world: World, partner_id: str = "prt_1", admins: tuple[str, ...] = ("ann@prt_1.example",)) -> None:
+    for email in admins:
+        world.queue.user_invited(partner_id, email, "partner-admin", START)
+    world.queue.user_invited(partner_id, "seller@prt_1.example", "partner-user", START)
+    world.queue.onboard(partner_id, "Northwind")
+    world.bus()
+
+
+def usd(amount_minor: int) -> Money:
+    return Money(currency=USD, amount_minor=amount_minor)
+
+
+def make_gold(world: World, partner_id: str = "prt_1") -> None:
+    """Gold's criteria met (revenue, two certified engineers, the business plan), then Silver's two approvals."""
+    world.queue.deal_won(partner_id, "deal_w1", usd(10_000_000), START.date())
+    for n in (1, 2):
+        world.queue.award_changed(
+            partner_id,
+            earned=True,
+            award_id=f"award_{n}",
+            certification_id="cert-eng",
+            holder=f"eng{n}@p.example",
+            at=world.clock(),
+        )
+    world.api.set_manual(VENDOR, partner_id, "business-plan", met=True, note="Signed 2026-11")
+    for n in (1, 2):
+        world.queue.deal_approved(partner_id, f"deal_a{n}", world.clock())
+    world.bus()
+
+
+# ------------------------------------------------------------------ onboarding and facts
+def test_onboarding_gives_the_entry_tier_once(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    assert world.standing().tier.tier_id == "registered"
+    changed = world.repository.events("PartnerTierChanged")
+    assert [(e.direction, e.previous) for e in changed] == [("initial", None)]
+    assert world.queue.onboard("prt_1", "Northwind") == "onboarded: nothing changed"
+    assert len(world.repository.events("PartnerTierChanged")) == 1
+    assert world.mailer.sent == []  # the entry tier mails nobody
+
+
+def test_each_fact_counts_once_and_an_upgrade_is_automatic_and_mailed_to_the_partner_admins_once(world: World) -> None:
+    add_version(world)
+    onboard(world, admins=("ann@prt_1.example", "bob@prt_1.example"))
+    world.queue.user_removed("prt_1", "bob@prt_1.example", START + timedelta(minutes=1))
+    world.queue.deal_approved("prt_1", "deal_a1", world.clock())
+    assert world.queue.deal_approved("prt_1", "deal_a1", world.clock()) == "approval of deal_a1 already on record"
+    assert world.standing().totals.approved_deals == 1
+    world.queue.deal_approved("prt_1", "deal_a2", world.clock())
+    world.bus()
+    assert world.standing().tier.tier_id == "silver"
+    upgrade = world.repository.events("PartnerTierChanged")[-1]
+    assert upgrade.direction == "upgrade" and upgrade.approved_by is None
+    mails = world.mailer.sent
+    assert len(mails) == 1 and mails[0].to == ("ann@prt_1.example",)  # partner admins only, the removed one not
+    assert "now Silver" in mails[0].subject
+    # the event replayed (after its de-duplication record expired): no second email
+    assert "already done" in world.queue.announce_change(upgrade)
+    assert len(world.mailer.sent) == 1
+
+
+def test_a_deal_won_long_ago_is_on_record_but_never_counted(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    world.queue.deal_won("prt_1", "deal_old", usd(50_000_000), START.date() - timedelta(days=400))
+    assert world.standing().totals.revenue == {}
+    assert (
+        world.queue.deal_won("prt_1", "deal_old", usd(50_000_000), START.date())
+        == "revenue of deal_old already on record"
+    )
+
+
+def test_revenue_in_a_currency_without_a_criterion_counts_for_nothing(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    world.queue.deal_won("prt_1", "deal_gbp", Money(currency="GBP", amount_minor=900_000_000), START.date())
+    status = world.api.status(partner_user())
+    assert status.next is not None and status.next.name == "Silver"
+    assert world.standing().totals.revenue == {"GBP": 900_000_000}
+    gold = world.api._view(status.version, 2, world.standing())  # type: ignore[arg-type]
+    revenue = next(c for c in gold.criteria if c.kind == "won_revenue")
+    assert not revenue.met and revenue.value == 0
+
+
+def test_certified_people_are_distinct_holders_and_a_removed_person_stops_counting(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    earn = world.queue.award_changed
+    earn("prt_1", earned=True, award_id="aw1", certification_id="cert-eng", holder="eng@p.example", at=START)
+    earn(
+        "prt_1",
+        earned=True,
+        award_id="aw1",
+        certification_id="cert-eng",
+        holder="eng@p.example",
+        at=START + timedelta(days=1),
+    )
+    earn("prt_1", earned=True, award_id="aw2", certification_id="cert-eng", holder="eng2@p.example", at=START)
+    assert world.standing().totals.certified == {"cert-eng": 2}
+    earn(
+        "prt_1",
+        earned=False,
+        award_id="aw2",
+        certification_id="cert-eng",
+        holder="eng2@p.example",
+        at=START + timedelta(days=2),
+    )
+    earn(
+        "prt_1",
+        earned=False,
+        award_id="aw2",
+        certification_id="cert-eng",
+        holder="eng2@p.example",
+        at=START + timedelta(days=3),
+    )
+    assert world.standing().totals.certified == {"cert-eng": 1}
+    world.queue.user_removed("prt_1", "eng@p.example", START + timedelta(days=4))
+    assert world.standing().totals.certified == {"cert-eng": 0}
+    assert (
+        world.queue.user_removed("prt_1", "eng@p.example", START + timedelta(days=4)) == "user removed: nothing changed"
+    )
+    assert world.standing().totals.certified == {"cert-eng": 0}
+    world.queue.user_invited("prt_1", "eng@p.example", "partner-user", START + timedelta(days=5))  # invited again
+    assert world.queue.user_removed("prt_1", "eng@p.example", START + timedelta(days=4)).startswith("older event")
+    assert world.repository.users["prt_1", "eng@p.example"].active
+
+
+def test_a_removal_that_failed_half_way_is_completed_when_delivered_again(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    world.queue.award_changed(
+        "prt_1", earned=True, award_id="aw1", certification_id="cert-eng", holder="eng@p.example", at=START
+    )
+    world.repository.fail_next_save = 10  # the user is marked removed, then the standing's write keeps losing
+    with pytest.raises(Conflict):
+        world.queue.user_removed("prt_1", "eng@p.example", START + timedelta(days=1))
+    assert world.standing().totals.certified == {"cert-eng": 1}
+    world.repository.fail_next_save = 0
+    world.queue.user_removed("prt_1", "eng@p.example", START + timedelta(days=1))  # the queue delivers it again
+    assert world.standing().totals.certified == {"cert-eng": 0}
+
+
+# ------------------------------------------------------------------ the channel team approves
+def test_channel_team_upgrade_goes_through_the_approval_workflow_once(world: World) -> None:
+    add_version(world, approval="channel_team")
+    onboard(world)
+    make_gold(world)
+    standing = world.standing()
+    assert standing.tier.tier_id == "registered" and standing.pending.proposed.tier_id == "gold"
+    assert len(world.repository.events("TierUpgradeRequested")) == 1
+    (machine, name), payload = next(iter(world.workflows.started.items()))
+    assert machine == MACHINE and name == f"tier-{standing.pending.upgrade_id}"
+    assert payload["approvers"] == {
+        "initial": ["channel@example.com"],
+        "escalation": ["channel@example.com", "director@example.com"],
+    }
+    lines = {line["label"]: line["value"] for line in payload["summary"]}
+    assert lines["Partner"] == "Northwind" and lines["Proposed tier"] == "Gold"
+    assert lines["Won revenue"].startswith("USD 100,000.00 of USD 100,000.00: met")
+    assert lines["certified engineer"] == "2 of 2: met"
+    # the request replayed: no second execution
+    request = world.repository.events("TierUpgradeRequested")[0]
+    assert world.queue.start_upgrade_review(request) == "already started"
+    decision = {
+        "message_type": "TierUpgradeDecision",
+        "partner_id": "prt_1",
+        "upgrade_id": standing.pending.upgrade_id,
+        "decision": "approved",
+        "decided_by": "channel@example.com",
+        "reason": None,
+        "decided_at": "2026-11-26T13:00:00Z",
+    }
+    assert world.handle(decision).startswith("upgrade approved: tier gold")
+    assert world.handle(decision) == "already decided"
+    world.bus()
+    changed = world.repository.events("PartnerTierChanged")[-1]
+    assert changed.tier.tier_id == "gold" and changed.approved_by == "channel@example.com"
+    assert world.queue.start_upgrade_review(request) == "no review: that upgrade request was decided"
+
+
+def test_a_rejection_keeps_the_tier_and_the_history_says_who_and_why(world: World) -> None:
+    add_version(world, approval="channel_team")
+    onboard(world)
+    make_gold(world)
+    upgrade_id = world.standing().pending.upgrade_id
+    world.handle(
+        {
+            "message_type": "TierUpgradeDecision",
+            "partner_id": "prt_1",
+            "upgrade_id": upgrade_id,
+            "decision": "rejected",
+            "decided_by": "channel@example.com",
+            "reason": "Plan not countersigned",
+            "decided_at": "2026-11-26T13:00:00Z",
+        }
+    )
+    status = world.api.status(partner_user())
+    assert status.standing.tier.tier_id == "registered" and status.standing.pending is None
+    assert status.history[0].kind == "upgrade_rejected" and "Plan not countersigned" in status.history[0].reason
+    # more facts do not ask again for Gold under this version
+    world.queue.deal_approved("prt_1", "deal_a3", world.clock())
+    assert len(world.repository.events("TierUpgradeRequested")) == 1
+    world.handle({"message_type": "TierUpgradeExpired", "partner_id": "prt_1", "upgrade_id": upgrade_id})
+    assert world.standing().history_seq == status.standing.history_seq  # a late lapse of a decided request: nothing
+
+
+# ------------------------------------------------------------------ time: the window slides, grace periods
+def test_window_slide_grace_period_warnings_and_downgrade_through_the_timers(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    world.queue.deal_approved("prt_1", "deal_a1", START)
+    world.queue.deal_approved("prt_1", "deal_a2", START + timedelta(days=10))
+    world.bus()
+    assert world.standing().tier.tier_id == "silver"
+    assert world.standing().totals.next_exit == START + timedelta(days=365)
+    # the first approval leaves the window exactly a year later: the grace period starts then, not before
+    before = START + timedelta(days=365) - timedelta(seconds=1)
+    world.advance(before)
+    assert world.standing().grace is None and world.standing().totals.approved_deals == 2
+    with pytest.raises(NotYetDue):
+        world.queue.reevaluate(
+            workflow_message(
+                {
+                    "message_type": "Reevaluation",
+                    "partner_id": "prt_1",
+                    "due_at": "2027-11-26T12:00:00Z",
+                    "cause": "window",
+                }
+            )  # type: ignore[arg-type]
+        )
+    world.advance(START + timedelta(days=365))
+    grace = world.standing().grace
+    assert grace is not None and world.standing().tier.tier_id == "silver"
+    assert grace.would_become.tier_id == "registered" and grace.ends_at == START + timedelta(days=365 + 90)
+    assert grace.missing == ["1 more approved deal registration in the last 12 months for Silver"]
+    started = world.mailer.sent[-1]
+    assert "Grace period for Silver" in started.subject and "Missing: 1 more approved deal" in started.text
+    # warnings 30 and 7 days before the end, once each
+    world.advance(grace.ends_at - timedelta(days=7))
+    warnings = [m.subject for m in world.mailer.sent if "grace period ends in" in m.subject]
+    assert warnings == ["Silver grace period ends in 30 days", "Silver grace period ends in 7 days"]
+    world.advance(grace.ends_at)
+    standing = world.standing()
+    assert standing.tier.tier_id == "registered" and standing.grace is None
+    downgrade = world.repository.events("PartnerTierChanged")[-1]
+    assert downgrade.direction == "downgrade" and "Grace period ended" in downgrade.reason
+    assert [e.outcome for e in world.repository.events("PartnerTierGracePeriodEnded")] == ["downgraded"]
+    assert world.mailer.sent[-1].subject == "Your organisation's tier is now Registered"
+
+
+def test_meeting_the_criteria_again_ends_the_grace_period_and_its_timers_change_nothing(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    world.queue.deal_approved("prt_1", "deal_a1", START)
+    world.queue.deal_approved("prt_1", "deal_a2", START + timedelta(days=10))
+    world.advance(START + timedelta(days=365, hours=1))
+    grace = world.standing().grace
+    assert grace is not None
+    world.queue.deal_approved("prt_1", "deal_a3", world.clock())
+    world.queue.deal_approved("prt_1", "deal_a4", world.clock())  # two, so the next exit leaves Silver met
+    assert world.standing().grace is None
+    assert [e.outcome for e in world.repository.events("PartnerTierGracePeriodEnded")] == ["met_again"]
+    mails = len(world.mailer.sent)
+    world.advance(grace.ends_at + timedelta(days=1))
+    assert world.standing().tier.tier_id == "silver"  # the old timer's end changed nothing
+    assert len(world.mailer.sent) == mails  # and its warnings mailed nothing
+
+
+def test_a_new_version_takes_effect_on_its_date_without_any_event(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    make_gold(world)
+    assert world.standing().tier.tier_id == "gold"
+    stricter = version_request("2027-01-01")
+    stricter["tiers"][2]["criteria"]["certifications"][0]["people"] = 3
+    world.api.add_version(VENDOR, VersionRequest.model_validate(stricter))  # sets its timer: no event is needed
+    assert world.timers.scheduled["tiers-version-v2-first-0"][0] == "2027-01-01T00:00:00Z"
+    world.queue.deal_lost("prt_1", "deal_x")  # evaluations after the announcement set nothing more
+    world.queue.deal_lost("prt_1", "deal_y")
+    assert [n for n in world.timers.scheduled if n.startswith("tiers-version-v2")] == ["tiers-version-v2-first-0"]
+    world.advance(datetime(2026, 12, 31, 23, 59, tzinfo=UTC))
+    assert world.standing().grace is None and world.standing().criteria_version == "v1"
+    world.advance(datetime(2027, 1, 1, tzinfo=UTC))
+    grace = world.standing().grace
+    assert grace is not None and grace.criteria_version == "v2"
+    assert grace.missing == ["1 more certified engineer for Gold"]
+    # history keeps what v1 decided
+    assert [h.criteria_version for h in world.repository.entries["prt_1"]][:2] == ["v1", "v1"]
+
+
+def test_partners_who_joined_before_the_first_version_get_its_entry_tier_without_events_of_their_own(
+    world: World,
+) -> None:
+    for partner_id in ("prt_a", "prt_b", "prt_c"):
+        world.queue.onboard(partner_id, "Early")
+    assert all(world.standing(p).tier is None for p in ("prt_a", "prt_b", "prt_c"))  # no programme yet
+    add_version(world)  # in force today: its timer is due at once, with no event from any partner
+    assert world.timers.scheduled["tiers-version-v1-first-0"][0] == "2026-11-26T12:00:00Z"
+    world.advance(world.clock() + timedelta(seconds=1))
+    assert {world.standing(p).tier.tier_id for p in ("prt_a", "prt_b", "prt_c")} == {"registered"}
+    assert len(world.repository.events("PartnerTierChanged")) == 3
+
+
+def test_every_partner_is_evaluated_when_a_version_takes_effect_a_page_at_a_time(world: World) -> None:
+    add_version(world)
+    partners = [f"prt_{n:02d}" for n in range(30)]
+    for partner_id in partners:  # Silver each
+        world.queue.onboard(partner_id, "P")
+        for deal in ("a", "b"):
+            world.queue.deal_approved(partner_id, f"{partner_id}-{deal}", world.clock())
+    stricter = version_request("2027-01-01")
+    stricter["tiers"][1]["criteria"]["approved_deals"] = 3
+    world.api.add_version(VENDOR, VersionRequest.model_validate(stricter))  # and its fan-out timer
+    world.advance(datetime(2027, 1, 1, tzinfo=UTC))
+    assert {world.standing(p).criteria_version for p in partners} == {"v2"}
+    assert all(world.standing(p).grace is not None for p in partners)
+    pages = sorted(n for n in world.fired if n.startswith("tiers-version-v2"))
+    assert pages == ["tiers-version-v2-first-0", "tiers-version-v2-prt_24-0"]
+
+
+# ------------------------------------------------------------------ the API
+def test_versions_are_the_vendor_admins_sequential_and_immutable(world: World) -> None:
+    with pytest.raises(Forbidden):
+        world.api.add_version(partner_user(), VersionRequest.model_validate(version_request("2026-12-01")))
+    with pytest.raises(Forbidden):
+        world.api.versions(partner_user())
+    first, second = add_version(world, "2026-12-01"), add_version(world, "2027-01-01")
+    assert (first.version_id, second.version_id) == ("v1", "v2")
+    with pytest.raises(Conflict):
+        add_version(world, "2026-12-15")  # before the latest: history is not rewritten
+    with pytest.raises(ValidationFailed):
+        add_version(world, "2026-11-25")
+    assert [v.version_id for v in world.api.versions(VENDOR)] == ["v1", "v2"]
+    assert world.api.tiers_in_force() == (None, first)
+
+
+class SchedulerDown(Exception):
+    pass
+
+
+def test_a_retried_post_completes_the_timer_of_a_version_written_before_a_crash(world: World) -> None:
+    """The version write and its timer are two steps: the first attempt wrote, then failed to schedule (and recorded
+    nothing); the author's retry of the same criteria returns the same version and sets its one timer. Once the timer
+    is recorded, nothing is left to complete."""
+    real = world.timers.schedule
+
+    def down(name: str, timers: list[tuple[str, dict[str, Any]]], now: datetime) -> str:
+        raise SchedulerDown(name)
+
+    world.timers.schedule = down  # type: ignore[method-assign]
+    with pytest.raises(SchedulerDown):
+        add_version(world, "2027-01-01")
+    assert [v.version_id for v in world.repository.versions()] == ["v1"] and not world.repository.announced
+    world.timers.schedule = real  # type: ignore[method-assign]
+    with pytest.raises(Conflict):  # another admin's criteria for a taken date are still refused
+        world.api.add_version(
+            Principal(sub="w", email="other@vendor.example", name="", partner_id=None, groups=VENDOR.groups),
+            VersionRequest.model_validate(version_request("2027-01-01")),
+        )
+    with pytest.raises(Conflict):  # and so are the author's own different criteria for that date
+        add_version(world, "2027-01-01", approved_deals=9)
+    assert world.timers.scheduled == {}
+    again = add_version(world, "2027-01-01")
+    assert again.version_id == "v1" and [v.version_id for v in world.repository.versions()] == ["v1"]
+    assert list(world.timers.scheduled) == ["tiers-version-v1-first-0"]
+    assert world.timers.scheduled["tiers-version-v1-first-0"][0] == "2027-01-01T00:00:00Z"
+    assert world.repository.announced == {"v1"}
+    with pytest.raises(Conflict):  # complete now: the same criteria again are a new request for a taken date
+        add_version(world, "2027-01-01")
+    assert len(world.timers.scheduled) == 1 and len(world.repository.versions()) == 1
+
+
+def test_a_version_takes_effect_for_partners_with_no_activity_at_all(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    make_gold(world)
+    world.advance(world.clock() + timedelta(seconds=1))
+    stricter = version_request("2027-01-01")
+    stricter["tiers"][2]["criteria"]["certifications"][0]["people"] = 3
+    world.api.add_version(VENDOR, VersionRequest.model_validate(stricter))
+    saved = world.standing().revision
+    world.advance(datetime(2027, 1, 1, tzinfo=UTC))  # nothing but the timer the API set
+    assert world.standing().revision > saved
+    assert world.standing().grace is not None and world.standing().grace.criteria_version == "v2"
+
+
+def test_a_partner_user_acts_only_after_accepting_the_current_agreement(world: World) -> None:
+    user = partner_user()
+    assert world.api.admit(user) is user  # no agreement published yet: nothing to accept
+    world.repository.agreement = "2026-11"
+    with pytest.raises(Forbidden) as refused:
+        world.api.admit(user)
+    assert refused.value.code == "agreement_required"
+    assert world.api.admit(VENDOR) is VENDOR  # vendor staff are never gated
+    world.repository.acceptances.add(("2026-10", user.sub))  # an older version accepted is not enough
+    with pytest.raises(Forbidden):
+        world.api.admit(user)
+    world.repository.acceptances.add(("2026-11", user.sub))
+    assert world.api.admit(user) is user
+
+
+def test_versions_added_concurrently_get_distinct_ids(world: World) -> None:
+    add_version(world, "2026-12-01")
+    real = world.repository.add_version
+    calls = {"n": 0}
+
+    def racing(version: Any, *, expected_count: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:  # another admin's version lands first
+            real(version.model_copy(update={"version_id": "v2", "effective_from": date(2026, 12, 2)}), expected_count=1)
+        real(version, expected_count=expected_count)
+
+    world.repository.add_version = racing  # type: ignore[method-assign]
+    added = add_version(world, "2026-12-20")
+    assert added.version_id == "v3"
+
+
+def test_manual_criteria_are_the_vendor_admins_and_evaluate_at_once(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    with pytest.raises(Forbidden):
+        world.api.set_manual(partner_user(), "prt_1", "business-plan", met=True, note="")
+    with pytest.raises(NotFound):
+        world.api.set_manual(VENDOR, "prt_1", "no-such-criterion", met=True, note="")
+    with pytest.raises(NotFound):
+        world.api.set_manual(VENDOR, "prt_unknown", "business-plan", met=True, note="")
+    make_gold(world)
+    assert world.standing().tier.tier_id == "gold"
+    world.api.set_manual(VENDOR, "prt_1", "business-plan", met=False, note="Plan withdrawn")
+    world.bus()
+    assert world.standing().grace is not None
+    assert world.timers.messages()[-1]["message_type"] == "GraceEnds"  # the consumer timed the API's grace period
+
+
+def test_the_explained_status_is_the_partners_own(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    onboard(world, "prt_2", admins=())
+    world.queue.deal_won("prt_1", "deal_w1", usd(6_000_000), START.date())
+    world.queue.deal_approved("prt_1", "deal_a1", START)
+    world.queue.deal_approved("prt_1", "deal_a2", START)
+    world.queue.award_changed(
+        "prt_1", earned=True, award_id="aw1", certification_id="cert-eng", holder="e@p.example", at=START
+    )
+    status = world.api.status(partner_user())
+    assert status.current is not None and status.current.name == "Silver" and status.current.met
+    assert status.next is not None and status.next.name == "Gold"
+    assert [c.missing for c in status.next.criteria if c.missing] == [
+        "USD 40,000.00 more won revenue in the last 12 months for Gold",
+        "1 more certified engineer for Gold",
+        "Signed business plan (confirmed by the channel team) for Gold",
+    ]
+    assert [h.kind for h in status.history] == ["upgrade", "initial"]  # newest first
+    with pytest.raises(NotFound):
+        world.api.status(partner_user("prt_2"), "prt_1")
+    assert world.api.status(VENDOR, "prt_1").current == status.current
+    with pytest.raises(NotFound):
+        world.api.status(VENDOR, "prt_nobody")
+    with pytest.raises(Forbidden):
+        world.api.status(VENDOR)
+    with pytest.raises(NotFound) as not_yet:  # tiers has not heard of this partner's onboarding yet
+        world.api.status(partner_user("prt_3"))
+    assert not_yet.value.code == "no_tier"
+
+
+def test_a_lost_race_is_retried_and_a_lasting_one_is_a_conflict(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    world.repository.fail_next_save = 2
+    world.queue.deal_approved("prt_1", "deal_a1", START)
+    assert world.standing().totals.approved_deals == 1
+    world.repository.fail_next_save = 10
+    with pytest.raises(Conflict):
+        world.queue.deal_approved("prt_1", "deal_a2", START)
+
+
+def test_evaluation_reads_the_same_items_whatever_the_history(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    per_evaluation = []
+    for size in (10, 1000):
+        pid = f"prt_{size}"
+        world.queue.onboard(pid, "Big")
+        for n in range(size):
+            world.queue.deal_won(pid, f"deal_{size}_{n}", usd(100), START.date())
+        world.repository.reads = 0
+        world.queue.deal_won(pid, f"deal_{size}_last", usd(100), START.date())
+        per_evaluation.append(world.repository.reads)
+    assert per_evaluation[0] == per_evaluation[1] <= 3
+
+
+# ------------------------------------------------------------------ the same facts, the same tier
+def test_a_standing_rebuilt_from_its_events_alone_equals_the_one_the_service_kept(world: World) -> None:
+    add_version(world, approval="channel_team")
+    stricter = version_request("2027-06-01", approval="channel_team")
+    stricter["tiers"][1]["criteria"]["approved_deals"] = 3
+    world.api.add_version(VENDOR, VersionRequest.model_validate(stricter))
+    versions = world.repository.versions()
+    day = timedelta(days=1)
+    script: list[tuple[datetime, Any, Callable[[], Any]]] = []
+
+    def at(offset: timedelta, fact: Any, run: Callable[[], Any]) -> None:
+        script.append((START + offset, fact, run))
+
+    q = world.queue
+    at(0 * day, Onboarded("Northwind"), lambda: q.onboard("prt_1", "Northwind"))
+    at(1 * day, Approved("deal_1"), lambda: q.deal_approved("prt_1", "deal_1", world.clock()))
+    at(2 * day, Approved("deal_2"), lambda: q.deal_approved("prt_1", "deal_2", world.clock()))
+    at(
+        3 * day,
+        Won("deal_1", usd(12_000_000), date(2026, 11, 29)),
+        lambda: q.deal_won("prt_1", "deal_1", usd(12_000_000), date(2026, 11, 29)),
+    )
+    for n in (1, 2):
+        at(
+            (3 + n) * day,
+            Earned(f"aw{n}", "cert-eng", f"e{n}@p.example"),
+            lambda n=n: q.award_changed(
+                "prt_1",
+                earned=True,
+                award_id=f"aw{n}",
+                certification_id="cert-eng",
+                holder=f"e{n}@p.example",
+                at=world.clock(),
+            ),
+        )
+    at(
+        6 * day,
+        Earned("aw1", "cert-eng", "e1@p.example"),
+        lambda: q.award_changed(
+            "prt_1", earned=True, award_id="aw1", certification_id="cert-eng", holder="e1@p.example", at=world.clock()
+        ),
+    )  # a renewal
+    at(
+        7 * day,
+        ManualSet("business-plan", True, "signed", VENDOR.email),
+        lambda: world.api.set_manual(VENDOR, "prt_1", "business-plan", met=True, note="signed"),
+    )
+
+    def decide(approved: bool) -> Callable[[], Any]:
+        def run() -> Any:
+            pending = world.standing().pending
+            return world.handle(
+                {
+                    "message_type": "TierUpgradeDecision",
+                    "partner_id": "prt_1",
+                    "upgrade_id": pending.upgrade_id,
+                    "decision": "approved" if approved else "rejected",
+                    "decided_by": "channel@example.com",
+                    "reason": "ok",
+                    "decided_at": "2026-12-01T00:00:00Z",
+                }
+            )
+
+        return run
+
+    at(8 * day, Decided(True, "channel@example.com", "ok"), decide(True))  # Silver approved; Gold asked next
+    at(9 * day, Decided(False, "channel@example.com", "ok"), decide(False))  # Gold rejected
+    at(
+        40 * day,
+        Ended("aw2", "cert-eng", "e2@p.example"),
+        lambda: q.award_changed(
+            "prt_1", earned=False, award_id="aw2", certification_id="cert-eng", holder="e2@p.example", at=world.clock()
+        ),
+    )
+    at(60 * day, Removed("e1@p.example"), lambda: q.user_removed("prt_1", "e1@p.example", world.clock()))
+    at(100 * day, Approved("deal_3"), lambda: q.deal_approved("prt_1", "deal_3", world.clock()))
+    # then time alone: the grace period ends, version v2 arrives, the window slides past every deal
+
+    facts = []
+    for moment, fact, run in script:
+        world.advance(moment)
+        run()
+        world.bus()
+        facts.append((moment, fact))
+    until = START + timedelta(days=800)
+    world.advance(until)
+
+    rebuilt = rebuild("prt_1", facts, versions, TERMS, until=until)
+    kept = world.standing()
+
+    def comparable(standing: Any) -> dict[str, Any]:
+        data = standing.model_dump(mode="json", exclude={"revision"})
+        for key in ("pending", "grace"):
+            if data[key]:
+                data[key].pop("upgrade_id", None)
+                data[key].pop("grace_id", None)
+        return data
+
+    def entries(history: list[Any]) -> list[tuple[Any, ...]]:
+        return [(h.seq, h.at, h.kind, h.tier, h.previous, h.reason, h.criteria_version, h.by) for h in history]
+
+    assert comparable(rebuilt.standing) == comparable(kept)
+    assert entries(rebuilt.history) == entries(world.repository.entries["prt_1"])
+    kinds = [h.kind for h in rebuilt.history]
+    assert kinds == ["initial", "upgrade", "upgrade_rejected", "grace_started", "downgrade"]
+    assert rebuilt.history[-2].criteria_version == "v2"  # judged by the version in force then
+    assert kept.tier.tier_id == "registered" and kept.totals.approved_deals == 0 and kept.totals.revenue == {USD: 0}
