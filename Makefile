@@ -71,6 +71,7 @@ bench: $(STAMP)  ## performance figures, and the cost per operation (rewrites do
 	$(PY) benchmarks/deal_registration.py --strict
 	$(PY) benchmarks/mdf_ledger.py --strict
 	$(PY) benchmarks/tier_evaluation.py --strict
+	$(PY) benchmarks/training_import.py
 	$(PY) benchmarks/cost.py
 
 lock:  ## re-resolve requirements/*.in into the hashed lock, from PyPI only, then regenerate the layer's requirements

@@ -14,7 +14,14 @@ Counted with botocore event hooks on the cached shared.aws.client("dynamodb") th
 Item, Query's Items, BatchGetItem's items) and items written (Put/Update/Delete and each action of TransactWriteItems),
 split into the rows' own work (learners, sources, catalogue, review items, outbox) and the import's bookkeeping
 (`IMPORT#` items: the job, its chunk records). Figures, not a timed test: the per-chunk seconds are moto's.
-Usage: `.venv/bin/python benchmarks/training_import.py [--rows 1000]`.
+
+Then the cost of one completion against a learner's history: two more partner users, one holding HISTORY[0] (10) and
+one HISTORY[1] (1,000) earlier completions of the certification's courses (passes and fails, recorded through the same
+use case, so their latest-pass items are there as they would be), each sends one more pass as an LMS webhook delivery
+would be recorded (no catalogue cache); the items read, written and the calls of that one completion are printed per
+history, and must be equal (docs/training.md "Cost": a completion reads its certifications' awards and their courses'
+latest passes by key, never the history).
+Usage: `.venv/bin/python benchmarks/training_import.py [--rows 1000] [--history 10,1000]`.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +52,11 @@ from infrastructure.local.template import Template, load_template  # noqa: E402
 from shared.aws import client, reset_clients  # noqa: E402
 from tests.integration.conftest import TEST_PARAMETERS, Stack  # noqa: E402
 from tests.integration.test_training import VENDOR, call, catalogue, partner  # noqa: E402
+from training.incoming import IncomingCompletion  # noqa: E402
+from training.service import CompletionRecorder  # noqa: E402
 
 USERS = 20
+HISTORY = (10, 1000)
 
 
 @dataclass
@@ -116,14 +127,18 @@ def csv_file(rows: int, emails: list[str], courses: list[str]) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=1000)
-    rows = parser.parse_args().rows
+    parser.add_argument("--history", default=",".join(str(n) for n in HISTORY))
+    arguments = parser.parse_args()
+    rows, histories = arguments.rows, [int(n) for n in arguments.history.split(",")]
     with mock_aws():
         moto_patches.apply_query_shortcuts()
         reset_clients()
         template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
         provisioner = Provisioner(template, boto3.client, ROOT)
         provisioner.provision()
-        run(Stack(template, provisioner), rows)
+        stack = Stack(template, provisioner)
+        run(stack, rows)
+        one_completion_per_history(stack, histories)
 
 
 def run(stack: Stack, rows: int) -> None:
@@ -183,6 +198,57 @@ def run(stack: Stack, rows: int) -> None:
         f"per chunk (bookkeeping): {meter.read['import'] / len(chunks):.1f} items read, "
         f"{meter.written['import'] / len(chunks):.1f} written"
     )
+
+
+def one_completion_per_history(stack: Stack, histories: list[int]) -> None:
+    api = stack.load("TrainingApiFunction", "training.api")
+    consumers = stack.load("TrainingEventsFunction", "training.consumers")
+    training = (api, consumers, stack.load("TrainingOutboxFunction", "training.outbox"))
+    setup = catalogue(stack, training)
+    lms = [setup["courses"][name]["lms_course_id"] for name in ("a", "b", "r")]
+    repository = consumers.service().repository
+    now = datetime.now(UTC).replace(microsecond=0)
+    meter = Meter()
+    meter.attach(client("dynamodb"))
+    figures: dict[int, tuple[int, int, dict[str, int], str]] = {}
+    for earlier in histories:
+        _, people = partner(stack, training, ("learner", "partner-user"))
+        email = people["learner"]["email"]
+
+        def completion(n: int, course: str, passed: bool, at: datetime, email: str = email) -> IncomingCompletion:
+            return IncomingCompletion(
+                source="webhook",
+                dedup_key=f"wh:bench:{email}:{n}",
+                learner_email=email,
+                lms_course_id=course,
+                passed=passed,
+                completed_at=at,
+            )
+
+        seeding = CompletionRecorder(repository, remember_catalogue=True)
+        for n in range(earlier):  # oldest first, one every 6 hours up to a day ago: passes and fails of all 3 courses
+            at = now - timedelta(days=1, hours=6 * (earlier - n))
+            outcome = seeding.record(completion(n, lms[n % 3], n % 4 != 3, at), origin="bench:seed")
+            assert outcome.outcome == "accepted", outcome
+        meter.reset()
+        recorded = CompletionRecorder(repository).record(
+            completion(earlier, lms[0], True, now - timedelta(minutes=1)), origin="bench:one"
+        )
+        assert recorded.outcome == "accepted", recorded
+        figures[earlier] = (
+            sum(meter.read.values()),
+            sum(meter.written.values()),
+            dict(sorted(meter.calls.items())),
+            recorded.outcome,
+        )
+    print()
+    print("One completion (a pass of a required course, recorded as a webhook delivery) by a learner with a history:")
+    print(f"{'earlier completions':>20}{'items read':>12}{'items written':>15}  calls")
+    for earlier, (read, written, calls, _) in figures.items():
+        print(f"{earlier:>20}{read:>12}{written:>15}  {', '.join(f'{k} {v}' for k, v in calls.items())}")
+    same = len({(read, written, tuple(calls.items())) for read, written, calls, _ in figures.values()}) == 1
+    print("equal whatever the history: " + ("yes" if same else "NO"))
+    assert same, figures
 
 
 if __name__ == "__main__":

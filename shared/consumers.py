@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from shared.batch import process_sqs
 from shared.events import EventBridgeEvent
@@ -29,6 +29,22 @@ def handle_event(body: dict[str, Any], handlers: Handlers, *, table_name: str, l
 
 
 MessageHandler = Callable[[dict[str, Any], Any], str]
+
+
+class QueueDispatch(Protocol):
+    def __call__(self, body: dict[str, Any], context: Any = None) -> str: ...
+
+
+def events_or_messages(events: Handlers, on_message: MessageHandler, *, table_name: str) -> QueueDispatch:
+    """A context's queue carries bus events (they have a `detail-type`: to their handler, once per event id) and its
+    own workflow and timer messages (to `on_message(body, context)`)."""
+
+    def handle_message(body: dict[str, Any], context: Any = None) -> str:
+        if "detail-type" in body:
+            return handle_event(body, events, table_name=table_name, lambda_context=context)
+        return on_message(body, context)
+
+    return handle_message
 
 
 def sqs_handler(handle_message: MessageHandler) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -203,6 +203,23 @@ class Table:
             reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
             raise ConditionFailed(reasons) from error
 
+    def put_newer(self, item: dict[str, Any], *, order: str, value: Any) -> bool:
+        """Write `item` unless the stored one is as new or newer by its `order` attribute (a projection that events
+        may reach twice or out of order); False when it was not newer. Through transact() for its retry token."""
+        try:
+            self.transact(
+                [
+                    self.op_put(
+                        item,
+                        condition=f"attribute_not_exists(pk) OR {order} < :order",
+                        condition_values={":order": value},
+                    )
+                ]
+            )
+        except ConditionFailed:
+            return False
+        return True
+
     # --- builders for transact() -------------------------------------------------------------------
     def op_put(
         self,

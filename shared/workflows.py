@@ -6,12 +6,45 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from shared.aws import client
 
 SCHEDULE_NAME_MAX = 64
 _SCHEDULE_NAME_UNSAFE = re.compile(r"[^0-9A-Za-z_.-]")
+
+
+class ApprovalTimeouts(Protocol):
+    """How long an approval waits (shared.settings.ApprovalTimings, or a context's own route)."""
+
+    @property
+    def reminder_seconds(self) -> int: ...
+    @property
+    def escalation_seconds(self) -> int: ...
+    @property
+    def expiry_seconds(self) -> int: ...
+
+
+def approval_timeouts(timings: ApprovalTimeouts) -> dict[str, int]:
+    """The `timeouts` of an approval request (the approvals context's workflow input)."""
+    return {
+        "reminder_seconds": timings.reminder_seconds,
+        "escalation_seconds": timings.escalation_seconds,
+        "expiry_seconds": timings.expiry_seconds,
+    }
+
+
+def escalation_of(approver: str, escalation: str) -> list[str]:
+    """Who an escalated approval goes to: the approver still, and the escalation contact (once if the same)."""
+    return list(dict.fromkeys([approver, escalation]))
+
+
+def approval_route(approver: str, escalation: str, timings: ApprovalTimeouts) -> dict[str, Any]:
+    """An approval request's `approvers` (one approver, then the escalation) and `timeouts`."""
+    return {
+        "approvers": {"initial": [approver], "escalation": escalation_of(approver, escalation)},
+        "timeouts": approval_timeouts(timings),
+    }
 
 
 def start_execution(machine: str, name: str, payload: dict[str, Any]) -> str:

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.portal_stub import Stub, serve_portal, session_script, stubbed_page
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out, which this machine's network refuses.
@@ -27,3 +29,17 @@ def chromium() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def portal_url() -> Iterator[str]:
+    """The portal's files served locally, once per module."""
+    with serve_portal() as url:
+        yield url
+
+
+@pytest.fixture
+def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
+    """A page on `stub` (each module's fixture: the portal and its API answers) signed in as a partner admin."""
+    with stubbed_page(chromium, stub, session=session_script()) as page:
+        yield page

@@ -5,12 +5,11 @@ request (keyed by method and path without the query; each recorded call carries 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.support.portal_stub import (
     ABORT,
@@ -20,9 +19,6 @@ from tests.support.portal_stub import (
     error,
     ok,
     partner_api,
-    serve_portal,
-    session_script,
-    stubbed_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -45,23 +41,11 @@ def iso_in(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@pytest.fixture(scope="module")
-def portal_url() -> Iterator[str]:
-    with serve_portal() as url:
-        yield url
-
-
 @pytest.fixture
 def stub(portal_url: str) -> Stub:
     stub = Stub(base=portal_url, api=partner_api())
     stub.api[("GET", "/products")] = ok({"items": PRODUCTS})
     return stub
-
-
-@pytest.fixture
-def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
-    with stubbed_page(chromium, stub, session=session_script()) as page:
-        yield page
 
 
 # ---------------------------------------------------------------------------------------------- data

@@ -5,12 +5,11 @@ POST and download URLs on another origin."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.support.portal_stub import (
     PARTNER_ID,
@@ -22,9 +21,6 @@ from tests.support.portal_stub import (
     ok,
     partner_api,
     raw,
-    serve_portal,
-    session_script,
-    stubbed_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -160,12 +156,6 @@ def claim(status: str = "submitted", *, size_bytes: int = 21, **extra: Any) -> d
     }
 
 
-@pytest.fixture(scope="module")
-def portal_url() -> Iterator[str]:
-    with serve_portal() as url:
-        yield url
-
-
 @pytest.fixture
 def stub(portal_url: str) -> Stub:
     stub = Stub(base=portal_url, api=partner_api())
@@ -173,12 +163,6 @@ def stub(portal_url: str) -> Stub:
     stub.api[("GET", "/mdf/funds")] = ok({"items": [fund()]})
     stub.api[("GET", "/mdf/requests")] = ok({"items": [], "next_cursor": None})
     return stub
-
-
-@pytest.fixture
-def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
-    with stubbed_page(chromium, stub, session=session_script()) as page:
-        yield page
 
 
 # ---------------------------------------------------------------------------------------------- funds and ledger

@@ -5,12 +5,11 @@ the tiers and training APIs answer, and records every request."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.support.portal_stub import (
     PARTNER_ID,
@@ -19,9 +18,6 @@ from tests.support.portal_stub import (
     me,
     ok,
     partner_api,
-    serve_portal,
-    session_script,
-    stubbed_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -164,21 +160,9 @@ def silver(**changes: Any) -> dict[str, Any]:
     } | changes
 
 
-@pytest.fixture(scope="module")
-def portal_url() -> Iterator[str]:
-    with serve_portal() as url:
-        yield url
-
-
 @pytest.fixture
 def stub(portal_url: str) -> Stub:
     return Stub(base=portal_url, api=partner_api())
-
-
-@pytest.fixture
-def page(chromium: Browser, stub: Stub) -> Iterator[Page]:
-    with stubbed_page(chromium, stub, session=session_script()) as page:
-        yield page
 
 
 # ---------------------------------------------------------------------------------------------- programme

@@ -25,7 +25,6 @@ from tests.support.portal_stub import (
     error,
     me,
     ok,
-    serve_portal,
     session_script,
     stubbed_page,
 )
@@ -45,12 +44,6 @@ AGREEMENT = {
 
 def tokens(marker: str = "1", *, expires_in: int = 3600, refresh: bool = True) -> dict[str, Any]:
     return cognito_tokens(marker, expires_in=expires_in, refresh=refresh, groups=ADMIN)
-
-
-@pytest.fixture(scope="module")
-def portal_url() -> Iterator[str]:
-    with serve_portal() as url:
-        yield url
 
 
 @pytest.fixture

@@ -132,16 +132,6 @@ def field_errors(answer: Any) -> list[str]:
 
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
-def people(local_stack: Any) -> People:
-    return People(local_stack)
-
-
-@pytest.fixture(scope="module")
-def events(local_stack: Any) -> EventCapture:
-    return EventCapture(local_stack)
-
-
-@pytest.fixture(scope="module")
 def products(people: People) -> list[str]:
     return ensure_products(people)
 

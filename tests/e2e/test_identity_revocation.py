@@ -124,11 +124,6 @@ def settle(stack: Any, *needles: str, timeout: float = 20.0) -> dict[str, list[s
         time.sleep(0.5)
 
 
-@pytest.fixture(scope="module")
-def people(local_stack: Any) -> People:
-    return People(local_stack)
-
-
 def sub_of(people: People, email: str) -> str:
     user = people.stack.client("cognito-idp").admin_get_user(UserPoolId=people.pool_id, Username=email)
     return next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")

@@ -132,16 +132,6 @@ def partner_mail(people: People, partner: Partner, subject: str, containing: str
 
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
-def people(local_stack: Any) -> People:
-    return People(local_stack)
-
-
-@pytest.fixture(scope="module")
-def events(local_stack: Any) -> EventCapture:
-    return EventCapture(local_stack)
-
-
-@pytest.fixture(scope="module")
 def vendor(people: People) -> Session:
     return vendor_admin(people, name="MDF Admin")
 

@@ -21,16 +21,6 @@ APPROVER, DIRECTOR = "partner-approver@example.com", "channel-director@example.c
 
 
 @pytest.fixture(scope="module")
-def people(local_stack: Any) -> People:
-    return People(local_stack)
-
-
-@pytest.fixture(scope="module")
-def events(local_stack: Any) -> EventCapture:
-    return EventCapture(local_stack)
-
-
-@pytest.fixture(scope="module")
 def agreement(people: People) -> str:
     admin = f"vendor-{uuid.uuid4().hex[:6]}@example.com"
     people.create_user(admin, "VendorAdmin-2026", groups=["vendor-admin"], name="Vendor Admin")

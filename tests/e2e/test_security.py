@@ -62,11 +62,6 @@ def b64(data: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def people(local_stack: Any) -> People:
-    return People(local_stack)
-
-
-@pytest.fixture(scope="module")
 def user(people: People) -> Session:
     email = f"sec-{uuid.uuid4().hex[:6]}@example.com"
     people.create_user(email, PASSWORD, groups=["vendor-admin"], name="Security Tester")

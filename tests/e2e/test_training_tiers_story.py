@@ -33,7 +33,7 @@ from infrastructure.local.seed_programme import (
 from tests.e2e.test_deals_story import approved_deal, ensure_products
 from tests.e2e.test_deals_story import onboard as onboard_for_deals
 from tests.support.events import EventCapture, validate
-from tests.support.partners import PASSWORD, Partner, vendor_admin
+from tests.support.partners import PASSWORD, Partner, accept_agreement, vendor_admin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -64,7 +64,9 @@ def invite_and_sign_in(people: People, partner: Partner, email: str, name: str) 
     answer = people.api("POST", f"/partners/{partner.partner_id}/users", session=partner.session, json=body)
     assert answer.status_code == 201, answer.text
     [invitation] = people.wait_for_mail(people.to(email, containing="data-temporary-password"), timeout=30)
-    return people.sign_in(email, people.temporary_password(invitation), new_password=PASSWORD)
+    session = people.sign_in(email, people.temporary_password(invitation), new_password=PASSWORD)
+    accept_agreement(people, session)  # every partner route, training's and tiers' too, needs the accepted agreement
+    return session
 
 
 def one_engineer_short_of_gold(people: People, catalogue: Catalogue, *, company: str) -> Engineers:
@@ -137,16 +139,6 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def people(local_stack: Any) -> People:
-    return People(local_stack)
-
-
-@pytest.fixture(scope="module")
-def events(local_stack: Any) -> EventCapture:
-    return EventCapture(local_stack)
-
-
 @pytest.fixture(scope="module")
 def catalogue(people: People) -> Catalogue:
     return programme(people)

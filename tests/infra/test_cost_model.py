@@ -271,3 +271,33 @@ def test_a_measurement_is_priced_per_item_with_emails_apart() -> None:
 def test_the_published_table_is_rendered_from_the_committed_measurement() -> None:
     """docs/cost.md drifts when the measurement, the prices or the model change without re-rendering."""
     assert cost.main(["--check"]) == 0
+
+
+def test_timers_after_the_run_are_priced_each_as_one_firing_and_named_by_their_consumer() -> None:
+    prices = cost.load_prices()
+    facts = {"function_memory_mb": {}, "access_log_line_bytes": 0}
+    scenario = _scenario(
+        invocations_ms={"TrainingEventsFunction": [40.0, 60.0, 200.0]},
+        timers_pending=[("TrainingEventsFunction", 4)],
+    )
+    [timers] = [i for i in cost.line_items(scenario, facts, prices) if i["service"] == "Timers after the run"]
+    assert timers["quantity"] == 4 and timers["how"] == "estimated"
+    assert "certification expiry reminders and expiry" in timers["item"] and "(60 ms)" in timers["item"]
+    one = (
+        cost.unit_price(prices, "scheduler_invocation")
+        + 3 * cost.unit_price(prices, "sqs_request")
+        + cost.unit_price(prices, "lambda_request")
+        + cost.gb_seconds([60.0], 512) * cost.unit_price(prices, "lambda_gb_second_arm64")
+        + 0.5 * cost.unit_price(prices, "dynamodb_read_request_unit")
+        + cost.unit_price(prices, "xray_trace_recorded")
+        + 2048 / 1024**3 * cost.unit_price(prices, "cloudwatch_logs_ingested_gb")
+    )
+    assert timers["usd"] == pytest.approx(4 * one)
+    assert not [i for i in cost.line_items(_scenario(), facts, prices) if i["service"] == "Timers after the run"]
+
+
+def test_every_scenario_is_in_the_committed_measurement() -> None:
+    """A scenario added to the benchmark is published only once it has been measured (`make bench`)."""
+    results = json.loads(cost.RESULTS.read_text())
+    assert list(results["scenarios"]) == list(cost.SCENARIOS)
+    assert all(results["scenarios"][name]["description"] == text for name, text in cost.SCENARIOS.items())

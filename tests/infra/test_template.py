@@ -1070,6 +1070,105 @@ def test_the_timer_role_sends_only_to_queues_a_function_schedules_timers_to() ->
     assert targets and granted == targets
 
 
+SQS_SENDS = {"send_message", "send_message_batch"}
+
+
+def _module_file(module: str, roots: Sequence[Path]) -> Path | None:
+    for root in roots:
+        for candidate in (
+            (root / Path(*module.split("."))).with_suffix(".py"),
+            root / Path(*module.split(".")) / "__init__.py",
+        ):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _local_modules(spec: FunctionSpec) -> dict[str, ast.Module]:
+    """The handler's module and every module of the function's own code or of shared/ it imports, transitively."""
+    roots = (spec.code_dir, ROOT)
+    found: dict[str, ast.Module] = {}
+    pending = [spec.module]
+    while pending:
+        module = pending.pop()
+        path = _module_file(module, roots)
+        if module in found or path is None:
+            continue
+        found[module] = tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                pending += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                pending += [a.name for a in node.names]
+    return found
+
+
+def _sqs_senders(modules: dict[str, ast.Module]) -> set[str]:
+    """`module.Name` of every top-level class or function whose code calls SendMessage on `client("sqs")`."""
+    senders = set()
+    for module, tree in modules.items():
+        for definition in tree.body:
+            if not isinstance(definition, ast.ClassDef | ast.FunctionDef):
+                continue
+            calls = [n for n in ast.walk(definition) if isinstance(n, ast.Call)]
+            sqs_client = any(
+                "client" in (getattr(c.func, "id", None), getattr(c.func, "attr", None))  # client("sqs"), boto3.client
+                and c.args
+                and isinstance(c.args[0], ast.Constant)
+                and c.args[0].value == "sqs"
+                for c in calls
+            )
+            if sqs_client and any(isinstance(c.func, ast.Attribute) and c.func.attr in SQS_SENDS for c in calls):
+                senders.add(f"{module}.{definition.name}")
+    return senders
+
+
+def _settings_given_to_senders(spec: FunctionSpec) -> dict[str, str]:
+    """{VARIABLE: where} for each setting the function's code passes to an SQS sender (`SqsWorkQueue(SETTINGS.x)`,
+    `SqsWorkQueue.from_arn(SETTINGS.x)`): the queue that variable names is one the function sends to itself."""
+    modules = _local_modules(spec)
+    senders = _sqs_senders(modules)
+    given: dict[str, str] = {}
+    for module, tree in modules.items():
+        names = {f"{module}.{d.name}": d.name for d in tree.body if isinstance(d, ast.ClassDef | ast.FunctionDef)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names |= {f"{node.module}.{a.name}": a.asname or a.name for a in node.names}
+        local = {names[s] for s in senders if s in names}
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            func = call.func.value if isinstance(call.func, ast.Attribute) else call.func  # Sender or Sender.from_x
+            if not (isinstance(func, ast.Name) and func.id in local):
+                continue
+            for argument in [*call.args, *(k.value for k in call.keywords)]:
+                for node in ast.walk(argument):
+                    if isinstance(node, ast.Attribute) and node.attr.upper() in spec.variables:
+                        given[node.attr.upper()] = f"{module} ({func.id}, line {call.lineno})"
+    return given
+
+
+def test_every_function_that_sends_to_a_queue_may_send_to_that_queue(specs: dict[str, FunctionSpec]) -> None:
+    """A setting (`*_QUEUE_URL`, `*_QUEUE_ARN`...) the code hands to an adapter that calls SendMessage names a queue
+    the function itself sends to: its role needs sqs:SendMessage on exactly that queue (a timer target's ARN handed
+    only to the scheduler is TimerSchedulerRole's to send to, checked above)."""
+    document = template()
+    resources = document["Resources"]
+    problems, checked = [], []
+    for lid, spec in specs.items():
+        variables = (spec.properties.get("Environment") or {}).get("Variables") or {}
+        for name, where in sorted(_settings_given_to_senders(spec).items()):
+            queues = {
+                t for t in referenced_ids(variables[name]) if resources.get(t, {}).get("Type") == "AWS::SQS::Queue"
+            }
+            if not queues:
+                problems.append(f"{lid}: {where} sends to {name}, which names no queue of the template")
+            for queue in sorted(queues):
+                checked.append((lid, queue))
+                if not _grants(document, lid, {"sqs:SendMessage"}, queue):
+                    problems.append(f"{lid}: {where} sends to {queue} ({name}) but it may not sqs:SendMessage to it")
+    assert checked, "no function's code sends to a queue: the SendMessage detection is broken"
+    assert not problems, "\n".join(problems)
+
+
 def test_the_approvals_service_may_resume_every_workflow_that_asks_it() -> None:
     """A workflow that sends approval requests waits for a task token that ApprovalDecisionsFunction returns."""
     document = template()

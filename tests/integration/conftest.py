@@ -63,17 +63,28 @@ class Stack:
         props = self.provisioner.functions[function_id]
         return {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
 
-    def load(self, function_id: str, module: str) -> ModuleType:
-        """Import `module` fresh with exactly the function's template environment (settings validate then)."""
+    def load(self, function_id: str, module: str, **overrides: str) -> ModuleType:
+        """Import `module` fresh with exactly the function's template environment (settings validate then), with
+        `overrides` where a test needs other values of its variables."""
         saved = dict(os.environ)
         try:
-            os.environ.update(self.env(function_id))
+            os.environ.update(self.env(function_id) | overrides)
             os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function_id
             sys.modules.pop(module, None)
             return importlib.import_module(module)
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+    def load_context(
+        self, prefix: str, package: str, **consumer_overrides: str
+    ) -> tuple[ModuleType, ModuleType, ModuleType]:
+        """A context's API, queue consumer and outbox functions (`<prefix>ApiFunction` ...), each imported fresh."""
+        return (
+            self.load(f"{prefix}ApiFunction", f"{package}.api"),
+            self.load(f"{prefix}EventsFunction", f"{package}.consumers", **consumer_overrides),
+            self.load(f"{prefix}OutboxFunction", f"{package}.outbox"),
+        )
 
     # ------------------------------------------------------------- delivery helpers
     def receive(self, queue_id: str, *, wait: float = 0, max_messages: int = 10) -> list[dict[str, Any]]:
@@ -230,6 +241,16 @@ class Stack:
 
         pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=self.ref(table_id))
         return [from_item(i) for page in pages for i in page["Items"]]
+
+    def outbox_events(self, table_id: str, detail_type: str, **detail: Any) -> list[dict[str, Any]]:
+        """The events of `detail_type` in a table's outbox whose detail has the given field values."""
+        found = []
+        for item in self.items(table_id):
+            if item.get("entity") == "outbox" and item["detail_type"] == detail_type:
+                event = json.loads(item["detail"])
+                if all(event.get(k) == v for k, v in detail.items()):
+                    found.append(event)
+        return found
 
     def sent_mail(self) -> list[Any]:
         return list(moto_patches.ses_backend(REGION).sent_messages)

@@ -45,6 +45,7 @@ VENDOR_ONLY = frozenset(
         ("GET", "/programme/versions"),
         ("POST", "/programme/versions"),
         ("POST", "/programme/partners/{partner_id}/manual-criteria/{criterion_id}"),
+        ("POST", "/programme/versions/{version_id}/withdrawal"),
     }
 )
 APPS = {
@@ -89,6 +90,7 @@ def path_params(path: str, partner_id: str) -> dict[str, str]:
         "import_id": "imp_" + "0" * 26,
         "item_id": "rev_" + "0" * 26,
         "criterion_id": "business-plan",
+        "version_id": "v1",
     }
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     assert set(names) <= set(values), f"{path}: give the test a value for its path parameters"

@@ -20,14 +20,17 @@ from tests.support.lambda_events import LambdaContext, claims_for, stream_event
 VENDOR = claims_for(sub="vendor-1", email="channel@example.com", partner_id=None, groups=["vendor-admin"])
 
 
-@pytest.fixture(scope="module")
-def deals(stack: Stack) -> Any:
-    api = stack.load("DealsApiFunction", "deals.api")
-    consumers = stack.load("DealsEventsFunction", "deals.consumers")
-    outbox = stack.load("DealsOutboxFunction", "deals.outbox")
+def deals_functions(stack: Stack) -> tuple[Any, Any, Any]:
+    """Deals' API, consumer and outbox functions, with the products a registration names."""
+    api, consumers, outbox = stack.load_context("Deals", "deals")
     for sku, name in (("NET-FW-100", "Firewall 100"), ("NET-SW-48", "Switch 48")):
         stack.call(api.app, "POST", "/products", body={"sku": sku, "name": name, "family": "Network"}, claims=VENDOR)
     return api, consumers, outbox
+
+
+@pytest.fixture(scope="module")
+def deals(stack: Stack) -> Any:
+    return deals_functions(stack)
 
 
 def executions(stack: Stack, machine: str) -> list[dict[str, Any]]:

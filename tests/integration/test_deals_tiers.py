@@ -16,7 +16,7 @@ import pytest
 from deals.domain import project_tier
 from deals.models import TierChange
 from tests.integration.conftest import Stack
-from tests.integration.test_deals import VENDOR, executions, flush, register, status_of
+from tests.integration.test_deals import deals_functions, executions, flush, register, status_of
 from tests.support.factories import bus_envelope, deal_body, partner_onboarded
 from tests.support.lambda_events import LambdaContext, claims_for
 
@@ -25,12 +25,7 @@ USD_30K, USD_80K = 3_000_000, 8_000_000
 
 @pytest.fixture(scope="module")
 def deals(stack: Stack) -> Any:
-    api = stack.load("DealsApiFunction", "deals.api")
-    consumers = stack.load("DealsEventsFunction", "deals.consumers")
-    outbox = stack.load("DealsOutboxFunction", "deals.outbox")
-    for sku, name in (("NET-FW-100", "Firewall 100"), ("NET-SW-48", "Switch 48")):
-        stack.call(api.app, "POST", "/products", body={"sku": sku, "name": name, "family": "Network"}, claims=VENDOR)
-    return api, consumers, outbox
+    return deals_functions(stack)
 
 
 def tier_changed(partner_id: str, tier_id: str, rank: int, effective_at: str, event_id: str | None = None) -> Any:

@@ -23,10 +23,7 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 @pytest.fixture(scope="module")
 def mdf(stack: Stack) -> Any:
-    api = stack.load("MdfApiFunction", "mdf.api")
-    consumers = stack.load("MdfEventsFunction", "mdf.consumers")
-    outbox = stack.load("MdfOutboxFunction", "mdf.outbox")
-    return api, consumers, outbox
+    return stack.load_context("Mdf", "mdf")
 
 
 def flush(stack: Stack, mdf: Any, *, until: Any = None, timeout: float = 20) -> None:

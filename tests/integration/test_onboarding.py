@@ -25,10 +25,7 @@ from tests.support.lambda_events import LambdaContext, claims_for, stream_event
 
 @pytest.fixture(scope="module")
 def onboarding(stack: Stack) -> Any:
-    api = stack.load("OnboardingApiFunction", "onboarding.api")
-    consumers = stack.load("OnboardingEventsFunction", "onboarding.consumers")
-    outbox = stack.load("OnboardingOutboxFunction", "onboarding.outbox")
-    return api, consumers, outbox
+    return stack.load_context("Onboarding", "onboarding")
 
 
 def application(domain: str | None = None, **changes: Any) -> dict[str, Any]:

@@ -28,10 +28,7 @@ USERS = "/partners/{partner_id}/users"
 
 @pytest.fixture(scope="module")
 def onboarding(stack: Stack) -> Any:
-    api = stack.load("OnboardingApiFunction", "onboarding.api")
-    consumers = stack.load("OnboardingEventsFunction", "onboarding.consumers")
-    outbox = stack.load("OnboardingOutboxFunction", "onboarding.outbox")
-    return api, consumers, outbox
+    return stack.load_context("Onboarding", "onboarding")
 
 
 def accept_agreement(stack: Stack, api: Any, claims: dict[str, str]) -> None:
@@ -62,13 +59,7 @@ def account(stack: Stack, email: str) -> dict[str, Any]:
 
 
 def outbox_events(stack: Stack, detail_type: str, **detail: Any) -> list[dict[str, Any]]:
-    found = []
-    for item in stack.items("OnboardingTable"):
-        if item.get("entity") == "outbox" and item["detail_type"] == detail_type:
-            event = json.loads(item["detail"])
-            if all(event.get(k) == v for k, v in detail.items()):
-                found.append(event)
-    return found
+    return stack.outbox_events("OnboardingTable", detail_type, **detail)
 
 
 def remove(

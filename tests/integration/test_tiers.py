@@ -5,14 +5,10 @@ parameters: a fact leaves the trailing window, a grace period starts, warns twic
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -25,20 +21,6 @@ from tests.support.lambda_events import claims_for
 
 VENDOR = claims_for(sub="vendor-tiers", email="programme-admin@example.com", partner_id=None, groups=["vendor-admin"])
 CERT = "cert-net-eng"
-
-
-def load_with(stack: Stack, function_id: str, module: str, **overrides: str) -> ModuleType:
-    """Import `module` fresh with the function's template environment, with `overrides` (the grace period's short
-    parameters are the test stack's own, conftest.TEST_PARAMETERS; the approval's are shared with other contexts)."""
-    saved = dict(os.environ)
-    try:
-        os.environ.update(stack.env(function_id) | overrides)
-        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function_id
-        sys.modules.pop(module, None)
-        return importlib.import_module(module)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def programme_body(effective_from: date) -> dict[str, Any]:
@@ -64,18 +46,15 @@ def programme_body(effective_from: date) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def tiers(stack: Stack) -> Any:
-    api = stack.load("TiersApiFunction", "tiers.api")
-    consumers = load_with(
-        stack,
-        "TiersEventsFunction",
-        "tiers.consumers",
+    api, consumers, outbox = stack.load_context(
+        "Tiers",
+        "tiers",
         # the channel team has a minute per step here: a loaded run must not lapse a request before its link is used
         # (the lapse itself runs through the state machine with seconds, below)
         REMINDER_SECONDS="60",
         ESCALATION_SECONDS="60",
         EXPIRY_SECONDS="60",
     )
-    outbox = stack.load("TiersOutboxFunction", "tiers.outbox")
     today = datetime.now(UTC).date()
     status, answer, _ = stack.call(api.app, "POST", "/programme/versions", body=programme_body(today), claims=VENDOR)
     assert status == 201, answer
@@ -292,6 +271,7 @@ def test_versions_and_manual_criteria_are_the_vendor_admins_and_bad_input_names_
         (programme_body(tomorrow) | {"upgrade_approval": "maybe"}, "upgrade_approval"),
         (programme_body(tomorrow) | {"partner_id": partner_id}, "partner_id"),
         ({**programme_body(tomorrow), "effective_from": "yesterday"}, "effective_from"),
+        ({**programme_body(tomorrow), "effective_from": f"{tomorrow.isoformat()}T00:00:00Z"}, "effective_from"),
     ]:
         status, error, _ = stack.call(api, "POST", "/programme/versions", body=body, claims=VENDOR)
         assert status == 400 and field in [e["field"] for e in error["errors"]], (field, error)
@@ -299,6 +279,11 @@ def test_versions_and_manual_criteria_are_the_vendor_admins_and_bad_input_names_
     broken["tiers"][2]["criteria"]["won_revenue"][0]["amount_minor"] = "lots"
     status, error, _ = stack.call(api, "POST", "/programme/versions", body=broken, claims=VENDOR)
     assert status == 400 and error["errors"][0]["field"] == "tiers.2.criteria.won_revenue.0.amount_minor"
+    backwards = programme_body(tomorrow)
+    backwards["tiers"][1]["criteria"]["approved_deals"] = 5
+    backwards["tiers"][2]["criteria"]["approved_deals"] = 2  # Gold easier than Silver on what both demand
+    status, error, _ = stack.call(api, "POST", "/programme/versions", body=backwards, claims=VENDOR)
+    assert status == 400 and [e["field"] for e in error["errors"]] == ["tiers.2.criteria.approved_deals"], error
     entry = programme_body(tomorrow)
     entry["tiers"][0]["criteria"] = {"approved_deals": 1}
     status, error, _ = stack.call(api, "POST", "/programme/versions", body=entry, claims=VENDOR)
@@ -325,6 +310,39 @@ def test_versions_and_manual_criteria_are_the_vendor_admins_and_bad_input_names_
             assert field in [e["field"] for e in error["errors"]], error
     assert stack.call(api, "GET", "/programme/partners/{partner_id}", {"partner_id": "x" * 65}, claims=VENDOR)[0] == 400
     assert len(stack.items("TiersTable")) == before
+
+
+def test_a_version_not_in_force_yet_is_withdrawn_for_the_record_and_frees_its_date(stack: Stack, tiers: Any) -> None:
+    api = tiers[0].app
+    day = datetime.now(UTC).date() + timedelta(days=700)  # far beyond any other test's version
+    status, later, _ = stack.call(api, "POST", "/programme/versions", body=programme_body(day), claims=VENDOR)
+    assert status == 201, later
+    earlier = programme_body(day - timedelta(days=1))  # an announced version does not block an earlier date
+    earlier["tiers"][1]["criteria"]["approved_deals"] = 2
+    status, before, _ = stack.call(api, "POST", "/programme/versions", body=earlier, claims=VENDOR)
+    assert status == 201, before
+    path = "/programme/versions/{version_id}/withdrawal"
+    _, partner = onboard(stack, tiers)
+    refused = stack.call(api, "POST", path, {"version_id": later["version_id"]}, body={"reason": "x"}, claims=partner)
+    assert refused[0] == 403
+    in_force = stack.call(
+        api, "POST", path, {"version_id": tiers[3]["version_id"]}, body={"reason": "x"}, claims=VENDOR
+    )
+    assert in_force[0] == 409 and in_force[1]["code"] == "version_in_force"
+    for version in (later, before):
+        ids = {"version_id": version["version_id"]}
+        status, withdrawn, _ = stack.call(api, "POST", path, ids, body={"reason": "Typo in Silver"}, claims=VENDOR)
+        assert status == 200 and withdrawn["version"]["version_id"] == version["version_id"], withdrawn
+    listed = stack.call(api, "GET", "/programme/versions", claims=VENDOR)[1]
+    assert {later["version_id"], before["version_id"]} <= {w["version"]["version_id"] for w in listed["withdrawn"]}
+    assert not {later["version_id"], before["version_id"]} & {v["version_id"] for v in listed["items"]}
+    fresh = {"Idempotency-Key": uuid.uuid4().hex}  # the date is free again
+    status, again, _ = stack.call(
+        api, "POST", "/programme/versions", body=programme_body(day), claims=VENDOR, headers=fresh
+    )
+    assert status == 201 and again["version_id"] not in (later["version_id"], before["version_id"])
+    ids = {"version_id": again["version_id"]}
+    assert stack.call(api, "POST", path, ids, body={"reason": "clean up"}, claims=VENDOR)[0] == 200
 
 
 def test_a_partner_reads_only_its_own_programme(stack: Stack, tiers: Any) -> None:

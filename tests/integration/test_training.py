@@ -14,6 +14,7 @@ import boto3
 import pytest
 from standardwebhooks import Webhook
 
+from shared.clock import iso
 from tests.integration.conftest import Stack
 from tests.support.events import validate
 from tests.support.factories import bus_envelope, partner_onboarded
@@ -226,6 +227,11 @@ def test_vendor_admin_routes_refuse_everyone_else_and_bad_input_names_the_field(
         ),
         ("/training/courses", {"title": "X", "lms_course_id": "X-1", "credit_hours": 1, "language": "en", "x": 1}, "x"),
         (
+            "/training/courses",
+            {"title": "X", "lms_course_id": "X-1", "credit_hours": "8", "language": "en"},
+            "credit_hours",
+        ),
+        (
             "/training/certifications",
             {"name": "X", "required_course_ids": [], "validity_months": 12},
             "required_course_ids",
@@ -244,10 +250,27 @@ def test_vendor_admin_routes_refuse_everyone_else_and_bad_input_names_the_field(
     ]:
         status, error = call(stack, training, "POST", path, body=body, claims=VENDOR)
         assert status == 400 and field in [e["field"] for e in error["errors"]], (field, error)
+    status, error = call(
+        stack,
+        training,
+        "POST",
+        "/training/connections/{connection_id}/secrets",
+        {"connection_id": setup["connection"]["connection_id"]},
+        body={"x": 1},
+        claims=VENDOR,
+    )
+    assert status == 400 and [e["field"] for e in error["errors"]] == ["x"], error  # no secret was rotated
     duplicate = dict(setup["courses"]["a"]) | {"title": "Again"}
     body = {k: duplicate[k] for k in ("title", "lms_course_id", "credit_hours", "language")}
     status, error = call(stack, training, "POST", "/training/courses", body=body, claims=VENDOR)
     assert status == 409 and error["errors"][0]["field"] == "lms_course_id"
+    body = {
+        "name": setup["certification"]["name"].upper(),
+        "required_course_ids": [setup["courses"]["a"]["course_id"]],
+        "validity_months": 6,
+    }
+    status, error = call(stack, training, "POST", "/training/certifications", body=body, claims=VENDOR)
+    assert status == 409 and [e["field"] for e in error["errors"]] == ["name"], error
     assert len(stack.items("TrainingTable")) == before
     status, listed = call(stack, training, "GET", "/training/courses", claims=boss)
     assert status == 200 and setup["courses"]["a"]["course_id"] in [c["course_id"] for c in listed["items"]]
@@ -295,6 +318,17 @@ def test_webhook_deliveries_are_verified_deduplicated_and_leak_nothing(stack: St
     bad = json.dumps(json.loads(body) | {"data": {"learner_email": ada["email"]}})
     status, error = webhook(stack, training, connection_id, bad, signed(secret, bad))
     assert status == 400 and any(e["field"].startswith("data.") for e in error["errors"]), error
+    for field, value in [("completed_at", "0001-01-01T00:00:00+14:00"), ("passed", "yes")]:
+        bad = json.dumps(json.loads(body) | {"data": json.loads(body)["data"] | {field: value}})
+        status, error = webhook(stack, training, connection_id, bad, signed(secret, bad))
+        assert status == 400 and [e["field"] for e in error["errors"]] == [f"data.{field}"], error  # never a 500
+    # another event type is acknowledged and ignored (a refusal would be retried); an unknown field is ignored
+    other = json.dumps({"type": "course.started", "timestamp": "2026-11-20T00:00:00Z", "data": {"x": 1}})
+    assert webhook(stack, training, connection_id, other, signed(secret, other)) == (200, {"status": "ignored"})
+    assert len(stack.items("TrainingTable")) == items
+    extra = payload(ada["email"], setup["courses"]["a"]["lms_course_id"], datetime.now(UTC) - timedelta(minutes=30))
+    extra = json.dumps(json.loads(extra) | {"data": json.loads(extra)["data"] | {"attempt": 2}})
+    assert webhook(stack, training, connection_id, extra, signed(secret, extra)) == (200, {"status": "accepted"})
     status, rotated = call(
         stack,
         training,
@@ -309,7 +343,7 @@ def test_webhook_deliveries_are_verified_deduplicated_and_leak_nothing(stack: St
     assert webhook(stack, training, connection_id, later, signed(secret, later))[1] == {"status": "accepted"}
     later = payload(ada["email"], setup["courses"]["r"]["lms_course_id"], datetime.now(UTC) - timedelta(minutes=1))
     assert webhook(stack, training, connection_id, later, signed(rotated["secret"], later))[1] == {"status": "accepted"}
-    assert len(my_training(stack, training, ada)["completions"]) == 3
+    assert len(my_training(stack, training, ada)["completions"]) == 4
 
 
 # ------------------------------------------------------------------ xAPI
@@ -387,12 +421,13 @@ def test_a_csv_import_reports_every_row(stack: Stack, training: Any) -> None:
     setup = catalogue(stack, training)
     course_a = setup["courses"]["a"]["lms_course_id"]
     rows = [
-        "learner_email,lms_course_id,result,completed_at,score",
-        f"{ada['email']},{course_a},passed,2026-11-20,91",
-        f"{ada['email']},{course_a},passed,2026-11-20,91",
-        f"stranger-{uuid.uuid4().hex[:6]}@example.org,{course_a},passed,2026-11-20,",
-        f"{ada['email']},NO-SUCH-COURSE-{uuid.uuid4().hex[:6]},completed,2026-11-20,",
-        f"not-an-email,{course_a},passed,2026-11-20,",
+        "learner_email,lms_course_id,result,completed_at,score,learner_name",  # an extra column is ignored
+        f"{ada['email']},{course_a},passed,2026-11-20,91,Ada",
+        f"{ada['email']},{course_a},passed,2026-11-20,91,Ada",
+        f"stranger-{uuid.uuid4().hex[:6]}@example.org,{course_a},passed,2026-11-20,,",
+        f"{ada['email']},NO-SUCH-COURSE-{uuid.uuid4().hex[:6]},completed,2026-11-20,,",
+        f"not-an-email,{course_a},passed,2026-11-20,,",
+        f"{ada['email']},{course_a},passed,0001-01-01T00:00:00+14:00,,",  # out of range: this row is invalid
     ]
     status, created = call(stack, training, "POST", "/training/imports", body={"file_name": "q4.csv"}, claims=VENDOR)
     assert status == 201, created
@@ -428,9 +463,12 @@ def test_a_csv_import_reports_every_row(stack: Stack, training: Any) -> None:
         (4, "unknown_learner"),
         (5, "unknown_course"),
         (6, "invalid"),
+        (7, "invalid"),
     ]
-    assert "learner_email" in report["rows"][4]["reason"] and report["total_rows"] == 5
-    assert report["counts"] == {"accepted": 1, "duplicate": 1, "unknown_learner": 1, "unknown_course": 1, "invalid": 1}
+    assert "learner_email" in report["rows"][4]["reason"] and report["total_rows"] == 6
+    assert "completed_at: is out of range" in report["rows"][5]["reason"]
+    assert report["counts"] == {"accepted": 1, "duplicate": 1, "unknown_learner": 1, "unknown_course": 1, "invalid": 2}
+    assert report["ignored_columns"] == ["learner_name"]
     status, page = call(
         stack,
         training,
@@ -495,7 +533,7 @@ def test_an_import_runs_in_chunks_with_progress_and_a_redelivered_chunk_changes_
     rows = [f"{ada['email']},{course_a},passed,2026-11-{day:02d},{60 + day}" for day in range(1, 10)]
     rows[4] = rows[1]  # a repeat of an earlier row, in another chunk
     rows[7] = f"not-an-email,{course_a},passed,2026-11-20,"
-    body = {"file_name": f"chunks-{uuid.uuid4().hex[:6]}.csv"}  # an identical body would replay another import
+    body = {"file_name": f"chunks-{uuid.uuid4().hex[:6]}.csv"}
     status, created = call(stack, training, "POST", "/training/imports", body=body, claims=VENDOR)
     assert status == 201, created
     boto3.client("s3").put_object(
@@ -689,6 +727,7 @@ def test_a_certification_is_earned_reminded_and_expires_on_its_timer(stack: Stac
     status, listed = call(stack, training, "GET", "/training/people", claims=boss)
     [mine] = [c for c in listed["certifications"] if c["certification_id"] == certification_id]
     assert status == 200 and [h["email"] for h in mine["holders"]] == [ada["email"]]
+    assert [h["name"] for h in mine["holders"]] == ["Ada"]  # the person's name, not the certification's
 
     def expired() -> bool:
         return bool(outbox_events(stack, "CertificationExpired", certification_id=certification_id))
@@ -704,8 +743,33 @@ def test_a_certification_is_earned_reminded_and_expires_on_its_timer(stack: Stac
     assert (f"Certified: {name}", [ada["email"]]) in subjects
     assert (f"Certification expired: {name}", [ada["email"]]) in subjects
     reminders = [to for subject, to in subjects if "expires in 1 day" in subject]  # 6 s before: "1 day" at least
-    assert sorted(reminders) == sorted([[ada["email"]], [boss["email"]]]), subjects
+    # the 30-day offset had passed when it was earned: one reminder at once, then the 6-second one as scheduled
+    assert sorted(reminders) == sorted([[ada["email"]], [boss["email"]]] * 2), subjects
     assert len([s for s in subjects if s[0].startswith("Certified")]) == 1  # redeliveries mailed nothing more
+
+
+def test_a_completion_keeps_the_latest_pass_per_course_and_earns_from_those_items(stack: Stack, training: Any) -> None:
+    """The pass items on DynamoDB: written with the newer pass only (a late older row leaves it), and what earns."""
+    _, people = partner(stack, training, ("ada", "partner-user"))
+    ada = people["ada"]["email"]
+    setup = catalogue(stack, training)
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def kept(course: str) -> list[dict[str, Any]]:
+        course_id = setup["courses"][course]["course_id"]
+        return [i for i in stack.items("TrainingTable") if i["pk"] == f"EMAIL#{ada}" and i["sk"].endswith(course_id)]
+
+    deliver(stack, training, setup, ada, "a", now - timedelta(days=3))
+    [latest] = kept("a")
+    assert latest["entity"] == "pass" and latest["completed_at"] == iso(now - timedelta(days=3))
+    deliver(stack, training, setup, ada, "a", now - timedelta(days=40))  # a late older row
+    deliver(stack, training, setup, ada, "a", now - timedelta(days=5), passed=False)  # not a pass
+    assert kept("a") == [latest]
+    deliver(stack, training, setup, ada, "b", now - timedelta(days=1))
+    certification_id = setup["certification"]["certification_id"]
+    [earned] = outbox_events(stack, "CertificationEarned", certification_id=certification_id)
+    assert earned["holder_email"] == ada and earned["earned_at"] == iso(now - timedelta(days=1))
+    assert [i["completed_at"] for i in kept("b")] == [iso(now - timedelta(days=1))]
 
 
 def test_removal_withdraws_the_award_and_the_learner_no_longer_matches(stack: Stack, training: Any) -> None:
@@ -765,6 +829,21 @@ def test_posts_are_idempotent_with_a_key(stack: Stack, training: Any) -> None:
         )[0]
         == 422
     )
+
+
+def test_each_import_created_without_a_key_is_a_new_import_and_a_key_replays(stack: Stack, training: Any) -> None:
+    body = {"file_name": "weekly.csv"}
+    first = call(stack, training, "POST", "/training/imports", body=body, claims=VENDOR)
+    second = call(stack, training, "POST", "/training/imports", body=body, claims=VENDOR)
+    assert first[0] == second[0] == 201
+    assert first[1]["import_id"] != second[1]["import_id"]  # the second upload must not overwrite the first's object
+    assert first[1]["upload"]["fields"]["key"] != second[1]["upload"]["fields"]["key"]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    keyed = [
+        stack.call(training[0].app, "POST", "/training/imports", body=body, claims=VENDOR, headers=key)[:2]
+        for _ in range(2)
+    ]
+    assert keyed[0][0] == 201 and keyed[0] == keyed[1]  # a retry with the same key replays the same import
 
 
 def test_two_passes_arriving_at_once_earn_the_certification_exactly_once(stack: Stack, training: Any) -> None:

@@ -10,9 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.mail import Email
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def keep_newer(store: dict[K, V], key: K, value: V, order: Callable[[V], Any]) -> bool:
+    """Table.put_newer in memory: keep `value` unless the one stored is as new or newer by `order`."""
+    known = store.get(key)
+    if known is not None and order(known) >= order(value):
+        return False
+    store[key] = value
+    return True
 
 
 @dataclass

@@ -21,6 +21,7 @@ from deals.ports import DuplicateOpenRegistration, ProtectionHeld, StaleDeal
 from shared.errors import FieldError, ValidationFailed
 from shared.events import EventDetail
 from shared.principal import Principal
+from tests.support.fakes import keep_newer
 
 KINDS = (("D", "domain"), ("C", "company"))
 
@@ -69,21 +70,13 @@ class FakeDealsRepository:
         return self.partners.get(partner_id)
 
     def project_partner(self, partner: PartnerProjection) -> bool:
-        known = self.partners.get(partner.partner_id)
-        if known is not None and known.as_of >= partner.as_of:
-            return False
-        self.partners[partner.partner_id] = partner
-        return True
+        return keep_newer(self.partners, partner.partner_id, partner, lambda p: p.as_of)
 
     def partner_tier(self, partner_id: str) -> PartnerTier | None:
         return self.tiers.get(partner_id)
 
     def project_tier(self, tier: PartnerTier) -> bool:
-        known = self.tiers.get(tier.partner_id)
-        if known is not None and known.tier_order >= tier.tier_order:
-            return False
-        self.tiers[tier.partner_id] = tier
-        return True
+        return keep_newer(self.tiers, tier.partner_id, tier, lambda t: t.tier_order)
 
     def products(self) -> list[Product]:
         return list(self.catalogue.values())

@@ -22,6 +22,7 @@ from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period
 from mdf.ports import AlreadyBooked, StaleWrite, StoredObject
 from shared.events import EventDetail
 from shared.principal import Principal
+from tests.support.fakes import keep_newer
 
 FundKey = tuple[str, str]  # (partner id, fund id)
 
@@ -101,11 +102,7 @@ class FakeMdfStore:
         return self.partner_items.get(partner_id)
 
     def project_partner(self, partner: PartnerProjection) -> bool:
-        known = self.partner_items.get(partner.partner_id)
-        if known is not None and known.as_of >= partner.as_of:
-            return False
-        self.partner_items[partner.partner_id] = partner
-        return True
+        return keep_newer(self.partner_items, partner.partner_id, partner, lambda p: p.as_of)
 
     def partners(self, *, limit: int, cursor: str | None) -> tuple[list[PartnerProjection], str | None]:
         ordered = sorted(self.partner_items.values(), key=lambda p: p.partner_id)

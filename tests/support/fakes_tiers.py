@@ -13,12 +13,13 @@ count them (a GetItem's item, a Query's items), so a test can check that evaluat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shared.errors import Forbidden
 from shared.events import EventDetail
 from shared.principal import Principal
+from tests.support.fakes import keep_newer
 from tiers.domain.criteria import effective_at
 from tiers.models import (
     Award,
@@ -29,6 +30,7 @@ from tiers.models import (
     Standing,
     StandingChange,
     WindowFact,
+    Withdrawal,
 )
 from tiers.ports import DuplicateFact, StaleProgramme, StaleStanding
 
@@ -45,6 +47,7 @@ class FakeTiersRepository:
     entries: dict[str, list[HistoryEntry]] = field(default_factory=dict)
     enrolled: set[str] = field(default_factory=set)
     announced: set[str] = field(default_factory=set)
+    withdrawn_versions: dict[str, Withdrawal] = field(default_factory=dict)  # version id -> its withdrawal
     agreement: str | None = None  # the current programme agreement's version, as projected from onboarding's events
     acceptances: set[tuple[str, str]] = field(default_factory=set)  # (version, user sub)
     outbox: list[EventDetail] = field(default_factory=list)
@@ -71,10 +74,26 @@ class FakeTiersRepository:
 
     def latest_version(self) -> tuple[int, CriteriaVersion | None]:
         dated = self._dated()
-        return len(dated), (dated[-1] if dated else None)
+        return len(dated) + len(self.withdrawn_versions), (dated[-1] if dated else None)
 
     def versions(self) -> list[CriteriaVersion]:
         return self._dated()
+
+    def version_on(self, day: date) -> CriteriaVersion | None:
+        return next((v for v in self.programme.values() if v.effective_from == day), None)
+
+    def withdrawals(self) -> list[Withdrawal]:
+        return list(self.withdrawn_versions.values())
+
+    def withdrawn(self, version_id: str) -> bool:
+        return version_id in self.withdrawn_versions
+
+    def withdraw_version(self, withdrawal: Withdrawal) -> None:
+        version_id = withdrawal.version.version_id
+        if version_id not in self.programme or version_id in self.withdrawn_versions:
+            raise StaleProgramme(version_id)
+        del self.programme[version_id]
+        self.withdrawn_versions[version_id] = withdrawal
 
     def require_accepted(self, principal: Principal) -> None:
         if principal.partner_id is None or self.agreement is None:
@@ -83,8 +102,9 @@ class FakeTiersRepository:
             raise Forbidden("Accept the current programme agreement first.", code="agreement_required")
 
     def add_version(self, version: CriteriaVersion, *, expected_count: int) -> None:
-        if len(self.programme) != expected_count or version.version_id in self.programme:
-            raise StaleProgramme(version.version_id)
+        count = len(self.programme) + len(self.withdrawn_versions)
+        if count != expected_count or version.version_id in self.programme or self.version_on(version.effective_from):
+            raise StaleProgramme(version.version_id)  # sequential ids; one version per date
         self.programme[version.version_id] = version
 
     def partners(self, after: str | None, limit: int) -> tuple[list[str], str | None]:
@@ -164,11 +184,7 @@ class FakeTiersRepository:
         return self.users.get((partner_id, email))
 
     def save_user(self, partner_id: str, user: PartnerUser) -> bool:
-        known = self.users.get((partner_id, user.email))
-        if known is not None and known.as_of >= user.as_of:
-            return False
-        self.users[partner_id, user.email] = user
-        return True
+        return keep_newer(self.users, (partner_id, user.email), user, lambda u: u.as_of)
 
     def partner_admins(self, partner_id: str) -> list[str]:
         return sorted(

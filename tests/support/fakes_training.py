@@ -4,6 +4,8 @@ The repository keeps the conditions the DynamoDB adapter writes with, so the ser
 - a learner's change is written only at the person's next revision (`StaleRecord`), all or nothing, with its events
   in `outbox`;
 - a delivery counts once: its source guard (and its completion id) must not exist (`DuplicateSource`);
+- a course's latest pass never moves back in time (`StaleRecord`), and a completion reads only the passes and awards
+  it names (`learner_for`, as the adapter's BatchGetItem);
 - a review item is closed only while open (`StaleRecord`); one course per LMS id (`DuplicateLmsCourse`);
 - connections and import jobs are saved only at the revision after the stored one (`StaleRecord`), an import's chunk
   with its job, all or nothing, and never twice.
@@ -28,6 +30,7 @@ from training.models import (
     Completion,
     Connection,
     Course,
+    CoursePass,
     ImportChunk,
     ImportJob,
     Learner,
@@ -59,6 +62,8 @@ class FakeTrainingRepository:
     persons: dict[tuple[str, str], Person] = field(default_factory=dict)  # (email, partner) -> person
     completions: dict[tuple[str, str], list[Completion]] = field(default_factory=dict)  # (email, partner) -> ...
     awards: dict[tuple[str, str, str], Award] = field(default_factory=dict)  # (email, partner, certification)
+    passes: dict[tuple[str, str, str], CoursePass] = field(default_factory=dict)  # (email, partner, course): latest
+    learner_reads: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     guards: dict[str, SourceGuard] = field(default_factory=dict)
     items: dict[str, ReviewItem] = field(default_factory=dict)
     jobs: dict[str, ImportJob] = field(default_factory=dict)
@@ -137,9 +142,28 @@ class FakeTrainingRepository:
             partner_id=partner_id,
             email=email,
             person=self.persons.get((email, partner_id)),
-            completions=tuple(self.completions.get((email, partner_id), [])),
             awards={c: a for (e, p, c), a in self.awards.items() if (e, p) == (email, partner_id)},
         )
+
+    def learner_for(
+        self, partner_id: str, email: str, *, courses: Sequence[str], certifications: Sequence[str]
+    ) -> Learner:
+        """Only what was asked for, as the DynamoDB adapter's BatchGetItem: a rule that needs more fails here too."""
+        self.learner_reads.append((email, partner_id, tuple(courses), tuple(certifications)))
+        return Learner(
+            partner_id=partner_id,
+            email=email,
+            person=self.persons.get((email, partner_id)),
+            awards={
+                c: a for (e, p, c), a in self.awards.items() if (e, p) == (email, partner_id) and c in certifications
+            },
+            passes={
+                c: kept for (e, p, c), kept in self.passes.items() if (e, p) == (email, partner_id) and c in courses
+            },
+        )
+
+    def learner_completions(self, partner_id: str, email: str) -> list[Completion]:
+        return list(self.completions.get((email, partner_id), []))
 
     def save_learner(self, change: LearnerChange) -> None:
         person = change.person
@@ -155,6 +179,11 @@ class FakeTrainingRepository:
         mine = self.completions.get(key, [])
         if change.completion is not None and any(c.completion_id == change.completion.completion_id for c in mine):
             raise DuplicateSource(change.completion.completion_id)
+        if change.latest_pass is not None:
+            p = change.latest_pass
+            kept = self.passes.get((p.learner_email, p.partner_id, p.course_id))
+            if kept is not None and kept.completed_at > p.completed_at:
+                raise StaleRecord(person.email)
         for award in change.awards:
             held = self.awards.get((award.holder_email, award.partner_id, award.certification_id))
             if held is not None and held.award_id != award.award_id and held.status == "active":
@@ -167,6 +196,9 @@ class FakeTrainingRepository:
         self.persons[key] = person
         if change.completion is not None:
             self.completions[key] = [*mine, change.completion]
+        if change.latest_pass is not None:
+            p = change.latest_pass
+            self.passes[p.learner_email, p.partner_id, p.course_id] = p
         for award in change.awards:
             self.awards[award.holder_email, award.partner_id, award.certification_id] = award
         if change.guard is not None:

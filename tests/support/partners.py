@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from infrastructure.local.people import People, Session
 from tests.support.factories import application_body, unique_domain
@@ -38,7 +39,14 @@ def onboard(people: People, *, company: str = "Acme Networks") -> Partner:
     assert people.decide(people.links(request)["approve"]).status_code == 200
     [invitation] = people.wait_for_mail(people.to(body["contact_email"], containing="data-temporary-password"))
     session = people.sign_in(body["contact_email"], people.temporary_password(invitation), new_password=PASSWORD)
-    me = people.api("GET", "/me", session=session).json()
+    me = accept_agreement(people, session)
+    return Partner(partner_id=me["partner_id"], session=session, domain=domain, email=body["contact_email"])
+
+
+def accept_agreement(people: People, session: Session) -> dict[str, Any]:
+    """The user accepts the current programme agreement if it is required, and waits until every gate knows it;
+    answers `GET /me`."""
+    me = dict(people.api("GET", "/me", session=session).json())
     if me["agreement"]["required"]:
         people.api(
             "POST",
@@ -47,13 +55,14 @@ def onboard(people: People, *, company: str = "Acme Networks") -> Partner:
             json={"version": me["agreement"]["current_version"]},
         ).raise_for_status()
         wait_for_acceptance(people, session)
-    return Partner(partner_id=me["partner_id"], session=session, domain=domain, email=body["contact_email"])
+    return me
 
 
 def wait_for_acceptance(people: People, session: Session, timeout: float = 30.0) -> None:
-    """Deals and MDF learn of an acceptance from onboarding's event, asynchronously: wait until both have."""
+    """Deals, MDF, training and tiers learn of an acceptance from onboarding's event, asynchronously: wait until
+    each has (a gate answers 403 agreement_required until then)."""
     deadline = time.monotonic() + timeout
-    for probe in ("/deals?limit=1", "/mdf/funds"):
+    for probe in ("/deals?limit=1", "/mdf/funds", "/training/me", "/programme"):
         while True:
             answer = people.api("GET", probe, session=session)
             if not (answer.status_code == 403 and answer.json().get("code") == "agreement_required"):

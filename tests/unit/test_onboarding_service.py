@@ -472,16 +472,22 @@ def partner_admin(application: Application, email: str | None = None, sub: str =
     )
 
 
-def with_colleague(onboarding: Onboarding, role: str = "partner-user", name: str = "grace") -> tuple[Application, str]:
-    """An onboarded partner whose admin invited a colleague; every invitation went out (accounts exist)."""
+def with_colleague(
+    onboarding: Onboarding, role: str = "partner-user", name: str = "grace", *, sent: bool = True
+) -> tuple[Application, str]:
+    """An onboarded partner whose admin invited a colleague; every invitation went out (accounts exist), or with
+    `sent=False` this one is not delivered yet (no account, no email)."""
     application = approved(onboarding)
+    if not sent:
+        onboarding.flush()
     address = f"{name}@{application.domain}"
     onboarding.service.invite_user(
         partner_admin(application),
         application.partner_id,
         InviteUserRequest(email=address, name=name.title(), role=role),  # type: ignore[arg-type]
     )
-    onboarding.flush()
+    if sent:
+        onboarding.flush()
     return application, address
 
 
@@ -643,13 +649,8 @@ def test_a_removed_user_is_not_invited_back_here_or_elsewhere(onboarding: Onboar
 
 
 def test_a_user_removed_before_their_invitation_went_out_gets_no_account(onboarding: Onboarding) -> None:
-    application = approved(onboarding)
-    onboarding.flush()
+    application, address = with_colleague(onboarding, name="late", sent=False)
     admin = partner_admin(application)
-    address = f"late@{application.domain}"
-    onboarding.service.invite_user(
-        admin, application.partner_id, InviteUserRequest(email=address, name="Late", role="partner-user")
-    )
     removed = onboarding.service.remove_user(admin, application.partner_id, removal(address))
     assert removed.status == "removed" and address not in onboarding.identity.accounts
     assert onboarding.flush() == [
@@ -660,13 +661,8 @@ def test_a_user_removed_before_their_invitation_went_out_gets_no_account(onboard
 
 
 def test_a_user_removed_while_their_account_is_made_gets_it_disabled_and_no_email(onboarding: Onboarding) -> None:
-    application = approved(onboarding)
-    onboarding.flush()
+    application, address = with_colleague(onboarding, name="racing", sent=False)
     admin = partner_admin(application)
-    address = f"racing@{application.domain}"
-    onboarding.service.invite_user(
-        admin, application.partner_id, InviteUserRequest(email=address, name="Racing", role="partner-user")
-    )
     create = onboarding.identity.invite
 
     def removed_meanwhile(**kwargs: Any) -> str | None:

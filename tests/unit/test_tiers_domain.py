@@ -65,30 +65,80 @@ def onboarded(tier_index: int = 0, v: CriteriaVersion | None = None, **changes: 
 
 
 # ------------------------------------------------------------------ versions
-def test_a_version_starts_today_or_later_and_after_the_latest_one() -> None:
+def decide(
+    standing: Standing, v: CriteriaVersion, upgrade_id: str, *, approved: bool, by: str, reason: str | None = None
+) -> rules.Outcome:
+    """The channel team's decision on an upgrade, now."""
+    return rules.decide_upgrade(
+        standing,
+        v,
+        TERMS,
+        upgrade_id=upgrade_id,
+        approved=approved,
+        decided_by=by,
+        reason=reason,
+        now=NOW,
+        new_id=new_id,
+    )
+
+
+def test_a_version_starts_today_or_later_on_a_date_no_version_has() -> None:
     request = VersionRequest.model_validate(version_request("2026-11-25"))
     with pytest.raises(ValidationFailed) as past:
-        criteria.check_new_version(request, today=NOW.date(), latest=None)
+        criteria.check_new_version(request, today=NOW.date(), taken=None)
     assert past.value.errors[0].field == "effective_from"
     today = VersionRequest.model_validate(version_request("2026-11-26"))
-    criteria.check_new_version(today, today=NOW.date(), latest=None)
+    criteria.check_new_version(today, today=NOW.date(), taken=None)
     with pytest.raises(Conflict) as taken:
-        criteria.check_new_version(today, today=NOW.date(), latest=version("2026-11-26"))
-    assert taken.value.errors[0].field == "effective_from"
-    later = VersionRequest.model_validate(version_request("2026-11-27"))
-    criteria.check_new_version(later, today=NOW.date(), latest=version("2026-11-26"))
+        criteria.check_new_version(today, today=NOW.date(), taken=version("2026-11-26"))
+    assert taken.value.code == "version_date_taken" and taken.value.errors[0].field == "effective_from"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b["tiers"][2]["criteria"].update(approved_deals=1), "tiers.2.criteria.approved_deals"),
+        (lambda b: b["tiers"][3]["criteria"].update(approved_deals=1), "tiers.3.criteria.approved_deals"),
+        (
+            lambda b: b["tiers"][3]["criteria"]["won_revenue"][0].update(amount_minor=5_000_000),
+            "tiers.3.criteria.won_revenue.0.amount_minor",
+        ),
+        (
+            lambda b: b["tiers"][3]["criteria"].update(
+                certifications=[{"certification_id": "cert-eng", "label": "certified engineer", "people": 1}]
+            ),
+            "tiers.3.criteria.certifications.0.people",
+        ),
+    ],
+)
+def test_what_two_tiers_both_demand_never_goes_backwards_up_the_ladder(change: Any, field: str) -> None:
+    body = version_request("2027-01-01")  # Silver 2 deals; Gold USD/EUR, 2 engineers; Platinum USD more, 5 deals
+    criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), taken=None)
+    change(body)
+    with pytest.raises(ValidationFailed) as backwards:
+        criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), taken=None)
+    assert [e.field for e in backwards.value.errors] == [field]
+
+
+@pytest.mark.parametrize("value", ["2027-06-01T00:00:00Z", "2027-06-01T09:30:00", 1798761600, "20270601"])
+def test_a_version_starts_on_a_date_and_a_time_is_refused_not_dropped(value: Any) -> None:
+    body = version_request("2027-01-01") | {"effective_from": value}
+    with pytest.raises(ValidationError) as refused:
+        VersionRequest.model_validate(body)
+    assert [e["loc"] for e in refused.value.errors()] == [("effective_from",)]
+    assert VersionRequest.model_validate(version_request("2027-06-01")).effective_from == date(2027, 6, 1)
 
 
 def test_the_entry_tier_has_no_criteria_and_every_other_tier_has_some() -> None:
     body = version_request("2027-01-01")
     body["tiers"][0]["criteria"] = {"approved_deals": 1}
     with pytest.raises(ValidationFailed) as entry:
-        criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), latest=None)
+        criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), taken=None)
     assert entry.value.errors[0].field == "tiers.0.criteria"
     body = version_request("2027-01-01")
     body["tiers"][1]["criteria"] = {}
     with pytest.raises(ValidationFailed) as empty:
-        criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), latest=None)
+        criteria.check_new_version(VersionRequest.model_validate(body), today=NOW.date(), taken=None)
     assert empty.value.errors[0].field == "tiers.1.criteria"
 
 
@@ -311,48 +361,25 @@ def test_channel_team_approval_asks_once_and_applies_the_decision() -> None:
     pending = requested.standing.pending
     assert pending is not None and pending.proposed.tier_id == "gold" and requested.standing.tier == v.ref(0)
     assert rules.evaluate(requested.standing, v, TERMS, NOW, new_id).events == []  # one pending upgrade at a time
-    approved = rules.decide_upgrade(
-        requested.standing,
-        v,
-        TERMS,
-        upgrade_id=pending.upgrade_id,
-        approved=True,
-        decided_by="cm@vendor.example",
-        reason=None,
-        now=NOW,
-        new_id=new_id,
-    )
+    approved = decide(requested.standing, v, pending.upgrade_id, approved=True, by="cm@vendor.example")
     changed = approved.events[0]
     assert changed.tier.tier_id == "gold" and changed.approved_by == "cm@vendor.example"  # type: ignore[attr-defined]
     assert approved.standing.pending is None
     with pytest.raises(rules.InvalidState):  # a repeated decision
-        rules.decide_upgrade(
-            approved.standing,
-            v,
-            TERMS,
-            upgrade_id=pending.upgrade_id,
-            approved=True,
-            decided_by="x",
-            reason=None,
-            now=NOW,
-            new_id=new_id,
-        )
+        decide(approved.standing, v, pending.upgrade_id, approved=True, by="x")
 
 
 def test_a_rejected_upgrade_keeps_the_tier_says_why_and_is_not_asked_again_for_that_version() -> None:
     v = version(approval="channel_team")
     requested = rules.evaluate(onboarded(v=v, totals=gold_totals()), v, TERMS, NOW, new_id)
     assert requested.standing.pending is not None
-    rejected = rules.decide_upgrade(
+    rejected = decide(
         requested.standing,
         v,
-        TERMS,
-        upgrade_id=requested.standing.pending.upgrade_id,
+        requested.standing.pending.upgrade_id,
         approved=False,
-        decided_by="cm@vendor.example",
+        by="cm@vendor.example",
         reason="Business plan unsigned by the CFO",
-        now=NOW,
-        new_id=new_id,
     )
     assert rejected.events == [] and rejected.standing.tier == v.ref(0)
     assert rejected.history[-1].kind == "upgrade_rejected"
@@ -370,17 +397,7 @@ def test_an_approval_for_a_tier_no_longer_met_changes_nothing_but_the_history() 
     requested = rules.evaluate(onboarded(v=v, totals=gold_totals()), v, TERMS, NOW, new_id)
     assert requested.standing.pending is not None
     fallen = requested.standing.model_copy(update={"totals": gold_totals(certified={"cert-eng": 1})})
-    approved = rules.decide_upgrade(
-        fallen,
-        v,
-        TERMS,
-        upgrade_id=requested.standing.pending.upgrade_id,
-        approved=True,
-        decided_by="cm",
-        reason=None,
-        now=NOW,
-        new_id=new_id,
-    )
+    approved = decide(fallen, v, requested.standing.pending.upgrade_id, approved=True, by="cm")
     kinds = [h.kind for h in approved.history]
     assert kinds[0] == "upgrade_withdrawn" and "1 more certified engineer" in approved.history[0].reason
     # it still qualifies for Silver: that is asked for next
@@ -395,6 +412,17 @@ def test_an_unanswered_request_lapses_and_says_so() -> None:
     assert lapsed.standing.pending is None and lapsed.history[-1].kind == "upgrade_lapsed"
     with pytest.raises(rules.InvalidState):
         rules.lapse_upgrade(lapsed.standing, v, upgrade_id="upg_other", now=NOW)
+
+
+def test_history_reasons_read_as_words_with_dates_and_plurals() -> None:
+    one = version(approved_deals=1, certifications=[])  # Gold: revenue, 1 approved deal, the business plan
+    single = gold_totals(approved_deals=1)
+    reason = rules.evaluate(onboarded(v=one, totals=single), one, TERMS, NOW, new_id).history[-1].reason
+    assert "1 approved deal registration;" in reason, reason
+    reason = rules.evaluate(onboarded(totals=gold_totals()), version(), TERMS, NOW, new_id).history[-1].reason
+    assert "2 certified engineers" in reason and " x " not in reason
+    short = rules.evaluate(onboarded(2, totals=gold_totals(certified={"cert-eng": 1})), version(), TERMS, NOW, new_id)
+    assert "Keeps Gold until 24 February 2027, then" in short.history[-1].reason  # NOW + 90 days, no timestamp
 
 
 def test_falling_short_starts_a_grace_period_never_a_silent_downgrade() -> None:

@@ -266,34 +266,23 @@ def test_revenue_in_a_currency_without_a_criterion_counts_for_nothing(world: Wor
 def test_certified_people_are_distinct_holders_and_a_removed_person_stops_counting(world: World) -> None:
     add_version(world)
     onboard(world)
-    earn = world.queue.award_changed
-    earn("prt_1", earned=True, award_id="aw1", certification_id="cert-eng", holder="eng@p.example", at=START)
-    earn(
-        "prt_1",
-        earned=True,
-        award_id="aw1",
-        certification_id="cert-eng",
-        holder="eng@p.example",
-        at=START + timedelta(days=1),
-    )
-    earn("prt_1", earned=True, award_id="aw2", certification_id="cert-eng", holder="eng2@p.example", at=START)
+
+    def award(award_id: str, holder: str, *, earned: bool = True, days: int = 0) -> None:
+        world.queue.award_changed(
+            "prt_1",
+            earned=earned,
+            award_id=award_id,
+            certification_id="cert-eng",
+            holder=holder,
+            at=START + timedelta(days=days),
+        )
+
+    award("aw1", "eng@p.example")
+    award("aw1", "eng@p.example", days=1)
+    award("aw2", "eng2@p.example")
     assert world.standing().totals.certified == {"cert-eng": 2}
-    earn(
-        "prt_1",
-        earned=False,
-        award_id="aw2",
-        certification_id="cert-eng",
-        holder="eng2@p.example",
-        at=START + timedelta(days=2),
-    )
-    earn(
-        "prt_1",
-        earned=False,
-        award_id="aw2",
-        certification_id="cert-eng",
-        holder="eng2@p.example",
-        at=START + timedelta(days=3),
-    )
+    award("aw2", "eng2@p.example", earned=False, days=2)
+    award("aw2", "eng2@p.example", earned=False, days=3)
     assert world.standing().totals.certified == {"cert-eng": 1}
     world.queue.user_removed("prt_1", "eng@p.example", START + timedelta(days=4))
     assert world.standing().totals.certified == {"cert-eng": 0}
@@ -507,12 +496,43 @@ def test_versions_are_the_vendor_admins_sequential_and_immutable(world: World) -
         world.api.versions(partner_user())
     first, second = add_version(world, "2026-12-01"), add_version(world, "2027-01-01")
     assert (first.version_id, second.version_id) == ("v1", "v2")
-    with pytest.raises(Conflict):
-        add_version(world, "2026-12-15")  # before the latest: history is not rewritten
+    with pytest.raises(Conflict) as taken:
+        add_version(world, "2027-01-01", approved_deals=9)  # one version per date
+    assert taken.value.code == "version_date_taken"
     with pytest.raises(ValidationFailed):
-        add_version(world, "2026-11-25")
+        add_version(world, "2026-11-25")  # the past: what applied is never rewritten
     assert [v.version_id for v in world.api.versions(VENDOR)] == ["v1", "v2"]
     assert world.api.tiers_in_force() == (None, first)
+
+
+def test_an_announced_version_does_not_block_an_earlier_one_and_is_withdrawn_before_it_applies(world: World) -> None:
+    add_version(world)  # v1, in force today
+    onboard(world)
+    stricter = version_request("2027-01-01")
+    stricter["tiers"][1]["criteria"]["approved_deals"] = 3
+    world.api.add_version(VENDOR, VersionRequest.model_validate(stricter))  # v2, announced
+    tomorrow = add_version(world, "2026-11-27")  # effective tomorrow, before v2: allowed
+    assert tomorrow.version_id == "v3"
+    assert [v.version_id for v in world.api.versions(VENDOR)] == ["v1", "v3", "v2"]
+    with pytest.raises(Forbidden):
+        world.api.withdraw_version(partner_user(), "v2", "typo")
+    with pytest.raises(Conflict) as in_force:
+        world.api.withdraw_version(VENDOR, "v1", "too late")
+    assert in_force.value.code == "version_in_force"
+    with pytest.raises(NotFound):
+        world.api.withdraw_version(VENDOR, "v9", "none")
+    withdrawal = world.api.withdraw_version(VENDOR, "v2", "Silver needs 2 deals, not 3")
+    assert world.api.withdraw_version(VENDOR, "v2", "again") == withdrawal  # a retry answers the record
+    assert [v.version_id for v in world.api.versions(VENDOR)] == ["v1", "v3"]
+    assert [(w.version.version_id, w.reason) for w in world.api.withdrawals(VENDOR)] == [
+        ("v2", "Silver needs 2 deals, not 3")
+    ]
+    corrected = add_version(world, "2027-01-01")  # its date is free again; ids stay sequential
+    assert corrected.version_id == "v4"
+    outcomes = world.advance(datetime(2027, 1, 1, tzinfo=UTC))  # v2's timer fires too, and does nothing
+    assert "version v2 was withdrawn: nothing to evaluate" in outcomes
+    assert world.standing().criteria_version == "v4"
+    assert all(h.criteria_version != "v2" for h in world.repository.entries["prt_1"])
 
 
 class SchedulerDown(Exception):

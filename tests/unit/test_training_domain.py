@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from training.models import (
     CertificationReminder,
     Completion,
     Course,
+    CoursePass,
     ImportChunk,
     ImportJob,
     ImportRequested,
@@ -245,16 +247,18 @@ def test_a_timer_that_arrives_early_is_retried() -> None:
         awards.expire(held, award_id="awd_1", expires_at=held.expires_at, now=NOW, new_id=ids)
 
 
-def test_reminders_only_for_offsets_still_in_the_future_then_the_expiry() -> None:
-    held = award(expires_at=(NOW + timedelta(days=45)).replace(microsecond=0))
+def test_an_award_with_less_time_left_than_an_offset_is_reminded_at_once_then_as_scheduled() -> None:
+    held = award(expires_at=(NOW + timedelta(days=42)).replace(microsecond=0))
     timer = awards.certification_timer(held, [604800, 5184000, 2592000], NOW)
     kinds = [(type(m).__name__, getattr(m, "offset_seconds", None)) for _, m in timer]
     assert kinds == [
+        ("CertificationReminder", 5184000),  # 60 days before is past: sent at once, not skipped
         ("CertificationReminder", 2592000),
         ("CertificationReminder", 604800),
         ("CertificationExpiryDue", None),
-    ]  # 60 days before is already past
+    ]
     assert [at for at, _ in timer] == [
+        NOW,
         held.expires_at - timedelta(days=30),
         held.expires_at - timedelta(days=7),
         held.expires_at,
@@ -262,6 +266,25 @@ def test_reminders_only_for_offsets_still_in_the_future_then_the_expiry() -> Non
     assert all(m.award_id == "awd_1" and m.expires_at == held.expires_at for _, m in timer)
     assert isinstance(timer[-1][1], CertificationExpiryDue) and isinstance(timer[0][1], CertificationReminder)
     assert awards.days_left(2592000) == 30 and awards.days_left(4) == 1
+    assert awards.days_left(5184000, expires_at=held.expires_at, now=NOW) == 42  # the catch-up tells the days left
+
+
+def test_only_the_nearest_passed_offset_is_sent_at_once() -> None:
+    held = award(expires_at=(NOW + timedelta(days=3)).replace(microsecond=0))
+    timer = awards.certification_timer(held, [604800, 5184000, 2592000], NOW)
+    assert [(at, getattr(m, "offset_seconds", None)) for at, m in timer] == [(NOW, 604800), (held.expires_at, None)]
+
+
+def test_no_catch_up_reminder_for_an_expired_award_or_one_with_every_offset_ahead() -> None:
+    gone = award(expires_at=NOW - timedelta(seconds=1))
+    assert [type(m).__name__ for _, m in awards.certification_timer(gone, [604800], NOW)] == ["CertificationExpiryDue"]
+    fresh = award(expires_at=(NOW + timedelta(days=365)).replace(microsecond=0))
+    timer = awards.certification_timer(fresh, [604800, 5184000], NOW)
+    assert [at for at, _ in timer] == [
+        fresh.expires_at - timedelta(days=60),
+        fresh.expires_at - timedelta(days=7),
+        fresh.expires_at,
+    ]
 
 
 # ------------------------------------------------------------------ people
@@ -339,6 +362,15 @@ def test_a_completion_in_the_future_beyond_five_minutes_is_refused() -> None:
     assert refused.value.errors[0].field == "completed_at"
 
 
+def kept(*passed: Completion) -> dict[str, CoursePass]:
+    """The latest pass per course the repository keeps for these completions."""
+    latest: dict[str, CoursePass] = {}
+    for c in passed:
+        newer = awards.newer_pass(latest.get(c.course_id), c)
+        latest |= {c.course_id: newer} if newer else {}
+    return latest
+
+
 def test_a_completion_ids_itself_by_its_delivery_and_earns_in_the_same_change() -> None:
     earlier = Completion(
         completion_id="cmp_b",
@@ -352,7 +384,7 @@ def test_a_completion_ids_itself_by_its_delivery_and_earns_in_the_same_change() 
         dedup_key="csv:x",
         recorded_at=days(3),
     )
-    who = Learner(partner_id="prt_1", email="ada@northwind.com", person=person(), completions=(earlier,))
+    who = Learner(partner_id="prt_1", email="ada@northwind.com", person=person(), passes=kept(earlier))
     change = completions.complete(
         who,
         incoming(),
@@ -381,6 +413,8 @@ def test_unmatched_reasons_name_the_course_first() -> None:
     assert completions.unmatched_reason(None, False) == "unknown_course"
     assert completions.unmatched_reason(COURSE, False) == "unknown_learner"
     assert completions.unmatched_reason(COURSE, True) is None
+    assert completions.unmatched_reason(COURSE, False, has_email=False) == "unknown_account"  # an xAPI account ref
+    assert completions.unmatched_reason(None, False, has_email=False) == "unknown_course"
 
 
 # ------------------------------------------------------------------ connections
@@ -401,6 +435,16 @@ def test_rotation_keeps_the_previous_secret_valid_for_24_hours() -> None:
     assert not connections.password_matches(rotated, first, NOW + timedelta(hours=25))
     again, third = connections.rotate(rotated, random_bytes=b"3" * 24, now=NOW + timedelta(hours=30))
     assert [connections.display(s) for s in again.secrets] == [third, second]  # the retired one is dropped
+
+
+def test_a_rotation_beyond_max_secrets_is_refused_and_drops_nothing() -> None:
+    connection, first = connections.new_connection("Moodle", random_bytes=b"1" * 24, by="v", now=NOW, new_id=ids)
+    for n in range(connections.MAX_SECRETS - 1):
+        connection, _ = connections.rotate(connection, random_bytes=bytes([50 + n]) * 24, now=NOW)
+    with pytest.raises(Conflict) as refused:
+        connections.rotate(connection, random_bytes=b"9" * 24, now=NOW + timedelta(hours=1))
+    assert refused.value.code == "limit_reached" and [e.field for e in refused.value.errors] == ["secrets"]
+    assert connections.password_matches(connection, first, NOW + timedelta(hours=23))
 
 
 # ------------------------------------------------------------------ the review list
@@ -591,6 +635,88 @@ def test_a_completion_evaluates_only_the_certifications_its_course_belongs_to() 
         dedup_key="csv:z",
         recorded_at=days(3),
     )
-    who = Learner(partner_id="prt_1", email="ada@northwind.com", person=person(), completions=(passed_z,))
+    who = Learner(partner_id="prt_1", email="ada@northwind.com", person=person(), passes=kept(passed_z))
     change = completions.complete(who, incoming(), COURSE, [other], origin="o", now=NOW, new_id=ids)
     assert change.awards == () and [type(e).__name__ for e in change.events] == ["TrainingCompleted"]
+
+
+# ------------------------------------------------------------------ latest passes instead of the whole history
+def _history(seed: int) -> tuple[Certification, list[tuple[datetime, str]], random.Random]:
+    rnd = random.Random(seed)
+    required = ["crs_a", "crs_b", "crs_c"][: rnd.choice([1, 2, 3])]
+    certification = cert(
+        required_course_ids=required,
+        validity_months=rnd.choice([1, 3, 12, 120]),
+        completion_window_months=rnd.choice([1, 2, 6, 12]),
+        renewal_course_id=rnd.choice([None, "crs_r", required[0]]),
+    )
+    courses = [*required, *([certification.renewal_course_id] if certification.renewal_course_id else [])]
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    moments = sorted(start + timedelta(days=rnd.randint(0, 2000)) for _ in range(rnd.randint(1, 25)))
+    return certification, [(t, rnd.choice(courses)) for t in moments], rnd
+
+
+def _replay(certification: Certification, arrivals: list[tuple[datetime, str]], rnd: random.Random) -> int | None:
+    """Record passes in arrival order (expiring and now and then withdrawing the award in between); the index of the
+    first arrival where the latest-pass evaluation differs from the whole-history one, None when never."""
+    history: dict[str, list[datetime]] = {}
+    latest: dict[str, datetime] = {}
+    held: Award | None = None
+    now = arrivals[0][0]
+    for index, (moment, course) in enumerate(arrivals):
+        now = max(now, moment)
+        if held is not None and held.status == "active" and held.expires_at <= now:
+            held = held.model_copy(update={"status": "expired", "ended_at": held.expires_at})
+        if held is not None and held.status == "active" and rnd.random() < 0.05:
+            held = held.model_copy(update={"status": "withdrawn", "ended_at": now})
+        history.setdefault(course, []).append(moment)
+        latest[course] = max(moment, latest.get(course, moment))
+        common = {"partner_id": "prt_1", "email": "ada@northwind.com", "now": now, "new_id": ids}
+        whole = awards.evaluate(certification, history, held, **common)  # type: ignore[arg-type]
+        kept = awards.evaluate(certification, {c: [t] for c, t in latest.items()}, held, **common)  # type: ignore[arg-type]
+        outcome = [None if r is None else (r[0].earned_at, r[0].expires_at, r[1].renewal) for r in (whole, kept)]
+        if outcome[0] != outcome[1]:
+            return index
+        held = whole[0] if whole else held
+    return None
+
+
+def test_passes_recorded_in_time_order_earn_from_the_latest_passes_what_the_whole_history_earns() -> None:
+    """Earning, renewal, re-earning after expiry or withdrawal: on 2,000 random histories recorded in time order, the
+    latest pass of each course gives the same award, expiry and renewal flag at every step as every pass would."""
+    for seed in range(2000):
+        certification, passes, rnd = _history(seed)
+        assert _replay(certification, passes, rnd) is None, seed
+
+
+def test_a_back_filled_pass_completes_a_set_only_with_the_other_courses_latest_pass() -> None:
+    """The documented limit (docs/training.md, Known limits): a late old pass of A whose only partner in the window is
+    an older pass of B (B passed again since, outside the window) earns nothing, though that set is still valid."""
+    long_lived = cert(validity_months=120, completion_window_months=6)
+    b_then, b_since, a_late = days(400), days(10), days(405)
+    assert evaluate({"crs_a": [a_late], "crs_b": [b_then, b_since]}, certification=long_lived) is not None  # history
+    assert evaluate({"crs_a": [a_late], "crs_b": [b_since]}, certification=long_lived) is None  # latest passes
+
+
+def test_a_completion_keeps_its_course_latest_pass_only_when_newer() -> None:
+    kept_a = kept(
+        Completion(
+            completion_id="cmp_b",
+            partner_id="prt_1",
+            learner_email="ada@northwind.com",
+            course_id="crs_a",
+            lms_course_id="LMS-A",
+            passed=True,
+            completed_at=days(3),
+            source="csv",
+            dedup_key="csv:b",
+            recorded_at=days(3),
+        )
+    )
+    who = Learner(partner_id="prt_1", email="ada@northwind.com", person=person(), passes=kept_a)
+    newer = completions.complete(who, incoming(), COURSE, [], origin="o", now=NOW, new_id=ids)
+    assert newer.latest_pass is not None and newer.completion is not None
+    assert (newer.latest_pass.course_id, newer.latest_pass.completion_id) == ("crs_a", newer.completion.completion_id)
+    older = completions.complete(who, incoming(completed_at=days(30)), COURSE, [], origin="o", now=NOW, new_id=ids)
+    failed = completions.complete(who, incoming(passed=False), COURSE, [], origin="o", now=NOW, new_id=ids)
+    assert older.latest_pass is None and failed.latest_pass is None

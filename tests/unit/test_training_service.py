@@ -29,7 +29,7 @@ from training.models import (
     ImportRequested,
     work_message,
 )
-from training.service import TrainingService, TrainingWorkflowService
+from training.service import CompletionRecorder, TrainingService, TrainingWorkflowService
 from training.workflow import AwardTimers
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -135,7 +135,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
         mailer=mailer,
         notices=TrainingEmails("https://portal.example.com"),
         effects=FakeSideEffects(),
-        parse_csv=lambda data: csv_rows.parse_csv(data, max_rows=imports.MAX_ROWS, now=clock()),
+        parse_csv=lambda data: csv_rows.read_csv(data, max_rows=imports.MAX_ROWS, now=clock()),
         max_import_bytes=1024 * 1024,
         clock=clock,
     )
@@ -257,6 +257,24 @@ def earn(world: World, email: str = "ada@northwind.com", partner_id: str = "prt_
     return world.repository.awards[email, partner_id, world.certification_id]
 
 
+def test_a_completion_reads_its_certifications_courses_latest_passes_by_key_never_the_history(world: World) -> None:
+    """Whatever the learner completed before, a completion reads the person, the awards of the certifications its
+    course concerns and their courses' latest passes (the fake answers nothing else), and keeps the newest pass."""
+    world.invite("ada@northwind.com")
+    for n in range(30):
+        world.complete("ada@northwind.com", "LMS-A", key=f"old-{n}", at=NOW - timedelta(days=300 - n))
+    world.repository.learner_reads.clear()
+    world.complete("ada@northwind.com", "LMS-B", key="b", at=NOW - timedelta(days=10))
+    a, b, r = (world.courses[c] for c in ("LMS-A", "LMS-B", "LMS-R"))
+    assert world.repository.learner_reads == [("ada@northwind.com", "prt_1", (b, a, r), (world.certification_id,))]
+    kept = world.repository.passes["ada@northwind.com", "prt_1", a]
+    assert kept.completed_at == NOW - timedelta(days=271)
+    world.complete("ada@northwind.com", "LMS-A", key="late", at=NOW - timedelta(days=400))  # a late old row
+    assert world.repository.passes["ada@northwind.com", "prt_1", a] == kept
+    # the last old pass of A (271 days ago) and B are 261 days apart: more than the 6-month window
+    assert ("ada@northwind.com", "prt_1", world.certification_id) not in world.repository.awards
+
+
 def test_passing_every_required_course_earns_then_timers_and_one_mail(world: World) -> None:
     held = earn(world)
     [event] = published(world, "CertificationEarned")
@@ -373,6 +391,24 @@ def test_an_item_of_an_unknown_course_is_assigned_once_the_course_exists(world: 
     assert world.api.assign(VENDOR, item.item_id, "ada@northwind.com").status == "assigned"
 
 
+def test_an_xapi_account_without_an_email_is_reviewed_as_unknown_account_not_an_unknown_email(world: World) -> None:
+    incoming = IncomingCompletion(
+        source="xapi",
+        dedup_key="xapi:lms_1:6690e6c9-3ef0-4ed3-8b37-7f3964730bee",
+        learner_ref="https://lms.example.com|user-4711",
+        lms_course_id="LMS-A",
+        passed=True,
+        completed_at=NOW - timedelta(days=1),
+    )
+    assert world.api.receive("lms_1", incoming).outcome == "unknown_account"
+    [item] = world.api.review_list(VENDOR, limit=10, cursor=None)[0]
+    assert (item.reason, item.learner_email, item.learner_ref) == (
+        "unknown_account",
+        None,
+        "https://lms.example.com|user-4711",
+    )
+
+
 def test_discarding_keeps_the_reason_and_closes_the_item(world: World) -> None:
     world.complete("bot@spam.example", "LMS-A", key="m1")
     [item] = world.api.review_list(VENDOR, limit=10, cursor=None)[0]
@@ -456,6 +492,78 @@ def test_a_bad_file_fails_the_job_with_the_reason(world: World) -> None:
     world.queue.run_import(ImportRequested(message_type="ImportRequested", import_id=import_id))
     job = world.repository.jobs[import_id]
     assert job.status == "failed" and job.failure
+
+
+def test_a_row_whose_recording_raises_is_invalid_and_the_other_rows_go_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.invite("ada@northwind.com")
+    world.invite("bob@northwind.com")
+    record = CompletionRecorder.record
+
+    def flaky(self: CompletionRecorder, incoming: IncomingCompletion, *, origin: str) -> Any:
+        if incoming.learner_email == "bob@northwind.com":
+            raise OverflowError("date value out of range")  # a row's data the rules cannot compute with
+        return record(self, incoming, origin=origin)
+
+    monkeypatch.setattr(CompletionRecorder, "record", flaky)
+    import_id = submitted_import(
+        world,
+        b"learner_email,lms_course_id,result,completed_at\n"
+        b"bob@northwind.com,LMS-A,passed,2026-11-20\n"
+        b"ada@northwind.com,LMS-A,passed,2026-11-20\n",
+    )
+    assert run_work(world) == ["imported 2 rows"]
+    rows = completed_report(world, import_id)
+    assert [(r["row"], r["status"]) for r in rows] == [(2, "invalid"), (3, "accepted")]
+    assert rows[0]["reason"] == "could not be recorded (OverflowError)"
+
+
+def test_a_job_that_keeps_failing_ends_failed_with_its_reason_not_queued_for_ever(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_id = submitted_import(world)
+
+    def broken(key: str, max_bytes: int) -> bytes:
+        raise RuntimeError("the store is down")
+
+    monkeypatch.setattr(world.files, "read", broken)
+    request = ImportRequested(message_type="ImportRequested", import_id=import_id)
+    for attempt in range(1, imports.MAX_FAILED_ATTEMPTS):
+        with pytest.raises(RuntimeError):  # redelivered by the queue
+            world.queue.run_import(request)
+        assert world.repository.jobs[import_id].status == "queued"
+        assert world.repository.jobs[import_id].failed_attempts == attempt
+    assert world.queue.run_import(request) == "failed"
+    job, rows, _ = world.api.import_report(VENDOR, import_id, offset=0, limit=10)
+    assert (job.status, rows) == ("failed", [])
+    assert job.failure == "Processing stopped after 3 failed attempts (last: RuntimeError)."
+    assert world.queue.run_import(request) == "nothing to do: the import is failed"
+
+
+def test_progress_resets_the_failed_attempts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import_id, _ = big_import(world)
+    request = work_message(world.work.sent.pop(0))
+    assert isinstance(request, ImportRequested)
+    original = world.files.read
+    monkeypatch.setattr(world.files, "read", lambda key, max_bytes: (_ for _ in ()).throw(RuntimeError()))
+    for _ in range(imports.MAX_FAILED_ATTEMPTS - 1):
+        with pytest.raises(RuntimeError):
+            world.queue.run_import(request)
+    monkeypatch.setattr(world.files, "read", original)
+    assert world.queue.run_import(request) == "imported rows 1 to 500 of 1200"
+    assert world.repository.jobs[import_id].failed_attempts == 0
+
+
+def test_columns_an_import_does_not_read_are_ignored_and_named_on_the_job(world: World) -> None:
+    world.invite("ada@northwind.com")
+    import_id = submitted_import(
+        world,
+        b"learner_name,learner_email,lms_course_id,result,completed_at\nAda,ada@northwind.com,LMS-A,passed,2026-11-20\n",
+    )
+    assert run_work(world) == ["imported 1 rows"]
+    job, rows, _ = world.api.import_report(VENDOR, import_id, offset=0, limit=10)
+    assert job.ignored_columns == ["learner_name"] and [r["status"] for r in rows] == ["accepted"]
 
 
 # ------------------------------------------------------------------ CSV imports in chunks
@@ -733,13 +841,65 @@ def test_a_partner_user_sees_only_their_own_record(world: World) -> None:
 def test_partner_admins_see_their_organisations_certified_people_only(world: World) -> None:
     earn(world)
     earn(world, "eve@contoso.com", "prt_2")
-    certifications, held = world.api.people(partner_user("boss@northwind.com", "prt_1", "partner-admin"))
-    assert [a.holder_email for a in held] == ["ada@northwind.com"]
+    certifications, held, names = world.api.people(partner_user("boss@northwind.com", "prt_1", "partner-admin"))
+    assert [a.holder_email for a in held] == ["ada@northwind.com"] and names["ada@northwind.com"] == "ada@northwind.com"
     assert [c.certification_id for c in certifications] == [world.certification_id]
     with pytest.raises(Forbidden):
         world.api.people(partner_user("ada@northwind.com", "prt_1"))
     world.queue.user_removed("prt_1", "ada@northwind.com", reason="disabled", at=NOW)
     assert world.api.people(partner_user("boss@northwind.com", "prt_1", "partner-admin"))[1] == []
+
+
+def test_the_people_list_knows_each_holders_name(world: World) -> None:
+    world.queue.user_invited("prt_1", "ada@northwind.com", name="Ada Lovelace", role="partner-user", at=NOW)
+    earn(world)
+    _, held, names = world.api.people(partner_user("boss@northwind.com", "prt_1", "partner-admin"))
+    assert [names.get(a.holder_email) for a in held] == ["Ada Lovelace"]
+
+
+def test_a_second_certification_named_alike_is_a_conflict_naming_name(world: World) -> None:
+    body = CertificationBody(
+        name=" network ASSOCIATE ", required_course_ids=[world.courses["LMS-A"]], validity_months=6
+    )
+    with pytest.raises(Conflict) as duplicate:
+        world.api.add_certification(VENDOR, body)
+    assert duplicate.value.code == "duplicate_certification"
+    assert [e.field for e in duplicate.value.errors] == ["name"]
+    assert len(world.api.certifications()) == 1
+
+
+def test_rotation_beyond_the_valid_secrets_allowed_is_refused_not_a_secret_dropped(world: World) -> None:
+    connection, first = world.api.add_connection(VENDOR, "Moodle")
+    for _ in range(4):
+        world.api.rotate_secret(VENDOR, connection.connection_id)
+    valid = world.api.webhook_secrets(connection.connection_id)
+    assert len(valid) == 5 and first in valid
+    with pytest.raises(Conflict) as refused:
+        world.api.rotate_secret(VENDOR, connection.connection_id)
+    assert refused.value.code == "limit_reached" and "5 valid secrets" in refused.value.message
+    assert world.api.webhook_secrets(connection.connection_id) == valid  # the first is still valid, as promised
+    world.clock.now = NOW + timedelta(hours=24, seconds=1)  # the older ones retired: room again
+    world.api.rotate_secret(VENDOR, connection.connection_id)
+
+
+def test_a_catch_up_reminder_goes_out_at_once_for_an_award_earned_late(world: World) -> None:
+    """Validity 12 months, but the pass was 11 months and 18 days ago: ~42 days left, past the 60-day offset."""
+    world.invite("ada@northwind.com")
+    world.complete("ada@northwind.com", "LMS-A", key="a", at=NOW - timedelta(days=330))
+    world.complete("ada@northwind.com", "LMS-B", key="b", at=NOW - timedelta(days=323))
+    award = world.repository.awards["ada@northwind.com", "prt_1", world.certification_id]
+    assert 40 < (award.expires_at - NOW).days < 45
+    world.deliver_events()
+    reminders = [m for m in world.timers.messages() if m["message_type"] == "CertificationReminder"]
+    assert [m["offset_seconds"] for m in reminders] == OFFSETS
+    first = work_message(reminders[0])
+    assert isinstance(first, CertificationReminder)
+    sent = len(world.mailer.sent)
+    world.queue.remind(first)
+    world.queue.remind(first)  # once per award, expiry and offset
+    assert len(world.mailer.sent) == sent + 1
+    days = (award.expires_at - NOW) / timedelta(days=1)
+    assert world.mailer.sent[-1].subject.endswith(f"expires in {round(days)} days")  # the days left, not 60
 
 
 def test_timer_messages_round_trip_through_the_work_queue(world: World) -> None:

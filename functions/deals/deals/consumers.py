@@ -39,7 +39,7 @@ from deals.service import DealWorkflowService
 from deals.settings import ConsumerSettings
 from deals.workflow import DealWorkflowsAdapter
 from shared.adapters import SchedulerTimers, SesMailer, StepFunctionsStarter
-from shared.consumers import handle_event, sqs_handler
+from shared.consumers import events_or_messages, sqs_handler
 from shared.dynamo import Table
 from shared.effects import SideEffects
 
@@ -146,11 +146,12 @@ MESSAGE_HANDLERS: dict[type[Any], Callable[[DealWorkflowService, Any], str]] = {
 }
 
 
-def handle_message(body: dict[str, Any], context: Any = None) -> str:
-    if "detail-type" in body:
-        return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
+def on_workflow_message(body: dict[str, Any], context: Any) -> str:
     message = workflow_message(body)
     return MESSAGE_HANDLERS[type(message)](service(), message)
+
+
+handle_message = events_or_messages(EVENT_HANDLERS, on_workflow_message, table_name=SETTINGS.table_name)
 
 
 handler = sqs_handler(handle_message)

@@ -42,20 +42,12 @@ class DealsRepository:
 
     def project_partner(self, partner: PartnerProjection) -> bool:
         """Keep the newest view of a partner; an older or repeated event changes nothing (reordering-safe)."""
-        try:
-            self.table.transact(
-                [
-                    self.table.op_put(
-                        {"pk": f"PARTNER#{partner.partner_id}", "sk": "PROFILE", "entity": "partner"}
-                        | partner.model_dump(mode="json"),
-                        condition="attribute_not_exists(pk) OR as_of < :as_of",
-                        condition_values={":as_of": iso(partner.as_of)},
-                    )
-                ]
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return self.table.put_newer(
+            {"pk": f"PARTNER#{partner.partner_id}", "sk": "PROFILE", "entity": "partner"}
+            | partner.model_dump(mode="json"),
+            order="as_of",
+            value=iso(partner.as_of),
+        )
 
     def partner_tier(self, partner_id: str) -> PartnerTier | None:
         item = self.table.get(f"PARTNER#{partner_id}", "TIER")
@@ -64,20 +56,11 @@ class DealsRepository:
     def project_tier(self, tier: PartnerTier) -> bool:
         """Keep the tier change only if it comes after the one kept (`tier_order`): redelivered or reordered changes
         change nothing."""
-        try:
-            self.table.transact(
-                [
-                    self.table.op_put(
-                        {"pk": f"PARTNER#{tier.partner_id}", "sk": "TIER", "entity": "partner_tier"}
-                        | tier.model_dump(mode="json"),
-                        condition="attribute_not_exists(pk) OR tier_order < :order",
-                        condition_values={":order": tier.tier_order},
-                    )
-                ]
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return self.table.put_newer(
+            {"pk": f"PARTNER#{tier.partner_id}", "sk": "TIER", "entity": "partner_tier"} | tier.model_dump(mode="json"),
+            order="tier_order",
+            value=tier.tier_order,
+        )
 
     def products(self) -> list[Product]:
         return [Product.model_validate(i) for i in self.table.query_all("CATALOGUE", sk_prefix="PRODUCT#")]

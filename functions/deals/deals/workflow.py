@@ -13,6 +13,7 @@ from deals.settings import ConsumerSettings
 from shared.clock import iso, timer_time
 from shared.money import format_money
 from shared.ports import TimerScheduler, WorkflowStarter
+from shared.workflows import approval_route
 
 MAX_CONFLICT_LINES = 10
 
@@ -116,15 +117,7 @@ def approval_input(review: Review, settings: ConsumerSettings) -> dict[str, Any]
         "purpose": purpose,
         "subject": f"{'Extension' if purpose == 'extension' else 'Deal registration'}: {deal.prospect.company_name} ({deal.prospect.domain})",
         "summary": summary,
-        "approvers": {
-            "initial": [approver],
-            "escalation": list(dict.fromkeys([approver, str(settings.escalation_email)])),
-        },
-        "timeouts": {
-            "reminder_seconds": settings.reminder_seconds,
-            "escalation_seconds": settings.escalation_seconds,
-            "expiry_seconds": settings.expiry_seconds,
-        },
+        **approval_route(approver, str(settings.escalation_email), settings),
     }
 
 

@@ -43,7 +43,7 @@ from mdf.service.requests_lifecycle import RequestLifecycle
 from mdf.settings import ConsumerSettings
 from mdf.workflow import MdfWorkflowAdapter
 from shared.adapters import SesMailer
-from shared.consumers import handle_event, sqs_handler
+from shared.consumers import events_or_messages, sqs_handler
 from shared.dynamo import Table
 from shared.effects import SideEffects
 from shared.observability import logger
@@ -199,11 +199,12 @@ MESSAGE_HANDLERS: dict[type[Any], Callable[[Any], str]] = {
 }
 
 
-def handle_message(body: dict[str, Any], context: Any = None) -> str:
-    if "detail-type" in body:
-        return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
+def on_workflow_message(body: dict[str, Any], context: Any) -> str:
     message = workflow_message(body)
     return MESSAGE_HANDLERS[type(message)](message)
+
+
+handle_message = events_or_messages(EVENT_HANDLERS, on_workflow_message, table_name=SETTINGS.table_name)
 
 
 handler = sqs_handler(handle_message)

@@ -92,20 +92,12 @@ class MdfRepository:
 
     def project_partner(self, partner: PartnerProjection) -> bool:
         """Keep the newest view of a partner; an older or repeated event changes nothing."""
-        try:
-            self.table.transact(
-                [
-                    self.table.op_put(
-                        {"pk": "PARTNERS", "sk": f"PARTNER#{partner.partner_id}", "entity": "partner"}
-                        | partner.model_dump(mode="json"),
-                        condition="attribute_not_exists(pk) OR as_of < :as_of",
-                        condition_values={":as_of": iso(partner.as_of)},
-                    )
-                ]
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return self.table.put_newer(
+            {"pk": "PARTNERS", "sk": f"PARTNER#{partner.partner_id}", "entity": "partner"}
+            | partner.model_dump(mode="json"),
+            order="as_of",
+            value=iso(partner.as_of),
+        )
 
     def partners(self, *, limit: int, cursor: str | None) -> tuple[list[PartnerProjection], str | None]:
         items, next_cursor = self.table.page("PARTNERS", sk_prefix="PARTNER#", limit=limit, cursor=cursor, forward=True)

@@ -17,6 +17,7 @@ from shared.adapters import SchedulerTimers, StepFunctionsStarter
 from shared.links import LinkClaim, Purpose, link_query, signing_key
 from shared.money import Money, format_money
 from shared.ports import TimerScheduler, WorkflowStarter
+from shared.workflows import approval_route, approval_timeouts, escalation_of
 
 ACTIVITY = {
     "event": "Event",
@@ -29,14 +30,6 @@ ACTIVITY = {
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _timeouts(settings: ConsumerSettings) -> dict[str, int]:
-    return {
-        "reminder_seconds": settings.reminder_seconds,
-        "escalation_seconds": settings.escalation_seconds,
-        "expiry_seconds": settings.expiry_seconds,
-    }
 
 
 def _partner_line(request: FundRequest, partner: PartnerProjection | None) -> dict[str, str]:
@@ -150,11 +143,11 @@ class MdfWorkflowAdapter:
             "finance_threshold_minor": settings.finance_thresholds.get(currency, 0),
             "approvers": {
                 "marketing": [marketing],
-                "marketing_escalation": list(dict.fromkeys([marketing, director])),
+                "marketing_escalation": escalation_of(marketing, director),
                 "finance": [finance],
-                "finance_escalation": list(dict.fromkeys([finance, director])),
+                "finance_escalation": escalation_of(finance, director),
             },
-            "timeouts": _timeouts(settings),
+            "timeouts": approval_timeouts(settings),
         }
         name = f"mdf-{request.request_id}-{request.round}"
         return self.starter.start(settings.request_state_machine_arn, name, payload)
@@ -177,8 +170,7 @@ class MdfWorkflowAdapter:
                 "max_minor": claim.amount_spent.amount_minor,
                 "label": "Amount to pay",
             },
-            "approvers": {"initial": [marketing], "escalation": list(dict.fromkeys([marketing, director]))},
-            "timeouts": _timeouts(settings),
+            **approval_route(marketing, director, settings),
         }
         return self.starter.start(settings.claim_state_machine_arn, name, payload)
 

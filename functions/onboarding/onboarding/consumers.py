@@ -32,7 +32,7 @@ from onboarding.service import OnboardingReactions
 from onboarding.settings import ConsumerSettings
 from onboarding.workflow import ApprovalRoute, OnboardingWorkflows
 from shared.adapters import SchedulerTimers, SesMailer, StepFunctionsStarter
-from shared.consumers import handle_event, sqs_handler
+from shared.consumers import events_or_messages, sqs_handler
 from shared.effects import SideEffects
 from shared.links import signing_key
 
@@ -119,7 +119,9 @@ def _workflow_messages() -> TypeAdapter[WorkflowMessage]:
     return TypeAdapter(WorkflowMessage)
 
 
-def on_workflow_message(message: WorkflowMessage) -> str:
+def on_workflow_message(body: dict[str, Any], context: Any) -> str:
+    """A message of onboarding's workflow or timers."""
+    message = _workflow_messages().validate_python(body)
     match message:
         case ApplicationDecision():
             return service().apply_decision(message)
@@ -129,11 +131,7 @@ def on_workflow_message(message: WorkflowMessage) -> str:
             return service().expire_application(message.application_id, expected="pending")
 
 
-def handle_message(body: dict[str, Any], context: Any = None) -> str:
-    """Dispatch one message: an EventBridge event of onboarding's, or a message of its workflow or timers."""
-    if "detail-type" in body:
-        return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
-    return on_workflow_message(_workflow_messages().validate_python(body))
+handle_message = events_or_messages(EVENT_HANDLERS, on_workflow_message, table_name=SETTINGS.table_name)
 
 
 handler = sqs_handler(handle_message)

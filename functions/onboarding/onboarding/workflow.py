@@ -12,6 +12,7 @@ from onboarding.models import Application, ApplicationConfirmationDue
 from shared.clock import iso
 from shared.money import format_money
 from shared.ports import TimerScheduler, WorkflowStarter
+from shared.workflows import approval_timeouts
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,7 @@ def approval_input(application: Application, route: ApprovalRoute) -> dict[str, 
             {"label": "Application id", "value": application.application_id},
         ],
         "approvers": {"initial": [route.approver], "escalation": [route.approver, route.escalation]},
-        "timeouts": {
-            "reminder_seconds": route.reminder_seconds,
-            "escalation_seconds": route.escalation_seconds,
-            "expiry_seconds": route.expiry_seconds,
-        },
+        "timeouts": approval_timeouts(route),
     }
 
 

@@ -14,7 +14,7 @@ from shared.http import current, parse_body, principal_from
 from shared.principal import Principal
 from tiers.domain.criteria import CriterionStatus
 from tiers.domain.standing import Terms
-from tiers.models import CriteriaVersion, HistoryEntry, ManualCriterionRequest, VersionRequest
+from tiers.models import CriteriaVersion, HistoryEntry, ManualCriterionRequest, VersionRequest, WithdrawalRequest
 from tiers.repository import TiersRepository
 from tiers.service import ProgrammeStatus, TiersService, TierView
 from tiers.settings import ApiSettings
@@ -23,6 +23,7 @@ from tiers.workflow import VersionTimersAdapter
 SETTINGS = ApiSettings.from_env()
 PARTNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CRITERION_ID = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+VERSION_ID = re.compile(r"^v[0-9]{1,6}$")
 
 edge = ApiEdge("prm-tiers", SETTINGS)
 app = edge.app
@@ -148,7 +149,10 @@ def tiers_in_force() -> Any:
 @app.route("/programme/versions", methods=["GET"])
 @handle_errors
 def list_versions() -> Any:
-    return respond(200, {"items": [version_answer(v) for v in service().versions(caller())]})
+    principal = caller()
+    items = [version_answer(v) for v in service().versions(principal)]
+    withdrawn = [w.model_dump(mode="json") for w in service().withdrawals(principal)]
+    return respond(200, {"items": items, "withdrawn": withdrawn})
 
 
 @app.route("/programme/versions", methods=["POST"])
@@ -162,6 +166,21 @@ def add_version() -> Any:
         principal.sub,
         lambda: (201, version_answer(service().add_version(principal, body))),
         body_is_key=True,
+    )
+
+
+@app.route("/programme/versions/{version_id}/withdrawal", methods=["POST"])
+@handle_errors
+def withdraw_version(version_id: str) -> Any:
+    """A version not in force yet is withdrawn, with a reason (kept for the record); 409 version_in_force otherwise."""
+    principal = caller()
+    service().ensure_manages_programme(principal)
+    version_id = path_value(version_id, VERSION_ID, "version_id")
+    body = parse_body(current(app), WithdrawalRequest)
+    return post_once(
+        f"withdraw:{version_id}",
+        principal.sub,
+        lambda: (200, service().withdraw_version(principal, version_id, body.reason).model_dump(mode="json")),
     )
 
 

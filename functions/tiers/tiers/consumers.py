@@ -24,7 +24,7 @@ from contracts.tiers import (
 )
 from contracts.training import CertificationEarned, CertificationExpired, CertificationWithdrawn
 from shared.adapters import SchedulerTimers, SesMailer, StepFunctionsStarter
-from shared.consumers import handle_event, sqs_handler
+from shared.consumers import events_or_messages, sqs_handler
 from shared.dynamo import Table
 from shared.effects import SideEffects
 from tiers.domain.standing import Terms
@@ -93,26 +93,23 @@ def on_deal_lost(event: DealLost) -> str:
 
 
 # ------------------------------------------------------------------ training's events
-def on_certification_earned(event: CertificationEarned) -> str:
+def _award_changed(event: CertificationEarned | CertificationExpired | CertificationWithdrawn, *, earned: bool) -> str:
     return service().award_changed(
         event.partner_id,
-        earned=True,
+        earned=earned,
         award_id=event.award_id,
         certification_id=event.certification_id,
         holder=event.holder_email,
         at=event.occurred_at,
     )
+
+
+def on_certification_earned(event: CertificationEarned) -> str:
+    return _award_changed(event, earned=True)
 
 
 def on_certification_ended(event: CertificationExpired | CertificationWithdrawn) -> str:
-    return service().award_changed(
-        event.partner_id,
-        earned=False,
-        award_id=event.award_id,
-        certification_id=event.certification_id,
-        holder=event.holder_email,
-        at=event.occurred_at,
-    )
+    return _award_changed(event, earned=False)
 
 
 # ------------------------------------------------------------------ the programme's own events
@@ -148,11 +145,12 @@ MESSAGE_HANDLERS: dict[type[Any], Callable[[TierWorkflowService, Any], str]] = {
 }
 
 
-def handle_message(body: dict[str, Any], context: Any = None) -> str:
-    if "detail-type" in body:
-        return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
+def on_workflow_message(body: dict[str, Any], context: Any) -> str:
     message = workflow_message(body)
     return MESSAGE_HANDLERS[type(message)](service(), message)
+
+
+handle_message = events_or_messages(EVENT_HANDLERS, on_workflow_message, table_name=SETTINGS.table_name)
 
 
 handler = sqs_handler(handle_message)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
@@ -30,6 +31,7 @@ HistoryKind = Literal[
     "upgrade_withdrawn",
 ]
 MAX_TIERS = 10
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_CRITERIA = 10
 
 
@@ -104,12 +106,26 @@ class VersionRequest(Strict):
     upgrade_approval: UpgradeApproval
     tiers: list[TierInput] = Field(min_length=1, max_length=MAX_TIERS)
 
+    @field_validator("effective_from", mode="before")
+    @classmethod
+    def _a_date_only(cls, value: Any) -> Any:
+        # pydantic would take "2027-06-01T00:00:00Z" and silently drop its time: a version starts on a day
+        if not (isinstance(value, date) and not isinstance(value, datetime)) and not (
+            isinstance(value, str) and ISO_DATE.fullmatch(value)
+        ):
+            raise ValueError("must be a date, YYYY-MM-DD, with no time")
+        return value
+
     @field_validator("tiers")
     @classmethod
     def _distinct_tiers(cls, value: list[TierInput]) -> list[TierInput]:
         _unique([t.tier_id for t in value], "tier_id")
         _unique([t.name.casefold() for t in value], "tier name")
         return value
+
+
+class WithdrawalRequest(Strict):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500), Paragraphs]
 
 
 class ManualCriterionRequest(Strict):
@@ -159,6 +175,15 @@ class CriteriaVersion(Record):
     def ref(self, index: int) -> TierRef:
         tier = self.tiers[index]
         return TierRef(tier_id=tier.tier_id, name=tier.name, rank=index)
+
+
+class Withdrawal(Record):
+    """A version withdrawn before it took effect, kept for the record (it never applied; its timers do nothing)."""
+
+    version: CriteriaVersion
+    reason: str
+    withdrawn_by: str
+    withdrawn_at: UtcDateTime
 
 
 # ------------------------------------------------------------------ records: a partner's standing

@@ -7,7 +7,7 @@ for service tests are in `tests/support/fakes_tiers.py` (and the shared ports' i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from shared.ports import Mailer, SideEffectLedger
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         Standing,
         StandingChange,
         WindowFact,
+        Withdrawal,
     )
 
 __all__ = [
@@ -70,6 +71,20 @@ class TiersRepository(Protocol):
         ...
 
     def versions(self) -> list[CriteriaVersion]: ...
+
+    def version_on(self, day: date) -> CriteriaVersion | None:
+        """The version dated `day`, if any (a withdrawn one is not: its date is free again)."""
+        ...
+
+    def withdrawals(self) -> list[Withdrawal]:
+        """The versions withdrawn before they took effect, kept for the record."""
+        ...
+
+    def withdrawn(self, version_id: str) -> bool: ...
+
+    def withdraw_version(self, withdrawal: Withdrawal) -> None:
+        """Move the version from its date to the record of withdrawals (StaleProgramme when it is gone meanwhile)."""
+        ...
 
     def require_accepted(self, principal: Principal) -> None:
         """Forbidden (agreement_required) for a partner user who has not accepted the current programme agreement

@@ -2,7 +2,7 @@
 
 Keys: `PROGRAMME` / `HEAD` (how many versions), `VERSION#<effective_from>` (one immutable criteria set each: the one
 in force is one Query of at most one item, whatever the number of versions) and `ANNOUNCED#<version>` (its fan-out
-timer is set); `PROGRAMME#PARTNERS` / `PARTNER#<id>` (the partner list the fan-out pages through). `PARTNER#<id>` / `STANDING` (running
+timer is set), `WITHDRAWN#<version>` (a version withdrawn before it applied, off its date, for the record); `PROGRAMME#PARTNERS` / `PARTNER#<id>` (the partner list the fan-out pages through). `PARTNER#<id>` / `STANDING` (running
 totals, tier, pending upgrade, grace period, revision: evaluation reads this one item), `FACT#<kind>#<deal>` (a won deal
 or an approved registration, recorded once), `WINDOW#<exit>#<kind>#<deal>` (the facts still in the trailing window,
 ordered by the instant they leave it: a slide reads only what left), `AWARD#<award>`, `HOLDING#<email>#<certification>`
@@ -13,7 +13,7 @@ contracts.onboarding_agreement_gate). Every read is a key lookup or a partition 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from contracts import onboarding_agreement_gate as agreements
@@ -31,6 +31,7 @@ from tiers.models import (
     Standing,
     StandingChange,
     WindowFact,
+    Withdrawal,
 )
 from tiers.ports import DuplicateFact, StaleProgramme, StaleStanding
 
@@ -96,6 +97,37 @@ class TiersRepository:
     def versions(self) -> list[CriteriaVersion]:
         """Every version (a handful: one per change of the programme's criteria)."""
         return [CriteriaVersion.model_validate(i) for i in self.table.query_all(PROGRAMME, sk_prefix="VERSION#")]
+
+    def version_on(self, day: date) -> CriteriaVersion | None:
+        item = self.table.get(PROGRAMME, f"VERSION#{day.isoformat()}")
+        return CriteriaVersion.model_validate(item) if item else None
+
+    def withdrawals(self) -> list[Withdrawal]:
+        return [Withdrawal.model_validate(i) for i in self.table.query_all(PROGRAMME, sk_prefix="WITHDRAWN#")]
+
+    def withdrawn(self, version_id: str) -> bool:
+        return self.table.get(PROGRAMME, f"WITHDRAWN#{version_id}") is not None
+
+    def withdraw_version(self, withdrawal: Withdrawal) -> None:
+        """The version leaves its date (so `version_in_force` never meets it and the date is free) for the record."""
+        t, version = self.table, withdrawal.version
+        try:
+            t.transact(
+                [
+                    t.op_delete(
+                        PROGRAMME,
+                        f"VERSION#{version.effective_from.isoformat()}",
+                        condition="version_id = :id",
+                        condition_values={":id": version.version_id},
+                    ),
+                    t.op_put(
+                        {"pk": PROGRAMME, "sk": f"WITHDRAWN#{version.version_id}", "entity": "withdrawal"}
+                        | withdrawal.model_dump(mode="json")
+                    ),
+                ]
+            )
+        except ConditionFailed as failure:
+            raise StaleProgramme(version.version_id) from failure
 
     def require_accepted(self, principal: Principal) -> None:
         agreements.require_accepted(self.table, principal)
@@ -235,20 +267,12 @@ class TiersRepository:
         return PartnerUser.model_validate(item) if item else None
 
     def save_user(self, partner_id: str, user: PartnerUser) -> bool:
-        try:
-            self.table.transact(
-                [
-                    self.table.op_put(
-                        {"pk": _partner(partner_id), "sk": f"USER#{user.email}", "entity": "partner_user"}
-                        | user.model_dump(mode="json"),
-                        condition="attribute_not_exists(pk) OR as_of < :as_of",
-                        condition_values={":as_of": iso(user.as_of)},
-                    )
-                ]
-            )
-        except ConditionFailed:
-            return False
-        return True
+        return self.table.put_newer(
+            {"pk": _partner(partner_id), "sk": f"USER#{user.email}", "entity": "partner_user"}
+            | user.model_dump(mode="json"),
+            order="as_of",
+            value=iso(user.as_of),
+        )
 
     def partner_admins(self, partner_id: str) -> list[str]:
         users = [PartnerUser.model_validate(i) for i in self.table.query_all(_partner(partner_id), sk_prefix="USER#")]

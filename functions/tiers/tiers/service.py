@@ -48,6 +48,7 @@ from tiers.models import (
     VersionRequest,
     VersionTakesEffect,
     WindowFact,
+    Withdrawal,
 )
 from tiers.ports import DuplicateFact, StaleProgramme, StaleStanding
 
@@ -215,22 +216,24 @@ class TiersService:
 
     # ------------------------------------------------------------- writing
     def add_version(self, principal: Principal, request: VersionRequest) -> CriteriaVersion:
-        """A new, immutable criteria set that applies from its date (today or later, after the latest version), with
-        the timer that evaluates every partner on that date, partner activity or none. The write and the timer are two
-        steps: the author's retry of the same criteria, while its version has no timer recorded, finds the version
-        written and completes the timer (once it has one, the same criteria again are a new request: 409)."""
+        """A new, immutable criteria set that applies from its date (today or later, a date no version has: a
+        version announced for later does not block an earlier one), with the timer that evaluates every partner on
+        that date, partner activity or none. The write and the timer are two steps: the author's retry of the same
+        criteria, while its version has no timer recorded, finds the version written and completes the timer (once it
+        has one, the same criteria again are a new request: 409)."""
         _vendor_admin(principal, "define the programme's criteria")
         for _ in attempts(ATTEMPTS):
-            count, latest = self.repository.latest_version()
+            count, _latest = self.repository.latest_version()
+            taken = self.repository.version_on(request.effective_from)
             now = self.clock()
             if (
-                latest is not None
-                and repeats(request, latest, created_by=principal.email)
-                and not self.repository.version_announced(latest.version_id)
+                taken is not None
+                and repeats(request, taken, created_by=principal.email)
+                and not self.repository.version_announced(taken.version_id)
             ):
-                _announce(self.repository, self.timers, latest, now)
-                return latest
-            check_new_version(request, today=now.date(), latest=latest)
+                _announce(self.repository, self.timers, taken, now)
+                return taken
+            check_new_version(request, today=now.date(), taken=taken)
             version = new_version(request, version_id=f"v{count + 1}", created_by=principal.email, now=now)
             try:
                 self.repository.add_version(version, expected_count=count)
@@ -239,6 +242,36 @@ class TiersService:
             _announce(self.repository, self.timers, version, now)
             return version
         raise Conflict("Another criteria version is being added right now; try again.")
+
+    def withdraw_version(self, principal: Principal, version_id: str, reason: str) -> Withdrawal:
+        """A version not in force yet is withdrawn (kept for the record; its timers do nothing), which frees its date
+        for a corrected one. What is or was in force is never withdrawn: it decided tiers."""
+        _vendor_admin(principal, "withdraw criteria versions")
+        for _ in attempts(ATTEMPTS):
+            version = next((v for v in self.repository.versions() if v.version_id == version_id), None)
+            if version is None:
+                done = next((w for w in self.repository.withdrawals() if w.version.version_id == version_id), None)
+                if done is not None:
+                    return done  # withdrawn already (a retry): the record as it is
+                raise NotFound("No such criteria version.", code="unknown_version")
+            now = self.clock()
+            if effective_at(version) <= now:
+                raise Conflict(
+                    f"Version {version_id} is in force since {version.effective_from.isoformat()}: what applied is "
+                    "never withdrawn; add a new version instead.",
+                    code="version_in_force",
+                )
+            withdrawal = Withdrawal(version=version, reason=reason, withdrawn_by=principal.email, withdrawn_at=now)
+            try:
+                self.repository.withdraw_version(withdrawal)
+            except StaleProgramme:
+                continue
+            return withdrawal
+        raise Conflict("The criteria versions are changing right now; try again.")
+
+    def withdrawals(self, principal: Principal) -> list[Withdrawal]:
+        _vendor_admin(principal, "read criteria versions")
+        return sorted(self.repository.withdrawals(), key=lambda w: w.withdrawn_at)
 
     def set_manual(self, principal: Principal, partner_id: str, criterion_id: str, *, met: bool, note: str) -> Standing:
         """A vendor admin marks a manual criterion (e.g. a signed business plan) met or not; the partner is evaluated
@@ -307,6 +340,28 @@ class TierWorkflowService:
     def _evaluate_with(self, standing: Standing, version: CriteriaVersion | None, **parts: object) -> StandingChange:
         outcome = _evaluated(standing, version, self.terms, self.clock())
         return StandingChange(outcome.standing, outcome.events, outcome.history, **parts)  # type: ignore[arg-type]
+
+    def _apply_in_force(
+        self,
+        partner_id: str,
+        rule: Callable[[Standing, CriteriaVersion], rules.Outcome],
+        *,
+        what: str,
+        stale: str,
+    ) -> str:
+        """A rule of the criteria in force (none in force: nothing changes); `stale` answers a rule's InvalidState."""
+
+        def change(standing: Standing, version: CriteriaVersion | None) -> StandingChange | None:
+            if version is None:
+                return None
+            outcome = rule(standing, version)
+            return StandingChange(outcome.standing, outcome.events, outcome.history)
+
+        try:
+            _, written = self._apply(partner_id, change)
+        except rules.InvalidState:
+            return stale
+        return self._outcome(what, written)
 
     @staticmethod
     def _outcome(what: str, written: StandingChange | None) -> str:
@@ -444,6 +499,8 @@ class TierWorkflowService:
         """Every partner is evaluated under the version that takes effect, a page at a time (the next page is a timer
         of its own, so one delivery stays short and a failure repeats one page, which changes nothing twice)."""
         now = self.clock()
+        if self.repository.withdrawn(message.version_id):
+            return f"version {message.version_id} was withdrawn: nothing to evaluate"
         if message.due_at > now:
             raise NotYetDue(f"version {message.version_id} takes effect at {iso(message.due_at)}")
         page, following = self.repository.partners(message.after, VERSION_PAGE)
@@ -482,10 +539,8 @@ class TierWorkflowService:
     def apply_decision(self, decision: TierUpgradeDecision) -> str:
         now = self.clock()
 
-        def change(standing: Standing, version: CriteriaVersion | None) -> StandingChange | None:
-            if version is None:
-                return None
-            outcome = rules.decide_upgrade(
+        def rule(standing: Standing, version: CriteriaVersion) -> rules.Outcome:
+            return rules.decide_upgrade(
                 standing,
                 version,
                 self.terms,
@@ -496,28 +551,18 @@ class TierWorkflowService:
                 now=now,
                 new_id=new_id,
             )
-            return StandingChange(outcome.standing, outcome.events, outcome.history)
 
-        try:
-            _, written = self._apply(decision.partner_id, change)
-        except rules.InvalidState:
-            return "already decided"
-        return self._outcome(f"upgrade {decision.decision}", written)
+        return self._apply_in_force(
+            decision.partner_id, rule, what=f"upgrade {decision.decision}", stale="already decided"
+        )
 
     def upgrade_lapsed(self, lapsed: TierUpgradeExpired) -> str:
         now = self.clock()
 
-        def change(standing: Standing, version: CriteriaVersion | None) -> StandingChange | None:
-            if version is None:
-                return None
-            outcome = rules.lapse_upgrade(standing, version, upgrade_id=lapsed.upgrade_id, now=now)
-            return StandingChange(outcome.standing, outcome.events, outcome.history)
+        def rule(standing: Standing, version: CriteriaVersion) -> rules.Outcome:
+            return rules.lapse_upgrade(standing, version, upgrade_id=lapsed.upgrade_id, now=now)
 
-        try:
-            _, written = self._apply(lapsed.partner_id, change)
-        except rules.InvalidState:
-            return "already decided"
-        return self._outcome("upgrade lapsed", written)
+        return self._apply_in_force(lapsed.partner_id, rule, what="upgrade lapsed", stale="already decided")
 
     # ------------------------------------------------------------- grace periods
     def grace_started(self, event: PartnerTierGracePeriodStarted) -> str:
@@ -557,17 +602,12 @@ class TierWorkflowService:
         """Only the timer of the current grace period ends it; one that arrives early is retried (NotYetDue)."""
         now = self.clock()
 
-        def change(standing: Standing, version: CriteriaVersion | None) -> StandingChange | None:
-            if version is None:
-                return None
-            outcome = rules.end_grace(standing, version, self.terms, grace_id=ended.grace_id, now=now, new_id=new_id)
-            return StandingChange(outcome.standing, outcome.events, outcome.history)
+        def rule(standing: Standing, version: CriteriaVersion) -> rules.Outcome:
+            return rules.end_grace(standing, version, self.terms, grace_id=ended.grace_id, now=now, new_id=new_id)
 
-        try:
-            _, written = self._apply(ended.partner_id, change)
-        except rules.InvalidState:
-            return "stale timer: that grace period is over"
-        return self._outcome("grace period ended", written)
+        return self._apply_in_force(
+            ended.partner_id, rule, what="grace period ended", stale="stale timer: that grace period is over"
+        )
 
     # ------------------------------------------------------------- tier change notices
     def announce_change(self, event: PartnerTierChanged) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from contracts.tiers import TierUpgradeRequested
 from shared.clock import timer_time
 from shared.ports import TimerScheduler, WorkflowStarter
+from shared.workflows import approval_route
 from tiers.domain.standing import grace_timer
 from tiers.models import Grace, Reevaluation, Standing, VersionTakesEffect
 from tiers.settings import ConsumerSettings
@@ -37,22 +38,13 @@ def approval_input(
         {"label": "Criteria version", "value": request.criteria_version},
         *[{"label": label, "value": value} for label, value in evidence],
     ]
-    approver = str(settings.approver_email)
     return {
         "approval_id": execution_name(request.upgrade_id),
         "partner_id": request.partner_id,
         "upgrade_id": request.upgrade_id,
         "subject": f"Tier upgrade: {partner} to {request.proposed.name}",
         "summary": summary,
-        "approvers": {
-            "initial": [approver],
-            "escalation": list(dict.fromkeys([approver, str(settings.escalation_email)])),
-        },
-        "timeouts": {
-            "reminder_seconds": settings.reminder_seconds,
-            "escalation_seconds": settings.escalation_seconds,
-            "expiry_seconds": settings.expiry_seconds,
-        },
+        **approval_route(str(settings.approver_email), str(settings.escalation_email), settings),
     }
 
 

@@ -32,6 +32,7 @@ from training.models import (
     ImportJob,
     Recorded,
     ReviewItem,
+    RotationBody,
 )
 from training.repository import TrainingRepository
 from training.service import LRS_REFUSED, WEBHOOK_REFUSED, TrainingService
@@ -110,7 +111,8 @@ def item_view(item: ReviewItem) -> dict[str, Any]:
 
 def import_view(job: ImportJob) -> dict[str, Any]:
     return job.model_dump(
-        mode="json", exclude={"key", "revision", "created_by", "file_digest", "advanced_by", "next_sent_from"}
+        mode="json",
+        exclude={"key", "revision", "created_by", "file_digest", "advanced_by", "next_sent_from", "failed_attempts"},
     )
 
 
@@ -188,6 +190,8 @@ def add_connection() -> Any:
 def rotate_secret(connection_id: str) -> Any:
     _known(connection_id, CONNECTION_ID, "connection")
     principal = caller()
+    if current(app).raw_body:  # no body is `{}`; an unknown field is refused, not ignored
+        parse_body(current(app), RotationBody)
 
     def run() -> tuple[int, Any]:
         connection, secret = service().rotate_secret(principal, connection_id)
@@ -217,6 +221,8 @@ def receive_webhook(connection_id: str) -> Any:
         logger.info("webhook refused", extra={"connection_id": connection_id[:40]})
         raise Unauthorized(WEBHOOK_REFUSED) from None  # one answer for every reason: it tells a prober nothing
     incoming = webhooks.completion_from_webhook(payload, connection_id=connection_id, webhook_id=headers["webhook-id"])
+    if incoming is None:
+        return respond(200, {"status": "ignored"})  # an event type we do not process: acknowledged, never retried
     recorded = service().receive(connection_id, incoming)
     metrics.add_metric(name="TrainingWebhookDeliveries", unit="Count", value=1)
     return respond(200, delivery_view(recorded))
@@ -280,7 +286,8 @@ def create_import() -> Any:
         answer = import_view(job) | {"upload": upload, "max_bytes": SETTINGS.import_max_bytes}
         return 201, answer | {"expires_in": service().files.upload_expires_seconds}
 
-    return post_once("create_import", principal.sub, run, body_is_key=True)
+    # Only an Idempotency-Key replays: two uploads of `weekly.csv` are two imports (each with its own object).
+    return post_once("create_import", principal.sub, run)
 
 
 @app.route("/training/imports/{import_id}/submission", methods=["POST"], content_types=JSON)
@@ -370,7 +377,7 @@ def my_training() -> Any:
 @app.route("/training/people", methods=["GET"])
 @handle_errors
 def certified_people() -> Any:
-    certifications, held = service().people(caller())
+    certifications, held, names = service().people(caller())
     by_certification: dict[str, list[Award]] = {}
     for award in held:
         by_certification.setdefault(award.certification_id, []).append(award)
@@ -382,7 +389,9 @@ def certified_people() -> Any:
                     "certification_id": c.certification_id,
                     "name": c.name,
                     "holders": [
-                        {"email": a.holder_email} | award_view(a)
+                        {"email": a.holder_email}
+                        | award_view(a)
+                        | {"name": names.get(a.holder_email) or a.holder_email}  # the person, not the certification
                         for a in sorted(by_certification.get(c.certification_id, []), key=lambda a: a.holder_email)
                     ],
                 }

@@ -8,7 +8,7 @@ service method; the rules are in the domain, the use cases in the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -38,8 +38,8 @@ from training.workflow import AwardTimers, SqsWorkQueue
 SETTINGS = ConsumerSettings.from_env()
 
 
-def parse_rows(data: bytes) -> Sequence[csv_rows.RowOutcome]:
-    return csv_rows.parse_csv(data, max_rows=MAX_ROWS)
+def parse_rows(data: bytes) -> csv_rows.CsvFile:
+    return csv_rows.read_csv(data, max_rows=MAX_ROWS)
 
 
 @cache

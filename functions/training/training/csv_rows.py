@@ -3,8 +3,10 @@ then every row read into a completion or the reason it is invalid.
 
 Decisions:
 - The file is UTF-8 (a byte-order mark is allowed) and comma-separated; its first non-blank row is the header. The
-  header's columns are matched case-insensitively and in any order: the four required ones, optionally `score`,
-  nothing else. Not UTF-8, no header, another header or more than `max_rows` data rows: ValidationFailed (file-level).
+  header's columns are matched case-insensitively and in any order: the four required ones, optionally `score`; any
+  other column (`learner_name`, an LMS's extra export column) is ignored and named in `ignored_columns`. Not UTF-8,
+  no header, a required column missing, a known column twice, or more than `max_rows` data rows: ValidationFailed
+  (file-level).
 - Blank rows (no cells, or only empty cells) are skipped and not counted. `row_number` is the row as a spreadsheet
   numbers it (the header is row 1; a quoted cell spanning lines is still one row).
 - A bad row is a RowOutcome whose error names each bad column (`completed_at: is in the future`), never an exception.
@@ -38,12 +40,16 @@ from training.incoming import IncomingCompletion, course_ref, field_errors, not_
 
 REQUIRED_COLUMNS = ("learner_email", "lms_course_id", "result", "completed_at")
 OPTIONAL_COLUMNS = ("score",)
+KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 RESULTS = {"passed": True, "failed": False, "completed": False}
 FORMULA_STARTS = ("=", "+", "-", "@")
 MAX_CELL = 1000
 _SCORE = re.compile(r"^\d{1,3}(\.\d{1,6})?$", flags=re.ASCII)
 T = TypeVar("T")
-_EXPECTED = ",".join(REQUIRED_COLUMNS) + " (and optionally score)"
+_EXPECTED = ",".join(REQUIRED_COLUMNS) + " (and optionally score; other columns are ignored)"
+
+
+MAX_IGNORED_NAMED = 20  # ignored columns named in the report (a name cut to 40 characters)
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,22 @@ class RowOutcome:
     error: str | None
 
 
+@dataclass(frozen=True)
+class CsvFile:
+    """An import file read: every data row's outcome, in order, and the header's columns that were ignored."""
+
+    rows: list[RowOutcome]
+    ignored_columns: tuple[str, ...] = ()
+
+
 def parse_csv(data: bytes, *, max_rows: int, now: datetime | None = None) -> list[RowOutcome]:
-    """Every data row of an import file, in order. A problem with the file as a whole raises ValidationFailed; a
-    problem with a row is that row's outcome."""
+    """Every data row of an import file, in order (`read_csv` without the columns it ignored)."""
+    return read_csv(data, max_rows=max_rows, now=now).rows
+
+
+def read_csv(data: bytes, *, max_rows: int, now: datetime | None = None) -> CsvFile:
+    """Every data row of an import file, in order, and the columns ignored. A problem with the file as a whole raises
+    ValidationFailed; a problem with a row is that row's outcome."""
     moment = now or utc_now()
     try:
         text = data.decode("utf-8-sig")
@@ -84,7 +103,8 @@ def parse_csv(data: bytes, *, max_rows: int, now: datetime | None = None) -> lis
         ) from error
     if header is None:
         raise ValidationFailed("The file is empty.", [FieldError("header", f"a header row is required: {_EXPECTED}")])
-    return outcomes
+    ignored = [name[:40] for name in dict.fromkeys(header) if name and name not in KNOWN_COLUMNS]
+    return CsvFile(outcomes, tuple(ignored[:MAX_IGNORED_NAMED]))
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -95,10 +115,8 @@ def _header(cells: list[str]) -> list[str]:
     if len(names) == 1 and ";" in names[0]:
         problems.append("columns must be separated by commas")
     else:
-        unknown = [name for name in names if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
         missing = [name for name in REQUIRED_COLUMNS if name not in names]
-        twice = sorted({name for name in names if names.count(name) > 1})
-        problems += [f"unknown column {name[:40]!r}" for name in unknown[:5]]
+        twice = sorted({name for name in names if name in KNOWN_COLUMNS and names.count(name) > 1})
         problems += [f"missing column {name}" for name in missing]
         problems += [f"column {name} appears twice" for name in twice]
     if problems:
@@ -129,7 +147,7 @@ def _row(row_number: int, header: list[str], cells: list[str], now: datetime) ->
             return None
         try:
             return read(value)
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:  # OverflowError: date arithmetic past datetime's range
             errors.append(f"{column}: {error}")
             return None
 

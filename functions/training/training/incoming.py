@@ -27,6 +27,9 @@ CompletionSource = Literal["webhook", "xapi", "csv", "review"]
 MAX_COURSE_ID = 200
 MAX_LEARNER_REF = 701  # an xAPI account: homePage (<= 500) + "|" + name (<= 200)
 FUTURE_SKEW = timedelta(minutes=5)  # a completion later than now + this is refused (clocks differ, the future does not)
+# Earlier than this is no LMS completion (and near year 1 the calendar arithmetic of awards would overflow).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+OUT_OF_RANGE = "is out of range (from 1970 to 9999, in UTC)"
 
 # "wh:<connection>:<webhook-id>", "xapi:<connection>:<statement id>", "csv:<sha256 hex>": printable ASCII, no spaces.
 DEDUP_KEY = r"^(wh|xapi|csv|review):[\x21-\x7e]{1,500}$"
@@ -54,7 +57,23 @@ def course_ref(value: str) -> str:
 def _to_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("must include a time zone")
-    return moment.astimezone(UTC)
+    return in_range(moment)
+
+
+class OutOfRange(ValueError):
+    """A moment datetime cannot hold in UTC, or one before EARLIEST."""
+
+
+def in_range(moment: datetime) -> datetime:
+    """An aware moment in UTC, from EARLIEST on; ValueError (never OverflowError) for one outside datetime's range in
+    UTC (`0001-01-01T00:00:00+14:00`) or before EARLIEST."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError as error:
+        raise OutOfRange(OUT_OF_RANGE) from error
+    if utc < EARLIEST:
+        raise OutOfRange(OUT_OF_RANGE)
+    return utc
 
 
 CourseRef = Annotated[str, AfterValidator(course_ref)]
@@ -74,7 +93,7 @@ def parse_moment(text: str, *, naive_is_utc: bool) -> datetime:
         if not naive_is_utc:
             raise ValueError("must include a time zone (Z or an offset such as +01:00)")
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return in_range(moment)
 
 
 def parse_date_or_moment(text: str) -> datetime:
@@ -84,9 +103,11 @@ def parse_date_or_moment(text: str) -> datetime:
             day = date.fromisoformat(text)
         except ValueError as error:
             raise ValueError("must be an ISO date (2026-11-20) or date-time (2026-11-20T14:05:00Z)") from error
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return in_range(datetime(day.year, day.month, day.day, tzinfo=UTC))
     try:
         return parse_moment(text, naive_is_utc=True)
+    except OutOfRange:
+        raise
     except ValueError as error:
         raise ValueError("must be an ISO date (2026-11-20) or date-time (2026-11-20T14:05:00Z)") from error
 

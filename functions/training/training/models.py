@@ -22,11 +22,12 @@ Months = Annotated[int, Field(ge=1, le=120, strict=True)]
 CompletionSource = Literal["webhook", "xapi", "csv", "review"]
 AwardStatus = Literal["active", "expired", "withdrawn"]
 UserStatus = Literal["active", "removed"]
-ReviewReason = Literal["unknown_learner", "unknown_course"]
+# unknown_account: an xAPI actor identified by an LMS account without an email (`learner_ref`), not an unknown email
+ReviewReason = Literal["unknown_learner", "unknown_account", "unknown_course"]
 ReviewStatus = Literal["open", "assigned", "discarded"]
 ImportStatus = Literal["awaiting_upload", "queued", "processing", "completed", "failed"]
-RowStatus = Literal["accepted", "duplicate", "unknown_learner", "unknown_course", "invalid"]
-Outcome = Literal["accepted", "duplicate", "unknown_learner", "unknown_course"]
+RowStatus = Literal["accepted", "duplicate", "unknown_learner", "unknown_account", "unknown_course", "invalid"]
+Outcome = Literal["accepted", "duplicate", "unknown_learner", "unknown_account", "unknown_course"]
 MAX_REQUIRED_COURSES = 20
 
 
@@ -42,7 +43,7 @@ class Record(BaseModel):
 class CourseBody(Strict):
     title: Annotated[Text, StringConstraints(max_length=200), Line]
     lms_course_id: LmsCourseId
-    credit_hours: float = Field(ge=0, le=1000, allow_inf_nan=False)
+    credit_hours: float = Field(ge=0, le=1000, allow_inf_nan=False, strict=True)  # a JSON number, never "8"
     language: Language
 
 
@@ -76,6 +77,10 @@ class ImportBody(Strict):
         if not value.lower().endswith(".csv"):
             raise ValueError("a .csv file")
         return value
+
+
+class RotationBody(Strict):
+    """`POST /training/connections/{id}/secrets` takes no fields: `{}` (an unknown one is refused)."""
 
 
 class AssignmentBody(Strict):
@@ -161,6 +166,16 @@ class Completion(Record):
     recorded_at: UtcDateTime
 
 
+class CoursePass(Record):
+    """A learner's latest pass of a course for a partner: what the award rules read instead of the whole history."""
+
+    partner_id: str
+    learner_email: str
+    course_id: str
+    completion_id: str
+    completed_at: UtcDateTime
+
+
 class Award(Record):
     """A certification held by a person for a partner: earned, renewed (same id while held), expired or withdrawn."""
 
@@ -221,10 +236,12 @@ class ImportJob(Record):
     counts: dict[str, int] = {}  # per outcome, of the rows processed so far
     failure: str | None = None
     total_rows: int | None = None  # known once the file was read
+    ignored_columns: list[str] = []  # header columns the import does not read (known once the file was read)
     rows_processed: int = 0  # the cursor: rows before it have their outcomes recorded (progress)
     file_digest: str | None = None  # SHA-256 of the file the first chunk read; every chunk reads the same
     advanced_by: str | None = None  # sent id of the work message that recorded the latest chunk
     next_sent_from: int | None = None  # the cursor whose chunk's message was sent (a redelivery sends none again)
+    failed_attempts: int = 0  # deliveries that raised since the cursor last moved (MAX_FAILED_ATTEMPTS: failed)
     revision: int = 1
 
 
@@ -247,24 +264,27 @@ class ImportChunk(Record):
 # ------------------------------------------------------------------ domain values
 @dataclass(frozen=True)
 class Learner:
-    """A partner user's training record as one aggregate: who they are (None: never invited), what they completed and
-    the award they hold (or last held) per certification."""
+    """A partner user's training record as one aggregate: who they are (None: never invited), the award they hold (or
+    last held) per certification and their latest pass per course, as far as the use case read them (a completion
+    reads only the certifications its course concerns and their courses); `completions` only for their own view."""
 
     partner_id: str
     email: str
     person: Person | None
     completions: tuple[Completion, ...] = ()
     awards: dict[str, Award] = field(default_factory=dict)  # certification id -> award
+    passes: dict[str, CoursePass] = field(default_factory=dict)  # course id -> latest pass
 
 
 @dataclass(frozen=True)
 class LearnerChange:
     """What one use case writes for a learner, all or nothing: the person at its next revision (the lock every
-    change of this learner goes through), a new completion, the awards it changed, the source guard that makes a
-    delivery count once, the review item it closes, and the events (outbox)."""
+    change of this learner goes through), a new completion (and its course's latest pass when it is newer), the awards
+    it changed, the source guard that makes a delivery count once, the review item it closes, and the events."""
 
     person: Person
     completion: Completion | None = None
+    latest_pass: CoursePass | None = None  # the completion, when it is the course's newest pass
     awards: tuple[Award, ...] = ()
     guard: SourceGuard | None = None
     closes: ReviewItem | None = None

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from training.models import (
         Award,
         Certification,
+        Completion,
         Connection,
         Course,
         ImportChunk,
@@ -46,6 +47,17 @@ __all__ = [
     "TrainingTimers",
     "WorkQueue",
 ]
+
+
+class ImportFile(Protocol):
+    """An import file parsed: its rows' outcomes (each with `row_number`, `completion`, `error`) and the columns of its
+    header that were ignored."""
+
+    @property
+    def rows(self) -> Sequence[Any]: ...
+
+    @property
+    def ignored_columns(self) -> Sequence[str]: ...
 
 
 class StaleRecord(Exception):
@@ -104,7 +116,20 @@ class TrainingRepository(Protocol):
         """Every partner user record of this email (normally one)."""
         ...
 
-    def learner(self, partner_id: str, email: str) -> Learner: ...
+    def learner(self, partner_id: str, email: str) -> Learner:
+        """The person and every award they hold or held for the partner (no completions, no passes)."""
+        ...
+
+    def learner_for(
+        self, partner_id: str, email: str, *, courses: Sequence[str], certifications: Sequence[str]
+    ) -> Learner:
+        """What a completion's award rules read, by key only: the person, the awards of these certifications and the
+        latest pass of each of these courses (those the learner has); the same cost whatever their history."""
+        ...
+
+    def learner_completions(self, partner_id: str, email: str) -> list[Completion]:
+        """Every completion of the learner for the partner (their own view)."""
+        ...
 
     def save_learner(self, change: LearnerChange) -> None:
         """StaleRecord when the person changed since read; DuplicateSource when the guard exists; StaleRecord when the

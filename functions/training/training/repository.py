@@ -2,9 +2,10 @@
 
 Keys: `CATALOGUE` with `COURSE#<id>`, `LMS#<lms course id>` (one course per LMS id) and `CERT#<id>`;
 `CONNECTION#<id>`; `PARTNER#<id>`/`PROFILE` (projection); a person's record under their email: `EMAIL#<email>` with
-`PERSON#<partner>` (index `by-partner`: `USER#<email>`), `COMPLETION#<partner>#<id>` and `AWARD#<partner>#<certification>`
-(index `by-partner`: `AWARD#<certification>#<email>`), so a learner is read with one item and two partition queries
-whatever the table's size; `SOURCE#<sha256 of the delivery key>` (a delivery counts once); `REVIEW#<id>` (index
+`PERSON#<partner>` (index `by-partner`: `USER#<email>`), `COMPLETION#<partner>#<id>`, `PASS#<partner>#<course>` (the
+latest pass of a course, written with the completion when newer) and `AWARD#<partner>#<certification>` (index
+`by-partner`: `AWARD#<certification>#<email>`), so a completion reads the person, its certifications' awards and their
+courses' passes in one BatchGetItem whatever the learner's history (only the learner's own view lists completions); `SOURCE#<sha256 of the delivery key>` (a delivery counts once); `REVIEW#<id>` (index
 `by-status`: `REVIEW#open`, oldest first, only while open); `IMPORT#<id>` with `IMPORT` (the job) and `ROWS#<start>`
 (one chunk's row outcomes, written with the job's cursor); `OUTBOX#<event id>`; and the agreement gate's projection
 (`AGREEMENT`, contracts.onboarding_agreement_gate).
@@ -29,6 +30,7 @@ from training.models import (
     Completion,
     Connection,
     Course,
+    CoursePass,
     ImportChunk,
     ImportJob,
     ImportRow,
@@ -170,17 +172,41 @@ class TrainingRepository:
         return [Person.model_validate(i) for i in self.table.query_all(f"EMAIL#{email}", sk_prefix="PERSON#")]
 
     def learner(self, partner_id: str, email: str) -> Learner:
+        """The person and every award they hold or held (one per certification): no completions."""
         pk = f"EMAIL#{email}"
         person = self.table.get(pk, f"PERSON#{partner_id}")
-        completions = self.table.query_all(pk, sk_prefix=f"COMPLETION#{partner_id}#")
         awards = [Award.model_validate(i) for i in self.table.query_all(pk, sk_prefix=f"AWARD#{partner_id}#")]
         return Learner(
             partner_id=partner_id,
             email=email,
             person=Person.model_validate(person) if person else None,
-            completions=tuple(Completion.model_validate(i) for i in completions),
             awards={a.certification_id: a for a in awards},
         )
+
+    def learner_for(
+        self, partner_id: str, email: str, *, courses: Sequence[str], certifications: Sequence[str]
+    ) -> Learner:
+        pk = f"EMAIL#{email}"
+        keys = [
+            (pk, f"PERSON#{partner_id}"),
+            *((pk, f"AWARD#{partner_id}#{c}") for c in dict.fromkeys(certifications)),
+            *((pk, f"PASS#{partner_id}#{c}") for c in dict.fromkeys(courses)),
+        ]
+        found = {item["sk"]: item for item in self.table.get_many(keys)}
+        person = found.get(f"PERSON#{partner_id}")
+        awards = [Award.model_validate(i) for sk, i in found.items() if sk.startswith("AWARD#")]
+        passes = [CoursePass.model_validate(i) for sk, i in found.items() if sk.startswith("PASS#")]
+        return Learner(
+            partner_id=partner_id,
+            email=email,
+            person=Person.model_validate(person) if person else None,
+            awards={a.certification_id: a for a in awards},
+            passes={p.course_id: p for p in passes},
+        )
+
+    def learner_completions(self, partner_id: str, email: str) -> list[Completion]:
+        items = self.table.query_all(f"EMAIL#{email}", sk_prefix=f"COMPLETION#{partner_id}#")
+        return [Completion.model_validate(i) for i in items]
 
     def _person_item(self, person: Person) -> dict[str, Any]:
         return {
@@ -235,6 +261,19 @@ class TrainingRepository:
                     | _numbers(c.model_dump(mode="json"))
                 )
             )
+        pass_at = -1
+        if change.latest_pass is not None:
+            p = change.latest_pass
+            pass_at = len(ops)
+            ops.append(
+                t.op_put(
+                    {"pk": f"EMAIL#{p.learner_email}", "sk": f"PASS#{p.partner_id}#{p.course_id}", "entity": "pass"}
+                    | _numbers(p.model_dump(mode="json")),
+                    # the person's revision serialises this already; the pass item never moves back in time
+                    condition="attribute_not_exists(pk) OR completed_at <= :at",
+                    condition_values={":at": iso(p.completed_at)},
+                )
+            )
         first_award = len(ops)
         ops += [
             t.op_put(
@@ -265,7 +304,7 @@ class TrainingRepository:
         except ConditionFailed as failure:
             if failure.failed_at(guard_at) or failure.failed_at(completion_at):
                 raise DuplicateSource(change.guard.dedup_key if change.guard else "") from failure
-            if failure.failed_at(0) or failure.failed_at(closes_at):
+            if failure.failed_at(0) or failure.failed_at(closes_at) or (pass_at > 0 and failure.failed_at(pass_at)):
                 raise StaleRecord(change.person.email) from failure
             if any(failure.failed_at(i) for i in range(first_award, awards_end)):
                 raise StaleRecord(change.person.email) from failure

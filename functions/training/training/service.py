@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,7 +41,7 @@ from training.models import (
     Recorded,
     ReviewItem,
 )
-from training.ports import DuplicateLmsCourse, DuplicateSource, StaleRecord
+from training.ports import DuplicateLmsCourse, DuplicateSource, ImportFile, StaleRecord
 
 if TYPE_CHECKING:
     from shared.principal import Principal
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 ATTEMPTS = 3  # optimistic-locking attempts when two changes race on one learner
 Change = Callable[[Learner], LearnerChange | None]
-CsvParser = Callable[[bytes], Sequence[Any]]
+CsvParser = Callable[[bytes], ImportFile]
 SecondsLeft = Callable[[], float]  # time left in this invocation (the Lambda context's remaining time)
 
 
@@ -123,7 +123,7 @@ class CompletionRecorder:
             return self._duplicate(incoming.dedup_key)
         course = self._course(incoming.lms_course_id)
         person = people.matched(self.repository.memberships(incoming.learner_email)) if incoming.learner_email else None
-        reason = completions.unmatched_reason(course, person is not None)
+        reason = completions.unmatched_reason(course, person is not None, has_email=incoming.learner_email is not None)
         if course is not None and person is not None:
             try:
                 return self.complete(person.partner_id, incoming, course, origin=origin)
@@ -150,7 +150,12 @@ class CompletionRecorder:
         assert incoming.learner_email is not None
         relevant = [c for c in self._catalogue() if catalogue.concerns(c, course.course_id)]
         for _ in attempts(ATTEMPTS):
-            learner = self.repository.learner(partner_id, incoming.learner_email)
+            learner = self.repository.learner_for(
+                partner_id,
+                incoming.learner_email,
+                courses=list(dict.fromkeys([course.course_id, *catalogue.courses_of(relevant)])),
+                certifications=[c.certification_id for c in relevant],
+            )
             change = completions.complete(
                 learner,
                 incoming,
@@ -226,6 +231,7 @@ class TrainingService:
     def add_certification(self, principal: Principal, body: CertificationBody) -> Certification:
         access.ensure_vendor_admin(principal)
         catalogue.ensure_room(len(self.repository.certifications()), catalogue.MAX_CERTIFICATIONS, "certifications")
+        catalogue.ensure_new_name(body.name, self.repository.certifications())
         named = [*body.required_course_ids, *([body.renewal_course_id] if body.renewal_course_id else [])]
         known = {c.course_id for c in self.repository.courses_named(named)}
         certification = catalogue.new_certification(
@@ -385,14 +391,17 @@ class TrainingService:
         """The caller's completions and awards (their partner and email from the token), with the courses named."""
         partner_id = access.ensure_partner_user(principal)
         learner = self.repository.learner(partner_id, principal.email)
+        learner = replace(learner, completions=tuple(self.repository.learner_completions(partner_id, principal.email)))
         courses = {c.course_id: c for c in self.repository.courses_named([c.course_id for c in learner.completions])}
         return learner, courses
 
-    def people(self, principal: Principal) -> tuple[list[Certification], list[Award]]:
-        """The organisation's active awards (partner admins only; the partner from the token)."""
+    def people(self, principal: Principal) -> tuple[list[Certification], list[Award], dict[str, str]]:
+        """The organisation's active awards and its people's names by email (partner admins only; the partner from the
+        token)."""
         partner_id = access.ensure_partner_admin(principal)
         held = [a for a in self.repository.partner_awards(partner_id) if a.status == "active"]
-        return self.certifications(), held
+        names = {p.email: p.name for p in self.repository.partner_people(partner_id) if p.name}
+        return self.certifications(), held, names
 
 
 @dataclass
@@ -476,7 +485,7 @@ class TrainingWorkflowService:
             )
         except InvalidState:
             return "stale reminder (renewed, expired or withdrawn)"
-        days = awards.days_left(reminder.offset_seconds)
+        days = awards.days_left(reminder.offset_seconds, expires_at=award.expires_at, now=self.clock())
 
         def effect() -> str:
             sent = self.mailer.send(self.notices.expiring(award, days))
@@ -520,7 +529,30 @@ class TrainingWorkflowService:
         case, fewer when `seconds_left()` falls to `reserve_seconds`; then their outcomes and the cursor in one
         conditional write, and the next chunk's message (or, after the last row, the report). A message that does not
         start at the cursor (a redelivered or duplicate chunk) records nothing; a row processed twice (a chunk that
-        failed half way and was redelivered) keeps its first outcome."""
+        failed half way and was redelivered) keeps its first outcome.
+
+        A delivery that raises is counted on the job and retried (the queue redelivers it); at MAX_FAILED_ATTEMPTS the
+        job ends failed with the reason, so no import stays queued or processing for ever."""
+        try:
+            return self._run_import(request, seconds_left)
+        except Exception as error:
+            if self._attempt_failed(request.import_id, error):
+                return "failed"
+            raise
+
+    def _attempt_failed(self, import_id: str, error: Exception) -> bool:
+        """Count a delivery that raised; True when the job is now failed for good."""
+        job = self.repository.import_job(import_id)
+        if job is None or job.status in ("completed", "failed"):
+            return False
+        counted = imports.attempt_failed(job, type(error).__name__, now=self.clock())
+        try:
+            self.repository.save_import(counted)
+        except StaleRecord:
+            return False  # another delivery changed the job meanwhile: this one is retried
+        return counted.status == "failed"
+
+    def _run_import(self, request: ImportRequested, seconds_left: SecondsLeft) -> str:
         job = self.repository.import_job(request.import_id)
         if job is None:
             return "unknown import"
@@ -528,7 +560,7 @@ class TrainingWorkflowService:
         if action != "process":
             return self._not_a_chunk(job, request, action)
         try:
-            rows, digest = self._rows(job)
+            parsed, digest = self._rows(job)
         except (ValidationFailed, ValueError) as error:
             message = error.message if isinstance(error, ValidationFailed) else str(error)
             details = "; ".join(f"{e.field}: {e.message}" for e in getattr(error, "errors", []))
@@ -536,13 +568,15 @@ class TrainingWorkflowService:
             return "failed"
         if job.total_rows is None:
             try:
-                job = imports.started(job, total_rows=len(rows), digest=digest)
+                job = imports.started(
+                    job, total_rows=len(parsed.rows), digest=digest, ignored_columns=parsed.ignored_columns
+                )
                 self.repository.save_import(job)
             except StaleRecord:
                 return "another delivery started this import"
-        if not rows:
+        if not parsed.rows:
             return self._finish(job)
-        return self._chunk(job, request, rows, seconds_left)
+        return self._chunk(job, request, parsed.rows, seconds_left)
 
     def _not_a_chunk(self, job: ImportJob, request: ImportRequested, action: imports.Delivery) -> str:
         if action == "finish":
@@ -554,7 +588,7 @@ class TrainingWorkflowService:
             return f"nothing to do: rows from {request.start_row} were taken by another delivery"
         return f"nothing to do: the import is {job.status}"
 
-    def _rows(self, job: ImportJob) -> tuple[Sequence[Any], str]:
+    def _rows(self, job: ImportJob) -> tuple[ImportFile, str]:
         """The file's rows and digest, read and parsed once per chunk (each chunk is another invocation); a file
         replaced since the first chunk read it is refused (its rows would not be the ones the cursor counts)."""
         data = self.files.read(job.key, self.max_import_bytes)
@@ -609,6 +643,8 @@ class TrainingWorkflowService:
         except ValidationFailed as refused:
             reason = "; ".join(f"{e.field} {e.message}" for e in refused.errors) or refused.message
             return ImportRow(row=number, status="invalid", reason=reason)
+        except (InvalidState, ValueError, ArithmeticError) as error:  # this row's data, not the service: the rest go on
+            return ImportRow(row=number, status="invalid", reason=f"could not be recorded ({type(error).__name__})")
         return ImportRow(
             row=number,
             status=imports.row_status(recorded, origin),

@@ -5,6 +5,8 @@ Every verification failure (missing or malformed headers, a timestamp more than 
 signature under any secret, a secret that cannot be used) is one Unauthorized with one message: the caller learns
 nothing about which check failed. A body over 64 KB is refused before any signature is computed (PayloadTooLarge).
 A verified body that is not a JSON object, or a payload of the wrong shape, is a ValidationFailed naming the field.
+An event type other than `course.completed` is acknowledged and ignored; fields the payload does not define are
+ignored (forward compatibility), while a known field of the wrong type is still refused.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_SIGNATURE_HEADER = 4096  # room for a few dozen `v1,<base64>` signatures (key rotation on the sender's side)
 UNVERIFIED = "The webhook could not be verified."
 COURSE_COMPLETED = "course.completed"
+PROCESSED_TYPES = frozenset({COURSE_COMPLETED})  # any other event type is answered `ignored` (200), not refused
 
 _HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 _WEBHOOK_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -45,7 +48,9 @@ Moment = Annotated[datetime, PlainValidator(_iso_moment)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Known fields strictly typed; unknown ones ignored (a sender adding a field must not have deliveries refused)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class CompletionData(_Strict):
@@ -118,13 +123,18 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 def completion_from_webhook(
     payload: dict[str, Any], *, connection_id: str, webhook_id: str, now: datetime | None = None
-) -> IncomingCompletion:
+) -> IncomingCompletion | None:
     """A verified `course.completed` delivery as a completion keyed `wh:<connection>:<webhook-id>` (a redelivery of the
-    same message is the same completion). Other event types, and any malformed field, are a ValidationFailed."""
+    same message is the same completion); None for an event type not in PROCESSED_TYPES (acknowledged and ignored:
+    Standard Webhooks senders retry a refusal, and may disable the endpoint). A missing or non-text `type`, and any
+    malformed known field, are a ValidationFailed; unknown fields are ignored."""
     if not isinstance(payload, dict):
         raise ValidationFailed("Request body must be a JSON object.", [FieldError("body", "expected an object")])
-    if payload.get("type") != COURSE_COMPLETED:
-        raise ValidationFailed("This event type is not accepted.", [FieldError("type", f"must be {COURSE_COMPLETED}")])
+    event_type = payload.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise ValidationFailed("The event type is missing.", [FieldError("type", "is required (a text)")])
+    if event_type not in PROCESSED_TYPES:
+        return None
     if not isinstance(connection_id, str) or not _CONNECTION.fullmatch(connection_id):
         raise ValidationFailed("The connection is invalid.", [FieldError("connection_id", "not a connection id")])
     if not isinstance(webhook_id, str) or not _WEBHOOK_ID.fullmatch(webhook_id):

@@ -19,8 +19,9 @@ from training.models import Award
 
 @dataclass(frozen=True)
 class AwardTimers:
-    """Reminders at each offset before expiry still in the future, then the expiry: named after the award and its
-    expiry, so a renewal schedules a new timer and the old one's messages are stale."""
+    """Reminders at each offset before expiry still in the future (and one at once for the nearest offset already
+    passed), then the expiry: named after the award and its expiry, so a renewal schedules a new timer and the old
+    one's messages are stale."""
 
     timers: TimerScheduler
     reminder_offsets: Sequence[int]

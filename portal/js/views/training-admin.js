@@ -22,6 +22,7 @@ const REASON_MAX = 500;
 const REASONS = {
   unknown_learner: 'No partner user has this email address',
   unknown_course: 'No course has this LMS course id',
+  unknown_account: 'The LMS account has no email address to match',
 };
 
 export async function renderTrainingAdmin(ctx) {

@@ -14,6 +14,7 @@ from shared.money import Money, format_amount
 from tiers.models import (
     CertificationCriterion,
     Criteria,
+    CriteriaInput,
     CriteriaVersion,
     ManualCriterion,
     Tier,
@@ -54,20 +55,22 @@ def in_force(versions: list[CriteriaVersion], at: datetime) -> CriteriaVersion |
     return max(due, key=lambda v: v.effective_from) if due else None
 
 
-def check_new_version(request: VersionRequest, *, today: date, latest: CriteriaVersion | None) -> None:
-    """A new version starts today or later, after the latest one's date (history is never rewritten), and its first
-    tier, the entry tier every partner holds, has no criteria."""
+def check_new_version(request: VersionRequest, *, today: date, taken: CriteriaVersion | None) -> None:
+    """A new version starts today or later (what applied in the past is never rewritten) on a date no version has
+    (`taken`: the version already dated that day; a version not yet in force is withdrawn first), and its first tier,
+    the entry tier every partner holds, has no criteria."""
     if request.effective_from < today:
         raise ValidationFailed(
             "A criteria version applies from today or a later date.",
             [FieldError("effective_from", "must be today or later")],
         )
-    if latest is not None and request.effective_from <= latest.effective_from:
+    if taken is not None:
+        day = taken.effective_from.isoformat()
         raise Conflict(
-            f"Version {latest.version_id} applies from {latest.effective_from.isoformat()}; a new version must start "
-            "after it.",
+            f"Version {taken.version_id} already applies from {day}; choose another date, or withdraw it first if it "
+            "is not in force yet.",
             code="version_date_taken",
-            errors=[FieldError("effective_from", f"must be after {latest.effective_from.isoformat()}")],
+            errors=[FieldError("effective_from", f"{day} is taken by {taken.version_id}")],
         )
     entry = request.tiers[0].criteria
     if entry.won_revenue or entry.approved_deals or entry.certifications or entry.manual:
@@ -82,10 +85,42 @@ def check_new_version(request: VersionRequest, *, today: date, latest: CriteriaV
                 "Every tier above the entry tier needs at least one criterion.",
                 [FieldError(f"tiers.{index}.criteria", "at least one criterion")],
             )
+    backwards = ladder_errors(request)
+    if backwards:
+        raise ValidationFailed("Each tier must demand at least what the tier below it demands.", backwards)
+
+
+def _demands(criteria: CriteriaInput) -> dict[tuple[str, str], tuple[int, str]]:
+    """Each countable criterion, keyed (kind, what), with its threshold and the field path under `criteria`."""
+    found = {("approved_deals", ""): (criteria.approved_deals, "approved_deals")} if criteria.approved_deals else {}
+    for n, cert in enumerate(criteria.certifications):
+        found[("certifications", cert.certification_id)] = (cert.people, f"certifications.{n}.people")
+    for n, revenue in enumerate(criteria.won_revenue):
+        found[("won_revenue", revenue.currency)] = (revenue.amount_minor, f"won_revenue.{n}.amount_minor")
+    return found
+
+
+def ladder_errors(request: VersionRequest) -> list[FieldError]:
+    """What two tiers both demand never goes backwards up the ladder: a higher tier needs at least as many approved
+    deals, people of a certification and won revenue in a currency as any lower tier that names the same criterion.
+    A higher tier may demand other things instead (Platinum: revenue and deals, no certification): a partner holds
+    the highest tier whose every criterion is met, so the tiers need not nest."""
+    errors: list[FieldError] = []
+    most: dict[tuple[str, str], tuple[int, str]] = {}  # the highest threshold so far, and the tier that demands it
+    for index, tier in enumerate(request.tiers):
+        demands = _demands(tier.criteria)
+        for key, (threshold, path) in demands.items():
+            need = most.get(key)
+            if need is not None and threshold < need[0]:
+                errors.append(FieldError(f"tiers.{index}.criteria.{path}", f"at least {need[0]}, as {need[1]} needs"))
+        for key, (threshold, _) in demands.items():
+            if key not in most or threshold > most[key][0]:
+                most[key] = (threshold, tier.name)
+    return errors
 
 
 def repeats(request: VersionRequest, latest: CriteriaVersion | None, *, created_by: str) -> bool:
-    """Whether `request` is the latest version asked for again by its author (a retried POST whose first attempt wrote
+    """Whether `request` is the version of its date (`latest`) asked for again by its author (a retried POST whose first attempt wrote
     the version and failed before its timer was set): the same date, approval and tiers, word for word."""
     if latest is None or latest.created_by != created_by:
         return False
@@ -139,8 +174,15 @@ def money_words(amount_minor: int, currency: str) -> str:
     return f"{currency} {format_amount(amount_minor, currency).rsplit(' ', 1)[0]}"
 
 
-def _plural(count: int, label: str) -> str:
+def plural(count: int, label: str) -> str:
+    """`label` for one, else its plural (a label already ending in s is kept: "Sales accreditations")."""
     return label if count == 1 or label.endswith("s") else f"{label}s"
+
+
+def day_words(moment: datetime) -> str:
+    """The UTC day of `moment` for people: `6 March 2027`."""
+    day = moment.astimezone(UTC).date()
+    return f"{day.day} {day:%B %Y}"
 
 
 def _revenue(criteria: Criteria, totals: Totals, tier_name: str, window_days: int) -> CriterionStatus | None:
@@ -193,7 +235,7 @@ def statuses(tier: Tier, totals: Totals, window_days: int) -> list[CriterionStat
                 met=value >= needed,
                 missing=None
                 if value >= needed
-                else f"{short} more approved deal {_plural(short, 'registration')} {window_words(window_days)} "
+                else f"{short} more approved deal {plural(short, 'registration')} {window_words(window_days)} "
                 f"for {tier.name}",
             )
         )
@@ -208,7 +250,7 @@ def statuses(tier: Tier, totals: Totals, window_days: int) -> list[CriterionStat
                 value=value,
                 threshold=cert.people,
                 met=value >= cert.people,
-                missing=None if short <= 0 else f"{short} more {_plural(short, cert.label)} for {tier.name}",
+                missing=None if short <= 0 else f"{short} more {plural(short, cert.label)} for {tier.name}",
             )
         )
     for manual in criteria.manual:

@@ -39,17 +39,18 @@ class Lost:
 
 
 @dataclass(frozen=True)
-class Earned:
+class _AwardFact:
     award_id: str
     certification_id: str
     holder: str
 
 
-@dataclass(frozen=True)
-class Ended:
-    award_id: str
-    certification_id: str
-    holder: str
+class Earned(_AwardFact):
+    pass
+
+
+class Ended(_AwardFact):
+    """An award expired or was withdrawn."""
 
 
 @dataclass(frozen=True)

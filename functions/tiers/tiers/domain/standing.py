@@ -20,7 +20,16 @@ from contracts.tiers import (
 from shared.clock import iso
 from shared.errors import Conflict, NotYetDue
 from shared.events import EventDetail
-from tiers.domain.criteria import index_of, missing, money_words, qualified_index, statuses, window_words
+from tiers.domain.criteria import (
+    day_words,
+    index_of,
+    missing,
+    money_words,
+    plural,
+    qualified_index,
+    statuses,
+    window_words,
+)
 from tiers.models import (
     CriteriaVersion,
     Declined,
@@ -89,9 +98,9 @@ def _summary(version: CriteriaVersion, index: int, standing: Standing, window_da
         if s.kind == "won_revenue":
             parts.append(f"{money_words(int(s.value), s.key)} won revenue {window_words(window_days)}")
         elif s.kind == "approved_deals":
-            parts.append(f"{s.value} approved deal registrations")
+            parts.append(f"{s.value} approved deal {plural(int(s.value), 'registration')}")
         elif s.kind == "certifications":
-            parts.append(f"{s.value} x {s.label}")
+            parts.append(f"{s.value} {plural(int(s.value), s.label)}")
         else:
             parts.append(f"{s.label} confirmed")
     listed = "; ".join(parts) if parts else "entry tier"
@@ -271,7 +280,7 @@ def _start_grace(
     _update(outcome, grace=grace)
     reason = (
         f"No longer meets {tier.name}: {'; '.join(short) or 'criteria changed'}. Keeps {tier.name} until "
-        f"{iso(ends)}, then becomes {would_become.name} unless the criteria are met again."
+        f"{day_words(ends)}, then becomes {would_become.name} unless the criteria are met again."
     )
     _note(outcome, now, "grace_started", tier, reason, version.version_id)
     outcome.events.append(
@@ -284,6 +293,16 @@ def _start_grace(
             missing=short,
             criteria_version=version.version_id,
             ends_on=ends.date(),
+        )
+    )
+
+
+def _grace_ended(
+    outcome: Outcome, tier: TierRef, how: Literal["met_again", "downgraded"], now: datetime, new_id: NewId
+) -> None:
+    outcome.events.append(
+        PartnerTierGracePeriodEnded.occurred(
+            at=now, event_id=new_id("evt"), partner_id=outcome.standing.partner_id, tier=tier, outcome=how, ended_at=now
         )
     )
 
@@ -301,19 +320,18 @@ def _end_grace_met_again(outcome: Outcome, version: CriteriaVersion, now: dateti
         f"Meets {tier.name}'s criteria again: the grace period ends.",
         version.version_id,
     )
-    outcome.events.append(
-        PartnerTierGracePeriodEnded.occurred(
-            at=now,
-            event_id=new_id("evt"),
-            partner_id=outcome.standing.partner_id,
-            tier=tier,
-            outcome="met_again",
-            ended_at=now,
-        )
-    )
+    _grace_ended(outcome, tier, "met_again", now, new_id)
 
 
 # ------------------------------------------------------------------ the channel team's decision
+def _pending(standing: Standing, upgrade_id: str) -> PendingUpgrade:
+    """The request a decision or a lapse is about; a repeated or stale one is InvalidState."""
+    pending = standing.pending
+    if pending is None or pending.upgrade_id != upgrade_id:
+        raise InvalidState("This upgrade request was already decided.")
+    return pending
+
+
 def decide_upgrade(
     standing: Standing,
     version: CriteriaVersion,
@@ -328,9 +346,7 @@ def decide_upgrade(
 ) -> Outcome:
     """Approved: the proposed tier, if the partner still qualifies for it now (the history keeps the upgrade with the
     reason it was requested and who approved it); rejected: it stays, and the history says who and why. Either way the pending request closes; a repeated or stale decision is InvalidState."""
-    pending = standing.pending
-    if pending is None or pending.upgrade_id != upgrade_id:
-        raise InvalidState("This upgrade request was already decided.")
+    pending = _pending(standing, upgrade_id)
     outcome = Outcome(standing)
     _update(outcome, pending=None)
     if not approved:
@@ -359,9 +375,7 @@ def decide_upgrade(
 
 def lapse_upgrade(standing: Standing, version: CriteriaVersion, *, upgrade_id: str, now: datetime) -> Outcome:
     """Nobody decided in time: the request closes and is not asked again for this tier under this version."""
-    pending = standing.pending
-    if pending is None or pending.upgrade_id != upgrade_id:
-        raise InvalidState("This upgrade request was already decided.")
+    pending = _pending(standing, upgrade_id)
     outcome = Outcome(standing)
     _update(
         outcome,
@@ -395,16 +409,7 @@ def end_grace(
     short = missing(version.tiers[current], standing.totals, terms.window_days)
     _update(outcome, grace=None)
     tier = standing.tier
-    outcome.events.append(
-        PartnerTierGracePeriodEnded.occurred(
-            at=now,
-            event_id=new_id("evt"),
-            partner_id=standing.partner_id,
-            tier=tier,
-            outcome="downgraded",
-            ended_at=now,
-        )
-    )
+    _grace_ended(outcome, tier, "downgraded", now, new_id)
     why = f"Grace period ended without meeting {tier.name}'s criteria: {'; '.join(short) or 'criteria changed'}."
     _change_tier(outcome, version, qualified, "downgrade", why, now, new_id)
     return outcome

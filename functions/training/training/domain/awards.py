@@ -9,6 +9,9 @@ when the holder leaves; reminders before expiry.
 - After expiry, a renewal-course pass within the completion window after the expiry, or a newer qualifying set,
   earns a new award (new id, renewal=false: the person is a holder again, which changes the number of holders).
 - After a withdrawal (the holder was removed), only a qualifying set entirely newer than the withdrawal earns again.
+
+A completion evaluates from the learner's latest pass of each course (`CoursePass`, kept with every completion), not
+their whole history: a set that does not include the newest passes was evaluated when its last pass was recorded.
 """
 
 from __future__ import annotations
@@ -26,17 +29,28 @@ from training.models import (
     CertificationExpiryDue,
     CertificationReminder,
     Completion,
+    CoursePass,
 )
 
 Passes = Mapping[str, list[datetime]]  # course id -> moments of its passes
 
 
-def passes_by_course(completions: Iterable[Completion]) -> dict[str, list[datetime]]:
-    found: dict[str, list[datetime]] = {}
-    for completion in completions:
-        if completion.passed:
-            found.setdefault(completion.course_id, []).append(completion.completed_at)
-    return found
+def newer_pass(kept: CoursePass | None, completion: Completion) -> CoursePass | None:
+    """The completion as its course's latest pass when it is a pass newer than the one kept; None otherwise."""
+    if not completion.passed or (kept is not None and completion.completed_at <= kept.completed_at):
+        return None
+    return CoursePass(
+        partner_id=completion.partner_id,
+        learner_email=completion.learner_email,
+        course_id=completion.course_id,
+        completion_id=completion.completion_id,
+        completed_at=completion.completed_at,
+    )
+
+
+def latest_passes(kept: Iterable[CoursePass]) -> dict[str, list[datetime]]:
+    """The passes the rules read on a completion: the latest of each course."""
+    return {p.course_id: [p.completed_at] for p in kept}
 
 
 def qualifying_moment(
@@ -175,8 +189,11 @@ Timer = list[tuple[datetime, CertificationReminder | CertificationExpiryDue]]
 
 
 def certification_timer(award: Award, offsets: Iterable[int], now: datetime) -> Timer:
-    """The reminders before expiry still in the future (largest offset first), then the expiry itself. Every
-    message names the award and the expiry it was set for, so a renewed award's older timer changes nothing."""
+    """The reminders before expiry (largest offset first), then the expiry itself. An award earned (or imported) with
+    less time left than some offsets gets one reminder at once, for the nearest offset already passed (so a holder
+    with 42 days left hears of it now, not at 30 days), then the future ones as scheduled. Every message names the
+    award, the expiry it was set for and its offset, so a renewed award's older timer changes nothing and each
+    reminder is sent once per award, expiry and offset."""
     common = {
         "partner_id": award.partner_id,
         "holder_email": award.holder_email,
@@ -185,7 +202,13 @@ def certification_timer(award: Award, offsets: Iterable[int], now: datetime) -> 
         "expires_at": award.expires_at,
     }
     timer: Timer = []
-    for offset in sorted(set(offsets), reverse=True):
+    ordered = sorted(set(offsets), reverse=True)
+    passed = [offset for offset in ordered if award.expires_at - timedelta(seconds=offset) <= now]
+    if passed and award.expires_at > now:
+        timer.append(
+            (now, CertificationReminder(message_type="CertificationReminder", offset_seconds=passed[-1], **common))
+        )
+    for offset in ordered:
         at = award.expires_at - timedelta(seconds=offset)
         if at > now:
             timer.append(
@@ -195,5 +218,9 @@ def certification_timer(award: Award, offsets: Iterable[int], now: datetime) -> 
     return timer
 
 
-def days_left(offset_seconds: int) -> int:
-    return max(1, round(offset_seconds / 86400))
+def days_left(offset_seconds: int, *, expires_at: datetime | None = None, now: datetime | None = None) -> int:
+    """The days a reminder tells of: its offset, or fewer when it is sent later (a catch-up reminder sent at once)."""
+    seconds = float(offset_seconds)
+    if expires_at is not None and now is not None:
+        seconds = min(seconds, (expires_at - now).total_seconds())
+    return max(1, round(seconds / 86400))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from shared.errors import Conflict, FieldError, ValidationFailed
@@ -16,6 +16,17 @@ MAX_CERTIFICATIONS = 200
 def ensure_room(existing: int, limit: int, what: str) -> None:
     if existing >= limit:
         raise Conflict(f"The catalogue already holds the maximum of {limit} {what}.", code="limit_reached")
+
+
+def ensure_new_name(name: str, certifications: Iterable[Certification]) -> None:
+    """Two certifications are never named alike (case-insensitive): holders and admins tell them apart by name."""
+    wanted = name.strip().casefold()
+    if any(c.name.strip().casefold() == wanted for c in certifications):
+        raise Conflict(
+            "Another certification already has this name.",
+            code="duplicate_certification",
+            errors=[FieldError("name", "already used by another certification")],
+        )
 
 
 def new_course(body: CourseBody, *, by: str, now: datetime, new_id: NewId) -> Course:
@@ -58,3 +69,13 @@ def new_certification(
 def concerns(certification: Certification, course_id: str) -> bool:
     """A pass of this course can earn or renew the certification."""
     return course_id in certification.required_course_ids or course_id == certification.renewal_course_id
+
+
+def courses_of(certifications: Iterable[Certification]) -> list[str]:
+    """Every course whose pass the rules of these certifications read: the required ones and the renewal course."""
+    named = (
+        course
+        for c in certifications
+        for course in [*c.required_course_ids, *([c.renewal_course_id] if c.renewal_course_id else [])]
+    )
+    return list(dict.fromkeys(named))

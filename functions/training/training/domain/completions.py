@@ -77,10 +77,13 @@ def for_review(
     return item, guard(incoming, outcome=reason, origin=origin, item=item_id)
 
 
-def unmatched_reason(course: Course | None, learner_known: bool) -> ReviewReason | None:
-    """Why a completion cannot be recorded as it came (the course first: nobody can be credited an unknown course)."""
+def unmatched_reason(course: Course | None, learner_known: bool, *, has_email: bool = True) -> ReviewReason | None:
+    """Why a completion cannot be recorded as it came (the course first: nobody can be credited an unknown course);
+    a learner without an email (an xAPI account) is `unknown_account`, not an email nobody has."""
     if course is None:
         return "unknown_course"
+    if not has_email:
+        return "unknown_account"
     if not learner_known:
         return "unknown_learner"
     return None
@@ -98,7 +101,9 @@ def complete(
     closes: ReviewItem | None = None,
 ) -> LearnerChange:
     """Record the completion for an active partner user and apply the award rules of every certification its course
-    belongs to: the completion, the awards it changed and their events, in one change of the learner."""
+    belongs to, from the learner's latest pass of each course (`learner.passes`: at least those certifications'
+    courses) and this one: the completion, its course's new latest pass, the awards it changed and their events, in
+    one change of the learner."""
     person = learner.person
     if person is None or person.status != "active":
         raise InvalidState("This person is not an active partner user.")
@@ -132,8 +137,10 @@ def complete(
         )
     ]
     changed: list[Award] = []
+    latest_pass = awards.newer_pass(learner.passes.get(course.course_id), completion)
     if completion.passed:
-        passes = awards.passes_by_course([*learner.completions, completion])
+        kept = learner.passes | ({course.course_id: latest_pass} if latest_pass else {})
+        passes = awards.latest_passes(kept.values())
         for certification in certifications:
             if not concerns(certification, course.course_id):
                 continue
@@ -152,6 +159,7 @@ def complete(
     return LearnerChange(
         person=person.model_copy(update={"revision": person.revision + 1}),
         completion=completion,
+        latest_pass=latest_pass,
         awards=tuple(changed),
         guard=guard(incoming, outcome="accepted", origin=origin, completion=completion.completion_id),
         closes=closes,

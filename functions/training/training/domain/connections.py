@@ -9,12 +9,13 @@ import base64
 import hmac
 from datetime import datetime, timedelta
 
+from shared.errors import Conflict, FieldError
 from training.domain.common import NewId
 from training.models import Connection, ConnectionSecret
 
 PREFIX = "whsec_"
 OVERLAP = timedelta(hours=24)
-MAX_SECRETS = 5  # rotations within a day beyond this retire the oldest early
+MAX_SECRETS = 5  # secrets valid at once: a rotation beyond this is refused (never a secret retired early)
 
 
 def display(secret: ConnectionSecret) -> str:
@@ -43,13 +44,23 @@ def active(connection: Connection, now: datetime) -> list[ConnectionSecret]:
 
 
 def rotate(connection: Connection, *, random_bytes: bytes, now: datetime) -> tuple[Connection, str]:
-    """A new secret; the ones still valid stay valid for 24 hours more at most (retired ones are dropped)."""
+    """A new secret; the ones still valid stay valid for 24 hours more at most (retired ones are dropped). With
+    MAX_SECRETS valid already, refused (Conflict `limit_reached`): dropping one would end a secret the answer of an
+    earlier rotation said was valid until its `previous_valid_until`."""
     kept = [
         s if s.retires_at is not None else s.model_copy(update={"retires_at": now + OVERLAP})
         for s in active(connection, now)
     ]
+    if len(kept) >= MAX_SECRETS:
+        soonest = min(s.retires_at for s in kept if s.retires_at is not None)
+        raise Conflict(
+            f"The connection already has {MAX_SECRETS} valid secrets; rotate again once one retires"
+            f" ({soonest.strftime('%Y-%m-%dT%H:%M:%SZ')}).",
+            code="limit_reached",
+            errors=[FieldError("secrets", f"at most {MAX_SECRETS} valid at once")],
+        )
     secret = _secret(random_bytes, now)
-    secrets = [secret, *kept][:MAX_SECRETS]
+    secrets = [secret, *kept]
     rotated = connection.model_copy(update={"secrets": secrets, "revision": connection.revision + 1})
     return rotated, display(secret)
 

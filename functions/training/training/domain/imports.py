@@ -28,6 +28,9 @@ CHUNK_ROWS = 500
 CHUNK_RESERVE_SECONDS = 12.0
 # A row's reason is cut to this, so a chunk record of CHUNK_ROWS rows stays far below DynamoDB's 400 KB per item.
 MAX_REASON = 300
+# Deliveries that may raise before the job ends failed: below the work queue's maxReceiveCount (5), so the job is
+# failed (with its reason) before its message goes to the dead-letter queue, never left queued or processing.
+MAX_FAILED_ATTEMPTS = 3
 Delivery = Literal["done", "process", "finish", "resend", "stale"]
 
 
@@ -76,8 +79,8 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def started(job: ImportJob, *, total_rows: int, digest: str) -> ImportJob:
-    """The job being processed from its first row, knowing how many rows its file has."""
+def started(job: ImportJob, *, total_rows: int, digest: str, ignored_columns: Sequence[str] = ()) -> ImportJob:
+    """The job being processed from its first row, knowing how many rows its file has (and the columns it ignores)."""
     if job.status not in ("queued", "processing") or job.total_rows is not None:
         raise InvalidState(f"This import is {job.status}.")
     return job.model_copy(
@@ -86,6 +89,7 @@ def started(job: ImportJob, *, total_rows: int, digest: str) -> ImportJob:
             "total_rows": total_rows,
             "rows_processed": 0,
             "file_digest": digest,
+            "ignored_columns": list(ignored_columns),
             "revision": job.revision + 1,
         }
     )
@@ -137,6 +141,7 @@ def chunk_recorded(
             "counts": dict(counts),
             "advanced_by": sent_id,
             "next_sent_from": None,
+            "failed_attempts": 0,
             "revision": job.revision + 1,
         }
     )
@@ -189,3 +194,13 @@ def failed(job: ImportJob, reason: str, *, now: datetime) -> ImportJob:
     return job.model_copy(
         update={"status": "failed", "finished_at": now, "failure": reason[:500], "revision": job.revision + 1}
     )
+
+
+def attempt_failed(job: ImportJob, what: str, *, now: datetime) -> ImportJob:
+    """The job after a delivery raised `what` (an error's kind, never its text: that may name internals): counted, and
+    failed for good at MAX_FAILED_ATTEMPTS."""
+    attempts = job.failed_attempts + 1
+    counted = job.model_copy(update={"failed_attempts": attempts})
+    if attempts < MAX_FAILED_ATTEMPTS:
+        return counted.model_copy(update={"revision": job.revision + 1})
+    return failed(counted, f"Processing stopped after {attempts} failed attempts (last: {what}).", now=now)
