@@ -56,6 +56,7 @@ def concrete(path: str, partner_id: str) -> str:
         "import_id": "imp_01m94ks4j1d7pjfjw3zmnsfg7m",
         "item_id": "rev_01m94ks4j1d7pjfjw3zmnsfg7m",
         "criterion_id": "business-plan",
+        "version_id": "v1",
     }
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
