@@ -524,11 +524,39 @@ def _approval_decisions(setup: Setup) -> list[dict[str, Any]]:
 
 
 # Representative first events of each function; they may depend on what earlier functions wrote.
+def _training_api(setup: Setup) -> list[dict[str, Any]]:
+    admin = setup.admin("TrainingApiFunction")
+    course = {"title": "Benchmark course", "lms_course_id": "BENCH-101", "credit_hours": 2, "language": "en"}
+    return [
+        _api_event("POST", "/training/courses", body=course, claims=admin),
+        _api_event("GET", "/training/courses", claims=admin),
+    ]
+
+
+def _tiers_api(setup: Setup) -> list[dict[str, Any]]:
+    admin = setup.admin("TiersApiFunction")
+    version = {
+        "effective_from": datetime.now(UTC).date().isoformat(),
+        "upgrade_approval": "automatic",
+        "tiers": [{"tier_id": "registered", "name": "Registered"}],
+    }
+    return [
+        _api_event("POST", "/programme/versions", body=version, claims=admin),
+        _api_event("GET", "/programme/versions", claims=admin),
+    ]
+
+
 FIRST_EVENTS: dict[str, Callable[[Setup], list[dict[str, Any]]]] = {
     "OnboardingApiFunction": _onboarding_api,
     "OnboardingOutboxFunction": _outbox,
     "DealsOutboxFunction": _outbox,
     "MdfOutboxFunction": _outbox,
+    "TrainingOutboxFunction": _outbox,
+    "TiersOutboxFunction": _outbox,
+    "TrainingEventsFunction": _partner_events,
+    "TiersEventsFunction": _partner_events,
+    "TrainingApiFunction": _training_api,
+    "TiersApiFunction": _tiers_api,
     "OnboardingEventsFunction": _onboarding_events,
     "DealsEventsFunction": _partner_events,
     "MdfEventsFunction": _partner_events,
