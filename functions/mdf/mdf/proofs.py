@@ -3,23 +3,11 @@ checks of what arrived, short-lived downloads."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from mdf.ports import StoredObject
-from shared.aws import client
+from shared.uploads import UploadBucket
 
-UPLOAD_EXPIRES_SECONDS = 600
 DOWNLOAD_EXPIRES_SECONDS = 300
 SNIFF_BYTES = 512
-
-
-def upload_conditions(key: str, content_type: str, max_bytes: int) -> list[Any]:
-    """The POST policy: exactly this key and type, and at most `max_bytes` (S3 refuses anything else)."""
-    return [
-        {"key": key},
-        {"Content-Type": content_type},
-        ["content-length-range", 1, max_bytes],
-    ]
 
 
 def _version(version_id: str | None) -> dict[str, str]:
@@ -30,36 +18,13 @@ def _quoted(file_name: str) -> str:
     return "".join(c if c.isalnum() or c in " ._-()" else "_" for c in file_name)[:150] or "proof"
 
 
-class ProofStore:
-    upload_expires_seconds = UPLOAD_EXPIRES_SECONDS
-
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    @property
-    def _s3(self) -> Any:
-        return client("s3")
-
-    def presigned_upload(self, key: str, content_type: str, max_bytes: int) -> dict[str, Any]:
-        return dict(
-            self._s3.generate_presigned_post(
-                Bucket=self.bucket,
-                Key=key,
-                Fields={"Content-Type": content_type},
-                Conditions=upload_conditions(key, content_type, max_bytes),
-                ExpiresIn=UPLOAD_EXPIRES_SECONDS,
-            )
-        )
-
+class ProofStore(UploadBucket):
     def stored(self, key: str) -> StoredObject | None:
         """Size, type and first bytes of an uploaded object; None when nothing was uploaded under `key`."""
+        head = self.head(key)
+        if head is None:
+            return None
         s3 = self._s3
-        try:
-            head = s3.head_object(Bucket=self.bucket, Key=key)
-        except s3.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
         size = int(head.get("ContentLength", 0))
         version = head.get("VersionId")
         version = None if version in (None, "null") else str(version)

@@ -16,7 +16,7 @@ from contracts import onboarding_agreements as agreements
 from contracts.onboarding import PartnerOnboarded, PartnerUserInvited, PartnerUserRemoved
 from contracts.training import CertificationEarned, CertificationExpired, CertificationWithdrawn
 from shared.adapters import SchedulerTimers, SesMailer
-from shared.consumers import handle_event, sqs_handler
+from shared.consumers import events_or_messages, sqs_handler
 from shared.dynamo import Table
 from shared.effects import SideEffects
 from training import csv_rows
@@ -125,11 +125,10 @@ MESSAGE_HANDLERS: dict[type[Any], Callable[[TrainingWorkflowService, Any, Any], 
 }
 
 
-def handle_message(body: dict[str, Any], context: Any = None) -> str:
-    if "detail-type" in body:
-        return handle_event(body, EVENT_HANDLERS, table_name=SETTINGS.table_name, lambda_context=context)
+def on_work_message(body: dict[str, Any], context: Any = None) -> str:
     message = work_message(body)
     return MESSAGE_HANDLERS[type(message)](service(), message, context)
 
 
+handle_message = events_or_messages(EVENT_HANDLERS, on_work_message, table_name=SETTINGS.table_name)
 handler = sqs_handler(handle_message)

@@ -148,21 +148,10 @@ class TrainingRepository:
 
     # ------------------------------------------------------------- partners and people
     def project_partner(self, partner: PartnerProfile) -> bool:
-        t = self.table
-        try:
-            t.transact(
-                [
-                    t.op_put(
-                        {"pk": f"PARTNER#{partner.partner_id}", "sk": "PROFILE", "entity": "partner"}
-                        | _numbers(partner.model_dump(mode="json")),
-                        condition="attribute_not_exists(pk) OR as_of < :as_of",
-                        condition_values={":as_of": iso(partner.as_of)},
-                    )
-                ]
-            )
-        except ConditionFailed:
-            return False
-        return True
+        item = {"pk": f"PARTNER#{partner.partner_id}", "sk": "PROFILE", "entity": "partner"}
+        return self.table.put_newer(
+            item | _numbers(partner.model_dump(mode="json")), order="as_of", value=iso(partner.as_of)
+        )
 
     def partner(self, partner_id: str) -> PartnerProfile | None:
         item = self.table.get(f"PARTNER#{partner_id}", "PROFILE")
