@@ -546,7 +546,46 @@ def _tiers_api(setup: Setup) -> list[dict[str, Any]]:
     ]
 
 
+def _rewards_api(setup: Setup) -> list[dict[str, Any]]:
+    admin = setup.admin("RewardsApiFunction")
+    today = datetime.now(UTC).date()
+    campaign = {
+        "name": "Benchmark campaign",
+        "starts_on": today.isoformat(),
+        "ends_on": today.replace(year=today.year + 1).isoformat(),
+        "unit": "points",
+        "budget": 1_000_000,
+        "auto_approve_below": 1_000,
+        "rules": [{"kind": "deal_won_fixed", "amount": 100}],
+    }
+    return [
+        _api_event("POST", "/rewards/campaigns", body=campaign, claims=admin),
+        _api_event("GET", "/rewards/campaigns", claims=admin),
+    ]
+
+
+def _rewards_events(setup: Setup) -> list[dict[str, Any]]:
+    from contracts.deals import DealWon
+    from shared.money import Money
+
+    now = datetime.now(UTC)
+    won = DealWon.occurred(
+        at=now,
+        event_id=uuid.uuid4().hex,
+        partner_id="ptn_" + uuid.uuid4().hex[:12],
+        deal_id="deal_" + uuid.uuid4().hex[:12],
+        amount=Money(amount_minor=1_000_000, currency="USD"),
+        close_date=now.date(),
+        registered_by="seller@benchmark.example.com",
+    )
+    return [_sqs([_envelope(won)])]
+
+
 FIRST_EVENTS: dict[str, Callable[[Setup], list[dict[str, Any]]]] = {
+    "RewardsApiFunction": _rewards_api,
+    "RewardsEventsFunction": _rewards_events,
+    "RewardsPartnersFunction": _partner_events,
+    "RewardsOutboxFunction": _outbox,
     "OnboardingApiFunction": _onboarding_api,
     "OnboardingOutboxFunction": _outbox,
     "DealsOutboxFunction": _outbox,

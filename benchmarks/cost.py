@@ -62,6 +62,10 @@ SCENARIOS = {
     "certification_tier_upgrade": "An LMS's signed webhook reports an engineer's pass of the last required course: "
     "the certification is earned, the partner's tier re-evaluated, the upgrade approved by the channel team's email "
     "link, the new tier reaching deals and onboarding",
+    "reward_to_payout": "A deal approved automatically and won earns a reward (the deal's own work and DealWon's "
+    "other consumers included) that the incentives approver approves by email link; the partner user redeems a "
+    "payout, finance approves it by link, a vendor admin batches it into a payout file, downloads it and marks it "
+    "paid, and the payee is emailed",
 }
 # What a scenario's timers still waiting at the end are, by the function they fire.
 PENDING_TIMERS = {
@@ -470,9 +474,8 @@ def _stories(  # noqa: PLR0915 - one closure per scenario
 
     def deal_to_expiry() -> None:
         company, _receipt = deal(1_200_000)  # below the automatic approval limit
-        # Both shortened reminders read "1 day" left and deals mails once per end date and days left: one email; the
-        # second reminder's timer and the expiry still fire and are counted (the measurement waits for them).
-        one_mail(people.to(partner.email, subject="Protection ends in", containing=company))
+        # Both shortened reminders read "1 day" left; each is its own email (one per end date and configured offset).
+        people.wait_for_mail(people.to(partner.email, subject="Protection ends in", containing=company), count=2)
 
     def deal_extended_won() -> None:
         company, receipt = deal(10_000_000)  # above it: the channel manager decides
@@ -521,6 +524,7 @@ def _stories(  # noqa: PLR0915 - one closure per scenario
         "deal_extended_won": Scenario(deal_extended_won),
         "mdf_request_to_payment": Scenario(mdf_request_to_payment),
         "certification_tier_upgrade": _certification_tier_upgrade(stack, people, world),
+        "reward_to_payout": _reward_to_payout(stack, people, world),
     }
 
 
@@ -578,6 +582,80 @@ def _certification_tier_upgrade(stack: Any, people: Any, world: dict[str, Any]) 
         assert profile["tier_id"] == "gold", profile  # onboarding's projection of PartnerTierChanged
         reached = {"DealsEventsFunction", "OnboardingEventsFunction"} - set(measured["invocations_ms"])
         assert not reached, f"PartnerTierChanged did not reach {reached}"
+
+    return Scenario(story, prepare, check)
+
+
+def _reward_to_payout(stack: Any, people: Any, world: dict[str, Any]) -> Scenario:
+    """A rewards campaign, prepared last so no earlier scenario's win earns under it: 200.00 USD per won deal, at or
+    above its auto-approval amount. The deal is registered in the story: with the shortened protection it would end
+    before a deal registered in `prepare` could be won."""
+    import requests
+
+    from infrastructure.local import seed_rewards
+
+    partner = world["partner"]
+    prepared: dict[str, Any] = {}
+
+    def prepare() -> None:
+        today = date.today()
+        campaign = {
+            "name": "Cost: cash per won deal",
+            "starts_on": (today - timedelta(days=1)).isoformat(),
+            "ends_on": (today + timedelta(days=30)).isoformat(),
+            "unit": "USD",
+            "budget": 10_000_000,
+            "auto_approve_below": 10_000,
+            "rules": [{"kind": "deal_won_fixed", "amount": 20_000}],
+        }
+        answer = people.api("POST", "/rewards/campaigns", session=world["admin"], json=campaign)
+        assert answer.status_code == 201, answer.text
+        stack.wait_idle(timeout=60)
+
+    def story() -> None:
+        session = partner.session
+        answer = people.api("POST", "/deals", session=session, json=deal_body_for_cost())
+        assert answer.status_code == 201, answer.text
+        deal_id = answer.json()["deal_id"]
+        seed_rewards.wait_for_deal(people, session, deal_id, "approved")
+        answer = seed_rewards.win(people, session, deal_id, 1_200_000)
+        assert answer.status_code == 200, answer.text
+        rewards = seed_rewards.wait_for(
+            people, session, lambda r: seed_rewards.rewards_of(r, source_id=deal_id), what="nothing earned"
+        )
+        [reward] = seed_rewards.rewards_of(rewards, source_id=deal_id)
+        assert seed_rewards.decide_reward(people, reward["id"]).status_code == 200
+        seed_rewards.wait_for(
+            people,
+            session,
+            lambda r: [x for x in seed_rewards.rewards_of(r, source_id=deal_id) if x["status"] == "available"],
+            what="the approved reward is not available",
+        )
+        answer = seed_rewards.redeem_payout(people, session, 15_000)
+        assert answer.status_code == 201, answer.text
+        payout_id = answer.json()["redemption_id"]
+        assert seed_rewards.decide_payout(people, payout_id).status_code == 200
+        seed_rewards.wait_for_redemption(people, session, payout_id, "approved")
+        answer = people.api("POST", "/rewards/payout-batches", session=world["admin"], json={})
+        assert answer.status_code == 201, answer.text
+        batch_id = answer.json()["batch_id"]
+        answer = people.api("GET", f"/rewards/payout-batches/{batch_id}", session=world["admin"])
+        assert requests.get(answer.json()["download"]["url"], timeout=30).status_code == 200
+        answer = people.api("POST", f"/rewards/payout-batches/{batch_id}/paid", session=world["admin"], json={})
+        assert answer.status_code == 200, answer.text
+        people.wait_for_mail(people.to(partner.email, subject="Payout paid"), timeout=60)
+        prepared["payout_id"] = payout_id
+
+    def check(measured: dict[str, Any]) -> None:
+        paid = seed_rewards.redemption(people, partner.session, prepared["payout_id"])
+        assert paid["status"] == "paid", paid
+        machines = {e["state_machine"] for e in measured["executions"]}
+        assert {"prm-dev-reward-approval", "prm-dev-reward-payout-approval"} <= machines, machines
+
+    def deal_body_for_cost() -> dict[str, Any]:
+        from tests.support.factories import deal_body, unique_domain
+
+        return deal_body(unique_domain("prospect", "co.uk"), amount=1_200_000)
 
     return Scenario(story, prepare, check)
 
@@ -1052,8 +1130,8 @@ METHOD = """## How it is measured
   container of a function that signs links), like Lambda's. **KMS**: no customer managed keys (tables use AWS
   owned keys, queues SSE-SQS), so no per-request KMS cost.
 - Workflow durations were shortened so that every timer comes due during the measurement: {parameters}. With
-  reminders seconds apart, a deal's two protection reminders both read "1 day" left and deals mails once per end
-  date and days left, so a held deal shows one reminder email where a real one (14 and 3 days) gets two. Prices
+  reminders seconds apart, a deal's two protection reminders both read "1 day" left; each is still its own email,
+  as a real deal's (14 and 3 days) are. Prices
   are list prices without free tiers (the free tiers, e.g. 1 million Lambda requests and 400,000 GB-seconds, 1
   million SQS requests, 100,000 X-Ray traces and 14 million Scheduler invocations a month, make a small deployment
   cheaper still).

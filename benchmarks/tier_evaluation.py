@@ -217,6 +217,7 @@ def run(sizes: tuple[int, ...], repeat: int) -> dict[int, dict[str, tuple[int, i
                 },
             ],
         }
+        consumers.service().certification_defined("cert-eng", "Engineer", datetime.now(UTC))  # CertificationDefined
         api.service().add_version(VENDOR, VersionRequest.model_validate(body))  # as POST /programme/versions does
 
         meter = Meter()

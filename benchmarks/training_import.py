@@ -20,7 +20,8 @@ one HISTORY[1] (1,000) earlier completions of the certification's courses (passe
 use case, so their latest-pass items are there as they would be), each sends one more pass as an LMS webhook delivery
 would be recorded (no catalogue cache); the items read, written and the calls of that one completion are printed per
 history, and must be equal (docs/training.md "Cost": a completion reads its certifications' awards and their courses'
-latest passes by key, never the history).
+latest passes by key, and per other required course the pass-log entry nearest it on either side by a Limit-1 key-range
+Query: never the history).
 Usage: `.venv/bin/python benchmarks/training_import.py [--rows 1000] [--history 10,1000]`.
 """
 

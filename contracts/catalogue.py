@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.deals import DEAL_EVENTS
 from contracts.mdf import MDF_EVENTS
 from contracts.onboarding import ONBOARDING_EVENTS
+from contracts.rewards import REWARD_EVENTS
 from contracts.tiers import TIER_EVENTS
 from contracts.training import TRAINING_EVENTS
 from shared.events import EventDetail
@@ -15,4 +16,5 @@ ALL_EVENTS: tuple[type[EventDetail], ...] = (
     *MDF_EVENTS,
     *TRAINING_EVENTS,
     *TIER_EVENTS,
+    *REWARD_EVENTS,
 )

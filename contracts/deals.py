@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.clock import UtcDateTime
 from shared.events import EventDetail
@@ -110,7 +110,11 @@ class DealExpired(EventDetail):
 
 
 class DealWon(EventDetail):
-    """The partner closed the deal (actual amount and close date); MDF accrual listens to this."""
+    """The partner closed the deal (actual amount and close date); MDF accrual, tiers and rewards listen to this.
+
+    `win_revision` is 1 for the deal's first win and one more for each win after a reversal (DealWinReversed): a
+    consumer keys what it derives from a win by (deal_id, win_revision). `registered_by` (the partner user who
+    registered the deal) and `products` (its SKUs) were added later; events published before carry neither."""
 
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "DealWon"
@@ -118,6 +122,25 @@ class DealWon(EventDetail):
     deal_id: str
     amount: Money
     close_date: date
+    registered_by: str | None = None
+    products: list[str] = []
+    win_revision: int = Field(default=1, ge=1)
+
+
+class DealWinReversed(EventDetail):
+    """A vendor withdrew the deal's win `win_revision`: whatever was derived from that win no longer counts.
+
+    The deal waits for a corrected win (e.g. the amount was wrong), published as DealWon with the next
+    `win_revision`; `previous_amount` is the withdrawn win's amount."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "DealWinReversed"
+
+    deal_id: str
+    win_revision: int = Field(ge=1)
+    reason: str
+    reversed_by: str
+    previous_amount: Money
 
 
 class DealLost(EventDetail):
@@ -139,5 +162,6 @@ DEAL_EVENTS: tuple[type[EventDetail], ...] = (
     DealExtensionRefused,
     DealExpired,
     DealWon,
+    DealWinReversed,
     DealLost,
 )

@@ -68,6 +68,27 @@ class MdfFundsAccrued(_FundEvent):
     amount: Money
 
 
+class MdfAccrualReversed(_FundEvent):
+    """A won deal's win was reversed (DealWinReversed): its accrual is taken back from the fund.
+
+    `debited` came out of `available`; `from_expired` is what had expired unused (taken off the fund's expired total:
+    it was never the partner's); `shortfall` is what the partner had already reserved or spent. No balance goes below
+    zero: the shortfall is added to the fund's outstanding clawback for the vendor to settle, never dropped."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "MdfAccrualReversed"
+
+    deal_id: str
+    win_revision: int = Field(ge=1)
+    reason: str
+    reversed_by: str
+    accrued: Money = Field(description="What the reversed win had accrued.")
+    debited: Money
+    from_expired: Money
+    shortfall: Money
+    clawback_outstanding: Money = Field(description="The fund's total clawback not yet covered, after this one.")
+
+
 class MdfRequestSubmitted(EventDetail):
     """A partner asked for funds for a marketing activity (first submission or a revision: `round`)."""
 
@@ -189,6 +210,7 @@ MDF_EVENTS: tuple[type[EventDetail], ...] = (
     MdfFundsAllocated,
     MdfFundsAdjusted,
     MdfFundsAccrued,
+    MdfAccrualReversed,
     MdfRequestSubmitted,
     MdfRequestApproved,
     MdfRequestRejected,

@@ -73,7 +73,27 @@ class CertificationWithdrawn(EventDetail):
     withdrawn_at: UtcDateTime
 
 
+ALL_PARTNERS = "*"  # the `partner_id` of a catalogue event: it concerns no one partner (as onboarding's ALL_PARTNERS)
+
+
+class CertificationDefined(EventDetail):
+    """A vendor admin defined a certification (or changed its definition): what other contexts may name it by.
+
+    Catalogue-wide, it concerns no one partner: `partner_id` is `*`. Tiers keeps the certification ids it may name in
+    criteria from it."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "CertificationDefined"
+
+    certification_id: str = Field(min_length=1, max_length=64)
+    certification_name: str = Field(min_length=1, max_length=200)
+    required_course_ids: list[str] = Field(min_length=1, max_length=20)
+    validity_months: int = Field(ge=1, le=120)
+    defined_at: UtcDateTime
+
+
 TRAINING_EVENTS: tuple[type[EventDetail], ...] = (
+    CertificationDefined,
     TrainingCompleted,
     CertificationEarned,
     CertificationExpired,

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
-from infrastructure.local import seed_programme
+from infrastructure.local import seed_programme, seed_rewards
 from infrastructure.local.people import People
 
 logger = logging.getLogger(__name__)
@@ -247,6 +247,7 @@ def seed(stack: Any) -> list[str]:
     for product in PRODUCTS:
         people.api("POST", "/products", session=admin, json=product).raise_for_status()
     catalogue = seed_programme.seed(people, stack, admin)  # the tiers first: partners join the entry tier
+    campaigns = seed_rewards.define(people, admin, catalogue.certification_id)  # before any deal is won
     with ThreadPoolExecutor(max_workers=len(PARTNERS)) as pool:
         list(pool.map(lambda p: _onboard(people, *p), PARTNERS))
     stack.wait_idle(timeout=30)
@@ -255,6 +256,8 @@ def seed(stack: Any) -> list[str]:
     _seed_mdf(people, stack, admin)
     stack.wait_idle(timeout=30)
     seed_programme.seed_completions(people, stack, catalogue)
+    nancy = people.sign_in("nancy@northwind-traders.example", DEMO_PASSWORD)
+    seed_rewards.seed_history(people, stack, admin, nancy, campaigns)
     return describe(stack)  # what the data holds now, not what seeding meant to do
 
 
@@ -334,6 +337,7 @@ def describe(stack: Any) -> list[str]:
             )
             lines.append(f"Northwind MDF:   {listed}.")
         lines += seed_programme.describe(people, nancy)
+        lines += seed_rewards.describe(people, nancy)
     hans = _sign_in(people, "hans@contoso.example", DEMO_PASSWORD)
     if hans is not None:
         deals = people.api("GET", "/deals?limit=50", session=hans).json().get("items", [])

@@ -30,6 +30,7 @@ COURSES = [
 REQUIRED = ("NET-101", "NET-201")
 RENEWAL = "NET-301"
 ENGINEER = "certified engineer"  # the criterion's label: "1 more certified engineer for Gold"
+CERTIFICATION_WAIT_SECONDS = 60  # training's CertificationDefined reaches tiers through the outbox, the bus and a queue
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,20 @@ def publish_programme(people: People, admin: Session, certification_id: str) -> 
     for version in _items(people, admin, "/programme/versions"):
         if _same_tiers(version.get("tiers", []), wanted["tiers"]):
             return version
-    answer = people.api("POST", "/programme/versions", session=admin, json=wanted)
+    deadline = time.monotonic() + CERTIFICATION_WAIT_SECONDS
+    while True:
+        answer = people.api("POST", "/programme/versions", session=admin, json=wanted)
+        if answer.status_code != 400 or not _unknown_certification(answer.json()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)  # training's CertificationDefined is still on its way to tiers (outbox, bus, queue)
     answer.raise_for_status()
     return dict(answer.json())
+
+
+def _unknown_certification(error: dict[str, Any]) -> bool:
+    """A 400 that names only criteria's certification ids (tiers has not projected the certification yet)."""
+    fields = [e.get("field", "") for e in error.get("errors", [])]
+    return bool(fields) and all(f.endswith(".certification_id") for f in fields)
 
 
 def _same_tiers(have: list[dict[str, Any]], want: list[dict[str, Any]]) -> bool:

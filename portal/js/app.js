@@ -15,9 +15,19 @@ import { renderNewMdfRequest } from './views/mdf-request-new.js';
 import { renderMdfRequests } from './views/mdf-requests.js';
 import { renderOrganisation } from './views/organisation.js';
 import { renderProgramme } from './views/programme.js';
+import { renderProgrammeAdmin } from './views/programme-admin.js';
+import { renderRewards } from './views/rewards.js';
+import {
+  renderRewardsAdmin,
+  renderRewardsAttentionAdmin,
+  renderRewardsCatalogueAdmin,
+  renderRewardsPayoutsAdmin,
+} from './views/rewards-admin.js';
 import { renderSignIn } from './views/signin.js';
 import { renderTraining } from './views/training.js';
 import { renderTrainingAdmin } from './views/training-admin.js';
+import { renderTrainingCatalogueAdmin } from './views/training-catalogue-admin.js';
+import { renderTrainingConnectionsAdmin } from './views/training-connections-admin.js';
 import { renderUsers } from './views/users.js';
 
 const RETURN_KEY = 'prm.returnTo';
@@ -37,6 +47,7 @@ const ROUTES = {
   '/mdf/requests/new': { title: 'Request funds', render: renderNewMdfRequest, section: '/mdf' },
   '/programme': { title: 'Programme', render: renderProgramme, nav: 'Programme' },
   '/training': { title: 'Training', render: renderTraining, nav: 'Training' },
+  '/rewards': { title: 'Rewards', render: renderRewards, nav: 'Rewards' },
   // Vendor-admin pages: no partner organisation (and so no agreement) needed.
   '/admin/mdf': {
     title: 'MDF administration',
@@ -50,6 +61,52 @@ const ROUTES = {
     render: renderTrainingAdmin,
     nav: 'Training review',
     navId: 'training-admin',
+    vendorAdmin: true,
+  },
+  '/admin/training/catalogue': {
+    title: 'Training catalogue',
+    render: renderTrainingCatalogueAdmin,
+    nav: 'Training catalogue',
+    navId: 'training-catalogue',
+    vendorAdmin: true,
+  },
+  '/admin/training/connections': {
+    title: 'LMS connections and imports',
+    render: renderTrainingConnectionsAdmin,
+    nav: 'LMS & imports',
+    navId: 'training-connections',
+    vendorAdmin: true,
+  },
+  '/admin/programme': {
+    title: 'Programme administration',
+    render: renderProgrammeAdmin,
+    nav: 'Programme admin',
+    navId: 'programme-admin',
+    vendorAdmin: true,
+  },
+  '/admin/rewards': {
+    title: 'Rewards administration',
+    render: renderRewardsAdmin,
+    nav: 'Rewards admin',
+    navId: 'rewards-admin',
+    vendorAdmin: true,
+  },
+  '/admin/rewards/attention': {
+    title: 'Rewards needing attention',
+    render: renderRewardsAttentionAdmin,
+    section: '/admin/rewards',
+    vendorAdmin: true,
+  },
+  '/admin/rewards/catalogue': {
+    title: 'Rewards catalogue',
+    render: renderRewardsCatalogueAdmin,
+    section: '/admin/rewards',
+    vendorAdmin: true,
+  },
+  '/admin/rewards/payouts': {
+    title: 'Payouts and tax forms',
+    render: renderRewardsPayoutsAdmin,
+    section: '/admin/rewards',
     vendorAdmin: true,
   },
 };

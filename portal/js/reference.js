@@ -79,6 +79,7 @@ export function statusTone(status) {
     case 'expired':
     case 'lapsed':
     case 'returned':
+    case 'win_reversed':
       return 'warn';
     case 'rejected':
     case 'terminated':
@@ -89,13 +90,26 @@ export function statusTone(status) {
   }
 }
 
+// Statuses whose generic label would read wrongly.
+const STATUS_LABELS = { win_reversed: 'Win reversed' };
+
 export function statusLabel(status) {
   if (!status) return 'Unknown';
+  if (Object.hasOwn(STATUS_LABELS, status)) return STATUS_LABELS[status];
   return status.charAt(0).toUpperCase() + status.slice(1).replaceAll('_', ' ');
 }
 
 // Deal registration (docs/api.md, "Deal registration").
-export const DEAL_STATUSES = ['submitted', 'under_review', 'approved', 'rejected', 'won', 'lost', 'expired'];
+export const DEAL_STATUSES = [
+  'submitted',
+  'under_review',
+  'approved',
+  'rejected',
+  'won',
+  'win_reversed',
+  'lost',
+  'expired',
+];
 
 export const DEAL_STAGES = [
   ['qualification', 'Qualification'],
@@ -159,6 +173,7 @@ export function claimStatusTone(status) {
 export const LEDGER_KINDS = {
   allocated: ['Allocated', 1, 'Added to available'],
   accrued: ['Accrued', 1, 'Credited from a won deal'],
+  accrual_reversed: ['Accrual reversed', -1, 'Taken back: the vendor reversed the deal’s win'],
   reserved: ['Reserved', -1, 'Moved from available to reserved'],
   released: ['Released', 1, 'Moved from reserved back to available'],
   paid: ['Paid', -1, 'Paid out of reserved'],

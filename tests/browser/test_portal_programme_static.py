@@ -162,7 +162,11 @@ def silver(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def stub(portal_url: str) -> Stub:
-    return Stub(base=portal_url, api=partner_api())
+    api = partner_api()
+    # the course catalogue on #/training (tests/browser/test_portal_training_admin_static.py covers it)
+    api[("GET", "/training/courses")] = ok({"items": []})
+    api[("GET", "/training/certifications")] = ok({"items": []})
+    return Stub(base=portal_url, api=api)
 
 
 # ---------------------------------------------------------------------------------------------- programme
@@ -173,7 +177,9 @@ def test_programme_page_shows_the_tier_its_benefits_and_what_the_next_tier_needs
 ) -> None:
     stub.api[("GET", "/programme")] = ok(silver())
     page.goto(f"{portal_url}#/organisation")
-    expect(page.locator("#site-nav a")).to_have_text(["Organisation", "Users", "Deals", "MDF", "Programme", "Training"])
+    expect(page.locator("#site-nav a")).to_have_text(
+        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards"]
+    )
     page.get_by_test_id("nav-programme").click()
     expect(page).to_have_url(re.compile(r"#/programme$"))
     expect(page.get_by_test_id("nav-programme")).to_have_attribute("aria-current", "page")
@@ -532,7 +538,9 @@ def test_vendor_admin_assigns_and_discards_review_items(page: Page, stub: Stub, 
     stub.api[("POST", "/training/review/rvw_2/discard")] = ok({"item_id": "rvw_2", "status": "discarded"})
 
     page.goto(f"{portal_url}#/admin/training")
-    expect(page.locator("#site-nav a")).to_have_text(["MDF admin", "Training review"])
+    expect(page.locator("#site-nav a")).to_have_text(
+        ["MDF admin", "Training review", "Training catalogue", "LMS & imports", "Programme admin", "Rewards admin"]
+    )
     expect(page.get_by_test_id("nav-training-admin")).to_have_attribute("aria-current", "page")
     rows = page.get_by_test_id("review-row")
     expect(rows).to_have_count(2)

@@ -57,6 +57,11 @@ def concrete(path: str, partner_id: str) -> str:
         "item_id": "rev_01m94ks4j1d7pjfjw3zmnsfg7m",
         "criterion_id": "business-plan",
         "version_id": "v1",
+        "campaign_id": "cmp_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "reward_id": "rwd_0123456789abcdef0123456789abcdef",
+        "redemption_id": "rdm_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "batch_id": "batch_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "claim_id": "clm_0123456789abcdef0123456789",
     }
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)

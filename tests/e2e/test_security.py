@@ -29,6 +29,7 @@ PUBLIC = {
     ("GET", "/approvals/{approval_id}"),
     ("POST", "/approvals/{approval_id}"),
     ("GET", "/mdf/proofs/{request_id}/{file_id}"),  # a reviewer's signed proof-file link (tests/e2e/test_mdf_story.py)
+    ("GET", "/rewards/claims/{claim_id}/proofs/{file_id}/review"),  # a SPIFF claim reviewer's signed proof-file link
 }
 PASSWORD = "Chosen-Password-42"
 

@@ -88,6 +88,8 @@ CONTRACTS_BY_CONTEXT = {
     "mdf": {"mdf", "deals", "onboarding"},
     "training": {"training", "onboarding"},
     "tiers": {"tiers", "training", "deals", "onboarding"},
+    # earning hears deals and training; its partner projection (a function of its own) onboarding and tiers
+    "rewards": {"rewards", "deals", "training", "onboarding", "tiers"},
     "approvals": set(),  # generic: workflows send it plain messages
 }
 

@@ -48,6 +48,7 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/approvals/{approval_id}"),
         ("POST", "/approvals/{approval_id}"),
         ("GET", "/mdf/proofs/{request_id}/{file_id}"),  # a reviewer's signed proof-file link
+        ("GET", "/rewards/claims/{claim_id}/proofs/{file_id}/review"),  # a claim reviewer's signed proof-file link
         ("POST", "/training/webhooks/{connection_id}"),  # an LMS's Standard Webhooks delivery (signed per connection)
         ("POST", "/xapi/statements"),  # an LRS client's statements (HTTP Basic per connection)
     }
@@ -1241,8 +1242,14 @@ SUBSCRIPTIONS = {
         "prm.training": {"CertificationEarned", "CertificationExpired", "CertificationWithdrawn"},
     },
     "TiersEventsQueue": {
-        "prm.deals": {"DealApproved", "DealWon", "DealLost"},
-        "prm.training": {"CertificationEarned", "CertificationExpired", "CertificationWithdrawn"},
+        "prm.deals": {"DealApproved", "DealWon", "DealWinReversed", "DealLost"},  # a reversed win leaves the totals
+        # CertificationDefined: the certification ids a criteria version may name
+        "prm.training": {
+            "CertificationDefined",
+            "CertificationEarned",
+            "CertificationExpired",
+            "CertificationWithdrawn",
+        },
         "prm.onboarding": {
             "PartnerOnboarded",
             "PartnerUserInvited",
@@ -1318,8 +1325,18 @@ def test_the_tiers_api_schedules_a_new_versions_timer_as_the_deals_consumer_does
             if who == owner and set(as_list(s.get("Action"))) & {"scheduler:CreateSchedule", "iam:PassRole"}
         ]
 
-    assert timer_statements("TiersApiFunction") == timer_statements("DealsEventsFunction")
+    def created(owner: str) -> list[dict[str, Any]]:  # what the two may do alike; tiers also deletes (a withdrawal)
+        return [
+            s | {"Action": sorted(set(as_list(s["Action"])) - {"scheduler:DeleteSchedule"})}
+            for s in timer_statements(owner)
+        ]
+
+    assert created("TiersApiFunction") == [
+        s | {"Action": sorted(as_list(s["Action"]))} for s in timer_statements("DealsEventsFunction")
+    ]
     assert len(timer_statements("TiersApiFunction")) == 2
+    deleting = [s for s in timer_statements("TiersApiFunction") if "scheduler:DeleteSchedule" in as_list(s["Action"])]
+    assert len(deleting) == 1 and "TimerScheduleGroup" in referenced_ids(deleting[0]["Resource"])
 
 
 def _queues(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -70,7 +70,9 @@ class Stack:
         try:
             os.environ.update(self.env(function_id) | overrides)
             os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function_id
-            sys.modules.pop(module, None)
+            # the module and its `<module>_*` siblings (a Chalice blueprint registers its routes on one app only)
+            for name in [m for m in sys.modules if m == module or m.startswith(f"{module}_")]:
+                sys.modules.pop(name, None)
             return importlib.import_module(module)
         finally:
             os.environ.clear()

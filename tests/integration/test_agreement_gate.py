@@ -1,5 +1,5 @@
-"""The programme-agreement gate on every partner route of the template (issue 8.5a): onboarding, deals, MDF, training
-and the programme's tiers.
+"""The programme-agreement gate on every partner route of the template (issue 8.5a): onboarding, deals, MDF, training,
+the programme's tiers and rewards.
 
 Routes come from template.yaml itself, so a route added later is covered (or must be named here as exempt).
 """
@@ -46,6 +46,23 @@ VENDOR_ONLY = frozenset(
         ("POST", "/programme/versions"),
         ("POST", "/programme/partners/{partner_id}/manual-criteria/{criterion_id}"),
         ("POST", "/programme/versions/{version_id}/withdrawal"),
+        ("POST", "/rewards/campaigns"),
+        ("PATCH", "/rewards/campaigns/{campaign_id}"),
+        ("POST", "/rewards/campaigns/{campaign_id}/close"),
+        ("POST", "/rewards/{reward_id}/hold"),
+        ("POST", "/rewards/{reward_id}/release"),
+        ("POST", "/rewards/{reward_id}/decline"),
+        ("GET", "/rewards/rewards"),
+        ("POST", "/rewards/catalogue"),
+        ("POST", "/rewards/redemptions/{redemption_id}/fulfil"),
+        ("POST", "/rewards/redemptions/{redemption_id}/cancel"),
+        ("POST", "/rewards/partners/{partner_id}/tax-form"),
+        ("GET", "/rewards/partners/{partner_id}/tax-form"),
+        ("POST", "/rewards/payout-batches"),
+        ("GET", "/rewards/payout-batches"),
+        ("GET", "/rewards/payout-batches/{batch_id}"),
+        ("POST", "/rewards/payout-batches/{batch_id}/paid"),
+        ("GET", "/rewards/payouts"),
     }
 )
 APPS = {
@@ -54,12 +71,14 @@ APPS = {
     "MdfApiFunction": "mdf.api",
     "TrainingApiFunction": "training.api",
     "TiersApiFunction": "tiers.api",
+    "RewardsApiFunction": "rewards.api",
 }
 CONTEXTS = {
     "DealsTable": "DealsEventsQueue",
     "MdfTable": "MdfEventsQueue",
     "TrainingTable": "TrainingEventsQueue",
     "TiersTable": "TiersEventsQueue",
+    "RewardsTable": "RewardsPartnersQueue",  # rewards' partner projection keeps its agreement gate
 }
 
 
@@ -91,6 +110,11 @@ def path_params(path: str, partner_id: str) -> dict[str, str]:
         "item_id": "rev_" + "0" * 26,
         "criterion_id": "business-plan",
         "version_id": "v1",
+        "campaign_id": "cmp_" + "0" * 26,
+        "reward_id": "rwd_" + "0" * 32,
+        "redemption_id": "rdm_" + "0" * 26,
+        "batch_id": "batch_" + "0" * 26,
+        "claim_id": "clm_" + "0" * 26,
     }
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     assert set(names) <= set(values), f"{path}: give the test a value for its path parameters"
@@ -114,6 +138,7 @@ def apps(stack: Stack) -> dict[str, Any]:
     loaded["MdfTable"] = stack.load("MdfEventsFunction", "mdf.consumers")
     loaded["TrainingTable"] = stack.load("TrainingEventsFunction", "training.consumers")
     loaded["TiersTable"] = stack.load("TiersEventsFunction", "tiers.consumers")
+    loaded["RewardsTable"] = stack.load("RewardsPartnersFunction", "rewards.partners")
     loaded["outbox"] = stack.load("OnboardingOutboxFunction", "onboarding.outbox")
     return loaded
 

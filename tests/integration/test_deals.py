@@ -526,3 +526,58 @@ def test_replaying_a_won_deals_events_after_the_dedup_records_expired_changes_an
     assert [m.subject for m in stack.sent_mail()[mails:]] == []
     after = stack.call(api.app, "GET", "/deals/{deal_id}", {"deal_id": deal_id}, claims=me)[1]
     assert after == before and after["status"] == "won"
+
+
+def test_a_vendor_reverses_a_win_once_and_the_corrected_win_is_the_next_revision(stack: Stack, deals: Any) -> None:
+    """Issue 12: the route, its access, its 409, its replay, and both events in the deal's outbox."""
+    app = deals[0].app
+    me, other = partner(stack, deals), partner(stack, deals)
+    deal_id, not_won = approved_deal(stack, deals, me), approved_deal(stack, deals, me)
+    path, ids = "/deals/{deal_id}/won/reversal", {"deal_id": deal_id}
+    won = {"amount": {"amount_minor": 1_250_000, "currency": "USD"}, "close_date": date.today().isoformat()}
+    assert stack.call(app, "POST", "/deals/{deal_id}/won", ids, body=won, claims=me)[0] == 200
+    reason = {"reason": "The amount included the support renewal."}
+    for claims in (me, other):  # partners cannot reverse, not even their own win
+        status, error, _ = stack.call(app, "POST", path, ids, body=reason, claims=claims)
+        assert status == 403 and error["code"] == "forbidden", error
+    for body, field in (({}, "reason"), ({"reason": "x" * 501}, "reason"), (reason | {"amount": 1}, "amount")):
+        status, error, _ = stack.call(app, "POST", path, ids, body=body, claims=VENDOR)
+        assert status == 400 and field in [e["field"] for e in error["errors"]], (field, error)
+    status, error, _ = stack.call(app, "POST", path, {"deal_id": not_won}, body=reason, claims=VENDOR)
+    assert status == 409 and error["code"] == "invalid_state" and [e["field"] for e in error["errors"]] == ["status"]
+    assert stack.call(app, "POST", path, {"deal_id": "deal_nope"}, body=reason, claims=VENDOR)[0] == 404
+
+    status, reversed_, _ = stack.call(app, "POST", path, ids, body=reason, claims=VENDOR)
+    assert status == 200 and reversed_["status"] == "win_reversed" and reversed_["won"] is None
+    assert reversed_["win_reversal"]["previous_amount"]["amount_minor"] == 1_250_000
+    assert (
+        reversed_["timeline"][-1]["status"] == "win_reversed" and reason["reason"] in reversed_["timeline"][-1]["note"]
+    )
+    assert stack.call(app, "POST", path, ids, body=reason, claims=VENDOR)[1] == reversed_  # the retry replays
+    status, error, _ = stack.call(app, "POST", path, ids, body={"reason": "Again."}, claims=VENDOR)
+    assert status == 409 and [e["field"] for e in error["errors"]] == ["status"]  # not won any more
+    [reversal] = stack.outbox_events("DealsTable", "DealWinReversed", deal_id=deal_id)
+    assert (reversal["win_revision"], reversal["reason"], reversal["reversed_by"]) == (
+        1,
+        reason["reason"],
+        "channel@example.com",
+    )
+    assert reversal["previous_amount"] == won["amount"] and reversal["partner_id"] == me["custom:partner_id"]
+    assert status_of(stack, deals, me, deal_id) == "win_reversed"
+
+    corrected = won | {"amount": {"amount_minor": 1_000_000, "currency": "USD"}}
+    status, deal, _ = stack.call(app, "POST", "/deals/{deal_id}/won", ids, body=corrected, claims=me)
+    assert status == 200 and deal["status"] == "won" and deal["win_revision"] == 2
+    wins = sorted(stack.outbox_events("DealsTable", "DealWon", deal_id=deal_id), key=lambda e: e["win_revision"])
+    assert [(w["win_revision"], w["amount"]["amount_minor"], w["registered_by"], w["products"]) for w in wins] == [
+        (1, 1_250_000, me["email"], ["NET-FW-100"]),
+        (2, 1_000_000, me["email"], ["NET-FW-100"]),
+    ]
+    # the same reason for the corrected win is a new reversal, not a replay of the first
+    status, again, _ = stack.call(app, "POST", path, ids, body=reason, claims=VENDOR)
+    assert status == 200 and again["win_reversal"]["win_revision"] == 2
+    assert [e["win_revision"] for e in stack.outbox_events("DealsTable", "DealWinReversed", deal_id=deal_id)] in (
+        [1, 2],
+        [2, 1],
+    )
+    flush(stack, deals)

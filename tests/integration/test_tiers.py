@@ -55,10 +55,27 @@ def tiers(stack: Stack) -> Any:
         ESCALATION_SECONDS="60",
         EXPIRY_SECONDS="60",
     )
+    define_certification(stack, (api, consumers, outbox, None), CERT)
     today = datetime.now(UTC).date()
     status, answer, _ = stack.call(api.app, "POST", "/programme/versions", body=programme_body(today), claims=VENDOR)
     assert status == 201, answer
     return api, consumers, outbox, answer
+
+
+def define_certification(stack: Stack, tiers: Any, certification_id: str) -> None:
+    """Training's `CertificationDefined` through tiers' queue: a criterion may name the certification from then on."""
+    send(
+        stack,
+        "prm.training",
+        "CertificationDefined",
+        "*",
+        certification_id=certification_id,
+        certification_name=f"Certification {certification_id}",
+        required_course_ids=["crs_" + "0" * 26],
+        validity_months=24,
+        defined_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+    flush(stack, tiers)
 
 
 class Capture:
@@ -284,6 +301,12 @@ def test_versions_and_manual_criteria_are_the_vendor_admins_and_bad_input_names_
     backwards["tiers"][2]["criteria"]["approved_deals"] = 2  # Gold easier than Silver on what both demand
     status, error, _ = stack.call(api, "POST", "/programme/versions", body=backwards, claims=VENDOR)
     assert status == 400 and [e["field"] for e in error["errors"]] == ["tiers.2.criteria.approved_deals"], error
+    typo = programme_body(tomorrow)
+    typo["tiers"][2]["criteria"]["certifications"][0]["certification_id"] = "cert-net-engg"  # training never defined it
+    status, error, _ = stack.call(api, "POST", "/programme/versions", body=typo, claims=VENDOR)
+    assert status == 400 and [e["field"] for e in error["errors"]] == [
+        "tiers.2.criteria.certifications.0.certification_id"
+    ], error
     entry = programme_body(tomorrow)
     entry["tiers"][0]["criteria"] = {"approved_deals": 1}
     status, error, _ = stack.call(api, "POST", "/programme/versions", body=entry, claims=VENDOR)
@@ -331,8 +354,12 @@ def test_a_version_not_in_force_yet_is_withdrawn_for_the_record_and_frees_its_da
     assert in_force[0] == 409 and in_force[1]["code"] == "version_in_force"
     for version in (later, before):
         ids = {"version_id": version["version_id"]}
+        assert version_timers(stack, version["version_id"]) == [f"tiers-version-{version['version_id']}-first-0"]
         status, withdrawn, _ = stack.call(api, "POST", path, ids, body={"reason": "Typo in Silver"}, claims=VENDOR)
         assert status == 200 and withdrawn["version"]["version_id"] == version["version_id"], withdrawn
+        assert version_timers(stack, version["version_id"]) == []  # its fan-out timer went with it
+        again = stack.call(api, "POST", path, ids, body={"reason": "retry"}, claims=VENDOR)
+        assert again[0] == 200 and again[1] == withdrawn  # a retry: the record, no timer to delete
     listed = stack.call(api, "GET", "/programme/versions", claims=VENDOR)[1]
     assert {later["version_id"], before["version_id"]} <= {w["version"]["version_id"] for w in listed["withdrawn"]}
     assert not {later["version_id"], before["version_id"]} & {v["version_id"] for v in listed["items"]}
@@ -689,3 +716,115 @@ def test_a_request_nobody_decides_lapses_through_the_state_machine(stack: Stack,
     _, standing = get(stack, tiers, admin)
     assert standing["tier"]["tier_id"] == "registered"
     assert standing["history"][0]["kind"] == "upgrade_lapsed" and "nobody" in standing["history"][0]["reason"]
+
+
+def test_the_programme_partners_are_listed_from_the_partner_list_a_page_at_a_time(stack: Stack, tiers: Any) -> None:
+    mine = dict(onboard(stack, tiers) for _ in range(3))
+    api = tiers[0].app
+    pages, cursor, names = [], None, {}
+    while True:
+        query = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        status, page, _ = stack.call(api, "GET", "/programme/partners", claims=VENDOR, query=query)
+        assert status == 200 and len(page["items"]) <= 2, page
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    listed = [p for page in pages for p in page]
+    ids = [p["partner_id"] for p in listed]
+    assert len(pages) >= 2 and ids == sorted(ids) and len(set(ids)) == len(ids)  # partner id order, each once
+    for partner_id in mine:
+        [entry] = [p for p in listed if p["partner_id"] == partner_id]
+        assert set(entry) == {"partner_id", "company_name", "tier"}
+        assert entry["company_name"] and entry["tier"]["tier_id"] == "registered"
+        names[partner_id] = entry["company_name"]
+        _, status_body = get(stack, tiers, VENDOR, partner_id)
+        assert status_body["company_name"] == names[partner_id]
+    partner_claims = next(iter(mine.values()))
+    status, error, _ = stack.call(api, "GET", "/programme/partners", claims=partner_claims)
+    assert status == 403 and error["code"] == "forbidden", error
+    for query, field in [
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "e30"}, "cursor"),
+        ({"limit": "0"}, "limit"),
+    ]:
+        status, error, _ = stack.call(api, "GET", "/programme/partners", claims=VENDOR, query=query)
+        assert status == 400 and [e["field"] for e in error["errors"]] == [field], (query, error)
+
+
+def test_a_reversed_win_leaves_the_totals_once_and_a_reversal_before_its_win_makes_the_win_count_nothing(
+    stack: Stack, tiers: Any
+) -> None:
+    """Deals' DealWinReversed through tiers' queue: the win's revenue and window entry go (once, whatever the
+    redeliveries), the corrected win (the next win_revision) counts, a reversal that arrives first leaves a tombstone,
+    and a fact recorded before wins had revisions is read as the first win."""
+    partner_id, _ = onboard(stack, tiers)
+    repository = tiers[1].service().repository
+    table = stack.ref("TiersTable")
+    dynamodb = boto3.client("dynamodb")
+    today = datetime.now(UTC).date().isoformat()
+
+    def usd(amount: int) -> dict[str, Any]:
+        return {"currency": "USD", "amount_minor": amount}
+
+    def won(deal: str, amount: int, revision: int = 1) -> None:
+        detail = {"deal_id": deal, "amount": usd(amount), "close_date": today, "win_revision": revision}
+        send(stack, "prm.deals", "DealWon", partner_id, **detail)
+        flush(stack, tiers)
+
+    def reversed_(deal: str, amount: int, revision: int = 1) -> dict[str, Any]:
+        detail = {"deal_id": deal, "win_revision": revision, "previous_amount": usd(amount)}
+        detail |= {"reason": "The amount was wrong", "reversed_by": "ops@vendor.example"}
+        envelope = send(stack, "prm.deals", "DealWinReversed", partner_id, **detail)
+        flush(stack, tiers)
+        return envelope
+
+    def revenue() -> int:
+        standing = repository.standing(partner_id)
+        return int(standing.totals.revenue.get("USD", 0)) if standing else 0
+
+    def window_keys() -> list[str]:
+        items = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
+            ExpressionAttributeValues={":pk": {"S": f"PARTNER#{partner_id}"}, ":w": {"S": "WINDOW#"}},
+        )["Items"]
+        return [i["sk"]["S"] for i in items]
+
+    deal_a, deal_b, legacy = (f"deal_{uuid.uuid4().hex[:8]}" for _ in range(3))
+    won(deal_a, 5_000_000)
+    assert revenue() == 5_000_000 and len(window_keys()) == 1
+    first = reversed_(deal_a, 5_000_000)
+    assert revenue() == 0 and window_keys() == []
+    recorded = repository.win(partner_id, deal_a, 1)
+    assert (
+        recorded is not None and recorded.reversal is not None and recorded.reversal.reversed_by == "ops@vendor.example"
+    )
+    revision = repository.standing(partner_id).revision
+    resend(stack, first)  # the same delivery again
+    reversed_(deal_a, 5_000_000)  # and the reversal published again (a new event id)
+    won(deal_a, 5_000_000)  # and the reversed win itself
+    assert revenue() == 0 and repository.standing(partner_id).revision == revision
+
+    won(deal_a, 4_500_000, 2)  # the corrected win
+    assert revenue() == 4_500_000 and [k.endswith(f"#revenue#{deal_a}#2") for k in window_keys()] == [True]
+
+    reversed_(deal_b, 9_000_000)  # before its win
+    won(deal_b, 9_000_000)
+    assert revenue() == 4_500_000
+    tombstone = repository.win(partner_id, deal_b, 1)
+    assert tombstone is not None and tombstone.fact is None and tombstone.reversal is not None
+
+    # a fact written before wins had revisions (no win_revision on its items) is the deal's first win
+    won(legacy, 1_000_000)
+    assert revenue() == 5_500_000
+    pk = {"S": f"PARTNER#{partner_id}"}
+    for sk in [f"FACT#revenue#{legacy}", *(k for k in window_keys() if k.endswith(f"#revenue#{legacy}"))]:
+        dynamodb.update_item(TableName=table, Key={"pk": pk, "sk": {"S": sk}}, UpdateExpression="REMOVE win_revision")
+    assert (
+        "win_revision"
+        not in dynamodb.get_item(TableName=table, Key={"pk": pk, "sk": {"S": f"FACT#revenue#{legacy}"}})["Item"]
+    )
+    reversed_(legacy, 1_000_000)
+    assert revenue() == 4_500_000
+    assert [k for k in window_keys() if legacy in k] == []

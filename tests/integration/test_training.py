@@ -198,6 +198,8 @@ def test_vendor_admin_routes_refuse_everyone_else_and_bad_input_names_the_field(
             {"name": "X", "required_course_ids": [setup["courses"]["a"]["course_id"]], "validity_months": 12},
         ),
         ("POST", "/training/connections", None, {"name": "X"}),
+        ("GET", "/training/connections", None, None),
+        ("GET", "/training/imports", None, None),
         (
             "POST",
             "/training/connections/{connection_id}/secrets",
@@ -412,6 +414,51 @@ def test_xapi_statements_authenticate_validate_and_deduplicate(stack: Stack, tra
     assert statements(stack, training, batch, auth=auth)[:2] == (200, ids)  # the same statements again: one each
     completions = my_training(stack, training, ada)["completions"]
     assert sorted((c["source"], c["passed"]) for c in completions) == [("xapi", False), ("xapi", True)]
+
+
+def test_a_course_accepts_statements_of_its_declared_activity_ids_by_key(stack: Stack, training: Any) -> None:
+    """A course declares the activity IRIs its xAPI statements may name (the LMS's cmi5 AU, its package): each is
+    matched exactly but for one trailing slash, by one key lookup; an invalid IRI is a 400 naming its index, one
+    another course took a 409 naming it."""
+    _, people = partner(stack, training, ("ada", "partner-user"))
+    ada = people["ada"]
+    setup = catalogue(stack, training)
+    connection = setup["connection"]
+    auth = basic(connection["connection_id"], connection["secret"])
+    tag = uuid.uuid4().hex[:8]
+    package, unit = f"https://lms.example.com/packages/{tag}/", f"https://lms.example.com/au/{tag}"
+    body = {"title": f"Cloud {tag}", "lms_course_id": f"CLOUD-{tag}", "credit_hours": 2, "language": "en"}
+    for bad, field in [
+        ([package, "not an iri"], "activity_ids.1"),
+        (["no-scheme/x"], "activity_ids.0"),
+        ([f"https://x.example/{'a' * 200}"], "activity_ids.0"),
+        ([package, package.rstrip("/")], "activity_ids"),
+        ([f"https://x.example/{n}" for n in range(11)], "activity_ids"),
+    ]:
+        status, error = call(
+            stack, training, "POST", "/training/courses", body=body | {"activity_ids": bad}, claims=VENDOR
+        )
+        assert status == 400 and field in [e["field"] for e in error["errors"]], (bad, error)
+    status, course = call(
+        stack, training, "POST", "/training/courses", body=body | {"activity_ids": [package, unit]}, claims=VENDOR
+    )
+    assert status == 201 and course["activity_ids"] == [package, unit], course
+    taken = {"title": "Other", "lms_course_id": f"OTHER-{tag}", "credit_hours": 1, "language": "en"}
+    status, error = call(
+        stack, training, "POST", "/training/courses", body=taken | {"activity_ids": [unit + "/"]}, claims=VENDOR
+    )
+    assert status == 409 and [e["field"] for e in error["errors"]] == ["activity_ids.0"], error
+    batch = [statement(ada["email"], package.rstrip("/")), statement(ada["email"], unit + "/", "failed")]
+    status, ids, _ = statements(stack, training, batch, auth=auth)
+    assert status == 200, ids
+    mine = [c for c in my_training(stack, training, ada)["completions"] if c["course_id"] == course["course_id"]]
+    assert sorted(c["passed"] for c in mine) == [False, True]
+    status, ids, _ = statements(stack, training, [statement(ada["email"], f"{unit}/other")], auth=auth)
+    assert status == 200  # not a declared id (no prefix matching): the statement waits in the review list
+    [waiting] = [
+        i for i in stack.items("TrainingTable") if i.get("entity") == "review" and i["lms_course_id"] == f"{unit}/other"
+    ]
+    assert waiting["reason"] == "unknown_course"
 
 
 # ------------------------------------------------------------------ CSV imports
@@ -772,6 +819,41 @@ def test_a_completion_keeps_the_latest_pass_per_course_and_earns_from_those_item
     assert [i["completed_at"] for i in kept("b")] == [iso(now - timedelta(days=1))]
 
 
+def test_a_late_old_pass_earns_with_an_older_not_latest_pass_of_the_other_course(stack: Stack, training: Any) -> None:
+    """A backfill: B was passed 400 days ago and again 10 days ago; a pass of A from 405 days ago arrives last. Within a
+    6-month window only B's older pass is its partner: the time-sorted pass log (PASSLOG# items, read by Limit-1
+    key ranges) finds it, so the certification is earned from that set (and expires 60 months after it)."""
+    _, people = partner(stack, training, ("ada", "partner-user"))
+    ada = people["ada"]["email"]
+    setup = catalogue(stack, training)
+    body = {
+        "name": f"Backfilled {uuid.uuid4().hex[:8]}",
+        "required_course_ids": [setup["courses"]["a"]["course_id"], setup["courses"]["b"]["course_id"]],
+        "validity_months": 60,
+        "completion_window_months": 6,
+    }
+    status, certification = call(stack, training, "POST", "/training/certifications", body=body, claims=VENDOR)
+    assert status == 201, certification
+    now = datetime.now(UTC).replace(microsecond=0)
+    b_then, b_since, a_late = (now - timedelta(days=d) for d in (400, 10, 405))
+    deliver(stack, training, setup, ada, "b", b_then)
+    deliver(stack, training, setup, ada, "b", b_since)
+    assert outbox_events(stack, "CertificationEarned", certification_id=certification["certification_id"]) == []
+    deliver(stack, training, setup, ada, "a", a_late)
+    [earned] = outbox_events(stack, "CertificationEarned", certification_id=certification["certification_id"])
+    assert earned["holder_email"] == ada and earned["earned_at"] == iso(b_then) and earned["renewal"] is False
+    log = sorted(
+        i["completed_at"]
+        for i in stack.items("TrainingTable")
+        if i["pk"] == f"EMAIL#{ada}" and i.get("entity") == "pass-log"
+    )
+    assert log == sorted(iso(t) for t in (b_then, b_since, a_late))
+    # the 12-month certification of the same courses: that set would have expired already, so nothing is earned
+    assert (
+        outbox_events(stack, "CertificationEarned", certification_id=setup["certification"]["certification_id"]) == []
+    )
+
+
 def test_removal_withdraws_the_award_and_the_learner_no_longer_matches(stack: Stack, training: Any) -> None:
     partner_id, people = partner(stack, training, ("ada", "partner-user"), ("boss", "partner-admin"))
     ada, boss = people["ada"], people["boss"]
@@ -929,3 +1011,90 @@ def test_partner_routes_require_the_current_programme_agreement(stack: Stack, tr
     send(stack, agreement_accepted(ada, version))
     flush(stack, training)
     assert call(stack, training, "GET", "/training/me", claims=ada)[0] == 200
+
+
+# ------------------------------------------------------------------ the vendor admin's lists
+def _all_pages(stack: Stack, training: Any, path: str, limit: int) -> list[list[dict[str, Any]]]:
+    pages, cursor = [], None
+    while True:
+        query = {"limit": str(limit)} | ({"cursor": cursor} if cursor else {})
+        status, page = call(stack, training, "GET", path, claims=VENDOR, query=query)
+        assert status == 200, page
+        assert len(page["items"]) <= limit
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_connections_are_listed_by_index_newest_first_without_secrets(stack: Stack, training: Any) -> None:
+    _, people = partner(stack, training, ("clerk", "partner-user"))
+    tag = uuid.uuid4().hex[:8]
+    made = []
+    for n in range(3):
+        status, made_one = call(
+            stack, training, "POST", "/training/connections", body={"name": f"LMS {tag} {n}"}, claims=VENDOR
+        )
+        assert status == 201, made_one
+        made.append(made_one)
+    status, rotated = call(
+        stack,
+        training,
+        "POST",
+        "/training/connections/{connection_id}/secrets",
+        {"connection_id": made[0]["connection_id"]},
+        body={},
+        claims=VENDOR,
+    )
+    assert status == 201, rotated
+    pages = _all_pages(stack, training, "/training/connections", 2)
+    listed = [c for page in pages for c in page]
+    assert len(pages) >= 2 and len({c["connection_id"] for c in listed}) == len(listed)
+    keys = [(c["created_at"], c["connection_id"]) for c in listed]
+    assert keys == sorted(keys, reverse=True)  # newest first
+    mine = {c["connection_id"]: c for c in listed if c["name"].startswith(f"LMS {tag}")}
+    assert set(mine) == {m["connection_id"] for m in made}
+    first = mine[made[0]["connection_id"]]
+    assert set(first) == {"connection_id", "name", "created_at", "created_by", "secrets"}
+    assert first["created_by"] == VENDOR["email"]
+    assert [set(s) for s in first["secrets"]] == [{"created_at", "retires_at"}] * 2
+    assert first["secrets"][0]["retires_at"] is None and first["secrets"][1]["retires_at"] is not None
+    text = json.dumps(listed)
+    assert made[0]["secret"] not in text and rotated["secret"] not in text and "whsec_" not in text
+    status, error = call(stack, training, "GET", "/training/connections", claims=people["clerk"])
+    assert status == 403 and error["code"] == "forbidden"
+    for query, field in [({"cursor": "not-a-cursor"}, "cursor"), ({"limit": "0"}, "limit"), ({"limit": "x"}, "limit")]:
+        status, error = call(stack, training, "GET", "/training/connections", claims=VENDOR, query=query)
+        assert status == 400 and [e["field"] for e in error["errors"]] == [field], (query, error)
+
+
+def test_imports_are_listed_by_index_newest_first_in_the_import_view(stack: Stack, training: Any) -> None:
+    _, people = partner(stack, training, ("boss", "partner-admin"))
+    made = []
+    for n in range(3):
+        status, job = call(
+            stack, training, "POST", "/training/imports", body={"file_name": f"week-{n}.csv"}, claims=VENDOR
+        )
+        assert status == 201, job
+        made.append(job["import_id"])
+    pages = _all_pages(stack, training, "/training/imports", 2)
+    listed = [j for page in pages for j in page]
+    keys = [(j["created_at"], j["import_id"]) for j in listed]
+    assert len(pages) >= 2 and keys == sorted(keys, reverse=True)
+    assert [j["import_id"] for j in listed if j["import_id"] in made] == made[::-1]
+    status, one = call(stack, training, "GET", "/training/imports/{import_id}", {"import_id": made[0]}, claims=VENDOR)
+    assert status == 200
+    [listed_one] = [j for j in listed if j["import_id"] == made[0]]
+    assert listed_one == {k: v for k, v in one.items() if k not in ("rows", "offset")}
+    assert listed_one["status"] == "awaiting_upload" and "key" not in listed_one and "created_by" not in listed_one
+    status, error = call(stack, training, "GET", "/training/imports", claims=people["boss"])
+    assert status == 403 and error["code"] == "forbidden"
+    # a cursor of another list (connections') is refused as this list's, not sent to DynamoDB
+    for name in ("one", "two"):
+        call(stack, training, "POST", "/training/connections", body={"name": f"Cursor {name}"}, claims=VENDOR)
+    status, page = call(stack, training, "GET", "/training/connections", claims=VENDOR, query={"limit": "1"})
+    foreign = page["next_cursor"]
+    assert status == 200 and foreign
+    for query, field in [({"cursor": foreign}, "cursor"), ({"cursor": "e30"}, "cursor"), ({"limit": "51"}, "limit")]:
+        status, error = call(stack, training, "GET", "/training/imports", claims=VENDOR, query=query)
+        assert status == 400 and [e["field"] for e in error["errors"]] == [field], (query, error)

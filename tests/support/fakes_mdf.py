@@ -5,6 +5,7 @@ The store keeps the conditions the DynamoDB adapter writes with, so the services
 - a fund is written only at the `seq` and status it was read at (or only if it does not exist yet): `StaleWrite`;
 - a request only at the revision after the stored one (or only if new): `StaleWrite`;
 - a guarded reference (reservation, accrual, settlement...) is booked once: `AlreadyBooked`;
+- a win record only if its status is still the one read (or only if new): `StaleWrite`;
 - a period only if none was added since the list was read: `StaleWrite`;
 and every write is all or nothing, with its events in `outbox`. Beyond what DynamoDB could check, it refuses to store
 a fund with a negative `available` or `reserved` (AssertionError): no use case may ever try. `before_write` lets a
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import onboarding_agreement_gate as agreements
-from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
+from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload, WinAccrual
 from mdf.ports import AlreadyBooked, StaleWrite, StoredObject
 from shared.events import EventDetail
 from shared.principal import Principal
@@ -53,6 +54,7 @@ class FakeMdfStore:
     guards: set[tuple[str, str, str]] = field(default_factory=set)  # (partner, fund, reference)
     request_items: dict[str, FundRequest] = field(default_factory=dict)
     upload_items: dict[tuple[str, str], Upload] = field(default_factory=dict)
+    win_items: dict[tuple[str, int], WinAccrual] = field(default_factory=dict)  # (deal id, win revision)
     outbox: list[EventDetail] = field(default_factory=list)
     agreement: _AgreementItems = field(default_factory=_AgreementItems)
     before_write: Callable[[], None] | None = None  # runs once, at the start of the next write
@@ -121,6 +123,9 @@ class FakeMdfStore:
         newest_first = sorted(self.entries.get((partner_id, fund_id), []), key=lambda e: e.seq, reverse=True)
         return _page(newest_first, f"{partner_id}|{fund_id}|", limit, cursor)
 
+    def win_accrual(self, deal_id: str, win_revision: int) -> WinAccrual | None:
+        return self.win_items.get((deal_id, win_revision))
+
     # ------------------------------------------------------------- requests and uploads
     def request(self, request_id: str) -> FundRequest | None:
         return self.request_items.get(request_id)
@@ -158,6 +163,8 @@ class FakeMdfStore:
         guards: Sequence[str] = (),
         request: FundRequest | None = None,
         request_is_new: bool = False,
+        win: WinAccrual | None = None,
+        win_status_read: str | None = None,
         events: Sequence[EventDetail] = (),
     ) -> None:
         self._interleave()
@@ -175,6 +182,10 @@ class FakeMdfStore:
             known = self.request_items.get(request.request_id)
             if (known is not None) if request_is_new else (known is None or known.revision != request.revision - 1):
                 raise StaleWrite()
+        if win is not None:
+            stored_win = self.win_items.get((win.deal_id, win.win_revision))
+            if (stored_win.status if stored_win is not None else None) != win_status_read:
+                raise StaleWrite()
         if fund is not None and key is not None:
             assert fund.available >= 0 and fund.reserved >= 0, f"a negative balance was written: {fund!r}"
             written = self.entries.setdefault(key, [])
@@ -184,6 +195,8 @@ class FakeMdfStore:
             self.guards.update(guard_keys)
         if request is not None:
             self.request_items[request.request_id] = request
+        if win is not None:
+            self.win_items[win.deal_id, win.win_revision] = win
         self.outbox.extend(events)
         self.writes += 1
 

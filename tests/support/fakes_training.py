@@ -5,7 +5,8 @@ The repository keeps the conditions the DynamoDB adapter writes with, so the ser
   in `outbox`;
 - a delivery counts once: its source guard (and its completion id) must not exist (`DuplicateSource`);
 - a course's latest pass never moves back in time (`StaleRecord`), and a completion reads only the passes and awards
-  it names (`learner_for`, as the adapter's BatchGetItem);
+  it names (`learner_for`, as the adapter's BatchGetItem), and of the pass log only the entry nearest it on either
+  side per course it names (as the adapter's Limit-1 queries);
 - a review item is closed only while open (`StaleRecord`); one course per LMS id (`DuplicateLmsCourse`);
 - connections and import jobs are saved only at the revision after the stored one (`StaleRecord`), an import's chunk
   with its job, all or nothing, and never twice.
@@ -16,14 +17,17 @@ items the adapter's table holds.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from contracts import onboarding_agreement_gate as agreements
 from shared.errors import FieldError, ValidationFailed
 from shared.events import EventDetail
 from shared.principal import Principal
+from training.domain import catalogue
 from training.models import (
     Award,
     Certification,
@@ -40,7 +44,15 @@ from training.models import (
     ReviewItem,
     SourceGuard,
 )
-from training.ports import DuplicateLmsCourse, DuplicateSource, StaleRecord, StoredFile
+from training.ports import DuplicateCertificationName, DuplicateLmsCourse, DuplicateSource, StaleRecord, StoredFile
+
+
+def _page(ordered: list[Any], name: str, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+    """One page of an ordered list; the cursor (`<name>|<offset>`) is bound to the list, a foreign one is a 400."""
+    if cursor is not None and not re.fullmatch(rf"{name}\|\d{{1,6}}", cursor):
+        raise ValidationFailed("The cursor is not valid for this list.", [FieldError("cursor", "invalid")])
+    start = int(cursor.removeprefix(f"{name}|")) if cursor else 0
+    return ordered[start : start + limit], (f"{name}|{start + limit}" if start + limit < len(ordered) else None)
 
 
 @dataclass
@@ -57,6 +69,7 @@ class _AgreementItems:
 class FakeTrainingRepository:
     courses_by_id: dict[str, Course] = field(default_factory=dict)
     certifications_by_id: dict[str, Certification] = field(default_factory=dict)
+    certification_names: set[str] = field(default_factory=set)  # the unique-name items (`catalogue.name_key`)
     connections: dict[str, Connection] = field(default_factory=dict)
     partners: dict[str, PartnerProfile] = field(default_factory=dict)
     persons: dict[tuple[str, str], Person] = field(default_factory=dict)  # (email, partner) -> person
@@ -64,12 +77,15 @@ class FakeTrainingRepository:
     awards: dict[tuple[str, str, str], Award] = field(default_factory=dict)  # (email, partner, certification)
     passes: dict[tuple[str, str, str], CoursePass] = field(default_factory=dict)  # (email, partner, course): latest
     learner_reads: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    pass_log: dict[tuple[str, str, str], list[datetime]] = field(default_factory=dict)  # (email, partner, course)
+    nearby_reads: list[tuple[str, tuple[str, ...], datetime]] = field(default_factory=list)
     guards: dict[str, SourceGuard] = field(default_factory=dict)
     items: dict[str, ReviewItem] = field(default_factory=dict)
     jobs: dict[str, ImportJob] = field(default_factory=dict)
     chunks: dict[tuple[str, int], ImportChunk] = field(default_factory=dict)  # (import, start row) -> outcomes
     outbox: list[EventDetail] = field(default_factory=list)
     fail_next_saves: int = 0  # lose the race this many times (another writer changed the learner)
+    fail_next_import_saves: int = 0  # lose the race on an import job this many times (another delivery saved it)
     agreement: _AgreementItems = field(default_factory=_AgreementItems)
     catalogue_reads: int = 0  # course look-ups by LMS id and certification listings
 
@@ -96,18 +112,33 @@ class FakeTrainingRepository:
         self.catalogue_reads += 1
         return next((c for c in self.courses_by_id.values() if c.lms_course_id == lms_course_id), None)
 
+    def course_by_activity(self, iri: str) -> Course | None:
+        self.catalogue_reads += 1
+        key = catalogue.activity_key(iri)
+        return next(
+            (c for c in self.courses_by_id.values() if key in {k for k, _ in catalogue.activity_keys(c)}), None
+        ) or next((c for c in self.courses_by_id.values() if c.lms_course_id == iri), None)
+
     def add_course(self, course: Course) -> None:
         if self.course_by_lms(course.lms_course_id) is not None:
             raise DuplicateLmsCourse(course.lms_course_id)
+        taken = {k for c in self.courses_by_id.values() for k, _ in catalogue.activity_keys(c)}
+        for key, named in catalogue.activity_keys(course):
+            if key in taken:
+                raise DuplicateLmsCourse(course.lms_course_id, named)
         self.courses_by_id[course.course_id] = course
 
     def certifications(self) -> list[Certification]:
         self.catalogue_reads += 1
         return list(self.certifications_by_id.values())
 
-    def add_certification(self, certification: Certification) -> None:
+    def add_certification(self, certification: Certification, event: EventDetail) -> None:
         assert certification.certification_id not in self.certifications_by_id
+        if catalogue.name_key(certification.name) in self.certification_names:
+            raise DuplicateCertificationName(certification.name)
+        self.certification_names.add(catalogue.name_key(certification.name))
         self.certifications_by_id[certification.certification_id] = certification
+        self.outbox.append(event)
 
     # connections
     def connection(self, connection_id: str) -> Connection | None:
@@ -122,6 +153,11 @@ class FakeTrainingRepository:
         if stored is None or stored.revision != connection.revision - 1:
             raise StaleRecord(connection.connection_id)
         self.connections[connection.connection_id] = connection
+
+    def connections_page(self, *, limit: int, cursor: str | None) -> tuple[list[Connection], str | None]:
+        """Newest first; the cursor is bound to this list, as the adapter's is."""
+        ordered = sorted(self.connections.values(), key=lambda c: (c.created_at, c.connection_id), reverse=True)
+        return _page(ordered, "connections", limit, cursor)
 
     # partners and people
     def project_partner(self, partner: PartnerProfile) -> bool:
@@ -146,11 +182,33 @@ class FakeTrainingRepository:
         )
 
     def learner_for(
-        self, partner_id: str, email: str, *, courses: Sequence[str], certifications: Sequence[str]
+        self,
+        partner_id: str,
+        email: str,
+        *,
+        courses: Sequence[str],
+        certifications: Sequence[str],
+        around: datetime | None = None,
+        nearby: Sequence[str] = (),
     ) -> Learner:
-        """Only what was asked for, as the DynamoDB adapter's BatchGetItem: a rule that needs more fails here too."""
+        """Only what was asked for, as the DynamoDB adapter's BatchGetItem and Limit-1 queries: a rule that needs more
+        fails here too."""
         self.learner_reads.append((email, partner_id, tuple(courses), tuple(certifications)))
+        near: dict[str, tuple[datetime, ...]] = {}
+        if around is not None:
+            self.nearby_reads.append((email, tuple(nearby), around))
+            for course_id in dict.fromkeys(nearby):
+                log = sorted(
+                    t
+                    for (e, p, c), ts in self.pass_log.items()
+                    if (e, p, c) == (email, partner_id, course_id)
+                    for t in ts
+                )
+                before = [t for t in log if t <= around][-1:]
+                after = [t for t in log if t > around][:1]
+                near[course_id] = tuple(before + after)
         return Learner(
+            nearby=near,
             partner_id=partner_id,
             email=email,
             person=self.persons.get((email, partner_id)),
@@ -199,6 +257,9 @@ class FakeTrainingRepository:
         if change.latest_pass is not None:
             p = change.latest_pass
             self.passes[p.learner_email, p.partner_id, p.course_id] = p
+        if change.logged_pass is not None:
+            p = change.logged_pass
+            self.pass_log.setdefault((p.learner_email, p.partner_id, p.course_id), []).append(p.completed_at)
         for award in change.awards:
             self.awards[award.holder_email, award.partner_id, award.certification_id] = award
         if change.guard is not None:
@@ -247,11 +308,19 @@ class FakeTrainingRepository:
     def import_job(self, import_id: str) -> ImportJob | None:
         return self.jobs.get(import_id)
 
+    def imports_page(self, *, limit: int, cursor: str | None) -> tuple[list[ImportJob], str | None]:
+        """Newest first; the cursor is bound to this list, as the adapter's is."""
+        ordered = sorted(self.jobs.values(), key=lambda j: (j.created_at, j.import_id), reverse=True)
+        return _page(ordered, "imports", limit, cursor)
+
     def add_import(self, job: ImportJob) -> None:
         assert job.import_id not in self.jobs
         self.jobs[job.import_id] = job
 
     def save_import(self, job: ImportJob) -> None:
+        if self.fail_next_import_saves:
+            self.fail_next_import_saves -= 1
+            raise StaleRecord(job.import_id)
         stored = self.jobs.get(job.import_id)
         if stored is None or stored.revision != job.revision - 1:
             raise StaleRecord(job.import_id)

@@ -59,10 +59,10 @@ def accept_agreement(people: People, session: Session) -> dict[str, Any]:
 
 
 def wait_for_acceptance(people: People, session: Session, timeout: float = 30.0) -> None:
-    """Deals, MDF, training and tiers learn of an acceptance from onboarding's event, asynchronously: wait until
+    """Deals, MDF, training, tiers and rewards learn of an acceptance from onboarding's event, asynchronously: wait until
     each has (a gate answers 403 agreement_required until then)."""
     deadline = time.monotonic() + timeout
-    for probe in ("/deals?limit=1", "/mdf/funds", "/training/me", "/programme"):
+    for probe in ("/deals?limit=1", "/mdf/funds", "/training/me", "/programme", "/rewards/me"):
         while True:
             answer = people.api("GET", probe, session=session)
             if not (answer.status_code == 403 and answer.json().get("code") == "agreement_required"):

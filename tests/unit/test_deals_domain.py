@@ -9,14 +9,17 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from contracts.deals import DealWon
 from deals import domain
 from deals.models import (
+    Deal,
     Protection,
     ProtectionReminder,
     RegisterDealRequest,
     Registration,
     Review,
     TierChange,
+    WinReversalRequest,
     Won,
 )
 from deals.prospects import company_key, domain_key
@@ -385,9 +388,9 @@ def test_protection_reminders_skip_the_past_and_use_wait_timestamps() -> None:
     ends = NOW + timedelta(days=90)
     timer = domain.protection_timer("deal_1", ends, [1_209_600, 259_200], NOW)
     reminders = [(at, m) for at, m in timer if isinstance(m, ProtectionReminder)]
-    assert [(r.days_left, timer_time(at)) for at, r in reminders] == [
-        (14, "2027-02-10T12:00:00Z"),
-        (3, "2027-02-21T12:00:00Z"),
+    assert [(r.days_left, r.offset_seconds, timer_time(at)) for at, r in reminders] == [
+        (14, 1_209_600, "2027-02-10T12:00:00Z"),
+        (3, 259_200, "2027-02-21T12:00:00Z"),
     ]
     soon = domain.protection_timer("deal_1", NOW + timedelta(days=2), [1_209_600, 259_200], NOW)
     assert [m.message_type for _, m in soon] == ["ProtectionEnded"]  # no reminder already past, only the end
@@ -458,3 +461,91 @@ def test_the_approver_is_told_before_deciding_that_an_approved_conflict_wins() -
 def test_a_pending_conflict_is_announced_with_the_rule() -> None:
     notice = review_lines("submitted")["Before you decide"]
     assert "pending (Contoso Distribution)" in notice and "First approved wins" in notice
+
+
+# ------------------------------------------------------------------ reversing a win (rewards, issue 12)
+VENDOR = Principal(sub="v", email="channel@example.com", name="", partner_id=None, groups=frozenset({"vendor-admin"}))
+
+
+def won_deal(amount_minor: int = 125_000) -> Any:
+    deal, _ = approved()
+    won = Won(amount=Money(amount_minor=amount_minor, currency="USD"), close_date=date(2026, 11, 20))
+    return domain.mark_won(deal, won, NOW, ids)
+
+
+def test_a_win_carries_who_registered_the_deal_its_products_and_its_revision() -> None:
+    deal, event = won_deal()
+    assert (event.registered_by, event.products, event.win_revision) == ("seller@p1.com", ["NET-FW-100"], 1)
+    assert deal.win_revision == 1 and deal.win_reversal is None
+
+
+def test_older_wins_parse_with_defaults_and_older_won_records_are_at_their_first_win() -> None:
+    _, event = won_deal()
+    old = {k: v for k, v in event.to_json_dict().items() if k not in ("registered_by", "products", "win_revision")}
+    parsed = DealWon.model_validate(old)
+    assert (parsed.registered_by, parsed.products, parsed.win_revision) == (None, [], 1)
+    with pytest.raises(ValidationError):
+        DealWon.model_validate(old | {"win_revision": 0})
+    deal, _ = won_deal()
+    record = deal.model_dump(mode="json")
+    del record["win_revision"]
+    assert Deal.model_validate(record).win_revision == 1
+    assert Deal.model_validate(approved()[0].model_dump(mode="json") | {"won": None}).win_revision == 0
+
+
+def test_a_reversed_win_waits_for_the_corrected_win_which_is_the_next_revision() -> None:
+    deal, _ = won_deal(125_000)
+    later = NOW + timedelta(days=200)  # long after protection ended: the correction still goes through
+    reversed_, event = domain.reverse_win(
+        deal, reason="Amount was gross, not net.", reversed_by="ops@v", now=later, new_id=ids
+    )
+    assert reversed_.status == "win_reversed" and reversed_.won is None and reversed_.win_revision == 1
+    assert reversed_.win_reversal is not None and reversed_.win_reversal.previous_amount.amount_minor == 125_000
+    assert (
+        reversed_.timeline[-1].status == "win_reversed" and "Amount was gross, not net." in reversed_.timeline[-1].note
+    )
+    assert (event.deal_id, event.win_revision, event.reason, event.reversed_by, event.previous_amount.amount_minor) == (
+        deal.deal_id,
+        1,
+        "Amount was gross, not net.",
+        "ops@v",
+        125_000,
+    )
+    assert domain.next_step(reversed_)[0].startswith("Win reversed by the vendor")
+    with pytest.raises(domain.InvalidState):  # no stage changes or extensions on a deal that was won
+        domain.set_stage(reversed_, "commit", later)
+    corrected, again = domain.mark_won(
+        reversed_, Won(amount=Money(amount_minor=100_000, currency="USD"), close_date=date(2026, 11, 20)), later, ids
+    )
+    assert corrected.status == "won" and corrected.win_revision == 2 and again.win_revision == 2
+    assert again.amount.amount_minor == 100_000 and "correction 1" in corrected.timeline[-1].note
+    second, reversal = domain.reverse_win(corrected, reason="Cancelled.", reversed_by="ops@v", now=later, new_id=ids)
+    assert reversal.win_revision == 2 and reversal.previous_amount.amount_minor == 100_000
+    lost, _ = domain.mark_lost(second, "Customer cancelled.", later, ids)  # or the partner closes it as lost
+    assert lost.status == "lost"
+
+
+@pytest.mark.parametrize("status", ["approved", "win_reversed", "lost"])
+def test_only_a_won_deal_can_be_reversed_and_the_conflict_names_the_status(status: str) -> None:
+    deal, _ = won_deal()
+    if status == "approved":
+        deal, _ = approved()
+    elif status == "win_reversed":
+        deal, _ = domain.reverse_win(deal, reason="x", reversed_by="ops@v", now=NOW, new_id=ids)
+    else:
+        deal, _ = domain.mark_lost(approved()[0], "Budget cut.", NOW, ids)
+    with pytest.raises(Conflict) as refused:
+        domain.reverse_win(deal, reason="again", reversed_by="ops@v", now=NOW, new_id=ids)
+    assert refused.value.code == "invalid_state" and [e.field for e in refused.value.errors] == ["status"]
+
+
+def test_only_vendor_staff_reverse_a_win() -> None:
+    domain.ensure_vendor(VENDOR, "reverse a won deal")
+    for groups, partner_id in (({"partner-admin"}, "prt_1"), ({"partner-user"}, "prt_1"), (set(), None)):
+        someone = Principal(sub="s", email="s@x", name="", partner_id=partner_id, groups=frozenset(groups))
+        with pytest.raises(Forbidden):
+            domain.ensure_vendor(someone, "reverse a won deal")
+    assert WinReversalRequest.model_validate({"reason": " Wrong amount "}).reason == "Wrong amount"
+    for body in ({}, {"reason": ""}, {"reason": "x" * 501}, {"reason": "ok", "amount": 1}):
+        with pytest.raises(ValidationError):
+            WinReversalRequest.model_validate(body)

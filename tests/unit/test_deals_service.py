@@ -575,12 +575,15 @@ def test_workflow_messages_are_one_typed_union_serialised_as_before() -> None:
         "deal_id": "d",
         "protection_ends_at": "2027-02-10T12:00:00Z",
         "days_left": 3,
+        "offset_seconds": 259_200,
     }
     reminder = workflow_message(body)
     assert isinstance(reminder, ProtectionReminder) and reminder.protection_ends_at == datetime(
         2027, 2, 10, 12, tzinfo=UTC
     )
     assert reminder.model_dump(mode="json") == body
+    older = workflow_message({k: v for k, v in body.items() if k != "offset_seconds"})  # a timer set before the field
+    assert isinstance(older, ProtectionReminder) and older.offset_seconds is None
     lapsed = workflow_message({"message_type": "DealApprovalExpired", "deal_id": "d", "purpose": "extension"})
     assert isinstance(lapsed, DealApprovalExpired)
     assert workflow_message(decision("d").model_dump(mode="json")).decided_at == NOW  # type: ignore[union-attr]
@@ -616,6 +619,26 @@ def test_a_redelivered_protection_reminder_mails_once(world: World) -> None:
     assert len(world.mailer.sent) == mails + 1
 
 
+def test_two_reminders_that_round_to_the_same_day_are_two_emails(world: World) -> None:
+    """Reminder offsets an hour apart both read "1 day" left; each configured reminder still mails once."""
+    deal_id = approved(world)
+    ends = world.deal(deal_id).protection_ends_at
+    first, second = (
+        ProtectionReminder(
+            message_type="ProtectionReminder",
+            deal_id=deal_id,
+            protection_ends_at=ends,
+            days_left=1,
+            offset_seconds=offset,
+        )
+        for offset in (90_000, 86_400)
+    )
+    mails = len(world.mailer.sent)
+    for reminder in (first, second, first, second):
+        world.queue.remind(reminder)
+    assert len(world.mailer.sent) == mails + 2
+
+
 def test_a_change_that_changes_nothing_is_not_saved_so_an_identical_concurrent_request_is_no_conflict(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -631,3 +654,76 @@ def test_a_change_that_changes_nothing_is_not_saved_so_an_identical_concurrent_r
     assert _change(world.repository, world.clock, deal_id, lambda d: (d, [])) == before
     with pytest.raises(Conflict):
         _change(world.repository, world.clock, deal_id, lambda d: (d.model_copy(update={"revision": 99}), []))
+
+
+# ------------------------------------------------------------------ reversing a win (rewards, issue 12)
+def usd(amount_minor: int) -> Won:
+    return Won(amount=Money(amount_minor=amount_minor, currency="USD"), close_date=NOW.date())
+
+
+def envelope(event: Any) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": event.event_id,
+        "detail-type": event.DETAIL_TYPE,
+        "source": event.SOURCE,
+        "time": "2026-11-26T12:00:00Z",
+        "detail": event.to_json_dict(),
+    }
+
+
+def test_a_vendor_reverses_a_win_and_the_partners_corrected_win_is_the_next_revision(world: World) -> None:
+    deal_id = approved(world)
+    world.api.mark_won(user("prt_1"), deal_id, usd(1_250_000))
+    # meanwhile another partner registers the prospect the win released, and is approved: it keeps its protection
+    other = approved(world, "prt_2", company="Globex, Inc.", website="globex.com")
+    world.clock.now = NOW + timedelta(days=120)  # after the first deal's protection would have ended
+    reversed_ = world.api.reverse_win(user(None), deal_id, "The amount included the support renewal.")
+    assert reversed_.status == "win_reversed" and reversed_.won is None
+    assert reversed_.win_reversal is not None and reversed_.win_reversal.reversed_by == "seller@None.example"
+    [reversal] = world.repository.events("DealWinReversed")
+    assert (reversal.deal_id, reversal.win_revision, reversal.previous_amount.amount_minor) == (deal_id, 1, 1_250_000)
+    assert reversal.partner_id == "prt_1" and reversal.reason == "The amount included the support renewal."
+    corrected = world.api.mark_won(user("prt_1"), deal_id, usd(1_000_000))
+    assert corrected.status == "won" and corrected.win_revision == 2
+    wins = world.repository.events("DealWon")
+    assert [(w.win_revision, w.amount.amount_minor, w.registered_by, w.products) for w in wins] == [
+        (1, 1_250_000, "seller@prt_1.example", ["NET-FW-100"]),
+        (2, 1_000_000, "seller@prt_1.example", ["NET-FW-100"]),
+    ]
+    deal = world.deal(deal_id)
+    assert {p.deal_id for p in world.repository.protections(deal.prospect.domain, deal.prospect.company_key)} == {other}
+    for event in [*wins, reversal]:  # the contracts, as the bus delivers them, against the checked-in schemas
+        validate(envelope(event))
+
+
+def test_partners_cannot_reverse_a_win_and_a_deal_not_won_is_a_conflict_naming_its_status(world: World) -> None:
+    deal_id = approved(world)
+    with pytest.raises(Conflict) as not_won:
+        world.api.reverse_win(user(None), deal_id, "Wrong amount.")
+    assert not_won.value.code == "invalid_state" and [e.field for e in not_won.value.errors] == ["status"]
+    world.api.mark_won(user("prt_1"), deal_id, usd(900_000))
+    before, events = world.deal(deal_id), list(world.repository.outbox)
+    for partner_id in ("prt_1", "prt_2"):
+        with pytest.raises(Forbidden):
+            world.api.reverse_win(user(partner_id), deal_id, "Wrong amount.")
+    assert world.deal(deal_id) == before and world.repository.outbox == events
+    world.api.reverse_win(user(None), deal_id, "Wrong amount.")
+    with pytest.raises(Conflict):  # a repeat without its idempotency key reverses nothing more
+        world.api.reverse_win(user(None), deal_id, "Wrong amount.")
+    assert len(world.repository.events("DealWinReversed")) == 1
+
+
+def test_a_reversed_deals_protection_timer_is_stale(world: World) -> None:
+    deal_id = approved(world)
+    ends = world.deal(deal_id).protection_ends_at
+    world.api.mark_won(user("prt_1"), deal_id, usd(900_000))
+    world.api.reverse_win(user(None), deal_id, "Wrong amount.")
+    world.clock.now = ends + timedelta(seconds=1)
+    timer = ProtectionEnded(message_type="ProtectionEnded", deal_id=deal_id, protection_ends_at=ends)
+    reminder = ProtectionReminder(
+        message_type="ProtectionReminder", deal_id=deal_id, protection_ends_at=ends, days_left=3
+    )
+    assert world.queue.expire(timer) == "not expiring (closed, extended or not yet due)"
+    assert world.queue.remind(reminder) == "stale reminder (closed or extended)"
+    assert world.deal(deal_id).status == "win_reversed"

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from contracts.deals import DealWon
+from contracts.deals import DealWinReversed, DealWon
 from contracts.mdf import (
     Balance,
+    MdfAccrualReversed,
     MdfClaimApproved,
     MdfClaimPaid,
     MdfClaimRejected,
@@ -48,6 +49,7 @@ from mdf.models import (
     RequestApprovalExpired,
     RequestDecision,
     Upload,
+    WinAccrual,
     workflow_message,
 )
 from shared.clock import timer_time
@@ -71,6 +73,7 @@ EFFECT: dict[str, tuple[int, int, int, int]] = {
     "paid": (0, -1, 1, 0),
     "expired": (-1, 0, 0, 1),
     "adjusted": (1, 0, 0, 0),
+    "accrual_reversed": (-1, 0, 0, 0),  # of what available can cover; the rest is `clawback_minor` (outstanding)
 }
 
 
@@ -487,6 +490,133 @@ def test_nothing_is_accrued_without_an_open_period_or_a_rate() -> None:
     assert nothing_changed(closed_fund) and closed_fund.outcome == "period FY27-Q1 has closed"
     no_rate = ledger.accrue(None, period(accrual_rate_bp=0), won(1_000_000), now=NOW, new_id=ids)
     assert nothing_changed(no_rate) and no_rate.outcome == "nothing to accrue at 0 bp"
+
+
+def reversal(deal_id: str, *, revision: int = 1, amount: int = 1_000_000) -> DealWinReversed:
+    return DealWinReversed.occurred(
+        at=NOW,
+        event_id=ids("evt"),
+        partner_id=PARTNER,
+        deal_id=deal_id,
+        win_revision=revision,
+        reason="Booked twice by the distributor",
+        reversed_by=ADMIN,
+        previous_amount=usd(amount),
+    )
+
+
+def accrued_win(fund: Fund | None, deal: DealWon) -> tuple[Fund, WinAccrual]:
+    change = ledger.accrue(fund, period(), deal, now=NOW, new_id=ids)
+    assert change.fund is not None and change.win is not None and change.win_status_read is None
+    return change.fund, change.win
+
+
+def test_accrual_records_where_each_win_revision_accrued_under_its_own_guard() -> None:
+    first = won(1_000_000)
+    fund, win = accrued_win(None, first)
+    assert win == WinAccrual(
+        deal_id=first.deal_id,
+        win_revision=1,
+        status="accrued",
+        partner_id=PARTNER,
+        fund_id="FY27-Q1.USD",
+        amount_minor=25_000,
+        currency="USD",
+        accrued_at=NOW,
+    )
+    corrected = first.model_copy(update={"win_revision": 2, "amount": usd(800_000)})
+    change = ledger.accrue(fund, period(), corrected, now=NOW, new_id=ids)
+    assert change.guards == [f"accrual:{first.deal_id}#2"] and change.win is not None
+    assert (change.win.win_revision, change.win.amount_minor) == (2, 20_000)
+    assert change.entries[0].note == "2.5% of 8,000.00 USD won (win 2, corrected)"
+
+
+def test_a_reversed_win_takes_its_accrual_back_from_available() -> None:
+    deal = won(1_000_000)
+    fund, win = accrued_win(funded(100_000), deal)
+    change = ledger.reverse_accrual(win, fund, reversal(deal.deal_id), now=NOW, new_id=ids)
+    assert change.fund is not None and change.outcome == "reversed"
+    assert balance_of(change.fund) == (100_000, 0, 0, 0)
+    assert (change.fund.accrued, change.fund.accrual_reversed, change.fund.clawback_outstanding) == (25_000, 25_000, 0)
+    [entry] = change.entries
+    assert (entry.kind, entry.amount_minor, entry.clawback_minor, entry.available_after) == (
+        "accrual_reversed",
+        25_000,
+        0,
+        100_000,
+    )
+    assert entry.reference == Reference(type="deal", id=deal.deal_id)
+    assert entry.note == f"Win 1 reversed by {ADMIN}: Booked twice by the distributor"
+    [event] = change.events
+    assert isinstance(event, MdfAccrualReversed)
+    assert (event.accrued, event.debited, event.shortfall, event.clawback_outstanding) == (
+        usd(25_000),
+        usd(25_000),
+        usd(0),
+        usd(0),
+    )
+    assert (event.win_revision, event.reversed_by, event.balance.available) == (1, ADMIN, usd(100_000))
+    assert change.win is not None and change.win_status_read == "accrued"
+    assert (change.win.status, change.win.debited_minor, change.win.shortfall_minor) == ("reversed", 25_000, 0)
+    assert change.guards == [f"accrual_reversed:{deal.deal_id}#1"]
+
+
+def test_a_reversal_of_money_already_reserved_records_the_shortfall_as_an_outstanding_clawback() -> None:
+    deal = won(1_000_000)
+    fund, win = accrued_win(funded(10_000), deal)  # available 35_000
+    fund, _ = booked(fund, "reserved", 30_000)  # available 5_000: 20_000 of the accrual is already reserved
+    change = ledger.reverse_accrual(win, fund, reversal(deal.deal_id), now=NOW, new_id=ids)
+    assert change.fund is not None and change.outcome == "reversed with a clawback outstanding"
+    assert balance_of(change.fund) == (0, 30_000, 0, 0)  # never below zero
+    assert (change.fund.accrual_reversed, change.fund.clawback_outstanding) == (25_000, 20_000)
+    [entry] = change.entries
+    assert (entry.amount_minor, entry.clawback_minor, entry.available_after) == (25_000, 20_000, 0)
+    [event] = change.events
+    assert isinstance(event, MdfAccrualReversed)
+    assert (event.debited, event.from_expired, event.shortfall, event.clawback_outstanding) == (
+        usd(5_000),
+        usd(0),
+        usd(20_000),
+        usd(20_000),
+    )
+    assert change.win is not None and (change.win.debited_minor, change.win.shortfall_minor) == (5_000, 20_000)
+
+
+def test_a_reversal_after_the_fund_closed_takes_back_what_expired_and_owes_only_what_was_spent() -> None:
+    deal = won(1_000_000)
+    fund, win = accrued_win(None, deal)
+    unused = ledger.reverse_accrual(win, closed(fund), reversal(deal.deal_id), now=NOW, new_id=ids)
+    assert unused.fund is not None and unused.fund.status == "closed" and unused.outcome == "reversed"
+    assert (unused.fund.available, unused.fund.expired, unused.fund.clawback_outstanding) == (0, 0, 0)
+    assert (unused.entries[0].from_expired_minor, unused.entries[0].clawback_minor) == (25_000, 0)
+
+    fund, win = accrued_win(funded(10_000), deal)  # available 35_000
+    fund, _ = booked(fund, "reserved", 30_000)
+    fund, _ = booked(fund, "paid", 30_000)  # 5_000 left, expired at the close
+    change = ledger.reverse_accrual(win, closed(fund), reversal(deal.deal_id), now=NOW, new_id=ids)
+    assert change.fund is not None and balance_of(change.fund) == (0, 0, 30_000, 0)
+    assert change.fund.clawback_outstanding == 20_000  # spent beyond what the fund really held
+    [event] = change.events
+    assert isinstance(event, MdfAccrualReversed)
+    assert (event.debited, event.from_expired, event.shortfall) == (usd(0), usd(5_000), usd(20_000))
+
+
+def test_a_reversal_before_its_win_leaves_a_tombstone_and_the_late_win_accrues_nothing() -> None:
+    deal = won(1_000_000)
+    early = ledger.reverse_accrual(None, None, reversal(deal.deal_id), now=NOW, new_id=ids)
+    assert early.fund is None and not early.entries and not early.events
+    assert early.win is not None and early.win_status_read is None
+    assert (early.win.status, early.win.fund_id, early.win.amount_minor) == ("reversed", None, 0)
+    assert ledger.recorded_outcome(early.win) == "not accrued: win 1 was reversed before it arrived"
+    again = ledger.reverse_accrual(early.win, None, reversal(deal.deal_id), now=NOW, new_id=ids)
+    assert nothing_changed(again) and again.win is None and again.outcome == "duplicate"
+
+
+def test_a_reversal_of_a_win_whose_fund_cannot_be_read_is_retried_not_dropped() -> None:
+    deal = won(1_000_000)
+    _, win = accrued_win(None, deal)
+    with pytest.raises(LookupError):
+        ledger.reverse_accrual(win, None, reversal(deal.deal_id), now=NOW, new_id=ids)
 
 
 def test_period_for_picks_the_period_containing_the_date() -> None:
@@ -1155,8 +1285,11 @@ class Ledgers:
         self.entries: dict[str, list[LedgerEntry]] = {}
         self.requests: dict[str, FundRequest] = {}
         self.expiries: Counter[str] = Counter()
+        self.wins: dict[tuple[str, int], WinAccrual] = {}
 
     def apply(self, change: Change) -> None:
+        if change.win is not None:
+            self.wins[change.win.deal_id, change.win.win_revision] = change.win
         if change.fund is None:
             assert change.entries == []
         else:
@@ -1173,22 +1306,27 @@ class Ledgers:
         for key, fund in self.funds.items():
             assert fund.available >= 0 and fund.reserved >= 0
             assert fund.available + fund.reserved + fund.paid + fund.expired == (
-                fund.allocated + fund.accrued + fund.adjusted
+                fund.allocated + fund.accrued + fund.adjusted - fund.accrual_reversed + fund.clawback_outstanding
             )
             sums = [0, 0, 0, 0]
             totals: Counter[str] = Counter()
             for number, entry in enumerate(self.entries[key], start=1):
                 assert entry.seq == number and entry.amount_minor > 0 and entry.currency == fund.currency
+                moved = entry.amount_minor - entry.clawback_minor - entry.from_expired_minor
                 for i, sign in enumerate(EFFECT[entry.kind]):
-                    sums[i] += sign * entry.amount_minor
+                    sums[i] += sign * moved
+                sums[3] -= entry.from_expired_minor  # a reversal takes back what had expired unused
                 totals[entry.kind] += entry.amount_minor
                 assert (entry.available_after, entry.reserved_after, entry.paid_after) == tuple(sums[:3])
             assert tuple(sums) == balance_of(fund) and fund.seq == len(self.entries[key])
-            assert (fund.allocated, fund.accrued, fund.released) == (
+            assert (fund.allocated, fund.accrued, fund.released, fund.accrual_reversed) == (
                 totals["allocated"],
                 totals["accrued"],
                 totals["released"],
+                totals["accrual_reversed"],
             )
+            clawbacks = sum(e.clawback_minor for e in self.entries[key])
+            assert fund.clawback_outstanding == clawbacks
             open_reservations = sum(
                 r.granted.amount_minor
                 for r in self.requests.values()
@@ -1237,6 +1375,22 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         change = ledger.accrue(fund, in_period, won(rng.randint(1, 2_000_000)), now=NOW, new_id=ids)
         ledgers.apply(change)
         return change.outcome
+
+    def reverse() -> str:
+        accrued = [w for w in ledgers.wins.values() if w.status == "accrued"]
+        if not accrued:
+            return "skipped"
+        win = rng.choice(accrued)
+        assert win.fund_id is not None
+        event = reversal(win.deal_id, amount=win.amount_minor)
+        change = ledger.reverse_accrual(win, ledgers.funds[win.fund_id], event, now=NOW, new_id=ids)
+        ledgers.apply(change)
+        again = ledger.reverse_accrual(
+            ledgers.wins[win.deal_id, 1], ledgers.funds[win.fund_id], event, now=NOW, new_id=ids
+        )
+        assert nothing_changed(again) and again.outcome == "duplicate"
+        [entry] = change.entries
+        return "clawback" if entry.clawback_minor else "from_expired" if entry.from_expired_minor else change.outcome
 
     def submit_request() -> str:
         in_period, fund = current()
@@ -1309,8 +1463,8 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         ledgers.apply(change)
         return change.outcome
 
-    operations = [allocate, accrue, submit_request, decide_request, claim, decide_claim_, lapse, expire]
-    weights = [14, 6, 22, 20, 14, 14, 5, 2]
+    operations = [allocate, accrue, submit_request, decide_request, claim, decide_claim_, lapse, expire, reverse]
+    weights = [14, 6, 22, 20, 14, 14, 5, 2, 6]
     for _ in range(500):
         operation = rng.choices(operations, weights)[0]
         seen[f"{operation.__name__}:{operation()}"] += 1
@@ -1328,6 +1482,8 @@ def test_random_operations_keep_every_fund_balanced() -> None:
         "decide_claim_:returned",
         "lapse:lapsed",
         "expire:expired",
+        "reverse:reversed",
+        "reverse:from_expired",  # (a clawback of spent money has its own tests: reversals here rarely find one)
     ):
         assert seen[path] > 0, (path, seen)
     assert len(opened) > 1 and ledgers.expiries["claim_window_ended"] > 0

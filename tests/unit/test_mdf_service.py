@@ -11,8 +11,14 @@ from typing import Any
 
 import pytest
 
-from contracts.deals import DealWon
-from contracts.mdf import MdfFundsAccrued, MdfRequestApproved, MdfRequestRejected, MdfRequestSubmitted
+from contracts.deals import DealWinReversed, DealWon
+from contracts.mdf import (
+    MdfAccrualReversed,
+    MdfFundsAccrued,
+    MdfRequestApproved,
+    MdfRequestRejected,
+    MdfRequestSubmitted,
+)
 from contracts.onboarding import PartnerOnboarded
 from mdf.domain.timers import claim_schedule
 from mdf.models import (
@@ -420,6 +426,99 @@ def test_accrual_from_a_won_deal_is_booked_once(mdf: Mdf) -> None:
     assert isinstance(mdf.store.events("MdfFundsAccrued")[0], MdfFundsAccrued)
     outside = won.model_copy(update={"deal_id": "deal_2", "close_date": date(2027, 5, 1)})
     assert mdf.fund_life.accrue(outside) == "not accrued: no period contains 2027-05-01"
+
+
+def deal_won(amount: int = 1_000_000, *, revision: int = 1, event_id: str = "evt_won") -> DealWon:
+    return DealWon.occurred(
+        at=NOW,
+        event_id=event_id,
+        partner_id=PARTNER,
+        deal_id="deal_1",
+        amount=usd(amount),
+        close_date=date(2026, 11, 20),
+        win_revision=revision,
+    )
+
+
+def win_reversed(amount: int = 1_000_000, *, revision: int = 1, event_id: str = "evt_reversed") -> DealWinReversed:
+    return DealWinReversed.occurred(
+        at=NOW,
+        event_id=event_id,
+        partner_id=PARTNER,
+        deal_id="deal_1",
+        win_revision=revision,
+        reason="The amount was wrong",
+        reversed_by="admin@vendor.example",
+        previous_amount=usd(amount),
+    )
+
+
+def test_a_reversed_win_takes_its_accrual_back_once_and_the_corrected_win_accrues_the_new_amount(mdf: Mdf) -> None:
+    assert mdf.fund_life.accrue(deal_won(1_000_000)) == "accrued"
+    assert mdf.fund_life.reverse_accrual(win_reversed()) == "reversed"
+    assert mdf.fund_life.reverse_accrual(win_reversed()) == "duplicate"  # redelivered
+    assert mdf.fund_life.reverse_accrual(win_reversed(event_id="evt_other")) == "duplicate"
+    assert mdf.fund_life.accrue(deal_won(1_000_000)) == "duplicate"  # the reversed win, redelivered
+    assert mdf.balance() == (1_000_000, 0, 0, 0)
+    assert mdf.fund_life.accrue(deal_won(800_000, revision=2, event_id="evt_won_2")) == "accrued"
+    assert mdf.fund_life.accrue(deal_won(800_000, revision=2, event_id="evt_won_2")) == "duplicate"
+    assert mdf.kinds() == [
+        ("allocated", 1_000_000),
+        ("accrued", 25_000),
+        ("accrual_reversed", 25_000),
+        ("accrued", 20_000),
+    ]
+    fund = mdf.fund()
+    assert (fund.available, fund.accrued, fund.accrual_reversed, fund.clawback_outstanding) == (
+        1_020_000,
+        45_000,
+        25_000,
+        0,
+    )
+    [event] = mdf.store.events("MdfAccrualReversed")
+    assert isinstance(event, MdfAccrualReversed) and event.debited == usd(25_000) and event.deal_id == "deal_1"
+    assert len(mdf.store.events("MdfFundsAccrued")) == 2
+
+
+def test_a_reversal_before_its_win_ends_with_the_same_balance(mdf: Mdf) -> None:
+    assert mdf.fund_life.reverse_accrual(win_reversed()) == "nothing accrued yet: the win will accrue nothing"
+    assert mdf.fund_life.reverse_accrual(win_reversed()) == "duplicate"
+    assert mdf.fund_life.accrue(deal_won()) == "not accrued: win 1 was reversed before it arrived"
+    assert mdf.fund_life.accrue(deal_won()) == "not accrued: win 1 was reversed before it arrived"
+    assert mdf.kinds() == [("allocated", 1_000_000)] and mdf.balance() == (1_000_000, 0, 0, 0)
+    assert mdf.store.events("MdfAccrualReversed") == [] and mdf.store.events("MdfFundsAccrued") == []
+    assert mdf.fund_life.accrue(deal_won(800_000, revision=2)) == "accrued"  # the corrected win still counts
+    assert mdf.balance() == (1_020_000, 0, 0, 0)
+
+
+def test_a_reversal_racing_its_win_never_loses_either(mdf: Mdf) -> None:
+    """The reversal lands between the win's read and its write: the win reads again and sees the tombstone."""
+    mdf.store.before_write = lambda: mdf.fund_life.reverse_accrual(win_reversed()) and None
+    assert mdf.fund_life.accrue(deal_won()) == "not accrued: win 1 was reversed before it arrived"
+    assert mdf.balance() == (1_000_000, 0, 0, 0)
+    # and the other way round: a win lands between the reversal's read and its write
+    mdf.store.before_write = lambda: mdf.fund_life.accrue(deal_won(revision=2, event_id="evt_2")) and None
+    assert mdf.fund_life.reverse_accrual(win_reversed(revision=2, event_id="evt_r2")) == "reversed"
+    assert mdf.balance() == (1_000_000, 0, 0, 0) and mdf.fund().accrual_reversed == 25_000
+
+
+def test_a_reversal_of_money_already_reserved_leaves_an_outstanding_clawback(mdf: Mdf) -> None:
+    assert mdf.fund_life.accrue(deal_won()) == "accrued"  # available 1_025_000
+    request_id = mdf.submit(1_020_000)
+    assert mdf.approve(request_id) == "approved"  # available 5_000
+    assert mdf.fund_life.reverse_accrual(win_reversed()) == "reversed with a clawback outstanding"
+    fund = mdf.fund()
+    assert (fund.available, fund.reserved, fund.clawback_outstanding) == (0, 1_020_000, 20_000)
+    [event] = mdf.store.events("MdfAccrualReversed")
+    assert isinstance(event, MdfAccrualReversed)
+    assert (event.debited, event.shortfall, event.clawback_outstanding) == (usd(5_000), usd(20_000), usd(20_000))
+
+
+def test_a_first_win_accrued_before_win_records_existed_is_still_booked_once(mdf: Mdf) -> None:
+    assert mdf.fund_life.accrue(deal_won()) == "accrued"
+    mdf.store.win_items.clear()  # as an accrual booked by the previous release: only its fund guard
+    assert mdf.fund_life.accrue(deal_won(event_id="evt_replayed")) == "duplicate"
+    assert mdf.kinds() == [("allocated", 1_000_000), ("accrued", 25_000)]
 
 
 # ------------------------------------------------------------------ timers

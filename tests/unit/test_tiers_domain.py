@@ -15,7 +15,7 @@ from shared.money import Money
 from tests.support.fakes_tiers import version_request
 from tiers.domain import criteria, totals
 from tiers.domain import standing as rules
-from tiers.domain.rebuild import Approved, Earned, Onboarded, Won, rebuild
+from tiers.domain.rebuild import Approved, Earned, ManualSet, Onboarded, WinReversed, Won, rebuild
 from tiers.models import (
     CriteriaVersion,
     GraceWarning,
@@ -23,6 +23,9 @@ from tiers.models import (
     Standing,
     Totals,
     VersionRequest,
+    WindowFact,
+    WinRecord,
+    WinReversal,
 )
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -238,6 +241,64 @@ def test_a_fact_counts_until_it_leaves_the_trailing_window() -> None:
     after = totals.count_out(both, [approval], fact.exits_at)
     assert after.approved_deals == 0 and after.revenue == {"USD": 500} and after.next_exit == fact.exits_at
     assert totals.count_out(after, [fact], None) == Totals(revenue={"USD": 0}, next_exit=None)
+
+
+def _reversal(deal_id: str = "deal_1", win_revision: int = 1) -> WinReversal:
+    return WinReversal(
+        deal_id=deal_id,
+        win_revision=win_revision,
+        reason="amount was wrong",
+        reversed_by="ops@vendor.example",
+        reversed_at=NOW,
+        previous_amount=Money(currency="USD", amount_minor=500),
+    )
+
+
+def test_each_win_of_a_deal_is_a_fact_of_its_own_and_the_first_keeps_its_old_name() -> None:
+    usd = Money(currency="USD", amount_minor=500)
+    first = totals.revenue_fact("deal_1", usd, date(2026, 11, 20), 365)
+    corrected = totals.revenue_fact("deal_1", usd, date(2026, 11, 20), 365, win_revision=2)
+    assert first.win_revision == 1 and first.fact_id == "deal_1"  # the name it had before wins had revisions
+    assert corrected.fact_id == "deal_1#2"
+    legacy = {"kind": "revenue", "deal_id": "deal_1", "exits_at": "2027-11-20T00:00:00Z", "amount": usd.model_dump()}
+    assert WindowFact.model_validate(legacy) == first  # a fact stored without a revision is the first win
+
+
+def test_a_reversed_win_leaves_the_totals_and_the_window_at_once() -> None:
+    usd = Money(currency="USD", amount_minor=500)
+    fact = totals.revenue_fact("deal_1", usd, date(2026, 11, 20), 365)
+    other = totals.revenue_fact("deal_2", Money(currency="USD", amount_minor=300), date(2026, 12, 1), 365)
+    counted = totals.count_in(totals.count_in(Totals(), fact, NOW) or Totals(), other, NOW)
+    assert counted is not None and counted.revenue == {"USD": 800} and counted.next_exit == fact.exits_at
+    recorded = WinRecord(deal_id="deal_1", fact=fact, counted=True)
+    result = totals.reverse_win(counted, recorded, _reversal(), in_window=True, following=other.exits_at)
+    assert result is not None
+    after, record, taken_out = result
+    assert after.revenue == {"USD": 300} and after.next_exit == other.exits_at  # the next exit is the other's
+    assert taken_out == fact and record.reversal == _reversal() and record.fact == fact
+    # a redelivery changes nothing
+    assert totals.reverse_win(after, record, _reversal(), in_window=False, following=None) is None
+
+
+def test_a_reversal_takes_out_only_what_is_still_counted() -> None:
+    usd = Money(currency="USD", amount_minor=500)
+    fact = totals.revenue_fact("deal_1", usd, date(2025, 11, 20), 365)
+    held = Totals(revenue={"USD": 700}, next_exit=NOW + timedelta(days=3))
+    for recorded, in_window in (
+        (WinRecord(deal_id="deal_1", fact=fact, counted=True), False),  # counted once, left the window since
+        (WinRecord(deal_id="deal_1", fact=fact, counted=False), False),  # outside the window when it arrived
+    ):
+        result = totals.reverse_win(held, recorded, _reversal(), in_window=in_window, following=None)
+        assert result is not None and result[0] == held and result[2] is None and result[1].reversal is not None
+
+
+def test_a_reversal_before_its_win_leaves_a_tombstone() -> None:
+    result = totals.reverse_win(Totals(), None, _reversal(win_revision=2), in_window=False, following=None)
+    assert result is not None
+    after, tombstone, taken_out = result
+    assert after == Totals() and taken_out is None
+    assert tombstone.fact is None and tombstone.win_revision == 2 and tombstone.reversal is not None
+    assert totals.reverse_win(after, tombstone, _reversal(win_revision=2), in_window=False, following=None) is None
 
 
 def test_distinct_holders_count_once_and_renewals_and_redeliveries_change_nothing() -> None:
@@ -503,3 +564,40 @@ def test_the_same_facts_rebuild_the_same_standing() -> None:
     later = rebuild("prt_1", facts, [v], TERMS, until=NOW + timedelta(days=500))
     assert [h.kind for h in later.history][-3:] == ["upgrade", "grace_started", "downgrade"]
     assert later.standing.tier is not None and later.standing.tier.tier_id == "registered"
+
+
+def test_reversals_and_corrected_wins_rebuild_the_same_standing_in_any_order() -> None:
+    """Gold's revenue comes from one deal; its win is reversed (a grace period, never a silent downgrade) and won
+    again for the corrected amount (met again): a reversal delivered before its win gives the same standing."""
+    v = version("2026-01-01")
+    usd = Money(currency="USD", amount_minor=10_000_000)
+    setup = [
+        (NOW, Onboarded("Northwind")),
+        (NOW + timedelta(days=1), Approved("deal_1")),
+        (NOW + timedelta(days=1), Approved("deal_2")),
+        (NOW + timedelta(days=1), Earned("a1", "cert-eng", "ann@p.example")),
+        (NOW + timedelta(days=1), Earned("a2", "cert-eng", "bob@p.example")),
+    ]
+    plan = v.tiers[2].criteria.manual[0].criterion_id
+    setup.append((NOW + timedelta(days=1), ManualSet(plan, True, "signed", "admin@vendor.example")))
+    won = (NOW + timedelta(days=2), Won("deal_9", usd, date(2026, 11, 28)))
+    reversed_ = (NOW + timedelta(days=3), WinReversed("deal_9", 1, usd, "amount was wrong", "ops@vendor.example"))
+    corrected = (NOW + timedelta(days=4), Won("deal_9", usd, date(2026, 11, 28), win_revision=2))
+    until = NOW + timedelta(days=5)
+
+    in_order = rebuild("prt_1", [*setup, won, reversed_], [v], TERMS, until=until)
+    assert in_order.standing.tier is not None and in_order.standing.tier.tier_id == "gold"
+    assert in_order.standing.grace is not None and in_order.standing.totals.revenue == {"USD": 0}
+    assert [h.kind for h in in_order.history][-2:] == ["upgrade", "grace_started"]
+    # the reversal delivered before its win: the late win counts nothing (Gold was never reached)
+    early = (won[0] - timedelta(hours=1), reversed_[1])
+    tombstoned = rebuild("prt_1", [*setup, early, won], [v], TERMS, until=until)
+    assert tombstoned.standing.totals.revenue.get("USD", 0) == 0
+    assert tombstoned.standing.tier is not None and tombstoned.standing.tier.tier_id == "silver"
+    # the corrected win counts, and ends the grace period
+    again = rebuild("prt_1", [*setup, won, reversed_, corrected], [v], TERMS, until=until)
+    assert again.standing.grace is None and again.standing.totals.revenue == {"USD": 10_000_000}
+    assert again.history[-1].kind == "grace_ended"
+    # a repeated fact (a redelivery) changes nothing
+    repeated = rebuild("prt_1", [*setup, won, won, reversed_, reversed_, corrected], [v], TERMS, until=until)
+    assert repeated.standing == again.standing and repeated.history == again.history

@@ -19,13 +19,24 @@ from shared.money import Money
 from shared.principal import Principal
 from tests.support.events import validate
 from tests.support.fakes import FakeMailer, FakeSideEffects, FakeTimers, FakeWorkflows
-from tests.support.fakes_tiers import FakeTiersRepository, version_request
+from tests.support.fakes_tiers import FakeTiersRepository, FakeVersionTimers, version_request
 from tiers.domain import standing as rules
-from tiers.domain.rebuild import Approved, Decided, Earned, Ended, ManualSet, Onboarded, Removed, Won, rebuild
-from tiers.models import VersionRequest, workflow_message
+from tiers.domain.rebuild import (
+    Approved,
+    Decided,
+    Earned,
+    Ended,
+    ManualSet,
+    Onboarded,
+    Removed,
+    WinReversed,
+    Won,
+    rebuild,
+)
+from tiers.models import VersionRequest, VersionTakesEffect, workflow_message
 from tiers.service import TiersService, TierWorkflowService
 from tiers.settings import ConsumerSettings
-from tiers.workflow import TierWorkflowsAdapter, VersionTimersAdapter
+from tiers.workflow import TierWorkflowsAdapter
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:tier-upgrade-approval"
@@ -170,7 +181,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
         terms=TERMS,
         clock=clock,
     )
-    api = TiersService(repository, terms=TERMS, timers=VersionTimersAdapter(timers), clock=clock)
+    api = TiersService(repository, terms=TERMS, timers=FakeVersionTimers(timers), clock=clock)
+    queue.certification_defined("cert-eng", "Network Engineer", START)  # training's CertificationDefined
     return World(repository, mailer, workflows, timers, clock, api, queue)
 
 
@@ -249,6 +261,90 @@ def test_a_deal_won_long_ago_is_on_record_but_never_counted(world: World) -> Non
         world.queue.deal_won("prt_1", "deal_old", usd(50_000_000), START.date())
         == "revenue of deal_old already on record"
     )
+
+
+def reverse(world: World, deal_id: str, win_revision: int = 1, amount: int = 10_000_000, pid: str = "prt_1") -> str:
+    """Deals' DealWinReversed, as the consumer hands it over."""
+    return world.queue.deal_win_reversed(
+        pid,
+        deal_id,
+        win_revision,
+        reason="The amount was wrong",
+        reversed_by="ops@vendor.example",
+        previous_amount=usd(amount),
+        at=world.clock(),
+    )
+
+
+def test_a_reversed_win_leaves_the_totals_at_once_starts_a_grace_period_and_its_exit_timer_does_nothing(
+    world: World,
+) -> None:
+    add_version(world)
+    onboard(world)
+    make_gold(world)
+    assert world.standing().tier.tier_id == "gold" and world.standing().totals.revenue == {USD: 10_000_000}
+    revenue_exit = world.standing().totals.next_exit
+    assert revenue_exit == datetime(2027, 11, 26, tzinfo=UTC)  # the win leaves first; the approvals at noon
+    outcome = reverse(world, "deal_w1")
+    assert outcome == "revenue of deal_w1 (win 1) reversed: tier gold (PartnerTierGracePeriodStarted)"
+    standing = world.standing()
+    assert standing.tier.tier_id == "gold" and standing.grace is not None  # never a silent downgrade
+    assert standing.totals.revenue == {USD: 0}
+    assert standing.totals.next_exit == START + timedelta(days=365)  # the approvals' exit is the next one now
+    assert world.repository.in_window.keys() == {("prt_1", "approval", "deal_a1"), ("prt_1", "approval", "deal_a2")}
+    world.bus()
+    assert "Grace period for Gold" in world.mailer.sent[-1].subject
+    # redeliveries change nothing: the reversal, and the reversed win itself
+    revision = standing.revision
+    assert reverse(world, "deal_w1") == "reversal of revenue of deal_w1 (win 1) already on record"
+    assert world.queue.deal_won("prt_1", "deal_w1", usd(10_000_000), START.date()) == (
+        "revenue of deal_w1 already on record (reversed since)"
+    )
+    assert world.standing().revision == revision and world.standing().totals.revenue == {USD: 0}
+    # the corrected win counts (a fact of its own), and Gold is met again
+    later = START.date() + timedelta(days=3)
+    assert world.queue.deal_won("prt_1", "deal_w1", usd(12_000_000), later, win_revision=2) == (
+        "revenue of deal_w1 (win 2): tier gold (PartnerTierGracePeriodEnded)"
+    )
+    assert world.standing().grace is None and world.standing().totals.revenue == {USD: 12_000_000}
+    # the reversed win's exit passes: nothing leaves (its timer finds nothing), the corrected win still counts
+    outcomes = world.advance(revenue_exit + timedelta(hours=1))
+    assert "0 facts left the window: nothing changed" in outcomes
+    assert world.standing().totals.revenue == {USD: 12_000_000} and world.standing().totals.approved_deals == 2
+    assert world.standing().tier.tier_id == "gold" and world.standing().grace is None
+
+
+def test_a_reversal_before_its_win_makes_the_late_win_count_nothing(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    assert reverse(world, "deal_x", amount=20_000_000) == "revenue of deal_x (win 1) reversed: tier registered"
+    assert world.repository.wins["prt_1", "deal_x"].fact is None  # the tombstone
+    late = world.queue.deal_won("prt_1", "deal_x", usd(20_000_000), START.date())
+    assert late == "revenue of deal_x counts nothing: win 1 was reversed before it arrived"
+    assert world.standing().totals.revenue == {} and world.repository.in_window == {}
+    assert reverse(world, "deal_x") == "reversal of revenue of deal_x (win 1) already on record"
+    # the corrected win arrives and counts
+    world.queue.deal_won("prt_1", "deal_x", usd(15_000_000), START.date(), win_revision=2)
+    assert world.standing().totals.revenue == {USD: 15_000_000}
+    # and a reversal of win 2 delivered before win 1's: each takes out only its own revenue
+    world.queue.deal_won("prt_1", "deal_y", usd(1_000), START.date())
+    reverse(world, "deal_y", win_revision=2)
+    assert world.standing().totals.revenue == {USD: 15_001_000}
+
+
+def test_a_reversal_after_the_revenue_left_the_window_takes_nothing_out(world: World) -> None:
+    add_version(world)
+    onboard(world)
+    world.queue.deal_won("prt_1", "deal_1", usd(5_000_000), START.date() - timedelta(days=300))
+    world.queue.deal_won("prt_1", "deal_2", usd(3_000_000), START.date())
+    world.queue.deal_won("prt_1", "deal_old", usd(7_000_000), START.date() - timedelta(days=400))  # never counted
+    world.advance(START + timedelta(days=70))  # deal_1 left the window
+    assert world.standing().totals.revenue == {USD: 3_000_000}
+    for deal in ("deal_1", "deal_old"):
+        assert "reversed" in reverse(world, deal)
+        assert world.standing().totals.revenue == {USD: 3_000_000}
+    assert reverse(world, "deal_2") == "revenue of deal_2 (win 1) reversed: tier registered"
+    assert world.standing().totals.revenue == {USD: 0} and world.standing().totals.next_exit is None
 
 
 def test_revenue_in_a_currency_without_a_criterion_counts_for_nothing(world: World) -> None:
@@ -489,6 +585,19 @@ def test_every_partner_is_evaluated_when_a_version_takes_effect_a_page_at_a_time
 
 
 # ------------------------------------------------------------------ the API
+def test_a_version_naming_a_certification_training_never_defined_is_a_400_naming_the_field(world: World) -> None:
+    typo = {"certifications": [{"certification_id": "cert-engg", "label": "certified engineer", "people": 2}]}
+    with pytest.raises(ValidationFailed) as unknown:
+        add_version(world, "2026-12-01", **typo)
+    assert [e.field for e in unknown.value.errors] == ["tiers.2.criteria.certifications.0.certification_id"]
+    assert world.api.versions(VENDOR) == []
+    assert world.queue.certification_defined("cert-engg", "Engineer (new)", START + timedelta(minutes=1)) == (
+        "certification cert-engg known"
+    )
+    assert world.queue.certification_defined("cert-engg", "Engineer (old)", START) == "older or repeated event"
+    assert add_version(world, "2026-12-01", **typo).version_id == "v1"
+
+
 def test_versions_are_the_vendor_admins_sequential_and_immutable(world: World) -> None:
     with pytest.raises(Forbidden):
         world.api.add_version(partner_user(), VersionRequest.model_validate(version_request("2026-12-01")))
@@ -521,7 +630,10 @@ def test_an_announced_version_does_not_block_an_earlier_one_and_is_withdrawn_bef
     assert in_force.value.code == "version_in_force"
     with pytest.raises(NotFound):
         world.api.withdraw_version(VENDOR, "v9", "none")
+    assert "tiers-version-v2-first-0" in world.timers.scheduled
+    v2_timer = world.timers.scheduled["tiers-version-v2-first-0"]
     withdrawal = world.api.withdraw_version(VENDOR, "v2", "Silver needs 2 deals, not 3")
+    assert "tiers-version-v2-first-0" not in world.timers.scheduled  # its fan-out timer is deleted with it
     assert world.api.withdraw_version(VENDOR, "v2", "again") == withdrawal  # a retry answers the record
     assert [v.version_id for v in world.api.versions(VENDOR)] == ["v1", "v3"]
     assert [(w.version.version_id, w.reason) for w in world.api.withdrawals(VENDOR)] == [
@@ -529,8 +641,13 @@ def test_an_announced_version_does_not_block_an_earlier_one_and_is_withdrawn_bef
     ]
     corrected = add_version(world, "2027-01-01")  # its date is free again; ids stay sequential
     assert corrected.version_id == "v4"
-    outcomes = world.advance(datetime(2027, 1, 1, tzinfo=UTC))  # v2's timer fires too, and does nothing
-    assert "version v2 was withdrawn: nothing to evaluate" in outcomes
+    outcomes = world.advance(datetime(2027, 1, 1, tzinfo=UTC))  # v4's timer fires; v2's is gone
+    assert not any("v2" in outcome for outcome in outcomes), outcomes
+    assert "version v4: 1 partners evaluated" in outcomes
+    # had the deletion failed (the write and the deletion are two steps), v2's timer would fire and evaluate nobody
+    assert world.queue.version_takes_effect(VersionTakesEffect.model_validate(v2_timer[1])) == (
+        "version v2 was withdrawn: nothing to evaluate"
+    )
     assert world.standing().criteria_version == "v4"
     assert all(h.criteria_version != "v2" for h in world.repository.entries["prt_1"])
 
@@ -690,7 +807,106 @@ def test_evaluation_reads_the_same_items_whatever_the_history(world: World) -> N
     assert per_evaluation[0] == per_evaluation[1] <= 3
 
 
+def test_a_reversal_reads_the_same_items_whatever_the_history(world: World) -> None:
+    add_version(world)
+    per_reversal = []
+    for size in (10, 1000):
+        pid = f"prt_{size}"
+        world.queue.onboard(pid, "Big")
+        for n in range(size):
+            world.queue.deal_won(pid, f"deal_{size}_{n}", usd(100), START.date() + timedelta(days=n % 7))
+        world.repository.reads = 0
+        reverse(world, f"deal_{size}_0", amount=100, pid=pid)  # the next exit: the one after it is read too
+        per_reversal.append(world.repository.reads)
+        assert world.repository.standings[pid].totals.revenue == {USD: 100 * (size - 1)}
+    assert per_reversal[0] == per_reversal[1] <= 7
+
+
 # ------------------------------------------------------------------ the same facts, the same tier
+def comparable(standing: Any) -> dict[str, Any]:
+    """A standing as the rebuild must find it (ids are drawn anew, the revision counts writes)."""
+    data = standing.model_dump(mode="json", exclude={"revision"})
+    for key in ("pending", "grace"):
+        if data[key]:
+            data[key].pop("upgrade_id", None)
+            data[key].pop("grace_id", None)
+    return data
+
+
+def entries(history: list[Any]) -> list[tuple[Any, ...]]:
+    return [(h.seq, h.at, h.kind, h.tier, h.previous, h.reason, h.criteria_version, h.by) for h in history]
+
+
+def test_reversals_and_corrected_wins_rebuild_the_standing_the_service_kept_at_every_step(world: World) -> None:
+    """Gold rests on one deal's revenue: its win is reversed (a grace period), won again, reversed again; another
+    deal's reversal arrives before its win (which counts nothing) and its corrected win restores Gold. After every
+    step, and as time alone moves on (the grace period ends, the window slides), the standing rebuilt from the facts
+    so far equals the one the service kept."""
+    add_version(world)
+    versions = world.repository.versions()
+    q, day = world.queue, timedelta(days=1)
+    facts: list[tuple[datetime, Any]] = []
+
+    def step(offset: timedelta, fact: Any, run: Callable[[], Any]) -> None:
+        world.advance(START + offset)
+        run()
+        world.bus()
+        facts.append((world.clock(), fact))
+        check(world.clock())
+
+    def check(until: datetime) -> None:
+        rebuilt = rebuild("prt_1", facts, versions, TERMS, until=until)
+        assert comparable(rebuilt.standing) == comparable(world.standing()), until
+        assert entries(rebuilt.history) == entries(world.repository.entries["prt_1"])
+
+    def won(deal: str, amount: int, revision: int = 1) -> tuple[Any, Callable[[], Any]]:
+        close = START.date()
+        return Won(deal, usd(amount), close, revision), lambda: q.deal_won("prt_1", deal, usd(amount), close, revision)
+
+    def reversed_(deal: str, amount: int, revision: int = 1) -> tuple[Any, Callable[[], Any]]:
+        fact = WinReversed(deal, revision, usd(amount), "The amount was wrong", "ops@vendor.example")
+        return fact, lambda: reverse(world, deal, revision, amount)
+
+    step(0 * day, Onboarded("Northwind"), lambda: q.onboard("prt_1", "Northwind"))
+    for n in (1, 2):
+        step(0 * day, Approved(f"deal_a{n}"), lambda n=n: q.deal_approved("prt_1", f"deal_a{n}", world.clock()))
+        step(
+            0 * day,
+            Earned(f"aw{n}", "cert-eng", f"e{n}@p.example"),
+            lambda n=n: q.award_changed(
+                "prt_1",
+                earned=True,
+                award_id=f"aw{n}",
+                certification_id="cert-eng",
+                holder=f"e{n}@p.example",
+                at=world.clock(),
+            ),
+        )
+    step(
+        0 * day,
+        ManualSet("business-plan", True, "signed", VENDOR.email),
+        lambda: world.api.set_manual(VENDOR, "prt_1", "business-plan", met=True, note="signed"),
+    )
+    step(1 * day, *won("deal_w", 10_000_000))
+    assert world.standing().tier.tier_id == "gold"
+    step(2 * day, *reversed_("deal_w", 10_000_000))
+    assert world.standing().grace is not None
+    step(3 * day, *won("deal_w", 11_000_000, 2))
+    assert world.standing().grace is None
+    step(4 * day, *reversed_("deal_w", 11_000_000, 2))
+    step(5 * day, *reversed_("deal_z", 10_000_000))  # before its win
+    step(6 * day, *won("deal_z", 10_000_000))  # counts nothing
+    assert world.standing().grace is not None and world.standing().totals.revenue == {USD: 0}
+    step(7 * day, *won("deal_z", 10_000_000, 2))  # the corrected win: Gold met again
+    assert world.standing().grace is None and world.standing().totals.revenue == {USD: 10_000_000}
+    step(8 * day, *reversed_("deal_z", 10_000_000, 2))  # and reversed: the grace period runs out this time
+    for later in (100 * day, 366 * day, 500 * day):
+        world.advance(START + later)
+        check(START + later)
+    assert [h.kind for h in world.repository.entries["prt_1"]].count("grace_started") >= 3
+    assert world.standing().tier.tier_id == "registered"
+
+
 def test_a_standing_rebuilt_from_its_events_alone_equals_the_one_the_service_kept(world: World) -> None:
     add_version(world, approval="channel_team")
     stricter = version_request("2027-06-01", approval="channel_team")
@@ -766,6 +982,32 @@ def test_a_standing_rebuilt_from_its_events_alone_equals_the_one_the_service_kep
     )
     at(60 * day, Removed("e1@p.example"), lambda: q.user_removed("prt_1", "e1@p.example", world.clock()))
     at(100 * day, Approved("deal_3"), lambda: q.deal_approved("prt_1", "deal_3", world.clock()))
+    # a win reversed and won again for a corrected amount; another reversed before its win arrived
+    at(
+        110 * day,
+        Won("deal_3", usd(3_000_000), date(2027, 3, 1)),
+        lambda: q.deal_won("prt_1", "deal_3", usd(3_000_000), date(2027, 3, 1)),
+    )
+    at(
+        115 * day,
+        WinReversed("deal_3", 1, usd(3_000_000), "The amount was wrong", "ops@vendor.example"),
+        lambda: reverse(world, "deal_3", amount=3_000_000),
+    )
+    at(
+        116 * day,
+        Won("deal_3", usd(2_000_000), date(2027, 3, 1), win_revision=2),
+        lambda: q.deal_won("prt_1", "deal_3", usd(2_000_000), date(2027, 3, 1), win_revision=2),
+    )
+    at(
+        120 * day,
+        WinReversed("deal_4", 1, usd(4_000_000), "The amount was wrong", "ops@vendor.example"),
+        lambda: reverse(world, "deal_4", amount=4_000_000),
+    )
+    at(
+        121 * day,
+        Won("deal_4", usd(4_000_000), date(2027, 3, 20)),
+        lambda: q.deal_won("prt_1", "deal_4", usd(4_000_000), date(2027, 3, 20)),
+    )
     # then time alone: the grace period ends, version v2 arrives, the window slides past every deal
 
     facts = []
@@ -779,21 +1021,33 @@ def test_a_standing_rebuilt_from_its_events_alone_equals_the_one_the_service_kep
 
     rebuilt = rebuild("prt_1", facts, versions, TERMS, until=until)
     kept = world.standing()
-
-    def comparable(standing: Any) -> dict[str, Any]:
-        data = standing.model_dump(mode="json", exclude={"revision"})
-        for key in ("pending", "grace"):
-            if data[key]:
-                data[key].pop("upgrade_id", None)
-                data[key].pop("grace_id", None)
-        return data
-
-    def entries(history: list[Any]) -> list[tuple[Any, ...]]:
-        return [(h.seq, h.at, h.kind, h.tier, h.previous, h.reason, h.criteria_version, h.by) for h in history]
-
     assert comparable(rebuilt.standing) == comparable(kept)
     assert entries(rebuilt.history) == entries(world.repository.entries["prt_1"])
     kinds = [h.kind for h in rebuilt.history]
     assert kinds == ["initial", "upgrade", "upgrade_rejected", "grace_started", "downgrade"]
     assert rebuilt.history[-2].criteria_version == "v2"  # judged by the version in force then
     assert kept.tier.tier_id == "registered" and kept.totals.approved_deals == 0 and kept.totals.revenue == {USD: 0}
+
+
+# ------------------------------------------------------------------ the vendor admin's partner list
+def test_the_programme_partners_are_listed_with_their_tier_a_page_at_a_time_for_vendor_admins_only(
+    world: World,
+) -> None:
+    add_version(world)
+    for partner_id in ("prt_3", "prt_1", "prt_2"):
+        onboard(world, partner_id)
+    world.queue.deal_approved("prt_2", "deal_a1", world.clock())
+    world.queue.deal_approved("prt_2", "deal_a2", world.clock())
+    world.bus()
+    with pytest.raises(Forbidden):
+        world.api.partners(partner_user("prt_1"), limit=10, cursor=None)
+    first, cursor = world.api.partners(VENDOR, limit=2, cursor=None)
+    assert [(s.partner_id, s.company_name, s.tier and s.tier.tier_id) for s in first] == [
+        ("prt_1", "Northwind", "registered"),
+        ("prt_2", "Northwind", "silver"),
+    ]
+    rest, end = world.api.partners(VENDOR, limit=2, cursor=cursor)
+    assert [s.partner_id for s in rest] == ["prt_3"] and end is None
+    with pytest.raises(ValidationFailed) as bad:
+        world.api.partners(VENDOR, limit=2, cursor="connections|2")
+    assert bad.value.errors[0].field == "cursor"

@@ -24,6 +24,7 @@ from training.models import (
     CertificationReminder,
     Completion,
     Course,
+    CourseBody,
     CoursePass,
     ImportChunk,
     ImportJob,
@@ -689,13 +690,83 @@ def test_passes_recorded_in_time_order_earn_from_the_latest_passes_what_the_whol
         assert _replay(certification, passes, rnd) is None, seed
 
 
-def test_a_back_filled_pass_completes_a_set_only_with_the_other_courses_latest_pass() -> None:
-    """The documented limit (docs/training.md, Known limits): a late old pass of A whose only partner in the window is
-    an older pass of B (B passed again since, outside the window) earns nothing, though that set is still valid."""
+def _pass(course: str, at: datetime, n: int = 0) -> Completion:
+    return Completion(
+        completion_id=f"cmp_{course}_{n}",
+        partner_id="prt_1",
+        learner_email="ada@northwind.com",
+        course_id=course,
+        lms_course_id=course.upper(),
+        passed=True,
+        completed_at=at,
+        source="csv",
+        dedup_key=f"csv:{course}:{n}",
+        recorded_at=NOW,
+    )
+
+
+def test_a_back_filled_old_pass_completes_a_set_with_an_older_not_latest_pass_of_another_course() -> None:
+    """A late old pass of A whose only partner in the window is an older pass of B (B passed again since, outside the
+    window): the pass log's entry of B nearest the new pass makes the set, the latest passes alone would not."""
     long_lived = cert(validity_months=120, completion_window_months=6)
     b_then, b_since, a_late = days(400), days(10), days(405)
-    assert evaluate({"crs_a": [a_late], "crs_b": [b_then, b_since]}, certification=long_lived) is not None  # history
-    assert evaluate({"crs_a": [a_late], "crs_b": [b_since]}, certification=long_lived) is None  # latest passes
+    latest = kept(_pass("crs_b", b_then, 1), _pass("crs_b", b_since, 2))
+    alone = awards.passes_read(latest.values(), {}, _pass("crs_a", a_late))
+    assert evaluate(alone, certification=long_lived) is None
+    read = awards.passes_read(latest.values(), {"crs_b": (b_then, b_since)}, _pass("crs_a", a_late))
+    assert read == {"crs_a": [a_late], "crs_b": [b_then, b_since]}
+    result = evaluate(read, certification=long_lived)
+    assert result is not None and result[0].earned_at == b_then  # the later of the set: B 400 days ago
+    assert result[0].expires_at == add_months(b_then, 120).replace(microsecond=0)
+
+
+def test_a_failed_completion_is_neither_logged_nor_read_as_a_pass() -> None:
+    failed = _pass("crs_a", days(3)).model_copy(update={"passed": False})
+    assert awards.logged(failed) is None
+    assert awards.passes_read([], {"crs_b": (days(4),)}, failed) == {"crs_b": [days(4)]}
+    logged = awards.logged(_pass("crs_a", days(3)))
+    assert logged is not None and (logged.course_id, logged.completed_at) == ("crs_a", days(3))
+
+
+def _nearest(log: list[datetime], at: datetime) -> tuple[datetime, ...]:
+    """What the repository's two Limit-1 queries answer: the last logged pass at or before `at`, the first after."""
+    ordered = sorted(log)
+    return tuple([t for t in ordered if t <= at][-1:] + [t for t in ordered if t > at][:1])
+
+
+def test_a_certification_is_earned_whatever_order_its_passes_arrive_in() -> None:
+    """On 2,000 random pass histories recorded in a random order (a backfill): after the last arrival the learner
+    holds the certification exactly when the whole history has a qualifying set, each arrival reading only the latest
+    pass per course and the logged passes nearest it (never the whole history), and never earns later than that set."""
+    for seed in range(2000):
+        rnd = random.Random(seed)
+        required = ["crs_a", "crs_b", "crs_c"][: rnd.choice([1, 2, 3])]
+        certification = cert(
+            required_course_ids=required,
+            validity_months=120,  # nothing expires by NOW: only whether and when it was earned is compared
+            completion_window_months=rnd.choice([1, 2, 6, 12]),
+            renewal_course_id=None,
+        )
+        start = NOW - timedelta(days=3000)
+        arrivals = [
+            (start + timedelta(days=rnd.randint(0, 2000)), rnd.choice(required)) for _ in range(rnd.randint(1, 20))
+        ]
+        rnd.shuffle(arrivals)
+        log: dict[str, list[datetime]] = {}
+        latest: dict[str, CoursePass] = {}
+        held: Award | None = None
+        for n, (moment, course) in enumerate(arrivals):
+            new = _pass(course, moment, n)
+            nearby = {c: _nearest(log.get(c, []), moment) for c in required if c != course}
+            passes = awards.passes_read(latest.values(), nearby, new)
+            result = evaluate(passes, held, certification=certification)
+            held = result[0] if result else held
+            log.setdefault(course, []).append(moment)
+            newer = awards.newer_pass(latest.get(course), new)
+            latest |= {course: newer} if newer else {}
+        whole = awards.qualifying_moment(certification, log)
+        assert (held is not None) == (whole is not None), seed
+        assert held is None or whole is None or held.earned_at <= whole, seed
 
 
 def test_a_completion_keeps_its_course_latest_pass_only_when_newer() -> None:
@@ -720,3 +791,49 @@ def test_a_completion_keeps_its_course_latest_pass_only_when_newer() -> None:
     older = completions.complete(who, incoming(completed_at=days(30)), COURSE, [], origin="o", now=NOW, new_id=ids)
     failed = completions.complete(who, incoming(passed=False), COURSE, [], origin="o", now=NOW, new_id=ids)
     assert older.latest_pass is None and failed.latest_pass is None
+
+
+# ------------------------------------------------------------------ xAPI activity ids of a course
+def test_a_course_declares_activity_iris_matched_but_for_one_trailing_slash() -> None:
+    body = CourseBody(
+        title="Cloud",
+        lms_course_id="https://lms.example.com/c/1",
+        credit_hours=1,
+        language="en",
+        activity_ids=["https://lms.example.com/au/1/", "urn:cmi5:au:1"],
+    )
+    course = catalogue.new_course(body, by="v@example.com", now=NOW, new_id=ids)
+    assert catalogue.activity_keys(course) == [
+        ("https://lms.example.com/c/1", "lms_course_id"),
+        ("https://lms.example.com/au/1", "activity_ids.0"),
+        ("urn:cmi5:au:1", "activity_ids.1"),
+    ]
+    assert catalogue.activity_key("https://lms.example.com/au/1/") == catalogue.activity_key(
+        "https://lms.example.com/au/1"
+    )
+    assert catalogue.activity_key("https://lms.example.com/au/1//") == "https://lms.example.com/au/1/"  # one slash only
+    plain = catalogue.new_course(
+        CourseBody(title="Net", lms_course_id="NET-101", credit_hours=1, language="en"), by="v", now=NOW, new_id=ids
+    )
+    assert catalogue.activity_keys(plain) == []  # not an IRI: xAPI statements cannot name it by a slash variant
+
+
+@pytest.mark.parametrize(
+    ("activity_ids", "field"),
+    [
+        (["not an iri"], "activity_ids.0"),
+        (["https://ok.example/a", "relative/path"], "activity_ids.1"),
+        (["https://ok.example/" + "a" * 200], "activity_ids.0"),
+        (["https://ok.example/a", "https://ok.example/a/"], "activity_ids"),
+        ([f"https://ok.example/{n}" for n in range(11)], "activity_ids"),
+        ("https://ok.example/a", "activity_ids"),
+    ],
+)
+def test_invalid_activity_ids_are_refused_naming_the_field(activity_ids: object, field: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        CourseBody.model_validate(
+            {"title": "X", "lms_course_id": "X-1", "credit_hours": 1, "language": "en", "activity_ids": activity_ids}
+        )
+    assert field in [".".join(str(p) for p in e["loc"]) for e in refused.value.errors()]

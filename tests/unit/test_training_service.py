@@ -154,6 +154,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
             renewal_course_id=courses["LMS-R"],
         ),
     )
+    repository.outbox.clear()  # the catalogue's CertificationDefined: each test sees only the events it causes
     return World(repository, files, work, timers, mailer, clock, api, queue, courses, certification.certification_id)
 
 
@@ -541,6 +542,42 @@ def test_a_job_that_keeps_failing_ends_failed_with_its_reason_not_queued_for_eve
     assert world.queue.run_import(request) == "nothing to do: the import is failed"
 
 
+class LambdaTimedOut(BaseException):
+    """What a Lambda timeout is to the code: the invocation stops mid-chunk, no `except Exception` runs."""
+
+
+def test_a_chunk_that_times_out_is_counted_before_it_starts_and_ends_the_job_failed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each delivery is counted before its first row, so a delivery killed by the Lambda timeout counts too: after
+    MAX_FAILED_ATTEMPTS such deliveries the next one ends the job failed with the reason, never retrying for ever."""
+    import_id = submitted_import(world)
+
+    def times_out(key: str, max_bytes: int) -> bytes:
+        raise LambdaTimedOut
+
+    monkeypatch.setattr(world.files, "read", times_out)
+    request = ImportRequested(message_type="ImportRequested", import_id=import_id)
+    for attempt in range(1, imports.MAX_FAILED_ATTEMPTS + 1):
+        with pytest.raises(LambdaTimedOut):  # the invocation ends; the queue redelivers the message
+            world.queue.run_import(request)
+        job = world.repository.jobs[import_id]
+        assert (job.status, job.failed_attempts) == ("queued", attempt)
+    assert world.queue.run_import(request) == "failed"
+    job = world.repository.jobs[import_id]
+    assert job.status == "failed" and job.failure is not None and "3 attempts at row 1" in job.failure
+    assert "timeout" in job.failure and world.repository.chunks == {}
+    assert world.queue.run_import(request) == "nothing to do: the import is failed"
+
+
+def test_a_racing_second_delivery_of_a_chunk_loses_the_attempt_count_and_processes_nothing(world: World) -> None:
+    import_id = submitted_import(world)
+    request = ImportRequested(message_type="ImportRequested", import_id=import_id)
+    world.repository.fail_next_import_saves = 1  # the other delivery counted its attempt first
+    assert world.queue.run_import(request) == "nothing to do: another delivery is taking the chunk from row 0"
+    assert world.repository.chunks == {} and world.repository.jobs[import_id].failed_attempts == 0
+
+
 def test_progress_resets_the_failed_attempts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     import_id, _ = big_import(world)
     request = work_message(world.work.sent.pop(0))
@@ -868,6 +905,33 @@ def test_a_second_certification_named_alike_is_a_conflict_naming_name(world: Wor
     assert len(world.api.certifications()) == 1
 
 
+def test_two_racing_creations_of_one_name_one_wins_by_the_unique_name_item(world: World) -> None:
+    """Both read a catalogue without the name (the race): the unique-name write refuses the second with 409 `name`."""
+    world.repository.certifications_by_id.clear()  # as each racer read it: no certification has the name yet
+    body = CertificationBody(name="Cloud Architect", required_course_ids=[world.courses["LMS-A"]], validity_months=6)
+    world.api.add_certification(VENDOR, body)
+    world.repository.certifications_by_id.clear()
+    with pytest.raises(Conflict) as duplicate:
+        world.api.add_certification(VENDOR, body.model_copy(update={"name": "cloud architect "}))
+    assert duplicate.value.code == "duplicate_certification" and [e.field for e in duplicate.value.errors] == ["name"]
+    assert [e.certification_name for e in published(world, "CertificationDefined")] == ["Cloud Architect"]
+
+
+def test_a_new_certification_is_announced_catalogue_wide_with_its_definition(world: World) -> None:
+    body = CertificationBody(
+        name="Wireless", required_course_ids=[world.courses["LMS-B"], world.courses["LMS-A"]], validity_months=18
+    )
+    created = world.api.add_certification(VENDOR, body)
+    [event] = published(world, "CertificationDefined")
+    assert (event.certification_id, event.partner_id, event.certification_name) == (
+        created.certification_id,
+        "*",
+        "Wireless",
+    )
+    assert event.required_course_ids == [world.courses["LMS-B"], world.courses["LMS-A"]]
+    assert (event.validity_months, event.defined_at) == (18, NOW)
+
+
 def test_rotation_beyond_the_valid_secrets_allowed_is_refused_not_a_secret_dropped(world: World) -> None:
     connection, first = world.api.add_connection(VENDOR, "Moodle")
     for _ in range(4):
@@ -956,3 +1020,38 @@ def test_settings_read_the_template_environment() -> None:
             ApiSettings.model_validate(api | bad)
     with pytest.raises(ValueError):
         ConsumerSettings.model_validate(consumer.model_dump() | {"certification_reminder_offsets": "60,-1"})
+
+
+# ------------------------------------------------------------------ the vendor admin's lists (connections, imports)
+def test_connections_are_listed_newest_first_a_page_at_a_time_for_vendor_admins_only(world: World) -> None:
+    made = []
+    for n, name in enumerate(("Moodle", "Docebo", "Cornerstone")):
+        world.clock.now = NOW + timedelta(minutes=n)
+        made.append(world.api.add_connection(VENDOR, name)[0].connection_id)
+    world.api.rotate_secret(VENDOR, made[0])
+    with pytest.raises(Forbidden):
+        world.api.connections(partner_user("ada@northwind.com", "prt_1", "partner-admin"), limit=10, cursor=None)
+    first, cursor = world.api.connections(VENDOR, limit=2, cursor=None)
+    assert [c.name for c in first] == ["Cornerstone", "Docebo"] and cursor is not None
+    rest, end = world.api.connections(VENDOR, limit=2, cursor=cursor)
+    assert [(c.connection_id, len(c.secrets)) for c in rest] == [(made[0], 2)] and end is None
+    with pytest.raises(ValidationFailed) as bad:
+        world.api.connections(VENDOR, limit=2, cursor="imports|2")
+    assert bad.value.errors[0].field == "cursor"
+
+
+def test_imports_are_listed_newest_first_a_page_at_a_time_for_vendor_admins_only(world: World) -> None:
+    made = []
+    for n in range(3):
+        world.clock.now = NOW + timedelta(minutes=n)
+        made.append(world.api.create_import(VENDOR, f"week-{n}.csv")[0].import_id)
+    with pytest.raises(Forbidden):
+        world.api.imports(partner_user("ada@northwind.com"), limit=10, cursor=None)
+    first, cursor = world.api.imports(VENDOR, limit=2, cursor=None)
+    assert [j.import_id for j in first] == [made[2], made[1]] and cursor is not None
+    rest, end = world.api.imports(VENDOR, limit=2, cursor=cursor)
+    assert [(j.import_id, j.file_name, j.status) for j in rest] == [(made[0], "week-0.csv", "awaiting_upload")]
+    assert end is None
+    with pytest.raises(ValidationFailed) as bad:
+        world.api.imports(VENDOR, limit=2, cursor="not-a-cursor")
+    assert bad.value.errors[0].field == "cursor"

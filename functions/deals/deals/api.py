@@ -14,6 +14,7 @@ from deals.models import (
     ProductRequest,
     RegisterDealRequest,
     StageRequest,
+    WinReversalRequest,
     Won,
     WonRequest,
 )
@@ -157,6 +158,23 @@ def mark_won(deal_id: str) -> Any:
     won = Won(amount=body.amount, close_date=body.close_date)
     return post_once(
         f"won:{deal_id}", principal.sub, lambda: (200, detail(service().mark_won(principal, deal_id, won)))
+    )
+
+
+@app.route("/deals/{deal_id}/won/reversal", methods=["POST"])
+@handle_errors
+def reverse_win(deal_id: str) -> Any:
+    """Vendor staff withdraw a win. The retry of a reversal (same body, or same Idempotency-Key) replays its answer:
+    the key names the win it reverses, so reversing the corrected win later is a new request, not a replay."""
+    principal = caller()
+    domain.ensure_vendor(principal, "reverse a won deal")  # a partner learns nothing more, whatever the body
+    body = parse_body(current(app), WinReversalRequest)
+    win = service().get(principal, deal_id).win_revision
+    return post_once(
+        f"won-reversal:{deal_id}:{win}",
+        principal.sub,
+        lambda: (200, detail(service().reverse_win(principal, deal_id, body.reason))),
+        body_is_key=True,
     )
 
 

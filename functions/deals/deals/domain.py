@@ -16,6 +16,7 @@ from contracts.deals import (
     DealLost,
     DealRegistered,
     DealRejected,
+    DealWinReversed,
     DealWon,
     Prospect,
 )
@@ -34,6 +35,7 @@ from deals.models import (
     Stage,
     TierChange,
     TimelineEntry,
+    WinReversal,
     Won,
 )
 from deals.models import (
@@ -150,6 +152,15 @@ def ensure_can_register(principal: Principal, partner: PartnerProjection | None)
 def ensure_manages_products(principal: Principal) -> None:
     if not principal.in_group("vendor-admin"):
         raise Forbidden("Only vendor administrators manage the product list.")
+
+
+VENDOR_GROUPS = frozenset({"vendor-admin"})  # the vendor's signed-in staff (channel managers decide by signed link)
+
+
+def ensure_vendor(principal: Principal, action: str) -> None:
+    """Vendor staff only (a partner user, whatever their role, is refused before any deal is read)."""
+    if principal.partner_id is not None or not (principal.groups & VENDOR_GROUPS):
+        raise Forbidden(f"Only vendor staff {action}.")
 
 
 def ensure_own(principal: Principal, deal: Deal | None) -> Deal:
@@ -381,17 +392,28 @@ def set_stage(deal: Deal, stage: Stage, now: datetime) -> Deal | None:
     return _with(deal, now, "stage", f"Pipeline stage: {stage}.", stage=stage)
 
 
+def _require_closable(deal: Deal, now: datetime) -> None:
+    """Won or lost: an approved deal within its protection, or one whose win a vendor reversed (it was won while
+    protected; its protection is not claimed again, so the correction cannot be raced away)."""
+    if deal.status != "win_reversed":
+        _require_protected(deal, now)
+
+
 def mark_won(deal: Deal, won: Won, now: datetime, new_id: NewId) -> tuple[Deal, DealWon]:
-    _require_protected(deal, now)
+    """The deal won; after a reversal the corrected win is the next `win_revision`."""
+    _require_closable(deal, now)
     if won.close_date > now.date():
         raise ValidationFailed("The close date cannot be in the future.", [FieldError("close_date", "in the future")])
+    revision = deal.win_revision + 1
+    corrected = f" (correction {revision - 1})" if revision > 1 else ""
     closed = _with(
         deal,
         now,
         "won",
-        f"Won: {format_money(won.amount)}, closed {won.close_date.isoformat()}.",
+        f"Won: {format_money(won.amount)}, closed {won.close_date.isoformat()}{corrected}.",
         status="won",
         won=won,
+        win_revision=revision,
     )
     event = DealWon.occurred(
         at=now,
@@ -400,12 +422,57 @@ def mark_won(deal: Deal, won: Won, now: datetime, new_id: NewId) -> tuple[Deal, 
         deal_id=deal.deal_id,
         amount=won.amount,
         close_date=won.close_date,
+        registered_by=deal.registered_by,
+        products=list(deal.products),
+        win_revision=revision,
     )
     return closed, event
 
 
+def reverse_win(
+    deal: Deal, *, reason: str, reversed_by: str, now: datetime, new_id: NewId
+) -> tuple[Deal, DealWinReversed]:
+    """A vendor withdraws the current win: the deal waits (`win_reversed`) for the partner to mark it won again with
+    the corrected amount (or lost); the win's amount and close date stay in `win_reversal` and the timeline."""
+    if deal.status != "won" or deal.won is None:
+        raise Conflict(
+            f"Only a won deal's win can be reversed; this deal is {deal.status}.",
+            code="invalid_state",
+            errors=[FieldError("status", f"is {deal.status}, not won")],
+        )
+    previous = deal.won
+    reversal = WinReversal(
+        win_revision=deal.win_revision,
+        reason=reason,
+        reversed_by=reversed_by,
+        reversed_at=now,
+        previous_amount=previous.amount,
+        previous_close_date=previous.close_date,
+    )
+    reversed_ = _with(
+        deal,
+        now,
+        "win_reversed",
+        f"Win of {format_money(previous.amount)} reversed by {reversed_by}: {reason}",
+        status="win_reversed",
+        won=None,
+        win_reversal=reversal,
+    )
+    event = DealWinReversed.occurred(
+        at=now,
+        event_id=new_id("evt"),
+        partner_id=deal.partner_id,
+        deal_id=deal.deal_id,
+        win_revision=deal.win_revision,
+        reason=reason,
+        reversed_by=reversed_by,
+        previous_amount=previous.amount,
+    )
+    return reversed_, event
+
+
 def mark_lost(deal: Deal, reason: str, now: datetime, new_id: NewId) -> tuple[Deal, DealLost]:
-    _require_protected(deal, now)
+    _require_closable(deal, now)
     closed = _with(deal, now, "lost", reason, status="lost", lost_reason=reason)
     event = DealLost.occurred(
         at=now, event_id=new_id("evt"), partner_id=deal.partner_id, deal_id=deal.deal_id, reason=reason
@@ -503,6 +570,8 @@ def next_step(deal: Deal) -> tuple[str, datetime | None]:
         if deal.extension_pending:
             return "Extension request under review", deal.protection_ends_at
         return "Close it (won or lost) or request an extension before protection ends", deal.protection_ends_at
+    if deal.status == "win_reversed":
+        return "Win reversed by the vendor: mark it won again with the corrected amount, or lost", None
     return "No further action", None
 
 
@@ -565,7 +634,11 @@ def protection_timer(deal_id: str, ends: datetime, offsets: list[int], now: date
                 (
                     at,
                     ProtectionReminder(
-                        message_type="ProtectionReminder", deal_id=deal_id, protection_ends_at=ends, days_left=days_left
+                        message_type="ProtectionReminder",
+                        deal_id=deal_id,
+                        protection_ends_at=ends,
+                        days_left=days_left,
+                        offset_seconds=offset,
                     ),
                 )
             )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator, model_validator
 
 from deals.prospects import company_key, domain_key
 from shared.clock import TimerTime, UtcDateTime
@@ -17,7 +17,7 @@ from shared.text import Line, Paragraphs
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,39}$")]
-DealStatus = Literal["submitted", "under_review", "approved", "rejected", "won", "lost", "expired"]
+DealStatus = Literal["submitted", "under_review", "approved", "rejected", "won", "win_reversed", "lost", "expired"]
 DEAL_STATUSES: tuple[str, ...] = get_args(DealStatus)  # the list filter's values
 Stage = Literal["qualification", "proposal", "negotiation", "commit"]
 Purpose = Literal["registration", "extension"]
@@ -98,6 +98,12 @@ class WonRequest(Strict):
 
 
 class LostRequest(Strict):
+    reason: Annotated[Text, StringConstraints(max_length=500), Paragraphs]
+
+
+class WinReversalRequest(Strict):
+    """A vendor withdraws a deal's won status: why (the partner reads it)."""
+
     reason: Annotated[Text, StringConstraints(max_length=500), Paragraphs]
 
 
@@ -186,6 +192,17 @@ class Won(Record):
     close_date: date
 
 
+class WinReversal(Record):
+    """The last withdrawal of a win: which win, why, by whom, when, and what it had recorded."""
+
+    win_revision: int
+    reason: str
+    reversed_by: str
+    reversed_at: UtcDateTime
+    previous_amount: Money
+    previous_close_date: date
+
+
 class Deal(Record):
     deal_id: str
     partner_id: str
@@ -206,9 +223,19 @@ class Deal(Record):
     extensions_used: int = 0
     extension_pending: bool = False
     won: Won | None = None
+    win_revision: int = 0  # the number of wins so far: DealWon's `win_revision` of the current (or last) win
+    win_reversal: WinReversal | None = None
     lost_reason: str | None = None
     timeline: list[TimelineEntry] = []
     revision: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_win_of_older_records(cls, data: Any) -> Any:
+        """A deal won before wins were numbered is at its first win."""
+        if isinstance(data, dict) and "win_revision" not in data and data.get("won"):
+            return data | {"win_revision": 1}
+        return data
 
 
 class Registration(Record):
@@ -284,6 +311,9 @@ class ProtectionReminder(Strict):
     deal_id: str
     protection_ends_at: TimerTime  # the end this timer was set for: an extended deal's old timer is stale
     days_left: int
+    # which configured reminder this is (seconds before the end): two offsets that round to the same day are two
+    # reminders; None for timers set before the field existed (keyed by days_left, as then)
+    offset_seconds: int | None = None
 
 
 class ProtectionEnded(Strict):

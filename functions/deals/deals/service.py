@@ -170,6 +170,18 @@ class DealsService:
             principal, deal_id, lambda d: _one(domain.mark_lost(d, reason, self.clock(), new_id)), release=True
         )
 
+    def reverse_win(self, principal: Principal, deal_id: str, reason: str) -> Deal:
+        """Vendor staff withdraw the deal's current win (DealWinReversed, in the deal's conditional write); the
+        partner marks it won again with the corrected amount. Partners are refused before the deal is read."""
+        domain.ensure_vendor(principal, "reverse a won deal")
+        return self._change(
+            principal,
+            deal_id,
+            lambda d: _one(
+                domain.reverse_win(d, reason=reason, reversed_by=principal.email, now=self.clock(), new_id=new_id)
+            ),
+        )
+
     def request_extension(self, principal: Principal, deal_id: str, justification: str, max_extensions: int) -> Deal:
         return self._change(
             principal,
@@ -381,7 +393,8 @@ class DealWorkflowService:
         if not domain.reminder_is_current(deal, reminder.protection_ends_at):
             return "stale reminder (closed or extended)"
         # timers deliver at least once: one reminder per protection end date and offset, whatever is redelivered
-        key = f"reminder:{reminder.protection_ends_at.isoformat()}:{reminder.days_left}"
+        which = f"{reminder.offset_seconds}s" if reminder.offset_seconds is not None else str(reminder.days_left)
+        key = f"reminder:{reminder.protection_ends_at.isoformat()}:{which}"
         return self._once(deal, key, self.notices.protection_ending(deal, reminder.days_left))
 
     def expire(self, ended: ProtectionEnded) -> str:

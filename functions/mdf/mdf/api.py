@@ -95,7 +95,17 @@ def fund_view(fund: Fund) -> dict[str, Any]:
         "entries": fund.seq,
     } | {
         name: _money(getattr(fund, name), c)
-        for name in ("available", "reserved", "paid", "expired", "allocated", "accrued", "adjusted")
+        for name in (
+            "available",
+            "reserved",
+            "paid",
+            "expired",
+            "allocated",
+            "accrued",
+            "adjusted",
+            "accrual_reversed",
+            "clawback_outstanding",
+        )
     }
 
 
@@ -114,6 +124,10 @@ def entry_view(entry: LedgerEntry) -> dict[str, Any]:
             "reserved": _money(entry.reserved_after, c),
             "paid": _money(entry.paid_after, c),
         },
+    } | {
+        name: _money(value, c)
+        for name, value in (("from_expired", entry.from_expired_minor), ("clawback", entry.clawback_minor))
+        if value
     }
 
 

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from contracts import onboarding_agreements as agreements
-from contracts.deals import DealWon
+from contracts.deals import DealWinReversed, DealWon
 from contracts.mdf import (
     MdfClaimPaid,
     MdfClaimRejected,
@@ -95,6 +95,14 @@ def on_deal_won(event: DealWon) -> str:
     return outcome
 
 
+def on_win_reversed(event: DealWinReversed) -> str:
+    outcome = service().funds.reverse_accrual(event)
+    logger.info(
+        "accrual reversal", extra={"deal_id": event.deal_id, "win_revision": event.win_revision, "outcome": outcome}
+    )
+    return outcome
+
+
 def on_funds_credited(event: MdfFundsAllocated | MdfFundsAccrued | MdfFundsAdjusted) -> str:
     return service().funds.start_expiry_timer(event.partner_id, event.fund_id)
 
@@ -130,6 +138,7 @@ def on_claim_returned(event: MdfClaimReturned) -> str:
 EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     PartnerOnboarded.DETAIL_TYPE: (PartnerOnboarded, on_partner_onboarded),
     DealWon.DETAIL_TYPE: (DealWon, on_deal_won),
+    DealWinReversed.DETAIL_TYPE: (DealWinReversed, on_win_reversed),
     MdfFundsAllocated.DETAIL_TYPE: (MdfFundsAllocated, on_funds_credited),
     MdfFundsAccrued.DETAIL_TYPE: (MdfFundsAccrued, on_funds_credited),
     MdfFundsAdjusted.DETAIL_TYPE: (MdfFundsAdjusted, on_funds_credited),

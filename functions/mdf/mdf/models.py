@@ -26,7 +26,7 @@ PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 FileId = Annotated[str, StringConstraints(pattern=r"^file_[a-z0-9]{26}$")]
 Count = Annotated[int, Field(ge=0, le=10_000_000, strict=True)]
 RateBp = Annotated[int, Field(ge=0, le=10_000, strict=True)]
-EntryKind = Literal["allocated", "accrued", "reserved", "released", "paid", "expired", "adjusted"]
+EntryKind = Literal["allocated", "accrued", "accrual_reversed", "reserved", "released", "paid", "expired", "adjusted"]
 RequestStatus = Literal[
     "submitted", "under_review", "approved", "rejected", "expired", "claimed", "paid", "claim_rejected", "lapsed"
 ]
@@ -208,6 +208,8 @@ class Fund(Record):
     accrued: int = 0
     released: int = 0
     adjusted: int = 0
+    accrual_reversed: int = 0  # taken back from `available` when wins were reversed
+    clawback_outstanding: int = 0  # reversed accruals `available` could not cover (already reserved or spent)
     seq: int = 0
     opened_at: UtcDateTime
     updated_at: UtcDateTime
@@ -215,6 +217,26 @@ class Fund(Record):
     @property
     def fund_id(self) -> str:
         return f"{self.period_id}.{self.currency}"
+
+
+class WinAccrual(Record):
+    """What MDF derived from one win of a deal (`deal_id`, `win_revision`): where it accrued and how much, and whether
+    the win was reversed. A reversal that arrives first leaves a tombstone (`status` reversed, nothing accrued), so a
+    late DealWon of that revision accrues nothing: the final balance is the same in either order."""
+
+    deal_id: str
+    win_revision: int
+    status: Literal["accrued", "reversed"]
+    partner_id: str
+    fund_id: str | None = None  # None: nothing accrued (the reversal came first)
+    amount_minor: int = 0
+    currency: str | None = None
+    accrued_at: UtcDateTime | None = None
+    reversed_at: UtcDateTime | None = None
+    reversal_reason: str = ""
+    debited_minor: int = 0  # taken from `available` by the reversal
+    from_expired_minor: int = 0  # had expired unused: taken off the fund's `expired`, owed by nobody
+    shortfall_minor: int = 0  # what `available` could not cover, added to the fund's `clawback_outstanding`
 
 
 class Reference(Record):
@@ -234,6 +256,10 @@ class LedgerEntry(Record):
     available_after: int
     reserved_after: int
     paid_after: int
+    # Of an `accrual_reversed` amount: what had expired unused (taken off `expired`: it was never the partner's), and
+    # what neither `available` nor `expired` could cover (spent or reserved: now outstanding). The rest left `available`.
+    from_expired_minor: int = 0
+    clawback_minor: int = 0
 
 
 class ProofFile(Record):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
+from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload, WinAccrual
 from shared.events import EventDetail
 from shared.principal import Principal
 
@@ -60,6 +60,9 @@ class MdfStore(Protocol):
         self, partner_id: str, fund_id: str, *, limit: int, cursor: str | None
     ) -> tuple[list[LedgerEntry], str | None]: ...
 
+    def win_accrual(self, deal_id: str, win_revision: int) -> WinAccrual | None:
+        """What one win of a deal accrued (or its reversal's tombstone); None when MDF recorded nothing for it."""
+
     def request(self, request_id: str) -> FundRequest | None: ...
 
     def requests(
@@ -80,11 +83,14 @@ class MdfStore(Protocol):
         guards: Sequence[str] = (),
         request: FundRequest | None = None,
         request_is_new: bool = False,
+        win: WinAccrual | None = None,
+        win_status_read: str | None = None,
         events: Sequence[EventDetail] = (),
     ) -> None:
-        """Fund, ledger entries, guards, request and events, all or nothing. The fund only if its `seq` and status
-        are still `fund_seq` and `fund_status` (None: it must not exist yet), the request only if its revision is the
-        one it was read at (or, new, if it does not exist): StaleWrite otherwise; AlreadyBooked if a guard exists."""
+        """Fund, ledger entries, guards, request, win record and events, all or nothing. The fund only if its `seq`
+        and status are still `fund_seq` and `fund_status` (None: it must not exist yet), the request only if its
+        revision is the one it was read at (or, new, if it does not exist), the win record only if its status is
+        still `win_status_read` (None: it must not exist): StaleWrite otherwise; AlreadyBooked if a guard exists."""
 
 
 class MdfWorkflows(Protocol):

@@ -8,6 +8,8 @@ Keys:
 - `LEDGER#<partner_id>#<fund_id>` / `ENTRY#<seq, 10 digits>`: the append-only ledger (newest first by sort key).
 - `GUARD#<partner_id>#<fund_id>#<reference>` / `GUARD`: a reference booked once (allocation, accrual, reservation,
   settlement): a redelivered event or decision cannot book twice.
+- `WIN#<deal_id>` / `REVISION#<win_revision, 6 digits>`: what one win of a deal accrued, and where, or its reversal
+  (a tombstone when the reversal came first): a reversal finds its accrual with one GetItem.
 - `REQUEST#<request_id>` / `REQUEST` (GSIs by partner and by partner+status, newest first), with its claim inside;
   `REQUEST#<request_id>` / `UPLOAD#<file_id>`: presigned uploads handed out (expire after a day).
 """
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from contracts import onboarding_agreement_gate as agreements
-from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload
+from mdf.models import Fund, FundRequest, LedgerEntry, PartnerProjection, Period, Upload, WinAccrual
 from mdf.ports import AlreadyBooked, StaleWrite
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table
@@ -31,6 +33,10 @@ UPLOAD_TTL_SECONDS = 86400
 
 def _fund_key(partner_id: str, fund_id: str) -> tuple[str, str]:
     return f"PARTNER#{partner_id}", f"FUND#{fund_id}"
+
+
+def _win_key(deal_id: str, win_revision: int) -> tuple[str, str]:
+    return f"WIN#{deal_id}", f"REVISION#{win_revision:06d}"
 
 
 class MdfRepository:
@@ -119,6 +125,10 @@ class MdfRepository:
         items, next_cursor = self.table.page(pk, sk_prefix="ENTRY#", limit=limit, cursor=cursor)
         return [LedgerEntry.model_validate(i) for i in items], next_cursor
 
+    def win_accrual(self, deal_id: str, win_revision: int) -> WinAccrual | None:
+        item = self.table.get(*_win_key(deal_id, win_revision))
+        return WinAccrual.model_validate(item) if item else None
+
     # ------------------------------------------------------------- requests
     def request(self, request_id: str) -> FundRequest | None:
         item = self.table.get(f"REQUEST#{request_id}", "REQUEST")
@@ -156,17 +166,20 @@ class MdfRepository:
         guards: Sequence[str] = (),
         request: FundRequest | None = None,
         request_is_new: bool = False,
+        win: WinAccrual | None = None,
+        win_status_read: str | None = None,
         events: Sequence[EventDetail] = (),
     ) -> None:
-        """Fund, ledger entries, guards, request and outbox events, all or nothing.
+        """Fund, ledger entries, guards, request, win record and outbox events, all or nothing.
 
         The fund is written only if its `seq` and status are still `fund_seq` and `fund_status` (None: it must not
         exist yet); the request only
-        if its revision is the one it was read at. StaleWrite: read again and retry. AlreadyBooked: a guard exists.
+        if its revision is the one it was read at; the win record only if its status is still `win_status_read` (None:
+        it must not exist yet). StaleWrite: read again and retry. AlreadyBooked: a guard exists.
         """
         t = self.table
         ops: list[dict[str, Any]] = []
-        fund_at = guard_from = guard_to = request_at = -1
+        fund_at = guard_from = guard_to = request_at = win_at = -1
         if fund is not None:
             fund_at = len(ops)
             # The fund as read: its ledger length and its status (closing changes no seq, but must not be undone).
@@ -202,6 +215,18 @@ class MdfRepository:
                     condition_values=None if request_is_new else {":expected": request.revision - 1},
                 )
             )
+        if win is not None:
+            win_at = len(ops)
+            ops.append(
+                t.op_put(
+                    dict(zip(("pk", "sk"), _win_key(win.deal_id, win.win_revision), strict=True))
+                    | {"entity": "win_accrual"}
+                    | win.model_dump(mode="json"),
+                    condition="attribute_not_exists(pk)" if win_status_read is None else "#status = :win_status",
+                    condition_values=None if win_status_read is None else {":win_status": win_status_read},
+                    names=None if win_status_read is None else {"#status": "status"},
+                )
+            )
         ops += [t.op_put(outbox_item(e)) for e in events]
         if not ops:
             return
@@ -210,7 +235,7 @@ class MdfRepository:
         except ConditionFailed as failure:
             if any(failure.failed_at(i) for i in range(guard_from, guard_to)):
                 raise AlreadyBooked() from failure
-            if any(i >= 0 and failure.failed_at(i) for i in (fund_at, request_at)):
+            if any(i >= 0 and failure.failed_at(i) for i in (fund_at, request_at, win_at)):
                 raise StaleWrite() from failure
             raise
 

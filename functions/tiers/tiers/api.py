@@ -37,7 +37,9 @@ def service() -> TiersService:
     # The API evaluates manual criteria at once (a grace period may start: the consumer times and mails it).
     terms = Terms(grace=timedelta(seconds=SETTINGS.grace_seconds), warning_offsets=(), window_days=SETTINGS.window_days)
     timers = SchedulerTimers(SETTINGS.schedule_group, SETTINGS.scheduler_role_arn, SETTINGS.workflow_queue_arn)
-    return TiersService(TiersRepository(SETTINGS.table_name), terms=terms, timers=VersionTimersAdapter(timers))
+    return TiersService(
+        TiersRepository(SETTINGS.table_name), terms=terms, timers=VersionTimersAdapter(timers, SETTINGS.schedule_group)
+    )
 
 
 def caller() -> Principal:
@@ -122,6 +124,35 @@ def version_answer(version: CriteriaVersion | None) -> dict[str, Any] | None:
 @handle_errors
 def my_programme() -> Any:
     return respond(200, status_answer(service().status(caller())))
+
+
+def _limit(value: str | None, default: int, high: int) -> int:
+    try:
+        limit = int(value if value is not None else default)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= high:
+        raise ValidationFailed(f"limit must be 1 to {high}.", [FieldError("limit", f"1 to {high}")])
+    return limit
+
+
+@app.route("/programme/partners", methods=["GET"])
+@handle_errors
+def list_partners() -> Any:
+    """The programme's partners (vendor admins): id, company and current tier, in partner id order, one page."""
+    principal = caller()
+    params = dict(current(app).query_params or {})
+    limit = _limit(params.get("limit"), 50, 100)
+    standings, cursor = service().partners(principal, limit=limit, cursor=params.get("cursor") or None)
+    items = [
+        {
+            "partner_id": s.partner_id,
+            "company_name": s.company_name,
+            "tier": None if s.tier is None else s.tier.model_dump(mode="json"),
+        }
+        for s in standings
+    ]
+    return respond(200, {"items": items, "next_cursor": cursor})
 
 
 @app.route("/programme/partners/{partner_id}", methods=["GET"])

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from contracts import onboarding_agreements as agreements
-from contracts.deals import DealApproved, DealLost, DealWon
+from contracts.deals import DealApproved, DealLost, DealWinReversed, DealWon
 from contracts.onboarding import PartnerOnboarded, PartnerUserInvited, PartnerUserRemoved
 from contracts.tiers import (
     PartnerTierChanged,
@@ -22,7 +22,12 @@ from contracts.tiers import (
     PartnerTierGracePeriodStarted,
     TierUpgradeRequested,
 )
-from contracts.training import CertificationEarned, CertificationExpired, CertificationWithdrawn
+from contracts.training import (
+    CertificationDefined,
+    CertificationEarned,
+    CertificationExpired,
+    CertificationWithdrawn,
+)
 from shared.adapters import SchedulerTimers, SesMailer, StepFunctionsStarter
 from shared.consumers import events_or_messages, sqs_handler
 from shared.dynamo import Table
@@ -85,7 +90,19 @@ def on_deal_approved(event: DealApproved) -> str:
 
 
 def on_deal_won(event: DealWon) -> str:
-    return service().deal_won(event.partner_id, event.deal_id, event.amount, event.close_date)
+    return service().deal_won(event.partner_id, event.deal_id, event.amount, event.close_date, event.win_revision)
+
+
+def on_win_reversed(event: DealWinReversed) -> str:
+    return service().deal_win_reversed(
+        event.partner_id,
+        event.deal_id,
+        event.win_revision,
+        reason=event.reason,
+        reversed_by=event.reversed_by,
+        previous_amount=event.previous_amount,
+        at=event.occurred_at,
+    )
 
 
 def on_deal_lost(event: DealLost) -> str:
@@ -102,6 +119,10 @@ def _award_changed(event: CertificationEarned | CertificationExpired | Certifica
         holder=event.holder_email,
         at=event.occurred_at,
     )
+
+
+def on_certification_defined(event: CertificationDefined) -> str:
+    return service().certification_defined(event.certification_id, event.certification_name, event.occurred_at)
 
 
 def on_certification_earned(event: CertificationEarned) -> str:
@@ -123,7 +144,9 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     PartnerUserRemoved.DETAIL_TYPE: (PartnerUserRemoved, on_user_removed),
     DealApproved.DETAIL_TYPE: (DealApproved, on_deal_approved),
     DealWon.DETAIL_TYPE: (DealWon, on_deal_won),
+    DealWinReversed.DETAIL_TYPE: (DealWinReversed, on_win_reversed),
     DealLost.DETAIL_TYPE: (DealLost, on_deal_lost),
+    CertificationDefined.DETAIL_TYPE: (CertificationDefined, on_certification_defined),
     CertificationEarned.DETAIL_TYPE: (CertificationEarned, on_certification_earned),
     CertificationExpired.DETAIL_TYPE: (CertificationExpired, on_certification_ended),
     CertificationWithdrawn.DETAIL_TYPE: (CertificationWithdrawn, on_certification_ended),

@@ -257,12 +257,47 @@ class HistoryEntry(Record):
 
 
 class WindowFact(Record):
-    """One fact counted in the trailing window until `exits_at`: a won deal's revenue, or an approved registration."""
+    """One fact counted in the trailing window until `exits_at`: a won deal's revenue (one per win of the deal:
+    `win_revision`, 1 for facts recorded before wins had revisions), or an approved registration (always 1)."""
 
     kind: Literal["revenue", "approval"]
     deal_id: str
     exits_at: UtcDateTime
     amount: Money | None = None
+    win_revision: int = Field(default=1, ge=1)
+
+    @property
+    def fact_id(self) -> str:
+        """The fact's name among the partner's: the deal, and the win after the first (the first keeps the name it
+        had before wins had revisions, so a redelivered first win still finds its record)."""
+        return win_fact_id(self.deal_id, self.win_revision)
+
+
+def win_fact_id(deal_id: str, win_revision: int) -> str:
+    return deal_id if win_revision == 1 else f"{deal_id}#{win_revision}"
+
+
+class WinReversal(Record):
+    """A vendor withdrew one win of a deal (`DealWinReversed`): its revenue no longer counts."""
+
+    deal_id: str
+    win_revision: int = Field(ge=1)
+    reason: str
+    reversed_by: str
+    reversed_at: UtcDateTime
+    previous_amount: Money
+
+
+class WinRecord(Record):
+    """Tiers' record of one win of a deal (deal_id, win_revision): the revenue fact it brought and whether that was
+    counted, and its reversal. A reversal that arrives before its win leaves a record without a fact (a tombstone),
+    so the late DealWon counts nothing: the totals are the same in either order."""
+
+    deal_id: str
+    win_revision: int = Field(default=1, ge=1)
+    fact: WindowFact | None = None
+    counted: bool = False  # the fact was in the window when recorded (it may have left it since)
+    reversal: WinReversal | None = None
 
 
 class Holding(Record):
@@ -367,7 +402,8 @@ class StandingChange:
     history: Sequence[HistoryEntry] = ()
     fact: WindowFact | None = None  # a new fact: recorded once (DuplicateFact on a repeat), in the window if counted
     counted: bool = False  # the new fact is in the window (it has a window entry until it exits)
-    exited: Sequence[WindowFact] = ()  # window entries to remove: these facts left the window
+    exited: Sequence[WindowFact] = ()  # window entries to remove: these facts left the window (or were reversed)
+    reversal: WinRecord | None = None  # a win reversed (or its tombstone): recorded once, with the fact it withdraws
     holdings: Sequence[Holding] = ()
     awards: Sequence[Award] = ()
     enrol: bool = False  # the partner joins the programme's partner list (the version fan-out pages through it)

@@ -7,6 +7,7 @@ for service tests are in `tests/support/fakes_tiers.py` (and the shared ports' i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         Standing,
         StandingChange,
         WindowFact,
+        WinRecord,
         Withdrawal,
     )
 
@@ -96,10 +98,24 @@ class TiersRepository(Protocol):
         ...
 
     # ------------------------------------------------------------- a partner
+    def define_certification(self, certification_id: str, name: str, at: datetime) -> bool:
+        """Keep training's certification (`CertificationDefined`; the newest event wins): False when older or
+        repeated."""
+        ...
+
+    def known_certifications(self, certification_ids: Sequence[str]) -> set[str]:
+        """Which of these certification ids training defined (by key: one BatchGetItem)."""
+        ...
+
     def standing(self, partner_id: str) -> Standing | None: ...
 
     def partners(self, after: str | None, limit: int) -> tuple[list[str], str | None]:
         """One page of the programme's partner ids (in id order, after `after`), and where the next page starts."""
+        ...
+
+    def partner_standings(self, *, limit: int, cursor: str | None) -> tuple[list[Standing], str | None]:
+        """One page of the programme's partners' standings (in partner id order) and the opaque cursor of the next
+        (ValidationFailed naming `cursor` for one that is not this list's)."""
         ...
 
     def version_announced(self, version_id: str) -> bool:
@@ -110,7 +126,7 @@ class TiersRepository(Protocol):
 
     def save(self, change: StandingChange) -> None:
         """Write the change if the standing is still at the revision read (StaleStanding otherwise); DuplicateFact if
-        its new fact is on record already."""
+        its new fact (or its reversal's tombstone) is on record already."""
         ...
 
     def history(self, partner_id: str, limit: int) -> list[HistoryEntry]:
@@ -119,6 +135,18 @@ class TiersRepository(Protocol):
 
     def window(self, partner_id: str, now: datetime, limit: int) -> tuple[list[WindowFact], datetime | None]:
         """At most `limit` facts that left the window by `now` (earliest first), and the next exit still ahead."""
+        ...
+
+    def win(self, partner_id: str, deal_id: str, win_revision: int) -> WinRecord | None:
+        """What is on record of one win of a deal (its fact, its reversal or the reversal's tombstone); one GetItem."""
+        ...
+
+    def is_in_window(self, partner_id: str, fact: WindowFact) -> bool:
+        """Whether the fact is still counted in the window (it has not left it yet); one GetItem."""
+        ...
+
+    def next_exit_besides(self, partner_id: str, fact: WindowFact) -> datetime | None:
+        """The earliest exit of the facts in the window other than `fact` (reads at most two items)."""
         ...
 
     def award(self, partner_id: str, award_id: str) -> Award | None: ...
@@ -144,6 +172,11 @@ class VersionTimers(Protocol):
     def schedule_version(self, version_id: str, at: datetime, after: str | None, now: datetime) -> str:
         """The evaluation of every partner when a version takes effect (`after`: the next page of partners); named
         after the version and the page, so a repeated call schedules nothing new."""
+        ...
+
+    def cancel_version(self, version_id: str) -> str:
+        """Delete the fan-out timer of a version withdrawn before it took effect (its first page: later pages are
+        scheduled only once it fired); none left is nothing to do."""
         ...
 
 

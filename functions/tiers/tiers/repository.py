@@ -2,10 +2,13 @@
 
 Keys: `PROGRAMME` / `HEAD` (how many versions), `VERSION#<effective_from>` (one immutable criteria set each: the one
 in force is one Query of at most one item, whatever the number of versions) and `ANNOUNCED#<version>` (its fan-out
-timer is set), `WITHDRAWN#<version>` (a version withdrawn before it applied, off its date, for the record); `PROGRAMME#PARTNERS` / `PARTNER#<id>` (the partner list the fan-out pages through). `PARTNER#<id>` / `STANDING` (running
-totals, tier, pending upgrade, grace period, revision: evaluation reads this one item), `FACT#<kind>#<deal>` (a won deal
-or an approved registration, recorded once), `WINDOW#<exit>#<kind>#<deal>` (the facts still in the trailing window,
-ordered by the instant they leave it: a slide reads only what left), `AWARD#<award>`, `HOLDING#<email>#<certification>`
+timer is set), `WITHDRAWN#<version>` (a version withdrawn before it applied, off its date, for the record); `PROGRAMME#PARTNERS` / `PARTNER#<id>` (the partner list the fan-out pages through). `CERTIFICATION#<id>` / `DEFINED`
+(training's certifications, from `CertificationDefined`: the ids criteria may name). `PARTNER#<id>` / `STANDING` (running
+totals, tier, pending upgrade, grace period, revision: evaluation reads this one item), `FACT#<kind>#<fact>` (a win of
+a deal or an approved registration, recorded once; `<fact>` is the deal id, then `<deal>#<win_revision>` for a deal's
+corrected wins; a win's reversal marks it, or records its tombstone when the win has not arrived),
+`WINDOW#<exit>#<kind>#<fact>` (the facts still in the trailing window, ordered by the instant they leave it: a slide
+reads only what left), `AWARD#<award>`, `HOLDING#<email>#<certification>`
 (a person's active awards of one certification), `USER#<email>` (who the emails go to), `HISTORY#<seq>` (newest last),
 the side-effect ledger's `EFFECT#<key>`, and the agreement gate's projection (`AGREEMENT`,
 contracts.onboarding_agreement_gate). Every read is a key lookup or a partition query; no Scan anywhere.
@@ -13,6 +16,7 @@ contracts.onboarding_agreement_gate). Every read is a key lookup or a partition 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,7 +35,9 @@ from tiers.models import (
     Standing,
     StandingChange,
     WindowFact,
+    WinRecord,
     Withdrawal,
+    win_fact_id,
 )
 from tiers.ports import DuplicateFact, StaleProgramme, StaleStanding
 
@@ -44,7 +50,30 @@ def _partner(partner_id: str) -> str:
 
 
 def _window_key(fact: WindowFact) -> str:
-    return f"WINDOW#{iso(fact.exits_at)}#{fact.kind}#{fact.deal_id}"
+    return f"WINDOW#{iso(fact.exits_at)}#{fact.kind}#{fact.fact_id}"
+
+
+def _fact_key(kind: str, fact_id: str) -> str:
+    return f"FACT#{kind}#{fact_id}"
+
+
+def _win_item(pk: str, record: WinRecord) -> dict[str, Any]:
+    """A win's fact item as a reversal leaves it: the fact and its `counted` flag as recorded (none for a tombstone)."""
+    item = {
+        "pk": pk,
+        "sk": _fact_key("revenue", win_fact_id(record.deal_id, record.win_revision)),
+        "entity": "fact",
+        "counted": record.counted,
+    }
+    if record.fact is not None:
+        item |= record.fact.model_dump(mode="json")
+    assert record.reversal is not None
+    return item | {
+        "kind": "revenue",
+        "deal_id": record.deal_id,
+        "win_revision": record.win_revision,
+        "reversal": record.reversal.model_dump(mode="json"),
+    }
 
 
 class TiersRepository:
@@ -162,6 +191,16 @@ class TiersRepository:
         more = len([i for i in found if str(i["partner_id"]) != after]) > limit
         return ids, (ids[-1] if more and ids else None)
 
+    def partner_standings(self, *, limit: int, cursor: str | None) -> tuple[list[Standing], str | None]:
+        """One page of the partner list (a Query of `PROGRAMME#PARTNERS`), then their standings in one BatchGetItem."""
+        found, next_cursor = self.table.page(PARTNERS, sk_prefix="PARTNER#", limit=limit, cursor=cursor, forward=True)
+        ids = [str(i["partner_id"]) for i in found]
+        standings = {
+            s.partner_id: s
+            for s in (Standing.model_validate(i) for i in self.table.get_many([(_partner(p), "STANDING") for p in ids]))
+        }
+        return [standings[p] for p in ids if p in standings], next_cursor
+
     def version_announced(self, version_id: str) -> bool:
         return self.table.get(PROGRAMME, f"ANNOUNCED#{version_id}") is not None
 
@@ -171,6 +210,22 @@ class TiersRepository:
             self.table.put_new(item)
         except ConditionFailed:
             pass  # another delivery recorded it first (its timer has the same name: one schedule)
+
+    # ------------------------------------------------------------- training's certifications
+    def define_certification(self, certification_id: str, name: str, at: datetime) -> bool:
+        item = {
+            "pk": f"CERTIFICATION#{certification_id}",
+            "sk": "DEFINED",
+            "entity": "certification",
+            "certification_id": certification_id,
+            "name": name,
+            "defined_at": iso(at),
+        }
+        return self.table.put_newer(item, order="defined_at", value=iso(at))
+
+    def known_certifications(self, certification_ids: Sequence[str]) -> set[str]:
+        keys = [(f"CERTIFICATION#{c}", "DEFINED") for c in dict.fromkeys(certification_ids)]
+        return {str(i["certification_id"]) for i in self.table.get_many(keys)} if keys else set()
 
     # ------------------------------------------------------------- a partner's standing
     def standing(self, partner_id: str) -> Standing | None:
@@ -193,7 +248,7 @@ class TiersRepository:
         if change.fact is not None:
             fact = change.fact
             fact_at = len(ops)
-            record = {"pk": pk, "sk": f"FACT#{fact.kind}#{fact.deal_id}", "entity": "fact", "counted": change.counted}
+            record = {"pk": pk, "sk": _fact_key(fact.kind, fact.fact_id), "entity": "fact", "counted": change.counted}
             ops.append(t.op_put(record | fact.model_dump(mode="json")))
             if change.counted:
                 ops.append(
@@ -202,6 +257,17 @@ class TiersRepository:
                         condition=None,
                     )
                 )
+        if change.reversal is not None:  # its condition failing is a race lost: StaleStanding, read again
+            ops.append(
+                t.op_put(
+                    _win_item(pk, change.reversal),
+                    # a tombstone only where nothing is on record; a reversal once (the standing's revision guards
+                    # both already: this keeps the item's own rule where it is written)
+                    condition="attribute_not_exists(pk)"
+                    if change.reversal.fact is None
+                    else "attribute_exists(pk) AND attribute_not_exists(reversal)",
+                )
+            )
         ops += [t.op_delete(pk, _window_key(gone)) for gone in change.exited]
         if change.enrol:
             enrolled = {"pk": PARTNERS, "sk": pk, "entity": "programme_partner", "partner_id": standing.partner_id}
@@ -248,6 +314,30 @@ class TiersRepository:
         ahead = self._query(pk, "#sk BETWEEN :low AND :high", {":low": cut, ":high": "WINDOW#~"}, forward=True, limit=1)
         following = WindowFact.model_validate(ahead[0]).exits_at if ahead else None
         return [WindowFact.model_validate(i) for i in exited], following
+
+    def win(self, partner_id: str, deal_id: str, win_revision: int) -> WinRecord | None:
+        item = self.table.get(_partner(partner_id), _fact_key("revenue", win_fact_id(deal_id, win_revision)))
+        if item is None:
+            return None
+        return WinRecord.model_validate(
+            {
+                "deal_id": deal_id,
+                "win_revision": win_revision,
+                "fact": item if "exits_at" in item else None,  # none: a reversal's tombstone
+                "counted": bool(item.get("counted")),
+                "reversal": item.get("reversal"),
+            }
+        )
+
+    def is_in_window(self, partner_id: str, fact: WindowFact) -> bool:
+        return self.table.get(_partner(partner_id), _window_key(fact)) is not None
+
+    def next_exit_besides(self, partner_id: str, fact: WindowFact) -> datetime | None:
+        first = self._query(
+            _partner(partner_id), "begins_with(#sk, :prefix)", {":prefix": "WINDOW#"}, forward=True, limit=2
+        )
+        others = [i for i in first if i["sk"] != _window_key(fact)]
+        return WindowFact.model_validate(others[0]).exits_at if others else None
 
     # ------------------------------------------------------------- awards and people
     def award(self, partner_id: str, award_id: str) -> Award | None:

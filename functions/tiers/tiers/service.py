@@ -26,9 +26,11 @@ from tiers.domain.criteria import (
     CriterionStatus,
     check_new_version,
     effective_at,
+    ensure_known_certifications,
     index_of,
     missing,
     money_words,
+    named_certifications,
     new_version,
     repeats,
     statuses,
@@ -48,6 +50,7 @@ from tiers.models import (
     VersionRequest,
     VersionTakesEffect,
     WindowFact,
+    WinReversal,
     Withdrawal,
 )
 from tiers.ports import DuplicateFact, StaleProgramme, StaleStanding
@@ -205,6 +208,11 @@ class TiersService:
         entries = self.repository.history(partner_id, history)
         return ProgrammeStatus(standing, version, current, next_view, entries, self.terms.window_days)
 
+    def partners(self, principal: Principal, *, limit: int, cursor: str | None) -> tuple[list[Standing], str | None]:
+        """One page of the programme's partners with their current tier (vendor admins only), in partner id order."""
+        _vendor_admin(principal, "list the programme's partners")
+        return self.repository.partner_standings(limit=limit, cursor=cursor)
+
     def tiers_in_force(self) -> tuple[CriteriaVersion | None, CriteriaVersion | None]:
         """The version in force today and the next one, if a later one is announced."""
         now = self.clock()
@@ -234,6 +242,7 @@ class TiersService:
                 _announce(self.repository, self.timers, taken, now)
                 return taken
             check_new_version(request, today=now.date(), taken=taken)
+            ensure_known_certifications(request, self.repository.known_certifications(named_certifications(request)))
             version = new_version(request, version_id=f"v{count + 1}", created_by=principal.email, now=now)
             try:
                 self.repository.add_version(version, expected_count=count)
@@ -252,6 +261,7 @@ class TiersService:
             if version is None:
                 done = next((w for w in self.repository.withdrawals() if w.version.version_id == version_id), None)
                 if done is not None:
+                    self.timers.cancel_version(version_id)  # a retry after the timer's deletion failed
                     return done  # withdrawn already (a retry): the record as it is
                 raise NotFound("No such criteria version.", code="unknown_version")
             now = self.clock()
@@ -266,6 +276,9 @@ class TiersService:
                 self.repository.withdraw_version(withdrawal)
             except StaleProgramme:
                 continue
+            # its fan-out timer goes too; should this step fail, the timer fires and finds the version withdrawn
+            # (version_takes_effect evaluates nobody), and a retry of the withdrawal deletes it
+            self.timers.cancel_version(version_id)
             return withdrawal
         raise Conflict("The criteria versions are changing right now; try again.")
 
@@ -298,6 +311,11 @@ class TiersService:
 
         standing, _ = _change(self.repository, self.clock, partner_id, change, create=False)
         return standing
+
+
+def _named(fact: WindowFact) -> str:
+    """A fact in outcomes: a deal's first win keeps the words it had before wins had revisions."""
+    return f"{fact.kind} of {fact.deal_id}" + (f" (win {fact.win_revision})" if fact.win_revision > 1 else "")
 
 
 # ====================================================================== the queue's use cases
@@ -372,6 +390,12 @@ class TierWorkflowService:
             f" ({', '.join(kinds)})" if kinds else ""
         )
 
+    # ------------------------------------------------------------- training's catalogue
+    def certification_defined(self, certification_id: str, name: str, at: datetime) -> str:
+        """A certification criteria may name from now on (the newest definition wins)."""
+        known = self.repository.define_certification(certification_id, name, at)
+        return f"certification {certification_id} known" if known else "older or repeated event"
+
     # ------------------------------------------------------------- onboarding's events
     def onboard(self, partner_id: str, company_name: str) -> str:
         """The entry tier (one PartnerTierChanged), then an ordinary evaluation of whatever arrived before."""
@@ -426,11 +450,67 @@ class TierWorkflowService:
         try:
             _, written = self._apply(partner_id, change)
         except DuplicateFact:
-            return f"{fact.kind} of {fact.deal_id} already on record"
-        return self._outcome(f"{fact.kind} of {fact.deal_id}", written)
+            return self._on_record(partner_id, fact)
+        return self._outcome(_named(fact), written)
 
-    def deal_won(self, partner_id: str, deal_id: str, amount: Money, close_date: date) -> str:
-        return self._record(partner_id, counting.revenue_fact(deal_id, amount, close_date, self.terms.window_days))
+    def _on_record(self, partner_id: str, fact: WindowFact) -> str:
+        """Why a fact already on record changes nothing now (read only then: a first delivery reads no more)."""
+        recorded = self.repository.win(partner_id, fact.deal_id, fact.win_revision) if fact.kind == "revenue" else None
+        if recorded is not None and recorded.reversal is not None and recorded.fact is None:
+            return f"{_named(fact)} counts nothing: win {fact.win_revision} was reversed before it arrived"
+        return f"{_named(fact)} already on record" + (" (reversed since)" if recorded and recorded.reversal else "")
+
+    def deal_won(self, partner_id: str, deal_id: str, amount: Money, close_date: date, win_revision: int = 1) -> str:
+        """One fact per win (deal, win_revision): a redelivery, or a win whose reversal came first, counts nothing."""
+        fact = counting.revenue_fact(deal_id, amount, close_date, self.terms.window_days, win_revision)
+        return self._record(partner_id, fact)
+
+    def deal_win_reversed(
+        self,
+        partner_id: str,
+        deal_id: str,
+        win_revision: int,
+        *,
+        reason: str,
+        reversed_by: str,
+        previous_amount: Money,
+        at: datetime,
+    ) -> str:
+        """The win's revenue leaves the running totals (and the window: its exit timer then finds nothing) if it is
+        still counted, and the partner is evaluated (a shortfall starts a grace period: never a silent downgrade).
+        Once per (deal, win_revision); a reversal before its win leaves a tombstone, so the late win counts nothing.
+        Reads a few items by key whatever the partner's history."""
+        reversal = WinReversal(
+            deal_id=deal_id,
+            win_revision=win_revision,
+            reason=reason,
+            reversed_by=reversed_by,
+            reversed_at=at,
+            previous_amount=previous_amount,
+        )
+        repeated = False
+
+        def change(standing: Standing, version: CriteriaVersion | None) -> StandingChange | None:
+            nonlocal repeated
+            recorded = self.repository.win(partner_id, deal_id, win_revision)  # read again on a retry
+            counted = recorded.fact if recorded and recorded.counted and not recorded.reversal else None
+            in_window = counted is not None and self.repository.is_in_window(partner_id, counted)
+            following = self.repository.next_exit_besides(partner_id, counted) if counted and in_window else None
+            result = counting.reverse_win(standing.totals, recorded, reversal, in_window=in_window, following=following)
+            repeated = result is None
+            if result is None:
+                return None
+            totals, record, taken_out = result
+            return self._evaluate_with(
+                standing.model_copy(update={"totals": totals}),
+                version,
+                reversal=record,
+                exited=[taken_out] if taken_out else [],
+            )
+
+        _, written = self._apply(partner_id, change)
+        what = f"revenue of {deal_id} (win {win_revision})"
+        return f"reversal of {what} already on record" if repeated else self._outcome(f"{what} reversed", written)
 
     def deal_approved(self, partner_id: str, deal_id: str, approved_at: datetime) -> str:
         return self._record(partner_id, counting.approval_fact(deal_id, approved_at, self.terms.window_days))

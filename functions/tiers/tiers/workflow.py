@@ -1,7 +1,8 @@
 """Adapters of the tier workflows ports: `TierWorkflows`, the upgrade approval workflow (Step Functions, the channel
 team decides by email link through the approvals service) and the programme's one-time timers (EventBridge Scheduler:
 grace warnings and end, window slides, new criteria versions); and `VersionTimers`, a new version's fan-out timer alone,
-which the API sets when a version is published (it has no workflow settings)."""
+which the API sets when a version is published and deletes when it is withdrawn before it fired (it has no workflow
+settings)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.tiers import TierUpgradeRequested
+from shared.aws import client
 from shared.clock import timer_time
 from shared.ports import TimerScheduler, WorkflowStarter
-from shared.workflows import approval_route
+from shared.workflows import approval_route, schedule_name
 from tiers.domain.standing import grace_timer
 from tiers.models import Grace, Reevaluation, Standing, VersionTakesEffect
 from tiers.settings import ConsumerSettings
@@ -53,16 +55,34 @@ def schedule_version(timers: TimerScheduler, version_id: str, at: datetime, afte
     due = at.replace(microsecond=0)
     message = VersionTakesEffect(message_type="VersionTakesEffect", version_id=version_id, due_at=due, after=after)
     return timers.schedule(
-        f"tiers-version-{version_id}-{after or 'first'}", [(timer_time(due), message.model_dump(mode="json"))], now
+        version_timer_name(version_id, after), [(timer_time(due), message.model_dump(mode="json"))], now
     )
+
+
+def version_timer_name(version_id: str, after: str | None = None) -> str:
+    return f"tiers-version-{version_id}-{after or 'first'}"
+
+
+def cancel_version(group: str, version_id: str) -> str:
+    """Delete a withdrawn version's first fan-out timer (the one schedule_version made before it took effect)."""
+    scheduler = client("scheduler")
+    try:
+        scheduler.delete_schedule(Name=schedule_name(f"{version_timer_name(version_id)}-0"), GroupName=group)
+    except scheduler.exceptions.ResourceNotFoundException:
+        return f"no timer left for version {version_id}"
+    return f"timer of version {version_id} deleted"
 
 
 @dataclass(frozen=True)
 class VersionTimersAdapter:
     timers: TimerScheduler
+    group: str  # the schedule group the timers are in (a withdrawn version's timer is deleted from it)
 
     def schedule_version(self, version_id: str, at: datetime, after: str | None, now: datetime) -> str:
         return schedule_version(self.timers, version_id, at, after, now)
+
+    def cancel_version(self, version_id: str) -> str:
+        return cancel_version(self.group, version_id)
 
 
 @dataclass(frozen=True)
@@ -95,3 +115,6 @@ class TierWorkflowsAdapter:
 
     def schedule_version(self, version_id: str, at: datetime, after: str | None, now: datetime) -> str:
         return schedule_version(self.timers, version_id, at, after, now)
+
+    def cancel_version(self, version_id: str) -> str:
+        return cancel_version(self.settings.schedule_group, version_id)

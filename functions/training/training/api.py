@@ -24,6 +24,7 @@ from training.models import (
     Award,
     Certification,
     CertificationBody,
+    Connection,
     ConnectionBody,
     Course,
     CourseBody,
@@ -116,6 +117,13 @@ def import_view(job: ImportJob) -> dict[str, Any]:
     )
 
 
+def connection_view(connection: Connection) -> dict[str, Any]:
+    """A connection as its list shows it: never a secret's value, only when each was made and retires."""
+    data = connection.model_dump(mode="json", include={"connection_id", "name", "created_at", "created_by"})
+    secrets = [s.model_dump(mode="json", include={"created_at", "retires_at"}) for s in connection.secrets]
+    return data | {"secrets": secrets}
+
+
 def award_view(award: Award) -> dict[str, Any]:
     data = award.model_dump(mode="json")
     fields = ("award_id", "certification_id", "status", "earned_at", "first_earned_at", "expires_at", "renewals")
@@ -183,6 +191,15 @@ def add_connection() -> Any:
 
     # Replayed only with the same Idempotency-Key (a retry of a lost answer); the secret is never shown otherwise.
     return post_once("add_connection", principal.sub, run)
+
+
+@app.route("/training/connections", methods=["GET"])
+@handle_errors
+def list_connections() -> Any:
+    params = _params()
+    limit = _number(params, "limit", 50, 1, 100)
+    found, cursor = service().connections(caller(), limit=limit, cursor=params.get("cursor") or None)
+    return respond(200, {"items": [connection_view(c) for c in found], "next_cursor": cursor})
 
 
 @app.route("/training/connections/{connection_id}/secrets", methods=["POST"], content_types=JSON)
@@ -288,6 +305,15 @@ def create_import() -> Any:
 
     # Only an Idempotency-Key replays: two uploads of `weekly.csv` are two imports (each with its own object).
     return post_once("create_import", principal.sub, run)
+
+
+@app.route("/training/imports", methods=["GET"])
+@handle_errors
+def list_imports() -> Any:
+    params = _params()
+    limit = _number(params, "limit", 20, 1, 50)
+    jobs, cursor = service().imports(caller(), limit=limit, cursor=params.get("cursor") or None)
+    return respond(200, {"items": [import_view(j) for j in jobs], "next_cursor": cursor})
 
 
 @app.route("/training/imports/{import_id}/submission", methods=["POST"], content_types=JSON)

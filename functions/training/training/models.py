@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
@@ -29,6 +30,14 @@ ImportStatus = Literal["awaiting_upload", "queued", "processing", "completed", "
 RowStatus = Literal["accepted", "duplicate", "unknown_learner", "unknown_account", "unknown_course", "invalid"]
 Outcome = Literal["accepted", "duplicate", "unknown_learner", "unknown_account", "unknown_course"]
 MAX_REQUIRED_COURSES = 20
+MAX_ACTIVITY_IDS = 10  # xAPI activity ids (IRIs) a course accepts besides its LMS course id
+# An absolute IRI (a scheme, then no spaces or controls), as an xAPI statement's `object.id` must be.
+ActivityIri = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=200, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+$"
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -45,6 +54,17 @@ class CourseBody(Strict):
     lms_course_id: LmsCourseId
     credit_hours: float = Field(ge=0, le=1000, allow_inf_nan=False, strict=True)  # a JSON number, never "8"
     language: Language
+    # the xAPI activity ids (absolute IRIs) whose statements complete this course, matched exactly (but for one
+    # trailing slash); a statement naming the LMS course id itself is matched as before
+    activity_ids: list[ActivityIri] = Field(default_factory=list, max_length=MAX_ACTIVITY_IDS)
+
+    @field_validator("activity_ids")
+    @classmethod
+    def _distinct_activities(cls, value: list[str]) -> list[str]:
+        keys = [v[:-1] if v.endswith("/") else v for v in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("an activity id is listed twice")
+        return value
 
 
 class CertificationBody(Strict):
@@ -98,6 +118,7 @@ class Course(Record):
     lms_course_id: str
     credit_hours: float
     language: str
+    activity_ids: list[str] = []
     created_by: str
     created_at: UtcDateTime
 
@@ -241,7 +262,9 @@ class ImportJob(Record):
     file_digest: str | None = None  # SHA-256 of the file the first chunk read; every chunk reads the same
     advanced_by: str | None = None  # sent id of the work message that recorded the latest chunk
     next_sent_from: int | None = None  # the cursor whose chunk's message was sent (a redelivery sends none again)
-    failed_attempts: int = 0  # deliveries that raised since the cursor last moved (MAX_FAILED_ATTEMPTS: failed)
+    # deliveries that started the chunk at the cursor without recording it (counted as each starts, so a timeout
+    # counts; MAX_FAILED_ATTEMPTS: failed)
+    failed_attempts: int = 0
     revision: int = 1
 
 
@@ -274,6 +297,9 @@ class Learner:
     completions: tuple[Completion, ...] = ()
     awards: dict[str, Award] = field(default_factory=dict)  # certification id -> award
     passes: dict[str, CoursePass] = field(default_factory=dict)  # course id -> latest pass
+    # course id -> moments of the logged passes nearest a completion being recorded (the last at or before it, the
+    # first after it): what a late, old pass can form a qualifying set with (`awards.passes_read`)
+    nearby: dict[str, tuple[datetime, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -285,6 +311,7 @@ class LearnerChange:
     person: Person
     completion: Completion | None = None
     latest_pass: CoursePass | None = None  # the completion, when it is the course's newest pass
+    logged_pass: CoursePass | None = None  # the completion, when a pass: its entry in the time-sorted pass log
     awards: tuple[Award, ...] = ()
     guard: SourceGuard | None = None
     closes: ReviewItem | None = None

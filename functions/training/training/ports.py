@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from shared.ports import Mailer, SideEffectLedger
 
 if TYPE_CHECKING:
+    from shared.events import EventDetail
     from shared.mail import Email
     from shared.principal import Principal
     from training.models import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DuplicateCertificationName",
     "DuplicateLmsCourse",
     "DuplicateSource",
     "ImportFiles",
@@ -69,7 +71,16 @@ class DuplicateSource(Exception):
 
 
 class DuplicateLmsCourse(Exception):
-    """Another course already has this LMS course id."""
+    """Another course already has this LMS course id, or one of these activity ids (`field`: the request field that
+    named the one taken)."""
+
+    def __init__(self, lms_course_id: str, field: str = "lms_course_id") -> None:
+        super().__init__(lms_course_id)
+        self.field = field
+
+
+class DuplicateCertificationName(Exception):
+    """Another certification already has this name (case-insensitive)."""
 
 
 class TrainingRepository(Protocol):
@@ -88,13 +99,21 @@ class TrainingRepository(Protocol):
 
     def course_by_lms(self, lms_course_id: str) -> Course | None: ...
 
+    def course_by_activity(self, iri: str) -> Course | None:
+        """The course an xAPI activity id names (one of its `activity_ids`, or its LMS course id), by key: the IRI but
+        for one trailing slash (`catalogue.activity_key`)."""
+        ...
+
     def add_course(self, course: Course) -> None:
-        """DuplicateLmsCourse when another course has its LMS id."""
+        """DuplicateLmsCourse when another course has its LMS id or one of its activity ids."""
         ...
 
     def certifications(self) -> list[Certification]: ...
 
-    def add_certification(self, certification: Certification) -> None: ...
+    def add_certification(self, certification: Certification, event: EventDetail) -> None:
+        """The certification, its unique-name item (`catalogue.name_key`) and its event (outbox), all or nothing;
+        DuplicateCertificationName when another certification holds the name."""
+        ...
 
     # connections
     def connection(self, connection_id: str) -> Connection | None: ...
@@ -103,6 +122,11 @@ class TrainingRepository(Protocol):
 
     def save_connection(self, connection: Connection) -> None:
         """StaleRecord unless the stored one is at the revision before."""
+        ...
+
+    def connections_page(self, *, limit: int, cursor: str | None) -> tuple[list[Connection], str | None]:
+        """One page of the LMS connections, newest first, and the opaque cursor of the next (ValidationFailed naming
+        `cursor` for one that is not this list's)."""
         ...
 
     # partners and people
@@ -121,10 +145,19 @@ class TrainingRepository(Protocol):
         ...
 
     def learner_for(
-        self, partner_id: str, email: str, *, courses: Sequence[str], certifications: Sequence[str]
+        self,
+        partner_id: str,
+        email: str,
+        *,
+        courses: Sequence[str],
+        certifications: Sequence[str],
+        around: datetime | None = None,
+        nearby: Sequence[str] = (),
     ) -> Learner:
         """What a completion's award rules read, by key only: the person, the awards of these certifications and the
-        latest pass of each of these courses (those the learner has); the same cost whatever their history."""
+        latest pass of each of these courses (those the learner has); with `around`, for each `nearby` course its
+        logged passes nearest that moment (the last at or before it, the first after it: `Learner.nearby`). The same
+        cost whatever their history."""
         ...
 
     def learner_completions(self, partner_id: str, email: str) -> list[Completion]:
@@ -157,6 +190,11 @@ class TrainingRepository(Protocol):
 
     # imports
     def import_job(self, import_id: str) -> ImportJob | None: ...
+
+    def imports_page(self, *, limit: int, cursor: str | None) -> tuple[list[ImportJob], str | None]:
+        """One page of the CSV imports, newest first, and the opaque cursor of the next (ValidationFailed naming
+        `cursor` for one that is not this list's)."""
+        ...
 
     def add_import(self, job: ImportJob) -> None: ...
 

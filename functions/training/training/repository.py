@@ -1,12 +1,18 @@
 """Training's DynamoDB adapter of the repository port (`training.ports.TrainingRepository`).
 
-Keys: `CATALOGUE` with `COURSE#<id>`, `LMS#<lms course id>` (one course per LMS id) and `CERT#<id>`;
+Keys: `CATALOGUE` with `COURSE#<id>`, `LMS#<lms course id>` (one course per LMS id), `ACTIVITY#<iri without a
+trailing slash>` (one course per xAPI activity id: its LMS course id when an IRI and its `activity_ids`), `CERT#<id>` and
+`CERTNAME#<sha256 of the case-folded name>` (one certification per name);
 `CONNECTION#<id>`; `PARTNER#<id>`/`PROFILE` (projection); a person's record under their email: `EMAIL#<email>` with
 `PERSON#<partner>` (index `by-partner`: `USER#<email>`), `COMPLETION#<partner>#<id>`, `PASS#<partner>#<course>` (the
-latest pass of a course, written with the completion when newer) and `AWARD#<partner>#<certification>` (index
+latest pass of a course, written with the completion when newer), `PASSLOG#<partner>#<course>#<completed_at>#<id>`
+(every pass, time-sorted: a completion reads the pass nearest it of each other required course, Limit-1 key ranges)
+and `AWARD#<partner>#<certification>` (index
 `by-partner`: `AWARD#<certification>#<email>`), so a completion reads the person, its certifications' awards and their
 courses' passes in one BatchGetItem whatever the learner's history (only the learner's own view lists completions); `SOURCE#<sha256 of the delivery key>` (a delivery counts once); `REVIEW#<id>` (index
-`by-status`: `REVIEW#open`, oldest first, only while open); `IMPORT#<id>` with `IMPORT` (the job) and `ROWS#<start>`
+`by-status`: `REVIEW#open`, oldest first, only while open); `CONNECTION#<id>` is also on index `by-status` under
+`CONNECTIONS` (`<created_at>#<id>`: the vendor admin's list); `IMPORT#<id>` with `IMPORT` (the job; index
+`by-status`: `IMPORTS`, `<created_at>#<id>`, listed newest first) and `ROWS#<start>`
 (one chunk's row outcomes, written with the job's cursor); `OUTBOX#<event id>`; and the agreement gate's projection
 (`AGREEMENT`, contracts.onboarding_agreement_gate).
 """
@@ -16,14 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from contracts import onboarding_agreement_gate as agreements
+from shared.aws import client
 from shared.clock import iso
-from shared.dynamo import ConditionFailed, Table
+from shared.dynamo import ConditionFailed, Table, from_item, values
+from shared.events import EventDetail
 from shared.outbox import outbox_item
 from shared.principal import Principal
+from training.domain import catalogue
 from training.models import (
     Award,
     Certification,
@@ -41,12 +51,14 @@ from training.models import (
     ReviewItem,
     SourceGuard,
 )
-from training.ports import DuplicateLmsCourse, DuplicateSource, StaleRecord
+from training.ports import DuplicateCertificationName, DuplicateLmsCourse, DuplicateSource, StaleRecord
 
 CATALOGUE = "CATALOGUE"
 BY_PARTNER = ("by-partner", ("gsi1pk", "gsi1sk"))
 BY_STATUS = ("by-status", ("gsi2pk", "gsi2sk"))
 OPEN_REVIEW = "REVIEW#open"
+CONNECTIONS = "CONNECTIONS"  # index `by-status`: every LMS connection, by creation time
+IMPORTS = "IMPORTS"  # index `by-status`: every CSV import job, by creation time
 
 
 def _numbers(value: Any) -> Any:
@@ -99,9 +111,16 @@ class TrainingRepository:
         item = self.table.get(CATALOGUE, f"LMS#{lms_course_id}")
         return Course.model_validate(item) if item else None
 
+    def course_by_activity(self, iri: str) -> Course | None:
+        item = self.table.get(CATALOGUE, f"ACTIVITY#{catalogue.activity_key(iri)}")
+        if item is None:  # a course created before activity items were written: its LMS course id, exactly
+            item = self.table.get(CATALOGUE, f"LMS#{iri}")
+        return Course.model_validate(item) if item else None
+
     def add_course(self, course: Course) -> None:
         data = _numbers(course.model_dump(mode="json"))
         t = self.table
+        activities = catalogue.activity_keys(course)
         try:
             t.transact(
                 [
@@ -110,21 +129,54 @@ class TrainingRepository:
                         {"pk": CATALOGUE, "sk": f"LMS#{course.lms_course_id}", "entity": "course-lms-id"} | data,
                         condition="attribute_not_exists(sk)",
                     ),
+                    *(
+                        t.op_put(
+                            {"pk": CATALOGUE, "sk": f"ACTIVITY#{key}", "entity": "course-activity-id"} | data,
+                            condition="attribute_not_exists(sk)",
+                        )
+                        for key, _ in activities
+                    ),
                 ]
             )
         except ConditionFailed as failure:
             if failure.failed_at(1):
                 raise DuplicateLmsCourse(course.lms_course_id) from failure
+            for n, (_, field) in enumerate(activities):
+                if failure.failed_at(2 + n):
+                    raise DuplicateLmsCourse(course.lms_course_id, field) from failure
             raise
 
     def certifications(self) -> list[Certification]:
         return [Certification.model_validate(i) for i in self.table.query_all(CATALOGUE, sk_prefix="CERT#")]
 
-    def add_certification(self, certification: Certification) -> None:
-        self.table.put_new(
-            {"pk": CATALOGUE, "sk": f"CERT#{certification.certification_id}", "entity": "certification"}
-            | _numbers(certification.model_dump(mode="json"))
-        )
+    def add_certification(self, certification: Certification, event: EventDetail) -> None:
+        t = self.table
+        name = hashlib.sha256(catalogue.name_key(certification.name).encode()).hexdigest()
+        try:
+            t.transact(
+                [
+                    t.op_put(
+                        {"pk": CATALOGUE, "sk": f"CERT#{certification.certification_id}", "entity": "certification"}
+                        | _numbers(certification.model_dump(mode="json")),
+                        condition="attribute_not_exists(sk)",
+                    ),
+                    t.op_put(
+                        {
+                            "pk": CATALOGUE,
+                            "sk": f"CERTNAME#{name}",
+                            "entity": "certification-name",
+                            "certification_id": certification.certification_id,
+                            "name": certification.name,
+                        },
+                        condition="attribute_not_exists(sk)",
+                    ),
+                    t.op_put(outbox_item(event)),
+                ]
+            )
+        except ConditionFailed as failure:
+            if failure.failed_at(1):
+                raise DuplicateCertificationName(certification.name) from failure
+            raise
 
     # ------------------------------------------------------------- connections
     def connection(self, connection_id: str) -> Connection | None:
@@ -132,9 +184,19 @@ class TrainingRepository:
         return Connection.model_validate(item) if item else None
 
     def _connection_item(self, connection: Connection) -> dict[str, Any]:
-        return {"pk": f"CONNECTION#{connection.connection_id}", "sk": "CONNECTION", "entity": "connection"} | (
-            _numbers(connection.model_dump(mode="json"))
-        )
+        return {
+            "pk": f"CONNECTION#{connection.connection_id}",
+            "sk": "CONNECTION",
+            "entity": "connection",
+            "gsi2pk": CONNECTIONS,
+            "gsi2sk": f"{iso(connection.created_at)}#{connection.connection_id}",
+        } | _numbers(connection.model_dump(mode="json"))
+
+    def connections_page(self, *, limit: int, cursor: str | None) -> tuple[list[Connection], str | None]:
+        """One page of the connections, newest first (a Query of the `by-status` index's `CONNECTIONS` key)."""
+        name, keys = BY_STATUS
+        items, next_cursor = self.table.page(CONNECTIONS, index=name, key_names=keys, limit=limit, cursor=cursor)
+        return [Connection.model_validate(i) for i in items], next_cursor
 
     def add_connection(self, connection: Connection) -> None:
         self.table.put_new(self._connection_item(connection))
@@ -172,10 +234,39 @@ class TrainingRepository:
             awards={a.certification_id: a for a in awards},
         )
 
+    def _nearest_pass(self, pk: str, prefix: str, at: datetime, *, before: bool) -> datetime | None:
+        """The logged pass (`PASSLOG#...#<completed_at>#<completion id>`) last at or before `at`, or first after it:
+        one Limit-1 key-range Query, one item at most whatever the log's length."""
+        moment = iso(at)
+        low, high = (prefix, f"{prefix}{moment}#~") if before else (f"{prefix}{moment}#~", f"{prefix}~")
+        answer = client("dynamodb").query(
+            TableName=self.table.name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues=values({":pk": pk, ":low": low, ":high": high}),
+            ScanIndexForward=not before,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        found = [from_item(i) for i in answer.get("Items", [])]
+        return CoursePass.model_validate(found[0]).completed_at if found else None
+
     def learner_for(
-        self, partner_id: str, email: str, *, courses: Sequence[str], certifications: Sequence[str]
+        self,
+        partner_id: str,
+        email: str,
+        *,
+        courses: Sequence[str],
+        certifications: Sequence[str],
+        around: datetime | None = None,
+        nearby: Sequence[str] = (),
     ) -> Learner:
         pk = f"EMAIL#{email}"
+        near: dict[str, tuple[datetime, ...]] = {}
+        if around is not None:
+            for course_id in dict.fromkeys(nearby):
+                prefix = f"PASSLOG#{partner_id}#{course_id}#"
+                nearest = (self._nearest_pass(pk, prefix, around, before=b) for b in (True, False))
+                near[course_id] = tuple(t for t in nearest if t is not None)
         keys = [
             (pk, f"PERSON#{partner_id}"),
             *((pk, f"AWARD#{partner_id}#{c}") for c in dict.fromkeys(certifications)),
@@ -191,6 +282,7 @@ class TrainingRepository:
             person=Person.model_validate(person) if person else None,
             awards={a.certification_id: a for a in awards},
             passes={p.course_id: p for p in passes},
+            nearby=near,
         )
 
     def learner_completions(self, partner_id: str, email: str) -> list[Completion]:
@@ -261,6 +353,18 @@ class TrainingRepository:
                     # the person's revision serialises this already; the pass item never moves back in time
                     condition="attribute_not_exists(pk) OR completed_at <= :at",
                     condition_values={":at": iso(p.completed_at)},
+                )
+            )
+        if change.logged_pass is not None:
+            p = change.logged_pass
+            ops.append(
+                t.op_put(
+                    {
+                        "pk": f"EMAIL#{p.learner_email}",
+                        "sk": f"PASSLOG#{p.partner_id}#{p.course_id}#{iso(p.completed_at)}#{p.completion_id}",
+                        "entity": "pass-log",
+                    }
+                    | _numbers(p.model_dump(mode="json"))
                 )
             )
         first_award = len(ops)
@@ -351,9 +455,19 @@ class TrainingRepository:
         return ImportJob.model_validate(item) if item else None
 
     def _import_item(self, job: ImportJob) -> dict[str, Any]:
-        return {"pk": f"IMPORT#{job.import_id}", "sk": "IMPORT", "entity": "import"} | _numbers(
-            job.model_dump(mode="json")
-        )
+        return {
+            "pk": f"IMPORT#{job.import_id}",
+            "sk": "IMPORT",
+            "entity": "import",
+            "gsi2pk": IMPORTS,
+            "gsi2sk": f"{iso(job.created_at)}#{job.import_id}",
+        } | _numbers(job.model_dump(mode="json"))
+
+    def imports_page(self, *, limit: int, cursor: str | None) -> tuple[list[ImportJob], str | None]:
+        """One page of the import jobs, newest first (a Query of the `by-status` index's `IMPORTS` key)."""
+        name, keys = BY_STATUS
+        items, next_cursor = self.table.page(IMPORTS, index=name, key_names=keys, limit=limit, cursor=cursor)
+        return [ImportJob.model_validate(i) for i in items], next_cursor
 
     def add_import(self, job: ImportJob) -> None:
         self.table.put_new(self._import_item(job))

@@ -41,7 +41,7 @@ from training.models import (
     Recorded,
     ReviewItem,
 )
-from training.ports import DuplicateLmsCourse, DuplicateSource, ImportFile, StaleRecord
+from training.ports import DuplicateCertificationName, DuplicateLmsCourse, DuplicateSource, ImportFile, StaleRecord
 
 if TYPE_CHECKING:
     from shared.principal import Principal
@@ -81,6 +81,12 @@ def change_learner(repository: TrainingRepository, partner_id: str, email: str, 
     raise Conflict("This person's training record is changing right now; try again.")
 
 
+def course_for(repository: TrainingRepository, ref: str, source: str) -> Course | None:
+    """The course a completion names: an xAPI statement by its activity id (one of a course's `activity_ids` or its
+    LMS course id), any other source by the LMS course id; one key lookup either way."""
+    return repository.course_by_activity(ref) if source == "xapi" else repository.course_by_lms(ref)
+
+
 @dataclass
 class CompletionRecorder:
     """Record one incoming completion: once per delivery, for a known course and an active partner user; anything
@@ -93,11 +99,11 @@ class CompletionRecorder:
     _courses: dict[str, Course | None] = field(default_factory=dict, init=False, repr=False)
     _certifications: list[Certification] | None = field(default=None, init=False, repr=False)
 
-    def _course(self, lms_course_id: str) -> Course | None:
+    def _course(self, lms_course_id: str, source: str) -> Course | None:
         if not self.remember_catalogue:
-            return self.repository.course_by_lms(lms_course_id)
+            return course_for(self.repository, lms_course_id, source)
         if lms_course_id not in self._courses:
-            self._courses[lms_course_id] = self.repository.course_by_lms(lms_course_id)
+            self._courses[lms_course_id] = course_for(self.repository, lms_course_id, source)
         return self._courses[lms_course_id]
 
     def _catalogue(self) -> list[Certification]:
@@ -121,7 +127,7 @@ class CompletionRecorder:
         completions.ensure_not_future(incoming, self.clock())
         if self.repository.source(incoming.dedup_key) is not None:
             return self._duplicate(incoming.dedup_key)
-        course = self._course(incoming.lms_course_id)
+        course = self._course(incoming.lms_course_id, incoming.source)
         person = people.matched(self.repository.memberships(incoming.learner_email)) if incoming.learner_email else None
         reason = completions.unmatched_reason(course, person is not None, has_email=incoming.learner_email is not None)
         if course is not None and person is not None:
@@ -155,6 +161,8 @@ class CompletionRecorder:
                 incoming.learner_email,
                 courses=list(dict.fromkeys([course.course_id, *catalogue.courses_of(relevant)])),
                 certifications=[c.certification_id for c in relevant],
+                around=incoming.completed_at if incoming.passed else None,
+                nearby=catalogue.partners_of(relevant, course.course_id) if incoming.passed else [],
             )
             change = completions.complete(
                 learner,
@@ -218,10 +226,11 @@ class TrainingService:
         try:
             self.repository.add_course(course)
         except DuplicateLmsCourse as duplicate:
+            what = "LMS course id" if duplicate.field == "lms_course_id" else "activity id"
             raise Conflict(
-                "Another course already has this LMS course id.",
+                f"Another course already has this {what}.",
                 code="duplicate_course",
-                errors=[FieldError("lms_course_id", "already used by another course")],
+                errors=[FieldError(duplicate.field, "already used by another course")],
             ) from duplicate
         return course
 
@@ -237,7 +246,11 @@ class TrainingService:
         certification = catalogue.new_certification(
             body, known_courses=known, by=principal.email, now=self.clock(), new_id=self.new_id
         )
-        self.repository.add_certification(certification)
+        event = catalogue.defined(certification, now=self.clock(), new_id=self.new_id)
+        try:
+            self.repository.add_certification(certification, event)
+        except DuplicateCertificationName as duplicate:
+            raise catalogue.duplicate_name() from duplicate
         return certification
 
     # ------------------------------------------------------------- connections
@@ -249,6 +262,13 @@ class TrainingService:
         )
         self.repository.add_connection(connection)
         return connection, secret
+
+    def connections(
+        self, principal: Principal, *, limit: int, cursor: str | None
+    ) -> tuple[list[Connection], str | None]:
+        """One page of the LMS connections, newest first (vendor admins only; the API never shows their secrets)."""
+        access.ensure_vendor_admin(principal)
+        return self.repository.connections_page(limit=limit, cursor=cursor)
 
     def rotate_secret(self, principal: Principal, connection_id: str) -> tuple[Connection, str]:
         access.ensure_vendor_admin(principal)
@@ -307,7 +327,7 @@ class TrainingService:
             raise ValidationFailed(
                 "Assign the completion to a partner user.", [FieldError("learner_email", "not a known partner user")]
             )
-        course = self.repository.course_by_lms(item.lms_course_id)
+        course = course_for(self.repository, item.lms_course_id, item.source)
         if course is None:
             raise Conflict(
                 f"No course has the LMS id {item.lms_course_id}: add the course first.", code="unknown_course"
@@ -345,6 +365,11 @@ class TrainingService:
         self.repository.add_import(job)
         upload = self.files.presigned_upload(job.key, imports.CSV_TYPE, self.max_import_bytes)
         return job, upload
+
+    def imports(self, principal: Principal, *, limit: int, cursor: str | None) -> tuple[list[ImportJob], str | None]:
+        """One page of the CSV imports, newest first (vendor admins only)."""
+        access.ensure_vendor_admin(principal)
+        return self.repository.imports_page(limit=limit, cursor=cursor)
 
     def _job(self, import_id: str) -> ImportJob:
         job = self.repository.import_job(import_id)
@@ -531,8 +556,10 @@ class TrainingWorkflowService:
         start at the cursor (a redelivered or duplicate chunk) records nothing; a row processed twice (a chunk that
         failed half way and was redelivered) keeps its first outcome.
 
-        A delivery that raises is counted on the job and retried (the queue redelivers it); at MAX_FAILED_ATTEMPTS the
-        job ends failed with the reason, so no import stays queued or processing for ever."""
+        Every delivery that processes a chunk is counted on the job before its first row (conditionally: one of two
+        racing deliveries goes on), so one that raises or never returns (a Lambda timeout) is counted alike and the
+        queue redelivers it; the MAX_FAILED_ATTEMPTS-th that raises, or the next delivery after that many that did not
+        return, ends the job failed with the reason, so no import stays queued or processing for ever."""
         try:
             return self._run_import(request, seconds_left)
         except Exception as error:
@@ -545,12 +572,14 @@ class TrainingWorkflowService:
         job = self.repository.import_job(import_id)
         if job is None or job.status in ("completed", "failed"):
             return False
-        counted = imports.attempt_failed(job, type(error).__name__, now=self.clock())
+        ended = imports.attempt_failed(job, type(error).__name__, now=self.clock())
+        if ended is None:
+            return False  # counted as it started: the queue redelivers it
         try:
-            self.repository.save_import(counted)
+            self.repository.save_import(ended)
         except StaleRecord:
             return False  # another delivery changed the job meanwhile: this one is retried
-        return counted.status == "failed"
+        return True
 
     def _run_import(self, request: ImportRequested, seconds_left: SecondsLeft) -> str:
         job = self.repository.import_job(request.import_id)
@@ -559,6 +588,21 @@ class TrainingWorkflowService:
         action = imports.delivery(job, request)
         if action != "process":
             return self._not_a_chunk(job, request, action)
+        prepared = self._prepared(job)
+        if isinstance(prepared, str):
+            return prepared
+        job, rows = prepared
+        if not rows:
+            return self._finish(job)
+        return self._chunk(job, request, rows, seconds_left)
+
+    def _prepared(self, job: ImportJob) -> tuple[ImportJob, Sequence[Any]] | str:
+        """This delivery counted on the job, the file read and parsed, the job started (its first chunk): the job and
+        the file's rows, or what became of the delivery instead."""
+        counted = self._attempt_started(job)
+        if isinstance(counted, str):
+            return counted
+        job = counted
         try:
             parsed, digest = self._rows(job)
         except (ValidationFailed, ValueError) as error:
@@ -574,9 +618,17 @@ class TrainingWorkflowService:
                 self.repository.save_import(job)
             except StaleRecord:
                 return "another delivery started this import"
-        if not parsed.rows:
-            return self._finish(job)
-        return self._chunk(job, request, parsed.rows, seconds_left)
+        return job, parsed.rows
+
+    def _attempt_started(self, job: ImportJob) -> ImportJob | str:
+        """The job with this delivery counted before any row (what it then processes from), or what became of it
+        instead: failed after too many attempts, or taken by another delivery."""
+        counted = imports.attempt_started(job, now=self.clock())
+        try:
+            self.repository.save_import(counted)
+        except StaleRecord:
+            return f"nothing to do: another delivery is taking the chunk from row {job.rows_processed}"
+        return "failed" if counted.status == "failed" else counted
 
     def _not_a_chunk(self, job: ImportJob, request: ImportRequested, action: imports.Delivery) -> str:
         if action == "finish":
@@ -608,7 +660,11 @@ class TrainingWorkflowService:
             if seconds_left() <= self.reserve_seconds:
                 break
             report.append(self._row(recorder, row, origin))
-        if not report:  # too little time left even to start: the chunk goes back on the queue
+        if not report:  # too little time left even to start: the chunk goes back on the queue, uncounted
+            try:
+                self.repository.save_import(imports.attempt_deferred(job))
+            except StaleRecord:
+                return f"nothing to do: rows from {start} were taken by another delivery"
             self.work.send(imports.next_request(job, new_id=self.new_id).model_dump(mode="json"))
             return f"deferred the chunk from row {start}: too little time left"
         advanced, chunk = imports.chunk_recorded(job, start, report, sent_id=request.sent_id)

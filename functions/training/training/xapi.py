@@ -10,7 +10,8 @@ Decisions (the xAPI and cmi5 rules this edge keeps, and the choices left open by
   name}; `mbox_sha1sum`, `openid` and Groups are refused. An account name that is an email becomes
   `learner_email`; otherwise `learner_ref` is `homePage|name` and the completion goes to the review list.
 - `verb.id` is one of completed, passed, failed (ADL IRIs); anything else is refused naming `verb.id`.
-- `object` is an Activity; its `id` (an absolute IRI, <= 200 characters) is the course's `lms_course_id`.
+- `object` is an Activity; its `id` (an absolute IRI, <= 200 characters) names the course: one of the course's
+  `activity_ids`, or its `lms_course_id` (matched by key, exactly but for one trailing slash: `service.course_for`).
 - Outcome, as cmi5 defines the verbs: `passed` needs `result.success` true, `failed` needs `result.success` false
   (missing is refused in both), `completed` is refused with `result.completion` false. A `completed` statement
   says the learner finished, not that they passed: `passed` is true only when it carries `result.success` true.

@@ -1,5 +1,8 @@
 // #/deals/{deal_id}: one deal with its protection, details and timeline, and the actions its status allows
-// (approved deals: pipeline stage, won, lost, extension). Every action re-renders from the server's answer.
+// (approved deals: pipeline stage, won, lost, extension; a deal whose win the vendor reversed: won again with the
+// corrected amount, or lost). Every action re-renders from the server's answer.
+// Vendor staff do not open deals in the portal (the route has no vendor read), so the vendor's "reverse the win"
+// is an API call (POST /deals/{deal_id}/won/reversal), not a form here.
 import { api, path } from '../api.js';
 import { append, dateish, daysUntil, h, timeEl } from '../dom.js';
 import {
@@ -74,7 +77,7 @@ function render(ctx, page, deal, { result, products = new Map() } = {}) {
     h(
       'div',
       { class: 'record-layout' },
-      h('div', { class: 'record-main' }, detailsCard(deal, products), prospectCard(deal)),
+      h('div', { class: 'record-main' }, reversalCard(deal), detailsCard(deal, products), prospectCard(deal)),
       timelineCard(deal.timeline),
     ),
     actions(ctx, deal, rerender),
@@ -121,13 +124,22 @@ function decisionNotice(deal) {
     );
   }
   if (deal.status === 'won' && deal.won) {
+    const corrected = Number(deal.win_revision) > 1;
     return h(
       'p',
       { class: 'notice notice-ok', 'data-testid': 'deal-outcome' },
-      h('strong', {}, 'Won: '),
+      h('strong', {}, corrected ? 'Won (corrected): ' : 'Won: '),
       moneyText(deal.won.amount),
       deal.won.close_date ? [', closed ', dateish(deal.won.close_date)] : null,
       '.',
+    );
+  }
+  if (deal.status === 'win_reversed') {
+    return h(
+      'p',
+      { class: 'notice notice-warn', 'data-testid': 'deal-win-reversed' },
+      h('strong', {}, 'The vendor reversed this win. '),
+      'Mark it won again with the corrected amount, or mark it lost. The reason is below.',
     );
   }
   if (deal.status === 'lost') {
@@ -153,6 +165,32 @@ function productLabel(product, catalogue) {
   const sku = product && typeof product === 'object' ? product.sku : product;
   const name = (product && typeof product === 'object' && product.name) || catalogue.get(sku)?.name;
   return name ? `${name} (${sku})` : String(sku ?? '');
+}
+
+/** The last withdrawal of a win (why, who, when, what it had recorded): on the reversed deal and after it closes again. */
+function reversalCard(deal) {
+  const reversal = deal.win_reversal;
+  if (!reversal || typeof reversal !== 'object') return null;
+  const previous = reversal.previous_amount ? moneyText(reversal.previous_amount) : '';
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'deal-reversal-heading', 'data-testid': 'deal-reversal' },
+    h('h2', { id: 'deal-reversal-heading' }, 'Win reversed'),
+    h(
+      'dl',
+      { class: 'summary' },
+      summaryRow('Reason', 'reversal-reason', reversal.reason ? h('span', { class: 'pre' }, reversal.reason) : null),
+      summaryRow('Reversed by', 'reversal-by', reversal.reversed_by),
+      summaryRow('Reversed', 'reversal-at', timeEl(reversal.reversed_at)),
+      summaryRow(
+        'Reversed win',
+        'reversal-previous',
+        previous
+          ? [previous, reversal.previous_close_date ? [', closed ', dateish(reversal.previous_close_date)] : null]
+          : null,
+      ),
+    ),
+  );
 }
 
 function detailsCard(deal, catalogue) {
@@ -206,9 +244,17 @@ function prospectCard(deal) {
   );
 }
 
-// ------------------------------------------------------------------ actions (approved deals only)
+// ------------------------------------------------------------------ actions (approved or win-reversed deals)
 
 function actions(ctx, deal, rerender) {
+  if (deal.status === 'win_reversed') {
+    return h(
+      'section',
+      { class: 'record-actions', 'aria-labelledby': 'deal-actions-heading', 'data-testid': 'deal-actions' },
+      h('h2', { id: 'deal-actions-heading' }, 'Correct this deal'),
+      h('div', { class: 'action-grid' }, wonForm(ctx, deal, rerender), lostForm(ctx, deal, rerender)),
+    );
+  }
   if (deal.status !== 'approved') return null;
   return h(
     'section',
@@ -339,12 +385,24 @@ function extensionCard(ctx, deal, rerender) {
 }
 
 function wonForm(ctx, deal, rerender) {
-  const currency = deal.estimated_value?.currency;
+  // A correction starts from the reversed win (its currency and close date); a first win from the estimate.
+  const previous = deal.status === 'win_reversed' ? deal.win_reversal : null;
+  const currency = previous?.previous_amount?.currency || deal.estimated_value?.currency;
   const maxDay = today({ utc: true });
+  const closeDate = field({ id: 'won_close_date', label: 'Close date', type: 'date', attrs: { max: maxDay } });
+  if (previous?.previous_close_date && isIsoDate(previous.previous_close_date)) {
+    closeDate.querySelector('input').value = previous.previous_close_date;
+  }
   return actionForm(ctx, deal, rerender, {
     testid: 'won-form',
-    title: 'Mark as won',
-    hint: h('p', { class: 'hint' }, `Estimated at ${moneyText(deal.estimated_value)}.`),
+    title: previous ? 'Mark won (corrected amount)' : 'Mark as won',
+    hint: h(
+      'p',
+      { class: 'hint', 'data-testid': 'won-hint' },
+      previous?.previous_amount
+        ? `The reversed win recorded ${moneyText(previous.previous_amount)}. Enter the correct final amount.`
+        : `Estimated at ${moneyText(deal.estimated_value)}.`,
+    ),
     fields: [
       h(
         'div',
@@ -364,7 +422,7 @@ function wonForm(ctx, deal, rerender) {
           currency,
         ),
       ),
-      field({ id: 'won_close_date', label: 'Close date', type: 'date', attrs: { max: maxDay } }),
+      closeDate,
     ],
     validators: {
       won_amount: (v, form) => amountError(v, form.elements.won_currency.value, { empty: 'Enter the final amount.' }),
@@ -376,7 +434,7 @@ function wonForm(ctx, deal, rerender) {
       },
     },
     dependents: { won_currency: ['won_amount'] },
-    button: 'Mark as won',
+    button: previous ? 'Mark won (corrected)' : 'Mark as won',
     buttonTestid: 'mark-won',
     primary: false, // closing is final: the everyday actions above carry the emphasis
     busyLabel: 'Saving…',
@@ -391,7 +449,7 @@ function wonForm(ctx, deal, rerender) {
       amount: moneyOf(form.elements.won_amount.value, form.elements.won_currency.value),
       close_date: form.elements.won_close_date.value,
     }),
-    done: () => 'Marked as won. Congratulations!',
+    done: () => (previous ? 'Marked as won with the corrected amount.' : 'Marked as won. Congratulations!'),
   });
 }
 

@@ -42,22 +42,26 @@ export async function renderProgramme(ctx) {
  * ({tier: {tier_id, name, rank}, criteria: [{kind, key, label, currency, value, threshold, met, missing}], missing});
  * `pending_upgrade`, `grace_period` and `history` (newest first).
  */
-export function standingView(standing) {
+export function standingView(standing, { who = null } = {}) {
   if (!standing.tier?.tier_id) return [noTierYet()];
   const { current, next } = standing;
+  // `who`: the organisation's name when vendor staff read it (the partner's own page says "your organisation")
+  const names = who ? { subject: who, object: who, tier: `${who}’s tier ` } : OWN;
   return [
-    tierCard(standing),
-    pendingUpgrade(standing.pending_upgrade),
-    gracePeriod(standing.grace_period, standing.tier),
+    tierCard(standing, names),
+    pendingUpgrade(standing.pending_upgrade, names),
+    gracePeriod(standing.grace_period, standing.tier, names),
     h(
       'div',
       { class: 'grid-2 criteria-grid' },
-      next ? criteriaCard(next, { role: 'next' }) : topTier(standing.tier),
-      current && (current.criteria || []).length ? criteriaCard(current, { role: 'current' }) : null,
+      next ? criteriaCard(next, { role: 'next', names }) : topTier(standing.tier),
+      current && (current.criteria || []).length ? criteriaCard(current, { role: 'current', names }) : null,
     ),
     historySection(standing.history || []),
   ];
 }
+
+const OWN = { subject: 'Your organisation', object: 'your organisation', tier: 'Your tier ' };
 
 function noTierYet() {
   return h(
@@ -72,7 +76,7 @@ function noTierYet() {
   );
 }
 
-function tierCard(standing) {
+function tierCard(standing, names) {
   const { tier } = standing;
   const benefits = Array.isArray(tier.benefits) ? tier.benefits : [];
   return h(
@@ -84,7 +88,7 @@ function tierCard(standing) {
       h(
         'h2',
         { id: 'tier-heading' },
-        h('span', { class: 'muted tier-label' }, 'Your tier '),
+        h('span', { class: 'muted tier-label' }, names.tier),
         h(
           'span',
           { class: 'tier-name', 'data-testid': 'programme-tier', 'data-tier-id': tier.tier_id },
@@ -117,20 +121,20 @@ function tierCard(standing) {
   );
 }
 
-function pendingUpgrade(pending) {
+function pendingUpgrade(pending, names) {
   if (!pending) return null;
   const proposed = pending.proposed?.name || 'the next tier';
   return h(
     'p',
     { class: 'notice', role: 'note', 'data-testid': 'programme-pending-upgrade' },
     h('strong', {}, `Upgrade to ${proposed} requested. `),
-    'Your organisation meets the criteria; the channel team is confirming the upgrade',
+    `${names.subject} meets the criteria; the channel team is confirming the upgrade`,
     pending.requested_at ? [' (requested ', timeEl(pending.requested_at, { dateOnly: true }), ')'] : null,
     '.',
   );
 }
 
-function gracePeriod(grace, tier) {
+function gracePeriod(grace, tier, names) {
   if (!grace) return null;
   const missing = Array.isArray(grace.missing) ? grace.missing : [];
   return h(
@@ -140,7 +144,7 @@ function gracePeriod(grace, tier) {
     h(
       'p',
       {},
-      `Your organisation no longer meets every ${tier.name} criterion. It keeps ${tier.name} until `,
+      `${names.subject} no longer meets every ${tier.name} criterion. It keeps ${tier.name} until `,
       dateish(grace.ends_on, 'grace-ends-on'),
       '; after that it would become ',
       h('strong', { 'data-testid': 'grace-would-become' }, grace.would_become?.name || '—'),
@@ -172,7 +176,7 @@ function topTier(tier) {
  * One tier's criteria: `role` "next" (what the next tier needs, with a summary of what is missing) or "current"
  * (what keeps the current tier).
  */
-function criteriaCard(view, { role }) {
+function criteriaCard(view, { role, names = OWN }) {
   const name = view.tier?.name || '';
   const criteria = Array.isArray(view.criteria) ? view.criteria : [];
   const missing = Array.isArray(view.missing) ? view.missing : [];
@@ -197,9 +201,9 @@ function criteriaCard(view, { role }) {
         : h(
             'p',
             { class: 'notice notice-ok', 'data-testid': 'next-missing' },
-            `Your organisation meets every ${name} criterion.`,
+            `${names.subject} meets every ${name} criterion.`,
           )
-      : h('p', { class: 'muted small' }, `What your organisation needs to keep ${name}.`),
+      : h('p', { class: 'muted small' }, `What ${names.object} needs to keep ${name}.`),
     criteria.length
       ? h(
           'ul',

@@ -1,7 +1,10 @@
 // #/training: the signed-in partner user's course completions and certifications (with expiry: active, expiring
-// soon, expired), and for a partner admin the organisation's certified people per certification.
+// soon, expired), the vendor's course catalogue (each course's credit hours, language, the certifications it counts
+// toward, and whether the user passed it), and for a partner admin the organisation's certified people per
+// certification.
 import { api } from '../api.js';
 import { badge, dataTable, daysUntil, errorPanel, h, loading, pageHead, timeEl } from '../dom.js';
+import { hoursText, languageName } from './admin-common.js';
 
 // The first expiry reminder goes out 60 days before (CertificationReminderOffsetsSeconds' default): from then on an
 // award reads "expiring soon".
@@ -9,6 +12,11 @@ export const EXPIRING_SOON_DAYS = 60;
 
 export async function renderTraining(ctx) {
   const mine = h('div', {}, loading('Loading your training…'));
+  const catalogue = h('section', {
+    class: 'course-catalogue',
+    'aria-labelledby': 'catalogue-heading',
+    'data-testid': 'course-catalogue',
+  });
   const people = ctx.isPartnerAdmin()
     ? h('section', { class: 'org-certified', 'aria-labelledby': 'people-heading', 'data-testid': 'training-people' })
     : null;
@@ -22,16 +30,22 @@ export async function renderTraining(ctx) {
         h('a', { class: 'button', href: '#/programme', 'data-testid': 'training-programme-link' }, 'Programme tier'),
       ),
       mine,
+      catalogue,
       people,
     ),
   );
-  await Promise.all([showMine(ctx, mine), people ? showPeople(ctx, people) : null]);
+  const myTraining = api.get('/training/me');
+  await Promise.all([
+    showMine(ctx, mine, myTraining),
+    showCatalogue(ctx, catalogue, myTraining),
+    people ? showPeople(ctx, people) : null,
+  ]);
 }
 
-async function showMine(ctx, box) {
+async function showMine(ctx, box, request) {
   let data;
   try {
-    data = await api.get('/training/me');
+    data = await request;
   } catch (error) {
     if (ctx.handleAuthErrors(error) || !ctx.isCurrent()) return;
     box.replaceChildren(errorPanel(`We could not load your training. ${error.message}`, ctx.rerender));
@@ -255,5 +269,158 @@ function peopleTable(group, index) {
         ),
       ),
     }),
+  );
+}
+
+// ------------------------------------------------------------------ the course catalogue
+
+/** The newest completion of each course: {course_id: completion}, a pass preferred over a later failed attempt. */
+export function latestByCourse(completions) {
+  const found = {};
+  for (const c of completions || []) {
+    const known = found[c.course_id];
+    const better =
+      !known ||
+      (c.passed && !known.passed) ||
+      (c.passed === known.passed && String(c.completed_at) > String(known.completed_at));
+    if (better) found[c.course_id] = c;
+  }
+  return found;
+}
+
+/** What a course counts toward: [{certification, renewal}] over the catalogue's certifications. */
+function countsToward(course, certifications) {
+  const uses = [];
+  for (const c of certifications) {
+    if ((c.required_course_ids || []).includes(course.course_id)) uses.push({ name: c.name, renewal: false });
+    if (c.renewal_course_id === course.course_id) uses.push({ name: c.name, renewal: true });
+  }
+  return uses;
+}
+
+async function showCatalogue(ctx, section, myTraining) {
+  section.replaceChildren(
+    h('h2', { id: 'catalogue-heading' }, 'Course catalogue'),
+    loading('Loading the course catalogue…'),
+  );
+  let courses;
+  let certifications;
+  try {
+    [courses, certifications] = await Promise.all([
+      api.get('/training/courses'),
+      api.get('/training/certifications'),
+    ]);
+  } catch (error) {
+    if (ctx.handleAuthErrors(error) || !ctx.isCurrent()) return;
+    section.lastChild.replaceWith(
+      errorPanel(`We could not load the course catalogue. ${error.message}`, ctx.rerender),
+    );
+    return;
+  }
+  // Your own completions mark what you passed; without them (their own panel says why) the catalogue still shows.
+  const mine = await myTraining.then(
+    (data) => (Array.isArray(data?.completions) ? data.completions : []),
+    () => [],
+  );
+  if (!ctx.isCurrent()) return;
+  const courseList = Array.isArray(courses?.items) ? courses.items : [];
+  const certList = Array.isArray(certifications?.items) ? certifications.items : [];
+  const latest = latestByCourse(mine);
+  section.lastChild.replaceWith(
+    courseList.length
+      ? h(
+          'div',
+          {},
+          h(
+            'p',
+            { class: 'muted small' },
+            'The courses the vendor offers in its learning system. Passing them earns the certifications they count ' +
+              'toward.',
+          ),
+          catalogueTable(courseList, certList, latest),
+          certList.length ? certificationProgress(certList, courseList, latest) : null,
+        )
+      : h('p', { class: 'empty', 'data-testid': 'course-catalogue-empty' }, 'The vendor offers no courses yet.'),
+  );
+}
+
+function courseStatus(completion) {
+  if (!completion) return [badge('Not taken yet', 'neutral', 'catalogue-status'), null];
+  if (completion.passed) {
+    return [
+      badge('Passed', 'ok', 'catalogue-status'),
+      timeEl(completion.completed_at, { dateOnly: true, testid: 'catalogue-completed-at' }),
+    ];
+  }
+  return [
+    badge('Not passed yet', 'pending', 'catalogue-status'),
+    timeEl(completion.completed_at, { dateOnly: true, testid: 'catalogue-completed-at' }),
+  ];
+}
+
+function catalogueTable(courses, certifications, latest) {
+  const sorted = [...courses].sort((a, b) =>
+    String(a.title || '').localeCompare(String(b.title || ''), undefined, { sensitivity: 'base' }),
+  );
+  return dataTable({
+    testid: 'catalogue-table',
+    captionId: 'catalogue-caption',
+    caption: `Courses offered (${courses.length})`,
+    columns: ['Course', ['Credit hours', 'num'], 'Language', 'Counts toward', 'Your status', 'Date'],
+    rows: sorted.map((course) => {
+      const uses = countsToward(course, certifications);
+      const [status, date] = courseStatus(latest[course.course_id]);
+      return h(
+        'tr',
+        { 'data-testid': 'catalogue-row', 'data-course-id': course.course_id },
+        h('td', { 'data-label': 'Course', 'data-testid': 'catalogue-title' }, course.title),
+        h('td', { 'data-label': 'Credit hours', class: 'num', 'data-testid': 'catalogue-hours' }, hoursText(course.credit_hours)),
+        h('td', { 'data-label': 'Language', 'data-testid': 'catalogue-language' }, languageName(course.language)),
+        h(
+          'td',
+          { 'data-label': 'Counts toward', 'data-testid': 'catalogue-certifications' },
+          uses.length
+            ? uses.map((use) => h('span', { class: 'block' }, use.renewal ? `${use.name} (renewal)` : use.name))
+            : h('span', { class: 'muted' }, 'No certification'),
+        ),
+        h('td', { 'data-label': 'Your status' }, status),
+        h('td', { 'data-label': 'Date' }, date || h('span', { class: 'muted' }, '—')),
+      );
+    }),
+  });
+}
+
+/** Per certification: how many of its required courses you passed, and the next course to take. */
+function certificationProgress(certifications, courses, latest) {
+  const title = (id) => courses.find((c) => c.course_id === id)?.title || id;
+  return h(
+    'ul',
+    { class: 'plain-list', 'data-testid': 'catalogue-certification-list' },
+    [...certifications]
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)))
+      .map((cert) => {
+        const required = cert.required_course_ids || [];
+        const passed = required.filter((id) => latest[id]?.passed);
+        const next = required.find((id) => !latest[id]?.passed);
+        return h(
+          'li',
+          { 'data-testid': 'catalogue-certification', 'data-certification-id': cert.certification_id },
+          h('strong', {}, cert.name),
+          h(
+            'span',
+            { 'data-testid': 'catalogue-certification-progress' },
+            `: ${passed.length} of ${required.length} required course${required.length === 1 ? '' : 's'} passed`,
+          ),
+          next
+            ? h('span', { class: 'muted small', 'data-testid': 'catalogue-next-course' }, ` · next: ${title(next)}`)
+            : null,
+          h(
+            'span',
+            { class: 'muted small block' },
+            `Valid for ${cert.validity_months} months; the courses must be passed within ` +
+              `${cert.completion_window_months || cert.validity_months} months.`,
+          ),
+        );
+      }),
   );
 }

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from mdf.models import Fund, FundRequest, LedgerEntry, TimelineEntry
+from mdf.models import Fund, FundRequest, LedgerEntry, TimelineEntry, WinAccrual
 from shared.errors import Conflict
 from shared.events import EventDetail
 from shared.money import Money
@@ -36,6 +36,8 @@ class Change:
     entries: list[LedgerEntry] = field(default_factory=list)
     events: list[EventDetail] = field(default_factory=list)
     guards: list[str] = field(default_factory=list)  # references that must never be booked twice
+    win: WinAccrual | None = None  # what a win accrued (or its reversal), written beside the fund
+    win_status_read: str | None = None  # the record's status as read (None: it must not exist yet)
     outcome: str = ""
     too_early: bool = False  # a timer arrived before its time (clock skew): retry it later, never drop it
 

@@ -1,16 +1,24 @@
 """The ledger: a fund's running balance and the append-only entries that explain it (allocations, adjustments,
-accruals from won deals, releases and expiry). No entry may take `available` or `reserved` below zero."""
+accruals from won deals and their reversals, releases and expiry). No entry may take `available` or `reserved` below
+zero: a reversed accrual takes what `available` holds and records the rest as the fund's outstanding clawback."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, TypeVar
 
-from contracts.deals import DealWon
-from contracts.mdf import Balance, MdfFundsAccrued, MdfFundsAdjusted, MdfFundsAllocated, MdfFundsExpired
+from contracts.deals import DealWinReversed, DealWon
+from contracts.mdf import (
+    Balance,
+    MdfAccrualReversed,
+    MdfFundsAccrued,
+    MdfFundsAdjusted,
+    MdfFundsAllocated,
+    MdfFundsExpired,
+)
 from mdf.domain.common import Change, InsufficientFunds, InvalidState, NewId, money, not_yet_due
 from mdf.domain.periods import period_open
-from mdf.models import EntryKind, Fund, LedgerEntry, Period, Reference
+from mdf.models import EntryKind, Fund, LedgerEntry, Period, Reference, WinAccrual
 from shared.errors import FieldError, ValidationFailed
 from shared.events import EventDetail
 from shared.money import Money, format_money
@@ -25,6 +33,8 @@ _MOVES: dict[str, tuple[int, int, int, int, str | None]] = {
     "paid": (0, -1, 1, 0, None),
     "expired": (-1, 0, 0, 1, None),
     "adjusted": (1, 0, 0, 0, "adjusted"),
+    # from available what it holds, then from what expired unused, the rest is `clawback_outstanding` (book splits it)
+    "accrual_reversed": (0, 0, 0, 0, "accrual_reversed"),
 }
 CREDITS_NEED_OPEN_FUND = frozenset({"allocated", "accrued", "reserved", "adjusted"})
 MAX_BALANCE = 10**15  # the largest Money amount: every published balance must stay representable
@@ -62,6 +72,14 @@ def book(
     }
     if total:
         changes[total] = getattr(fund, total) + amount
+    from_expired = clawback = 0
+    if kind == "accrual_reversed":
+        from_available = min(fund.available, amount)
+        from_expired = min(fund.expired, amount - from_available)  # expired unused: it went back to the vendor
+        clawback = amount - from_available - from_expired  # reserved or spent: owed, never dropped
+        changes["available"] = fund.available - from_available
+        changes["expired"] = fund.expired - from_expired
+        changes["clawback_outstanding"] = fund.clawback_outstanding + clawback
     if changes["available"] < 0 or changes["reserved"] < 0:
         raise InsufficientFunds(f"{kind} {amount} on {fund.fund_id}")
     if any(abs(value) > MAX_BALANCE for key, value in changes.items() if isinstance(value, int)):
@@ -82,6 +100,8 @@ def book(
         available_after=after.available,
         reserved_after=after.reserved,
         paid_after=after.paid,
+        from_expired_minor=from_expired,
+        clawback_minor=clawback,
     )
     return after, entry
 
@@ -199,8 +219,21 @@ def adjust(
     )
 
 
+def accrual_guard(deal_id: str, win_revision: int) -> str:
+    """The fund's guard on one win's accrual (a deal's first win keeps the key it had before wins had revisions)."""
+    return f"accrual:{deal_id}" if win_revision == 1 else f"accrual:{deal_id}#{win_revision}"
+
+
+def recorded_outcome(recorded: WinAccrual) -> str:
+    """Why a DealWon whose (deal, revision) MDF already recorded accrues nothing now."""
+    if recorded.status == "reversed" and recorded.fund_id is None:
+        return f"not accrued: win {recorded.win_revision} was reversed before it arrived"
+    return "duplicate"
+
+
 def accrue(fund: Fund | None, period: Period | None, won: DealWon, *, now: datetime, new_id: NewId) -> Change:
-    """Credit `floor(deal value * rate)`; an empty Change (with the reason in `outcome`) when nothing is due."""
+    """Credit `floor(deal value * rate)` and record where this win (deal, revision) accrued; an empty Change (with
+    the reason in `outcome`) when nothing is due."""
     if period is None:
         return Change(outcome=f"no period contains the close date {won.close_date}")
     if not period_open(period, now) or (fund is not None and fund.status != "open"):
@@ -215,7 +248,8 @@ def accrue(fund: Fund | None, period: Period | None, won: DealWon, *, now: datet
         amount,
         reference=Reference(type="deal", id=won.deal_id),
         actor=LEDGER_ACTOR,
-        note=f"{period.accrual_rate_bp / 100:g}% of {format_money(won.amount)} won",
+        note=f"{period.accrual_rate_bp / 100:g}% of {format_money(won.amount)} won"
+        + (f" (win {won.win_revision}, corrected)" if won.win_revision > 1 else ""),
         now=now,
     )
     event = fund_event(
@@ -228,7 +262,93 @@ def accrue(fund: Fund | None, period: Period | None, won: DealWon, *, now: datet
         accrual_rate_bp=period.accrual_rate_bp,
         amount=money(amount, fund.currency),
     )
-    return Change(fund=fund, entries=[entry], events=[event], guards=[f"accrual:{won.deal_id}"], outcome="accrued")
+    win = WinAccrual(
+        deal_id=won.deal_id,
+        win_revision=won.win_revision,
+        status="accrued",
+        partner_id=won.partner_id,
+        fund_id=fund.fund_id,
+        amount_minor=amount,
+        currency=fund.currency,
+        accrued_at=now,
+    )
+    return Change(
+        fund=fund,
+        entries=[entry],
+        events=[event],
+        guards=[accrual_guard(won.deal_id, won.win_revision)],
+        win=win,
+        outcome="accrued",
+    )
+
+
+def reverse_accrual(
+    recorded: WinAccrual | None, fund: Fund | None, reversal: DealWinReversed, *, now: datetime, new_id: NewId
+) -> Change:
+    """Take back what the reversed win accrued: from `available` first, then from what expired unused (a closed
+    fund's); what the partner already reserved or spent becomes the fund's `clawback_outstanding` (no balance goes
+    negative, and nothing is dropped).
+
+    A reversal that arrives before its win records a tombstone instead, so the late DealWon accrues nothing."""
+    if recorded is None:
+        tombstone = WinAccrual(
+            deal_id=reversal.deal_id,
+            win_revision=reversal.win_revision,
+            status="reversed",
+            partner_id=reversal.partner_id,
+            reversed_at=now,
+            reversal_reason=reversal.reason,
+        )
+        return Change(win=tombstone, outcome="nothing accrued yet: the win will accrue nothing")
+    if recorded.status == "reversed":
+        return Change(outcome="duplicate")
+    if fund is None or recorded.fund_id != fund.fund_id:
+        raise LookupError(f"fund {recorded.fund_id} of {recorded.partner_id} not found")
+    fund, entry = book(
+        fund,
+        "accrual_reversed",
+        recorded.amount_minor,
+        reference=Reference(type="deal", id=reversal.deal_id),
+        actor=LEDGER_ACTOR,
+        note=f"Win {reversal.win_revision} reversed by {reversal.reversed_by}: {reversal.reason}",
+        now=now,
+    )
+    shortfall, from_expired = entry.clawback_minor, entry.from_expired_minor
+    debited = recorded.amount_minor - shortfall - from_expired
+    event = fund_event(
+        MdfAccrualReversed,
+        fund,
+        now=now,
+        new_id=new_id,
+        deal_id=reversal.deal_id,
+        win_revision=reversal.win_revision,
+        reason=reversal.reason,
+        reversed_by=reversal.reversed_by,
+        accrued=money(recorded.amount_minor, fund.currency),
+        debited=money(debited, fund.currency),
+        from_expired=money(from_expired, fund.currency),
+        shortfall=money(shortfall, fund.currency),
+        clawback_outstanding=money(fund.clawback_outstanding, fund.currency),
+    )
+    win = recorded.model_copy(
+        update={
+            "status": "reversed",
+            "reversed_at": now,
+            "reversal_reason": reversal.reason,
+            "debited_minor": debited,
+            "from_expired_minor": from_expired,
+            "shortfall_minor": shortfall,
+        }
+    )
+    return Change(
+        fund=fund,
+        entries=[entry],
+        events=[event],
+        guards=[f"accrual_reversed:{reversal.deal_id}#{reversal.win_revision}"],
+        win=win,
+        win_status_read="accrued",
+        outcome="reversed" if not shortfall else "reversed with a clawback outstanding",
+    )
 
 
 def _expired(fund: Fund, amount: int, reason: str, *, now: datetime, new_id: NewId) -> MdfFundsExpired:

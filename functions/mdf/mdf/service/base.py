@@ -71,7 +71,7 @@ class UseCases:
 
     def _commit(self, change: Change, fund_read: Fund | None) -> Change:
         """Write what a rule decided, on condition that the fund is still as it was read."""
-        if change.request is not None or change.fund is not None:
+        if change.request is not None or change.fund is not None or change.win is not None:
             self.repository.write(
                 fund=change.fund,
                 fund_seq=fund_read.seq if fund_read is not None else None,
@@ -79,6 +79,8 @@ class UseCases:
                 entries=change.entries,
                 guards=change.guards,
                 request=change.request,
+                win=change.win,
+                win_status_read=change.win_status_read,
                 events=change.events,
             )
         return change

@@ -1,12 +1,12 @@
-"""Funds on the queue: partners projected from onboarding's events, won deals accrued, the fund's expiry timer, its
-warnings and the expiry itself."""
+"""Funds on the queue: partners projected from onboarding's events, won deals accrued (and reversed wins taken back),
+the fund's expiry timer, its warnings and the expiry itself."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.deals import DealWon
+from contracts.deals import DealWinReversed, DealWon
 from contracts.onboarding import PartnerOnboarded
 from mdf.domain import ledger, periods, timers
 from mdf.domain.common import Change
@@ -33,15 +33,32 @@ class FundLifecycle(FollowUps):
         return "projected" if self.repository.project_partner(partner) else "older or repeated"
 
     def accrue(self, won: DealWon) -> str:
+        """Accrue one win (deal, win_revision) once; a win whose reversal arrived first accrues nothing."""
         period = periods.period_for(self.repository.periods(), won.close_date)
-        if period is None:
-            return f"not accrued: no period contains {won.close_date}"
-        change = self._on_fund(
-            won.partner_id,
-            periods.fund_id(period.period_id, won.amount.currency),
-            lambda fund: ledger.accrue(fund, period, won, now=self.clock(), new_id=new_id),
-        )
-        return change.outcome
+
+        def once() -> Change:
+            recorded = self.repository.win_accrual(won.deal_id, won.win_revision)
+            if recorded is not None:
+                return Change(outcome=ledger.recorded_outcome(recorded))
+            if period is None:
+                return Change(outcome=f"not accrued: no period contains {won.close_date}")
+            fund = self.repository.fund(won.partner_id, periods.fund_id(period.period_id, won.amount.currency))
+            return self._commit(ledger.accrue(fund, period, won, now=self.clock(), new_id=new_id), fund)
+
+        return self._retrying(once).outcome
+
+    def reverse_accrual(self, reversal: DealWinReversed) -> str:
+        """Take back what the reversed win accrued (once); before its win arrived, leave a tombstone for it."""
+
+        def once() -> Change:
+            recorded = self.repository.win_accrual(reversal.deal_id, reversal.win_revision)
+            fund = None
+            if recorded is not None and recorded.status == "accrued" and recorded.fund_id is not None:
+                fund = self.repository.fund(recorded.partner_id, recorded.fund_id)
+            rule = ledger.reverse_accrual(recorded, fund, reversal, now=self.clock(), new_id=new_id)
+            return self._commit(rule, fund)
+
+        return self._retrying(once).outcome
 
     def _fund(self, partner_id: str, fund_id: str) -> Fund:
         fund = self.repository.fund(partner_id, fund_id)

@@ -3,6 +3,7 @@ criterion by criterion, its value, threshold and what is missing (pure: records 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from fractions import Fraction
@@ -88,6 +89,24 @@ def check_new_version(request: VersionRequest, *, today: date, taken: CriteriaVe
     backwards = ladder_errors(request)
     if backwards:
         raise ValidationFailed("Each tier must demand at least what the tier below it demands.", backwards)
+
+
+def named_certifications(request: VersionRequest) -> list[str]:
+    """Every certification id the version's criteria name (each once)."""
+    return list(dict.fromkeys(c.certification_id for t in request.tiers for c in t.criteria.certifications))
+
+
+def ensure_known_certifications(request: VersionRequest, known: Collection[str]) -> None:
+    """A criterion names a certification training defined (`CertificationDefined`, projected here): a typo would
+    otherwise count nobody, for ever."""
+    errors = [
+        FieldError(f"tiers.{i}.criteria.certifications.{n}.certification_id", "no such certification")
+        for i, tier in enumerate(request.tiers)
+        for n, cert in enumerate(tier.criteria.certifications)
+        if cert.certification_id not in known
+    ]
+    if errors:
+        raise ValidationFailed("Some criteria name certifications that training has not defined.", errors)
 
 
 def _demands(criteria: CriteriaInput) -> dict[tuple[str, str], tuple[int, str]]:

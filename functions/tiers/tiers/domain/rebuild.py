@@ -1,7 +1,8 @@
 """A partner's standing rebuilt from its facts alone, with the same rules the service applies one event at a time:
 the proof that the same facts always give the same tier. The timers the service relies on (a fact leaving the window,
 a grace period ending, a new criteria version taking effect) fire here at their instants, in time order, between the
-facts. A replay for tests, audits and repairs; evaluation itself never replays (it reads running totals)."""
+facts. A replay for tests, audits and repairs; evaluation itself never replays (it reads running totals). A fact
+is a fact once: a win repeated, or one whose reversal came first, counts nothing, as in the service."""
 
 from __future__ import annotations
 
@@ -13,7 +14,18 @@ from shared.money import Money
 from tiers.domain import standing as rules
 from tiers.domain import totals as counting
 from tiers.domain.criteria import effective_at, in_force
-from tiers.models import Award, CriteriaVersion, HistoryEntry, Holding, ManualMark, Standing, WindowFact
+from tiers.models import (
+    Award,
+    CriteriaVersion,
+    HistoryEntry,
+    Holding,
+    ManualMark,
+    Standing,
+    WindowFact,
+    WinRecord,
+    WinReversal,
+    win_fact_id,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,18 @@ class Won:
     deal_id: str
     amount: Money
     close_date: date
+    win_revision: int = 1
+
+
+@dataclass(frozen=True)
+class WinReversed:
+    """A vendor withdrew win `win_revision` of the deal."""
+
+    deal_id: str
+    win_revision: int
+    previous_amount: Money
+    reason: str = ""
+    by: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +104,7 @@ class Lapsed:
     """Nobody decided the pending upgrade request in time."""
 
 
-Fact = Onboarded | Won | Approved | Lost | Earned | Ended | Removed | ManualSet | Decided | Lapsed
+Fact = Onboarded | Won | WinReversed | Approved | Lost | Earned | Ended | Removed | ManualSet | Decided | Lapsed
 
 
 @dataclass
@@ -95,6 +119,7 @@ class _Replay:
         self.versions = list(versions)
         self.terms = terms
         self.window: list[WindowFact] = []
+        self.wins: dict[str, WinRecord] = {}  # by fact id: each win of a deal, with its reversal
         self.holdings: dict[tuple[str, str], Holding] = {}
         self.awards: dict[str, Award] = {}
         self.history: list[HistoryEntry] = []
@@ -155,22 +180,68 @@ class _Replay:
     def _totals(self, totals: object) -> None:
         self.state = self.state.model_copy(update={"totals": totals})
 
+    def _deal(self, at: datetime, fact: Won | Approved | WinReversed) -> bool:
+        """A deal's fact into the totals; False when it changes nothing (on record already, outside the window)."""
+        if isinstance(fact, WinReversed):
+            return self._reverse(at, fact)
+        window_fact = (
+            counting.revenue_fact(fact.deal_id, fact.amount, fact.close_date, self.terms.window_days, fact.win_revision)
+            if isinstance(fact, Won)
+            else counting.approval_fact(fact.deal_id, at, self.terms.window_days)
+        )
+        if window_fact.kind == "revenue" and window_fact.fact_id in self.wins:
+            return False  # on record already, or reversed before it arrived: counts nothing
+        counted = counting.count_in(self.state.totals, window_fact, at)
+        if window_fact.kind == "revenue":
+            self.wins[window_fact.fact_id] = WinRecord(
+                deal_id=window_fact.deal_id,
+                win_revision=window_fact.win_revision,
+                fact=window_fact,
+                counted=counted is not None,
+            )
+        if counted is None:
+            return False
+        self.window.append(window_fact)
+        self._totals(counted)
+        return True
+
+    def _reverse(self, at: datetime, fact: WinReversed) -> bool:
+        """A win withdrawn: out of the totals and the window if still counted; a tombstone before its win."""
+        key = win_fact_id(fact.deal_id, fact.win_revision)
+        recorded = self.wins.get(key)
+        mine = recorded.fact if recorded is not None else None
+        others = [f for f in self.window if f is not mine]
+        reversal = WinReversal(
+            deal_id=fact.deal_id,
+            win_revision=fact.win_revision,
+            reason=fact.reason,
+            reversed_by=fact.by,
+            reversed_at=at,
+            previous_amount=fact.previous_amount,
+        )
+        result = counting.reverse_win(
+            self.state.totals,
+            recorded,
+            reversal,
+            in_window=len(others) < len(self.window),
+            following=min((f.exits_at for f in others), default=None),
+        )
+        if result is None:
+            return False  # reversed already
+        totals, self.wins[key], _ = result
+        self.window = others
+        self._totals(totals)
+        return True
+
     def apply(self, at: datetime, fact: Fact) -> None:
         self.advance(at)
         version = in_force(self.versions, at)
         if isinstance(fact, Onboarded):
             self._take(rules.onboard(self.state, fact.company_name, version, self.terms, at, self.new_id))
             return
-        if isinstance(fact, Won | Approved):
-            window_fact = (
-                counting.revenue_fact(fact.deal_id, fact.amount, fact.close_date, self.terms.window_days)
-                if isinstance(fact, Won)
-                else counting.approval_fact(fact.deal_id, at, self.terms.window_days)
-            )
-            counted = counting.count_in(self.state.totals, window_fact, at)
-            if counted is not None:
-                self.window.append(window_fact)
-                self._totals(counted)
+        if isinstance(fact, Won | Approved | WinReversed):
+            if not self._deal(at, fact):
+                return  # on record already (or never counted): the service evaluates nothing either
         elif isinstance(fact, Earned | Ended):
             change = counting.earn if isinstance(fact, Earned) else counting.end
             key = (fact.holder, fact.certification_id)

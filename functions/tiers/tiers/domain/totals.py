@@ -1,6 +1,7 @@
 """The running totals evaluation reads, and how each fact changes them (pure): won revenue and approved registrations
-in a trailing window (each fact counted until its exit instant), distinct certified people per certification (award
-ids make renewals and redeliveries no-ops), manual criteria. Nothing here ever replays history."""
+in a trailing window (each fact counted until its exit instant; a reversed win's revenue leaves at once), distinct
+certified people per certification (award ids make renewals and redeliveries no-ops), manual criteria. Nothing here
+ever replays history."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from shared.money import Money
 from tiers.domain.criteria import start_of
-from tiers.models import Award, Holding, ManualMark, Totals, WindowFact
+from tiers.models import Award, Holding, ManualMark, Totals, WindowFact, WinRecord, WinReversal
 
 
 def _whole_seconds(moment: datetime) -> datetime:
@@ -17,10 +18,15 @@ def _whole_seconds(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 
 
-def revenue_fact(deal_id: str, amount: Money, close_date: date, window_days: int) -> WindowFact:
-    """Won revenue counts from its close date for `window_days` days (to 00:00 UTC of the day it leaves)."""
+def revenue_fact(deal_id: str, amount: Money, close_date: date, window_days: int, win_revision: int = 1) -> WindowFact:
+    """Won revenue counts from its close date for `window_days` days (to 00:00 UTC of the day it leaves); each win of a
+    deal (`win_revision`: a corrected win after a reversal is the next) is a fact of its own."""
     return WindowFact(
-        kind="revenue", deal_id=deal_id, exits_at=start_of(close_date) + timedelta(days=window_days), amount=amount
+        kind="revenue",
+        deal_id=deal_id,
+        exits_at=start_of(close_date) + timedelta(days=window_days),
+        amount=amount,
+        win_revision=win_revision,
     )
 
 
@@ -55,6 +61,30 @@ def count_out(totals: Totals, exited: Sequence[WindowFact], next_exit: datetime 
     for fact in exited:
         totals = _apply(totals, fact, -1)
     return totals.model_copy(update={"next_exit": next_exit})
+
+
+def reverse_win(
+    totals: Totals,
+    recorded: WinRecord | None,
+    reversal: WinReversal,
+    *,
+    in_window: bool,
+    following: datetime | None,
+) -> tuple[Totals, WinRecord, WindowFact | None] | None:
+    """A win withdrawn: its revenue leaves the totals if it is still in the window (`in_window`), and the window with
+    it (`following`: the earliest exit of the other facts in the window, so its exit timer then finds nothing);
+    revenue that already left, or was never counted, changes nothing. Returns the totals, the record marked reversed
+    (a tombstone when the win has not arrived: the late win then counts nothing) and the fact taken out of the window;
+    None when this reversal is on record already (a redelivery)."""
+    if recorded is not None and recorded.reversal is not None:
+        return None
+    record = (recorded or WinRecord(deal_id=reversal.deal_id, win_revision=reversal.win_revision)).model_copy(
+        update={"reversal": reversal}
+    )
+    fact = recorded.fact if recorded is not None and recorded.counted else None
+    if fact is None or not in_window:
+        return totals, record, None
+    return count_out(totals, [fact], following), record, fact
 
 
 def set_manual(totals: Totals, criterion_id: str, mark: ManualMark) -> Totals | None:

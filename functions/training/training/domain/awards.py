@@ -10,8 +10,11 @@ when the holder leaves; reminders before expiry.
   earns a new award (new id, renewal=false: the person is a holder again, which changes the number of holders).
 - After a withdrawal (the holder was removed), only a qualifying set entirely newer than the withdrawal earns again.
 
-A completion evaluates from the learner's latest pass of each course (`CoursePass`, kept with every completion), not
-their whole history: a set that does not include the newest passes was evaluated when its last pass was recorded.
+A completion evaluates from the learner's latest pass of each course (`CoursePass`, kept with every completion) and,
+for a pass, the other required courses' logged passes nearest it (a time-sorted log per person and course, read by two
+Limit-1 key-range queries per course), not their whole history: a set that does not include the new pass was evaluated
+when its last pass was recorded, whatever order the passes arrived in (a CSV backfill of old passes). Of several
+qualifying sets holding the new pass, the latest one found among those nearest passes sets earned_at.
 """
 
 from __future__ import annotations
@@ -48,9 +51,37 @@ def newer_pass(kept: CoursePass | None, completion: Completion) -> CoursePass | 
     )
 
 
-def latest_passes(kept: Iterable[CoursePass]) -> dict[str, list[datetime]]:
-    """The passes the rules read on a completion: the latest of each course."""
-    return {p.course_id: [p.completed_at] for p in kept}
+def passes_read(
+    latest: Iterable[CoursePass], nearby: Mapping[str, Iterable[datetime]], new: Completion
+) -> dict[str, list[datetime]]:
+    """The passes the rules read on a new pass: the latest of each course, the logged passes of the other required
+    courses nearest the new one (the last at or before it, the first after it), and the new pass itself.
+
+    Enough whatever the order passes arrive in: a qualifying set that does not hold the new pass was evaluated when
+    its own last pass arrived, and one that holds it, [L - window, L] around it, stays a qualifying set when each
+    other course's pass in it is replaced by that course's nearest logged pass on the same side of the new one (which
+    lies between the two)."""
+    moments: dict[str, set[datetime]] = {}
+    for kept in latest:
+        moments.setdefault(kept.course_id, set()).add(kept.completed_at)
+    for course_id, near in nearby.items():
+        moments.setdefault(course_id, set()).update(near)
+    if new.passed:
+        moments.setdefault(new.course_id, set()).add(new.completed_at)
+    return {course_id: sorted(found) for course_id, found in moments.items()}
+
+
+def logged(completion: Completion) -> CoursePass | None:
+    """The completion's entry in the learner's time-sorted pass log (passes only)."""
+    if not completion.passed:
+        return None
+    return CoursePass(
+        partner_id=completion.partner_id,
+        learner_email=completion.learner_email,
+        course_id=completion.course_id,
+        completion_id=completion.completion_id,
+        completed_at=completion.completed_at,
+    )
 
 
 def qualifying_moment(

@@ -102,8 +102,9 @@ def complete(
 ) -> LearnerChange:
     """Record the completion for an active partner user and apply the award rules of every certification its course
     belongs to, from the learner's latest pass of each course (`learner.passes`: at least those certifications'
-    courses) and this one: the completion, its course's new latest pass, the awards it changed and their events, in
-    one change of the learner."""
+    courses), the logged passes nearest this one (`learner.nearby`: the other required courses) and this one: the
+    completion, its course's new latest pass, its pass-log entry, the awards it changed and their events, in one change
+    of the learner."""
     person = learner.person
     if person is None or person.status != "active":
         raise InvalidState("This person is not an active partner user.")
@@ -139,8 +140,7 @@ def complete(
     changed: list[Award] = []
     latest_pass = awards.newer_pass(learner.passes.get(course.course_id), completion)
     if completion.passed:
-        kept = learner.passes | ({course.course_id: latest_pass} if latest_pass else {})
-        passes = awards.latest_passes(kept.values())
+        passes = awards.passes_read(learner.passes.values(), learner.nearby, completion)
         for certification in certifications:
             if not concerns(certification, course.course_id):
                 continue
@@ -160,6 +160,7 @@ def complete(
         person=person.model_copy(update={"revision": person.revision + 1}),
         completion=completion,
         latest_pass=latest_pass,
+        logged_pass=awards.logged(completion),
         awards=tuple(changed),
         guard=guard(incoming, outcome="accepted", origin=origin, completion=completion.completion_id),
         closes=closes,

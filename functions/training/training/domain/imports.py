@@ -196,11 +196,28 @@ def failed(job: ImportJob, reason: str, *, now: datetime) -> ImportJob:
     )
 
 
-def attempt_failed(job: ImportJob, what: str, *, now: datetime) -> ImportJob:
-    """The job after a delivery raised `what` (an error's kind, never its text: that may name internals): counted, and
-    failed for good at MAX_FAILED_ATTEMPTS."""
-    attempts = job.failed_attempts + 1
-    counted = job.model_copy(update={"failed_attempts": attempts})
-    if attempts < MAX_FAILED_ATTEMPTS:
-        return counted.model_copy(update={"revision": job.revision + 1})
-    return failed(counted, f"Processing stopped after {attempts} failed attempts (last: {what}).", now=now)
+def attempt_started(job: ImportJob, *, now: datetime) -> ImportJob:
+    """The job as a delivery starts the chunk at its cursor: the attempt is counted before any row is processed, so a
+    delivery that never returns (a Lambda timeout, a crash) counts too; a delivery after MAX_FAILED_ATTEMPTS that did
+    not record the chunk ends the job failed instead."""
+    if job.failed_attempts >= MAX_FAILED_ATTEMPTS:
+        return failed(
+            job,
+            f"Processing stopped after {job.failed_attempts} attempts at row {job.rows_processed + 1} that did not "
+            "finish (the last ended without an error: a timeout or a crash).",
+            now=now,
+        )
+    return job.model_copy(update={"failed_attempts": job.failed_attempts + 1, "revision": job.revision + 1})
+
+
+def attempt_deferred(job: ImportJob) -> ImportJob:
+    """The job after a counted delivery handed its chunk back unstarted (too little time left): not a failure."""
+    return job.model_copy(update={"failed_attempts": max(0, job.failed_attempts - 1), "revision": job.revision + 1})
+
+
+def attempt_failed(job: ImportJob, what: str, *, now: datetime) -> ImportJob | None:
+    """The job after a counted delivery raised `what` (an error's kind, never its text: that may name internals):
+    failed for good when it was the MAX_FAILED_ATTEMPTS-th attempt, else None (the queue redelivers it)."""
+    if job.failed_attempts < MAX_FAILED_ATTEMPTS:
+        return None
+    return failed(job, f"Processing stopped after {job.failed_attempts} failed attempts (last: {what}).", now=now)

@@ -1,0 +1,443 @@
+"""Rewards' spending routes (a Chalice Blueprint that `rewards.api` registers): the catalogue, redemptions, tax forms,
+payout batches and SPIFF claims with their proof files. Parse, call the service, shape the answer; no rules here."""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import ValidationError
+
+from rewards.agreement import AgreementGate
+from rewards.exports import PayoutFilesS3
+from rewards.models.redemptions import (
+    REDEMPTION_BODY,
+    CancelBody,
+    CatalogueItem,
+    CatalogueItemBody,
+    CatalogueItemPatch,
+    Claim,
+    ClaimBody,
+    PayoutBatch,
+    Redemption,
+    ResubmitBody,
+    TaxFormBody,
+    UploadBody,
+)
+from rewards.params import page_limit, path_id
+from rewards.proofs import ProofStore
+from rewards.repository.store import RewardsRepository
+from rewards.service.claims import ClaimsService
+from rewards.service.payouts import PayoutsService
+from rewards.service.redemptions import RedemptionsService
+from rewards.settings import ApiSettings
+from shared.errors import FieldError, NotFound, ValidationFailed
+from shared.http import api_errors, field_errors, json_response, parse_body, parse_json, principal_from
+from shared.links import LinkClaim, LinkRejected, Purpose, signing_key, verify
+from shared.observability import logger
+from shared.principal import Principal
+from shared.requests import replay_safe_post
+
+
+class Routes(Blueprint):
+    """A Blueprint of routes that more than one app may register. Chalice's own hands every app the same options
+    dict and consumes its `methods` on the first registration, so a second app (a test importing the API module
+    again) would get each route as GET; each registration here gets its own copy."""
+
+    def _register_handler(
+        self,
+        handler_type: str,
+        name: str,
+        user_handler: Any,
+        wrapped_handler: Any,
+        kwargs: dict[str, Any],
+        options: dict[Any, Any] | None = None,
+    ) -> None:
+        if handler_type != "route":
+            raise TypeError(f"{type(self).__name__} holds HTTP routes only, not {handler_type} handlers")
+
+        def register(app: Any, options: dict[Any, Any]) -> None:
+            app._register_handler(handler_type, name, user_handler, wrapped_handler, copy.deepcopy(kwargs), options)
+
+        self._deferred_registrations.append(register)
+
+
+SETTINGS = ApiSettings.from_env()
+blueprint = Routes(__name__)
+handle_errors = api_errors(lambda: SETTINGS.allowed_origin, logger)
+
+ITEM_ID = re.compile(r"item_[0-9a-z]{26}")
+REDEMPTION_ID = re.compile(r"rdm_[0-9a-z]{26}")
+BATCH_ID = re.compile(r"batch_[0-9a-z]{26}")
+CLAIM_ID = re.compile(r"clm_[0-9a-f]{26}")
+FILE_ID = re.compile(r"file_[0-9a-z]{26}")
+PARTNER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Services:
+    redemptions: RedemptionsService
+    payouts: PayoutsService
+    claims: ClaimsService
+
+
+@cache
+def service() -> Services:
+    """The use cases with their AWS adapters, made once per container."""
+    repository = RewardsRepository(SETTINGS.table_name)
+    return Services(
+        redemptions=RedemptionsService(repository=repository, payout_minimums=dict(SETTINGS.payout_minimums)),
+        payouts=PayoutsService(repository=repository, files=PayoutFilesS3(SETTINGS.rewards_bucket)),
+        claims=ClaimsService(
+            repository=repository,
+            proofs=ProofStore(SETTINGS.rewards_bucket),
+            max_bytes=SETTINGS.max_proof_bytes,
+        ),
+    )
+
+
+def _request() -> Any:
+    request = blueprint.current_request
+    if request is None:
+        raise RuntimeError("no request is being handled")
+    return request
+
+
+@cache
+def gate() -> AgreementGate:
+    return AgreementGate(SETTINGS.table_name)
+
+
+def caller() -> Principal:
+    """The signed-in user, from the verified token (a partner user's partner id is the token's, never the body's);
+    a partner user only once they accepted the current programme agreement (403 agreement_required)."""
+    principal = principal_from(_request())
+    gate().require_accepted(principal)
+    return principal
+
+
+def respond(status: int, body: Any) -> Any:
+    return json_response(status, body, origin=SETTINGS.allowed_origin)
+
+
+def post_once(
+    operation: str, principal: Principal, run: Callable[[], tuple[int, Any]], *, body_is_key: bool = False
+) -> Any:
+    """Replay a retry with the same Idempotency-Key; creating routes also treat an identical body as a retry."""
+    request = _request()
+    status, body = replay_safe_post(
+        table_name=SETTINGS.table_name,
+        operation=operation,
+        caller=principal.sub,
+        headers=request.headers,
+        payload=parse_json(request.raw_body),
+        run=run,
+        lambda_context=blueprint.lambda_context,
+        body_is_key=body_is_key,
+    )
+    return respond(status, body)
+
+
+def _params() -> dict[str, str]:
+    return dict(_request().query_params or {})
+
+
+_limit = page_limit  # one rule for every rewards list (rewards.params)
+
+
+def _known(value: str, pattern: re.Pattern[str], field: str) -> str:
+    """A path id of the right shape, or 400 naming `field` (rewards.params: the same rule as rewards.api's)."""
+    return path_id(value, pattern, field)
+
+
+# ------------------------------------------------------------------ answer shapes
+def _amount(amount: int, unit: str) -> dict[str, Any]:
+    return {"amount": amount, "unit": unit}
+
+
+def item_view(item: CatalogueItem) -> dict[str, Any]:
+    return item.model_dump(mode="json")
+
+
+def redemption_view(redemption: Redemption) -> dict[str, Any]:
+    data = redemption.model_dump(mode="json", exclude={"amount", "unit"})
+    return data | {"amount": _amount(redemption.amount, redemption.unit)}
+
+
+def payout_view(payout: Redemption, names: dict[str, str]) -> dict[str, Any]:
+    """A payout on a vendor list: the payee, the partner (with its company name when known), amount, reason, dates."""
+    return redemption_view(payout) | {"payee": payout.person, "partner_name": names.get(payout.partner_id)}
+
+
+def batch_view(batch: PayoutBatch, download_url: str | None = None) -> dict[str, Any]:
+    data = batch.model_dump(mode="json", exclude={"key"})
+    return data | ({"download": {"url": download_url, "expires_in": 300}} if download_url else {})
+
+
+def claim_view(claim: Claim) -> dict[str, Any]:
+    data = claim.model_dump(mode="json", exclude={"amount", "unit", "proof_files"})
+    files = [f.model_dump(mode="json", exclude={"key", "version_id"}) for f in claim.proof_files]
+    return data | {"amount": _amount(claim.amount, claim.unit), "proof_files": files}
+
+
+# ------------------------------------------------------------------ catalogue
+@blueprint.route("/rewards/catalogue", methods=["POST"])
+@handle_errors
+def add_item() -> Any:
+    principal = caller()
+    body = parse_body(_request(), CatalogueItemBody)
+    return post_once(
+        "catalogue_add",
+        principal,
+        lambda: (201, item_view(service().redemptions.add_item(principal, body))),
+        body_is_key=True,
+    )
+
+
+@blueprint.route("/rewards/catalogue", methods=["GET"])
+@handle_errors
+def catalogue() -> Any:
+    principal = caller()
+    return respond(200, {"items": [item_view(i) for i in service().redemptions.catalogue(principal)]})
+
+
+@blueprint.route("/rewards/catalogue/{item_id}", methods=["PATCH"])
+@handle_errors
+def update_item(item_id: str) -> Any:
+    principal = caller()
+    item_id = _known(item_id, ITEM_ID, "item_id")
+    patch = parse_body(_request(), CatalogueItemPatch)
+    return respond(200, item_view(service().redemptions.update_item(principal, item_id, patch)))
+
+
+# ------------------------------------------------------------------ redemptions
+@blueprint.route("/rewards/redemptions", methods=["POST"])
+@handle_errors
+def redeem() -> Any:
+    principal = caller()
+    data = parse_json(_request().raw_body)
+    if not isinstance(data, dict):
+        raise ValidationFailed("Request body must be a JSON object.", [FieldError("body", "expected an object")])
+    try:
+        body = REDEMPTION_BODY.validate_python(data)
+    except ValidationError as error:
+        raise ValidationFailed("Request body is invalid.", field_errors(error)) from error
+    return post_once(
+        "redeem",
+        principal,
+        lambda: (201, redemption_view(service().redemptions.redeem(principal, body))),
+        body_is_key=False,  # two equal redemptions may be meant: only an Idempotency-Key makes a retry
+    )
+
+
+@blueprint.route("/rewards/redemptions", methods=["GET"])
+@handle_errors
+def list_redemptions() -> Any:
+    principal = caller()
+    params = _params()
+    items, cursor = service().redemptions.redemptions(
+        principal,
+        kind=params.get("kind"),
+        status=params.get("status"),
+        limit=_limit(params),
+        cursor=params.get("cursor"),
+    )
+    return respond(200, {"items": [redemption_view(r) for r in items], "next_cursor": cursor})
+
+
+@blueprint.route("/rewards/redemptions/{redemption_id}", methods=["GET"])
+@handle_errors
+def get_redemption(redemption_id: str) -> Any:
+    principal = caller()
+    redemption_id = _known(redemption_id, REDEMPTION_ID, "redemption_id")
+    return respond(200, redemption_view(service().redemptions.redemption(principal, redemption_id)))
+
+
+@blueprint.route("/rewards/redemptions/{redemption_id}/fulfil", methods=["POST"])
+@handle_errors
+def fulfil(redemption_id: str) -> Any:
+    principal = caller()
+    redemption_id = _known(redemption_id, REDEMPTION_ID, "redemption_id")
+    return respond(200, redemption_view(service().redemptions.fulfil(principal, redemption_id)))
+
+
+@blueprint.route("/rewards/redemptions/{redemption_id}/cancel", methods=["POST"])
+@handle_errors
+def cancel(redemption_id: str) -> Any:
+    principal = caller()
+    redemption_id = _known(redemption_id, REDEMPTION_ID, "redemption_id")
+    body = parse_body(_request(), CancelBody)
+    return respond(200, redemption_view(service().redemptions.cancel(principal, redemption_id, body.reason)))
+
+
+# ------------------------------------------------------------------ tax forms
+@blueprint.route("/rewards/partners/{partner_id}/tax-form", methods=["POST"])
+@handle_errors
+def record_tax_form(partner_id: str) -> Any:
+    principal = caller()
+    partner_id = _known(partner_id, PARTNER_ID, "partner_id")
+    body = parse_body(_request(), TaxFormBody)
+
+    def run() -> tuple[int, Any]:
+        form, released = service().payouts.record_tax_form(principal, partner_id, body)
+        return 200, {"tax_form": form.model_dump(mode="json"), "released": [redemption_view(r) for r in released]}
+
+    return post_once(f"tax_form:{partner_id}", principal, run)
+
+
+@blueprint.route("/rewards/partners/{partner_id}/tax-form", methods=["GET"])
+@handle_errors
+def tax_form(partner_id: str) -> Any:
+    principal = caller()
+    partner_id = _known(partner_id, PARTNER_ID, "partner_id")
+    form = service().payouts.tax_form(principal, partner_id)
+    if form is None:
+        raise NotFound("No tax form is on file for this partner.", code="tax_form_not_found")
+    return respond(200, form.model_dump(mode="json"))
+
+
+# ------------------------------------------------------------------ payout batches
+@blueprint.route("/rewards/payouts", methods=["GET"])
+@handle_errors
+def list_payouts() -> Any:
+    """Vendor admins: payouts held for a tax form (`status=on_hold`, the default) or approved for the next batch."""
+    principal = caller()
+    params = _params()
+    items, names, cursor = service().payouts.payouts(
+        principal, status=params.get("status", "on_hold"), limit=_limit(params), cursor=params.get("cursor")
+    )
+    return respond(200, {"items": [payout_view(p, names) for p in items], "next_cursor": cursor})
+
+
+@blueprint.route("/rewards/payout-batches", methods=["POST"])
+@handle_errors
+def create_batch() -> Any:
+    principal = caller()
+    return post_once("payout_batch", principal, lambda: (201, batch_view(service().payouts.create_batch(principal))))
+
+
+@blueprint.route("/rewards/payout-batches", methods=["GET"])
+@handle_errors
+def list_batches() -> Any:
+    principal = caller()
+    params = _params()
+    items, cursor = service().payouts.batches(principal, limit=_limit(params), cursor=params.get("cursor"))
+    return respond(200, {"items": [batch_view(b) for b in items], "next_cursor": cursor})
+
+
+@blueprint.route("/rewards/payout-batches/{batch_id}", methods=["GET"])
+@handle_errors
+def get_batch(batch_id: str) -> Any:
+    principal = caller()
+    batch_id = _known(batch_id, BATCH_ID, "batch_id")
+    batch, url = service().payouts.batch(principal, batch_id)
+    return respond(200, batch_view(batch, url))
+
+
+@blueprint.route("/rewards/payout-batches/{batch_id}/paid", methods=["POST"])
+@handle_errors
+def mark_paid(batch_id: str) -> Any:
+    principal = caller()
+    batch_id = _known(batch_id, BATCH_ID, "batch_id")
+    return respond(200, batch_view(service().payouts.mark_paid(principal, batch_id)))
+
+
+# ------------------------------------------------------------------ claims
+@blueprint.route("/rewards/claims/uploads", methods=["POST"])
+@handle_errors
+def claim_upload() -> Any:
+    principal = caller()
+    body = parse_body(_request(), UploadBody)
+    # a retry with the same Idempotency-Key answers the same upload (no second record, no second file id)
+    return post_once("claim_upload", principal, lambda: (201, service().claims.create_upload(principal, body)))
+
+
+@blueprint.route("/rewards/claims", methods=["POST"])
+@handle_errors
+def file_claim() -> Any:
+    principal = caller()
+    body = parse_body(_request(), ClaimBody)
+    return post_once(
+        "claim", principal, lambda: (201, claim_view(service().claims.file_claim(principal, body))), body_is_key=True
+    )
+
+
+@blueprint.route("/rewards/claims", methods=["GET"])
+@handle_errors
+def list_claims() -> Any:
+    principal = caller()
+    params = _params()
+    items, cursor = service().claims.claims_of(principal, limit=_limit(params), cursor=params.get("cursor"))
+    return respond(200, {"items": [claim_view(c) for c in items], "next_cursor": cursor})
+
+
+@blueprint.route("/rewards/claims/{claim_id}", methods=["GET"])
+@handle_errors
+def get_claim(claim_id: str) -> Any:
+    principal = caller()
+    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
+    return respond(200, claim_view(service().claims.claim(principal, claim_id)))
+
+
+@blueprint.route("/rewards/claims/{claim_id}/resubmit", methods=["POST"])
+@handle_errors
+def resubmit_claim(claim_id: str) -> Any:
+    principal = caller()
+    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
+    body = parse_body(_request(), ResubmitBody)
+    return post_once(
+        f"claim_resubmit:{claim_id}",
+        principal,
+        lambda: (200, claim_view(service().claims.resubmit(principal, claim_id, body))),
+        body_is_key=True,
+    )
+
+
+@blueprint.route("/rewards/claims/{claim_id}/proofs/{file_id}", methods=["GET"])
+@handle_errors
+def claim_proof(claim_id: str, file_id: str) -> Any:
+    principal = caller()
+    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
+    file_id = _known(file_id, FILE_ID, "file_id")
+    url, name = service().claims.download(principal, claim_id, file_id)
+    return respond(200, {"url": url, "file_name": name, "expires_in": 300})
+
+
+@blueprint.route("/rewards/claims/{claim_id}/proofs/{file_id}/review", methods=["GET"])
+@handle_errors
+def reviewer_proof(claim_id: str, file_id: str) -> Any:
+    """A reviewer's signed link from the claim review email: verified, then a redirect to a 5-minute download."""
+    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
+    file_id = _known(file_id, FILE_ID, "file_id")
+    params = _params()
+    try:
+        expires = int(params.get("expires", ""))
+    except ValueError:
+        expires = 0
+    grant = LinkClaim(
+        f"{claim_id}:{file_id}",
+        params.get("decision", ""),
+        params.get("approver", ""),
+        expires,
+        purpose=Purpose.PROOF_DOWNLOAD,
+    )
+    try:
+        if grant.decision != "download":
+            raise LinkRejected("invalid")
+        verify(signing_key(SETTINGS.link_secret_arn), grant, params.get("signature", ""), now=int(time.time()))
+    except LinkRejected as rejected:
+        logger.warning("claim proof link refused", extra={"claim_id": claim_id, "reason": rejected.reason})
+        message = "This link has expired." if rejected.reason == "expired" else "This link is not valid."
+        return respond(403, {"code": "forbidden", "message": message, "errors": []})
+    url = service().claims.reviewer_download(claim_id, file_id)
+    return Response(
+        body="",
+        status_code=302,
+        headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
