@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -74,6 +75,28 @@ def verify(key: bytes, claim: LinkClaim, signature: str, *, now: int) -> None:
         raise LinkRejected("invalid")
     if now >= claim.expires:
         raise LinkRejected("expired")
+
+
+REFUSED_LINK = {"expired": "This link has expired.", "invalid": "This link is not valid."}
+
+
+def proof_link_refusal(key: bytes, subject: str, query: Mapping[str, str], *, now: int) -> str | None:
+    """Why a signed proof-download link (its query: decision "download", approver, expires, signature) does not open
+    `subject`: "invalid" or "expired" (REFUSED_LINK words them); None when it does."""
+    try:
+        expires = int(query.get("expires", ""))
+    except ValueError:
+        expires = 0
+    claim = LinkClaim(
+        subject, query.get("decision", ""), query.get("approver", ""), expires, purpose=Purpose.PROOF_DOWNLOAD
+    )
+    try:
+        if claim.decision != "download":
+            raise LinkRejected("invalid")
+        verify(key, claim, query.get("signature", ""), now=now)
+    except LinkRejected as rejected:
+        return rejected.reason
+    return None
 
 
 def link_query(key: bytes, claim: LinkClaim) -> str:

@@ -28,7 +28,7 @@ from contracts.mdf import (
     MdfRequestSubmitted,
 )
 from mdf.domain import claims, ledger, periods, requests, timers
-from mdf.domain import proofs as proof_rules
+from mdf.domain import proofs as proof_keys
 from mdf.domain.common import Change, InsufficientFunds, InvalidState
 from mdf.models import (
     ClaimBody,
@@ -52,6 +52,7 @@ from mdf.models import (
     WinAccrual,
     workflow_message,
 )
+from shared import proof_files as proof_rules
 from shared.clock import timer_time
 from shared.errors import Conflict, ValidationFailed
 from shared.money import Money
@@ -287,7 +288,7 @@ def upload(content_type: str = "application/pdf", file_name: str = "invoice.pdf"
         file_id="file_" + "a" * 26,
         request_id="mdfreq_1",
         partner_id=PARTNER,
-        key=proof_rules.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name),
+        key=proof_keys.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name),
         file_name=file_name,
         content_type=content_type,
         size_bytes=1_000,
@@ -1216,12 +1217,12 @@ def test_proof_type_and_size_must_match_the_upload() -> None:
     ["../../etc/passwd", "a/../b.pdf", "..\\..\\boot.ini", "report..final.pdf", "....", "/", "..", "x" * 300 + ".pdf"],
 )
 def test_proof_keys_stay_under_the_partner_request_and_file_prefix(file_name: str) -> None:
-    key = proof_rules.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name)
+    key = proof_keys.proof_key(PARTNER, "mdfreq_1", "file_" + "a" * 26, file_name)
     prefix = f"proofs/{PARTNER}/mdfreq_1/file_{'a' * 26}/"
     assert key.startswith(prefix)
     name = key.removeprefix(prefix)
     assert name and "/" not in name and "\\" not in name and ".." not in key and len(name) <= 100
-    assert proof_rules.proof_key(PARTNER, "mdfreq_1", "file_1", "Invoice 12 (final).pdf").endswith(
+    assert proof_keys.proof_key(PARTNER, "mdfreq_1", "file_1", "Invoice 12 (final).pdf").endswith(
         "/Invoice_12_final_.pdf"
     )
 

@@ -26,6 +26,7 @@ from rewards.models.redemptions import (
     Review,
     Upload,
 )
+from shared import proof_files
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.money import Money
 
@@ -341,7 +342,7 @@ def upload(content_type: str) -> Upload:
 def test_a_proof_is_checked_by_its_first_bytes_not_its_declared_type(
     declared: str, stored: str, head: bytes, problem: str | None
 ) -> None:
-    found = proofs.proof_problem(upload(declared), size=len(head), content_type=stored, head=head, max_bytes=1000)
+    found = proof_files.proof_problem(upload(declared), size=len(head), content_type=stored, head=head, max_bytes=1000)
     assert found == problem
 
 

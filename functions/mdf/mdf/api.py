@@ -34,7 +34,7 @@ from shared.clock import iso
 from shared.edge import ApiEdge
 from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.http import Principal, current, parse_body, principal_from
-from shared.links import LinkClaim, LinkRejected, Purpose, signing_key, verify
+from shared.links import REFUSED_LINK, proof_link_refusal, signing_key
 from shared.observability import logger, metrics
 
 SETTINGS = ApiSettings.from_env()
@@ -383,26 +383,12 @@ def reviewer_proof(request_id: str, file_id: str) -> Any:
     """A reviewer's signed link from the claim email: verified, then a redirect to a 5-minute download."""
     _known(request_id, REQUEST_ID, "fund request")
     _known(file_id, FILE_ID, "proof file")
-    params = _params()
-    try:
-        expires = int(params.get("expires", ""))
-    except ValueError:
-        expires = 0
-    claim = LinkClaim(
-        f"{request_id}:{file_id}",
-        params.get("decision", ""),
-        params.get("approver", ""),
-        expires,
-        purpose=Purpose.PROOF_DOWNLOAD,
+    refused = proof_link_refusal(
+        signing_key(SETTINGS.link_secret_arn), f"{request_id}:{file_id}", _params(), now=int(time.time())
     )
-    try:
-        if claim.decision != "download":
-            raise LinkRejected("invalid")
-        verify(signing_key(SETTINGS.link_secret_arn), claim, params.get("signature", ""), now=int(time.time()))
-    except LinkRejected as rejected:
-        logger.warning("proof link refused", extra={"request_id": request_id, "reason": rejected.reason})
-        message = "This link has expired." if rejected.reason == "expired" else "This link is not valid."
-        return respond(403, {"code": "forbidden", "message": message, "errors": []})
+    if refused:
+        logger.warning("proof link refused", extra={"request_id": request_id, "reason": refused})
+        return respond(403, {"code": "forbidden", "message": REFUSED_LINK[refused], "errors": []})
     url = service().claims.reviewer_download(request_id, file_id)
     return Response(
         body="",

@@ -18,6 +18,9 @@ from pydantic import (
 from contracts.mdf import ActivityType
 from shared.clock import TimerTime, UtcDateTime
 from shared.money import Money
+from shared.proof_files import ProofFile
+from shared.proof_files import Upload as ProofUpload
+from shared.proof_files import UploadBody as ProofUploadBody
 from shared.text import Line, Paragraphs
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -125,24 +128,9 @@ class FundRequestBody(Strict):
     expected_outcome: ExpectedOutcome
 
 
-class UploadBody(Strict):
-    file_name: Annotated[Text, StringConstraints(max_length=200), Line]
-    content_type: str
-    size_bytes: Annotated[int, Field(ge=1, strict=True)]
-
-    @field_validator("content_type")
-    @classmethod
-    def _allowed_type(cls, value: str) -> str:
-        if value not in PROOF_TYPES:
-            raise ValueError("proof files must be PDF, PNG, JPEG, CSV or XLSX")
-        return value
-
-    @field_validator("file_name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if any(c in value for c in "/\\\x00") or value in (".", ".."):
-            raise ValueError("a file name, not a path")
-        return value
+class UploadBody(ProofUploadBody):
+    accepted_types = PROOF_TYPES
+    accepted_words = "PDF, PNG, JPEG, CSV or XLSX"
 
 
 class ClaimResults(Strict):
@@ -262,26 +250,10 @@ class LedgerEntry(Record):
     clawback_minor: int = 0
 
 
-class ProofFile(Record):
-    file_id: str
-    file_name: str
-    content_type: str
-    size_bytes: int
-    key: str
-    version_id: str | None = None  # the object version that was checked (the bucket is versioned)
-
-
-class Upload(Record):
+class Upload(ProofUpload):
     """A presigned upload handed out; a claim may name it once the file is in S3."""
 
-    file_id: str
     request_id: str
-    partner_id: str
-    key: str
-    file_name: str
-    content_type: str
-    size_bytes: int
-    created_at: UtcDateTime
 
 
 class ApprovalStep(Record):

@@ -39,7 +39,7 @@ from rewards.service.redemptions import RedemptionsService
 from rewards.settings import ApiSettings
 from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.http import api_errors, field_errors, json_response, parse_body, parse_json, principal_from
-from shared.links import LinkClaim, LinkRejected, Purpose, signing_key, verify
+from shared.links import REFUSED_LINK, proof_link_refusal, signing_key
 from shared.observability import logger
 from shared.principal import Principal
 from shared.requests import replay_safe_post
@@ -415,26 +415,12 @@ def reviewer_proof(claim_id: str, file_id: str) -> Any:
     """A reviewer's signed link from the claim review email: verified, then a redirect to a 5-minute download."""
     claim_id = _known(claim_id, CLAIM_ID, "claim_id")
     file_id = _known(file_id, FILE_ID, "file_id")
-    params = _params()
-    try:
-        expires = int(params.get("expires", ""))
-    except ValueError:
-        expires = 0
-    grant = LinkClaim(
-        f"{claim_id}:{file_id}",
-        params.get("decision", ""),
-        params.get("approver", ""),
-        expires,
-        purpose=Purpose.PROOF_DOWNLOAD,
+    refused = proof_link_refusal(
+        signing_key(SETTINGS.link_secret_arn), f"{claim_id}:{file_id}", _params(), now=int(time.time())
     )
-    try:
-        if grant.decision != "download":
-            raise LinkRejected("invalid")
-        verify(signing_key(SETTINGS.link_secret_arn), grant, params.get("signature", ""), now=int(time.time()))
-    except LinkRejected as rejected:
-        logger.warning("claim proof link refused", extra={"claim_id": claim_id, "reason": rejected.reason})
-        message = "This link has expired." if rejected.reason == "expired" else "This link is not valid."
-        return respond(403, {"code": "forbidden", "message": message, "errors": []})
+    if refused:
+        logger.warning("claim proof link refused", extra={"claim_id": claim_id, "reason": refused})
+        return respond(403, {"code": "forbidden", "message": REFUSED_LINK[refused], "errors": []})
     url = service().claims.reviewer_download(claim_id, file_id)
     return Response(
         body="",

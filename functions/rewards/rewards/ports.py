@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.ports import Mailer, SideEffectLedger
+from shared.proof_files import StoredObject
 
 if TYPE_CHECKING:
     from rewards.domain.lifecycle import Earning, Transition
@@ -282,19 +283,6 @@ class RedemptionsRepository(Protocol):
     def campaign(self, campaign_id: str) -> Campaign | None: ...
 
     def partner_at(self, partner_id: str, at: datetime) -> PartnerAt: ...
-
-
-class StoredObject(Protocol):
-    """What arrived under an upload's key: its size, type, first bytes and checked version."""
-
-    @property
-    def size(self) -> int: ...
-    @property
-    def content_type(self) -> str: ...
-    @property
-    def head(self) -> bytes: ...
-    @property
-    def version_id(self) -> str | None: ...
 
 
 class ProofStorage(Protocol):

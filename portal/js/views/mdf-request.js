@@ -3,7 +3,7 @@
 // proof files go straight to storage by presigned POST before the claim is filed. Vendor admins read any partner's
 // request here (from #/admin/mdf?partner=…): the same record and proof downloads, none of the partner's actions.
 import { api, path } from '../api.js';
-import { announce, append, dateish, daysUntil, errorPanel, h, loading, timeEl } from '../dom.js';
+import { append, dateish, daysUntil, errorPanel, h, loading, timeEl } from '../dom.js';
 import {
   LIMITS,
   bindForm,
@@ -35,9 +35,9 @@ import {
   PROOF_MAX_FILES,
   checkProofFile,
   formatBytes,
-  postToStorage,
   proofContentType,
 } from '../uploads.js';
+import { proofField } from '../proofs.js';
 import { claimBadge, mdfTabs } from './mdf.js';
 import { loadRequestOptions, requestForm } from './mdf-request-new.js';
 
@@ -508,44 +508,28 @@ const CLAIM_FIELDS = {
   proof_files: 'proof_files',
 };
 
-const STATE_TEXT = {
-  attached: 'Attached',
-  invalid: 'Not accepted',
-  requesting: 'Preparing…',
-  uploading: 'Uploading…',
-  uploaded: 'Uploaded',
-  failed: 'Upload failed',
-  refused: 'Refused',
-};
-
 function claimForm(ctx, request, rerender) {
   const keeper = idempotencyKeeper();
   const granted = request.granted || request.requested;
   const currency = granted?.currency;
   const previous = request.claim || null;
-  let maxBytes = PROOF_MAX_BYTES;
-  let nextKey = 0;
-  // Every file in the claim: {key, name, size, contentType, file?, fileId, state, error, loaded, total, promise, abort}
-  const entries = (previous?.proof_files || []).map((file) => ({
-    key: ++nextKey,
-    name: file.file_name,
-    size: file.size_bytes,
-    contentType: file.content_type,
-    fileId: file.file_id,
-    state: 'attached',
-  }));
-
-  const list = h('ul', { class: 'file-list proof-list', 'data-testid': 'proof-list', 'aria-live': 'polite' });
-  const picker = h('input', {
-    type: 'file',
+  let controller;
+  const proofs = proofField(ctx, {
     id: 'proof_files',
-    name: 'proof_files',
-    multiple: true,
+    label: 'Proof of performance',
+    hint: `Choose one or more files; each is uploaded straight away. PDF, PNG, JPEG, CSV or Excel (.xlsx), up to ${PROOF_MAX_FILES} files.`,
+    kept: previous?.proof_files || [],
+    onChange: () => {
+      if (!form.querySelector('#proof_files-error').hidden) controller?.validateField('proof_files');
+    },
+    slotPath: path`/mdf/requests/${request.request_id}/claim/uploads`,
     accept: PROOF_ACCEPT,
-    class: 'file-input',
-    'aria-describedby': 'proof_files-hint proof_files-error',
+    maxFiles: PROOF_MAX_FILES,
+    maxBytes: PROOF_MAX_BYTES,
+    contentType: proofContentType,
+    check: checkProofFile,
+    typeLabel: (entry) => typeLabel(entry.contentType),
   });
-  const live = () => entries.filter((e) => e.state !== 'removed');
 
   const validators = {
     amount_spent: (v) =>
@@ -559,15 +543,7 @@ function claimForm(ctx, request, rerender) {
     result_attendees: (v) => parseCount(v, { max: COUNT_MAX, what: 'the number of attendees' }).error ?? '',
     invoice_number: (v) => required(v, 'Enter the invoice number.') || maxLength(v, INVOICE_MAX, 'Invoice number'),
     claim_notes: (v) => maxLength(v, LIMITS.description, 'Notes'),
-    proof_files: () => {
-      const files = live();
-      if (!files.length) return 'Attach at least one proof file.';
-      if (files.length > PROOF_MAX_FILES) return `Attach at most ${PROOF_MAX_FILES} files (now ${files.length}).`;
-      if (files.some((e) => ['invalid', 'failed', 'refused'].includes(e.state))) {
-        return 'Remove the files that were not accepted, or retry them.';
-      }
-      return ''; // files still uploading are waited for on submit
-    },
+    proof_files: () => proofs.validate(), // files still uploading are waited for on submit
   };
 
   const form = h(
@@ -593,19 +569,7 @@ function claimForm(ctx, request, rerender) {
       field({ id: 'result_attendees', label: 'Attendees', attrs: { inputmode: 'numeric', autocomplete: 'off' } }),
     ),
     field({ id: 'claim_notes', label: 'Notes', control: 'textarea', optional: true, attrs: { rows: 3 } }),
-    h(
-      'div',
-      { class: 'field', 'data-testid': 'proof-field' },
-      h('label', { for: 'proof_files' }, 'Proof of performance'),
-      h(
-        'p',
-        { class: 'hint', id: 'proof_files-hint' },
-        `Choose one or more files; each is uploaded straight away. PDF, PNG, JPEG, CSV or Excel (.xlsx), up to ${PROOF_MAX_FILES} files.`,
-      ),
-      picker,
-      list,
-      h('p', { class: 'field-error', id: 'proof_files-error', 'data-testid': 'proof_files-error', hidden: true }),
-    ),
+    proofs.el,
     h(
       'div',
       { class: 'actions' },
@@ -627,226 +591,14 @@ function claimForm(ctx, request, rerender) {
     els.claim_notes.value = previous.notes || '';
   }
 
-  // ---------------------------------------------------------------- the file list
-
-  function drawList() {
-    // Keep keyboard focus on the same file's button when the list is redrawn.
-    const focused = list.contains(document.activeElement) ? document.activeElement : null;
-    const key = focused?.closest('[data-key]')?.dataset.key;
-    const testid = focused?.dataset.testid;
-    list.replaceChildren(...live().map(fileItem));
-    if (focused) {
-      const again = key && testid && list.querySelector(`[data-key="${key}"] [data-testid="${testid}"]`);
-      (again || picker).focus();
-    }
-  }
-
-  /** Progress events update the bar in place (a redraw per event would be wasteful). */
-  function showProgress(entry) {
-    const item = list.querySelector(`[data-key="${entry.key}"]`);
-    if (!item) return;
-    const bar = item.querySelector('progress');
-    if (bar) {
-      bar.max = entry.total || 1;
-      bar.value = entry.loaded;
-    }
-    const percent = entry.total ? Math.floor((100 * entry.loaded) / entry.total) : 0;
-    item.querySelector('[data-testid=proof-state]').textContent = `${STATE_TEXT.uploading} ${percent} %`;
-  }
-
-  function fileItem(entry) {
-    const progress =
-      entry.state === 'uploading'
-        ? h('progress', {
-            max: String(entry.total || entry.size || 1),
-            value: String(entry.loaded || 0),
-            'data-testid': 'proof-progress',
-            'aria-label': `Uploading ${entry.name}`,
-          })
-        : null;
-    const percent =
-      entry.state === 'uploading' && entry.total ? ` ${Math.floor((100 * entry.loaded) / entry.total)} %` : '';
-    return h(
-      'li',
-      {
-        class: `file-item proof-${entry.state}`,
-        'data-testid': 'proof-item',
-        'data-key': entry.key,
-        'data-file-name': entry.name,
-        'data-state': entry.state,
-      },
-      h(
-        'span',
-        { class: 'file-name' },
-        h('span', { class: 'strong' }, entry.name),
-        h(
-          'span',
-          { class: 'muted small block' },
-          [typeLabel(entry.contentType), formatBytes(entry.size)].filter(Boolean).join(' · '),
-        ),
-      ),
-      h(
-        'span',
-        { class: 'file-state' },
-        h(
-          'span',
-          { class: 'small', 'data-testid': 'proof-state' },
-          `${STATE_TEXT[entry.state] || entry.state}${percent}`,
-        ),
-        progress,
-        entry.error ? h('span', { class: 'field-error small block', 'data-testid': 'proof-error' }, entry.error) : null,
-      ),
-      h(
-        'span',
-        { class: 'file-actions' },
-        entry.state === 'failed' && entry.file
-          ? h(
-              'button',
-              { type: 'button', class: 'button-inline', 'data-testid': 'proof-retry', onclick: () => start(entry) },
-              `Retry ${entry.name}`,
-            )
-          : null,
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'button-inline',
-            'data-testid': 'proof-remove',
-            'aria-label': `Remove ${entry.name}`,
-            onclick: () => remove(entry),
-          },
-          'Remove',
-        ),
-      ),
-    );
-  }
-
-  function changed() {
-    drawList();
-    if (!form.querySelector('#proof_files-error').hidden) controller.validateField('proof_files');
-  }
-
-  function remove(entry) {
-    entry.abort?.abort();
-    entry.state = 'removed';
-    changed();
-    picker.focus();
-  }
-
-  async function upload(entry) {
-    entry.state = 'requesting';
-    entry.error = '';
-    entry.fileId = null;
-    changed();
-    let slot;
-    try {
-      slot = await api.post(path`/mdf/requests/${request.request_id}/claim/uploads`, {
-        file_name: entry.name,
-        content_type: entry.contentType,
-        size_bytes: entry.size,
-      });
-    } catch (error) {
-      if (entry.state === 'removed') return;
-      if (ctx.handleAuthErrors(error)) return;
-      entry.state = 'failed';
-      entry.error = error.fieldErrors?.length ? error.fieldErrors.map((e) => e.message).join(' ') : error.message;
-      changed();
-      return;
-    }
-    if (entry.state === 'removed') return;
-    if (Number(slot?.max_bytes) > 0) maxBytes = Number(slot.max_bytes);
-    const tooBig = checkProofFile(entry.file, maxBytes);
-    if (tooBig || !slot?.upload?.url) {
-      entry.state = 'invalid';
-      entry.error = tooBig || 'The server did not offer an upload link.';
-      changed();
-      return;
-    }
-    entry.state = 'uploading';
-    entry.loaded = 0;
-    entry.total = entry.size;
-    entry.abort = new AbortController();
-    changed();
-    try {
-      await postToStorage(slot.upload, entry.file, {
-        signal: entry.abort.signal,
-        onProgress: (loaded, total) => {
-          if (!form.isConnected) {
-            entry.abort.abort();
-            return;
-          }
-          entry.loaded = loaded;
-          entry.total = total;
-          showProgress(entry);
-        },
-      });
-    } catch (error) {
-      if (error?.name === 'AbortError' || entry.state === 'removed') return;
-      entry.state = 'failed';
-      entry.error = error.message;
-      changed();
-      return;
-    }
-    if (entry.state === 'removed') return;
-    entry.fileId = slot.file_id;
-    entry.state = 'uploaded';
-    changed();
-  }
-
-  function start(entry) {
-    entry.promise = upload(entry);
-    return entry.promise;
-  }
-
-  picker.addEventListener('change', () => {
-    const chosen = [...(picker.files || [])];
-    picker.value = ''; // the same file can be chosen again after a removal
-    for (const file of chosen) {
-      const entry = {
-        key: ++nextKey,
-        name: file.name,
-        size: file.size,
-        contentType: proofContentType(file.name),
-        file,
-      };
-      entries.push(entry);
-      const problem =
-        checkProofFile(file, maxBytes) ||
-        (live().length > PROOF_MAX_FILES ? `At most ${PROOF_MAX_FILES} files can be attached.` : '');
-      if (problem) {
-        entry.state = 'invalid';
-        entry.error = problem;
-      } else {
-        start(entry);
-      }
-    }
-    drawList();
-    announce(`${chosen.length} file${chosen.length === 1 ? '' : 's'} chosen.`);
-  });
-
-  drawList();
-
-  const controller = bindForm(form, {
+  controller = bindForm(form, {
     validators,
     busyLabel: 'Filing…',
     onSubmit: async () => {
-      const pending = live().filter((e) => e.state === 'requesting' || e.state === 'uploading');
-      if (pending.length) {
-        controller.setBusy(true, 'Waiting for uploads…');
-        await Promise.all(pending.map((e) => e.promise));
-        if (!form.isConnected) return;
-        controller.setBusy(true, 'Filing…');
-      }
-      const problem = controller.validateField('proof_files');
-      if (problem) {
-        controller.showAlert('Please correct the highlighted fields.', 'validation');
-        picker.focus();
-        return;
-      }
-      const files = live();
+      if (!(await proofs.ready(controller, 'Filing…'))) return;
       const sent = {
         amount_spent: moneyOf(els.amount_spent.value, currency),
-        proof_files: files.map((e) => e.fileId),
+        proof_files: proofs.fileIds(),
         results: {
           leads: parseCount(els.result_leads.value).value,
           attendees: parseCount(els.result_attendees.value).value,
@@ -865,17 +617,7 @@ function claimForm(ctx, request, rerender) {
         onError: (error) => {
           if (!error.fieldErrors?.length) return false;
           // A refused file (`proof_files.2`) was deleted by the server: mark it, so it is removed or replaced.
-          const fieldErrors = error.fieldErrors.map((item) => {
-            const match = /^(?:body\.)?proof_files\.(\d+)/.exec(String(item.field || ''));
-            const entry = match ? files[Number(match[1])] : null;
-            if (!entry) return item;
-            entry.state = 'refused';
-            entry.error = item.message;
-            // The API names the file in its message ("invoice.pdf is not a PDF"); name it when it does not.
-            const named = String(item.message || '').startsWith(entry.name);
-            return { field: 'proof_files', message: named ? item.message : `${entry.name}: ${item.message}` };
-          });
-          drawList();
+          const fieldErrors = proofs.refuse(error.fieldErrors);
           controller.showServerErrors({ ...error, fieldErrors }, CLAIM_FIELDS);
           return true;
         },

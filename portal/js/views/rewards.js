@@ -655,17 +655,7 @@ function claimForm(ctx, spiffs) {
     },
     busyLabel: 'Filing…',
     onSubmit: async () => {
-      if (proofs.pending()) {
-        controller.setBusy(true, 'Waiting for uploads…');
-        await proofs.settled();
-        if (!form.isConnected) return;
-        controller.setBusy(true, 'Filing…');
-      }
-      if (controller.validateField('claim_files')) {
-        controller.showAlert('Please correct the highlighted fields.', 'validation');
-        proofs.picker.focus();
-        return;
-      }
+      if (!(await proofs.ready(controller, 'Filing…'))) return;
       const [campaignId, ruleId] = els.claim_rule.value.split('::');
       await sendForm(ctx, form, controller, {
         keeper,
@@ -807,16 +797,7 @@ function resubmitForm(ctx, claim) {
     },
     busyLabel: 'Resubmitting…',
     onSubmit: async () => {
-      if (proofs.pending()) {
-        controller.setBusy(true, 'Waiting for uploads…');
-        await proofs.settled();
-        if (!form.isConnected) return;
-        controller.setBusy(true, 'Resubmitting…');
-      }
-      if (controller.validateField(filesId)) {
-        controller.showAlert('Please correct the highlighted fields.', 'validation');
-        return;
-      }
+      if (!(await proofs.ready(controller, 'Resubmitting…'))) return;
       await sendForm(ctx, form, controller, {
         keeper,
         body: { description: form.elements[descriptionId].value.trim(), proof_files: proofs.fileIds() },

@@ -1,72 +1,10 @@
-"""What an uploaded proof file must be: under its own key, of the size and type declared, and really of that type
-(its first bytes are checked against the type's signature, not only the declared content type)."""
+"""Where a proof file lives: under its own key below the partner's fund request. What an uploaded file must be (its
+size, declared type and first bytes) is the same for every context: shared/proof_files.py."""
 
 from __future__ import annotations
 
-import codecs
-import re
-
-from mdf.models import ProofFile, Upload
-from shared.errors import FieldError, ValidationFailed
-
-PROOF_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
-}
-PROOF_LABELS = {
-    "application/pdf": "PDF",
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
-}
-
-
-def _megabytes(size: int) -> int:
-    return size // (1024 * 1024)
-
-
-def ensure_upload_size(size_bytes: int, max_bytes: int) -> None:
-    if size_bytes > max_bytes:
-        raise ValidationFailed(
-            "The file is too large.",
-            [FieldError("size_bytes", f"proof files may be at most {_megabytes(max_bytes)} MB")],
-        )
+from shared.proof_files import safe_name
 
 
 def proof_key(partner_id: str, request_id: str, file_id: str, file_name: str) -> str:
-    safe = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", file_name)).strip("._")[:100] or "file"
-    return f"proofs/{partner_id}/{request_id}/{file_id}/{safe}"
-
-
-def proof_problem(upload: Upload, *, size: int, content_type: str, head: bytes, max_bytes: int) -> str | None:
-    """Why an uploaded object is not acceptable proof, or None. The bytes are checked, not only the declared type."""
-    if content_type != upload.content_type:
-        return f"was uploaded as {content_type or 'an unknown type'}, not {upload.content_type}"
-    if not 0 < size <= max_bytes:
-        return f"is {size} bytes; proof files must be 1 byte to {_megabytes(max_bytes)} MB"
-    signatures = PROOF_SIGNATURES.get(content_type)
-    if signatures is not None:
-        if not any(head.startswith(s) for s in signatures):
-            return f"is not a valid {PROOF_LABELS[content_type]} file"
-    elif b"\x00" in head:
-        return "is not a text (CSV) file"
-    else:
-        try:  # final=False: a multi-byte character cut at the end of the sample is fine, a bad byte is not
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        except UnicodeDecodeError:
-            return "is not UTF-8 text (CSV)"
-    return None
-
-
-def proof_file(upload: Upload, *, size: int, version_id: str | None) -> ProofFile:
-    """The accepted file as the claim keeps it: the checked size and object version."""
-    return ProofFile(
-        file_id=upload.file_id,
-        file_name=upload.file_name,
-        content_type=upload.content_type,
-        size_bytes=size,
-        key=upload.key,
-        version_id=version_id,
-    )
+    return f"proofs/{partner_id}/{request_id}/{file_id}/{safe_name(file_name)}"

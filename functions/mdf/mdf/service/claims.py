@@ -15,7 +15,8 @@ from mdf.models import (
 )
 from mdf.ports import ProofStorage
 from mdf.service.base import UseCases
-from shared.errors import FieldError, NotFound, ValidationFailed
+from shared import proof_files
+from shared.errors import NotFound
 from shared.ids import new_id
 from shared.principal import Principal
 
@@ -36,7 +37,7 @@ class ClaimsService(UseCases):
         partner_id = self._partner_of(principal)
         request = ensure_own(principal, self.repository.request(request_id))
         claims.ensure_can_claim(request, now=self.clock())
-        proofs.ensure_upload_size(body.size_bytes, self.max_bytes)
+        proof_files.ensure_upload_size(body.size_bytes, self.max_bytes)
         file_id = new_id("file")
         key = proofs.proof_key(partner_id, request_id, file_id, body.file_name)
         upload = Upload(
@@ -61,16 +62,7 @@ class ClaimsService(UseCases):
         """The accepted file, or what is wrong with it (a bad file is deleted: nothing of it stays)."""
         if upload is None or upload.partner_id != request.partner_id:
             return "unknown file; upload it first"
-        stored = self.proofs.stored(upload.key)
-        if stored is None:
-            return f"{upload.file_name} was not uploaded"
-        problem = proofs.proof_problem(
-            upload, size=stored.size, content_type=stored.content_type, head=stored.head, max_bytes=self.max_bytes
-        )
-        if problem:
-            self.proofs.delete(upload.key, stored.version_id)
-            return f"{upload.file_name} {problem}"
-        return proofs.proof_file(upload, size=stored.size, version_id=stored.version_id)
+        return proof_files.checked_upload(self.proofs, upload, max_bytes=self.max_bytes)
 
     def _verified_files(self, request: FundRequest, file_ids: list[str]) -> list[ProofFile]:
         """Every named file must be this request's upload, present in S3, and really of its type and size.
@@ -79,18 +71,8 @@ class ClaimsService(UseCases):
         """
         uploads = self.repository.uploads(request.request_id, file_ids)
         earlier = {f.file_id: f for f in (request.claim.proof_files if request.claim else [])}
-        files: list[ProofFile] = []
-        errors: list[FieldError] = []
-        for index, file_id in enumerate(file_ids):
-            # a resubmission may keep files already accepted
-            found = earlier.get(file_id) or self._verified(uploads.get(file_id), request)
-            if isinstance(found, str):
-                errors.append(FieldError(f"proof_files.{index}", found))
-            else:
-                files.append(found)
-        if errors:
-            raise ValidationFailed("Some proof files are not acceptable.", errors)
-        return files
+        # a resubmission may keep files already accepted
+        return proof_files.checked_files(file_ids, lambda f: earlier.get(f) or self._verified(uploads.get(f), request))
 
     def file_claim(self, principal: Principal, request_id: str, body: ClaimBody) -> FundRequest:
         self._partner_of(principal)

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from rewards.models.common import Description, Name, Reason, Record, Strict
 from shared.clock import UtcDateTime
 from shared.money import CurrencyCode, Money
+from shared.proof_files import ProofFile
+from shared.proof_files import Upload as ProofUpload
+from shared.proof_files import UploadBody as ProofUploadBody
 from shared.text import Line
 
 Text = Annotated[Description, StringConstraints(min_length=1)]
@@ -184,46 +187,15 @@ class PayoutBatch(Record):
 
 
 # ------------------------------------------------------------------ claims (spiff_claim rules)
-class UploadBody(Strict):
-    file_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Line]
-    content_type: str
-    size_bytes: Annotated[int, Field(ge=1, strict=True)]
-
-    @field_validator("content_type")
-    @classmethod
-    def _allowed_type(cls, value: str) -> str:
-        if value not in PROOF_TYPES:
-            raise ValueError("proof files must be PDF, PNG or JPEG")
-        return value
-
-    @field_validator("file_name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if any(c in value for c in "/\\\x00") or value in (".", ".."):
-            raise ValueError("a file name, not a path")
-        return value
+class UploadBody(ProofUploadBody):
+    accepted_types = PROOF_TYPES
+    accepted_words = "PDF, PNG or JPEG"
 
 
-class Upload(Record):
+class Upload(ProofUpload):
     """A presigned upload handed out; a claim may name it once the file is in S3."""
 
-    file_id: str
-    partner_id: str
     person: str
-    key: str
-    file_name: str
-    content_type: str
-    size_bytes: int
-    created_at: UtcDateTime
-
-
-class ProofFile(Record):
-    file_id: str
-    file_name: str
-    content_type: str
-    size_bytes: int
-    key: str
-    version_id: str | None = None  # the object version that was checked (the bucket is versioned)
 
 
 def _unique_files(value: list[str]) -> list[str]:

@@ -20,8 +20,9 @@ from rewards.models.redemptions import (
 )
 from rewards.ports import ProofStorage, RedemptionsRepository, StaleRedemption
 from rewards.service.redemptions import MAX_LIST, VENDOR_ADMIN, require_partner_user
+from shared import proof_files
 from shared.clock import Clock, utc_now
-from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.principal import Principal
 
@@ -62,7 +63,7 @@ class ClaimsService(ClaimUseCases):
 
     def create_upload(self, principal: Principal, body: UploadBody) -> dict[str, object]:
         partner_id = require_partner_user(principal)
-        proofs.ensure_upload_size(body.size_bytes, self.max_bytes)
+        proof_files.ensure_upload_size(body.size_bytes, self.max_bytes)
         file_id = self.new_id("file")
         key = proofs.proof_key(partner_id, file_id, body.file_name)
         self.repository.add_upload(
@@ -88,33 +89,14 @@ class ClaimsService(ClaimUseCases):
         """The accepted file, or what is wrong with it (a bad file is deleted: nothing of it stays)."""
         if upload is None or upload.partner_id != principal.partner_id or upload.person != principal.email:
             return "unknown file; upload it first"
-        stored = self.proofs.stored(upload.key)
-        if stored is None:
-            return f"{upload.file_name} was not uploaded"
-        problem = proofs.proof_problem(
-            upload, size=stored.size, content_type=stored.content_type, head=stored.head, max_bytes=self.max_bytes
-        )
-        if problem:
-            self.proofs.delete(upload.key, stored.version_id)
-            return f"{upload.file_name} {problem}"
-        return proofs.proof_file(upload, size=stored.size, version_id=stored.version_id)
+        return proof_files.checked_upload(self.proofs, upload, max_bytes=self.max_bytes)
 
     def _verified_files(self, principal: Principal, file_ids: list[str], earlier: list[ProofFile]) -> list[ProofFile]:
         """Every named file must be the caller's upload, present in S3, and really of its type and size (a
         resubmission may keep files accepted before). A bad file is deleted and the claim refused; nothing is written."""
         uploads = self.repository.uploads([f for f in file_ids if f not in {e.file_id for e in earlier}])
         kept = {f.file_id: f for f in earlier}
-        files: list[ProofFile] = []
-        errors: list[FieldError] = []
-        for index, file_id in enumerate(file_ids):
-            found = kept.get(file_id) or self._verified(uploads.get(file_id), principal)
-            if isinstance(found, str):
-                errors.append(FieldError(f"proof_files.{index}", found))
-            else:
-                files.append(found)
-        if errors:
-            raise ValidationFailed("Some proof files are not acceptable.", errors)
-        return files
+        return proof_files.checked_files(file_ids, lambda f: kept.get(f) or self._verified(uploads.get(f), principal))
 
     def file_claim(self, principal: Principal, body: ClaimBody) -> Claim:
         """A claim on a SPIFF rule of a running campaign, with verified proof, saved in review ("submitted") with the
