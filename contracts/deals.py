@@ -114,7 +114,8 @@ class DealWon(EventDetail):
 
     `win_revision` is 1 for the deal's first win and one more for each win after a reversal (DealWinReversed): a
     consumer keys what it derives from a win by (deal_id, win_revision). `registered_by` (the partner user who
-    registered the deal) and `products` (its SKUs) were added later; events published before carry neither."""
+    registered the deal) and `products` (its SKUs) were added later; events published before carry neither.
+    `prospect_name` (the prospect's company name, for people reading what a win was) came later still."""
 
     SOURCE: ClassVar[str] = SOURCE
     DETAIL_TYPE: ClassVar[str] = "DealWon"
@@ -125,6 +126,7 @@ class DealWon(EventDetail):
     registered_by: str | None = None
     products: list[str] = []
     win_revision: int = Field(default=1, ge=1)
+    prospect_name: str | None = None
 
 
 class DealWinReversed(EventDetail):

@@ -100,7 +100,13 @@ def reward(reward_id: str = REWARD, **changes: Any) -> dict[str, Any]:
         "id": reward_id,
         "campaign_id": CAMPAIGN,
         "campaign_name": "Q1 Firewall Push",
-        "source": {"kind": "deal", "id": "deal_01", "revision": 1, "description": "Deal deal_01 won"},
+        "source": {
+            "kind": "deal",
+            "id": "deal_01",
+            "revision": 1,
+            "label": "Globex Ltd",
+            "description": "Deal with Globex Ltd won",
+        },
         "rule": "500 points for each won deal",
         "amount": 500,
         "unit": "points",
@@ -356,6 +362,7 @@ def test_rewards_page_shows_balances_history_and_the_campaigns_open_to_me(
     expect(first.get_by_test_id("history-campaign")).to_contain_text("Q1 Firewall Push")
     expect(first.get_by_test_id("history-rule")).to_have_text("500 points for each won deal")
     expect(first.get_by_test_id("history-source").get_by_role("link")).to_have_attribute("href", "#/deals/deal_01")
+    expect(first.get_by_test_id("history-source")).to_have_text("Deal with Globex Ltd")  # the prospect, not the id
     expect(first.get_by_test_id("history-amount")).to_have_text("500 points")
     expect(first.get_by_test_id("history-status")).to_have_text("Available")
     expect(first.get_by_test_id("history-next-step")).to_have_text("Ready to redeem")

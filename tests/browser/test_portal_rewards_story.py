@@ -1,7 +1,8 @@
 """Rewards in headless Chromium against the local stack, as the channel team and a partner's sales rep use them: a
 vendor admin creates a campaign on #/admin/rewards; the partner user sees it open to them on #/rewards with its rule in
-plain words; the user's deal is won and its reward shows in the history (campaign, source deal, status, date) and in
-the balance; the user redeems a payout and sees it requested; finance approves it from the mail viewer; finance
+plain words; the user's deal is won and its reward, above the campaign's auto-approval amount, shows pending in the
+history (campaign, source deal, status, date) and in the balance; the incentives approver approves it from the mail
+viewer (the link's page decides nothing, its form does) and the user sees it available; the user redeems a payout and sees it requested; finance approves it from the mail viewer; finance
 batches it on #/admin/rewards/payouts and marks the batch paid; the user sees the payout paid."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.support.partners import PASSWORD, VENDOR_PASSWORD, vendor_admin
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
 FINANCE = "finance@example.com"  # RewardFinanceApproverEmail's default
+INCENTIVES = "channel-programme@example.com"  # RewardApproverEmail's default: rewards at or above auto-approval
 
 
 def sign_in(page: Page, base: str, email: str, password: str) -> None:
@@ -52,6 +54,7 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
     partner = onboard(people, company=company)
     vendor = vendor_admin(people, name="Rewards Admin")
     admin, rep, finance = new_page(chromium), new_page(chromium), new_page(chromium)
+    approver = new_page(chromium)
     console: list[str] = []
     for p in (admin, rep):
         p.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
@@ -69,16 +72,16 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
     form.locator("#campaign_starts_on").fill(today.isoformat())
     form.locator("#campaign_ends_on").fill((today + timedelta(days=30)).isoformat())
     form.locator("#campaign_budget").fill("1000")
-    form.locator("#campaign_auto_approve").fill("500")  # the $60.00 reward is approved at once
+    form.locator("#campaign_auto_approve").fill("500")  # the $600.00 reward goes to the incentives approver
     rule = form.get_by_test_id("rule-item").first
     rule.locator("select").first.select_option("deal_won_fixed")
-    rule.locator("input[data-rule-field=amount]").fill("60")
-    expect(rule.get_by_test_id("rule-preview")).to_have_text("Partners read: “60.00 USD for each won deal”")
+    rule.locator("input[data-rule-field=amount]").fill("600")
+    expect(rule.get_by_test_id("rule-preview")).to_have_text("Partners read: “600.00 USD for each won deal”")
     admin.get_by_test_id("save-campaign").click()
     expect(form.get_by_test_id("admin-result")).to_contain_text(f"Created {name}")
     row = admin.get_by_test_id("campaign-row").filter(has_text=name)
     expect(row.get_by_test_id("campaign-status")).to_have_text("Open")
-    expect(row.get_by_test_id("campaign-rule")).to_have_text("60.00 USD for each won deal")
+    expect(row.get_by_test_id("campaign-rule")).to_have_text("600.00 USD for each won deal")
     campaign_id = row.get_attribute("data-campaign-id")
     assert campaign_id
 
@@ -89,7 +92,7 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
     expect(rep).to_have_url(re.compile(r"#/rewards$"))
     card = rep.locator(f"[data-testid=campaign-card][data-campaign-id={campaign_id}]")
     expect(card.get_by_test_id("campaign-name")).to_have_text(name)
-    expect(card.get_by_test_id("campaign-rule")).to_have_text("60.00 USD for each won deal")
+    expect(card.get_by_test_id("campaign-rule")).to_have_text("600.00 USD for each won deal")
     expect(card.get_by_test_id("campaign-eligibility")).to_have_text("Open to every partner")
 
     # ------------------------------------------------------------ a won deal earns the reward
@@ -102,21 +105,38 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
     expect(earned.get_by_test_id("history-source").get_by_role("link")).to_have_attribute(
         "href", f"#/deals/{deal['deal_id']}"
     )
-    expect(earned.get_by_test_id("history-amount")).to_have_text("$60.00")
+    expect(earned.get_by_test_id("history-amount")).to_have_text("$600.00")
     expect(earned.get_by_test_id("history-date")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d{2}-\d{2}"))
     status = earned.get_by_test_id("history-status")
+    expect(status).to_have_text("Pending")
+    expect(earned.get_by_test_id("history-next-step")).to_have_text("Waiting for the channel team\u2019s approval")
+    usd = rep.locator("[data-testid=balance-card][data-unit=USD]")
+    expect(usd.get_by_test_id("balance-pending")).to_have_text("$600.00")
+    expect(usd.get_by_test_id("balance-available")).to_have_text("$0.00")
+
+    # ------------------------------------------------------------ the incentives approver approves it by email
+    open_mail(approver, base, INCENTIVES, f"Reward approval: 600.00 USD for {partner.email.lower()}")
+    email = approver.frame_locator("iframe")
+    expect(email.locator("body")).to_contain_text(name)
+    approve = email.locator("a[data-decision=approve]")
+    approve.click()  # the viewer's frame opens links in the whole window: the link's page only asks to confirm
+    expect(approver.locator("#confirm")).to_be_visible()
+    rep.reload()
+    expect(status).to_have_text("Pending")  # opening the link decided nothing
+    approver.click("#confirm")
+    expect(approver.locator("#outcome")).to_have_attribute("data-outcome", "approved")
     reload_until(rep, lambda: status.inner_text() == "Available", "the reward to become available")
     expect(earned.get_by_test_id("history-next-step")).to_have_text("Ready to redeem")
-    usd = rep.locator("[data-testid=balance-card][data-unit=USD]")
-    expect(usd.get_by_test_id("balance-available")).to_have_text("$60.00")
+    expect(usd.get_by_test_id("balance-available")).to_have_text("$600.00")
+    expect(usd.get_by_test_id("balance-pending")).to_have_text("$0.00")
 
     # ------------------------------------------------------------ the user redeems a payout
-    expect(rep.get_by_test_id("payout-minimum")).to_have_text("The smallest payout is $50.00. Available: $60.00.")
-    rep.fill("#payout_amount", "70")
-    expect(rep.locator("#payout_amount-error")).to_have_text("You have $60.00 available.")
-    rep.fill("#payout_amount", "60")
+    expect(rep.get_by_test_id("payout-minimum")).to_have_text("The smallest payout is $50.00. Available: $600.00.")
+    rep.fill("#payout_amount", "700")
+    expect(rep.locator("#payout_amount-error")).to_have_text("You have $600.00 available.")
+    rep.fill("#payout_amount", "600")
     rep.get_by_test_id("redeem").click()
-    expect(rep.get_by_test_id("action-result")).to_contain_text("Payout of $60.00 requested")
+    expect(rep.get_by_test_id("action-result")).to_contain_text("Payout of $600.00 requested")
     payout = rep.get_by_test_id("redemption-row").first
     expect(payout.get_by_test_id("redemption-status")).to_have_text("Requested")
     expect(payout.get_by_test_id("redemption-next-step")).to_have_text("Finance approves the payout")
@@ -156,9 +176,9 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
 
     reload_until(rep, lambda: mine.get_by_test_id("redemption-status").inner_text() == "Paid", "the payout paid")
     expect(mine.get_by_test_id("redemption-next-step")).to_have_text("None")
-    expect(usd.get_by_test_id("balance-paid")).to_have_text("$60.00")
+    expect(usd.get_by_test_id("balance-paid")).to_have_text("$600.00")
 
-    for p in (admin, rep):
+    for p in (admin, rep, approver):
         assert p.errors == [], p.errors  # type: ignore[attr-defined]
     assert console == [], console
 

@@ -1,5 +1,5 @@
 """Rewards' earning half against moto, provisioned from template.yaml: the campaign routes, the partner projection
-(RewardsPartnersFunction), earning from the bus (DealWon, DealWinReversed, CertificationEarned) in the events
+(RewardsPartnersFunction), earning from the bus (DealWon, DealWinReversed, CertificationEarned; CertificationDefined names rules) in the events
 function, the outbox onto the bus, the reward approval state machine through the approvals service, the
 available-after timers, a person's and an organisation's rewards; out-of-order delivery ends in one ledger, and
 fifty concurrent earnings never overrun a budget for ten."""
@@ -133,7 +133,9 @@ class Rewards:
         amount: int = 1_000_000,
         close_date: date = TODAY,
         products: list[str] | None = None,
+        prospect_name: str | None = None,
     ) -> dict[str, Any]:
+        named = {"prospect_name": prospect_name} if prospect_name is not None else {}
         return self.send(
             "RewardsEventsQueue",
             "prm.deals",
@@ -145,6 +147,7 @@ class Rewards:
             registered_by=earner,
             products=products or [],
             win_revision=revision,
+            **named,
         )
 
     def reversed(self, partner_id: str, deal_id: str, revision: int = 1) -> dict[str, Any]:
@@ -403,6 +406,71 @@ def test_a_certification_earns_once_per_person(rewards: Rewards) -> None:
         )
     rewards.flush()
     assert len(rewards.rewards_of(campaign["campaign_id"])) == 1
+
+
+def test_a_won_deal_is_named_by_its_prospect_in_the_history_and_an_older_event_by_its_id(rewards: Rewards) -> None:
+    partner_id = rewards.onboard()
+    ann = person(partner_id)
+    campaign = rewards.campaign()
+    named, unnamed = f"deal_{uuid.uuid4().hex[:8]}", f"deal_{uuid.uuid4().hex[:8]}"
+    rewards.won(partner_id, named, ann["email"], prospect_name="Globex Ltd")
+    rewards.won(partner_id, unnamed, ann["email"])  # published before DealWon carried prospect_name
+    rewards.flush(until=lambda: len(rewards.rewards_of(campaign["campaign_id"])) == 2)
+    status, mine = rewards.call("GET", "/rewards/me", claims=ann)
+    assert status == 200, mine
+    sources = {line["source"]["id"]: line["source"] for line in mine["items"] if line["type"] == "reward"}
+    assert sources[named]["label"] == "Globex Ltd" and sources[named]["description"] == "Deal with Globex Ltd won"
+    assert sources[unnamed]["label"] is None and sources[unnamed]["description"] == f"Deal {unnamed} won"
+
+
+def test_a_defined_certification_names_the_rules_and_an_unknown_one_is_accepted_by_id(rewards: Rewards) -> None:
+    certification_id = f"cert-{uuid.uuid4().hex[:8]}"
+    rule = {"kind": "certification_earned", "certification_id": certification_id, "amount": 1_000}
+    campaign = rewards.campaign(rules=[rule])  # training has not defined it yet: accepted, said by its id
+    assert [r["in_words"] for r in campaign["rules"]] == [
+        f"10.00 USD the first time a person earns certification {certification_id}"
+    ]
+    defined = {
+        "certification_id": certification_id,
+        "certification_name": "Network Security Associate",
+        "required_course_ids": ["course-1"],
+        "validity_months": 24,
+        "defined_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    for _ in range(2):  # redelivered: the same projection
+        rewards.send("RewardsEventsQueue", "prm.training", "CertificationDefined", "*", **defined)
+    rewards.flush(until=lambda: rewards.item(f"CERTIFICATION#{certification_id}", "NAME"))
+    rewards.flush()
+    stored = rewards.item(f"CERTIFICATION#{certification_id}", "NAME")
+    assert stored is not None and stored["certification_name"] == "Network Security Associate"
+    older = defined | {"certification_name": "Old", "defined_at": "2020-01-01T00:00:00Z"}
+    rewards.send("RewardsEventsQueue", "prm.training", "CertificationDefined", "*", **older)
+    rewards.flush()
+    status, answer = rewards.call(
+        "GET", "/rewards/campaigns/{campaign_id}", {"campaign_id": campaign["campaign_id"]}, claims=VENDOR
+    )
+    assert status == 200, answer
+    assert [r["in_words"] for r in answer["rules"]] == [
+        "10.00 USD the first time a person earns the Network Security Associate certification"
+    ]
+    partner_id = rewards.onboard()
+    rewards.send(
+        "RewardsEventsQueue",
+        "prm.training",
+        "CertificationEarned",
+        partner_id,
+        award_id="awd_1",
+        certification_id=certification_id,
+        certification_name="Network Security Associate",
+        holder_email=person(partner_id)["email"],
+        earned_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        expires_at=(datetime.now(UTC) + timedelta(days=700)).isoformat().replace("+00:00", "Z"),
+        renewal=False,
+    )
+    rewards.flush(until=lambda: rewards.rewards_of(campaign["campaign_id"]))
+    [reward] = rewards.rewards_of(campaign["campaign_id"])
+    assert reward["source"]["label"] == "Network Security Associate"
+    assert reward["source"]["description"] == "Certification Network Security Associate"
 
 
 # ------------------------------------------------------------------ order and concurrency

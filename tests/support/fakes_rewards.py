@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from rewards.domain.lifecycle import Earning, Transition
-from rewards.models.earning import Account, Campaign, LedgerEntry, PartnerAt, Reward
+from rewards.models.earning import Account, Campaign, CertificationName, LedgerEntry, PartnerAt, Reward
 from rewards.ports import BudgetExhausted, CampaignConflict, DuplicateReward, SourceReversed, StaleAccount, StaleReward
 from shared.errors import FieldError, Forbidden, ValidationFailed
 from shared.events import EventDetail
@@ -35,6 +35,8 @@ class FakeEarningRepository:
     entries: list[LedgerEntry] = field(default_factory=list)
     outbox: list[EventDetail] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # partner id -> company name (the projection's profiles)
+    certifications: dict[str, CertificationName] = field(default_factory=dict)  # training's names, by id
+    name_reads: list[list[str]] = field(default_factory=list)  # the ids each certification_names call looked up
     lose_next: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -202,6 +204,19 @@ class FakeEarningRepository:
 
     def partner_names(self, partner_ids: list[str]) -> dict[str, str]:
         return {p: self.names[p] for p in partner_ids if p in self.names}
+
+    def save_certification_name(self, name: CertificationName) -> bool:
+        """Like the adapter's conditional put: only a later definition replaces a stored one."""
+        stored = self.certifications.get(name.certification_id)
+        if stored is not None and stored.defined_at >= name.defined_at:
+            return False
+        self.certifications[name.certification_id] = name
+        return True
+
+    def certification_names(self, certification_ids: list[str]) -> dict[str, str]:
+        self.name_reads.append(sorted(set(certification_ids)))
+        known = [self.certifications[c] for c in set(certification_ids) if c in self.certifications]
+        return {c.certification_id: c.certification_name for c in known}
 
 
 @dataclass

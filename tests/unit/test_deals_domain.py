@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from pydantic import ValidationError
 
@@ -27,6 +28,7 @@ from shared.clock import timer_time
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.money import Money
 from shared.principal import Principal
+from tests.support.events import validate
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 _ids = itertools.count()
@@ -491,6 +493,18 @@ def test_older_wins_parse_with_defaults_and_older_won_records_are_at_their_first
     del record["win_revision"]
     assert Deal.model_validate(record).win_revision == 1
     assert Deal.model_validate(approved()[0].model_dump(mode="json") | {"won": None}).win_revision == 0
+
+
+def test_a_win_names_its_prospect_and_matches_the_published_schema_with_or_without_it() -> None:
+    deal, event = won_deal()
+    assert event.prospect_name == deal.prospect.company_name
+    envelope = {"id": "1", "source": DealWon.SOURCE, "detail-type": DealWon.DETAIL_TYPE, "time": "2026-11-20T00:00:00Z"}
+    validate(envelope | {"detail": event.to_json_dict()})
+    old = {k: v for k, v in event.to_json_dict().items() if k != "prospect_name"}
+    validate(envelope | {"detail": old})  # events published before the field still match the schema
+    assert DealWon.model_validate(old).prospect_name is None
+    with pytest.raises(jsonschema.ValidationError):
+        validate(envelope | {"detail": old | {"prospect_name": 7}})
 
 
 def test_a_reversed_win_waits_for_the_corrected_win_which_is_the_next_revision() -> None:

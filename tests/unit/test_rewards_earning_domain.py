@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from rewards.domain import lifecycle
-from rewards.domain.campaigns import close_campaign, new_campaign, patch_campaign, rule_words
+from rewards.domain.campaigns import certification_ids, close_campaign, new_campaign, patch_campaign, rule_words
 from rewards.domain.earning import (
     BUDGET_EXHAUSTED,
     Applied,
@@ -17,13 +17,15 @@ from rewards.domain.earning import (
     DealFact,
     amount_for,
     judge,
+    new_reward,
     plan_earning,
     reward_id,
+    source_of,
 )
 from rewards.domain.eligibility import ineligible, open_to
 from rewards.domain.ledger import new_account
 from rewards.domain.lifecycle import InvalidRewardState
-from rewards.models.earning import Campaign, CampaignBody, CampaignPatch, PartnerAt
+from rewards.models.earning import Campaign, CampaignBody, CampaignPatch, PartnerAt, Reward
 from shared.errors import Conflict, ValidationFailed
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -76,6 +78,39 @@ def test_rules_get_stable_ids_and_plain_words() -> None:
     assert "per 1,000 USD of won deal value" in words[2] and "rounded down" in words[2]
     assert "certification cert-net" in words[3]
     assert rule_words(campaign(unit="points").rules[0], "points") == "2,500 points for each won deal"
+
+
+def test_certification_rules_say_the_name_when_known_and_the_id_otherwise() -> None:
+    rule = campaign().rules[3]
+    assert rule_words(rule, "USD", {"cert-net": "Network Security Associate"}) == (
+        "10.00 USD the first time a person earns the Network Security Associate certification"
+    )
+    assert (
+        rule_words(rule, "USD", {"other": "Other"}) == "10.00 USD the first time a person earns certification cert-net"
+    )
+    assert certification_ids(list(campaign().rules)) == ["cert-net"]
+
+
+def test_a_source_names_the_prospect_or_certification_when_the_fact_does() -> None:
+    named = source_of(deal(prospect_name="Globex Ltd"))
+    assert (named.label, named.description) == ("Globex Ltd", "Deal with Globex Ltd won")
+    unnamed = source_of(deal())  # a DealWon published before prospect_name
+    assert (unnamed.label, unnamed.description) == (None, "Deal deal_1 won")
+    cert = CertificationFact("p1", "cert-net", "awd_1", NOW, "ann@p1.com", "Network Security Associate")
+    assert source_of(cert).description == "Certification Network Security Associate"
+    assert source_of(CertificationFact("p1", "cert-net", "awd_1", NOW, "ann@p1.com")).description == (
+        "Certification cert-net"
+    )
+    applied = judge(cert, [(campaign(), None)]).applied
+    assert [a.words for a in applied] == [
+        "10.00 USD the first time a person earns the Network Security Associate certification"
+    ]
+    assert reward_id("c1", "cert", cert) == reward_id(
+        "c1", "cert", CertificationFact("p1", "cert-net", "awd_1", NOW, "ann@p1.com")
+    )  # the name is not part of the reward's identity
+    old = new_reward(applied[0], cert, now=NOW).model_dump(mode="json")
+    old["source"].pop("label")
+    assert Reward.model_validate(old).source.label is None  # rewards stored before the label still read
 
 
 @pytest.mark.parametrize(

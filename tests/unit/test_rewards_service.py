@@ -86,6 +86,16 @@ class World:
         return self.repo.account("p1", email, unit)
 
 
+CAMPAIGN: dict[str, Any] = {
+    "name": "Spring",
+    "starts_on": "2026-03-01",
+    "ends_on": "2026-05-31",
+    "unit": "USD",
+    "budget": 1_000_000,
+    "auto_approve_below": 5_000,
+}
+
+
 def won(deal_id: str = "deal_1", revision: int = 1, earner: str = "ann@p1.com", **overrides: Any) -> DealFact:
     data: dict[str, Any] = {
         "partner_id": "p1",
@@ -169,6 +179,48 @@ def test_a_certification_earns_once_per_person(world: World) -> None:
     world.earning.earn(CertificationFact("p1", "cert-net", "awd_3", START, "bob@p1.com"))
     world.earning.earn(CertificationFact("p1", "cert-other", "awd_4", START, "ann@p1.com"))
     assert sorted(r.person_email for r in world.repo.rewards.values()) == ["ann@p1.com", "bob@p1.com"]
+
+
+def test_a_won_deal_is_said_by_its_prospect_and_an_older_event_by_its_id(world: World) -> None:
+    world.campaign()
+    world.earning.earn(won("deal_1", prospect_name="Globex Ltd"))
+    world.earning.earn(won("deal_2"))  # a DealWon published before prospect_name
+    said = {r.source.id: (r.source.label, r.source.description) for r in world.repo.rewards.values()}
+    assert said == {"deal_1": ("Globex Ltd", "Deal with Globex Ltd won"), "deal_2": (None, "Deal deal_2 won")}
+    history = world.api.mine(ANN, limit=5, cursor=None).history
+    assert sorted(line["source"]["description"] for line in history) == ["Deal deal_2 won", "Deal with Globex Ltd won"]
+    assert any("Deal with Globex Ltd won" in str(mail) for mail in world.mailer.to("ann@p1.com"))
+
+
+def test_certification_rules_are_worded_by_the_defined_name_once_known(world: World) -> None:
+    rules = [{"kind": "certification_earned", "certification_id": "cert-net", "amount": 1_000}]
+    created = world.api.create_campaign(ADMIN, CampaignBody.model_validate(CAMPAIGN | {"rules": rules}))
+    assert created.rules_in_words == ["10.00 USD the first time a person earns certification cert-net"]  # accepted
+    later = START + timedelta(days=1)
+    assert "named" in world.earning.certification_defined("cert-net", "Network Security Associate", START)
+    assert "already" in world.earning.certification_defined("cert-net", "Network Security Associate", START)
+    assert "already" in world.earning.certification_defined("cert-net", "Old Name", START - timedelta(days=1))
+    view = world.api.campaign(ADMIN, created.campaign.campaign_id)
+    assert view.rules_in_words == [
+        "10.00 USD the first time a person earns the Network Security Associate certification"
+    ]
+    assert world.repo.name_reads[-1] == ["cert-net"]  # by key, only the ids the rules name
+    world.earning.certification_defined("cert-net", "Network Security Professional", later)  # renamed
+    assert "Network Security Professional" in world.api.campaign(ADMIN, created.campaign.campaign_id).rules_in_words[0]
+    world.earning.earn(
+        CertificationFact("p1", "cert-net", "awd_1", START, "ann@p1.com", "Network Security Professional")
+    )
+    (reward,) = world.repo.rewards.values()
+    assert (reward.source.label, reward.source.description) == (
+        "Network Security Professional",
+        "Certification Network Security Professional",
+    )
+    assert "the Network Security Professional certification" in reward.rule_words
+    world.api.campaigns(ADMIN)
+    deal_only = world.campaign()
+    reads = len(world.repo.name_reads)
+    world.api.campaign(ADMIN, deal_only)
+    assert len(world.repo.name_reads) == reads  # a campaign without certification rules reads no names
 
 
 def test_an_approved_claim_earns_its_rule_approved(world: World) -> None:

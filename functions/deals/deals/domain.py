@@ -425,6 +425,7 @@ def mark_won(deal: Deal, won: Won, now: datetime, new_id: NewId) -> tuple[Deal, 
         registered_by=deal.registered_by,
         products=list(deal.products),
         win_revision=revision,
+        prospect_name=deal.prospect.company_name,
     )
     return closed, event
 

@@ -1,5 +1,6 @@
 """Rewards' events consumer (Handler `rewards.consumers.handler`, RewardsEventsFunction): earning from deals'
-DealWon and DealWinReversed and training's CertificationEarned, its own RewardHoldReleased (asks the approver
+DealWon and DealWinReversed and training's CertificationEarned (CertificationDefined names certifications in rule
+words), its own RewardHoldReleased (asks the approver
 again), and the workflow messages (the reward approval's
 decisions, the available-after timers; B's payout and claim messages).
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from contracts.deals import DealWinReversed, DealWon
 from contracts.rewards import RewardHoldReleased
-from contracts.training import CertificationEarned
+from contracts.training import CertificationDefined, CertificationEarned
 from rewards.consumers_redemptions import handlers as redemption_handlers
 from rewards.domain.earning import CertificationFact, DealFact
 from rewards.domain.eligibility import start_of
@@ -61,6 +62,7 @@ def on_deal_won(event: DealWon) -> str:
             at=start_of(event.close_date),
             products=tuple(event.products),
             earner=event.registered_by.lower(),
+            prospect_name=event.prospect_name,
         )
     )
 
@@ -81,8 +83,13 @@ def on_certification_earned(event: CertificationEarned) -> str:
             award_id=event.award_id,
             at=event.earned_at,
             earner=event.holder_email,
+            certification_name=event.certification_name,
         )
     )
+
+
+def on_certification_defined(event: CertificationDefined) -> str:
+    return earning().certification_defined(event.certification_id, event.certification_name, event.defined_at)
 
 
 def on_hold_released(event: RewardHoldReleased) -> str:
@@ -95,6 +102,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
     DealWon.DETAIL_TYPE: (DealWon, on_deal_won),
     DealWinReversed.DETAIL_TYPE: (DealWinReversed, on_win_reversed),
     CertificationEarned.DETAIL_TYPE: (CertificationEarned, on_certification_earned),
+    CertificationDefined.DETAIL_TYPE: (CertificationDefined, on_certification_defined),
     RewardHoldReleased.DETAIL_TYPE: (RewardHoldReleased, on_hold_released),
 } | REDEMPTION_EVENTS
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rewards.models.earning import (
         Account,
         Campaign,
+        CertificationName,
         LedgerEntry,
         PartnerAt,
         PartnerProfile,
@@ -152,6 +153,16 @@ class EarningRepository(Protocol):
 
     def partner_names(self, partner_ids: list[str]) -> dict[str, str]:
         """Company names by partner id (the projection's profiles; unknown ones left out)."""
+        ...
+
+    # ------------------------------------------------------------- certification names (training's projection)
+    def save_certification_name(self, name: CertificationName) -> bool:
+        """Write the name unless one defined as late or later is stored (a conditional put: redelivered and
+        out-of-order CertificationDefined events change nothing); False when nothing changed."""
+        ...
+
+    def certification_names(self, certification_ids: list[str]) -> dict[str, str]:
+        """Names by certification id, read by key (ids the projection does not know yet are left out)."""
         ...
 
 

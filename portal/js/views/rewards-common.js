@@ -198,10 +198,10 @@ export function sourceText(source) {
     return h(
       'a',
       { href: `#/deals/${encodeURIComponent(source.id)}`, 'data-testid': 'source-deal-link' },
-      `Deal ${source.id}${revision}`,
+      `${source.label ? `Deal with ${source.label}` : `Deal ${source.id}`}${revision}`,
     );
   }
-  if (source.kind === 'certification') return `Certification ${source.id}`;
+  if (source.kind === 'certification') return `Certification ${source.label || source.id}`;
   if (source.kind === 'claim') return `Claim ${source.id}`;
   return source.description || `${source.kind} ${source.id}`;
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from rewards.models.common import POINTS
@@ -23,8 +24,14 @@ def amount_words(amount: int, unit: str) -> str:
     return f"{amount:,} points" if unit == POINTS else format_amount(amount, unit)
 
 
-def rule_words(rule: AnyRule, unit: str) -> str:
-    """A rule as partners read it (rounding stated where there is any)."""
+def certification_ids(rules: list[AnyRule]) -> list[str]:
+    """The certifications the rules name (to look their names up)."""
+    return sorted({rule.certification_id for rule in rules if isinstance(rule, CertificationEarnedRule)})
+
+
+def rule_words(rule: AnyRule, unit: str, certification_names: Mapping[str, str] | None = None) -> str:
+    """A rule as partners read it (rounding stated where there is any); a certification by its name when
+    `certification_names` knows it (training's CertificationDefined may not have arrived yet), by its id otherwise."""
     if isinstance(rule, DealWonFixed):
         return f"{amount_words(rule.amount, unit)} for each won deal"
     if isinstance(rule, DealWonPerSku):
@@ -35,7 +42,9 @@ def rule_words(rule: AnyRule, unit: str) -> str:
             f"(deals won in {rule.currency} only; rounded down)"
         )
     if isinstance(rule, CertificationEarnedRule):
-        return f"{amount_words(rule.amount, unit)} the first time a person earns certification {rule.certification_id}"
+        name = (certification_names or {}).get(rule.certification_id)
+        named = f"the {name} certification" if name else f"certification {rule.certification_id}"
+        return f"{amount_words(rule.amount, unit)} the first time a person earns {named}"
     return f"{amount_words(rule.amount, unit)} for an approved claim: {rule.description}"
 
 

@@ -45,6 +45,7 @@ class DealFact:
     at: datetime  # the close date, start of day UTC
     products: tuple[str, ...]
     earner: str  # the partner user who registered the deal
+    prospect_name: str | None = None  # the prospect's company (DealWon published before it was added has none)
 
     kind = "deal"
 
@@ -56,6 +57,7 @@ class CertificationFact:
     award_id: str
     at: datetime
     earner: str
+    certification_name: str | None = None
 
     kind = "certification"
 
@@ -104,12 +106,27 @@ class Judgement:
     skipped: list[str] = field(default_factory=list)  # why a rule of the fact's kind did not apply (logged)
 
 
+def deal_words(deal_id: str, prospect_name: str | None) -> str:
+    """A won deal as people read it: by its prospect company when known, by its id otherwise."""
+    return f"Deal with {prospect_name} won" if prospect_name else f"Deal {deal_id} won"
+
+
 def source_of(fact: Fact) -> Source:
     if isinstance(fact, DealFact):
-        return Source(kind="deal", id=fact.deal_id, revision=fact.revision, description=f"Deal {fact.deal_id} won")
-    if isinstance(fact, CertificationFact):
         return Source(
-            kind="certification", id=fact.certification_id, description=f"Certification {fact.certification_id}"
+            kind="deal",
+            id=fact.deal_id,
+            revision=fact.revision,
+            label=fact.prospect_name or None,
+            description=deal_words(fact.deal_id, fact.prospect_name),
+        )
+    if isinstance(fact, CertificationFact):
+        name = fact.certification_name or None
+        return Source(
+            kind="certification",
+            id=fact.certification_id,
+            label=name,
+            description=f"Certification {name or fact.certification_id}",
         )
     return Source(kind="claim", id=fact.claim_id, description=f"Claim {fact.claim_id}")
 
@@ -161,7 +178,8 @@ def judge(fact: Fact, campaigns: list[tuple[Campaign, str | None]]) -> Judgement
             elif isinstance(amount, str):
                 judgement.skipped.append(f"{campaign.campaign_id}/{rule.rule_id}: {amount}")
             else:  # a huge won value can come to more than any budget holds: recorded at the most, declined
-                words = rule_words(rule, campaign.unit)
+                names = {fact.certification_id: fact.certification_name} if isinstance(fact, CertificationFact) else {}
+                words = rule_words(rule, campaign.unit, {k: v for k, v in names.items() if v})
                 judgement.applied.append(Applied(campaign, rule, min(amount, MAX_AMOUNT), words, amount > MAX_AMOUNT))
     return judgement
 

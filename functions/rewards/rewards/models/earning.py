@@ -209,12 +209,22 @@ class PartnerAt(Record):
 
 # ------------------------------------------------------------------ rewards
 class Source(Record):
-    """The fact a reward is for; `revision` is a deal's win revision."""
+    """The fact a reward is for; `revision` is a deal's win revision; `label` what people know it by (a deal's
+    prospect company, a certification's name; None when the fact did not say, e.g. events published before)."""
 
     kind: SourceKind
     id: str
     revision: int | None = None
-    description: str = ""  # for people: "Deal d_123 won", "Certification cert-1"
+    label: str | None = None
+    description: str = ""  # for people: "Deal with Acme won" ("Deal d_123 won" without a label), "Certification X"
+
+
+class CertificationName(Record):
+    """`CERTIFICATION#<id> / NAME`: from training's CertificationDefined, the name rules of that certification say."""
+
+    certification_id: str
+    certification_name: str
+    defined_at: UtcDateTime
 
 
 class StatusChange(Record):

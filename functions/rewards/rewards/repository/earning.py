@@ -8,7 +8,16 @@ from datetime import date, datetime
 from typing import Any
 
 from rewards.domain.lifecycle import Earning, Transition
-from rewards.models.earning import Account, Campaign, LedgerEntry, PartnerAt, PartnerProfile, Reward, TierPeriod
+from rewards.models.earning import (
+    Account,
+    Campaign,
+    CertificationName,
+    LedgerEntry,
+    PartnerAt,
+    PartnerProfile,
+    Reward,
+    TierPeriod,
+)
 from rewards.ports import BudgetExhausted, CampaignConflict, DuplicateReward, SourceReversed, StaleAccount, StaleReward
 from rewards.repository import keys
 from rewards.repository.history import history_page
@@ -329,6 +338,17 @@ class EarningStore:
         unique = sorted(set(partner_ids))
         items = self.table.get_many([keys.profile(p) for p in unique]) if unique else []
         return {str(i["partner_id"]): str(i["company_name"]) for i in items if i.get("company_name")}
+
+    # ------------------------------------------------------------- certification names (training's projection)
+    def save_certification_name(self, name: CertificationName) -> bool:
+        pk, sk = keys.certification_name(name.certification_id)
+        item = {"pk": pk, "sk": sk, "entity": "certification_name"} | name.model_dump(mode="json")
+        return self.table.put_newer(item, order="defined_at", value=iso(name.defined_at))
+
+    def certification_names(self, certification_ids: list[str]) -> dict[str, str]:
+        unique = sorted(set(certification_ids))
+        items = self.table.get_many([keys.certification_name(c) for c in unique]) if unique else []
+        return {str(i["certification_id"]): str(i["certification_name"]) for i in items}
 
     # ------------------------------------------------------------- accounts and history
     def account(self, partner_id: str, email: str, unit: str) -> Account | None:

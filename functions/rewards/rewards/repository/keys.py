@@ -13,6 +13,7 @@ Earning (A):
   SOURCE#<kind>#<id>[#<rev>] / REWARD#<rid>  a marker per reward of a source, written with the reward: the reversal
                                            finds them with a consistent Query (an index could miss a fresh one)
   SOURCE#deal#<id>#<rev> / TOMBSTONE       the win was reversed: a DealWon arriving later earns and reverses at once
+  CERTIFICATION#<id> / NAME               a certification's name (training's CertificationDefined; rule words)
   PARTNER#<pid> / PROFILE                  the partner projection (region, partner type)
   PARTNER#<pid> / TIER#<effective_at>      the partner's tier history (the tier at t: Query <= t, desc, Limit 1)
   PARTNER#<pid> / ACCOUNT#<email>#<unit>   a person's account (buckets, seq); the organisation's totals Query it
@@ -98,6 +99,10 @@ def source_marker(kind: str, source_id: str, revision: int | None, reward_id: st
 
 def tombstone(deal_id: str, revision: int) -> Key:
     return source("deal", deal_id, revision), TOMBSTONE_SK
+
+
+def certification_name(certification_id: str) -> Key:
+    return f"CERTIFICATION#{certification_id}", "NAME"
 
 
 def partner(partner_id: str) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from rewards.domain import lifecycle
-from rewards.domain.campaigns import close_campaign, new_campaign, patch_campaign, rule_words
+from rewards.domain.campaigns import certification_ids, close_campaign, new_campaign, patch_campaign, rule_words
 from rewards.domain.eligibility import open_to
 from rewards.domain.ledger import new_account
 from rewards.models.earning import Account, Campaign, CampaignBody, CampaignPatch, Reward
@@ -84,7 +84,11 @@ class RewardsService:
         _vendor_admin(principal, "manage reward campaigns")
 
     def view(self, campaign: Campaign) -> CampaignView:
-        return CampaignView(campaign, [rule_words(rule, campaign.unit) for rule in campaign.rules])
+        """The campaign with its rules in words; a certification by the name training defined it with when the
+        projection has it (read by key), by its id otherwise (an unknown id is accepted: the event may lag)."""
+        ids = certification_ids(list(campaign.rules))
+        names = self.repository.certification_names(ids) if ids else {}
+        return CampaignView(campaign, [rule_words(rule, campaign.unit, names) for rule in campaign.rules])
 
     def create_campaign(self, principal: Principal, body: CampaignBody) -> CampaignView:
         self.ensure_manages_campaigns(principal)

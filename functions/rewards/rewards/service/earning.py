@@ -26,7 +26,15 @@ from rewards.domain.earning import (
 from rewards.domain.eligibility import ineligible
 from rewards.domain.ledger import new_account
 from rewards.domain.lifecycle import Transition
-from rewards.models.earning import Account, Campaign, Reward, RewardApprovalExpired, RewardAvailableDue, RewardDecision
+from rewards.models.earning import (
+    Account,
+    Campaign,
+    CertificationName,
+    Reward,
+    RewardApprovalExpired,
+    RewardAvailableDue,
+    RewardDecision,
+)
 from rewards.ports import (
     BudgetExhausted,
     DuplicateReward,
@@ -61,6 +69,17 @@ class EarningService:
 
     def _event_ids(self) -> list[str]:
         return [self.ids("evt") for _ in range(EVENT_IDS)]
+
+    # ------------------------------------------------------------- certification names (rule words)
+    def certification_defined(self, certification_id: str, certification_name: str, defined_at: datetime) -> str:
+        """Training defined (or renamed) a certification: rules naming it say its name from now on. A conditional
+        put by `defined_at`: a redelivered or older definition changes nothing."""
+        name = CertificationName(
+            certification_id=certification_id, certification_name=certification_name, defined_at=defined_at
+        )
+        if self.repository.save_certification_name(name):
+            return f"certification {certification_id} is named {certification_name!r}"
+        return f"certification {certification_id}: a definition as new or newer is recorded already"
 
     # ------------------------------------------------------------- earning
     def earn(self, fact: Fact) -> str:
