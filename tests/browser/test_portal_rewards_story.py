@@ -53,6 +53,17 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
     company = f"Rewards Browser {tag}"
     partner = onboard(people, company=company)
     vendor = vendor_admin(people, name="Rewards Admin")
+    # The deal sells a product of its own: other stories' campaigns pay on the shared SKUs, and a campaign closed
+    # today still pays for deals closed today (eligibility is judged at the fact's date), so their rewards would join
+    # this user's balance.
+    sku = f"BRW-{tag.upper()}"
+    answer = people.api(
+        "POST",
+        "/products",
+        session=vendor,
+        json={"sku": sku, "name": f"Browser story product {tag}", "family": "Security"},
+    )
+    assert answer.status_code == 201, answer.text
     admin, rep, finance = new_page(chromium), new_page(chromium), new_page(chromium)
     approver = new_page(chromium)
     console: list[str] = []
@@ -96,7 +107,7 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
     expect(card.get_by_test_id("campaign-eligibility")).to_have_text("Open to every partner")
 
     # ------------------------------------------------------------ a won deal earns the reward
-    deal = approved_deal(people, partner)
+    deal = approved_deal(people, partner, products=[sku])
     won = {"amount": {"amount_minor": 1_150_000, "currency": "USD"}, "close_date": today.isoformat()}
     answer = people.api("POST", f"/deals/{deal['deal_id']}/won", session=partner.session, json=won)
     assert answer.status_code == 200, answer.text
