@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -71,6 +72,32 @@ def principal_from(current_request: Any) -> Principal:
         partner_id=str(claims["custom:partner_id"]) if claims.get("custom:partner_id") else None,
         groups=claimed_groups(claims.get("cognito:groups")),
     )
+
+
+def bounded_int(params: Mapping[str, str] | None, name: str, default: int, low: int, high: int) -> int:
+    """A query parameter that must be an integer from `low` to `high` (`default` when absent); else 400 naming it."""
+    try:
+        value = int((params or {}).get(name, str(default)))
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ValidationFailed(f"{name} must be {low} to {high}.", [FieldError(name, f"{low} to {high}")])
+    return value
+
+
+def id_or_400(value: str | None, pattern: re.Pattern[str], field: str) -> str:
+    """A path id of `field`'s shape, else 400 naming `field` (an odd one must not reach DynamoDB's key limits as a
+    500; a well-formed id that names nothing is the service's 404)."""
+    if not pattern.fullmatch(value or ""):
+        raise ValidationFailed(f"{field} is not valid.", [FieldError(field, "not a valid id")])
+    return value or ""
+
+
+def id_or_404(value: str | None, pattern: re.Pattern[str], what: str) -> str:
+    """A path id of the right shape, else 404 `No such <what>.` (routes that answer an odd id as unknown)."""
+    if not pattern.fullmatch(value or ""):
+        raise NotFound(f"No such {what}.")
+    return value or ""
 
 
 def field_errors(error: ValidationError) -> list[FieldError]:

@@ -243,3 +243,23 @@ def test_links_emailed_before_purposes_were_signed_still_work_but_never_for_anot
         verify(KEY, approval, old("proof:deal-d_1", "approve", "cm@example.com", expires), now=1)
     with pytest.raises(LinkRejected, match="expired"):
         verify(KEY, approval, old("deal-d_1", "approve", "cm@example.com", expires), now=expires)
+
+
+def test_query_and_path_rules_of_the_http_edge_name_the_field() -> None:
+    import re
+
+    from shared.errors import NotFound, ValidationFailed
+    from shared.http import bounded_int, id_or_400, id_or_404
+
+    assert bounded_int({}, "limit", 20, 1, 50) == 20 and bounded_int({"limit": "50"}, "limit", 20, 1, 50) == 50
+    for raw in ("0", "51", "x", ""):
+        with pytest.raises(ValidationFailed) as bad:
+            bounded_int({"limit": raw}, "limit", 20, 1, 50)
+        assert [e.field for e in bad.value.errors] == ["limit"]
+    shape = re.compile(r"r_[0-9a-z]{4}")
+    assert id_or_400("r_ab12", shape, "reward_id") == "r_ab12" == id_or_404("r_ab12", shape, "reward")
+    with pytest.raises(ValidationFailed) as odd:
+        id_or_400("r_" + "x" * 2000, shape, "reward_id")
+    assert [e.field for e in odd.value.errors] == ["reward_id"]
+    with pytest.raises(NotFound):
+        id_or_404(None, shape, "reward")

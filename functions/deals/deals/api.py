@@ -23,7 +23,7 @@ from deals.service import DealsService
 from deals.settings import ApiSettings
 from shared.edge import ApiEdge
 from shared.errors import FieldError, ValidationFailed
-from shared.http import current, parse_body, principal_from
+from shared.http import bounded_int, current, parse_body, principal_from
 from shared.observability import metrics
 from shared.principal import Principal
 
@@ -124,12 +124,7 @@ def list_deals() -> Any:
     status = params.get("status") or None
     if status is not None and status not in DEAL_STATUSES:
         raise ValidationFailed("Unknown status filter.", [FieldError("status", f"one of {', '.join(DEAL_STATUSES)}")])
-    try:
-        limit = int(params.get("limit", "20"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 50:
-        raise ValidationFailed("limit must be 1 to 50.", [FieldError("limit", "1 to 50")])
+    limit = bounded_int(params, "limit", 20, 1, 50)
     deals, cursor = service().list(principal, status, limit, params.get("cursor"))
     return respond(200, {"items": [summary(d) for d in deals], "next_cursor": cursor})
 

@@ -32,8 +32,8 @@ from mdf.service.requests import RequestsService
 from mdf.settings import ApiSettings
 from shared.clock import iso
 from shared.edge import ApiEdge
-from shared.errors import FieldError, NotFound, ValidationFailed
-from shared.http import Principal, current, parse_body, principal_from
+from shared.errors import FieldError, ValidationFailed
+from shared.http import Principal, bounded_int, current, id_or_404, parse_body, principal_from
 from shared.links import REFUSED_LINK, proof_link_refusal, signing_key
 from shared.observability import logger, metrics
 
@@ -172,25 +172,12 @@ def request_detail(request: FundRequest) -> dict[str, Any]:
 
 
 def _limit(params: dict[str, str], default: int = 20) -> int:
-    try:
-        limit = int(params.get("limit", str(default)))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 50:
-        raise ValidationFailed("limit must be 1 to 50.", [FieldError("limit", "1 to 50")])
-    return limit
+    return bounded_int(params, "limit", default, 1, 50)
 
 
 REQUEST_ID = re.compile(r"mdfreq_[0-9a-z]{26}")
 FILE_ID = re.compile(r"file_[0-9a-z]{26}")
 PERIOD_ID = re.compile(r"[A-Z0-9][A-Z0-9-]{1,23}")
-
-
-def _known(value: str, pattern: re.Pattern[str], what: str) -> str:
-    """A path id of the right shape, or 404 (an odd one must not reach DynamoDB's key limits as a 500)."""
-    if not pattern.fullmatch(value or ""):
-        raise NotFound(f"No such {what}.")
-    return value
 
 
 def _params() -> dict[str, str]:
@@ -223,7 +210,7 @@ def add_period() -> Any:
 @app.route("/mdf/periods/{period_id}/accrual", methods=["POST"])
 @handle_errors
 def set_accrual(period_id: str) -> Any:
-    _known(period_id, PERIOD_ID, "period")
+    id_or_404(period_id, PERIOD_ID, "period")
     principal = caller()
     body = parse_body(current(app), AccrualBody)
     return post_once(
@@ -324,14 +311,14 @@ def list_requests() -> Any:
 @app.route("/mdf/requests/{request_id}", methods=["GET"])
 @handle_errors
 def get_request(request_id: str) -> Any:
-    _known(request_id, REQUEST_ID, "fund request")
+    id_or_404(request_id, REQUEST_ID, "fund request")
     return respond(200, request_detail(service().requests.get(caller(), request_id)))
 
 
 @app.route("/mdf/requests/{request_id}/revision", methods=["POST"])
 @handle_errors
 def revise_request(request_id: str) -> Any:
-    _known(request_id, REQUEST_ID, "fund request")
+    id_or_404(request_id, REQUEST_ID, "fund request")
     principal = caller()
     body = parse_body(current(app), FundRequestBody)
     # Replayed only with an Idempotency-Key: the same body again may be the next round (state rules refuse repeats).
@@ -346,7 +333,7 @@ def revise_request(request_id: str) -> Any:
 @app.route("/mdf/requests/{request_id}/claim/uploads", methods=["POST"])
 @handle_errors
 def create_upload(request_id: str) -> Any:
-    _known(request_id, REQUEST_ID, "fund request")
+    id_or_404(request_id, REQUEST_ID, "fund request")
     principal = caller()
     body = parse_body(current(app), UploadBody)
     return respond(201, service().claims.create_upload(principal, request_id, body))
@@ -355,7 +342,7 @@ def create_upload(request_id: str) -> Any:
 @app.route("/mdf/requests/{request_id}/claim", methods=["POST"])
 @handle_errors
 def file_claim(request_id: str) -> Any:
-    _known(request_id, REQUEST_ID, "fund request")
+    id_or_404(request_id, REQUEST_ID, "fund request")
     principal = caller()
     body = parse_body(current(app), ClaimBody)
 
@@ -371,8 +358,8 @@ def file_claim(request_id: str) -> Any:
 @app.route("/mdf/requests/{request_id}/claim/files/{file_id}", methods=["GET"])
 @handle_errors
 def download_proof(request_id: str, file_id: str) -> Any:
-    _known(request_id, REQUEST_ID, "fund request")
-    _known(file_id, FILE_ID, "proof file")
+    id_or_404(request_id, REQUEST_ID, "fund request")
+    id_or_404(file_id, FILE_ID, "proof file")
     url, name = service().claims.download(caller(), request_id, file_id)
     return respond(200, {"url": url, "file_name": name, "expires_in": 300})
 
@@ -381,8 +368,8 @@ def download_proof(request_id: str, file_id: str) -> Any:
 @handle_errors
 def reviewer_proof(request_id: str, file_id: str) -> Any:
     """A reviewer's signed link from the claim email: verified, then a redirect to a 5-minute download."""
-    _known(request_id, REQUEST_ID, "fund request")
-    _known(file_id, FILE_ID, "proof file")
+    id_or_404(request_id, REQUEST_ID, "fund request")
+    id_or_404(file_id, FILE_ID, "proof file")
     refused = proof_link_refusal(
         signing_key(SETTINGS.link_secret_arn), f"{request_id}:{file_id}", _params(), now=int(time.time())
     )

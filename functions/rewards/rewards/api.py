@@ -22,13 +22,12 @@ from rewards.models.earning import (
     RewardRelease,
 )
 from rewards.params import page_limit
-from rewards.params import path_id as path_value
 from rewards.repository.store import RewardsRepository
 from rewards.service.campaigns import CampaignView, RewardLine, RewardsService
 from rewards.settings import ApiSettings
 from shared.edge import ApiEdge
 from shared.errors import FieldError, ValidationFailed
-from shared.http import current, parse_body, principal_from
+from shared.http import current, id_or_400, parse_body, principal_from
 from shared.principal import Principal
 
 SETTINGS = ApiSettings.from_env()
@@ -188,7 +187,7 @@ def list_campaigns() -> Any:
 @handle_errors
 def get_campaign(campaign_id: str) -> Any:
     principal = caller()
-    campaign_id = path_value(campaign_id, CAMPAIGN_ID, "campaign_id")
+    campaign_id = id_or_400(campaign_id, CAMPAIGN_ID, "campaign_id")
     view = service().campaign(principal, campaign_id)
     return respond(200, campaign_answer(view, vendor=principal.in_group("vendor-admin")))
 
@@ -198,7 +197,7 @@ def get_campaign(campaign_id: str) -> Any:
 def patch_campaign(campaign_id: str) -> Any:
     principal = caller()
     service().ensure_manages_campaigns(principal)
-    campaign_id = path_value(campaign_id, CAMPAIGN_ID, "campaign_id")
+    campaign_id = id_or_400(campaign_id, CAMPAIGN_ID, "campaign_id")
     body = parse_body(current(app), CampaignPatch)
     return respond(200, campaign_answer(service().patch_campaign(principal, campaign_id, body), vendor=True))
 
@@ -208,7 +207,7 @@ def patch_campaign(campaign_id: str) -> Any:
 def close_campaign(campaign_id: str) -> Any:
     principal = caller()
     service().ensure_manages_campaigns(principal)
-    campaign_id = path_value(campaign_id, CAMPAIGN_ID, "campaign_id")
+    campaign_id = id_or_400(campaign_id, CAMPAIGN_ID, "campaign_id")
     run = lambda: (200, campaign_answer(service().close_campaign(principal, campaign_id), vendor=True))  # noqa: E731
     if not optional_body(CampaignClose):  # no body: closing is idempotent by itself (a closed one stays closed)
         return respond(*run())
@@ -266,7 +265,7 @@ def rewards_by_status() -> Any:
         )
     campaign_id = params.get("campaign_id") or None
     if campaign_id is not None:
-        campaign_id = path_value(campaign_id, CAMPAIGN_ID, "campaign_id")
+        campaign_id = id_or_400(campaign_id, CAMPAIGN_ID, "campaign_id")
     page = service().rewards_with_status(
         principal, status, campaign_id=campaign_id, limit=page_limit(params), cursor=params.get("cursor") or None
     )
@@ -278,7 +277,7 @@ def rewards_by_status() -> Any:
 def hold_reward(reward_id: str) -> Any:
     principal = caller()
     service().ensure_lists_rewards(principal)
-    reward_id = path_value(reward_id, REWARD_ID, "reward_id")
+    reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
     body = parse_body(current(app), RewardHold)
     return post_once(
         f"hold:{reward_id}",
@@ -292,7 +291,7 @@ def hold_reward(reward_id: str) -> Any:
 def release_reward(reward_id: str) -> Any:
     principal = caller()
     service().ensure_lists_rewards(principal)
-    reward_id = path_value(reward_id, REWARD_ID, "reward_id")
+    reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
     run = lambda: (200, reward_answer(service().release(principal, reward_id)))  # noqa: E731
     if not optional_body(RewardRelease):  # no body: a repeated release answers the pending reward as it is
         return respond(*run())
@@ -304,7 +303,7 @@ def release_reward(reward_id: str) -> Any:
 def decline_reward(reward_id: str) -> Any:
     principal = caller()
     service().ensure_lists_rewards(principal)
-    reward_id = path_value(reward_id, REWARD_ID, "reward_id")
+    reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
     body = parse_body(current(app), RewardDecline)
     return post_once(
         f"decline:{reward_id}",

@@ -30,7 +30,7 @@ from rewards.models.redemptions import (
     TaxFormBody,
     UploadBody,
 )
-from rewards.params import page_limit, path_id
+from rewards.params import page_limit
 from rewards.proofs import ProofStore
 from rewards.repository.store import RewardsRepository
 from rewards.service.claims import ClaimsService
@@ -38,7 +38,7 @@ from rewards.service.payouts import PayoutsService
 from rewards.service.redemptions import RedemptionsService
 from rewards.settings import ApiSettings
 from shared.errors import FieldError, NotFound, ValidationFailed
-from shared.http import api_errors, field_errors, json_response, parse_body, parse_json, principal_from
+from shared.http import api_errors, field_errors, id_or_400, json_response, parse_body, parse_json, principal_from
 from shared.links import REFUSED_LINK, proof_link_refusal, signing_key
 from shared.observability import logger
 from shared.principal import Principal
@@ -148,14 +148,6 @@ def _params() -> dict[str, str]:
     return dict(_request().query_params or {})
 
 
-_limit = page_limit  # one rule for every rewards list (rewards.params)
-
-
-def _known(value: str, pattern: re.Pattern[str], field: str) -> str:
-    """A path id of the right shape, or 400 naming `field` (rewards.params: the same rule as rewards.api's)."""
-    return path_id(value, pattern, field)
-
-
 # ------------------------------------------------------------------ answer shapes
 def _amount(amount: int, unit: str) -> dict[str, Any]:
     return {"amount": amount, "unit": unit}
@@ -211,7 +203,7 @@ def catalogue() -> Any:
 @handle_errors
 def update_item(item_id: str) -> Any:
     principal = caller()
-    item_id = _known(item_id, ITEM_ID, "item_id")
+    item_id = id_or_400(item_id, ITEM_ID, "item_id")
     patch = parse_body(_request(), CatalogueItemPatch)
     return respond(200, item_view(service().redemptions.update_item(principal, item_id, patch)))
 
@@ -245,7 +237,7 @@ def list_redemptions() -> Any:
         principal,
         kind=params.get("kind"),
         status=params.get("status"),
-        limit=_limit(params),
+        limit=page_limit(params),
         cursor=params.get("cursor"),
     )
     return respond(200, {"items": [redemption_view(r) for r in items], "next_cursor": cursor})
@@ -255,7 +247,7 @@ def list_redemptions() -> Any:
 @handle_errors
 def get_redemption(redemption_id: str) -> Any:
     principal = caller()
-    redemption_id = _known(redemption_id, REDEMPTION_ID, "redemption_id")
+    redemption_id = id_or_400(redemption_id, REDEMPTION_ID, "redemption_id")
     return respond(200, redemption_view(service().redemptions.redemption(principal, redemption_id)))
 
 
@@ -263,7 +255,7 @@ def get_redemption(redemption_id: str) -> Any:
 @handle_errors
 def fulfil(redemption_id: str) -> Any:
     principal = caller()
-    redemption_id = _known(redemption_id, REDEMPTION_ID, "redemption_id")
+    redemption_id = id_or_400(redemption_id, REDEMPTION_ID, "redemption_id")
     return respond(200, redemption_view(service().redemptions.fulfil(principal, redemption_id)))
 
 
@@ -271,7 +263,7 @@ def fulfil(redemption_id: str) -> Any:
 @handle_errors
 def cancel(redemption_id: str) -> Any:
     principal = caller()
-    redemption_id = _known(redemption_id, REDEMPTION_ID, "redemption_id")
+    redemption_id = id_or_400(redemption_id, REDEMPTION_ID, "redemption_id")
     body = parse_body(_request(), CancelBody)
     return respond(200, redemption_view(service().redemptions.cancel(principal, redemption_id, body.reason)))
 
@@ -281,7 +273,7 @@ def cancel(redemption_id: str) -> Any:
 @handle_errors
 def record_tax_form(partner_id: str) -> Any:
     principal = caller()
-    partner_id = _known(partner_id, PARTNER_ID, "partner_id")
+    partner_id = id_or_400(partner_id, PARTNER_ID, "partner_id")
     body = parse_body(_request(), TaxFormBody)
 
     def run() -> tuple[int, Any]:
@@ -295,7 +287,7 @@ def record_tax_form(partner_id: str) -> Any:
 @handle_errors
 def tax_form(partner_id: str) -> Any:
     principal = caller()
-    partner_id = _known(partner_id, PARTNER_ID, "partner_id")
+    partner_id = id_or_400(partner_id, PARTNER_ID, "partner_id")
     form = service().payouts.tax_form(principal, partner_id)
     if form is None:
         raise NotFound("No tax form is on file for this partner.", code="tax_form_not_found")
@@ -310,7 +302,7 @@ def list_payouts() -> Any:
     principal = caller()
     params = _params()
     items, names, cursor = service().payouts.payouts(
-        principal, status=params.get("status", "on_hold"), limit=_limit(params), cursor=params.get("cursor")
+        principal, status=params.get("status", "on_hold"), limit=page_limit(params), cursor=params.get("cursor")
     )
     return respond(200, {"items": [payout_view(p, names) for p in items], "next_cursor": cursor})
 
@@ -327,7 +319,7 @@ def create_batch() -> Any:
 def list_batches() -> Any:
     principal = caller()
     params = _params()
-    items, cursor = service().payouts.batches(principal, limit=_limit(params), cursor=params.get("cursor"))
+    items, cursor = service().payouts.batches(principal, limit=page_limit(params), cursor=params.get("cursor"))
     return respond(200, {"items": [batch_view(b) for b in items], "next_cursor": cursor})
 
 
@@ -335,7 +327,7 @@ def list_batches() -> Any:
 @handle_errors
 def get_batch(batch_id: str) -> Any:
     principal = caller()
-    batch_id = _known(batch_id, BATCH_ID, "batch_id")
+    batch_id = id_or_400(batch_id, BATCH_ID, "batch_id")
     batch, url = service().payouts.batch(principal, batch_id)
     return respond(200, batch_view(batch, url))
 
@@ -344,7 +336,7 @@ def get_batch(batch_id: str) -> Any:
 @handle_errors
 def mark_paid(batch_id: str) -> Any:
     principal = caller()
-    batch_id = _known(batch_id, BATCH_ID, "batch_id")
+    batch_id = id_or_400(batch_id, BATCH_ID, "batch_id")
     return respond(200, batch_view(service().payouts.mark_paid(principal, batch_id)))
 
 
@@ -373,7 +365,7 @@ def file_claim() -> Any:
 def list_claims() -> Any:
     principal = caller()
     params = _params()
-    items, cursor = service().claims.claims_of(principal, limit=_limit(params), cursor=params.get("cursor"))
+    items, cursor = service().claims.claims_of(principal, limit=page_limit(params), cursor=params.get("cursor"))
     return respond(200, {"items": [claim_view(c) for c in items], "next_cursor": cursor})
 
 
@@ -381,7 +373,7 @@ def list_claims() -> Any:
 @handle_errors
 def get_claim(claim_id: str) -> Any:
     principal = caller()
-    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
+    claim_id = id_or_400(claim_id, CLAIM_ID, "claim_id")
     return respond(200, claim_view(service().claims.claim(principal, claim_id)))
 
 
@@ -389,7 +381,7 @@ def get_claim(claim_id: str) -> Any:
 @handle_errors
 def resubmit_claim(claim_id: str) -> Any:
     principal = caller()
-    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
+    claim_id = id_or_400(claim_id, CLAIM_ID, "claim_id")
     body = parse_body(_request(), ResubmitBody)
     return post_once(
         f"claim_resubmit:{claim_id}",
@@ -403,8 +395,8 @@ def resubmit_claim(claim_id: str) -> Any:
 @handle_errors
 def claim_proof(claim_id: str, file_id: str) -> Any:
     principal = caller()
-    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
-    file_id = _known(file_id, FILE_ID, "file_id")
+    claim_id = id_or_400(claim_id, CLAIM_ID, "claim_id")
+    file_id = id_or_400(file_id, FILE_ID, "file_id")
     url, name = service().claims.download(principal, claim_id, file_id)
     return respond(200, {"url": url, "file_name": name, "expires_in": 300})
 
@@ -413,8 +405,8 @@ def claim_proof(claim_id: str, file_id: str) -> Any:
 @handle_errors
 def reviewer_proof(claim_id: str, file_id: str) -> Any:
     """A reviewer's signed link from the claim review email: verified, then a redirect to a 5-minute download."""
-    claim_id = _known(claim_id, CLAIM_ID, "claim_id")
-    file_id = _known(file_id, FILE_ID, "file_id")
+    claim_id = id_or_400(claim_id, CLAIM_ID, "claim_id")
+    file_id = id_or_400(file_id, FILE_ID, "file_id")
     refused = proof_link_refusal(
         signing_key(SETTINGS.link_secret_arn), f"{claim_id}:{file_id}", _params(), now=int(time.time())
     )

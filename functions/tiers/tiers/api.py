@@ -9,8 +9,7 @@ from typing import Any
 
 from shared.adapters import SchedulerTimers
 from shared.edge import ApiEdge
-from shared.errors import FieldError, ValidationFailed
-from shared.http import current, parse_body, principal_from
+from shared.http import bounded_int, current, id_or_400, parse_body, principal_from
 from shared.principal import Principal
 from tiers.domain.criteria import CriterionStatus
 from tiers.domain.standing import Terms
@@ -46,12 +45,6 @@ def caller() -> Principal:
     """The signed-in user, from the verified token (a partner user's partner id is the token's, never the path's);
     a partner user only once they accepted the current programme agreement (403 agreement_required)."""
     return service().admit(principal_from(current(app)))
-
-
-def path_value(value: str, pattern: re.Pattern[str], field: str) -> str:
-    if not pattern.fullmatch(value):
-        raise ValidationFailed(f"{field} is not valid.", [FieldError(field, "not a valid id")])
-    return value
 
 
 # ------------------------------------------------------------------ answers
@@ -126,23 +119,13 @@ def my_programme() -> Any:
     return respond(200, status_answer(service().status(caller())))
 
 
-def _limit(value: str | None, default: int, high: int) -> int:
-    try:
-        limit = int(value if value is not None else default)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= high:
-        raise ValidationFailed(f"limit must be 1 to {high}.", [FieldError("limit", f"1 to {high}")])
-    return limit
-
-
 @app.route("/programme/partners", methods=["GET"])
 @handle_errors
 def list_partners() -> Any:
     """The programme's partners (vendor admins): id, company and current tier, in partner id order, one page."""
     principal = caller()
     params = dict(current(app).query_params or {})
-    limit = _limit(params.get("limit"), 50, 100)
+    limit = bounded_int(params, "limit", 50, 1, 100)
     standings, cursor = service().partners(principal, limit=limit, cursor=params.get("cursor") or None)
     items = [
         {
@@ -159,7 +142,7 @@ def list_partners() -> Any:
 @handle_errors
 def partner_programme(partner_id: str) -> Any:
     principal = caller()
-    partner_id = path_value(partner_id, PARTNER_ID, "partner_id")
+    partner_id = id_or_400(partner_id, PARTNER_ID, "partner_id")
     return respond(200, status_answer(service().status(principal, partner_id)))
 
 
@@ -206,7 +189,7 @@ def withdraw_version(version_id: str) -> Any:
     """A version not in force yet is withdrawn, with a reason (kept for the record); 409 version_in_force otherwise."""
     principal = caller()
     service().ensure_manages_programme(principal)
-    version_id = path_value(version_id, VERSION_ID, "version_id")
+    version_id = id_or_400(version_id, VERSION_ID, "version_id")
     body = parse_body(current(app), WithdrawalRequest)
     return post_once(
         f"withdraw:{version_id}",
@@ -220,8 +203,8 @@ def withdraw_version(version_id: str) -> Any:
 def set_manual_criterion(partner_id: str, criterion_id: str) -> Any:
     principal = caller()
     service().ensure_manages_programme(principal)
-    partner_id = path_value(partner_id, PARTNER_ID, "partner_id")
-    criterion_id = path_value(criterion_id, CRITERION_ID, "criterion_id")
+    partner_id = id_or_400(partner_id, PARTNER_ID, "partner_id")
+    criterion_id = id_or_400(criterion_id, CRITERION_ID, "criterion_id")
     body = parse_body(current(app), ManualCriterionRequest)
 
     def run() -> tuple[int, Any]:

@@ -13,8 +13,18 @@ from functools import cache
 from typing import Any
 
 from shared.edge import ApiEdge
-from shared.errors import FieldError, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed
-from shared.http import MAX_BODY_BYTES, current, error_body, json_response, parse_body, parse_json, principal_from
+from shared.errors import FieldError, PayloadTooLarge, Unauthorized, ValidationFailed
+from shared.http import (
+    MAX_BODY_BYTES,
+    bounded_int,
+    current,
+    error_body,
+    id_or_404,
+    json_response,
+    parse_body,
+    parse_json,
+    principal_from,
+)
 from shared.observability import logger, metrics
 from shared.principal import Principal
 from training import webhooks, xapi
@@ -72,25 +82,8 @@ def caller() -> Principal:
     return service().admit(principal_from(current(app)))
 
 
-def _known(value: str, pattern: re.Pattern[str], what: str) -> str:
-    """A path id of the right shape, or 404 (an odd one must not reach DynamoDB's key limits as a 500)."""
-    if not pattern.fullmatch(value or ""):
-        raise NotFound(f"No such {what}.")
-    return value
-
-
 def _params() -> dict[str, str]:
     return dict(current(app).query_params or {})
-
-
-def _number(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(params.get(name, str(default)))
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ValidationFailed(f"{name} must be {low} to {high}.", [FieldError(name, f"{low} to {high}")])
-    return value
 
 
 def _headers() -> dict[str, str]:
@@ -197,7 +190,7 @@ def add_connection() -> Any:
 @handle_errors
 def list_connections() -> Any:
     params = _params()
-    limit = _number(params, "limit", 50, 1, 100)
+    limit = bounded_int(params, "limit", 50, 1, 100)
     found, cursor = service().connections(caller(), limit=limit, cursor=params.get("cursor") or None)
     return respond(200, {"items": [connection_view(c) for c in found], "next_cursor": cursor})
 
@@ -205,7 +198,7 @@ def list_connections() -> Any:
 @app.route("/training/connections/{connection_id}/secrets", methods=["POST"], content_types=JSON)
 @handle_errors
 def rotate_secret(connection_id: str) -> Any:
-    _known(connection_id, CONNECTION_ID, "connection")
+    id_or_404(connection_id, CONNECTION_ID, "connection")
     principal = caller()
     if current(app).raw_body:  # no body is `{}`; an unknown field is refused, not ignored
         parse_body(current(app), RotationBody)
@@ -311,7 +304,7 @@ def create_import() -> Any:
 @handle_errors
 def list_imports() -> Any:
     params = _params()
-    limit = _number(params, "limit", 20, 1, 50)
+    limit = bounded_int(params, "limit", 20, 1, 50)
     jobs, cursor = service().imports(caller(), limit=limit, cursor=params.get("cursor") or None)
     return respond(200, {"items": [import_view(j) for j in jobs], "next_cursor": cursor})
 
@@ -319,7 +312,7 @@ def list_imports() -> Any:
 @app.route("/training/imports/{import_id}/submission", methods=["POST"], content_types=JSON)
 @handle_errors
 def submit_import(import_id: str) -> Any:
-    _known(import_id, IMPORT_ID, "import")
+    id_or_404(import_id, IMPORT_ID, "import")
     principal = caller()
     return post_once(
         f"submit:{import_id}", principal.sub, lambda: (202, import_view(service().submit_import(principal, import_id)))
@@ -329,10 +322,10 @@ def submit_import(import_id: str) -> Any:
 @app.route("/training/imports/{import_id}", methods=["GET"])
 @handle_errors
 def get_import(import_id: str) -> Any:
-    _known(import_id, IMPORT_ID, "import")
+    id_or_404(import_id, IMPORT_ID, "import")
     params = _params()
-    offset = _number(params, "offset", 0, 0, 10_000)
-    limit = _number(params, "limit", 100, 1, 1000)
+    offset = bounded_int(params, "offset", 0, 0, 10_000)
+    limit = bounded_int(params, "limit", 100, 1, 1000)
     job, rows, total = service().import_report(caller(), import_id, offset=offset, limit=limit)
     return respond(200, import_view(job) | {"rows": rows, "total_rows": total, "offset": offset})
 
@@ -342,7 +335,7 @@ def get_import(import_id: str) -> Any:
 @handle_errors
 def list_review() -> Any:
     params = _params()
-    limit = _number(params, "limit", 20, 1, 50)
+    limit = bounded_int(params, "limit", 20, 1, 50)
     items, cursor = service().review_list(caller(), limit=limit, cursor=params.get("cursor") or None)
     return respond(200, {"items": [item_view(i) for i in items], "next_cursor": cursor})
 
@@ -350,7 +343,7 @@ def list_review() -> Any:
 @app.route("/training/review/{item_id}/assignment", methods=["POST"], content_types=JSON)
 @handle_errors
 def assign_item(item_id: str) -> Any:
-    _known(item_id, ITEM_ID, "review item")
+    id_or_404(item_id, ITEM_ID, "review item")
     principal = caller()
     body = parse_body(current(app), AssignmentBody)
     return post_once(
@@ -363,7 +356,7 @@ def assign_item(item_id: str) -> Any:
 @app.route("/training/review/{item_id}/discard", methods=["POST"], content_types=JSON)
 @handle_errors
 def discard_item(item_id: str) -> Any:
-    _known(item_id, ITEM_ID, "review item")
+    id_or_404(item_id, ITEM_ID, "review item")
     principal = caller()
     body = parse_body(current(app), DiscardBody)
     return post_once(
