@@ -48,63 +48,6 @@ from shared.money import format_money
 from shared.principal import Principal
 
 NewId = Callable[[str], str]
-AMER = frozenset(
-    [
-        "US",
-        "CA",
-        "MX",
-        "BR",
-        "AR",
-        "CL",
-        "CO",
-        "PE",
-        "UY",
-        "PY",
-        "BO",
-        "EC",
-        "VE",
-        "CR",
-        "PA",
-        "GT",
-        "HN",
-        "SV",
-        "NI",
-        "DO",
-        "PR",
-        "JM",
-        "TT",
-        "BS",
-        "BB",
-    ]
-)
-APAC = frozenset(
-    [
-        "AU",
-        "NZ",
-        "JP",
-        "KR",
-        "CN",
-        "HK",
-        "TW",
-        "SG",
-        "MY",
-        "TH",
-        "VN",
-        "PH",
-        "ID",
-        "IN",
-        "PK",
-        "BD",
-        "LK",
-        "NP",
-        "MM",
-        "KH",
-        "LA",
-        "MN",
-        "FJ",
-        "PG",
-    ]
-)
 
 
 class InvalidState(Conflict):
@@ -134,10 +77,6 @@ class DealTerms:
     protection: timedelta  # how long an approved registration protects the prospect
     extension: timedelta  # what one granted extension adds
     auto_approve_limits: AutoApprovalLimits
-
-
-def region_of(country: str) -> str:
-    return "AMER" if country in AMER else "APAC" if country in APAC else "EMEA"
 
 
 def ensure_can_register(principal: Principal, partner: PartnerProjection | None) -> str:

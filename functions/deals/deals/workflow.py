@@ -11,6 +11,7 @@ from deals import domain
 from deals.models import Deal, Review
 from deals.settings import ConsumerSettings
 from shared.clock import iso, timer_time
+from shared.countries import region_of
 from shared.money import format_money
 from shared.ports import TimerScheduler, WorkflowStarter
 from shared.workflows import approval_route
@@ -76,7 +77,7 @@ def before_you_decide(
 
 def reviewer(settings: ConsumerSettings, partner_country: str) -> str:
     """The channel manager of the partner's region, or the escalation address where the region has none."""
-    return str(settings.approvers_by_region.get(domain.region_of(partner_country)) or settings.escalation_email)
+    return str(settings.approvers_by_region.get(region_of(partner_country)) or settings.escalation_email)
 
 
 def execution_name(review: Review) -> str:
