@@ -112,7 +112,7 @@ class RewardReversed(_RewardEvent):
 
     reason: str = Field(max_length=500)
     reversed_by: str
-    from_status: Literal["pending", "on_hold", "approved", "available"]
+    from_status: Literal["pending", "on_hold", "approved", "available", "paid"]
 
 
 class RewardAvailable(_RewardEvent):
@@ -122,6 +122,16 @@ class RewardAvailable(_RewardEvent):
     DETAIL_TYPE: ClassVar[str] = "RewardAvailable"
 
     available_at: UtcDateTime
+
+
+class RewardPaid(_RewardEvent):
+    """The reward's whole amount has gone out to its person: payouts paid and catalogue items fulfilled are spent
+    from the person's balance oldest reward first, so a reward is paid once what was spent covers it (`paid_at`)."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "RewardPaid"
+
+    paid_at: UtcDateTime
 
 
 class RedemptionRequested(EventDetail):
@@ -223,6 +233,7 @@ REWARD_EVENTS: tuple[type[EventDetail], ...] = (
     RewardDeclined,
     RewardReversed,
     RewardAvailable,
+    RewardPaid,
     RedemptionRequested,
     RedemptionFulfilled,
     RedemptionCancelled,

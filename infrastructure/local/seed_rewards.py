@@ -24,7 +24,7 @@ NANCY = "nancy@northwind-traders.example"
 FAST_START = "Firewall Fast Start"
 SASE_POINTS = "Cloud SASE Champions"
 GLOBEX_WON = 1_800_000  # seed.py's Globex deal, won by the MDF seed: 180.00 USD under Fast Start, approved at once
-PAYOUT = 15_000  # what Nancy is paid of it (150.00 USD)
+PAYOUT = 18_000  # what Nancy is paid of it (all of it, 180.00 USD): that reward shows paid
 # (company, website domain, won amount in minor units, products): Hooli earns cash and SASE points at once, Umbrella's
 # reward waits for the approver, Soylent's is declined
 HOOLI = ("Hooli Europe", "hooli-europe.example", 1_500_000, ["NET-FW-100", "CLD-SASE"])
@@ -302,8 +302,8 @@ def _deal_named(people: People, session: Session, company: str) -> dict[str, Any
 def seed_history(
     people: People, stack: Any, admin: Session, nancy: Session, campaigns: list[dict[str, Any]]
 ) -> NancysRewards:
-    """Nancy's rewards: the Globex win (won by the MDF seed) earned 180.00 USD at once, and she is paid 150.00 USD of
-    it (finance's link, the payout file, marked paid); Hooli's SASE deal earns 150.00 USD and 2,500 points at once;
+    """Nancy's rewards: the Globex win (won by the MDF seed) earned 180.00 USD at once, and she is paid all of it, so the
+    reward shows paid (finance's link, the payout file, marked paid); Hooli's SASE deal earns 150.00 USD and 2,500 points at once;
     Umbrella's 240.00 USD waits for the incentives approver (email in the mail viewer); Soylent's 210.00 USD is
     declined by the approver with the reason."""
     fast = next(c["campaign_id"] for c in campaigns if c["name"] == FAST_START)

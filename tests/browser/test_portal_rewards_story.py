@@ -188,6 +188,9 @@ def test_a_won_deal_earns_a_reward_the_user_redeems_and_finance_pays(local_stack
     reload_until(rep, lambda: mine.get_by_test_id("redemption-status").inner_text() == "Paid", "the payout paid")
     expect(mine.get_by_test_id("redemption-next-step")).to_have_text("None")
     expect(usd.get_by_test_id("balance-paid")).to_have_text("$600.00")
+    # the payout spent the whole reward: the history says it was paid out
+    reload_until(rep, lambda: status.inner_text() == "Paid", "the reward paid out")
+    expect(earned.get_by_test_id("history-next-step")).to_have_text("None")
 
     for p in (admin, rep, approver):
         assert p.errors == [], p.errors  # type: ignore[attr-defined]

@@ -245,6 +245,13 @@ def test_a_won_deal_earns_is_approved_by_link_redeemed_batched_and_paid(
     lines = mine(people, seller)["items"]
     assert any(line.get("redemption_id") == payout["redemption_id"] and line["status"] == "paid" for line in lines)
 
+    # the payout spent part of the reward (oldest rewards are paid first): this one partly, its rest still available
+    def spread(rewards: dict[str, Any]) -> bool:
+        return any(r["paid_amount"] == PAYOUT for r in rewards_of(rewards, source_id=deal_id, campaign_id=cash))
+
+    [line] = rewards_of(wait_for(people, seller, spread, what="the payout spread"), source_id=deal_id, campaign_id=cash)
+    assert (line["status"], line["paid_amount"], line["paid_at"]) == ("available", PAYOUT, None), line
+
 
 def test_a_reversed_win_claws_back_and_a_negative_balance_blocks_redemption_until_a_claim_earns_it_back(
     people: People,

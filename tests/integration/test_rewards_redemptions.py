@@ -244,6 +244,16 @@ def test_a_payout_is_approved_held_for_a_tax_form_batched_and_paid(spending: Spe
     status, mine = spending.call("GET", "/rewards/redemptions", claims=ann)
     assert status == 200 and {r["status"] for r in mine["items"]} == {"paid"}
 
+    # the 650.00 paid is spread over ann's one reward of 1,000.00: partly paid, the rest still available
+    def reward_line() -> dict[str, Any]:
+        status, me = spending.call("GET", "/rewards/me", claims=ann)
+        assert status == 200, me
+        [line] = [h for h in me["items"] if h["type"] == "reward"]
+        return line
+
+    spending.rewards.flush(until=lambda: reward_line()["paid_amount"] == 65_000)
+    assert (reward_line()["status"], reward_line()["paid_at"]) == ("available", None)
+
 
 def test_the_last_item_goes_to_one_person(spending: Spending) -> None:
     partner_id = spending.rewards.onboard()
@@ -304,6 +314,58 @@ def test_the_last_item_goes_to_one_person(spending: Spending) -> None:
         claims=spending.person("p_other", "eve"),
     )
     assert status == 404
+
+
+def test_a_fulfilled_item_pays_the_rewards_its_points_came_from(spending: Spending, stack: Stack) -> None:
+    partner_id = spending.rewards.onboard()
+    cara = spending.person(partner_id, "cara")
+    campaign = spending.rewards.campaign(
+        unit="points", auto_approve_below=1_000, rules=[{"kind": "deal_won_fixed", "amount": 300}]
+    )
+    for _ in range(2):
+        spending.rewards.won(partner_id, f"deal_{uuid.uuid4().hex[:8]}", cara["email"])
+    spending.rewards.flush(
+        until=lambda: [r["status"] for r in spending.rewards.rewards_of(campaign["campaign_id"])] == ["available"] * 2
+    )
+    status, item = spending.call(
+        "POST",
+        "/rewards/catalogue",
+        body={"name": "Water bottle", "description": "Steel", "cost_points": 400, "stock": 5},
+        claims=VENDOR,
+    )
+    assert status == 201, item
+    status, mine = spending.call(
+        "POST", "/rewards/redemptions", body={"kind": "item", "item_id": item["item_id"]}, claims=cara
+    )
+    assert status == 201, mine
+
+    def rewards() -> list[dict[str, Any]]:
+        status, me = spending.call("GET", "/rewards/me", claims=cara)
+        assert status == 200, me
+        return sorted((h for h in me["items"] if h["type"] == "reward"), key=lambda h: (h["at"], h["id"]))
+
+    assert [r["status"] for r in rewards()] == ["available", "available"]  # redeemed, not yet spent
+    status, done = spending.call(
+        "POST",
+        "/rewards/redemptions/{redemption_id}/fulfil",
+        {"redemption_id": mine["redemption_id"]},
+        body={},
+        claims=VENDOR,
+    )
+    assert status == 200, done
+    spending.rewards.flush(until=lambda: rewards()[0]["status"] == "paid")
+    older, newer = rewards()
+    assert (older["paid_amount"], newer["status"], newer["paid_amount"]) == (300, "available", 100)  # oldest first
+    assert older["paid_at"] and older["status_at"] == older["paid_at"]
+    [announced] = stack.outbox_events("RewardsTable", "RewardPaid", partner_id=partner_id)
+    assert announced["reward_id"] == older["id"]
+
+    # the fulfilment delivered again changes nothing (the settlement's total is the condition of every write)
+    again = spending.rewards.consumers.earning().settle(partner_id, cara["email"], "points")
+    assert (
+        again.endswith("nothing to spread")
+        and len(stack.outbox_events("RewardsTable", "RewardPaid", partner_id=partner_id)) == 1
+    )
 
 
 def upload(spending: Spending, who: dict[str, str], body: bytes) -> str:

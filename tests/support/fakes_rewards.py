@@ -15,7 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 from rewards.domain.lifecycle import Earning, Transition
-from rewards.models.earning import Account, Campaign, CertificationName, LedgerEntry, PartnerAt, Reward
+from rewards.domain.settlement import Spread
+from rewards.models.earning import Account, Campaign, CertificationName, LedgerEntry, PartnerAt, Reward, Settlement
 from rewards.ports import BudgetExhausted, CampaignConflict, DuplicateReward, SourceReversed, StaleAccount, StaleReward
 from shared.errors import FieldError, Forbidden, ValidationFailed
 from shared.events import EventDetail
@@ -37,6 +38,7 @@ class FakeEarningRepository:
     names: dict[str, str] = field(default_factory=dict)  # partner id -> company name (the projection's profiles)
     certifications: dict[str, CertificationName] = field(default_factory=dict)  # training's names, by id
     name_reads: list[list[str]] = field(default_factory=list)  # the ids each certification_names call looked up
+    settlements: dict[tuple[str, str, str], Settlement] = field(default_factory=dict)
     lose_next: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -156,6 +158,36 @@ class FakeEarningRepository:
             if transition.released:
                 self._commit(transition.reward, -transition.released)
             self._write(transition)
+
+    # ------------------------------------------------------------- spending spread over rewards
+    def settlement(self, partner_id: str, email: str, unit: str) -> Settlement:
+        key = (partner_id, email.lower(), unit)
+        return self.settlements.get(key) or Settlement(partner_id=partner_id, person_email=email, unit=unit)
+
+    def unspent_rewards(self, partner_id: str, email: str, unit: str, *, limit: int) -> list[Reward]:
+        """The adapter's markers exist exactly while a reward is available; ordered by earning time, then id."""
+        mine = [
+            r
+            for r in self.rewards.values()
+            if (r.partner_id, r.person_email, r.unit, r.status) == (partner_id, email.lower(), unit, "available")
+        ]
+        return sorted(mine, key=lambda r: (r.earned_at, r.reward_id))[:limit]
+
+    def spread(self, change: Spread) -> None:
+        with self.lock:
+            reward, settlement = change.reward, change.settlement
+            stored = self.rewards.get(reward.reward_id)
+            current = self.settlement(settlement.partner_id, settlement.person_email, settlement.unit)
+            if (
+                stored is None
+                or stored.revision != change.expected_revision
+                or current.settled != change.expected_settled
+            ):
+                raise StaleAccount(reward.reward_id)
+            self.rewards[reward.reward_id] = reward
+            self.settlements[settlement.partner_id, settlement.person_email, settlement.unit] = settlement
+            if change.paid is not None:
+                self.outbox.append(change.paid)
 
     # ------------------------------------------------------------- accounts and history
     def account(self, partner_id: str, email: str, unit: str) -> Account | None:

@@ -22,6 +22,8 @@ HISTORY_REWARD_KEYS = frozenset(
         "status_at",
         "at",
         "available_at",
+        "paid_amount",  # how much of it spending has paid (oldest rewards first)
+        "paid_at",
     }
 )
 HISTORY_REDEMPTION_KEYS = frozenset(

@@ -112,6 +112,8 @@ def history_answer(item: dict[str, Any]) -> dict[str, Any]:
             "status_at": reward.model_dump(mode="json")["status_at"],
             "at": reward.model_dump(mode="json")["earned_at"],
             "available_at": reward.model_dump(mode="json")["available_at"],
+            "paid_amount": reward.paid_amount,
+            "paid_at": reward.model_dump(mode="json")["paid_at"],
         }
     keep = (
         "entity",
@@ -154,6 +156,8 @@ def reward_line_answer(line: RewardLine) -> dict[str, Any]:
         "earned_at": dumped["earned_at"],
         "fact_at": dumped["fact_at"],
         "available_at": dumped["available_at"],
+        "paid_amount": reward.paid_amount,
+        "paid_at": dumped["paid_at"],
         "approval_lapsed": reward.approval_lapsed,
         "next_step": line.next_step,
         "history": dumped["history"],

@@ -1,7 +1,7 @@
 """Rewards' events consumer (Handler `rewards.consumers.handler`, RewardsEventsFunction): earning from deals'
 DealWon and DealWinReversed and training's CertificationEarned (CertificationDefined names certifications in rule
-words), its own RewardHoldReleased (asks the approver
-again), and the workflow messages (the reward approval's
+words), its own RewardHoldReleased (asks the approver again), PayoutPaid, RedemptionFulfilled and RewardAvailable
+(spending spread over the rewards it paid), and the workflow messages (the reward approval's
 decisions, the available-after timers; B's payout and claim messages).
 
 Each handler parses (an event by its contract, a workflow message by the union in rewards.models.messages) and calls
@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from contracts.deals import DealWinReversed, DealWon
-from contracts.rewards import RewardHoldReleased
+from contracts.rewards import PayoutPaid, RedemptionFulfilled, RewardAvailable, RewardHoldReleased
 from contracts.training import CertificationDefined, CertificationEarned
 from rewards.consumers_redemptions import handlers as redemption_handlers
 from rewards.domain.earning import CertificationFact, DealFact
@@ -98,13 +98,37 @@ def on_hold_released(event: RewardHoldReleased) -> str:
 
 REDEMPTION_EVENTS, REDEMPTION_MESSAGES = redemption_handlers(SETTINGS, earning)  # B: payouts and claims
 
-EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = {
-    DealWon.DETAIL_TYPE: (DealWon, on_deal_won),
-    DealWinReversed.DETAIL_TYPE: (DealWinReversed, on_win_reversed),
-    CertificationEarned.DETAIL_TYPE: (CertificationEarned, on_certification_earned),
-    CertificationDefined.DETAIL_TYPE: (CertificationDefined, on_certification_defined),
-    RewardHoldReleased.DETAIL_TYPE: (RewardHoldReleased, on_hold_released),
-} | REDEMPTION_EVENTS
+
+# ------------------------------------------------------------------ spending spread over rewards (which ones it paid)
+def on_payout_paid(event: PayoutPaid) -> str:
+    announced = REDEMPTION_EVENTS[PayoutPaid.DETAIL_TYPE][1](event)  # the payee's email (once)
+    return f"{announced}; {earning().settle(event.partner_id, event.person_email, event.amount.currency)}"
+
+
+def on_item_fulfilled(event: RedemptionFulfilled) -> str:
+    return earning().settle(event.partner_id, event.person_email, event.amount.unit)
+
+
+def on_reward_available(event: RewardAvailable) -> str:
+    """Spending that found no reward to cover (a clawback already spent) is covered by the next available one."""
+    return earning().settle(event.partner_id, event.person_email, event.amount.unit)
+
+
+EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = (
+    {
+        DealWon.DETAIL_TYPE: (DealWon, on_deal_won),
+        DealWinReversed.DETAIL_TYPE: (DealWinReversed, on_win_reversed),
+        CertificationEarned.DETAIL_TYPE: (CertificationEarned, on_certification_earned),
+        CertificationDefined.DETAIL_TYPE: (CertificationDefined, on_certification_defined),
+        RewardHoldReleased.DETAIL_TYPE: (RewardHoldReleased, on_hold_released),
+    }
+    | REDEMPTION_EVENTS
+    | {
+        PayoutPaid.DETAIL_TYPE: (PayoutPaid, on_payout_paid),
+        RedemptionFulfilled.DETAIL_TYPE: (RedemptionFulfilled, on_item_fulfilled),
+        RewardAvailable.DETAIL_TYPE: (RewardAvailable, on_reward_available),
+    }
+)
 
 
 # ------------------------------------------------------------------ workflow messages (state machines and timers)

@@ -16,6 +16,7 @@ from shared.proof_files import StoredObject
 
 if TYPE_CHECKING:
     from rewards.domain.lifecycle import Earning, Transition
+    from rewards.domain.settlement import Spread
     from rewards.models.earning import (
         Account,
         Campaign,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         PartnerAt,
         PartnerProfile,
         Reward,
+        Settlement,
         TierPeriod,
     )
     from shared.mail import Email
@@ -137,6 +139,20 @@ class EarningRepository(Protocol):
         ...
 
     def ledger(self, partner_id: str, email: str, unit: str) -> list[LedgerEntry]: ...
+
+    # ------------------------------------------------------------- spending spread over rewards
+    def settlement(self, partner_id: str, email: str, unit: str) -> Settlement:
+        """How much of the account's paid bucket is spread over rewards (zero when nothing was yet)."""
+        ...
+
+    def unspent_rewards(self, partner_id: str, email: str, unit: str, *, limit: int) -> list[Reward]:
+        """The person's oldest available rewards in the unit (at most `limit`; a consistent Query of markers)."""
+        ...
+
+    def spread(self, change: Spread) -> None:
+        """Write one reward's share of the spending with the settlement, conditionally (StaleAccount when either
+        moved on since it was read)."""
+        ...
 
     def history(
         self, partner_id: str, email: str, *, limit: int, cursor: str | None

@@ -250,6 +250,9 @@ function historyRow(item) {
       { 'data-label': 'Status' },
       rewardStatusBadge(item.status, 'history-status'),
       reasonText ? h('span', { class: 'small block', 'data-testid': 'history-reason' }, reasonText) : null,
+      isReward && item.status === 'available' && item.paid_amount > 0
+        ? h('span', { class: 'small block', 'data-testid': 'history-paid-part' }, `${unitAmount(item.paid_amount, amount.unit)} of it paid out`)
+        : null,
       item.status_at ? h('span', { class: 'muted small block' }, 'since ', timeEl(item.status_at, { dateOnly: true, testid: 'history-status-at' })) : null,
     ),
     h(

@@ -34,10 +34,11 @@ BUCKET_OF: dict[str, Bucket | None] = {
     "on_hold": "on_hold",
     "approved": "approved",
     "available": "available",
+    "paid": "available",  # spent already: a reversal claws it back from the available balance (may go below zero)
     "declined": None,
     "reversed": None,
 }
-LIVE = frozenset({"pending", "on_hold", "approved", "available"})  # what still counts against the budget
+LIVE = frozenset({"pending", "on_hold", "approved", "available", "paid"})  # what still counts against the budget
 
 
 class InvalidRewardState(Conflict):
@@ -59,6 +60,7 @@ class Transition:
     released: int = 0
     schedule_available_at: datetime | None = None  # approved with waiting days: the timer to set
     outcome: str = ""
+    was_available: bool = False  # it leaves `available` (its unspent marker goes with it)
 
 
 @dataclass
@@ -217,6 +219,7 @@ def _transition(step: Step, reward: Reward, account: Account, released: int, out
         events=step.events,
         released=released,
         outcome=outcome,
+        was_available=reward.status == "available",
     )
 
 
@@ -261,6 +264,7 @@ def approval_lapsed_on_hold(reward: Reward, account: Account, *, now: datetime) 
 NEXT_STEPS = {
     "pending": "Waiting for the approver's decision (email link); hold it to pause with a reason",
     "available": "Available: the person can redeem it",
+    "paid": "None: paid out (its amount was spent on payouts or catalogue items)",
     "declined": "None: declined (the reason is shown to the partner)",
     "reversed": "None: reversed",
 }

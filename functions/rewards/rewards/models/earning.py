@@ -29,7 +29,7 @@ RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 CertificationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 CampaignStatus = Literal["open", "closed"]
-RewardStatus = Literal["pending", "on_hold", "approved", "available", "declined", "reversed"]
+RewardStatus = Literal["pending", "on_hold", "approved", "available", "paid", "declined", "reversed"]
 SourceKind = Literal["deal", "certification", "claim"]
 # Ledger entry kinds (domain/ledger.py moves the buckets for each)
 EntryKind = Literal[
@@ -252,6 +252,8 @@ class Reward(Record):
     history: list[StatusChange] = Field(default_factory=list)
     earned_at: UtcDateTime
     available_at: UtcDateTime | None = None  # when an approved reward becomes available (set on approval)
+    paid_amount: int = 0  # how much of it payouts and fulfilled items have spent (oldest reward first)
+    paid_at: UtcDateTime | None = None  # when all of it was spent (status paid)
     approval_requested: bool = False  # the approval workflow was started
     approval_round: int = 1  # which approval request decides it (a released hold whose approval lapsed asks again)
     approval_lapsed: bool = False  # the current round's approval ended undecided while the reward was on hold
@@ -304,6 +306,16 @@ class Account(Record):
     @property
     def account_id(self) -> str:
         return f"{self.partner_id}#{self.person_email}#{self.unit}"
+
+
+class Settlement(Record):
+    """How much of an account's `paid` bucket has been spread over its rewards (oldest available first): what was
+    spent but not yet spread is `account.paid - settled`."""
+
+    partner_id: str
+    person_email: Email
+    unit: str
+    settled: int = 0
 
 
 class Balances(Record):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from rewards.domain.lifecycle import Earning, Transition
+from rewards.domain.settlement import Spread
 from rewards.models.earning import (
     Account,
     Campaign,
@@ -16,6 +17,7 @@ from rewards.models.earning import (
     PartnerAt,
     PartnerProfile,
     Reward,
+    Settlement,
     TierPeriod,
 )
 from rewards.ports import BudgetExhausted, CampaignConflict, DuplicateReward, SourceReversed, StaleAccount, StaleReward
@@ -42,6 +44,16 @@ def reward_item(reward: Reward) -> dict[str, Any]:
         "gsi2pk": keys.rewards_with_status(reward.status),
         "gsi2sk": keys.reward_order(reward.earned_at, reward.reward_id),
     } | reward.model_dump(mode="json")
+
+
+def unspent_op(table: Table, reward: Reward) -> dict[str, Any]:
+    """Keep the reward's unspent marker in step with its status: present exactly while it is available."""
+    pk, sk = keys.unspent_marker(
+        reward.partner_id, reward.person_email, reward.unit, reward.earned_at, reward.reward_id
+    )
+    if reward.status == "available":
+        return table.op_put({"pk": pk, "sk": sk, "entity": "unspent", "reward_id": reward.reward_id}, condition=None)
+    return table.op_delete(pk, sk)
 
 
 def account_item(account: Account) -> dict[str, Any]:
@@ -246,6 +258,8 @@ class EarningStore:
             self._account_op(earning.account, earning.expected_seq),
             *[t.op_put(entry_item(e)) for e in earning.entries],
         ]
+        if reward.status == "available":
+            ops.append(unspent_op(t, reward))
         budget_at = cap_at = tombstone_at = -1
         if earning.committed:
             budget_at, cap_at = len(ops), len(ops) + 1
@@ -282,6 +296,8 @@ class EarningStore:
             self._account_op(transition.account, transition.expected_seq),
             *[t.op_put(entry_item(e)) for e in transition.entries],
         ]
+        if reward.status == "available" or transition.was_available:
+            ops.append(unspent_op(t, reward))
         if transition.released:
             ops += self._commitment_ops(reward, -transition.released, limits=None)
         ops += [t.op_put(outbox_item(e)) for e in transition.events]
@@ -354,6 +370,52 @@ class EarningStore:
     def account(self, partner_id: str, email: str, unit: str) -> Account | None:
         item = self.table.get(*keys.account(partner_id, email, unit))
         return Account.model_validate(item) if item else None
+
+    # ------------------------------------------------------------- spending spread over rewards (domain.settlement)
+    def settlement(self, partner_id: str, email: str, unit: str) -> Settlement:
+        item = self.table.get(*keys.settlement(partner_id, email, unit))
+        if item:
+            return Settlement.model_validate(item)
+        return Settlement(partner_id=partner_id, person_email=email, unit=unit)
+
+    def unspent_rewards(self, partner_id: str, email: str, unit: str, *, limit: int) -> list[Reward]:
+        """The person's oldest available rewards in `unit` (a consistent Query of their markers, then the rewards)."""
+        answer = self.table._client.query(
+            TableName=self.table.name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=values({":pk": keys.unspent(partner_id, email, unit)}),
+            ConsistentRead=True,
+            Limit=limit,
+        )
+        ids = [str(from_item(i)["reward_id"]) for i in answer.get("Items", [])]
+        found = {r.reward_id: r for r in map(Reward.model_validate, self.table.get_many([keys.reward(i) for i in ids]))}
+        return [found[i] for i in ids if i in found]
+
+    def spread(self, change: Spread) -> None:
+        """One reward covered by more spending: the reward (on its revision), its marker (gone once it is paid), the
+        settlement (on what was settled) and RewardPaid, in one transaction."""
+        t, reward, settlement = self.table, change.reward, change.settlement
+        pk, sk = keys.settlement(settlement.partner_id, settlement.person_email, settlement.unit)
+        ops = [
+            t.op_put(
+                reward_item(reward),
+                condition="revision = :expected",
+                condition_values={":expected": change.expected_revision},
+            ),
+            t.op_put(
+                {"pk": pk, "sk": sk, "entity": "settlement"} | settlement.model_dump(mode="json"),
+                condition="attribute_not_exists(pk) OR settled = :expected"
+                if change.expected_settled == 0
+                else "settled = :expected",
+                condition_values={":expected": change.expected_settled},
+            ),
+        ]
+        if change.paid is not None:
+            ops += [unspent_op(t, reward), t.op_put(outbox_item(change.paid))]
+        try:
+            t.transact(ops)
+        except ConditionFailed as failure:
+            raise StaleAccount(reward.reward_id) from failure
 
     def accounts(self, partner_id: str, email: str | None = None) -> list[Account]:
         items = self.table.query_all(keys.partner(partner_id), sk_prefix=keys.accounts_of(email))

@@ -18,6 +18,9 @@ Earning (A):
   PARTNER#<pid> / TIER#<effective_at>      the partner's tier history (the tier at t: Query <= t, desc, Limit 1)
   PARTNER#<pid> / ACCOUNT#<email>#<unit>   a person's account (buckets, seq); the organisation's totals Query it
   LEDGER#<pid>#<email>#<unit> / ENTRY#<seq:010d>  the account's append-only entries
+  UNSPENT#<pid>#<email>#<unit> / <earned_at>#<rid>  a marker per available reward, while it is available (written
+                                           and deleted with its status): spending is spread over them oldest first
+  PARTNER#<pid> / SETTLED#<email>#<unit>   how much of the account's paid bucket is spread over rewards
   <entity pk> / EFFECT#<key>              side effects done once (shared.effects.SideEffects)
   OUTBOX#<event id> / OUTBOX               events to publish (shared.outbox)
 Redemptions (B) use the prefixes REDEMPTION#, PAYOUT#, BATCH#, CATALOGUE#, CLAIM#, TAX#.
@@ -132,3 +135,16 @@ def ledger(partner_id: str, email: str, unit: str) -> str:
 
 def entry(partner_id: str, email: str, unit: str, seq: int) -> Key:
     return ledger(partner_id, email, unit), f"ENTRY#{seq:010d}"
+
+
+def unspent(partner_id: str, email: str, unit: str) -> str:
+    """The partition of a person's available rewards in one unit, oldest first (domain.settlement spreads spending)."""
+    return f"UNSPENT#{partner_id}#{email.lower()}#{unit}"
+
+
+def unspent_marker(partner_id: str, email: str, unit: str, earned_at: datetime, reward_id: str) -> Key:
+    return unspent(partner_id, email, unit), f"{iso(earned_at)}#{reward_id}"
+
+
+def settlement(partner_id: str, email: str, unit: str) -> Key:
+    return partner(partner_id), f"SETTLED#{email.lower()}#{unit}"

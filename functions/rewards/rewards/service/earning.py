@@ -26,6 +26,7 @@ from rewards.domain.earning import (
 from rewards.domain.eligibility import ineligible
 from rewards.domain.ledger import new_account
 from rewards.domain.lifecycle import Transition
+from rewards.domain.settlement import gap, spread
 from rewards.models.earning import (
     Account,
     Campaign,
@@ -53,6 +54,8 @@ from shared.ids import new_id
 from shared.retry import attempts
 
 ATTEMPTS = 12  # racing writers on one account or campaign: each retry reads again
+SPREAD_ROUND = 25  # rewards one round of spreading reads (a payout covering more goes on in further rounds)
+SPREAD_ROUNDS = 8  # rounds one call runs; what is left is spread by the next spending or availability
 EVENT_IDS = 4  # the most events one step publishes (earned, approved, available, reversed)
 NOT_DECIDED = "nobody decided in time"
 
@@ -280,3 +283,34 @@ class EarningService:
             )
 
         return self._step(reward_id, decide)
+
+    # ------------------------------------------------------------- which rewards the spending paid
+    def settle(self, partner_id: str, email: str, unit: str) -> str:
+        """Spread what the person spent in `unit` (payouts paid, items fulfilled) over their available rewards,
+        oldest first; a reward fully covered becomes `paid` (RewardPaid). Runs on PayoutPaid, RedemptionFulfilled
+        and RewardAvailable; idempotent (the settlement's running total is the condition of every write), and each
+        round reads a bounded page of rewards, whatever the person's history."""
+        email = email.lower()
+        covered: list[str] = []
+        for _ in range(SPREAD_ROUNDS):
+            settlement = self.repository.settlement(partner_id, email, unit)
+            left = gap(self.repository.account(partner_id, email, unit), settlement)
+            if left == 0:
+                break
+            candidates = self.repository.unspent_rewards(partner_id, email, unit, limit=SPREAD_ROUND)
+            if not candidates:
+                covered.append(f"{left} spent with no available reward left to cover (the next ones will)")
+                break
+            for reward in candidates:
+                change = spread(reward, settlement, left, now=self.clock(), event_id=self.ids("evt"))
+                if change is None:
+                    continue
+                try:
+                    self.repository.spread(change)
+                except StaleAccount:
+                    break  # a concurrent settle or a status change: read again in the next round
+                settlement, left = change.settlement, left - change.amount
+                covered.append(f"{change.reward.reward_id} +{change.amount}" + (" (paid)" if change.fully_paid else ""))
+                if left == 0:
+                    break
+        return f"{email} {unit}: " + (", ".join(covered) or "nothing to spread")
