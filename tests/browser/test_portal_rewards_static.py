@@ -116,6 +116,8 @@ def reward(reward_id: str = REWARD, **changes: Any) -> dict[str, Any]:
         "status_at": iso_in(-2),
         "at": iso_in(-3),
         "available_at": iso_in(-2),
+        "paid_amount": 0,
+        "paid_at": None,
     } | changes
 
 
@@ -320,6 +322,7 @@ def test_rewards_page_shows_balances_history_and_the_campaigns_open_to_me(
     )
     older = [
         reward("rwd_" + "c" * 32, status="declined", status_reason="campaign budget exhausted", at=iso_in(-40)),
+        reward("rwd_" + "d" * 32, paid_amount=200, at=iso_in(-41)),  # partly spent by a redemption
         history_redemption(status="paid", at=PAID_REQUESTED_AT, status_at=PAID_STATUS_AT),
         history_redemption(
             redemption_id="rdm_01jq3w8p2fabcdefghjkmnpqzz",
@@ -372,8 +375,12 @@ def test_rewards_page_shows_balances_history_and_the_campaigns_open_to_me(
     expect(second.get_by_test_id("history-status")).to_have_text("On hold")
     expect(second.get_by_test_id("history-reason")).to_have_text("Checking the certificate with the LMS.")
 
+    expect(first.get_by_test_id("history-paid-part")).to_have_count(0)
     page.get_by_test_id("history-load-more").click()
-    expect(rows).to_have_count(5)
+    expect(rows).to_have_count(6)
+    partly = page.locator(f"[data-testid=history-row][data-id=rwd_{'d' * 32}]")
+    expect(partly.get_by_test_id("history-status")).to_have_text("Available")
+    expect(partly.get_by_test_id("history-paid-part")).to_have_text("200 points of it paid out")
     item = page.locator("[data-testid=history-row][data-id=rdm_01jq3w8p2fabcdefghjkmnpqzz]")
     expect(item.get_by_test_id("history-source")).to_have_text("Catalogue item: Branded headphones")
     expect(item.get_by_test_id("history-amount")).to_have_text("\u22121,000 points")

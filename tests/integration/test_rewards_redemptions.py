@@ -360,12 +360,19 @@ def test_a_fulfilled_item_pays_the_rewards_its_points_came_from(spending: Spendi
     [announced] = stack.outbox_events("RewardsTable", "RewardPaid", partner_id=partner_id)
     assert announced["reward_id"] == older["id"]
 
-    # the fulfilment delivered again changes nothing (the settlement's total is the condition of every write)
+    # the older, paid reward's deal is reversed: the 300 spread over it goes to the newer one, now paid in full
+    deal_of_older = older["source"]["id"]
+    spending.rewards.reversed(partner_id, deal_of_older)
+    spending.rewards.flush(until=lambda: [r["status"] for r in rewards()] == ["reversed", "paid"])
+    account = spending.rewards.item(f"PARTNER#{partner_id}", f"ACCOUNT#{cara['email']}#points")
+    assert account is not None and account["available"] == 600 - 400 - 300  # the clawback: below zero
+    settled = spending.rewards.item(f"PARTNER#{partner_id}", f"SETTLED#{cara['email']}#points")
+    assert settled is not None and settled["settled"] == 300  # the newer reward's 300; 100 waits for the next one
+
+    # settling again changes nothing (the settlement's total is the condition of every write)
     again = spending.rewards.consumers.earning().settle(partner_id, cara["email"], "points")
-    assert (
-        again.endswith("nothing to spread")
-        and len(stack.outbox_events("RewardsTable", "RewardPaid", partner_id=partner_id)) == 1
-    )
+    assert "no available reward left to cover" in again  # the 100 still owed waits for the next reward
+    assert len(stack.outbox_events("RewardsTable", "RewardPaid", partner_id=partner_id)) == 2  # each reward once
 
 
 def upload(spending: Spending, who: dict[str, str], body: bytes) -> str:

@@ -157,6 +157,11 @@ class FakeEarningRepository:
             self._check_account(transition.account, transition.expected_seq)
             if transition.released:
                 self._commit(transition.reward, -transition.released)
+            reward = transition.reward
+            if reward.status == "reversed" and reward.paid_amount:  # the adapter's settlement update
+                key = (reward.partner_id, reward.person_email, reward.unit)
+                settled = self.settlement(*key)
+                self.settlements[key] = settled.model_copy(update={"settled": settled.settled - reward.paid_amount})
             self._write(transition)
 
     # ------------------------------------------------------------- spending spread over rewards

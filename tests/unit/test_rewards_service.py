@@ -399,3 +399,35 @@ def test_partner_users_act_only_after_accepting_the_agreement(world: World) -> N
         world.api.admit(ANN)
     assert refused.value.code == "agreement_required"
     assert world.api.admit(BOSS) is BOSS and world.api.admit(ADMIN) is ADMIN
+
+
+def test_a_campaign_in_a_currency_never_paid_out_is_refused_naming_the_unit(world: World) -> None:
+    from shared.errors import ValidationFailed
+
+    world.api.payout_currencies = frozenset({"USD", "EUR"})
+    with pytest.raises(ValidationFailed) as refused:
+        world.campaign(unit="JPY")
+    assert [e.field for e in refused.value.errors] == ["unit"]
+    assert "EUR, USD" in str(refused.value)
+    assert world.campaign(unit="points") and world.campaign(unit="EUR")  # points and payout currencies are fine
+
+
+def test_not_enough_to_redeem_says_the_amount_as_people_read_it() -> None:
+    from rewards.domain.ledger import InsufficientBalance, new_account
+
+    account = new_account("p1", "ann@p1.com", "USD", START).model_copy(update={"available": 10_000})
+    with pytest.raises(InsufficientBalance, match=r"Only 100\.00 USD is available"):
+        book(
+            account,
+            "redeemed",
+            10_001,
+            reference=EntryReference(type="redemption", id="r1"),
+            actor="a",
+            note="n",
+            now=START,
+        )
+    owing = account.model_copy(update={"available": -2_550})
+    with pytest.raises(InsufficientBalance, match=r"Only -25\.50 USD is available"):
+        book(
+            owing, "redeemed", 100, reference=EntryReference(type="redemption", id="r1"), actor="a", note="n", now=START
+        )

@@ -1,11 +1,14 @@
 """Which rewards spending paid: payouts paid and items fulfilled spend a person's balance, and the spending is spread
 over their available rewards oldest first, so a reward shows `paid` once it is covered (issue 12: "statuses ...
-available, paid, reversed"). On the earning service's fakes; the DynamoDB adapter's version is in
-tests/integration/test_rewards_settled.py."""
+available, paid, reversed"). On the earning service's fakes; the DynamoDB adapter's version is
+tests/integration/test_rewards_redemptions.py::test_a_fulfilled_item_pays_the_rewards_its_points_came_from."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
+
+import pytest
 
 from rewards.domain.ledger import book
 from rewards.domain.settlement import gap
@@ -160,3 +163,61 @@ def test_a_concurrent_change_is_read_again() -> None:
     world.repo.spread = lose_once  # type: ignore[method-assign]
     world.earning.settle(*ANN)
     assert raced and world.repo.rewards[first].status == "paid"
+
+
+def unpaid_available(world: World) -> int:
+    """What the rewards still available have not yet paid: it must equal the account's available balance."""
+    return sum(r.amount - r.paid_amount for r in world.repo.rewards.values() if r.status == "available")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["pay", "reverse"])))
+def test_a_payout_and_a_reversal_in_either_order_leave_the_same_statuses(order: tuple[str, str]) -> None:
+    world = World()
+    first, second, third = three_available(world)
+    spend(world, 2_500)
+    for step in order:
+        if step == "pay":
+            world.earning.settle(*ANN)
+        else:
+            world.earning.reverse(first, reason="deal booked twice", by="ops@vendor.example")
+            world.earning.settle(*ANN)  # RewardReversed reaches the consumer: what was spread over it is spread again
+
+    statuses = [world.repo.rewards[i].status for i in (first, second, third)]
+    assert statuses == ["reversed", "paid", "available"]
+    account = world.repo.account(*ANN)
+    assert account is not None and unpaid_available(world) == account.available == 2_500
+    assert gap(account, world.repo.settlement(*ANN)) == 0
+
+
+def test_random_histories_keep_the_available_rewards_equal_to_the_available_balance() -> None:
+    import random
+
+    for seed in range(40):
+        rng = random.Random(seed)
+        world = World()
+        world.campaign(rules=[{"kind": "deal_won_fixed", "amount": 700}], budget=10**9)
+        deals = 0
+        for _ in range(25):
+            move = rng.choice(["earn", "earn", "spend", "reverse", "settle"])
+            account = world.repo.account(*ANN)
+            if move == "earn":
+                world.clock.now += timedelta(minutes=1)
+                world.earning.earn(won(deal_id=f"deal_{deals}"))
+                deals += 1
+            elif move == "spend" and account is not None and account.available > 0:
+                spend(world, rng.randint(1, account.available))
+            elif move == "reverse":
+                live = [r for r in world.repo.rewards.values() if r.status in {"available", "paid"}]
+                if live:
+                    world.earning.reverse(rng.choice(live).reward_id, reason="reversed", by="ops@vendor.example")
+            world.earning.settle(*ANN)
+        account = world.repo.account(*ANN)
+        if account is None:
+            continue
+        settled = world.repo.settlement(*ANN).settled
+        paid_over_live = sum(r.paid_amount for r in world.repo.rewards.values() if r.status in {"available", "paid"})
+        assert settled == paid_over_live, seed  # what is spread sits on rewards that still count
+        if gap(account, world.repo.settlement(*ANN)) == 0:
+            assert unpaid_available(world) == account.available, seed
+        else:  # spending waits for rewards to cover it: nothing is available, nothing left unpaid
+            assert unpaid_available(world) == 0 and account.available <= 0, seed

@@ -45,7 +45,11 @@ app.register_blueprint(redemption_routes)  # B's routes: catalogue, redemptions,
 
 @cache
 def service() -> RewardsService:
-    return RewardsService(RewardsRepository(SETTINGS.table_name), AgreementGate(SETTINGS.table_name))
+    return RewardsService(
+        RewardsRepository(SETTINGS.table_name),
+        AgreementGate(SETTINGS.table_name),
+        payout_currencies=frozenset(SETTINGS.payout_minimums),
+    )
 
 
 def caller() -> Principal:

@@ -1,7 +1,7 @@
 """Rewards' events consumer (Handler `rewards.consumers.handler`, RewardsEventsFunction): earning from deals'
 DealWon and DealWinReversed and training's CertificationEarned (CertificationDefined names certifications in rule
-words), its own RewardHoldReleased (asks the approver again), PayoutPaid, RedemptionFulfilled and RewardAvailable
-(spending spread over the rewards it paid), and the workflow messages (the reward approval's
+words), its own RewardHoldReleased (asks the approver again), PayoutPaid, RedemptionFulfilled, RewardAvailable and
+RewardReversed (spending spread over the rewards it paid), and the workflow messages (the reward approval's
 decisions, the available-after timers; B's payout and claim messages).
 
 Each handler parses (an event by its contract, a workflow message by the union in rewards.models.messages) and calls
@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from contracts.deals import DealWinReversed, DealWon
-from contracts.rewards import PayoutPaid, RedemptionFulfilled, RewardAvailable, RewardHoldReleased
+from contracts.rewards import PayoutPaid, RedemptionFulfilled, RewardAvailable, RewardHoldReleased, RewardReversed
 from contracts.training import CertificationDefined, CertificationEarned
 from rewards.consumers_redemptions import handlers as redemption_handlers
 from rewards.domain.earning import CertificationFact, DealFact
@@ -109,8 +109,9 @@ def on_item_fulfilled(event: RedemptionFulfilled) -> str:
     return earning().settle(event.partner_id, event.person_email, event.amount.unit)
 
 
-def on_reward_available(event: RewardAvailable) -> str:
-    """Spending that found no reward to cover (a clawback already spent) is covered by the next available one."""
+def on_reward_available(event: RewardAvailable | RewardReversed) -> str:
+    """Spending that found no reward to cover (a clawback already spent) is covered by the next available one; a
+    reversed reward that was paid gives what was spread over it back, to the next available ones."""
     return earning().settle(event.partner_id, event.person_email, event.amount.unit)
 
 
@@ -127,6 +128,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Any], Any]] = (
         PayoutPaid.DETAIL_TYPE: (PayoutPaid, on_payout_paid),
         RedemptionFulfilled.DETAIL_TYPE: (RedemptionFulfilled, on_item_fulfilled),
         RewardAvailable.DETAIL_TYPE: (RewardAvailable, on_reward_available),
+        RewardReversed.DETAIL_TYPE: (RewardReversed, on_reward_available),
     }
 )
 

@@ -12,6 +12,15 @@ from typing import Any
 
 from rewards.models.earning import Account, Balances, Bucket, EntryKind, EntryReference, LedgerEntry
 from shared.errors import Conflict, FieldError
+from shared.money import format_amount
+
+
+def _words(amount: int, unit: str) -> str:
+    """An amount as people read it (a clawback can make it negative)."""
+    if unit == "points":
+        return f"{amount:,} points"
+    return ("-" if amount < 0 else "") + format_amount(abs(amount), unit)
+
 
 __all__ = ["Account", "InsufficientBalance", "LedgerEntry", "book", "new_account"]
 
@@ -95,7 +104,7 @@ def book(
         changes["earned"] = account.earned + amount
     if source is not None and changes[source] < 0 and not (source == "available" and kind == "reversed"):
         if kind == "redeemed":
-            raise InsufficientBalance(f"Only {account.available} {account.unit} is available to redeem.")
+            raise InsufficientBalance(f"Only {_words(account.available, account.unit)} is available to redeem.")
         raise InsufficientBalance(f"A {kind} entry of {amount} would take {source} below zero.", field=source)
     for value in changes.values():
         if abs(value) > MAX_BALANCE:

@@ -3,9 +3,11 @@ unit, not particular rewards, so the spending is spread over the person's availa
 first out). A reward whose whole amount is covered is `paid`; one partly covered stays `available` with its
 `paid_amount`. What an account has spent (`account.paid`) but not yet spread (`Settlement.settled`) is the gap.
 
-A reward reversed after it was spent keeps what was spread over it (the clawback takes the available balance below
-zero); spending that finds no reward left to cover stays in the gap and covers the next rewards that become
-available, which is what they then pay back."""
+A reward reversed after it was spent keeps `paid_amount` as a record, but what was spread over it goes back into the
+gap (the repository lowers `settled` in the reversal's transaction): the money went out, the reward it came from is
+gone, so the next available rewards are what paid it (the clawback takes the available balance down by as much). So
+the rewards still `available` always add up to the available balance, whatever order the payout and the reversal
+come in; spending that finds no reward left to cover waits in the gap for the next rewards that become available."""
 
 from __future__ import annotations
 

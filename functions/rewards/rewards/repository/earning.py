@@ -298,6 +298,20 @@ class EarningStore:
         ]
         if reward.status == "available" or transition.was_available:
             ops.append(unspent_op(t, reward))
+        if reward.status == "reversed" and reward.paid_amount:
+            # what was spread over it goes back to be spread again: the clawback is paid back by the next rewards
+            pk, sk = keys.settlement(reward.partner_id, reward.person_email, reward.unit)
+            ops.append(
+                {
+                    "Update": {
+                        "TableName": t.name,
+                        "Key": to_item({"pk": pk, "sk": sk}),
+                        "UpdateExpression": "SET settled = settled - :amount",
+                        "ConditionExpression": "settled >= :amount",
+                        "ExpressionAttributeValues": values({":amount": reward.paid_amount}),
+                    }
+                }
+            )
         if transition.released:
             ops += self._commitment_ops(reward, -transition.released, limits=None)
         ops += [t.op_put(outbox_item(e)) for e in transition.events]

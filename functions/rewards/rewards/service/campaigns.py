@@ -13,10 +13,11 @@ from rewards.domain import lifecycle
 from rewards.domain.campaigns import certification_ids, close_campaign, new_campaign, patch_campaign, rule_words
 from rewards.domain.eligibility import open_to
 from rewards.domain.ledger import new_account
+from rewards.models.common import POINTS
 from rewards.models.earning import Account, Campaign, CampaignBody, CampaignPatch, Reward
 from rewards.ports import CampaignConflict, EarningRepository, ProgrammeAgreement, StaleAccount
 from shared.clock import Clock, utc_now
-from shared.errors import Conflict, Forbidden, NotFound, Unavailable
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.ids import new_id
 from shared.principal import Principal
 from shared.retry import attempts
@@ -72,6 +73,7 @@ class RewardsService:
     gate: ProgrammeAgreement
     clock: Clock = utc_now
     ids: Callable[[str], str] = new_id
+    payout_currencies: frozenset[str] | None = None  # the currencies payouts are offered in (None: not checked)
 
     def admit(self, principal: Principal) -> Principal:
         """A partner user acts only once they accepted the current programme agreement (agreement_required)."""
@@ -92,6 +94,12 @@ class RewardsService:
 
     def create_campaign(self, principal: Principal, body: CampaignBody) -> CampaignView:
         self.ensure_manages_campaigns(principal)
+        if body.unit != POINTS and self.payout_currencies is not None and body.unit not in self.payout_currencies:
+            offered = ", ".join(sorted(self.payout_currencies)) or "no currency"
+            raise ValidationFailed(
+                f"Payouts are offered in {offered}: a {body.unit} balance could never be paid out.",
+                [FieldError("unit", f"must be points or a payout currency ({offered})")],
+            )
         campaign = new_campaign(body, campaign_id=self.ids("cmp"), created_by=principal.email, now=self.clock())
         try:
             self.repository.create_campaign(campaign)
