@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
 typecheck: $(STAMP)
-	$(PY) -m mypy shared contracts functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals functions/mdf/mdf functions/training/training functions/tiers/tiers functions/rewards/rewards infrastructure tools
+	$(PY) -m mypy shared contracts functions/onboarding/onboarding functions/approvals/approvals functions/deals/deals functions/mdf/mdf functions/training/training functions/tiers/tiers functions/rewards/rewards functions/content/content infrastructure tools
 
 schemas: $(STAMP)  ## regenerate events/schemas and the template's schema resources from the pydantic contracts
 	$(PY) -m tools.gen_schemas
@@ -72,6 +72,7 @@ bench: $(STAMP)  ## performance figures, and the cost per operation (rewrites do
 	$(PY) benchmarks/mdf_ledger.py --strict
 	$(PY) benchmarks/tier_evaluation.py --strict
 	$(PY) benchmarks/rewards_ledger.py --strict
+	$(PY) benchmarks/content_library.py --strict
 	$(PY) benchmarks/training_import.py
 	$(PY) benchmarks/cost.py
 

@@ -581,7 +581,42 @@ def _rewards_events(setup: Setup) -> list[dict[str, Any]]:
     return [_sqs([_envelope(won)])]
 
 
+def _content_api(setup: Setup) -> list[dict[str, Any]]:
+    admin = setup.admin("ContentApiFunction")
+    asset = {
+        "title": "Benchmark battlecard",
+        "type": "document",
+        "language": "en",
+        "file": {"file_name": "card.pdf", "content_type": "application/pdf", "size_bytes": 1000},
+    }
+    return [
+        _api_event("POST", "/content/assets", body=asset, claims=admin),
+        _api_event("GET", "/content/admin/assets", claims=admin),
+    ]
+
+
+def _content_upload(setup: Setup) -> list[dict[str, Any]]:
+    """An "Object Created" event of the content bucket (a key nobody was handed: processing deletes it)."""
+    bucket = setup.envs["ContentProcessingFunction"]["CONTENT_BUCKET"]
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": {"bucket": {"name": bucket}, "object": {"key": "assets/ast_bench/1/card.pdf", "size": 9}},
+    }
+    return [_sqs([event])]
+
+
 FIRST_EVENTS: dict[str, Callable[[Setup], list[dict[str, Any]]]] = {
+    "ContentApiFunction": _content_api,
+    "ContentEventsFunction": _partner_events,
+    "ContentProcessingFunction": _content_upload,
+    "ContentOutboxFunction": _outbox,
     "RewardsApiFunction": _rewards_api,
     "RewardsEventsFunction": _rewards_events,
     "RewardsPartnersFunction": _partner_events,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.content import CONTENT_EVENTS
 from contracts.deals import DEAL_EVENTS
 from contracts.mdf import MDF_EVENTS
 from contracts.onboarding import ONBOARDING_EVENTS
@@ -17,4 +18,5 @@ ALL_EVENTS: tuple[type[EventDetail], ...] = (
     *TRAINING_EVENTS,
     *TIER_EVENTS,
     *REWARD_EVENTS,
+    *CONTENT_EVENTS,
 )

@@ -14,6 +14,9 @@ from shared.clock import UtcDateTime
 from shared.events import EventDetail
 
 SOURCE = "prm.tiers"
+ALL_PARTNERS = (
+    "*"  # the `partner_id` of a programme-wide event: it concerns no one partner (as onboarding's ALL_PARTNERS)
+)
 
 
 class TierRef(BaseModel):
@@ -77,9 +80,35 @@ class TierUpgradeRequested(EventDetail):
     criteria_version: str
 
 
+class TierProgrammeVersionAdded(EventDetail):
+    """A vendor admin added a criteria version: its tiers, in rank order (`rank` 0 is the entry tier), apply from 00:00
+    UTC of `effective_from` until the next version's date. Programme-wide: `partner_id` is `*`. Other contexts keep the
+    ladder from it (content ranks an asset's minimum tier against a partner's tier in the ladder in force)."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "TierProgrammeVersionAdded"
+
+    version_id: str = Field(min_length=1, max_length=40)
+    effective_from: date
+    tiers: list[TierRef] = Field(min_length=1, max_length=20)
+
+
+class TierProgrammeVersionWithdrawn(EventDetail):
+    """A criteria version announced for later was withdrawn before it applied: it never applies (its date is free for
+    a corrected one). Programme-wide: `partner_id` is `*`."""
+
+    SOURCE: ClassVar[str] = SOURCE
+    DETAIL_TYPE: ClassVar[str] = "TierProgrammeVersionWithdrawn"
+
+    version_id: str = Field(min_length=1, max_length=40)
+    effective_from: date
+
+
 TIER_EVENTS: tuple[type[EventDetail], ...] = (
     PartnerTierChanged,
     PartnerTierGracePeriodStarted,
     PartnerTierGracePeriodEnded,
     TierUpgradeRequested,
+    TierProgrammeVersionAdded,
+    TierProgrammeVersionWithdrawn,
 )

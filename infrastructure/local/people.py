@@ -101,6 +101,18 @@ class People:
         result = answer["AuthenticationResult"]
         return Session(email=email, id_token=result["IdToken"], refresh_token=result.get("RefreshToken"))
 
+    def refresh(self, session: Session) -> None:
+        """A fresh ID token for a long-running script (REFRESH_TOKEN_AUTH, as the portal does before the old one
+        expires); the session is updated in place, so every holder of it goes on."""
+        if session.refresh_token is None:
+            raise RuntimeError(f"{session.email} has no refresh token")
+        answer = self.stack.client("cognito-idp").initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": session.refresh_token},
+        )
+        session.id_token = answer["AuthenticationResult"]["IdToken"]
+
     # ------------------------------------------------------------- mail
     def wait_for_mail(self, predicate: Callable[[Mail], bool], *, timeout: float = 20.0, count: int = 1) -> list[Mail]:
         """The first `count` captured emails (oldest first) that match, waiting for the PRM to send them."""

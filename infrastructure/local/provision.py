@@ -516,6 +516,12 @@ class Provisioner:
         versioning = (props.get("VersioningConfiguration") or {}).get("Status")
         if versioning:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+        notifications = props.get("NotificationConfiguration") or {}
+        if (notifications.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled"):
+            # object events to the default bus, where a rule (e.g. ContentUploadsRule) takes them to a queue
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
         return ResourceValues(
             ref=name,
             attrs={

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
-from infrastructure.local import seed_programme, seed_rewards
+from infrastructure.local import seed_content, seed_programme, seed_rewards
 from infrastructure.local.people import People
 
 logger = logging.getLogger(__name__)
@@ -256,6 +256,7 @@ def seed(stack: Any) -> list[str]:
     _seed_mdf(people, stack, admin)
     stack.wait_idle(timeout=30)
     seed_programme.seed_completions(people, stack, catalogue)
+    seed_content.seed(people, stack, admin)  # after the tiers and partners: Northwind is Silver by now
     nancy = people.sign_in("nancy@northwind-traders.example", DEMO_PASSWORD)
     seed_rewards.seed_history(people, stack, admin, nancy, campaigns)
     return describe(stack)  # what the data holds now, not what seeding meant to do
@@ -342,6 +343,7 @@ def describe(stack: Any) -> list[str]:
     if hans is not None:
         deals = people.api("GET", "/deals?limit=50", session=hans).json().get("items", [])
         lines.append(f"Contoso deals:   {_deal_line(deals)}.")
+    lines += seed_content.describe(people, {"Northwind": nancy, "Contoso": hans})
     if _parameter(stack, "MdfRequestLeadDays") != "0":  # with 0 the approved webinar already ran: claimable now
         lines.append(
             'To file an MDF claim in the demo, start with make fresh ARGS="--param MdfRequestLeadDays=0" '

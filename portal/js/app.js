@@ -5,6 +5,13 @@ import { loadConfig, programmeName } from './config.js';
 import { errorPanel, h, loading } from './dom.js';
 import { renderAgreement } from './views/agreement.js';
 import { renderApply } from './views/apply.js';
+import { renderContent } from './views/content.js';
+import {
+  renderContentAdmin,
+  renderContentAssetAdmin,
+  renderContentKitsAdmin,
+  renderContentStatsAdmin,
+} from './views/content-admin.js';
 import { renderDeal } from './views/deal.js';
 import { renderNewDeal } from './views/deal-new.js';
 import { renderDeals } from './views/deals.js';
@@ -48,6 +55,7 @@ const ROUTES = {
   '/programme': { title: 'Programme', render: renderProgramme, nav: 'Programme' },
   '/training': { title: 'Training', render: renderTraining, nav: 'Training' },
   '/rewards': { title: 'Rewards', render: renderRewards, nav: 'Rewards' },
+  '/content': { title: 'Content library', render: renderContent, nav: 'Library', navId: 'content' },
   // Vendor-admin pages: no partner organisation (and so no agreement) needed.
   '/admin/mdf': {
     title: 'MDF administration',
@@ -109,6 +117,25 @@ const ROUTES = {
     section: '/admin/rewards',
     vendorAdmin: true,
   },
+  '/admin/content': {
+    title: 'Content administration',
+    render: renderContentAdmin,
+    nav: 'Content admin',
+    navId: 'content-admin',
+    vendorAdmin: true,
+  },
+  '/admin/content/kits': {
+    title: 'Co-branded kits',
+    render: renderContentKitsAdmin,
+    section: '/admin/content',
+    vendorAdmin: true,
+  },
+  '/admin/content/stats': {
+    title: 'Content downloads',
+    render: renderContentStatsAdmin,
+    section: '/admin/content',
+    vendorAdmin: true,
+  },
 };
 
 // Routes with a parameter, tried after the exact routes above (so `/deals/new` is never a deal id).
@@ -117,6 +144,11 @@ const PATTERNS = [
     pattern: /^\/deals\/([^/]{1,200})$/,
     params: ['dealId'],
     def: { title: 'Deal', render: renderDeal, section: '/deals' },
+  },
+  {
+    pattern: /^\/admin\/content\/assets\/([^/]{1,200})$/,
+    params: ['assetId'],
+    def: { title: 'Asset', render: renderContentAssetAdmin, section: '/admin/content', vendorAdmin: true },
   },
   {
     pattern: /^\/mdf\/requests\/([^/]{1,200})$/,

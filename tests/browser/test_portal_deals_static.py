@@ -360,7 +360,7 @@ def test_deals_list_filters_by_status_and_paginates_with_the_cursor(page: Page, 
     stub.api[("GET", "/deals")] = deals
     page.goto(f"{portal_url}#/organisation")
     nav = page.locator("#site-nav a")
-    expect(nav).to_have_text(["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards"])
+    expect(nav).to_have_text(["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards", "Library"])
     page.get_by_test_id("nav-deals").click()
     expect(page).to_have_url(re.compile(r"#/deals$"))
     expect(page.get_by_test_id("nav-deals")).to_have_attribute("aria-current", "page")

@@ -192,7 +192,7 @@ def test_funds_show_balances_the_expiry_warning_and_the_ledger(page: Page, stub:
 
     page.goto(f"{portal_url}#/organisation")
     expect(page.locator("#site-nav a")).to_have_text(
-        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards"]
+        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards", "Library"]
     )
     page.get_by_test_id("nav-mdf").click()
     expect(page.get_by_test_id("nav-mdf")).to_have_attribute("aria-current", "page")
@@ -651,7 +651,15 @@ def test_admin_creates_a_period_and_allocates_funds(page: Page, stub: Stub, port
     page.goto(f"{portal_url}#/organisation")  # vendor staff have no organisation: their home is the admin page
     expect(page).to_have_url(re.compile(r"#/admin/mdf$"))
     expect(page.locator("#site-nav a")).to_have_text(
-        ["MDF admin", "Training review", "Training catalogue", "LMS & imports", "Programme admin", "Rewards admin"]
+        [
+            "MDF admin",
+            "Training review",
+            "Training catalogue",
+            "LMS & imports",
+            "Programme admin",
+            "Rewards admin",
+            "Content admin",
+        ]
     )
     expect(page.get_by_test_id("nav-mdf-admin")).to_have_attribute("aria-current", "page")
     expect(page.get_by_test_id("period-row")).to_have_count(2)
@@ -990,7 +998,15 @@ def test_admin_opens_a_partners_request_read_only_and_downloads_its_proof(
     expect(page).to_have_url(re.compile(rf"#/mdf/requests/{REQUEST_ID}\?partner={PARTNER_ID}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Partner summit booth")
     expect(page.locator("#site-nav a")).to_have_text(
-        ["MDF admin", "Training review", "Training catalogue", "LMS & imports", "Programme admin", "Rewards admin"]
+        [
+            "MDF admin",
+            "Training review",
+            "Training catalogue",
+            "LMS & imports",
+            "Programme admin",
+            "Rewards admin",
+            "Content admin",
+        ]
     )
     expect(page.get_by_test_id("nav-mdf-admin")).to_have_attribute("aria-current", "true")
     expect(page.get_by_test_id("vendor-read-only")).to_contain_text("Read-only")

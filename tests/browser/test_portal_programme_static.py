@@ -178,7 +178,7 @@ def test_programme_page_shows_the_tier_its_benefits_and_what_the_next_tier_needs
     stub.api[("GET", "/programme")] = ok(silver())
     page.goto(f"{portal_url}#/organisation")
     expect(page.locator("#site-nav a")).to_have_text(
-        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards"]
+        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards", "Library"]
     )
     page.get_by_test_id("nav-programme").click()
     expect(page).to_have_url(re.compile(r"#/programme$"))
@@ -539,7 +539,15 @@ def test_vendor_admin_assigns_and_discards_review_items(page: Page, stub: Stub, 
 
     page.goto(f"{portal_url}#/admin/training")
     expect(page.locator("#site-nav a")).to_have_text(
-        ["MDF admin", "Training review", "Training catalogue", "LMS & imports", "Programme admin", "Rewards admin"]
+        [
+            "MDF admin",
+            "Training review",
+            "Training catalogue",
+            "LMS & imports",
+            "Programme admin",
+            "Rewards admin",
+            "Content admin",
+        ]
     )
     expect(page.get_by_test_id("nav-training-admin")).to_have_attribute("aria-current", "page")
     rows = page.get_by_test_id("review-row")

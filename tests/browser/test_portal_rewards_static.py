@@ -344,7 +344,7 @@ def test_rewards_page_shows_balances_history_and_the_campaigns_open_to_me(
     stub.api[("GET", "/rewards/me")] = me_rewards
     page.goto(f"{portal_url}#/organisation")
     expect(page.locator("#site-nav a")).to_have_text(
-        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards"]
+        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards", "Library"]
     )
     page.get_by_test_id("nav-rewards").click()
     expect(page).to_have_url(re.compile(r"#/rewards$"))
@@ -677,7 +677,15 @@ def test_vendor_admin_creates_a_campaign_with_rules_in_plain_words(page: Page, v
     ]
     page.goto(f"{portal_url}#/admin/rewards")
     expect(page.locator("#site-nav a")).to_have_text(
-        ["MDF admin", "Training review", "Training catalogue", "LMS & imports", "Programme admin", "Rewards admin"]
+        [
+            "MDF admin",
+            "Training review",
+            "Training catalogue",
+            "LMS & imports",
+            "Programme admin",
+            "Rewards admin",
+            "Content admin",
+        ]
     )
     expect(page.get_by_test_id("nav-rewards-admin")).to_have_attribute("aria-current", "page")
     row = page.locator(f"[data-testid=campaign-row][data-campaign-id={CAMPAIGN}]")

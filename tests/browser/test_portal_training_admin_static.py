@@ -25,7 +25,15 @@ NEW_MODULES = [
     "training-imports-admin.js",
     "programme-admin.js",
 ]
-VENDOR_NAV = ["MDF admin", "Training review", "Training catalogue", "LMS & imports", "Programme admin", "Rewards admin"]
+VENDOR_NAV = [
+    "MDF admin",
+    "Training review",
+    "Training catalogue",
+    "LMS & imports",
+    "Programme admin",
+    "Rewards admin",
+    "Content admin",
+]
 CONNECTION = "lms_01jabcdefghjkmnpqrstvwxyz0"
 IMPORT = "imp_01jabcdefghjkmnpqrstvwxyz0"
 CERT = "cert_01jcne"
@@ -990,7 +998,7 @@ def test_partners_see_the_course_catalogue_with_their_own_completions(page: Page
     )
     page.goto(f"{portal_url}#/training")
     expect(page.locator("#site-nav a")).to_have_text(
-        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards"]
+        ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards", "Library"]
     )
     catalogue = page.get_by_test_id("course-catalogue")
     expect(catalogue.get_by_role("heading", level=2)).to_have_text("Course catalogue")

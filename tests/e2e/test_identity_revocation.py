@@ -62,6 +62,10 @@ def concrete(path: str, partner_id: str) -> str:
         "redemption_id": "rdm_01m94ks4j1d7pjfjw3zmnsfg7m",
         "batch_id": "batch_01m94ks4j1d7pjfjw3zmnsfg7m",
         "claim_id": "clm_0123456789abcdef0123456789",
+        "asset_id": "ast_0123456789abcdef01234567",
+        "export_id": "exp_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "kit_id": "kit_01m94ks4j1d7pjfjw3zmnsfg7m",
+        "upload_id": "logo_01m94ks4j1d7pjfjw3zmnsfg7m",
     }
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)

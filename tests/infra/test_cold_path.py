@@ -91,6 +91,8 @@ CONTRACTS_BY_CONTEXT = {
     # earning hears deals and training; its partner projection (a function of its own) onboarding and tiers
     "rewards": {"rewards", "deals", "training", "onboarding", "tiers"},
     "approvals": set(),  # generic: workflows send it plain messages
+    # the library and kits; its consumer projects partners (onboarding) and tiers (tier changes, the ladder)
+    "content": {"content", "onboarding", "tiers"},
 }
 
 

@@ -1433,7 +1433,10 @@ def test_event_rules_deliver_to_sqs_queues_that_allow_them() -> None:
     queue_policies = resources_of_type(document, "AWS::SQS::QueuePolicy")
     for lid, rule in resources_of_type(document, "AWS::Events::Rule").items():
         props = rule.get("Properties") or {}
-        assert arn_target(props.get("EventBusName")) in buses, f"{lid} must listen on the PRM bus"
+        if props.get("EventBusName") is None:  # S3 sends object events to the default bus only (ContentUploadsRule)
+            assert as_list((props.get("EventPattern") or {}).get("source")) == ["aws.s3"], f"{lid}: default bus"
+        else:
+            assert arn_target(props.get("EventBusName")) in buses, f"{lid} must listen on the PRM bus"
         targets = props.get("Targets") or []
         assert targets, f"{lid} has no target"
         for target in targets:

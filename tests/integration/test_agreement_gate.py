@@ -1,5 +1,5 @@
 """The programme-agreement gate on every partner route of the template (issue 8.5a): onboarding, deals, MDF, training,
-the programme's tiers and rewards.
+the programme's tiers, rewards and content.
 
 Routes come from template.yaml itself, so a route added later is covered (or must be named here as exempt).
 """
@@ -63,6 +63,16 @@ VENDOR_ONLY = frozenset(
         ("GET", "/rewards/payout-batches/{batch_id}"),
         ("POST", "/rewards/payout-batches/{batch_id}/paid"),
         ("GET", "/rewards/payouts"),
+        ("POST", "/content/assets"),
+        ("POST", "/content/assets/{asset_id}/versions"),
+        ("PATCH", "/content/assets/{asset_id}"),
+        ("GET", "/content/admin/assets"),
+        ("GET", "/content/assets/{asset_id}/downloads/summary"),
+        ("GET", "/content/stats"),
+        ("POST", "/content/exports"),
+        ("GET", "/content/exports/{export_id}"),
+        ("POST", "/content/kits"),
+        ("PATCH", "/content/kits/{kit_id}"),
     }
 )
 APPS = {
@@ -72,6 +82,7 @@ APPS = {
     "TrainingApiFunction": "training.api",
     "TiersApiFunction": "tiers.api",
     "RewardsApiFunction": "rewards.api",
+    "ContentApiFunction": "content.api",
 }
 CONTEXTS = {
     "DealsTable": "DealsEventsQueue",
@@ -79,6 +90,7 @@ CONTEXTS = {
     "TrainingTable": "TrainingEventsQueue",
     "TiersTable": "TiersEventsQueue",
     "RewardsTable": "RewardsPartnersQueue",  # rewards' partner projection keeps its agreement gate
+    "ContentTable": "ContentEventsQueue",
 }
 
 
@@ -115,6 +127,10 @@ def path_params(path: str, partner_id: str) -> dict[str, str]:
         "redemption_id": "rdm_" + "0" * 26,
         "batch_id": "batch_" + "0" * 26,
         "claim_id": "clm_" + "0" * 26,
+        "asset_id": "ast_" + "0" * 24,
+        "export_id": "exp_" + "0" * 26,
+        "kit_id": "kit_" + "0" * 26,
+        "upload_id": "logo_" + "0" * 26,
     }
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     assert set(names) <= set(values), f"{path}: give the test a value for its path parameters"
@@ -139,6 +155,7 @@ def apps(stack: Stack) -> dict[str, Any]:
     loaded["TrainingTable"] = stack.load("TrainingEventsFunction", "training.consumers")
     loaded["TiersTable"] = stack.load("TiersEventsFunction", "tiers.consumers")
     loaded["RewardsTable"] = stack.load("RewardsPartnersFunction", "rewards.partners")
+    loaded["ContentTable"] = stack.load("ContentEventsFunction", "content.consumers")
     loaded["outbox"] = stack.load("OnboardingOutboxFunction", "onboarding.outbox")
     return loaded
 

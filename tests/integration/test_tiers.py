@@ -828,3 +828,28 @@ def test_a_reversed_win_leaves_the_totals_once_and_a_reversal_before_its_win_mak
     reversed_(legacy, 1_000_000)
     assert revenue() == 4_500_000
     assert [k for k in window_keys() if legacy in k] == []
+
+
+def test_the_ladder_is_published_with_each_version_through_the_outbox(stack: Stack, tiers: Any) -> None:
+    """`TierProgrammeVersionAdded` is written with its version (one transaction, the outbox item) and names the tiers in
+    rank order; a withdrawal publishes `TierProgrammeVersionWithdrawn` the same way."""
+    version = tiers[3]
+    added = stack.outbox_events("TiersTable", "TierProgrammeVersionAdded", version_id=version["version_id"])
+    assert len(added) == 1 and added[0]["partner_id"] == "*"
+    assert added[0]["effective_from"] == version["effective_from"]
+    assert [(t["tier_id"], t["rank"]) for t in added[0]["tiers"]] == [
+        (t["tier_id"], rank) for rank, t in enumerate(version["tiers"])
+    ]
+    later = datetime.now(UTC).date() + timedelta(days=400)
+    status, announced, _ = stack.call(
+        tiers[0].app, "POST", "/programme/versions", body=programme_body(later), claims=VENDOR
+    )
+    assert status == 201, announced
+    assert len(stack.outbox_events("TiersTable", "TierProgrammeVersionAdded", version_id=announced["version_id"])) == 1
+    path = "/programme/versions/{version_id}/withdrawal"
+    status, answer, _ = stack.call(
+        tiers[0].app, "POST", path, {"version_id": announced["version_id"]}, body={"reason": "typo"}, claims=VENDOR
+    )
+    assert status in (200, 201), answer
+    withdrawn = stack.outbox_events("TiersTable", "TierProgrammeVersionWithdrawn", version_id=announced["version_id"])
+    assert [w["effective_from"] for w in withdrawn] == [later.isoformat()]

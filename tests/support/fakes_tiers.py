@@ -106,12 +106,13 @@ class FakeTiersRepository:
     def withdrawn(self, version_id: str) -> bool:
         return version_id in self.withdrawn_versions
 
-    def withdraw_version(self, withdrawal: Withdrawal) -> None:
+    def withdraw_version(self, withdrawal: Withdrawal, *, events: Sequence[EventDetail] = ()) -> None:
         version_id = withdrawal.version.version_id
         if version_id not in self.programme or version_id in self.withdrawn_versions:
             raise StaleProgramme(version_id)
         del self.programme[version_id]
         self.withdrawn_versions[version_id] = withdrawal
+        self.outbox.extend(events)
 
     def require_accepted(self, principal: Principal) -> None:
         if principal.partner_id is None or self.agreement is None:
@@ -119,11 +120,12 @@ class FakeTiersRepository:
         if (self.agreement, principal.sub) not in self.acceptances:
             raise Forbidden("Accept the current programme agreement first.", code="agreement_required")
 
-    def add_version(self, version: CriteriaVersion, *, expected_count: int) -> None:
+    def add_version(self, version: CriteriaVersion, *, expected_count: int, events: Sequence[EventDetail] = ()) -> None:
         count = len(self.programme) + len(self.withdrawn_versions)
         if count != expected_count or version.version_id in self.programme or self.version_on(version.effective_from):
             raise StaleProgramme(version.version_id)  # sequential ids; one version per date
         self.programme[version.version_id] = version
+        self.outbox.extend(events)
 
     def partners(self, after: str | None, limit: int) -> tuple[list[str], str | None]:
         ahead = sorted(p for p in self.enrolled if after is None or p > after)

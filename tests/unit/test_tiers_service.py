@@ -722,15 +722,17 @@ def test_versions_added_concurrently_get_distinct_ids(world: World) -> None:
     real = world.repository.add_version
     calls = {"n": 0}
 
-    def racing(version: Any, *, expected_count: int) -> None:
+    def racing(version: Any, *, expected_count: int, events: Any = ()) -> None:
         calls["n"] += 1
         if calls["n"] == 1:  # another admin's version lands first
             real(version.model_copy(update={"version_id": "v2", "effective_from": date(2026, 12, 2)}), expected_count=1)
-        real(version, expected_count=expected_count)
+        real(version, expected_count=expected_count, events=events)
 
     world.repository.add_version = racing  # type: ignore[method-assign]
     added = add_version(world, "2026-12-20")
     assert added.version_id == "v3"
+    # only the written version's ladder is published (the losing attempt's event went nowhere)
+    assert [e.version_id for e in world.repository.events("TierProgrammeVersionAdded")] == ["v1", "v3"]
 
 
 def test_manual_criteria_are_the_vendor_admins_and_evaluate_at_once(world: World) -> None:
@@ -1051,3 +1053,18 @@ def test_the_programme_partners_are_listed_with_their_tier_a_page_at_a_time_for_
     with pytest.raises(ValidationFailed) as bad:
         world.api.partners(VENDOR, limit=2, cursor="connections|2")
     assert bad.value.errors[0].field == "cursor"
+
+
+def test_adding_and_withdrawing_a_version_publish_the_ladder_with_the_write(world: World) -> None:
+    """Other contexts (content's tier gating) keep the ladder from these events: each goes to the outbox with its
+    version's write, the tiers in rank order, programme-wide."""
+    first = add_version(world)
+    added = world.repository.events("TierProgrammeVersionAdded")
+    assert [(e.version_id, e.effective_from, e.partner_id) for e in added] == [("v1", first.effective_from, "*")]
+    assert [(t.tier_id, t.rank) for t in added[0].tiers] == [(t.tier_id, i) for i, t in enumerate(first.tiers)]
+    later = add_version(world, "2027-01-01")
+    world.api.withdraw_version(VENDOR, later.version_id, "typo")
+    world.api.withdraw_version(VENDOR, later.version_id, "again")  # a retry answers the record: no second event
+    withdrawn = world.repository.events("TierProgrammeVersionWithdrawn")
+    assert [(e.version_id, e.effective_from) for e in withdrawn] == [("v2", later.effective_from)]
+    assert len(world.repository.events("TierProgrammeVersionAdded")) == 2

@@ -15,6 +15,7 @@ from shared.ports import Mailer, SideEffectLedger
 
 if TYPE_CHECKING:
     from contracts.tiers import TierUpgradeRequested
+    from shared.events import EventDetail
     from shared.mail import Email
     from shared.principal import Principal
     from tiers.models import (
@@ -84,8 +85,9 @@ class TiersRepository(Protocol):
 
     def withdrawn(self, version_id: str) -> bool: ...
 
-    def withdraw_version(self, withdrawal: Withdrawal) -> None:
-        """Move the version from its date to the record of withdrawals (StaleProgramme when it is gone meanwhile)."""
+    def withdraw_version(self, withdrawal: Withdrawal, *, events: Sequence[EventDetail] = ()) -> None:
+        """Move the version from its date to the record of withdrawals (StaleProgramme when it is gone meanwhile), with
+        `events` in the outbox in the same transaction."""
         ...
 
     def require_accepted(self, principal: Principal) -> None:
@@ -93,8 +95,9 @@ class TiersRepository(Protocol):
         (the gate's projection, contracts.onboarding_agreement_gate); vendor staff pass."""
         ...
 
-    def add_version(self, version: CriteriaVersion, *, expected_count: int) -> None:
-        """StaleProgramme when another version was added meanwhile (version ids are sequential)."""
+    def add_version(self, version: CriteriaVersion, *, expected_count: int, events: Sequence[EventDetail] = ()) -> None:
+        """StaleProgramme when another version was added meanwhile (version ids are sequential); `events` (the
+        ladder's TierProgrammeVersionAdded) go to the outbox in the same transaction."""
         ...
 
     # ------------------------------------------------------------- a partner

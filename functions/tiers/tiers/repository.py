@@ -24,6 +24,7 @@ from contracts import onboarding_agreement_gate as agreements
 from shared.aws import client
 from shared.clock import iso
 from shared.dynamo import ConditionFailed, Table, from_item, values
+from shared.events import EventDetail
 from shared.outbox import outbox_item
 from shared.principal import Principal
 from tiers.models import (
@@ -137,7 +138,7 @@ class TiersRepository:
     def withdrawn(self, version_id: str) -> bool:
         return self.table.get(PROGRAMME, f"WITHDRAWN#{version_id}") is not None
 
-    def withdraw_version(self, withdrawal: Withdrawal) -> None:
+    def withdraw_version(self, withdrawal: Withdrawal, *, events: Sequence[EventDetail] = ()) -> None:
         """The version leaves its date (so `version_in_force` never meets it and the date is free) for the record."""
         t, version = self.table, withdrawal.version
         try:
@@ -153,6 +154,7 @@ class TiersRepository:
                         {"pk": PROGRAMME, "sk": f"WITHDRAWN#{version.version_id}", "entity": "withdrawal"}
                         | withdrawal.model_dump(mode="json")
                     ),
+                    *(t.op_put(outbox_item(e)) for e in events),
                 ]
             )
         except ConditionFailed as failure:
@@ -161,7 +163,7 @@ class TiersRepository:
     def require_accepted(self, principal: Principal) -> None:
         agreements.require_accepted(self.table, principal)
 
-    def add_version(self, version: CriteriaVersion, *, expected_count: int) -> None:
+    def add_version(self, version: CriteriaVersion, *, expected_count: int, events: Sequence[EventDetail] = ()) -> None:
         t = self.table
         head_condition = "attribute_not_exists(pk)" if expected_count == 0 else "version_count = :expected"
         try:
@@ -176,6 +178,7 @@ class TiersRepository:
                         condition=head_condition,
                         condition_values={":expected": expected_count} if expected_count else None,
                     ),
+                    *(t.op_put(outbox_item(e)) for e in events),
                 ]
             )
         except ConditionFailed as failure:

@@ -34,6 +34,8 @@ from tiers.domain.criteria import (
     new_version,
     repeats,
     statuses,
+    version_added,
+    version_withdrawn,
 )
 from tiers.models import (
     CriteriaVersion,
@@ -245,7 +247,9 @@ class TiersService:
             ensure_known_certifications(request, self.repository.known_certifications(named_certifications(request)))
             version = new_version(request, version_id=f"v{count + 1}", created_by=principal.email, now=now)
             try:
-                self.repository.add_version(version, expected_count=count)
+                self.repository.add_version(
+                    version, expected_count=count, events=[version_added(version, now=now, event_id=new_id("evt"))]
+                )
             except StaleProgramme:
                 continue
             _announce(self.repository, self.timers, version, now)
@@ -273,7 +277,9 @@ class TiersService:
                 )
             withdrawal = Withdrawal(version=version, reason=reason, withdrawn_by=principal.email, withdrawn_at=now)
             try:
-                self.repository.withdraw_version(withdrawal)
+                self.repository.withdraw_version(
+                    withdrawal, events=[version_withdrawn(version, now=now, event_id=new_id("evt"))]
+                )
             except StaleProgramme:
                 continue
             # its fan-out timer goes too; should this step fail, the timer fires and finds the version withdrawn

@@ -1,8 +1,10 @@
-// #/organisation: the partner's profile; partner admins can edit phone and description.
+// #/organisation: the partner's profile; partner admins can edit phone and description. Below it the brand profile
+// co-branded kits use (brand.js).
 import { api, path } from '../api.js';
 import { announce, badge, errorPanel, h, loading, timeEl } from '../dom.js';
 import { LIMITS, bindForm, field, formAlert, maxLength } from '../forms.js';
 import { countryName, partnerTypeLabel, statusLabel, statusTone } from '../reference.js';
+import { brandSection } from './brand.js';
 
 const PHONE = /^[0-9+() .-]+$/; // what the API accepts; plus at least five digits
 
@@ -99,6 +101,7 @@ function render(ctx, content, partner, { saved = false } = {}) {
       ),
       contactCard,
     ),
+    brandSection(ctx),
   );
 }
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from fractions import Fraction
 from typing import Literal
 
-from contracts.tiers import TierRef
+from contracts.tiers import ALL_PARTNERS, TierProgrammeVersionAdded, TierProgrammeVersionWithdrawn, TierRef
 from shared.errors import Conflict, FieldError, ValidationFailed
 from shared.money import Money, format_amount
 from tiers.models import (
@@ -54,6 +54,28 @@ def in_force(versions: list[CriteriaVersion], at: datetime) -> CriteriaVersion |
     """The version in force at `at`: the latest whose date has come (versions never overlap, never change)."""
     due = [v for v in versions if effective_at(v) <= at]
     return max(due, key=lambda v: v.effective_from) if due else None
+
+
+def version_added(version: CriteriaVersion, *, now: datetime, event_id: str) -> TierProgrammeVersionAdded:
+    """What other contexts learn the version's ladder from: its tiers in rank order and the date it applies from."""
+    return TierProgrammeVersionAdded.occurred(
+        at=now,
+        event_id=event_id,
+        partner_id=ALL_PARTNERS,
+        version_id=version.version_id,
+        effective_from=version.effective_from,
+        tiers=[version.ref(index) for index in range(len(version.tiers))],
+    )
+
+
+def version_withdrawn(version: CriteriaVersion, *, now: datetime, event_id: str) -> TierProgrammeVersionWithdrawn:
+    return TierProgrammeVersionWithdrawn.occurred(
+        at=now,
+        event_id=event_id,
+        partner_id=ALL_PARTNERS,
+        version_id=version.version_id,
+        effective_from=version.effective_from,
+    )
 
 
 def check_new_version(request: VersionRequest, *, today: date, taken: CriteriaVersion | None) -> None:
