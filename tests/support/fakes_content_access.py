@@ -1,6 +1,6 @@
 """In-memory fakes of content's access, search and tracking ports (B): `content.ports.PartnerDirectory`,
 `SearchIndex` and `Tracking`, keeping the adapters' conditions (newest wins for profiles and tiers, a withdrawn ladder
-stays withdrawn, a download's counters written on the counts read or StaleStats) and counting what a page reads
+stays withdrawn, a download's counters ADDed; `race_next` makes a record fail as a lost write would) and counting what a page reads
 (`queried` names every posting partition a page asked for: a Silver partner's must never name a Gold band)."""
 
 from __future__ import annotations
@@ -145,8 +145,6 @@ class FakeTracking:
     def record(self, download: Download, before: AssetStats | None, event: EventDetail) -> None:
         if self.race_next:
             self.race_next -= 1
-            raise StaleStats(download.asset_id)
-        if before != self.asset_stats.get(download.asset_id):
             raise StaleStats(download.asset_id)
         field_name = "downloads" if download.kind == "download" else "previews"
         aid = download.asset_id

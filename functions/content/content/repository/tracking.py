@@ -31,7 +31,8 @@ class TrackingRepository:
         return AssetStats.model_validate(item) if item else None
 
     def record(self, download: Download, before: AssetStats | None, event: EventDetail) -> None:
-        """All or nothing: StaleStats when the asset's counters moved since `before` was read."""
+        """All or nothing: the record, the downloader marker, the counters (ADDed) and the event. `before` only
+        places the asset on the "most downloaded" list; a download never waits on another one."""
         t = self.table
         aid, at = download.asset_id, download.downloaded_at
         field = "downloads" if download.kind == "download" else "previews"
@@ -54,19 +55,35 @@ class TrackingRepository:
             last_at=at,
         )
         spk, ssk = keys.stats(aid)
-        stats_item = {
-            "pk": spk,
-            "sk": ssk,
-            "entity": "asset_stats",
-            "asset_id": aid,
-            "title": download.title,
-            "last_at": iso(at),
-            "gsi1pk": keys.STATS_RECENT,
-            "gsi1sk": recent_key(at, aid),
-            "gsi2pk": keys.STATS_TOP,
-            "gsi2sk": top_key(after["downloads"] + after["previews"], aid),
-        } | after
-        stats_condition = "downloads = :d AND previews = :p" if before else "attribute_not_exists(pk)"
+        other = "previews" if field == "downloads" else "downloads"
+        # the counters are ADDed (exact, and a burst of downloads never waits on one another); the "most downloaded"
+        # sort key is set from the counts read, so racing downloads may leave it a few behind until the next one
+        stats_update = {
+            "Update": {
+                "TableName": t.name,
+                "Key": to_item({"pk": spk, "sk": ssk}),
+                "UpdateExpression": (
+                    "ADD #count :one SET #other = if_not_exists(#other, :zero), entity = :entity, asset_id = :aid, "
+                    "title = :title, last_at = :at, gsi1pk = :recent, gsi1sk = :recent_key, gsi2pk = :top, "
+                    "gsi2sk = :top_key"
+                ),
+                "ExpressionAttributeNames": {"#count": field, "#other": other},
+                "ExpressionAttributeValues": values(
+                    {
+                        ":one": 1,
+                        ":zero": 0,
+                        ":entity": "asset_stats",
+                        ":aid": aid,
+                        ":title": download.title,
+                        ":at": iso(at),
+                        ":recent": keys.STATS_RECENT,
+                        ":recent_key": recent_key(at, aid),
+                        ":top": keys.STATS_TOP,
+                        ":top_key": top_key(after["downloads"] + after["previews"], aid),
+                    }
+                ),
+            }
+        }
         try:
             t.transact(
                 [
@@ -74,11 +91,7 @@ class TrackingRepository:
                     t.op_put(
                         {"pk": dpk, "sk": dsk, "entity": "downloader"} | marker.model_dump(mode="json"), condition=None
                     ),
-                    t.op_put(
-                        stats_item,
-                        condition=stats_condition,
-                        condition_values={":d": counts["downloads"], ":p": counts["previews"]} if before else None,
-                    ),
+                    stats_update,
                     self._count(
                         keys.version_stats(aid, download.version),
                         field,
@@ -99,9 +112,7 @@ class TrackingRepository:
                 ]
             )
         except ConditionFailed as failure:
-            if failure.failed_at(2):
-                raise StaleStats(aid) from failure
-            raise
+            raise StaleStats(aid) from failure  # only the download record's own uniqueness can fail
 
     def _count(self, key: tuple[str, str], field: str, fields: dict[str, Any]) -> dict[str, Any]:
         names = {f"#s{n}": name for n, name in enumerate(fields)}
