@@ -816,6 +816,24 @@ def test_an_assets_page_shows_versions_takes_a_new_one_and_its_downloads(
     assert patch.body["title"] == "Firewall 900 datasheet 2027" and patch.body["revision"] == 1
 
 
+def test_a_vendor_admin_takes_an_asset_down_after_confirming(page: Page, vendor: Stub, portal_url: str) -> None:
+    vendor.api[("GET", f"/content/assets/{ASSET}")] = [
+        ok(admin_asset(revision=4) | {"versions": [version(1)]}),
+        ok(admin_asset(revision=5, status="expired", expires_at=iso_in(0)) | {"versions": [version(1)]}),
+    ]
+    vendor.api[("GET", f"/content/assets/{ASSET}/downloads/summary")] = ok(
+        {"asset_id": ASSET, "totals": {"downloads": 0, "previews": 0}, "partners": [], "versions": []}
+    )
+    vendor.api[("POST", f"/content/assets/{ASSET}/take-down")] = ok(admin_asset(revision=5, status="expired"))
+    page.goto(f"{portal_url}#/admin/content/assets/{ASSET}")
+    page.get_by_test_id("take-down").click()
+    assert vendor.requests("POST", f"/content/assets/{ASSET}/take-down") == []  # the first click only asks
+    page.get_by_test_id("take-down-confirm").click()
+    expect(page.get_by_test_id("take-down")).to_have_count(0)  # reloaded: an expired asset has nothing to take down
+    [post] = vendor.requests("POST", f"/content/assets/{ASSET}/take-down")
+    assert post.body == {"revision": 4}
+
+
 def test_stats_and_the_csv_export(page: Page, vendor: Stub, portal_url: str) -> None:
     export_url = "https://content-bucket.s3.amazonaws.com/exports/exp_1.csv"
     vendor.api[("GET", "/content/stats")] = ok(

@@ -65,6 +65,7 @@ VENDOR_ONLY = frozenset(
         ("GET", "/rewards/payouts"),
         ("POST", "/content/assets"),
         ("POST", "/content/assets/{asset_id}/versions"),
+        ("POST", "/content/assets/{asset_id}/take-down"),
         ("PATCH", "/content/assets/{asset_id}"),
         ("GET", "/content/admin/assets"),
         ("GET", "/content/assets/{asset_id}/downloads/summary"),

@@ -435,6 +435,43 @@ def test_an_asset_is_out_of_reach_before_its_publish_date_and_from_its_expiry(
     refused_everywhere(stack, content, people["GOLD"], soon)  # access never waits for the expiry timer
 
 
+def test_a_vendor_admin_takes_an_asset_down_at_once_and_brings_it_back(stack: Stack, content: dict[str, Any]) -> None:
+    modules, people = content["modules"], content["people"]
+    asset = publish(stack, modules, "Retired price list")
+    aid = asset["asset_id"]
+    assert download(stack, content, people["GOLD"], aid)[0] == 201
+    path = "/content/assets/{asset_id}/take-down"
+    status, refused, _ = call(
+        stack, modules, "POST", path, {"asset_id": aid}, claims=people["GOLD"], body={"revision": 1}
+    )
+    assert status == 403, refused
+    status, stale, _ = call(stack, modules, "POST", path, {"asset_id": aid}, claims=VENDOR, body={"revision": 0})
+    assert status == 400 and stale["errors"][0]["field"] == "revision", stale
+    status, vendor_view, _ = call(stack, modules, "GET", "/content/assets/{asset_id}", {"asset_id": aid}, claims=VENDOR)
+    revision = vendor_view["revision"]
+    status, old, _ = call(
+        stack, modules, "POST", path, {"asset_id": aid}, claims=VENDOR, body={"revision": revision + 5}
+    )
+    assert status == 409 and old["code"] == "stale_revision", old
+    status, taken, _ = call(stack, modules, "POST", path, {"asset_id": aid}, claims=VENDOR, body={"revision": revision})
+    assert status == 200 and taken["status"] == "expired", taken
+    refused_everywhere(stack, content, people["GOLD"], asset)  # at once, before the index hears of it
+    deliver(stack, modules)
+    assert not indexed(stack, aid)  # ContentExpired took it out of the index
+    status, back, _ = call(
+        stack,
+        modules,
+        "PATCH",
+        "/content/assets/{asset_id}",
+        {"asset_id": aid},
+        claims=VENDOR,
+        body={"expires_at": iso(datetime.now(UTC) + timedelta(days=30)), "revision": taken["revision"]},
+    )
+    assert status == 200 and back["status"] == "ready", back
+    deliver(stack, modules)
+    assert download(stack, content, people["GOLD"], aid)[0] == 201
+
+
 def test_a_demotion_revokes_at_once_and_the_vendor_sees_everything(stack: Stack, content: dict[str, Any]) -> None:
     gold, people, modules = content["gold"], content["people"], content["modules"]
     demoted = people["DEMOTED"]

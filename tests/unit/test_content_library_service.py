@@ -271,3 +271,26 @@ def test_a_minimum_tier_the_ladder_does_not_know_is_refused_naming_the_field() -
     world.library.patch(
         ADMIN, asset_id, AssetPatch.model_validate({"audience": {"min_tier_id": "silver"}, "revision": asset.revision})
     )
+
+
+def test_a_ready_asset_is_taken_down_at_once_once() -> None:
+    from content.models.assets import TakeDown
+
+    world = World()
+    draft = world.create()
+    with pytest.raises(Conflict):  # nothing to take down before its file is checked
+        world.library.take_down(ADMIN, draft, TakeDown(revision=1))
+    world.upload(draft, 1)
+    asset = world.assets.get(draft)
+    assert asset is not None and asset.status == "ready"
+    taken = world.library.take_down(ADMIN, draft, TakeDown(revision=asset.revision))
+    assert (taken.status, taken.expires_at) == ("expired", NOW)
+    assert len(world.assets.events("ContentExpired")) == (1 if asset.published else 0)
+    again = world.library.take_down(ADMIN, draft, TakeDown(revision=taken.revision))
+    assert again.revision == taken.revision  # a repeat changes nothing
+    with pytest.raises(Forbidden):
+        world.library.take_down(
+            Principal(sub="p", email="p@x.test", name="P", partner_id="p1", groups=frozenset({"partner-admin"})),
+            draft,
+            TakeDown(revision=taken.revision),
+        )

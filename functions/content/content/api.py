@@ -11,7 +11,7 @@ from typing import Any
 from content.agreement import AgreementGate
 from content.api_kits import blueprint as kit_routes
 from content.api_library import blueprint as library_routes
-from content.models.assets import ASSET_STATUSES, Asset, AssetBody, AssetPatch, AssetVersion, FileBody
+from content.models.assets import ASSET_STATUSES, Asset, AssetBody, AssetPatch, AssetVersion, FileBody, TakeDown
 from content.repository.assets import AssetsRepository
 from content.service.library import LibraryService, Upload
 from content.service.partners import PartnerAccess
@@ -141,6 +141,23 @@ def change_asset(asset_id: str) -> Any:
     asset_id = id_or_400(asset_id, ASSET_ID, "asset_id")
     body = parse_body(current(app), AssetPatch)
     return respond(200, asset_answer(service().patch(principal, asset_id, body)))
+
+
+@app.route("/content/assets/{asset_id}/take-down", methods=["POST"])
+@handle_errors
+def take_down_asset(asset_id: str) -> Any:
+    """Expire an asset now (vendor admin, on its revision): partners lose it at once; PATCH a later expiry to bring
+    it back."""
+    principal = caller()
+    service().ensure_vendor_admin(principal)
+    asset_id = id_or_400(asset_id, ASSET_ID, "asset_id")
+    body = parse_body(current(app), TakeDown)
+    return post_once(
+        f"take_down:{asset_id}",
+        principal.sub,
+        lambda: (200, asset_answer(service().take_down(principal, asset_id, body))),
+        body_is_key=True,
+    )
 
 
 @app.route("/content/assets/{asset_id}", methods=["GET"])

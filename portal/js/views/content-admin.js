@@ -536,9 +536,42 @@ function drawAsset(ctx, page, answer, tiers) {
     adminBlock('versions-title', 'Versions', 'Newest first. A new version replaces the current one once its file is checked; the asset keeps its ID.', versionsTable(versions)),
     adminBlock('version-form-title', 'Upload a new version', 'People who downloaded an earlier version get an email with your notes.', versionForm(ctx, asset, reload)),
     adminBlock('edit-asset-title', 'Edit the details', null, editForm(ctx, asset, tiers, reload)),
+    asset.status === 'ready'
+      ? adminBlock('take-down-title', 'Take it down', 'Partners lose it at once: it leaves search and downloads are refused. Set a later end date above to bring it back.', takeDownControl(ctx, asset, reload))
+      : null,
     adminBlock('summary-title', 'Downloads', 'Downloads and previews by partner and by version.', summary),
   );
   loadInto(ctx, summary, 'the downloads', () => api.get(path`/content/assets/${asset.asset_id}/downloads/summary`), drawSummary);
+}
+
+/** "Take down now" asks once more, then expires the asset at once (on the revision shown). */
+function takeDownControl(ctx, asset, reload) {
+  const box = h('div', { class: 'actions' });
+  const keeper = idempotencyKeeper();
+  const ask = h('button', { type: 'button', class: 'button', 'data-testid': 'take-down' }, 'Take down now');
+  const status = h('span', { class: 'small', role: 'status', 'data-testid': 'take-down-state' });
+  ask.addEventListener('click', () => {
+    const confirm = h('button', { type: 'button', class: 'button button-primary', 'data-testid': 'take-down-confirm' }, `Take ${asset.title} down now`);
+    const cancel = h('button', { type: 'button', class: 'button-inline', onclick: () => box.replaceChildren(ask, status) }, 'Keep it available');
+    confirm.addEventListener('click', async () => {
+      confirm.disabled = true;
+      status.textContent = 'Taking it down…';
+      try {
+        await api.post(path`/content/assets/${asset.asset_id}/take-down`, { revision: asset.revision }, { idempotencyKey: keeper.keyFor(asset.asset_id) });
+      } catch (error) {
+        if (ctx.handleAuthErrors(error)) return;
+        confirm.disabled = false;
+        status.textContent = `It was not taken down. ${error.message}`;
+        return;
+      }
+      announce('Taken down: partners no longer see it.');
+      reload();
+    });
+    box.replaceChildren(confirm, cancel, status);
+    confirm.focus();
+  });
+  box.append(ask, status);
+  return box;
 }
 
 function versionsTable(versions) {

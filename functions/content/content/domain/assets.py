@@ -430,6 +430,25 @@ def metadata_event(asset: Asset, actor: str, now: datetime, event_id: str) -> Co
     )
 
 
+def take_down(asset: Asset, revision: int, now: datetime, event_id: str) -> Change:
+    """A vendor admin takes the asset down at once: it expires now (ContentExpired when it was published, so search
+    drops it); a later expiry set by PATCH brings it back. Taking down an expired asset again changes nothing."""
+    if revision != asset.revision:
+        raise Conflict(
+            "The asset was changed since you read it; reload it and try again.",
+            code="stale_revision",
+            errors=[FieldError("revision", f"is {asset.revision} now")],
+        )
+    if asset.status == "expired":
+        return Change(asset=asset)
+    if asset.status != "ready":
+        raise Conflict(f"The asset is {asset.status}; only a ready asset can be taken down.", code="not_ready")
+    taken = asset.model_copy(update={"expires_at": now})
+    change = timer_due(taken, AssetTimer(kind="expire", asset_id=asset.asset_id, due_at=now), now, event_id)
+    assert change is not None  # expires_at == now: the expiry is due
+    return change
+
+
 def timer_due(asset: Asset, timer: AssetTimer, now: datetime, event_id: str) -> Change | None:
     """A timer fired: publish a ready asset whose publish date has come, or expire one whose expiry has come. A
     timer for a date since changed, or a step already taken, changes nothing (None)."""

@@ -91,6 +91,12 @@ class AssetPatch(Strict):
     revision: int = Field(ge=1, strict=True)
 
 
+class TakeDown(Strict):
+    """POST /content/assets/{asset_id}/take-down (vendor admin): expire it now, on its current `revision`."""
+
+    revision: int = Field(ge=1, strict=True)
+
+
 class AssetVersion(Record):
     """One uploaded file of an asset (`ASSET#<aid>` / `VERSION#<n:06d>`): awaiting its upload, processing, ready
     (checked: checksum, size, page count) or rejected (the object version deleted, `reason` says why)."""

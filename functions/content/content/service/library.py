@@ -11,7 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from content.domain import assets as rules
-from content.models.assets import Asset, AssetBody, AssetPatch, AssetTimer, AssetVersion, Audience, FileBody
+from content.models.assets import (
+    Asset,
+    AssetBody,
+    AssetPatch,
+    AssetTimer,
+    AssetVersion,
+    Audience,
+    FileBody,
+    TakeDown,
+)
 from content.ports import AssetAccess, Assets, ContentFiles, StaleAsset
 from shared.clock import timer_time, utc_now
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -95,6 +104,22 @@ class LibraryService:
         except StaleAsset as stale:
             raise Conflict("The asset changed while adding the version; try again.", code="asset_changed") from stale
         return change.version, self._upload(change.version)
+
+    def take_down(self, principal: Principal, asset_id: str, body: TakeDown) -> Asset:
+        """Expire the asset now: no partner can see, find or download it from this moment (access checks the dates
+        at every request); the index drops it on ContentExpired."""
+        self.ensure_vendor_admin(principal)
+        asset = self._asset(asset_id)
+        change = rules.take_down(asset, body.revision, self.clock(), self.ids("evt"))
+        if change.asset is asset:
+            return asset  # already expired: a repeat changes nothing
+        try:
+            self.assets.update(change.asset, asset.revision, change.events)
+        except StaleAsset as stale:
+            raise Conflict(
+                "The asset was changed since you read it; reload it and try again.", code="stale_revision"
+            ) from stale
+        return change.asset
 
     def patch(self, principal: Principal, asset_id: str, body: AssetPatch) -> Asset:
         self.ensure_vendor_admin(principal)
