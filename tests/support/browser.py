@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page
 
+# The portal's navigation, in order, as each kind of user sees it (portal/js/app.js ROUTES): one list for every test
+PARTNER_NAV = ["Organisation", "Users", "Deals", "MDF", "Programme", "Training", "Rewards", "Library"]
+VENDOR_NAV = [
+    "MDF admin",
+    "Training review",
+    "Training catalogue",
+    "LMS & imports",
+    "Programme admin",
+    "Rewards admin",
+    "Content admin",
+]
+
 
 def new_page(browser: Browser) -> Page:
     """A fresh browser context (its own session); page errors are collected in `page.errors`."""

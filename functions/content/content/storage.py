@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from content.domain.assets import HEAD_BYTES, FileFacts
-from shared.uploads import UPLOAD_EXPIRES_SECONDS, UploadBucket, is_missing
+from shared.uploads import UPLOAD_EXPIRES_SECONDS, UploadBucket, object_version, presigned_get
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -23,39 +23,27 @@ class StoredObject:
     version_id: str | None
 
 
-def _version(version_id: str | None) -> dict[str, str]:
-    return {"VersionId": version_id} if version_id else {}
-
-
-def quoted(file_name: str, fallback: str = "file") -> str:
-    """A file name safe inside a Content-Disposition header."""
-    return "".join(c if c.isalnum() or c in " ._-()" else "_" for c in file_name)[:150] or fallback
-
-
 class ContentFiles(UploadBucket):
     upload_expires_seconds = UPLOAD_EXPIRES_SECONDS
 
     def stored(self, key: str, version_id: str | None) -> StoredObject | None:
-        """Size, type and first bytes of one object version; None when it is not there (deleted, never written)."""
+        """Size, type and first bytes of one object version; None when it is not there (deleted, never written, or a
+        version id S3 does not know)."""
         s3 = self._s3
         try:
-            head = s3.head_object(Bucket=self.bucket, Key=key, **_version(version_id))
+            found = self.sniffed(key, version_id, limit=HEAD_BYTES)
         except s3.exceptions.ClientError as error:
-            if is_missing(error) or error.response.get("Error", {}).get("Code") in ("400", "InvalidArgument"):
+            if error.response.get("Error", {}).get("Code") in ("400", "InvalidArgument"):
                 return None
             raise
-        size = int(head.get("ContentLength", 0))
-        found = head.get("VersionId")
-        found = None if found in (None, "null") else str(found)
-        sample = b""
-        if size:
-            body = s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{HEAD_BYTES - 1}", **_version(found))
-            sample = body["Body"].read(HEAD_BYTES)
-        return StoredObject(size=size, content_type=str(head.get("ContentType", "")), head=sample, version_id=found)
+        if found is None:
+            return None
+        size, content_type, head, version = found
+        return StoredObject(size=size, content_type=content_type, head=head, version_id=version)
 
     def digest(self, key: str, version_id: str | None, content_type: str) -> tuple[str, int, FileFacts]:
         """SHA-256, size and facts (PDF pages, MP4 duration) of one object version, streamed in 1 MB chunks."""
-        body = self._s3.get_object(Bucket=self.bucket, Key=key, **_version(version_id))["Body"]
+        body = self._s3.get_object(Bucket=self.bucket, Key=key, **object_version(version_id))["Body"]
         sha, size, facts = hashlib.sha256(), 0, FileFacts(content_type)
         for chunk in iter(lambda: body.read(CHUNK_BYTES), b""):
             sha.update(chunk)
@@ -64,27 +52,11 @@ class ContentFiles(UploadBucket):
         facts.finish()
         return sha.hexdigest(), size, facts
 
-    def delete(self, key: str, version_id: str | None) -> None:
-        """Remove a refused object version itself (not just hide it behind a delete marker)."""
-        self._s3.delete_object(Bucket=self.bucket, Key=key, **_version(version_id))
-
     def download_url(
         self, key: str, version_id: str | None, file_name: str, *, seconds: int, inline: bool = False
     ) -> str:
         """A presigned GET of exactly this key and object version, for `seconds`; `inline` for a preview."""
-        disposition = "inline" if inline else "attachment"
-        return str(
-            self._s3.generate_presigned_url(
-                "get_object",
-                Params={
-                    "Bucket": self.bucket,
-                    "Key": key,
-                    "ResponseContentDisposition": f'{disposition}; filename="{quoted(file_name)}"',
-                    **_version(version_id),
-                },
-                ExpiresIn=seconds,
-            )
-        )
+        return presigned_get(self._s3, self.bucket, key, file_name, version_id, seconds=seconds, inline=inline)
 
     def put(self, key: str, body: bytes, content_type: str) -> str | None:
         """Write an object the API itself makes (a kit copy, an export); its version id."""
