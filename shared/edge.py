@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Blueprint, Chalice, ConvertToMiddleware
 
 from shared.errors import DomainError
 from shared.http import api_errors, current, documented_errors, error_body, json_response, parse_json, status_of
@@ -68,3 +69,26 @@ class ApiEdge:
             lambda_context=self.app.lambda_context,
             body_is_key=body_is_key,
         )
+
+
+class Routes(Blueprint):
+    """A Blueprint of HTTP routes that more than one app may register (a context's second route module). Chalice's own
+    hands every app the same options dict and consumes its `methods` on the first registration, so a second app (a
+    test importing the API module again) would get each route as GET; each registration here gets its own copy."""
+
+    def _register_handler(
+        self,
+        handler_type: str,
+        name: str,
+        user_handler: Any,
+        wrapped_handler: Any,
+        kwargs: dict[str, Any],
+        options: dict[Any, Any] | None = None,
+    ) -> None:
+        if handler_type != "route":
+            raise TypeError(f"{type(self).__name__} holds HTTP routes only, not {handler_type} handlers")
+
+        def register(app: Any, options: dict[Any, Any]) -> None:
+            app._register_handler(handler_type, name, user_handler, wrapped_handler, copy.deepcopy(kwargs), options)
+
+        self._deferred_registrations.append(register)

@@ -6,14 +6,11 @@ the answer never reveals that it exists). Vendor admins see everything, and the 
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, get_args
-
-from chalice import Blueprint
 
 from content.agreement import AgreementGate
 from content.domain.search import MAX_QUERY_WORDS
@@ -28,34 +25,12 @@ from content.service.partners import Gatekeeper
 from content.service.search import MAX_LIMIT, LibrarySearch
 from content.settings import ApiSettings
 from content.storage import ContentFiles
+from shared.edge import Routes
 from shared.errors import FieldError, Forbidden, ValidationFailed
 from shared.http import api_errors, bounded_int, id_or_400, json_response, parse_body, parse_json, principal_from
 from shared.observability import logger
 from shared.principal import Principal
 from shared.requests import replay_safe_post
-
-
-class Routes(Blueprint):
-    """A Blueprint more than one app may register (each registration gets its own copy of the route options: Chalice
-    consumes `methods` on the first one), as rewards' blueprint does."""
-
-    def _register_handler(
-        self,
-        handler_type: str,
-        name: str,
-        user_handler: Any,
-        wrapped_handler: Any,
-        kwargs: dict[str, Any],
-        options: dict[Any, Any] | None = None,
-    ) -> None:
-        if handler_type != "route":
-            raise TypeError(f"{type(self).__name__} holds HTTP routes only, not {handler_type} handlers")
-
-        def register(app: Any, options: dict[Any, Any]) -> None:
-            app._register_handler(handler_type, name, user_handler, wrapped_handler, copy.deepcopy(kwargs), options)
-
-        self._deferred_registrations.append(register)
-
 
 SETTINGS = ApiSettings.from_env()
 blueprint = Routes(__name__)

@@ -3,7 +3,6 @@ payout batches and SPIFF claims with their proof files. Parse, call the service,
 
 from __future__ import annotations
 
-import copy
 import re
 import time
 from collections.abc import Callable
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 from pydantic import ValidationError
 
 from rewards.agreement import AgreementGate
@@ -37,36 +36,13 @@ from rewards.service.claims import ClaimsService
 from rewards.service.payouts import PayoutsService
 from rewards.service.redemptions import RedemptionsService
 from rewards.settings import ApiSettings
+from shared.edge import Routes
 from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.http import api_errors, field_errors, id_or_400, json_response, parse_body, parse_json, principal_from
 from shared.links import REFUSED_LINK, proof_link_refusal, signing_key
 from shared.observability import logger
 from shared.principal import Principal
 from shared.requests import replay_safe_post
-
-
-class Routes(Blueprint):
-    """A Blueprint of routes that more than one app may register. Chalice's own hands every app the same options
-    dict and consumes its `methods` on the first registration, so a second app (a test importing the API module
-    again) would get each route as GET; each registration here gets its own copy."""
-
-    def _register_handler(
-        self,
-        handler_type: str,
-        name: str,
-        user_handler: Any,
-        wrapped_handler: Any,
-        kwargs: dict[str, Any],
-        options: dict[Any, Any] | None = None,
-    ) -> None:
-        if handler_type != "route":
-            raise TypeError(f"{type(self).__name__} holds HTTP routes only, not {handler_type} handlers")
-
-        def register(app: Any, options: dict[Any, Any]) -> None:
-            app._register_handler(handler_type, name, user_handler, wrapped_handler, copy.deepcopy(kwargs), options)
-
-        self._deferred_registrations.append(register)
-
 
 SETTINGS = ApiSettings.from_env()
 blueprint = Routes(__name__)
