@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,11 +39,11 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 import boto3  # noqa: E402 - the environment above must be set first
 from moto import mock_aws  # noqa: E402
 
+from benchmarks.dynamo_meter import Meter, load, scans  # noqa: E402
 from infrastructure.local import moto_patches  # noqa: E402
 from infrastructure.local.provision import Provisioner  # noqa: E402
 from infrastructure.local.template import Template, load_template  # noqa: E402
 from shared.aws import client, reset_clients  # noqa: E402
-from shared.dynamo import to_item  # noqa: E402
 from tests.integration.conftest import TEST_PARAMETERS, Stack  # noqa: E402
 from tests.support.lambda_events import LambdaContext, api_event, claims_for  # noqa: E402
 
@@ -64,40 +64,6 @@ PAGES: dict[str, dict[str, str]] = {
     "partner: page 2 of browse": {"sort": "newest", "page": "2"},
     "vendor: browse newest": {"sort": "newest", "vendor": "1"},
 }
-
-
-# --------------------------------------------------------------------------------------------- counting DynamoDB
-@dataclass
-class Meter:
-    """Items read by the code's DynamoDB client since reset(), call by call."""
-
-    calls: list[tuple[str, int]] = field(default_factory=list)
-    _pending: list[str] = field(default_factory=list)
-
-    def attach(self, dynamodb: Any) -> None:
-        dynamodb.meta.events.register("provide-client-params.dynamodb", self._start)
-        dynamodb.meta.events.register("after-call.dynamodb", self._finish)
-
-    def reset(self) -> None:
-        self.calls, self._pending = [], []
-
-    def _start(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self._pending.append(model.name + (f"@{params['IndexName']}" if params.get("IndexName") else ""))
-
-    def _finish(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        name = self._pending.pop() if self._pending else model.name
-        read = 0
-        if model.name == "GetItem":
-            read = 1 if parsed.get("Item") else 0
-        elif model.name in ("Query", "Scan"):
-            read = int(parsed.get("ScannedCount", len(parsed.get("Items") or [])))
-        elif model.name == "BatchGetItem":
-            read = sum(len(found) for found in (parsed.get("Responses") or {}).values())
-        self.calls.append((name, read))
-
-    @property
-    def items_read(self) -> int:
-        return sum(read for _, read in self.calls)
 
 
 # --------------------------------------------------------------------------------------------- seeding
@@ -166,14 +132,6 @@ def library_items(first: int, count: int, now: datetime) -> list[dict[str, Any]]
     return items
 
 
-def load(table_name: str, items: list[dict[str, Any]]) -> None:
-    dynamodb = client("dynamodb")
-    with moto_patches.item_size_unchecked():
-        for offset in range(0, len(items), 25):
-            batch = [{"PutRequest": {"Item": to_item(item)}} for item in items[offset : offset + 25]]
-            dynamodb.batch_write_item(RequestItems={table_name: batch})
-
-
 def projection(table_name: str, partner_id: str, now: datetime) -> None:
     from content.models.partners import LadderTier, LadderVersion, PartnerProfile, PartnerTier
     from content.repository.access import PartnersRepository
@@ -215,7 +173,7 @@ class Result:
     seconds_to_load: float
     median: dict[str, int]
     shown: dict[str, int]
-    calls: dict[str, list[tuple[str, int]]]
+    calls: dict[str, list[tuple[str, int, int]]]
 
 
 def page(api: Any, claims: dict[str, str], query: dict[str, str]) -> dict[str, Any]:
@@ -227,7 +185,7 @@ def page(api: Any, claims: dict[str, str], query: dict[str, str]) -> dict[str, A
 def measure(api: Any, meter: Meter, partner: dict[str, str], repeat: int) -> tuple[dict[str, list[int]], Any, Any]:
     per: dict[str, list[int]] = {name: [] for name in PAGES}
     shown: dict[str, int] = {}
-    calls: dict[str, list[tuple[str, int]]] = {}
+    calls: dict[str, list[tuple[str, int, int]]] = {}
     for _ in range(repeat):
         for name, spec in PAGES.items():
             who = VENDOR if spec.get("vendor") else partner
@@ -284,8 +242,8 @@ def run(sizes: tuple[int, ...], repeat: int) -> list[Result]:
     return results
 
 
-def _by_call(calls: list[tuple[str, int]]) -> str:
-    return " + ".join(f"{name} ({read})" for name, read in calls)
+def _by_call(calls: list[tuple[str, int, int]]) -> str:
+    return " + ".join(f"{name} ({read})" for name, read, _ in calls)
 
 
 def report(results: list[Result], repeat: int) -> bool:
@@ -313,9 +271,9 @@ def report(results: list[Result], repeat: int) -> bool:
             f"{name}: {large.median[name]} vs {small.median[name]} items read, bound {bound} whatever the size"
             f" -> {'OK' if holds else 'GROWS'}"
         )
-    scans = [c for r in results for calls in r.calls.values() for c, _ in calls if c.startswith("Scan")]
-    ok &= not scans
-    print(f"Scan in the measured calls: {len(scans)}")
+    scanned = [c for r in results for calls in r.calls.values() for c in scans(calls)]
+    ok &= not scanned
+    print(f"Scan in the measured calls: {len(scanned)}")
     print(
         json.dumps(
             {

@@ -35,7 +35,7 @@ import sys
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 import boto3  # noqa: E402 - the environment above must be set first
 from moto import mock_aws  # noqa: E402
 
+from benchmarks.dynamo_meter import Meter, load, scans  # noqa: E402
 from infrastructure.local import moto_patches  # noqa: E402
 from infrastructure.local.provision import Provisioner  # noqa: E402
 from infrastructure.local.template import Template, load_template  # noqa: E402
@@ -66,55 +67,6 @@ AMOUNT = 100  # points per won deal
 VENDOR = claims_for(sub="vendor-bench", email="rewards-admin@example.com", partner_id=None, groups=["vendor-admin"])
 OPERATIONS = ("balance read", "earning")
 QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING"}  # the handlers log each request at INFO: the figures are the output
-
-
-# --------------------------------------------------------------------------------------------- counting DynamoDB
-@dataclass
-class Meter:
-    """Items read and written by the code's DynamoDB client since reset(), call by call."""
-
-    calls: list[tuple[str, int, int]] = field(default_factory=list)  # (operation[@index], read, written)
-    _pending: list[tuple[str, int]] = field(default_factory=list)
-
-    def attach(self, dynamodb: Any) -> None:
-        dynamodb.meta.events.register("provide-client-params.dynamodb", self._start)
-        dynamodb.meta.events.register("after-call.dynamodb", self._finish)
-
-    def reset(self) -> None:
-        self.calls, self._pending = [], []
-
-    def _start(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        name = model.name + (f"@{params['IndexName']}" if params.get("IndexName") else "")
-        written = 0
-        if model.name == "TransactWriteItems":
-            written = sum(1 for op in params["TransactItems"] if "ConditionCheck" not in op)
-        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
-            written = 1
-        elif model.name == "BatchWriteItem":
-            written = sum(len(requests) for requests in params["RequestItems"].values())
-        self._pending.append((name, written))
-
-    def _finish(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        name, written = self._pending.pop() if self._pending else (model.name, 0)
-        if "Error" in parsed:
-            self.calls.append((name + " (refused)", 0, 0))
-            return
-        read = 0
-        if model.name == "GetItem":
-            read = 1 if parsed.get("Item") else 0
-        elif model.name in ("Query", "Scan"):
-            read = int(parsed.get("ScannedCount", len(parsed.get("Items") or [])))
-        elif model.name == "BatchGetItem":
-            read = sum(len(found) for found in (parsed.get("Responses") or {}).values())
-        self.calls.append((name, read, written))
-
-    @property
-    def items_read(self) -> int:
-        return sum(read for _, read, _ in self.calls)
-
-    @property
-    def items_written(self) -> int:
-        return sum(written for _, _, written in self.calls)
 
 
 # --------------------------------------------------------------------------------------------- seeding
@@ -192,14 +144,6 @@ def seeded_items(
         ExpressionAttributeValues=to_item({":delta": committed}),
     )
     return items
-
-
-def load(table_name: str, items: list[dict[str, Any]]) -> None:
-    dynamodb = client("dynamodb")
-    with moto_patches.item_size_unchecked():
-        for offset in range(0, len(items), 25):
-            batch = [{"PutRequest": {"Item": to_item(item)}} for item in items[offset : offset + 25]]
-            dynamodb.batch_write_item(RequestItems={table_name: batch})
 
 
 # --------------------------------------------------------------------------------------------- the run
@@ -373,9 +317,9 @@ def report(results: list[Result], repeat: int) -> bool:
         f"{large.history_items} shown at {large.size:,})",
         len(balances) == 1 and page <= HISTORY_LIMIT,
     )
-    scans = [call for r in results for calls in r.calls.values() for call, _, _ in calls if call.startswith("Scan")]
-    ok &= not scans
-    print(f"Scan in the measured calls: {len(scans)}")
+    scanned = [c for r in results for calls in r.calls.values() for c in scans(calls)]
+    ok &= not scanned
+    print(f"Scan in the measured calls: {len(scanned)}")
     print(
         json.dumps(
             {
