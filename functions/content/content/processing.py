@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from content.logos import handle_logo_object
 from content.models.assets import AssetTimer
 from content.repository import keys
 from content.repository.assets import AssetsRepository
@@ -48,6 +47,10 @@ def object_created(detail: dict[str, Any]) -> str:
     if key.startswith(keys.ASSETS_PREFIX):
         return service().object_created(key, version_id)
     if key.startswith(keys.LOGOS_PREFIX):
+        # imported here: the logo checks (expat, the SVG and PNG rules, the kits' brand service) are only for logos,
+        # so the library's own uploads and timers never load them on a cold start
+        from content.logos import handle_logo_object
+
         return handle_logo_object(key, version_id, size, settings=SETTINGS)
     return f"{key}: nothing to process"
 

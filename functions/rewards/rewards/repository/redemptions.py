@@ -250,11 +250,6 @@ class RedemptionStore:
         found = self.table.get(f"TAX#{partner_id}", f"YEAR#{year}#{currency}#{person}")
         return PayeeYear.model_validate(found) if found else None
 
-    def company_name(self, partner_id: str) -> str | None:
-        """The partner's company name from the partner projection, when it records one."""
-        found = self.table.get(*keys.profile(partner_id))
-        return str(found["company_name"]) if found and found.get("company_name") else None
-
     # ------------------------------------------------------------- tax forms
     def tax_form(self, partner_id: str) -> TaxForm | None:
         found = self.table.get(f"TAX#{partner_id}", "FORM")

@@ -141,7 +141,8 @@ class PayoutsService(PayoutUseCases):
         return next((b for b in recent if b.status == "building" and b.created_at < cutoff), None)
 
     def _finish(self, batch: PayoutBatch, claimed: list[Redemption]) -> PayoutBatch:
-        names = {p.partner_id: self.repository.company_name(p.partner_id) or p.partner_id for p in claimed}
+        found = self.repository.company_names([p.partner_id for p in claimed])  # one batch read, not one per payout
+        names = {p.partner_id: found.get(p.partner_id, p.partner_id) for p in claimed}
         rows = payouts.payout_rows(claimed, names)
         key = payouts.batch_key(batch.batch_id, batch.created_at)
         self.files.put_csv(key, payouts.batch_csv(rows))
