@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,7 +33,6 @@ class Spending:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.rewards = Rewards(stack)
-        sys.modules.pop("rewards.api_redemptions", None)  # its settings are read when it is imported
         self.rewards.api = stack.load("RewardsApiFunction", "rewards.api", **UNHURRIED)
         self.rewards.consumers = stack.load("RewardsEventsFunction", "rewards.consumers", **UNHURRIED)
         self.approvals_api = stack.load("ApprovalsApiFunction", "approvals.api")

@@ -8,29 +8,19 @@ import re
 from functools import cache
 from typing import Any
 
-from content.agreement import AgreementGate
+from content.api_edge import SETTINGS, app, caller, handle_errors, post_once, request, respond
 from content.api_kits import blueprint as kit_routes
 from content.api_library import blueprint as library_routes
 from content.models.assets import ASSET_STATUSES, Asset, AssetBody, AssetPatch, AssetVersion, FileBody, TakeDown
 from content.repository.assets import AssetsRepository
 from content.service.library import LibraryService, Upload
 from content.service.partners import PartnerAccess
-from content.settings import ApiSettings
 from content.storage import ContentFiles
 from shared.adapters import SchedulerTimers
-from shared.edge import ApiEdge
 from shared.errors import FieldError, ValidationFailed
-from shared.http import bounded_int, current, id_or_400, id_or_404, parse_body, principal_from
-from shared.principal import Principal
+from shared.http import bounded_int, id_or_400, id_or_404, parse_body
 
-SETTINGS = ApiSettings.from_env()
 ASSET_ID = re.compile(r"^ast_[a-f0-9]{24}$")
-
-edge = ApiEdge("prm-content", SETTINGS)
-app = edge.app
-handle_errors = edge.errors
-respond = edge.respond
-post_once = edge.post_once
 
 
 @cache
@@ -42,19 +32,6 @@ def service() -> LibraryService:
         PartnerAccess(SETTINGS.table_name),
         SETTINGS.max_asset_bytes,
     )
-
-
-@cache
-def agreement() -> AgreementGate:
-    return AgreementGate(SETTINGS.table_name)
-
-
-def caller() -> Principal:
-    """The signed-in user, from the verified token (a partner user's partner id is the token's, never the body's);
-    a partner user only once they accepted the current programme agreement (403 agreement_required)."""
-    principal = principal_from(current(app))
-    agreement().require_accepted(principal)
-    return principal
 
 
 # ------------------------------------------------------------------ answers
@@ -109,7 +86,7 @@ def partner_answer(asset: Asset) -> dict[str, Any]:
 def create_asset() -> Any:
     principal = caller()
     service().ensure_vendor_admin(principal)
-    body = parse_body(current(app), AssetBody)
+    body = parse_body(request(), AssetBody)
 
     def run() -> tuple[int, Any]:
         asset, version, upload = service().create(principal, body)
@@ -124,7 +101,7 @@ def add_version(asset_id: str) -> Any:
     principal = caller()
     service().ensure_vendor_admin(principal)
     asset_id = id_or_400(asset_id, ASSET_ID, "asset_id")
-    body = parse_body(current(app), FileBody)
+    body = parse_body(request(), FileBody)
 
     def run() -> tuple[int, Any]:
         version, upload = service().add_version(principal, asset_id, body)
@@ -139,7 +116,7 @@ def change_asset(asset_id: str) -> Any:
     principal = caller()
     service().ensure_vendor_admin(principal)
     asset_id = id_or_400(asset_id, ASSET_ID, "asset_id")
-    body = parse_body(current(app), AssetPatch)
+    body = parse_body(request(), AssetPatch)
     return respond(200, asset_answer(service().patch(principal, asset_id, body)))
 
 
@@ -151,7 +128,7 @@ def take_down_asset(asset_id: str) -> Any:
     principal = caller()
     service().ensure_vendor_admin(principal)
     asset_id = id_or_400(asset_id, ASSET_ID, "asset_id")
-    body = parse_body(current(app), TakeDown)
+    body = parse_body(request(), TakeDown)
     return post_once(
         f"take_down:{asset_id}",
         principal.sub,
@@ -179,7 +156,7 @@ def list_assets() -> Any:
     """Vendor admins' list, newest updated first, optionally of one status."""
     principal = caller()
     service().ensure_vendor_admin(principal)
-    params = current(app).query_params or {}
+    params = request().query_params or {}
     status = params.get("status") or None
     if status is not None and status not in ASSET_STATUSES:
         raise ValidationFailed("status is not valid.", [FieldError("status", f"one of {', '.join(ASSET_STATUSES)}")])

@@ -6,29 +6,23 @@ always the verified token's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from content.agreement import AgreementGate
+from content.api_edge import SETTINGS, caller, handle_errors, post_once, request, respond
 from content.models.assets import Asset
 from content.models.kits import BrandBody, CopyBody, Kit, KitBody, KitPatch, LogoBody, LogoUpload
 from content.repository.assets import AssetsRepository
 from content.repository.kits import KitsRepository
 from content.service.brand import PARTNER_ADMIN, BrandService, ensure_partner_admin
 from content.service.kits import CopyView, KitsService, KitView, ensure_vendor_admin
-from content.settings import ApiSettings
 from content.standing import KitStorage, PartnerStandingAdapter
 from shared.edge import Routes
 from shared.errors import FieldError, ValidationFailed
-from shared.http import api_errors, bounded_int, id_or_400, json_response, parse_body, parse_json, principal_from
-from shared.observability import logger
+from shared.http import bounded_int, id_or_400, parse_body
 from shared.principal import Principal
-from shared.requests import replay_safe_post
 
-SETTINGS = ApiSettings.from_env()
 blueprint = Routes(__name__)
-handle_errors = api_errors(lambda: SETTINGS.allowed_origin, logger)
 
 KIT_ID = re.compile(r"^kit_[0-9a-z]{26}$")
 LOGO_UPLOAD_ID = re.compile(r"^logo_[0-9a-z]{26}$")
@@ -54,48 +48,6 @@ def service() -> KitsService:
         assets=AssetsRepository(SETTINGS.table_name),
         url_seconds=SETTINGS.download_url_seconds,
     )
-
-
-@cache
-def gate() -> AgreementGate:
-    return AgreementGate(SETTINGS.table_name)
-
-
-def _request() -> Any:
-    request = blueprint.current_request
-    if request is None:
-        raise RuntimeError("no request is being handled")
-    return request
-
-
-def caller() -> Principal:
-    """The signed-in user from the verified token; a partner user only once they accepted the programme agreement."""
-    principal = principal_from(_request())
-    gate().require_accepted(principal)
-    return principal
-
-
-def respond(status: int, body: Any) -> Any:
-    return json_response(status, body, origin=SETTINGS.allowed_origin)
-
-
-def post_once(
-    operation: str, principal: Principal, run: Callable[[], tuple[int, Any]], *, body_is_key: bool = False
-) -> Any:
-    """Replay a retry with the same Idempotency-Key (the first answer, not a second generation); a creating route
-    also treats an identical body as a retry."""
-    request = _request()
-    status, body = replay_safe_post(
-        table_name=SETTINGS.table_name,
-        operation=operation,
-        caller=principal.sub,
-        headers=request.headers,
-        payload=parse_json(request.raw_body),
-        run=run,
-        lambda_context=blueprint.lambda_context,
-        body_is_key=body_is_key,
-    )
-    return respond(status, body)
 
 
 # ------------------------------------------------------------------ answers
@@ -188,19 +140,19 @@ def kit_id_of(kit_id: str) -> str:
 def create_kit() -> Any:
     principal = caller()
     ensure_vendor_admin(principal)
-    body = parse_body(_request(), KitBody)
+    body = parse_body(request(), KitBody)
 
     def run() -> tuple[int, Any]:
         return 201, vendor_kit(service().create(principal, body))
 
-    return post_once("create_kit", principal, run, body_is_key=True)
+    return post_once("create_kit", principal.sub, run, body_is_key=True)
 
 
 @blueprint.route("/content/kits", methods=["GET"])
 @handle_errors
 def list_kits() -> Any:
     principal = caller()
-    params = dict(_request().query_params or {})
+    params = dict(request().query_params or {})
     status = params.get("status") or None
     if status is not None and status not in KIT_STATUSES:
         raise ValidationFailed("status is not valid.", [FieldError("status", "one of draft, published")])
@@ -223,7 +175,7 @@ def change_kit(kit_id: str) -> Any:
     principal = caller()
     ensure_vendor_admin(principal)
     kit_id = kit_id_of(kit_id)
-    body = parse_body(_request(), KitPatch)
+    body = parse_body(request(), KitPatch)
     return respond(200, vendor_kit(service().patch(principal, kit_id, body)))
 
 
@@ -232,12 +184,12 @@ def change_kit(kit_id: str) -> Any:
 def generate_copy(kit_id: str) -> Any:
     principal = caller()
     kit_id = kit_id_of(kit_id)
-    parse_body(_request(), CopyBody)
+    parse_body(request(), CopyBody)
 
     def run() -> tuple[int, Any]:
         return 201, copy_answer(service().generate(principal, kit_id))
 
-    return post_once(f"kit_copy:{kit_id}", principal, run)
+    return post_once(f"kit_copy:{kit_id}", principal.sub, run)
 
 
 @blueprint.route("/content/kits/{kit_id}/copy", methods=["GET"])
@@ -270,7 +222,7 @@ def get_brand() -> Any:
 def save_brand() -> Any:
     principal = caller()
     ensure_partner_admin(principal)
-    body = parse_body(_request(), BrandBody)
+    body = parse_body(request(), BrandBody)
     brand_service().save(principal, body)
     return respond(200, brand_answer(principal, brand_service()))
 
@@ -280,14 +232,14 @@ def save_brand() -> Any:
 def start_logo_upload() -> Any:
     principal = caller()
     ensure_partner_admin(principal)
-    body = parse_body(_request(), LogoBody)
+    body = parse_body(request(), LogoBody)
 
     def run() -> tuple[int, Any]:
         grant = brand_service().start_logo(principal, body)
         upload = {"url": grant.url, "fields": grant.fields, "expires_in": grant.expires_in}
         return 201, {"logo": upload_answer(grant.upload), "upload": upload}
 
-    return post_once("brand_logo", principal, run)
+    return post_once("brand_logo", principal.sub, run)
 
 
 @blueprint.route("/content/brand/logo/{upload_id}", methods=["GET"])

@@ -7,12 +7,11 @@ the answer never reveals that it exists). Vendor admins see everything, and the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, get_args
 
-from content.agreement import AgreementGate
+from content.api_edge import SETTINGS, caller, handle_errors, post_once, request, respond
 from content.domain.search import MAX_QUERY_WORDS
 from content.models.assets import AssetType
 from content.models.library import AssetStats, DownloadBody, Export, ExportBody
@@ -23,18 +22,13 @@ from content.repository.tracking import TrackingRepository
 from content.service.downloads import DownloadsService, require_vendor_admin
 from content.service.partners import Gatekeeper
 from content.service.search import MAX_LIMIT, LibrarySearch
-from content.settings import ApiSettings
 from content.storage import ContentFiles
 from shared.edge import Routes
 from shared.errors import FieldError, Forbidden, ValidationFailed
-from shared.http import api_errors, bounded_int, id_or_400, json_response, parse_body, parse_json, principal_from
-from shared.observability import logger
+from shared.http import bounded_int, id_or_400, parse_body
 from shared.principal import Principal
-from shared.requests import replay_safe_post
 
-SETTINGS = ApiSettings.from_env()
 blueprint = Routes(__name__)
-handle_errors = api_errors(lambda: SETTINGS.allowed_origin, logger)
 
 ASSET_ID = re.compile(r"ast_[a-f0-9]{24}")
 EXPORT_ID = re.compile(r"exp_[0-9a-z]{26}")
@@ -67,26 +61,6 @@ def service() -> Services:
     )
 
 
-@cache
-def gate() -> AgreementGate:
-    return AgreementGate(SETTINGS.table_name)
-
-
-def _request() -> Any:
-    request = blueprint.current_request
-    if request is None:
-        raise RuntimeError("no request is being handled")
-    return request
-
-
-def caller() -> Principal:
-    """The signed-in user from the verified token (a partner's id is the token's, never the body's); a partner user
-    only once they accepted the current programme agreement (403 agreement_required)."""
-    principal = principal_from(_request())
-    gate().require_accepted(principal)
-    return principal
-
-
 def library_user() -> Principal:
     principal = caller()
     if principal.partner_id is None and not principal.in_group("vendor-admin"):
@@ -94,28 +68,8 @@ def library_user() -> Principal:
     return principal
 
 
-def respond(status: int, body: Any) -> Any:
-    return json_response(status, body, origin=SETTINGS.allowed_origin)
-
-
-def post_once(operation: str, principal: Principal, run: Callable[[], tuple[int, Any]]) -> Any:
-    """Replay a retry with the same Idempotency-Key (two equal download requests are two downloads without one)."""
-    request = _request()
-    status, body = replay_safe_post(
-        table_name=SETTINGS.table_name,
-        operation=operation,
-        caller=principal.sub,
-        headers=request.headers,
-        payload=parse_json(request.raw_body),
-        run=run,
-        lambda_context=blueprint.lambda_context,
-        body_is_key=False,
-    )
-    return respond(status, body)
-
-
 def _params() -> dict[str, str]:
-    return dict(_request().query_params or {})
+    return dict(request().query_params or {})
 
 
 def _optional(params: dict[str, str], name: str, pattern: re.Pattern[str] | None, what: str) -> str | None:
@@ -183,10 +137,11 @@ def library() -> Any:
 def download(asset_id: str) -> Any:
     principal = library_user()
     asset_id = id_or_400(asset_id, ASSET_ID, "asset_id")
-    body = parse_body(_request(), DownloadBody)
+    body = parse_body(request(), DownloadBody)
+    # a retry with the same Idempotency-Key replays the answer; two equal requests without one are two downloads
     return post_once(
         f"content-download:{asset_id}",
-        principal,
+        principal.sub,
         lambda: (201, service().downloads.download(principal, asset_id, body)),
     )
 
@@ -245,13 +200,13 @@ def stats() -> Any:
 def create_export() -> Any:
     principal = caller()
     require_vendor_admin(principal, "export downloads")
-    body = parse_body(_request(), ExportBody)
+    body = parse_body(request(), ExportBody)
 
     def run() -> tuple[int, Any]:
         export, url = service().downloads.export(principal, body)
         return 201, export_view(export, url)
 
-    return post_once("content-export", principal, run)
+    return post_once("content-export", principal.sub, run)
 
 
 @blueprint.route("/content/exports/{export_id}", methods=["GET"])

@@ -8,7 +8,7 @@ import re
 from functools import cache
 from typing import Any
 
-from rewards.agreement import AgreementGate
+from rewards.api_edge import SETTINGS, agreement, app, handle_errors, post_once, request, respond
 from rewards.api_redemptions import blueprint as redemption_routes
 from rewards.domain.campaigns import amount_words
 from rewards.models.earning import (
@@ -24,22 +24,14 @@ from rewards.models.earning import (
 from rewards.params import page_limit
 from rewards.repository.store import RewardsRepository
 from rewards.service.campaigns import CampaignView, RewardLine, RewardsService
-from rewards.settings import ApiSettings
-from shared.edge import ApiEdge
 from shared.errors import FieldError, ValidationFailed
-from shared.http import current, id_or_400, parse_body, principal_from
+from shared.http import id_or_400, parse_body, principal_from
 from shared.principal import Principal
 
-SETTINGS = ApiSettings.from_env()
 CAMPAIGN_ID = re.compile(r"^cmp_[A-Za-z0-9]{6,40}$")
 REWARD_ID = re.compile(r"^rwd_[a-f0-9]{32}$")
 LISTED_STATUSES = ("pending", "on_hold", "approved", "declined")
 
-edge = ApiEdge("prm-rewards", SETTINGS)
-app = edge.app
-handle_errors = edge.errors
-respond = edge.respond
-post_once = edge.post_once
 app.register_blueprint(redemption_routes)  # B's routes: catalogue, redemptions, tax forms, payout batches, claims
 
 
@@ -47,7 +39,7 @@ app.register_blueprint(redemption_routes)  # B's routes: catalogue, redemptions,
 def service() -> RewardsService:
     return RewardsService(
         RewardsRepository(SETTINGS.table_name),
-        AgreementGate(SETTINGS.table_name),
+        agreement(),
         payout_currencies=frozenset(SETTINGS.payout_minimums),
     )
 
@@ -55,15 +47,15 @@ def service() -> RewardsService:
 def caller() -> Principal:
     """The signed-in user, from the verified token (a partner user's partner id is the token's, never the body's);
     a partner user only once they accepted the current programme agreement (403 agreement_required)."""
-    return service().admit(principal_from(current(app)))
+    return service().admit(principal_from(request()))
 
 
 def optional_body(model: type[Any]) -> bool:
     """Routes with nothing to choose accept no body, `{}`, or (validated) a JSON object; True when one was sent."""
-    request = current(app)
-    if not (request.raw_body or b"").strip():
+    current = request()
+    if not (current.raw_body or b"").strip():
         return False
-    parse_body(request, model)
+    parse_body(current, model)
     return True
 
 
@@ -174,7 +166,7 @@ def reward_line_answer(line: RewardLine) -> dict[str, Any]:
 def create_campaign() -> Any:
     principal = caller()
     service().ensure_manages_campaigns(principal)
-    body = parse_body(current(app), CampaignBody)
+    body = parse_body(request(), CampaignBody)
     return post_once(
         "create_campaign",
         principal.sub,
@@ -206,7 +198,7 @@ def patch_campaign(campaign_id: str) -> Any:
     principal = caller()
     service().ensure_manages_campaigns(principal)
     campaign_id = id_or_400(campaign_id, CAMPAIGN_ID, "campaign_id")
-    body = parse_body(current(app), CampaignPatch)
+    body = parse_body(request(), CampaignPatch)
     return respond(200, campaign_answer(service().patch_campaign(principal, campaign_id, body), vendor=True))
 
 
@@ -227,7 +219,7 @@ def close_campaign(campaign_id: str) -> Any:
 @handle_errors
 def my_rewards() -> Any:
     principal = caller()
-    params = current(app).query_params or {}
+    params = request().query_params or {}
     mine = service().mine(principal, limit=page_limit(params), cursor=params.get("cursor") or None)
     return respond(
         200,
@@ -264,7 +256,7 @@ def organisation_rewards() -> Any:
 def rewards_by_status() -> Any:
     principal = caller()
     service().ensure_lists_rewards(principal)
-    params = current(app).query_params or {}
+    params = request().query_params or {}
     status = params.get("status", "")
     if status not in LISTED_STATUSES:
         raise ValidationFailed(
@@ -286,7 +278,7 @@ def hold_reward(reward_id: str) -> Any:
     principal = caller()
     service().ensure_lists_rewards(principal)
     reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
-    body = parse_body(current(app), RewardHold)
+    body = parse_body(request(), RewardHold)
     return post_once(
         f"hold:{reward_id}",
         principal.sub,
@@ -312,7 +304,7 @@ def decline_reward(reward_id: str) -> Any:
     principal = caller()
     service().ensure_lists_rewards(principal)
     reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
-    body = parse_body(current(app), RewardDecline)
+    body = parse_body(request(), RewardDecline)
     return post_once(
         f"decline:{reward_id}",
         principal.sub,

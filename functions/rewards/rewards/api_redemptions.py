@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from chalice import Response
 from pydantic import ValidationError
 
-from rewards.agreement import AgreementGate
+from rewards.api_edge import SETTINGS, caller, handle_errors, post_once, request, respond
 from rewards.exports import PayoutFilesS3
 from rewards.models.redemptions import (
     REDEMPTION_BODY,
@@ -35,18 +34,13 @@ from rewards.repository.store import RewardsRepository
 from rewards.service.claims import ClaimsService
 from rewards.service.payouts import PayoutsService
 from rewards.service.redemptions import RedemptionsService
-from rewards.settings import ApiSettings
 from shared.edge import Routes
 from shared.errors import FieldError, NotFound, ValidationFailed
-from shared.http import api_errors, field_errors, id_or_400, json_response, parse_body, parse_json, principal_from
+from shared.http import field_errors, id_or_400, parse_body, parse_json
 from shared.links import REFUSED_LINK, proof_link_refusal, signing_key
 from shared.observability import logger
-from shared.principal import Principal
-from shared.requests import replay_safe_post
 
-SETTINGS = ApiSettings.from_env()
 blueprint = Routes(__name__)
-handle_errors = api_errors(lambda: SETTINGS.allowed_origin, logger)
 
 ITEM_ID = re.compile(r"item_[0-9a-z]{26}")
 REDEMPTION_ID = re.compile(r"rdm_[0-9a-z]{26}")
@@ -78,50 +72,8 @@ def service() -> Services:
     )
 
 
-def _request() -> Any:
-    request = blueprint.current_request
-    if request is None:
-        raise RuntimeError("no request is being handled")
-    return request
-
-
-@cache
-def gate() -> AgreementGate:
-    return AgreementGate(SETTINGS.table_name)
-
-
-def caller() -> Principal:
-    """The signed-in user, from the verified token (a partner user's partner id is the token's, never the body's);
-    a partner user only once they accepted the current programme agreement (403 agreement_required)."""
-    principal = principal_from(_request())
-    gate().require_accepted(principal)
-    return principal
-
-
-def respond(status: int, body: Any) -> Any:
-    return json_response(status, body, origin=SETTINGS.allowed_origin)
-
-
-def post_once(
-    operation: str, principal: Principal, run: Callable[[], tuple[int, Any]], *, body_is_key: bool = False
-) -> Any:
-    """Replay a retry with the same Idempotency-Key; creating routes also treat an identical body as a retry."""
-    request = _request()
-    status, body = replay_safe_post(
-        table_name=SETTINGS.table_name,
-        operation=operation,
-        caller=principal.sub,
-        headers=request.headers,
-        payload=parse_json(request.raw_body),
-        run=run,
-        lambda_context=blueprint.lambda_context,
-        body_is_key=body_is_key,
-    )
-    return respond(status, body)
-
-
 def _params() -> dict[str, str]:
-    return dict(_request().query_params or {})
+    return dict(request().query_params or {})
 
 
 # ------------------------------------------------------------------ answer shapes
@@ -159,10 +111,10 @@ def claim_view(claim: Claim) -> dict[str, Any]:
 @handle_errors
 def add_item() -> Any:
     principal = caller()
-    body = parse_body(_request(), CatalogueItemBody)
+    body = parse_body(request(), CatalogueItemBody)
     return post_once(
         "catalogue_add",
-        principal,
+        principal.sub,
         lambda: (201, item_view(service().redemptions.add_item(principal, body))),
         body_is_key=True,
     )
@@ -180,7 +132,7 @@ def catalogue() -> Any:
 def update_item(item_id: str) -> Any:
     principal = caller()
     item_id = id_or_400(item_id, ITEM_ID, "item_id")
-    patch = parse_body(_request(), CatalogueItemPatch)
+    patch = parse_body(request(), CatalogueItemPatch)
     return respond(200, item_view(service().redemptions.update_item(principal, item_id, patch)))
 
 
@@ -189,7 +141,7 @@ def update_item(item_id: str) -> Any:
 @handle_errors
 def redeem() -> Any:
     principal = caller()
-    data = parse_json(_request().raw_body)
+    data = parse_json(request().raw_body)
     if not isinstance(data, dict):
         raise ValidationFailed("Request body must be a JSON object.", [FieldError("body", "expected an object")])
     try:
@@ -198,7 +150,7 @@ def redeem() -> Any:
         raise ValidationFailed("Request body is invalid.", field_errors(error)) from error
     return post_once(
         "redeem",
-        principal,
+        principal.sub,
         lambda: (201, redemption_view(service().redemptions.redeem(principal, body))),
         body_is_key=False,  # two equal redemptions may be meant: only an Idempotency-Key makes a retry
     )
@@ -240,7 +192,7 @@ def fulfil(redemption_id: str) -> Any:
 def cancel(redemption_id: str) -> Any:
     principal = caller()
     redemption_id = id_or_400(redemption_id, REDEMPTION_ID, "redemption_id")
-    body = parse_body(_request(), CancelBody)
+    body = parse_body(request(), CancelBody)
     return respond(200, redemption_view(service().redemptions.cancel(principal, redemption_id, body.reason)))
 
 
@@ -250,13 +202,13 @@ def cancel(redemption_id: str) -> Any:
 def record_tax_form(partner_id: str) -> Any:
     principal = caller()
     partner_id = id_or_400(partner_id, PARTNER_ID, "partner_id")
-    body = parse_body(_request(), TaxFormBody)
+    body = parse_body(request(), TaxFormBody)
 
     def run() -> tuple[int, Any]:
         form, released = service().payouts.record_tax_form(principal, partner_id, body)
         return 200, {"tax_form": form.model_dump(mode="json"), "released": [redemption_view(r) for r in released]}
 
-    return post_once(f"tax_form:{partner_id}", principal, run)
+    return post_once(f"tax_form:{partner_id}", principal.sub, run)
 
 
 @blueprint.route("/rewards/partners/{partner_id}/tax-form", methods=["GET"])
@@ -287,7 +239,9 @@ def list_payouts() -> Any:
 @handle_errors
 def create_batch() -> Any:
     principal = caller()
-    return post_once("payout_batch", principal, lambda: (201, batch_view(service().payouts.create_batch(principal))))
+    return post_once(
+        "payout_batch", principal.sub, lambda: (201, batch_view(service().payouts.create_batch(principal)))
+    )
 
 
 @blueprint.route("/rewards/payout-batches", methods=["GET"])
@@ -321,18 +275,21 @@ def mark_paid(batch_id: str) -> Any:
 @handle_errors
 def claim_upload() -> Any:
     principal = caller()
-    body = parse_body(_request(), UploadBody)
+    body = parse_body(request(), UploadBody)
     # a retry with the same Idempotency-Key answers the same upload (no second record, no second file id)
-    return post_once("claim_upload", principal, lambda: (201, service().claims.create_upload(principal, body)))
+    return post_once("claim_upload", principal.sub, lambda: (201, service().claims.create_upload(principal, body)))
 
 
 @blueprint.route("/rewards/claims", methods=["POST"])
 @handle_errors
 def file_claim() -> Any:
     principal = caller()
-    body = parse_body(_request(), ClaimBody)
+    body = parse_body(request(), ClaimBody)
     return post_once(
-        "claim", principal, lambda: (201, claim_view(service().claims.file_claim(principal, body))), body_is_key=True
+        "claim",
+        principal.sub,
+        lambda: (201, claim_view(service().claims.file_claim(principal, body))),
+        body_is_key=True,
     )
 
 
@@ -358,10 +315,10 @@ def get_claim(claim_id: str) -> Any:
 def resubmit_claim(claim_id: str) -> Any:
     principal = caller()
     claim_id = id_or_400(claim_id, CLAIM_ID, "claim_id")
-    body = parse_body(_request(), ResubmitBody)
+    body = parse_body(request(), ResubmitBody)
     return post_once(
         f"claim_resubmit:{claim_id}",
-        principal,
+        principal.sub,
         lambda: (200, claim_view(service().claims.resubmit(principal, claim_id, body))),
         body_is_key=True,
     )
