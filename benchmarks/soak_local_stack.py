@@ -177,7 +177,7 @@ def _start_stack(state_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.5)
 
 
-def _partner(stack: RemoteStack) -> Session:
+def _partner(stack: RemoteStack) -> tuple[People, Session]:
     """One onboarded partner (through the real flow) that deals knows, and the product its deals name."""
     people = People(stack)
     partner = onboard(people)
@@ -188,10 +188,11 @@ def _partner(stack: RemoteStack) -> Session:
         if time.monotonic() > deadline:
             raise TimeoutError("deals never learned about the partner")
         time.sleep(0.3)
-    return partner.session
+    return people, partner.session
 
 
-def _open_workflows(args: argparse.Namespace, api_url: str, session: Session, pid: int) -> tuple[int, int]:
+def _open_workflows(args: argparse.Namespace, people: People, session: Session, pid: int) -> tuple[int, int]:
+    api_url = people.stack.api_url
     steps = max(1, -(-args.deals // args.step))
     pending_per_step = [args.pending // steps + (1 if index < args.pending % steps else 0) for index in range(steps)]
     opened = (0, 0)
@@ -199,6 +200,7 @@ def _open_workflows(args: argparse.Namespace, api_url: str, session: Session, pi
         for step in range(steps):
             small = min(args.step, args.deals - opened[0])
             large = pending_per_step[step]
+            people.refresh(session)  # a run outlives an ID token (IdTokenValidity: 5 minutes)
             clock = time.monotonic()
             amounts = [SMALL] * small + [LARGE] * large
             ids = list(pool.map(lambda amount: register(api_url, session, amount), amounts))
@@ -218,13 +220,13 @@ def main() -> int:
         time.sleep(2)  # the prewarmed workers finish their init
         print(f"local stack pid {process.pid} up in {time.monotonic() - started:.1f} s ({state_dir})")
         stack = RemoteStack(base_url)
-        session = _partner(stack)
+        people, session = _partner(stack)
         print(
             f"\n{'':<14} {'deals':>6} {'pending':>8} {'RSS MB':>9} {'peak MB':>8} {'threads':>8} {'workers':>8} "
             f"{'workers MB':>11}  (stack process; its function workers separately)"
         )
         line("baseline", (0, 0), measure(process.pid))
-        opened = _open_workflows(args, stack.api_url, session, process.pid)
+        opened = _open_workflows(args, people, session, process.pid)
         held = 0.0
         while held < args.hold_seconds:
             pause = min(args.sample_seconds, args.hold_seconds - held)

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from infrastructure.local.runtime import WORKER_IDLE_SECONDS
 from infrastructure.local.stack import LocalStack
 
 SLOW_STOP_SECONDS = 5  # issue 8: the stack stops within 5 s
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="Name=Value",
         help="override a template parameter (repeatable), e.g. --param ApprovalReminderSeconds=60",
     )
+    start.add_argument(
+        "--worker-idle-seconds",
+        type=float,
+        default=WORKER_IDLE_SECONDS,
+        metavar="SECONDS",
+        help=f"stop a function's worker after this long idle, as Lambda does (default {WORKER_IDLE_SECONDS:.0f}; 0 never)",
+    )
     start.add_argument("--no-throttling", action="store_true", help="ignore the template's MethodSettings throttles")
     start.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
@@ -61,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         fresh=args.fresh,
         seed=not args.no_seed,
         prewarm=True,
+        worker_idle_seconds=args.worker_idle_seconds or None,
         throttling=not args.no_throttling,
     )
     stopping = threading.Event()

@@ -20,8 +20,9 @@ What `apply()` changes, process-wide and idempotently (the local stack, in-proce
    `instances_tracked` list (for the /moto-api dashboard and S3's reset) and nothing removes it until a reset, so
    every item version, stream record, message and execution stayed for the life of the process (100 auto-approved
    deals took the stack from 270 MB to 8.3 GB). The lists hold weak references instead.
-3. Step Functions programs without `TimeoutSeconds` run on the thread that would only wait for them: an execution
-   waiting for an approver holds 2 threads, not 3.
+3. Step Functions programs without `TimeoutSeconds` run on the thread that would only wait for them, and so does a
+   `waitForTaskToken` Task without `HeartbeatSeconds`, whose wait for the callback already ends at the Task's
+   timeout with the same `States.Timeout`: an execution waiting for an approver holds 1 thread, not 3.
 
 Opt-in, for benchmarks against large tables: `apply_query_shortcuts()` runs apply() and then lets a Query list only
 what it can read, which changes no answer (tests/infra/test_moto_patches.py checks; `plain_query()` turns it off for a
@@ -81,6 +82,7 @@ def apply() -> None:
         _serialise_dynamodb()
         _track_instances_weakly()
         _run_programs_inline()
+        _wait_for_callbacks_inline()
 
 
 # ------------------------------------------------------------------------------------------ 1. DynamoDB atomicity
@@ -271,6 +273,65 @@ def _run_programs_inline() -> None:
     Program._prm_inline = True  # type: ignore[attr-defined]
 
 
+def _wait_for_callbacks_inline() -> None:
+    # moto evaluates every Task with a timeout on a new thread and waits for it up to the timeout. A waitForTaskToken
+    # Task without a heartbeat spends that time in `CallbackEndpoint.wait(timeout)`, which ends at the same timeout
+    # and raises CallbackTimeoutError (a TimeoutError, reported as States.Timeout exactly like moto's
+    # EvalTimeoutError), so it can run on the execution's own thread. This is moto's `_evaluate_with_timeout`
+    # (moto 5.2.5) with the thread's target called in place.
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+
+    if getattr(ExecutionState, "_prm_inline_callbacks", False):
+        return
+    threaded = ExecutionState._evaluate_with_timeout
+
+    def evaluate_with_timeout(self: Any, env: Any) -> None:
+        if not (
+            isinstance(self, StateTaskServiceCallback)
+            and getattr(self.resource, "condition", None) == ResourceCondition.WaitForTaskToken
+            and self.heartbeat is None
+        ):
+            threaded(self, env)
+            return
+        self.timeout.eval(env=env)
+        env.stack.pop()  # the timeout: the callback wait applies it
+        frame = env.open_frame()
+        frame.states.reset(input_value=env.states.get_input())
+        frame.stack = copy.deepcopy(env.stack)
+        try:
+            self._eval_execution(frame)
+        finally:
+            frame.set_ended()
+            env.close_frame(frame)
+        execution_output = frame.stack.pop()
+        env.stack.append(execution_output)
+        if not self._is_language_query_jsonpath():
+            env.states.set_result(execution_output)
+        if self.assign_decl:
+            self.assign_decl.eval(env=env)
+        if self.result_selector:
+            self.result_selector.eval(env=env)
+        if self.result_path:
+            self.result_path.eval(env)
+        else:
+            env.states.reset(input_value=env.stack.pop())
+
+    ExecutionState._evaluate_with_timeout = evaluate_with_timeout  # type: ignore[method-assign]
+    ExecutionState._prm_inline_callbacks = True  # type: ignore[attr-defined]
+
+
+def step_functions_threads() -> int:
+    """How many threads moto's Step Functions interpreter has running (executions, Tasks with a timeout, branches)."""
+    _require_checked()
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    return sum(1 for thread in list(TMP_THREADS) if thread.is_alive())
+
+
 def prune_finished_threads() -> int:
     """moto's Step Functions interpreter appends every thread it starts (several per state) to a module-level list
     that nothing empties outside its test helpers; drop the finished ones (about 2 KB each). Returns how many."""
@@ -320,7 +381,7 @@ def _query_lists_only_what_it_reads() -> None:
 
     if getattr(Table, "_prm_query_shortcuts", False):
         return
-    original = Table.query
+    original = getattr(Table.query, "_prm_original", Table.query)  # moto's own, even if a test put ours back
     index_position = list(inspect.signature(original).parameters).index("index_name")
 
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -338,6 +399,7 @@ def _query_lists_only_what_it_reads() -> None:
         finally:
             del self.all_items
 
+    query._prm_original = original  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
     Table._prm_query_shortcuts = True  # type: ignore[attr-defined]
 

@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT_SECONDS = 30.0  # Lambda allows 10 s; a busy two-core laptop starting every worker at once needs more.
 RELOAD_CHECK_INTERVAL_SECONDS = 1.0
+# Lambda reclaims an execution environment that has been idle for a while (minutes; AWS does not say exactly). The
+# local stack does the same, so a long `make dev` holds only the workers of the functions in use (issue 8: about
+# 50 MB per worker, 27 functions).
+WORKER_IDLE_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class _WorkerProcess:
         self.spec = spec
         self.generation = generation
         self.ready = False
+        self.idle_since = time.monotonic()
         # (handler ms, init ms or None) of the last invocation, as the worker measured them
         self.last_report: tuple[float | None, float | None] = (None, None)
         parent_socket, child_socket = socket.socketpair()
@@ -275,12 +280,29 @@ class FunctionRuntime:
         with self._condition:
             self._busy.discard(worker)
             if healthy and not self._closed:
+                worker.idle_since = time.monotonic()
                 self._idle.append(worker)
             else:
                 if not healthy:
                     worker.process.kill()
                 self._discard(worker)
             self._condition.notify()
+
+    def reclaim_idle(self, idle_seconds: float) -> int:
+        """Let every worker idle for at least idle_seconds exit, as Lambda reclaims idle environments; returns how
+        many. The next invocation starts a worker again (a cold start)."""
+        with self._condition:
+            now = time.monotonic()
+            stale = [worker for worker in self._idle if now - worker.idle_since >= idle_seconds]
+            self._idle = [worker for worker in self._idle if worker not in stale]
+            for worker in stale:
+                self._discard(worker)
+        return len(stale)
+
+    @property
+    def workers(self) -> int:
+        """Workers started and not yet discarded (busy, idle or starting)."""
+        return self._count
 
     def close(self, *, kill_busy: bool = False) -> list[_WorkerProcess]:
         """Stop accepting invocations and ask idle workers to exit; returns them so the caller can reap them.
@@ -303,27 +325,54 @@ class FunctionRuntime:
 
 
 class Runtime:
-    """All functions of the stack, by logical id."""
+    """All functions of the stack, by logical id. Workers start at a function's first invocation (or at prewarm)
+    and, with idle_seconds, exit after that long without an invocation, checked by one thread."""
 
     def __init__(
-        self, specs: Iterable[FunctionSpec], *, max_workers: int = 2, observer: InvocationObserver | None = None
+        self,
+        specs: Iterable[FunctionSpec],
+        *,
+        max_workers: int = 2,
+        observer: InvocationObserver | None = None,
+        idle_seconds: float | None = None,
     ) -> None:
         self.functions = {
             spec.logical_id: FunctionRuntime(spec, max_workers=max_workers, observer=observer) for spec in specs
         }
+        self.idle_seconds = idle_seconds
+        self._stopping = threading.Event()
+        self._reclaimer: threading.Thread | None = None
+        if idle_seconds:
+            self._reclaimer = threading.Thread(target=self._reclaim_idle, name="worker-reclaimer", daemon=True)
+            self._reclaimer.start()
+
+    def _reclaim_idle(self) -> None:
+        assert self.idle_seconds
+        interval = min(max(self.idle_seconds / 4, 0.5), 30.0)
+        while not self._stopping.wait(interval):
+            for function in self.functions.values():
+                if function.reclaim_idle(self.idle_seconds):
+                    logger.debug("%s: idle workers reclaimed", function.spec.logical_id)
 
     def invoke(self, logical_id: str, event: Any, timeout: float | None = None) -> Any:
         """Invoke a function synchronously (RequestResponse)."""
         return self.functions[logical_id].invoke(event, timeout)
 
-    def prewarm(self) -> None:
-        """Start one worker per function in the background."""
-        for function in self.functions.values():
-            function.prewarm()
+    def prewarm(self, logical_ids: Iterable[str] | None = None) -> None:
+        """Start one worker per function (or per function named) in the background."""
+        for logical_id in self.functions if logical_ids is None else logical_ids:
+            if logical_id in self.functions:
+                self.functions[logical_id].prewarm()
+
+    @property
+    def workers(self) -> int:
+        """Workers of all functions, started and not yet discarded."""
+        return sum(function.workers for function in self.functions.values())
 
     def close(self, *, kill_busy: bool = False, timeout: float = 2.0) -> None:
         """Stop every worker: idle ones exit on EOF, busy ones finish (or are killed with kill_busy); stragglers still
         running after `timeout` seconds in all are killed."""
+        self._stopping.set()
         workers = [worker for function in self.functions.values() for worker in function.close(kill_busy=kill_busy)]
         deadline = time.monotonic() + timeout
         for worker in workers:

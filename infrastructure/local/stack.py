@@ -46,6 +46,13 @@ _running: set[LocalStack] = set()
 _running_lock = threading.Lock()
 
 
+def running_stacks() -> int:
+    """How many local stacks this process runs. moto's backends are process-wide: a running stack's pollers and timer
+    thread would act on an in-process moto test's queues and schedules, so such tests refuse to start beside one."""
+    with _running_lock:
+        return len(_running)
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
@@ -65,6 +72,7 @@ class LocalStack:
         fresh: bool = False,
         seed: bool = True,
         prewarm: bool = False,
+        worker_idle_seconds: float | None = None,
         throttling: bool = True,
         repo_root: Path = REPO_ROOT,
         meter: Meter | None = None,
@@ -75,7 +83,9 @@ class LocalStack:
         self.state_dir = Path(state_dir).resolve()
         self.fresh = fresh
         self.seed_enabled = seed
-        self.prewarm = prewarm
+        self.prewarm = prewarm  # start the API's functions' workers at start, so the portal's first clicks are warm
+        # Reclaim a function's worker after this long idle, as Lambda does (None: keep them until the stack stops).
+        self.worker_idle_seconds = worker_idle_seconds
         self.throttling = throttling
         # Counts what AWS would bill (benchmarks/cost.py): every moto call, API request and invocation. Off when None.
         self.meter = meter
@@ -157,11 +167,16 @@ class LocalStack:
         from infrastructure.local.runtime import Runtime
 
         specs = self._function_specs(provisioner)
-        self._runtime = Runtime(specs, observer=self.meter.record_invocation if self.meter else None)
-        if self.prewarm:
-            self._runtime.prewarm()
+        self._runtime = Runtime(
+            specs,
+            observer=self.meter.record_invocation if self.meter else None,
+            idle_seconds=self.worker_idle_seconds,
+        )
         self._mappings = self._build_mappings(provisioner, extra.get("checkpoints") or {})
         gateway = self._build_gateway(provisioner)
+        if self.prewarm and gateway:
+            # Consumers start at their first event, like Lambda: warming all 27 functions would hold ~1.4 GB.
+            self._runtime.prewarm(dict.fromkeys(route.function for route in gateway.routes))
         site.gateway = self.meter.gateway(gateway) if self.meter and gateway else gateway
         for mapping in self._mappings:
             mapping.start()
@@ -188,7 +203,8 @@ class LocalStack:
                 "mock_aws is active in this process; the local stack needs moto's state to itself "
                 "(run in-process moto tests and local stack tests in different processes)"
             )
-        moto_patches.apply()  # atomic DynamoDB, bounded memory, fewer threads; refuses another moto version
+        # atomic DynamoDB, bounded memory, fewer threads, a Query that reads its partition only; refuses another moto
+        moto_patches.apply_query_shortcuts()
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
         self.moto_port = self.moto_port or _free_port(HOST)

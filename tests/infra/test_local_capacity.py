@@ -267,17 +267,34 @@ def test_sigterm_stops_the_stack_promptly_with_workflows_open(tmp_path: Path) ->
             process.wait()
 
 
-def test_the_stack_fires_due_timer_schedules_and_deletes_them(local_stack: LocalStack) -> None:
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack for this module only, stopped when its tests are done: the session's `local_stack` would keep polling
+    and firing timers beside the in-process moto tests that run next in the same pytest-xdist worker."""
+    from tests.conftest import TEST_PARAMETERS
+
+    with LocalStack(
+        port=0,
+        moto_port=0,
+        parameters=dict(TEST_PARAMETERS),
+        state_dir=tmp_path_factory.mktemp("capacity-stack"),
+        fresh=True,
+        seed=False,
+    ) as stack:
+        yield stack
+
+
+def test_the_stack_fires_due_timer_schedules_and_deletes_them(own_stack: LocalStack) -> None:
     """moto stores EventBridge Scheduler schedules but never runs them: the stack delivers due one-time schedules of
     the template's timer group to their SQS target (one thread for all of them) and deletes each after it ran."""
-    group = local_stack.resource("TimerScheduleGroup")
-    environment = local_stack.runtime.functions["DealsEventsFunction"].spec.environment
+    group = own_stack.resource("TimerScheduleGroup")
+    environment = own_stack.runtime.functions["DealsEventsFunction"].spec.environment
     assert environment["SCHEDULE_GROUP"] == group
-    assert environment["WORKFLOW_QUEUE_ARN"] == local_stack.attr("DealsWorkflowQueue", "Arn")
-    assert environment["SCHEDULER_ROLE_ARN"] == "arn:aws:iam::123456789012:role/" + local_stack.resource(
+    assert environment["WORKFLOW_QUEUE_ARN"] == own_stack.attr("DealsWorkflowQueue", "Arn")
+    assert environment["SCHEDULER_ROLE_ARN"] == "arn:aws:iam::123456789012:role/" + own_stack.resource(
         "TimerSchedulerRole"
     )
-    sqs, scheduler = local_stack.client("sqs"), local_stack.client("scheduler")
+    sqs, scheduler = own_stack.client("sqs"), own_stack.client("scheduler")
     queue_url = sqs.create_queue(QueueName=f"timer-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     soon = datetime.now(UTC) + timedelta(seconds=1)
@@ -330,3 +347,75 @@ def test_finished_step_functions_threads_are_not_kept() -> None:
         assert finished not in TMP_THREADS and running in TMP_THREADS
     finally:
         release.set()
+
+
+def test_an_execution_waiting_for_an_approver_holds_one_thread_and_still_times_out(own_stack: LocalStack) -> None:
+    """A waitForTaskToken Task with a timeout waits on the execution's own thread (moto would add one per Task), and
+    still ends in States.Timeout at the timeout, or with the callback's output before it."""
+    from infrastructure.local.moto_patches import step_functions_threads
+
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token"}},
+                "TimeoutSecondsPath": "$.timeout",
+                "ResultPath": "$.outcome",
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Lapsed"}],
+                "End": True,
+            },
+            "Lapsed": {"Type": "Pass", "Result": "lapsed", "ResultPath": "$.outcome", "End": True},
+        },
+    }
+    sqs, sfn = own_stack.client("sqs"), own_stack.client("stepfunctions")
+    queue = sqs.create_queue(QueueName=f"callback-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    machine = sfn.create_state_machine(
+        name=f"callback-test-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+
+    def settled_threads() -> int:
+        time.sleep(0.5)  # the Tasks that only sent a message end
+        return step_functions_threads()
+
+    def finished(arn: str) -> dict[str, object]:
+        deadline = time.monotonic() + 30
+        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the execution did not finish"
+            time.sleep(0.1)
+        return dict(described)
+
+    before = settled_threads()
+    waiting = [
+        sfn.start_execution(
+            stateMachineArn=machine, name=f"waiting-{number}", input=json.dumps({"queue": queue, "timeout": 120})
+        )["executionArn"]
+        for number in range(5)
+    ]
+    tokens: list[str] = []
+    deadline = time.monotonic() + 30
+    while len(tokens) < 5 and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
+            tokens.append(json.loads(message["Body"])["token"])
+    assert len(tokens) == 5
+    assert settled_threads() - before == 5  # one per waiting execution (moto alone: two)
+
+    for number, token in enumerate(tokens):
+        sfn.send_task_success(taskToken=token, output=json.dumps({"decision": number}))
+    outcomes = [json.loads(str(finished(arn)["output"]))["outcome"] for arn in waiting]
+    assert sorted(outcome["decision"] for outcome in outcomes) == [0, 1, 2, 3, 4]
+    assert settled_threads() == before
+
+    lapsing = sfn.start_execution(
+        stateMachineArn=machine, name="lapsing", input=json.dumps({"queue": queue, "timeout": 1})
+    )
+    lapsed = finished(lapsing["executionArn"])
+    assert lapsed["status"] == "SUCCEEDED"
+    assert json.loads(str(lapsed["output"]))["outcome"] == "lapsed"
+    history = sfn.get_execution_history(executionArn=lapsing["executionArn"])["events"]
+    assert "TaskTimedOut" in [event["type"] for event in history]

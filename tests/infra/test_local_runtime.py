@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.local.runtime import FunctionRuntime, FunctionSpec, InvocationError
+from infrastructure.local.runtime import FunctionRuntime, FunctionSpec, InvocationError, Runtime
 
 Factory = Callable[..., FunctionRuntime]
 
@@ -201,6 +201,63 @@ def test_at_most_two_workers_run_at_once(runtime_factory: Factory) -> None:
     assert len(set(pids)) == 2
     assert elapsed >= 1.2  # the third invocation waited for a free worker
     assert os.getpid() not in pids
+
+
+def test_an_idle_worker_is_reclaimed_and_the_next_invocation_starts_a_new_one(runtime_factory: Factory) -> None:
+    runtime = runtime_factory("handlers.slow")
+    first = runtime.invoke({"seconds": 0})
+    [worker] = runtime._idle
+    assert runtime.reclaim_idle(60) == 0  # used a moment ago: kept
+    assert runtime.workers == 1
+    worker.idle_since -= 61
+    assert runtime.reclaim_idle(60) == 1
+    assert runtime.workers == 0
+    assert worker.process.wait(timeout=10) == 0  # it exited on its own, as asked
+    second = runtime.invoke({"seconds": 0})
+    assert second != first
+    assert runtime.workers == 1
+
+
+def test_a_busy_worker_is_never_reclaimed(runtime_factory: Factory) -> None:
+    runtime = runtime_factory("handlers.slow")
+    runtime.invoke({"seconds": 0})
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(runtime.invoke, {"seconds": 1})
+        time.sleep(0.3)
+        [busy] = runtime._busy
+        busy.idle_since -= 3600  # idle for an hour before this invocation
+        assert runtime.reclaim_idle(60) == 0
+        assert isinstance(running.result(timeout=10), int)
+    assert runtime.workers == 1
+
+
+def test_the_runtime_reclaims_idle_workers_of_every_function_on_its_own(code: tuple[Path, Path]) -> None:
+    runtime = Runtime([spec(code, "handlers.slow")], idle_seconds=1.0)
+    try:
+        runtime.invoke("TestFunction", {"seconds": 0})
+        assert runtime.workers == 1
+        deadline = time.monotonic() + 10
+        while runtime.workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert runtime.workers == 0
+        assert isinstance(runtime.invoke("TestFunction", {"seconds": 0}), int)  # a cold start, and it works
+    finally:
+        runtime.close()
+    assert runtime._reclaimer is not None
+    runtime._reclaimer.join(timeout=5)
+    assert not runtime._reclaimer.is_alive()  # stopping the stack stops the reclaimer
+
+
+def test_prewarm_starts_only_the_functions_named(code: tuple[Path, Path]) -> None:
+    specs = [spec(code, "handlers.slow"), spec(code, "handlers.report")]
+    specs[1] = FunctionSpec(**{**specs[1].__dict__, "logical_id": "OtherFunction"})
+    runtime = Runtime(specs)
+    try:
+        runtime.prewarm(["TestFunction", "NotAFunction"])
+        assert runtime.functions["TestFunction"].workers == 1
+        assert runtime.functions["OtherFunction"].workers == 0
+    finally:
+        runtime.close()
 
 
 def test_changed_code_gets_a_fresh_worker(tmp_path: Path) -> None:

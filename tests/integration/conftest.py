@@ -260,6 +260,11 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
+    from infrastructure.local.stack import running_stacks
+
+    # moto's backends are process-wide: a local stack left running by an earlier test in this worker would poll
+    # these tests' queues and fire their timer schedules (an extra delivery, a lost message).
+    assert not running_stacks(), "a local stack is still running in this process; stop it before in-process moto tests"
     saved = dict(os.environ)
     use_in_process_aws("test")
     try:
