@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import logging
+import math
 import os
 import signal
 import sys
@@ -23,6 +24,16 @@ def _parameter(text: str) -> tuple[str, str]:
     if not separator or not name:
         raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
     return name, value
+
+
+def _idle_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (never) or a positive number of seconds, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     start.add_argument(
         "--worker-idle-seconds",
-        type=float,
+        type=_idle_seconds,
         default=WORKER_IDLE_SECONDS,
         metavar="SECONDS",
         help=f"stop a function's worker after this long idle, as Lambda does (default {WORKER_IDLE_SECONDS:.0f}; 0 never)",

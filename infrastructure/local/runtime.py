@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import socket
 import subprocess
@@ -73,7 +74,8 @@ class _WorkerProcess:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         with spec.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(WORKER_SCRIPT), str(child_socket.fileno())],
+                # the logical id is only a label for `ps`: which function a worker process runs
+                [sys.executable, "-I", "-u", str(WORKER_SCRIPT), str(child_socket.fileno()), spec.logical_id],
                 env=spec.environment,
                 cwd=spec.code_dir if spec.code_dir.is_dir() else None,
                 stdin=subprocess.DEVNULL,
@@ -293,7 +295,12 @@ class FunctionRuntime:
         many. The next invocation starts a worker again (a cold start)."""
         with self._condition:
             now = time.monotonic()
-            stale = [worker for worker in self._idle if now - worker.idle_since >= idle_seconds]
+            # a prewarmed worker still importing its handler is not idle yet (it is not `ready` until first used)
+            stale = [
+                worker
+                for worker in self._idle
+                if now - worker.idle_since >= idle_seconds and (worker.ready or worker.conn.poll(0))
+            ]
             self._idle = [worker for worker in self._idle if worker not in stale]
             for worker in stale:
                 self._discard(worker)
@@ -339,6 +346,8 @@ class Runtime:
         self.functions = {
             spec.logical_id: FunctionRuntime(spec, max_workers=max_workers, observer=observer) for spec in specs
         }
+        if idle_seconds is not None and not (math.isfinite(idle_seconds) and idle_seconds > 0):
+            raise ValueError(f"idle_seconds must be a positive number of seconds or None, not {idle_seconds!r}")
         self.idle_seconds = idle_seconds
         self._stopping = threading.Event()
         self._reclaimer: threading.Thread | None = None

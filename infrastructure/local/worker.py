@@ -81,7 +81,10 @@ def main() -> int:
         conn.send_bytes(json.dumps({"ready": False, "error": _error(error_type, exc)}).encode())
         return 1
     init_ms: float | None = (time.perf_counter() - init_started) * 1000
-    conn.send_bytes(b'{"ready": true}')
+    try:
+        conn.send_bytes(b'{"ready": true}')
+    except (BrokenPipeError, ConnectionResetError, OSError):
+        return 0  # the stack stopped, or reclaimed this worker, while it started: a normal end
     while True:
         try:
             request = json.loads(conn.recv_bytes())

@@ -266,3 +266,56 @@ def test_a_mapping_stops_when_its_queue_is_replaced_behind_its_back(
         mapping.stop()
         mapping.join()
     assert calls(runtime) == []
+
+
+def test_a_quiet_stream_is_polled_less_often_and_a_new_record_still_arrives(
+    clients: Callable[[str], Any], function: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infrastructure.local import mappings
+
+    monkeypatch.setattr(mappings, "STREAM_BUSY_SECONDS", 1.0)
+    ddb = clients("dynamodb")
+    table = f"quiet-{uuid.uuid4().hex[:6]}"
+    stream_arn = ddb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    streams = clients("dynamodbstreams")
+    polls: list[float] = []
+    describe = streams.describe_stream
+
+    def counted(**kwargs: Any) -> Any:
+        polls.append(time.monotonic())
+        return describe(**kwargs)
+
+    monkeypatch.setattr(streams, "describe_stream", counted)
+    runtime = function("handlers.stream")
+    mapping = StreamMapping(
+        name="Consumer.Quiet",
+        function=runtime,
+        streams=streams,
+        sqs=clients("sqs"),
+        stream_arn=stream_arn,
+        region=REGION,
+        latest_sequence=latest_stream_sequence,
+        release_iterator=release_shard_iterator,
+    )
+    mapping.start()
+    try:
+        time.sleep(0.9)
+        busy = len(polls)  # in its first second: every 0.2 s
+        time.sleep(1.5)
+        polls.clear()
+        time.sleep(3.0)
+        quiet = len(polls)  # after a quiet second: every second
+        assert busy >= 3
+        assert quiet <= 4
+        ddb.put_item(TableName=table, Item={"pk": {"S": "late"}})
+        eventually(lambda: calls(runtime), timeout=5)
+    finally:
+        mapping.stop()
+        mapping.join()
+    assert [call["event"]["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] for call in calls(runtime)] == ["late"]

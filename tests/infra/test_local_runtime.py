@@ -290,3 +290,56 @@ def test_changed_code_gets_a_fresh_worker(tmp_path: Path) -> None:
     finally:
         for worker in runtime.close():
             worker.reap()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "soon"])
+def test_the_idle_option_takes_only_zero_or_a_positive_number_of_seconds(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infrastructure.local.__main__ import _parser
+
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["start", f"--worker-idle-seconds={value}"])
+    assert "--worker-idle-seconds" in capsys.readouterr().err
+    assert _parser().parse_args(["start", "--worker-idle-seconds", "0"]).worker_idle_seconds == 0
+    assert _parser().parse_args(["start"]).worker_idle_seconds == 300
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), float("inf")])
+def test_the_runtime_refuses_an_idle_time_that_is_not_a_positive_number(code: tuple[Path, Path], value: float) -> None:
+    with pytest.raises(ValueError, match="idle_seconds"):
+        Runtime([spec(code, "handlers.slow")], idle_seconds=value)
+
+
+def test_a_worker_still_starting_is_not_reclaimed_and_ends_quietly_when_stopped(
+    code: tuple[Path, Path], tmp_path: Path
+) -> None:
+    code_dir = tmp_path / "code"
+    code_dir.mkdir()
+    (code_dir / "sluggish.py").write_text("import time\ntime.sleep(2)\n\ndef handler(event, context):\n    return 1\n")
+    sluggish = FunctionSpec(**{**spec(code, "sluggish.handler").__dict__, "code_dir": code_dir})
+    runtime = FunctionRuntime(sluggish, reload_on_change=False)
+    try:
+        runtime.prewarm()
+        [worker] = runtime._idle
+        worker.idle_since -= 3600
+        assert runtime.reclaim_idle(60) == 0  # importing its handler: not idle
+        time.sleep(3)
+        assert runtime.reclaim_idle(60) == 1  # started and never used since
+        assert worker.process.wait(timeout=10) == 0
+    finally:
+        for stopping in runtime.close():
+            stopping.reap()
+    assert "Traceback" not in sluggish.log_path.read_text()
+
+
+def test_a_worker_stopped_while_it_starts_exits_without_a_traceback(code: tuple[Path, Path], tmp_path: Path) -> None:
+    code_dir = tmp_path / "code"
+    code_dir.mkdir()
+    (code_dir / "sluggish.py").write_text("import time\ntime.sleep(1)\n\ndef handler(event, context):\n    return 1\n")
+    sluggish = FunctionSpec(**{**spec(code, "sluggish.handler").__dict__, "code_dir": code_dir})
+    runtime = FunctionRuntime(sluggish, reload_on_change=False)
+    runtime.prewarm()
+    [worker] = runtime.close()  # the stack stops while the worker still imports its handler
+    assert worker.process.wait(timeout=10) == 0
+    assert "Traceback" not in sluggish.log_path.read_text()
