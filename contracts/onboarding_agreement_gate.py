@@ -69,3 +69,14 @@ def require_accepted(table: Table, principal: Principal) -> None:
     if current is None or table.get(PK, f"ACCEPTED#{current['version']}#{principal.sub}") is not None:
         return
     raise Forbidden("Accept the current programme agreement first.", code="agreement_required")
+
+
+class AgreementGate:
+    """The gate over a context's own table, for API functions that check it outside a repository (content, rewards:
+    the adapter of their `ProgrammeAgreement` port)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table = Table(table_name)
+
+    def require_accepted(self, principal: Principal) -> None:
+        require_accepted(self.table, principal)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from content.agreement import AgreementGate
 from content.settings import ApiSettings
+from contracts.onboarding_agreement_gate import AgreementGate
 from shared.edge import ApiEdge
 from shared.http import current, principal_from
 from shared.principal import Principal

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from rewards.agreement import AgreementGate
+from contracts.onboarding_agreement_gate import AgreementGate
 from rewards.settings import ApiSettings
 from shared.edge import ApiEdge
 from shared.http import current, principal_from

@@ -183,8 +183,8 @@ class EarningRepository(Protocol):
 
 
 class ProgrammeAgreement(Protocol):
-    """The programme agreement gate (adapter `rewards.agreement.AgreementGate`, the API's only: the events function
-    does not carry onboarding's contracts layer)."""
+    """The programme agreement gate (adapter `contracts.onboarding_agreement_gate.AgreementGate`, the API's only: the
+    events function does not carry onboarding's contracts layer)."""
 
     def require_accepted(self, principal: Principal) -> None:
         """403 agreement_required unless a partner user accepted the current programme agreement."""
