@@ -26,7 +26,7 @@ STREAM_POLL_SECONDS = 0.2
 # A stream with no records for STREAM_BUSY_SECONDS is polled once a second instead of five times: each poll is two
 # requests through moto's HTTP server, and an idle, empty stack spent 36% of a core on them and the queue pollers
 # (19% since). A new record after a quiet spell waits up to a second (Lambda polls a shard about 4 times a second).
-STREAM_BUSY_SECONDS = 10.0
+STREAM_BUSY_SECONDS = 30.0
 STREAM_IDLE_POLL_SECONDS = 1.0
 STREAM_RETRY_BASE_SECONDS = 0.2
 STREAM_RETRY_MAX_SECONDS = 2.0
