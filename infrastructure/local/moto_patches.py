@@ -520,6 +520,16 @@ def ses_backend(region: str, account: str = DEFAULT_ACCOUNT) -> Any:
     return ses_backends[account][region]
 
 
+def sqs_queue_created(queue_url: str, region: str, account: str = DEFAULT_ACCOUNT) -> str | None:
+    """When moto created the queue behind queue_url, or None if there is none: read in-process, where a local stack's
+    poller would otherwise ask moto's HTTP server before every receive (most of an idle stack's requests)."""
+    _require_checked()
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends[account][region].queues.get(queue_url.rstrip("/").rsplit("/", 1)[-1])
+    return None if queue is None else repr(queue.created_timestamp)
+
+
 def scheduler_backend(region: str, account: str = DEFAULT_ACCOUNT) -> Any:
     _require_checked()
     from moto.scheduler.models import scheduler_backends

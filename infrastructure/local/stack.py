@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -580,6 +581,9 @@ class LocalStack:
                             batch_size=int(source.get("BatchSize") or 10),
                             report_batch_item_failures=report,
                             filters=filters,
+                            queue_created=functools.partial(
+                                moto_patches.sqs_queue_created, self._queue_url(str(source["Queue"])), REGION
+                            ),
                         )
                     )
                 elif kind == "DynamoDB":

@@ -3,6 +3,7 @@ redrive to the DLQ, retries from the failed record, OnFailure destinations and F
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 import time
@@ -16,7 +17,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from infrastructure.local.mappings import SqsMapping, StreamMapping
-from infrastructure.local.moto_patches import latest_stream_sequence, release_shard_iterator
+from infrastructure.local.moto_patches import latest_stream_sequence, release_shard_iterator, sqs_queue_created
 from infrastructure.local.runtime import FunctionRuntime, FunctionSpec
 
 REGION = "us-east-1"
@@ -240,8 +241,9 @@ def test_stream_records_filters_retries_and_on_failure(clients: Callable[[str], 
     assert mapping.checkpoints  # every record, the filtered MODIFY included, is behind the checkpoint
 
 
+@pytest.mark.parametrize("read", ["over HTTP", "in process"])
 def test_a_mapping_stops_when_its_queue_is_replaced_behind_its_back(
-    clients: Callable[[str], Any], function: Any
+    clients: Callable[[str], Any], function: Any, read: str
 ) -> None:
     # e.g. an in-process mock_aws test resetting moto and provisioning same-named queues: never steal its messages.
     sqs = clients("sqs")
@@ -250,7 +252,14 @@ def test_a_mapping_stops_when_its_queue_is_replaced_behind_its_back(
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     runtime = function("handlers.sqs")
     mapping = SqsMapping(
-        name="Consumer.Replaced", function=runtime, sqs=sqs, queue_url=queue, queue_arn=arn, region=REGION
+        name="Consumer.Replaced",
+        function=runtime,
+        sqs=sqs,
+        queue_url=queue,
+        queue_arn=arn,
+        region=REGION,
+        # the local stack reads moto's backend (it runs in-process), saving a request before every receive
+        queue_created=functools.partial(sqs_queue_created, queue, REGION) if read == "in process" else None,
     )
     mapping.start()
     try:
