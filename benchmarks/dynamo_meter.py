@@ -1,17 +1,46 @@
-"""What the item-counting benchmarks share (rewards_ledger.py, content_library.py): a meter of the DynamoDB items the
-code's own client reads and writes, call by call, and the bulk load of seeded items into a table.
+"""What the item-counting benchmarks share (content_library, rewards_ledger, tier_evaluation, training_import): moto with
+every template resource provisioned, a meter of the DynamoDB items the code's own client reads and writes, call by
+call, and the bulk load of seeded items into a table.
 
 Items read: GetItem's Item, Query's and Scan's ScannedCount, BatchGetItem's items. Items written: PutItem, UpdateItem,
 DeleteItem, BatchWriteItem's requests, TransactWriteItems' Put/Update/Delete (a ConditionCheck writes nothing)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import boto3
+from moto import mock_aws
+
 from infrastructure.local import moto_patches
-from shared.aws import client
+from infrastructure.local.provision import Provisioner
+from infrastructure.local.template import Template, load_template
+from shared.aws import client, reset_clients
 from shared.dynamo import to_item
+from tests.integration.conftest import TEST_PARAMETERS, Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def provisioned_stack(*, workflows: bool = False) -> Iterator[Stack]:
+    """In-process moto (the integration tests' Stack) with every resource of template.yaml, the moto patches and the
+    Query shortcuts on (a Query reads its partition only, as DynamoDB does); `workflows` runs Step Functions
+    executions. The caller has set the in-process AWS environment before importing boto3."""
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}) if workflows else mock_aws():
+        moto_patches.apply_query_shortcuts()
+        reset_clients()
+        template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
+        provisioner = Provisioner(template, boto3.client, ROOT)
+        provisioner.provision()
+        try:
+            yield Stack(template, provisioner)
+        finally:
+            reset_clients()
 
 
 @dataclass

@@ -47,16 +47,10 @@ from tests.support.in_process_aws import use_in_process_aws  # noqa: E402 - need
 use_in_process_aws("benchmark")  # before boto3 is imported
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-import boto3  # noqa: E402 - the environment above must be set first
-from moto import mock_aws  # noqa: E402
 
-from benchmarks.dynamo_meter import Meter, load, scans  # noqa: E402
-from infrastructure.local import moto_patches  # noqa: E402
-from infrastructure.local.provision import Provisioner  # noqa: E402
-from infrastructure.local.template import Template, load_template  # noqa: E402
-from shared.aws import client, reset_clients  # noqa: E402
+from benchmarks.dynamo_meter import Meter, load, provisioned_stack, scans  # noqa: E402
+from shared.aws import client  # noqa: E402
 from shared.dynamo import to_item  # noqa: E402
-from tests.integration.conftest import TEST_PARAMETERS, Stack  # noqa: E402
 from tests.support.factories import bus_envelope, partner_onboarded  # noqa: E402
 from tests.support.lambda_events import LambdaContext, api_event, claims_for, sqs_event  # noqa: E402
 
@@ -203,13 +197,7 @@ def measure(
 
 def run(sizes: tuple[int, ...], repeat: int) -> list[Result]:
     results: list[Result] = []
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        moto_patches.apply_query_shortcuts()
-        reset_clients()
-        template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
-        provisioner = Provisioner(template, boto3.client, ROOT)
-        provisioner.provision()
-        stack = Stack(template, provisioner)
+    with provisioned_stack(workflows=True) as stack:
         api = stack.load("RewardsApiFunction", "rewards.api", **QUIET)
         consumers = stack.load("RewardsEventsFunction", "rewards.consumers", **QUIET)
         partners = stack.load("RewardsPartnersFunction", "rewards.partners", **QUIET)
@@ -262,7 +250,6 @@ def run(sizes: tuple[int, ...], repeat: int) -> list[Result]:
                     balance=points,
                 )
             )
-        reset_clients()
     return results
 
 

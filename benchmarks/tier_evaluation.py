@@ -43,17 +43,12 @@ from tests.support.in_process_aws import use_in_process_aws  # noqa: E402 - need
 use_in_process_aws("benchmark")  # before boto3 is imported
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-import boto3  # noqa: E402 - the environment above must be set first
-from moto import mock_aws  # noqa: E402
-
+from benchmarks.dynamo_meter import provisioned_stack  # noqa: E402
 from infrastructure.local import moto_patches  # noqa: E402
-from infrastructure.local.provision import Provisioner  # noqa: E402
-from infrastructure.local.template import Template, load_template  # noqa: E402
-from shared.aws import client, reset_clients  # noqa: E402
+from shared.aws import client  # noqa: E402
 from shared.dynamo import Table  # noqa: E402
 from shared.money import Money  # noqa: E402
 from shared.principal import Principal  # noqa: E402
-from tests.integration.conftest import TEST_PARAMETERS, Stack  # noqa: E402
 from tests.support.factories import bus_envelope, partner_onboarded  # noqa: E402
 from tests.support.lambda_events import LambdaContext, api_event, claims_for  # noqa: E402
 
@@ -185,13 +180,7 @@ def event(source: str, detail_type: str, partner_id: str, **detail: Any) -> dict
 
 def run(sizes: tuple[int, ...], repeat: int) -> dict[int, dict[str, tuple[int, int]]]:
     results: dict[int, dict[str, tuple[int, int]]] = {}
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        moto_patches.apply_query_shortcuts()
-        reset_clients()
-        template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
-        provisioner = Provisioner(template, boto3.client, ROOT)
-        provisioner.provision()
-        stack = Stack(template, provisioner)
+    with provisioned_stack(workflows=True) as stack:
         consumers = stack.load("TiersEventsFunction", "tiers.consumers")
         api = stack.load("TiersApiFunction", "tiers.api")
         table_name = stack.ref("TiersTable")
@@ -285,7 +274,6 @@ def run(sizes: tuple[int, ...], repeat: int) -> dict[int, dict[str, tuple[int, i
                 name: (int(statistics.median(r for r, _ in runs)), int(statistics.median(w for _, w in runs)))
                 for name, runs in per.items()
             }
-        reset_clients()
     return results
 
 

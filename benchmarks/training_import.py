@@ -45,13 +45,10 @@ use_in_process_aws("benchmark")  # before boto3 is imported
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 import boto3  # noqa: E402 - the environment above must be set first
-from moto import mock_aws  # noqa: E402
 
-from infrastructure.local import moto_patches  # noqa: E402
-from infrastructure.local.provision import Provisioner  # noqa: E402
-from infrastructure.local.template import Template, load_template  # noqa: E402
-from shared.aws import client, reset_clients  # noqa: E402
-from tests.integration.conftest import TEST_PARAMETERS, Stack  # noqa: E402
+from benchmarks.dynamo_meter import provisioned_stack  # noqa: E402
+from shared.aws import client  # noqa: E402
+from tests.integration.conftest import Stack  # noqa: E402
 from tests.integration.test_training import VENDOR, call, catalogue, partner  # noqa: E402
 from training.incoming import IncomingCompletion  # noqa: E402
 from training.service import CompletionRecorder  # noqa: E402
@@ -131,13 +128,7 @@ def main() -> None:
     parser.add_argument("--history", default=",".join(str(n) for n in HISTORY))
     arguments = parser.parse_args()
     rows, histories = arguments.rows, [int(n) for n in arguments.history.split(",")]
-    with mock_aws():
-        moto_patches.apply_query_shortcuts()
-        reset_clients()
-        template = Template(load_template(ROOT / "template.yaml"), TEST_PARAMETERS)
-        provisioner = Provisioner(template, boto3.client, ROOT)
-        provisioner.provision()
-        stack = Stack(template, provisioner)
+    with provisioned_stack() as stack:
         run(stack, rows)
         one_completion_per_history(stack, histories)
 

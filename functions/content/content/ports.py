@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from content.domain.assets import FileFacts
 from content.models.assets import Asset, AssetVersion, UploadRef
@@ -22,6 +22,9 @@ from content.models.library import (
 )
 from content.models.partners import LadderVersion, PartnerProfile, PartnerTier, PartnerView
 from shared.events import EventDetail
+
+if TYPE_CHECKING:  # the kernel's protocol of a stored object (size, declared type, first bytes, version)
+    from shared.proof_files import StoredObject
 
 # ------------------------------------------------------------------ A: library
 
@@ -49,19 +52,6 @@ class Assets(Protocol):
     ) -> None: ...
 
 
-class StoredFile(Protocol):
-    """What arrived under a key, one object version: its size, declared type and first bytes."""
-
-    @property
-    def size(self) -> int: ...
-    @property
-    def content_type(self) -> str: ...
-    @property
-    def head(self) -> bytes: ...
-    @property
-    def version_id(self) -> str | None: ...
-
-
 class ContentFiles(Protocol):
     """The bucket (content/storage.py): presigned uploads, one object version's head and digest, deletes,
     presigned downloads of one object version, the API's own writes."""
@@ -69,7 +59,7 @@ class ContentFiles(Protocol):
     upload_expires_seconds: int
 
     def presigned_upload(self, key: str, content_type: str, max_bytes: int) -> dict[str, Any]: ...
-    def stored(self, key: str, version_id: str | None) -> StoredFile | None: ...
+    def stored(self, key: str, version_id: str | None) -> StoredObject | None: ...
     def digest(self, key: str, version_id: str | None, content_type: str) -> tuple[str, int, FileFacts]: ...
     def delete(self, key: str, version_id: str | None) -> None: ...
     def download_url(

@@ -11,6 +11,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from content.models.assets import (
     ACCEPTED_TYPES,
@@ -181,6 +182,20 @@ class Change:
 
 def _audience(asset: Asset) -> ContentAudience:
     return ContentAudience.model_validate(asset.audience.model_dump())
+
+
+def _listing(asset: Asset) -> dict[str, Any]:
+    """What ContentPublished and ContentMetadataChanged both say of an asset, beyond its id and title."""
+    return {
+        "description": asset.description,
+        "asset_type": asset.type,
+        "language": asset.language,
+        "tags": asset.tags,
+        "product_skus": asset.product_skus,
+        "audience": _audience(asset),
+        "publish_at": asset.publish_at,
+        "expires_at": asset.expires_at,
+    }
 
 
 def new_version_record(
@@ -358,14 +373,7 @@ def published_event(asset: Asset, now: datetime, event_id: str) -> ContentPublis
         asset_id=asset.asset_id,
         title=asset.title,
         version_number=asset.current_version,
-        description=asset.description,
-        asset_type=asset.type,
-        language=asset.language,
-        tags=asset.tags,
-        product_skus=asset.product_skus,
-        audience=_audience(asset),
-        publish_at=asset.publish_at,
-        expires_at=asset.expires_at,
+        **_listing(asset),
         published_by=asset.created_by,
     )
 
@@ -418,14 +426,7 @@ def metadata_event(asset: Asset, actor: str, now: datetime, event_id: str) -> Co
         title=asset.title,
         revision=asset.revision,
         status=asset.status,
-        description=asset.description,
-        asset_type=asset.type,
-        language=asset.language,
-        tags=asset.tags,
-        product_skus=asset.product_skus,
-        audience=_audience(asset),
-        publish_at=asset.publish_at,
-        expires_at=asset.expires_at,
+        **_listing(asset),
         changed_by=actor,
     )
 
