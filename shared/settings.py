@@ -48,7 +48,7 @@ def variable(field: str) -> str:
 class Settings(BaseModel):
     """Base for a function's settings; each field is read from the upper-cased env var of the same name."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     @classmethod
     def from_env(cls: type[SettingsT]) -> SettingsT:
