@@ -23,6 +23,8 @@ What `apply()` changes, process-wide and idempotently (the local stack, in-proce
 3. Step Functions programs without `TimeoutSeconds` run on the thread that would only wait for them, and so does a
    `waitForTaskToken` Task without `HeartbeatSeconds`, whose wait for the callback already ends at the Task's
    timeout with the same `States.Timeout`: an execution waiting for an approver holds 1 thread, not 3.
+4. Cognito's `RevokeToken` (the portal's sign-out), which moto does not implement: the refresh token stops working,
+   as in AWS with the app client's token revocation enabled; the user's other sessions keep theirs.
 
 Opt-in, for benchmarks against large tables: `apply_query_shortcuts()` runs apply() and then lets a Query list only
 what it can read, which changes no answer (tests/infra/test_moto_patches.py checks; `plain_query()` turns it off for a
@@ -83,6 +85,7 @@ def apply() -> None:
         _track_instances_weakly()
         _run_programs_inline()
         _wait_for_callbacks_inline()
+        _revoke_refresh_tokens()
 
 
 # ------------------------------------------------------------------------------------------ 1. DynamoDB atomicity
@@ -322,6 +325,41 @@ def _wait_for_callbacks_inline() -> None:
 
     ExecutionState._evaluate_with_timeout = evaluate_with_timeout  # type: ignore[method-assign]
     ExecutionState._prm_inline_callbacks = True  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------ 4. Cognito RevokeToken
+
+
+def _revoke_refresh_tokens() -> None:
+    # moto 5.2.5 answers RevokeToken "not yet implemented". AWS revokes the refresh token (and the access tokens it
+    # issued) when it was issued to the calling app client: a token of another client is refused, an unknown or
+    # already revoked one is answered 200 as if revoked (RFC 7009), so the answer tells nothing about a token. moto
+    # keeps a pool's refresh tokens as {token: (client id, username, origin jti)}, None once signed out; its access
+    # tokens carry no origin, and the PRM's API reads ID tokens only (their expiry, 5 minutes, still applies).
+    from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFoundError
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import EmptyResult
+
+    if getattr(CognitoIdpResponse, "_prm_revoke_token", False):
+        return
+
+    def revoke_token(self: Any) -> Any:
+        token, client_id = self._get_param("Token"), self._get_param("ClientId")
+        if not isinstance(token, str) or not token or not isinstance(client_id, str) or not client_id:
+            raise InvalidParameterException("Token and ClientId are required.")
+        pool = next((p for p in user_pools() if client_id in p.clients), None)
+        if pool is None:
+            raise ResourceNotFoundError(client_id)
+        issued = pool.refresh_tokens.get(token)
+        if issued is not None:
+            if issued[0] != client_id:
+                raise JsonRESTError("UnauthorizedException", "The token was not issued to this client.")
+            pool.refresh_tokens[token] = None
+        return EmptyResult()
+
+    CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
+    CognitoIdpResponse._prm_revoke_token = True  # type: ignore[attr-defined]
 
 
 def step_functions_threads() -> int:

@@ -1,5 +1,6 @@
 // Cognito sign-in from the browser through the Cognito Identity Provider JSON API, as the AWS SDKs do:
-// InitiateAuth (USER_PASSWORD_AUTH), RespondToAuthChallenge (NEW_PASSWORD_REQUIRED) and REFRESH_TOKEN_AUTH.
+// InitiateAuth (USER_PASSWORD_AUTH), RespondToAuthChallenge (NEW_PASSWORD_REQUIRED), REFRESH_TOKEN_AUTH and,
+// on sign-out, RevokeToken.
 // The calls are unsigned (public app client without a secret). Tokens live in sessionStorage only.
 
 const STORAGE_KEY = 'prm.auth';
@@ -82,9 +83,19 @@ export function currentUser() {
   return { email: session.email, claims: decodeJwt(session.idToken) };
 }
 
+/**
+ * End the session here and at Cognito: the session's refresh token is revoked (RevokeToken; the app client has
+ * token revocation enabled), so no copy of it can mint new tokens. The user's other sessions are not touched.
+ * Signing out here never waits for that call, nor fails with it (an ID token already issued still verifies until it
+ * expires, 5 minutes at most).
+ */
 export function signOut() {
+  const token = readSession()?.refreshToken;
   refreshing = null;
   writeSession(null);
+  if (token && settings?.clientId) {
+    cognito('RevokeToken', { Token: token, ClientId: settings.clientId }).catch(() => {});
+  }
 }
 
 // ------------------------------------------------------------------ Cognito JSON API

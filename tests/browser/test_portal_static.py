@@ -14,6 +14,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from playwright.sync_api import Browser, Page, expect
 
+from infrastructure.local import moto_patches
 from tests.support.portal_stub import (
     ABORT,
     PARTNER_ID,
@@ -355,10 +356,14 @@ def test_new_password_required_flow_calls_respond_to_auth_challenge(page: Page, 
     stored = json.loads(page.evaluate("sessionStorage.getItem('prm.auth')"))
     assert stored["refreshToken"] == "refresh-new"
 
-    page.click("#sign-out")
+    stub.cognito["RevokeToken"] = ok({})
+    with page.expect_response(lambda r: r.request.headers.get("x-amz-target", "").endswith(".RevokeToken")):
+        page.click("#sign-out")
     expect(page).to_have_url(re.compile(r"#/signin$"))
     expect(page.get_by_test_id("flash")).to_have_text("You have signed out.")
     assert page.evaluate("sessionStorage.getItem('prm.auth')") is None
+    (revoke,) = stub.actions("RevokeToken")  # the session ends at Cognito too: its refresh token is revoked
+    assert revoke.body == {"Token": "refresh-new", "ClientId": "client-1"}
 
 
 def test_sign_in_errors_are_friendly(page: Page, stub: Stub, portal_url: str) -> None:
@@ -596,6 +601,7 @@ def test_partner_user_cannot_edit_or_invite(page: Page, stub: Stub, portal_url: 
 @pytest.fixture(scope="module")
 def moto_cognito() -> Iterator[dict[str, str]]:
     """moto's Cognito in server mode on another origin: a user with a temporary password, as the PRM invites."""
+    moto_patches.apply()  # RevokeToken, as the local stack has it
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -670,3 +676,23 @@ def test_sign_in_with_new_password_against_moto_cognito(
         expect(page.get_by_test_id("profile-company_name")).to_have_text("Acme Networks")
         first, second = stub.requests("GET", f"/partners/{PARTNER_ID}")[-2:]
         assert first.headers["authorization"] != second.headers["authorization"]
+
+        # Signing out revokes the session's refresh token at Cognito: a copy of it mints nothing any more.
+        refresh_token = json.loads(page.evaluate("sessionStorage.getItem('prm.auth')"))["refreshToken"]
+        with page.expect_response(lambda r: r.request.headers.get("x-amz-target", "").endswith(".RevokeToken")) as sent:
+            page.click("#sign-out")
+        assert sent.value.status == 200
+        expect(page.get_by_test_id("flash")).to_have_text("You have signed out.")
+        idp = boto3.client(
+            "cognito-idp",
+            endpoint_url=moto_cognito["endpoint"],
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+        )
+        with pytest.raises(idp.exceptions.NotAuthorizedException):
+            idp.initiate_auth(
+                ClientId=moto_cognito["client"],
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": refresh_token},
+            )

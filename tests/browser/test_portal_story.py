@@ -3,6 +3,7 @@ first sign-in with a new password, accept the agreement, see the organisation, i
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -128,6 +129,23 @@ def test_partner_onboarding_in_the_portal(local_stack: Any, chromium: Browser, a
     colleague.get_by_test_id("nav-organisation").click()
     expect(colleague.get_by_test_id("profile-company_name")).to_have_text("Acme Networks")
     expect(colleague.get_by_test_id("edit-profile")).to_have_count(0)  # a partner user cannot edit
+
+    # Signing out ends the session at Cognito too (through the local stack's Cognito, as the portal reaches AWS's):
+    # the refresh token it held mints nothing any more, while Ada's own session goes on.
+    grace_refresh = json.loads(colleague.evaluate("sessionStorage.getItem('prm.auth')"))["refreshToken"]
+    with colleague.expect_response(
+        lambda r: r.request.headers.get("x-amz-target", "").endswith(".RevokeToken")
+    ) as sent:
+        colleague.click("#sign-out")
+    assert sent.value.status == 200
+    people = People(local_stack)
+    cognito = local_stack.client("cognito-idp")
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.initiate_auth(
+            ClientId=people.client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": grace_refresh}
+        )
+    page.evaluate("location.hash = '#/users'")
+    expect(page.get_by_test_id("user-row")).to_have_count(2)
 
     for p in (page, approver, colleague):
         assert p.errors == [], p.errors  # type: ignore[attr-defined]

@@ -240,3 +240,62 @@ def test_item_size_unchecked_stores_the_same_item_and_restores_the_check(gsi_tab
     }
     with pytest.raises(gsi_table.exceptions.ClientError, match="Item size has exceeded"):
         gsi_table.put_item(TableName="t", Item={"pk": {"S": "z"}, "sk": {"S": "3"}, "big": {"S": "x" * 410_000}})
+
+
+# ------------------------------------------------------------------------------------------ Cognito RevokeToken
+
+
+def test_revoke_token_ends_one_session_as_cognito_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal's sign-out revokes its refresh token; moto alone answers RevokeToken "not yet implemented"."""
+    import botocore.exceptions
+
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    moto_patches.apply()
+    flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    with mock_aws():
+        cognito = boto3.client("cognito-idp")
+        pool = cognito.create_user_pool(PoolName="p")["UserPool"]["Id"]
+        portal, other = (
+            cognito.create_user_pool_client(UserPoolId=pool, ClientName=name, ExplicitAuthFlows=flows)[
+                "UserPoolClient"
+            ]["ClientId"]
+            for name in ("portal", "other")
+        )
+        cognito.admin_create_user(UserPoolId=pool, Username="ada@acme.example", MessageAction="SUPPRESS")
+        cognito.admin_set_user_password(
+            UserPoolId=pool, Username="ada@acme.example", Password="Perm-Pass-1234!", Permanent=True
+        )
+
+        def sign_in() -> str:
+            answer = cognito.initiate_auth(
+                ClientId=portal,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "ada@acme.example", "PASSWORD": "Perm-Pass-1234!"},
+            )
+            return str(answer["AuthenticationResult"]["RefreshToken"])
+
+        def refresh(token: str) -> str:
+            answer = cognito.initiate_auth(
+                ClientId=portal, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": token}
+            )
+            return str(answer["AuthenticationResult"]["IdToken"])
+
+        laptop, phone = sign_in(), sign_in()
+        with pytest.raises(botocore.exceptions.ClientError, match="UnauthorizedException"):
+            cognito.revoke_token(Token=laptop, ClientId=other)  # only the client it was issued to may revoke it
+        assert refresh(laptop)
+        cognito.revoke_token(Token=laptop, ClientId=portal)
+        with pytest.raises(botocore.exceptions.ClientError, match="NotAuthorizedException"):
+            refresh(laptop)
+        assert refresh(phone)  # the user's other session goes on
+        cognito.revoke_token(Token=laptop, ClientId=portal)  # again, or an unknown token: 200, telling nothing
+        cognito.revoke_token(Token="not-a-token", ClientId=portal)
+        with pytest.raises(botocore.exceptions.ClientError, match="ResourceNotFoundException"):
+            cognito.revoke_token(Token=phone, ClientId="no-such-client")
+        assert refresh(phone)
