@@ -12,18 +12,12 @@ import pytest
 from moto import mock_aws
 
 from infrastructure.local import moto_patches
+from tests.support.in_process_aws import monkeypatch_in_process_aws
 
 
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch_in_process_aws(monkeypatch)
     with mock_aws():
         moto_patches.apply()
         ddb = boto3.client("dynamodb")

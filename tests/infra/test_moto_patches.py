@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from infrastructure.local import moto_patches
+from tests.support.in_process_aws import monkeypatch_in_process_aws
 from tools import lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,14 +112,7 @@ def gsi_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A moto table with a sort key and two GSIs (one sparse, one without a sort key), items written out of order."""
     from moto.dynamodb.models.table import Table as MotoTable
 
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch_in_process_aws(monkeypatch)
     # The shortcuts are process-wide: put moto's Query back after the test.
     monkeypatch.setattr(MotoTable, "query", MotoTable.query)
     monkeypatch.setattr(MotoTable, "_prm_query_shortcuts", False, raising=False)
@@ -249,13 +243,7 @@ def test_revoke_token_ends_one_session_as_cognito_does(monkeypatch: pytest.Monke
     """The portal's sign-out revokes its refresh token; moto alone answers RevokeToken "not yet implemented"."""
     import botocore.exceptions
 
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch_in_process_aws(monkeypatch)
     moto_patches.apply()
     flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     with mock_aws():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 REGION = "us-east-1"
 IN_PROCESS_AWS_ENV = {
@@ -22,3 +23,11 @@ def use_in_process_aws(service_name: str) -> None:
     os.environ.update(IN_PROCESS_AWS_ENV | {"POWERTOOLS_SERVICE_NAME": service_name})
     for name in NOT_IN_PROCESS:
         os.environ.pop(name, None)
+
+
+def monkeypatch_in_process_aws(monkeypatch: Any) -> None:
+    """use_in_process_aws for one test: the same environment, put back by pytest's monkeypatch afterwards."""
+    for name, value in IN_PROCESS_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name in NOT_IN_PROCESS:
+        monkeypatch.delenv(name, raising=False)
