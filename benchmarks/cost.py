@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/cost.py            # run every scenario on a fresh local stack (about 4 minutes),
                                                    # write benchmarks/results/cost.json and docs/cost.md, print tables
     .venv/bin/python benchmarks/cost.py --render   # docs/cost.md again from the committed measurement and prices
-    .venv/bin/python benchmarks/cost.py --check    # fail if docs/cost.md differs from that rendering (make test)
+    .venv/bin/python benchmarks/cost.py --check    # fail if docs/cost.md or README.md's figures differ (make test)
 
 The measurement (counts and durations, no prices) is benchmarks/results/cost.json; the prices are
 benchmarks/prices.json. docs/cost.md says how each figure is counted or estimated.
@@ -33,6 +33,9 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "cost.json"
 PRICES = ROOT / "benchmarks" / "prices.json"
 DOC = ROOT / "docs" / "cost.md"
+README = ROOT / "README.md"  # its "What it costs to run" figures, between these markers, are rendered here too
+README_BEGIN = "<!-- figures rendered by benchmarks/cost.py: do not edit by hand -->"
+README_END = "<!-- end of figures rendered by benchmarks/cost.py -->"
 PER = 1000  # operations the tables are priced for
 
 # Workflow durations short enough that every timer of a scenario comes due while it is measured; approvals long
@@ -70,6 +73,16 @@ SCENARIOS = {
     "content_publish_and_download": "A vendor admin uploads a one-page PDF for every partner (presigned POST, "
     "checked and published from the bucket's own event, indexed for search); a partner user finds it by a word of "
     "its title and downloads it by a short-lived link, which is recorded and published",
+}
+# Each scenario in a few words, for the README's table.
+TITLES = {
+    "onboarding": "partner onboarding: apply to first sign-in and agreement",
+    "deal_to_expiry": "a deal approved automatically, held to protection expiry with both reminders",
+    "deal_extended_won": "a deal approved by email link, extended once, won",
+    "mdf_request_to_payment": "an MDF request through two approvers, a claim with two proof files, paid",
+    "certification_tier_upgrade": "an LMS webhook completes a certification that lifts the tier, approved by email",
+    "reward_to_payout": "a won deal earns a reward, approved, redeemed as a payout, paid in a batch",
+    "content_publish_and_download": "a vendor admin publishes a PDF, a partner finds and downloads it",
 }
 # What a scenario's timers still waiting at the end are, by the function they fire.
 PENDING_TIMERS = {
@@ -1050,6 +1063,51 @@ def _not_billed(key: str) -> str:
     return ""
 
 
+def scenario_totals(
+    results: dict[str, Any], prices: dict[str, Any]
+) -> dict[str, tuple[float, float, dict[str, float]]]:
+    """Per scenario: (USD per operation without emails, USD of emails per operation, USD per operation by service)."""
+    return {
+        name: totals(line_items(scenario, results["template"], prices))
+        for name, scenario in results["scenarios"].items()
+    }
+
+
+def render_readme_figures(results: dict[str, Any], prices: dict[str, Any]) -> str:
+    """The README's headline figures (between README_BEGIN and README_END), from the same counts as docs/cost.md."""
+    lines = [
+        f"| story | USD per {PER:,}, without emails | emails each | target | met |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    sampled = []
+    for name, (total, emails, by_service) in scenario_totals(results, prices).items():
+        target = TARGETS.get(name)
+        lines.append(
+            f"| {TITLES[name]} | {_usd(total * PER)} "
+            f"| {_quantity(emails / unit_price(prices, 'ses_message'))} | {_usd(target) if target else '-'} "
+            f"| {'-' if target is None else 'yes' if total * PER <= target else 'no'} |"
+        )
+        if target is not None:
+            sampled.append(f"{name} {_usd((total - 0.95 * by_service.get('X-Ray', 0.0)) * PER)}")
+    fixed = sum(usd for _, _, usd in fixed_monthly(results, prices))
+    lines += [
+        "",
+        f"Measured {results['measured_on']}, prices dated {prices['date']}. X-Ray sampled at 5% would give "
+        f"{', '.join(sampled)}; what else stands between each story and its target is in docs/cost.md "
+        f'("Levers"). Fixed costs (WAF web ACL, alarms, metrics, idle queue pollers, the secret) are about '
+        f"{fixed:.0f} USD a month.",
+    ]
+    return "\n".join(lines)
+
+
+def _with_readme_figures(readme: str, figures: str) -> str:
+    head, begin, rest = readme.partition(README_BEGIN)
+    _old, end, tail = rest.partition(README_END)
+    if not (begin and end):
+        raise SystemExit(f"README.md lacks the markers {README_BEGIN!r} ... {README_END!r}")
+    return f"{head}{README_BEGIN}\n{figures}\n{README_END}{tail}"
+
+
 def render(results: dict[str, Any], prices: dict[str, Any]) -> str:
     facts = results["template"]
     summary = [
@@ -1237,8 +1295,14 @@ def print_tables(results: dict[str, Any], prices: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if docs/cost.md differs from its rendering")
-    parser.add_argument("--render", action="store_true", help="render docs/cost.md from the committed measurement")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if docs/cost.md or README.md's figures differ from their rendering"
+    )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="render docs/cost.md and README.md's figures from the committed measurement",
+    )
     args = parser.parse_args(argv)
     prices = load_prices()
     if args.check or args.render:
@@ -1247,13 +1311,20 @@ def main(argv: list[str] | None = None) -> int:
         results = run_measurement()
         RESULTS.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
     text = render(results, prices)
+    readme = _with_readme_figures(README.read_text(), render_readme_figures(results, prices))
     if args.check:
-        if not DOC.exists() or DOC.read_text() != text:
-            print("docs/cost.md is out of date: run `python benchmarks/cost.py --render`", file=sys.stderr)
+        stale = [
+            name
+            for name, path, want in (("docs/cost.md", DOC, text), ("README.md", README, readme))
+            if not path.exists() or path.read_text() != want
+        ]
+        if stale:
+            print(f"{' and '.join(stale)} out of date: run `python benchmarks/cost.py --render`", file=sys.stderr)
             return 1
-        print("docs/cost.md matches benchmarks/results/cost.json and benchmarks/prices.json")
+        print("docs/cost.md and README.md's figures match benchmarks/results/cost.json and benchmarks/prices.json")
         return 0
     DOC.write_text(text)
+    README.write_text(readme)
     print_tables(results, prices)
     return 0
 

@@ -468,9 +468,13 @@ def seed(people: People, stack: Any, admin: Session, *, plan: list[DemoAsset] = 
     return seeded
 
 
+GOLD_OR_ABOVE = frozenset({"gold", "platinum"})  # the demo programme's tiers (seed_programme) that see Gold assets
+
+
 def describe(people: People, partners: dict[str, Session | None]) -> list[str]:
     """The banner's lines about the library, read from what each demo partner's Library page shows now."""
     seen: list[str] = []
+    gold_or_above = False
     for company, session in partners.items():
         if session is None:
             continue
@@ -481,13 +485,17 @@ def describe(people: People, partners: dict[str, Session | None]) -> list[str]:
         tier = ""
         programme = people.api("GET", "/programme", session=session)
         if programme.status_code == 200:
-            tier = f" ({((programme.json().get('tier') or {}).get('name')) or 'no tier'})"
+            standing = programme.json().get("tier") or {}
+            tier = f" ({standing.get('name') or 'no tier'})"
+            gold_or_above |= standing.get("tier_id") in GOLD_OR_ABOVE
         seen.append(f"{company}{tier} sees {len(items)}")
     if not seen:
         return []
     gold = sum(1 for item in PLAN if item.min_tier_id == "gold")
     return [
-        f"Content library: {len(PLAN)} assets, {gold} for Gold and above (no demo partner is Gold yet); "
+        f"Content library: {len(PLAN)} assets, {gold} for Gold and above"
+        + ("" if gold_or_above else " (no demo partner is Gold yet)")
+        + "; "
         + "; ".join(seen)
         + f". Kit: {KIT_NAME} (Library page)."
     ]

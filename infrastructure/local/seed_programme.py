@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -302,7 +303,8 @@ def describe(people: People, nancy: Session) -> list[str]:
         return []
     missing = next_missing(now)
     following = now.get("next")
-    shown = ", ".join(missing[:2]) + (f" and {len(missing) - 2} more" if len(missing) > 2 else "")
+    rest = len(missing) - 2
+    shown = ", ".join(missing[:2]) + (f" and {rest} more criteri{'on' if rest == 1 else 'a'}" if rest > 0 else "")
     tail = f"; {shown}" if missing else (f"; meets every {following['tier']['name']} criterion" if following else "")
     pending = now.get("pending_upgrade")
     if pending:
@@ -365,7 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failed", action="store_true", help="report a failed attempt instead of a pass")
     parser.add_argument("--portal", default="http://127.0.0.1:8080/", help="the local portal's address")
     args = parser.parse_args(argv)
-    print(complete_by_hand(args.portal, args.email, args.lms_course_id, passed=not args.failed))
+    try:
+        print(complete_by_hand(args.portal, args.email, args.lms_course_id, passed=not args.failed))
+    except requests.ConnectionError:
+        print(
+            f"No local PRM answers at {args.portal}: is `make dev` running? If it runs on another port, give its "
+            "address: --portal http://127.0.0.1:<port>/",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

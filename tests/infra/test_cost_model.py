@@ -269,8 +269,22 @@ def test_a_measurement_is_priced_per_item_with_emails_apart() -> None:
 
 
 def test_the_published_table_is_rendered_from_the_committed_measurement() -> None:
-    """docs/cost.md drifts when the measurement, the prices or the model change without re-rendering."""
+    """docs/cost.md and README.md's figures drift when the measurement, the prices or the model change without
+    re-rendering."""
     assert cost.main(["--check"]) == 0
+
+
+def test_a_hand_edited_readme_figure_fails_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = tmp_path / "README.md"
+    text = cost.README.read_text()
+    figures = text.split(cost.README_BEGIN)[1].split(cost.README_END)[0]
+    assert "| story |" in figures
+    readme.write_text(text.replace(figures, figures.replace("|", "| 9", 1)))
+    monkeypatch.setattr(cost, "README", readme)
+    assert cost.main(["--check"]) == 1
+    readme.write_text(text.replace(cost.README_BEGIN, ""))
+    with pytest.raises(SystemExit, match="lacks the markers"):
+        cost.main(["--check"])
 
 
 def test_timers_after_the_run_are_priced_each_as_one_firing_and_named_by_their_consumer() -> None:

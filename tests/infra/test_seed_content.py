@@ -280,3 +280,9 @@ def test_the_banner_says_what_each_partner_sees_now() -> None:
         "Contoso (Registered) sees 5. Kit: Firewall 900 launch kit (Library page)."
     ]
     assert seed_content.describe(reader, {"Northwind": None}) == []  # nobody could sign in: nothing to say
+    reader = Reader(library={"nancy": 11, "hans": 5}, tiers={"nancy": "Gold", "hans": "Registered"})
+    lines = seed_content.describe(reader, {"Northwind": "nancy", "Contoso": "hans"})  # type: ignore[arg-type,dict-item]
+    assert lines == [  # after Andrew's certification lifts Northwind to Gold, the banner no longer says nobody is
+        "Content library: 12 assets, 4 for Gold and above; Northwind (Gold) sees 11; Contoso (Registered) sees 5. "
+        "Kit: Firewall 900 launch kit (Library page)."
+    ]

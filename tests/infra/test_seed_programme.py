@@ -78,3 +78,18 @@ def test_any_other_error_fails_at_once(status: int, code: str) -> None:
     with pytest.raises(requests.HTTPError):
         seed_programme.wait_for_tier(people, None, "registered", timeout=5)  # type: ignore[arg-type]
     assert len(people.asked) == 1
+
+
+@pytest.mark.parametrize(
+    ("missing", "said"),
+    [
+        (["1 more certified engineer for Gold"], "1 more certified engineer for Gold"),
+        (["a", "b", "c"], "a, b and 1 more criterion"),
+        (["a", "b", "c", "d"], "a, b and 2 more criteria"),
+    ],
+)
+def test_the_banner_names_what_is_missing_and_counts_the_rest_as_criteria(missing: list[str], said: str) -> None:
+    """"2 more certified engineers for Platinum and 1 more" read as a third engineer; the rest are other criteria."""
+    now = standing("gold") | {"next": {"tier": {"name": "Platinum"}, "missing": missing}}
+    [line] = seed_programme.describe(ScriptedPeople([response(200, now)]), None)  # type: ignore[arg-type]
+    assert line == f"Northwind tier:  Gold; {said} (Programme page)."
