@@ -26,6 +26,14 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 LABELS = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG", XLSX: "XLSX"}
 TEXT_LABELS = {"text/csv": "CSV"}
+# Every type checked here, with the file name endings a portal offers for it.
+DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "text/csv": (".csv",),
+    XLSX: (".xlsx",),
+}
 
 # A file name as a request body gives it: one line, a name and not a path (see `plain_file_name`).
 FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Line]
@@ -121,6 +129,13 @@ class UploadBody(BaseModel):
         if value not in cls.accepted_types:
             raise ValueError(f"proof files must be {cls.accepted_words}")
         return value
+
+
+class DocumentUploadBody(UploadBody):
+    """An upload slot for any type checked here (a context that takes them all: MDF claims, rewards claims)."""
+
+    accepted_types = DOCUMENT_TYPES
+    accepted_words = "PDF, PNG, JPEG, CSV or XLSX"
 
 
 def ensure_upload_size(size_bytes: int, max_bytes: int) -> None:

@@ -373,11 +373,13 @@ def test_a_fulfilled_item_pays_the_rewards_its_points_came_from(spending: Spendi
     assert len(stack.outbox_events("RewardsTable", "RewardPaid", partner_id=partner_id)) == 2  # each reward once
 
 
-def upload(spending: Spending, who: dict[str, str], body: bytes) -> str:
+def upload(
+    spending: Spending, who: dict[str, str], body: bytes, name: str = "proof.pdf", content_type: str = "application/pdf"
+) -> str:
     status, answer = spending.call(
         "POST",
         "/rewards/claims/uploads",
-        body={"file_name": "proof.pdf", "content_type": "application/pdf", "size_bytes": len(body)},
+        body={"file_name": name, "content_type": content_type, "size_bytes": len(body)},
         claims=who,
     )
     assert status == 201, answer
@@ -482,7 +484,7 @@ def test_a_claim_with_proof_is_returned_for_more_and_then_approved_earning_its_r
     )
     assert status == 403
 
-    more = upload(spending, ann, PDF + b"guest list")
+    more = upload(spending, ann, b"name,email\nAda,ada@guest.example\n", "guests.csv", "text/csv")  # a list, as CSV
     status, again = spending.call(
         "POST",
         "/rewards/claims/{claim_id}/resubmit",

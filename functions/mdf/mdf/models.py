@@ -18,9 +18,8 @@ from pydantic import (
 from contracts.mdf import ActivityType
 from shared.clock import TimerTime, UtcDateTime
 from shared.money import Money
-from shared.proof_files import ProofFile
+from shared.proof_files import DocumentUploadBody, ProofFile
 from shared.proof_files import Upload as ProofUpload
-from shared.proof_files import UploadBody as ProofUploadBody
 from shared.text import Line, Paragraphs
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -37,14 +36,8 @@ ClaimStatus = Literal["submitted", "returned", "approved", "rejected"]
 Decision = Literal["approved", "rejected", "returned"]
 REQUEST_STATUSES: tuple[str, ...] = RequestStatus.__args__  # type: ignore[attr-defined]
 REVISABLE = frozenset({"rejected", "expired"})
-PROOF_TYPES = {
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "text/csv": (".csv",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
-}
 MAX_PROOF_FILES = 10
+UploadBody = DocumentUploadBody  # a claim's proof files may be any type the kernel checks (PDF, PNG, JPEG, CSV, XLSX)
 
 
 def _positive(value: Money) -> Money:
@@ -126,11 +119,6 @@ class FundRequestBody(Strict):
     ends_on: date
     requested: PositiveMoney
     expected_outcome: ExpectedOutcome
-
-
-class UploadBody(ProofUploadBody):
-    accepted_types = PROOF_TYPES
-    accepted_words = "PDF, PNG, JPEG, CSV or XLSX"
 
 
 class ClaimResults(Strict):

@@ -12,9 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from rewards.models.common import Description, Name, Reason, Record, Strict
 from shared.clock import UtcDateTime
 from shared.money import CurrencyCode, Money
-from shared.proof_files import ProofFile
+from shared.proof_files import DocumentUploadBody, ProofFile
 from shared.proof_files import Upload as ProofUpload
-from shared.proof_files import UploadBody as ProofUploadBody
 from shared.text import Line
 
 Text = Annotated[Description, StringConstraints(min_length=1)]
@@ -35,11 +34,7 @@ BatchStatus = Literal["building", "ready", "paid"]
 Verdict = Literal["approved", "rejected", "returned"]
 
 MAX_PROOF_FILES = 10
-PROOF_TYPES = {
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-}
+UploadBody = DocumentUploadBody  # a SPIFF claim's proof (an invoice, an attendee list): PDF, PNG, JPEG, CSV, XLSX
 
 
 class StatusChange(Record):
@@ -187,9 +182,6 @@ class PayoutBatch(Record):
 
 
 # ------------------------------------------------------------------ claims (spiff_claim rules)
-class UploadBody(ProofUploadBody):
-    accepted_types = PROOF_TYPES
-    accepted_words = "PDF, PNG or JPEG"
 
 
 class Upload(ProofUpload):
