@@ -9,14 +9,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
 
-from rewards.models.common import Description, Name, Reason, Record, Strict
+from rewards.models.common import Name, Reason, Record, Strict
+from rewards.models.common import Text as NonBlank
 from shared.clock import UtcDateTime
 from shared.money import CurrencyCode, Money
 from shared.proof_files import DocumentUploadBody, ProofFile
 from shared.proof_files import Upload as ProofUpload
-from shared.text import Line
+from shared.text import Line, Paragraphs
 
-Text = Annotated[Description, StringConstraints(min_length=1)]
+# A description that must say something (as Reason: the lengths are checked on the string, so a blank one is "at least
+# 1 character", then the paragraphs are cleaned).
+Text = Annotated[NonBlank, StringConstraints(max_length=2000), Paragraphs]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), Line]
 ItemId = Annotated[str, StringConstraints(pattern=r"^item_[a-z0-9]{26}$")]
 FileId = Annotated[str, StringConstraints(pattern=r"^file_[a-z0-9]{26}$")]
