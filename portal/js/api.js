@@ -83,10 +83,39 @@ async function bearer(forceRefresh) {
 
 const ACCEPTED_AT_KEY = 'prm.agreementAcceptedAt';
 const PROPAGATION_MS = 60_000;
+// Right after an acceptance, how long to wait before each new try of a request refused with 403 agreement_required:
+// the other contexts learn of the acceptance from onboarding's event a moment later (about 6 s in all).
+const AGREEMENT_RETRY_DELAYS_MS = [250, 500, 750, 1000, 1500, 2000];
+const AGREEMENT_PENDING_MESSAGE =
+  'Your acceptance of the programme agreement is still being recorded. Please try again in a moment.';
 
 function acceptedRecently() {
   const at = Number(sessionStorage.getItem(ACCEPTED_AT_KEY) || 0);
   return Date.now() - at < PROPAGATION_MS;
+}
+
+async function refusedForAgreement(response) {
+  if (response.status !== 403) return false;
+  const code = await response.clone().json().then((b) => b?.code, () => null);
+  return code === 'agreement_required';
+}
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason ?? new DOMException('Aborted', 'AbortError'));
+      return;
+    }
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason ?? new DOMException('Aborted', 'AbortError'));
+      },
+      { once: true },
+    );
+  });
 }
 
 /**
@@ -109,12 +138,20 @@ export async function request(method, path, { body, auth = true, idempotencyKey,
       throw error;
     }
   }
-  // Deals and MDF learn of an acceptance asynchronously (from onboarding's event): right after accepting, wait for it.
-  for (let attempt = 0; auth && attempt < 12 && response.status === 403 && acceptedRecently(); attempt += 1) {
-    const code = await response.clone().json().then((b) => b?.code, () => null);
-    if (code !== 'agreement_required') break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    response = await send(method, path, { body, token, idempotencyKey, signal });
+  // Every context but onboarding learns of an acceptance from onboarding's event, a moment later: right after
+  // accepting, a 403 agreement_required is retried with a short backoff before it is believed. Still refused at the
+  // end, it is an error the page shows ("still being recorded"), not a reason to send the partner back to the
+  // agreement they have just accepted.
+  if (auth && acceptedRecently() && (await refusedForAgreement(response))) {
+    for (const delay of AGREEMENT_RETRY_DELAYS_MS) {
+      await pause(delay, signal);
+      response = await send(method, path, { body, token, idempotencyKey, signal });
+      if (!(await refusedForAgreement(response))) break;
+    }
+    if (await refusedForAgreement(response)) {
+      const refused = await toApiError(response);
+      throw new ApiError(403, 'agreement_pending', AGREEMENT_PENDING_MESSAGE, [], refused.body);
+    }
   }
   if (!response.ok) throw await toApiError(response);
   if (method === 'POST' && path === '/agreements/current/acceptance') {

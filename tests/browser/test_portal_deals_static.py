@@ -409,6 +409,48 @@ def test_deals_list_filters_by_status_and_paginates_with_the_cursor(page: Page, 
     expect(page).to_have_url(re.compile(r"#/deals/deal_01$"))
 
 
+def test_closed_deals_show_their_protection_released_not_an_end_date(page: Page, stub: Stub, portal_url: str) -> None:
+    """`GET /deals` still carries a closed deal's `protection_ends_at`, but won, lost and reversed wins released the
+    prospect (the prospect check says available): no end date for them; an expired one says when it ended."""
+    ends = "2027-02-24T12:00:00.000Z"
+    closed = {"won": "deal_w", "lost": "deal_l", "win_reversed": "deal_r"}
+    items = [
+        summary("deal_a", "Still Protected", "approved", protection_ends_at=ends),
+        *(
+            summary(deal_id, f"Closed {status}", status, protection_ends_at=ends, next_step="No further action")
+            for status, deal_id in closed.items()
+        ),
+        summary("deal_x", "Lapsed Prospect", "expired", protection_ends_at="2026-10-01T00:00:00.000Z"),
+    ]
+    stub.api[("GET", "/deals")] = ok({"items": items, "next_cursor": None})
+    page.goto(f"{portal_url}#/deals")
+    row = lambda deal_id: page.locator(f'[data-testid="deal-row"][data-deal-id="{deal_id}"]')  # noqa: E731
+    expect(row("deal_a").get_by_test_id("deal-protection-ends")).to_have_attribute("datetime", ends)
+    for deal_id in closed.values():
+        expect(row(deal_id).get_by_test_id("deal-protection-released")).to_have_text("Released")
+        expect(row(deal_id).get_by_test_id("deal-protection-ends")).to_have_count(0)
+        expect(row(deal_id).locator("td[data-label='Protection ends'] time")).to_have_count(0)
+    lapsed = row("deal_x")
+    expect(lapsed.locator("td[data-label='Protection ends']")).to_have_text(re.compile(r"^Ended \S"))
+    expect(lapsed.get_by_test_id("deal-protection-ends")).to_have_attribute("datetime", "2026-10-01T00:00:00.000Z")
+
+    for status in closed:  # the deal's own page says so too, with no end date and no days left
+        stub.api[("GET", f"/deals/{DEAL_ID}")] = ok(
+            deal(status, protection_ends_at=ends, lost_reason="Budget cut." if status == "lost" else None)
+        )
+        page.goto(f"{portal_url}#/deals/{DEAL_ID}")
+        page.reload()
+        expect(page.get_by_test_id("deal-protection-released")).to_have_text("Protection released (the deal is closed)")
+        expect(page.get_by_test_id("deal-protection-ends")).to_have_count(0)
+        expect(page.get_by_test_id("deal-days-left")).to_have_count(0)
+        expect(page.locator(".deal-protection")).not_to_contain_text("ends")
+    stub.api[("GET", f"/deals/{DEAL_ID}")] = ok(deal("expired", protection_ends_at="2026-10-01T00:00:00.000Z"))
+    page.reload()
+    expect(page.locator(".deal-protection")).to_contain_text("Protection ended")
+    expect(page.get_by_test_id("deal-protection-ends")).to_have_attribute("datetime", "2026-10-01T00:00:00.000Z")
+    expect(page.get_by_test_id("deal-protection-released")).to_have_count(0)
+
+
 def test_empty_list_invites_registering(page: Page, stub: Stub, portal_url: str) -> None:
     stub.api[("GET", "/deals")] = ok({"items": [], "next_cursor": None})
     page.goto(f"{portal_url}#/deals")

@@ -70,6 +70,9 @@ def fund(period_id: str = "FY27-Q1", currency: str = "USD", **extra: Any) -> dic
         "expired": usd(0, currency),
         "allocated": usd(1_500_000, currency),
         "accrued": usd(200_000, currency),
+        "adjusted": usd(0, currency),
+        "accrual_reversed": usd(0, currency),
+        "clawback_outstanding": usd(0, currency),
         "status": "open",
         "claim_window_ends_at": instant(120),
         "entries": 4,
@@ -256,6 +259,47 @@ def fill_request(page: Page, *, amount: str) -> None:
     page.fill("#requested_amount", amount)
     page.fill("#expected_leads", "1,200")
     page.fill("#pipeline_amount", "50000.10")
+
+
+def test_a_fund_card_shows_every_running_total_so_it_adds_up(page: Page, stub: Stub, portal_url: str) -> None:
+    """The fund's running totals (functions/mdf fund_view) add up to what it holds: allocated + accrued + adjusted
+    - accruals reversed + clawback outstanding = available + reserved + paid + expired (docs/mdf.md)."""
+    reversed_fund = fund(
+        allocated=usd(2_500_000),
+        accrued=usd(165_000),
+        adjusted=usd(-30_000),
+        accrual_reversed=usd(300_000),
+        clawback_outstanding=usd(50_000),  # reversed after it was reserved or spent: still in reserved/paid, owed back
+        available=usd(1_234_000),
+        reserved=usd(500_000),
+        paid=usd(601_000),
+        expired=usd(50_000),
+    )
+    plain = fund("FY27-Q1", "EUR")  # nothing adjusted or reversed: those are left out
+    stub.api[("GET", "/mdf/funds")] = ok({"items": [reversed_fund, plain]})
+    page.goto(f"{portal_url}#/mdf")
+    card = page.locator('[data-testid=fund-card][data-fund-id="FY27-Q1.USD"]')
+    expect(card.get_by_test_id("fund-available")).to_have_text("$12,340.00")
+    expect(card.get_by_test_id("fund-totals")).to_contain_text(
+        "Allocated $25,000.00 \u00b7 accrued +$1,650.00 \u00b7 adjusted \u2212$300.00 \u00b7 accruals reversed "
+        "\u2212$3,000.00 \u00b7 clawback outstanding +$500.00 = $23,850.00 (available + reserved + paid + expired)."
+    )
+    expect(card.get_by_test_id("fund-accrual-reversed")).to_have_text("\u2212$3,000.00")
+    expect(card.get_by_test_id("fund-clawback-note")).to_contain_text("$500.00 of the reversed accruals")
+    sources = 25_000_00 + 1_650_00 - 300_00 - 3_000_00 + 500_00
+    held = sum(
+        round(float(card.get_by_test_id(f"fund-{key}").inner_text().replace("$", "").replace(",", "")) * 100)
+        for key in ("available", "reserved", "paid", "expired")
+    )
+    assert sources == held == 2_385_000
+    expect(card.get_by_test_id("fund-held")).to_have_text("$23,850.00")
+
+    other = page.locator('[data-testid=fund-card][data-fund-id="FY27-Q1.EUR"]')
+    expect(other.get_by_test_id("fund-totals")).to_have_text(
+        "Allocated \u20ac15,000.00 \u00b7 accrued +\u20ac2,000.00 = \u20ac17,000.00 (available + reserved + paid + expired)."
+    )
+    for testid in ("fund-adjusted", "fund-accrual-reversed", "fund-clawback", "fund-clawback-note"):
+        expect(other.get_by_test_id(testid)).to_have_count(0)
 
 
 def test_new_request_checks_the_fund_and_shows_the_servers_field_errors(

@@ -273,7 +273,7 @@ def test_amounts_and_rules_read_in_plain_words(page: Page, stub: Stub, portal_ur
                        c.historyNextStep({ type: 'reward', status: 'declined' })],
                 eligibility: [c.eligibilityWords({ tiers: [], regions: [], partner_types: [] }),
                               c.eligibilityWords({ tiers: ['gold'], regions: ['EMEA'], partner_types: ['isv'] })],
-                files: [p.checkClaimProof({ name: 'a.csv', size: 10 }), p.checkClaimProof({ name: 'a.PDF', size: 10 }),
+                files: [p.checkClaimProof({ name: 'a.exe', size: 10 }), p.checkClaimProof({ name: 'attendees.CSV', size: 10 }),
                         p.checkClaimProof({ name: 'a.png', size: 0 }),
                         p.checkClaimProof({ name: 'a.jpg', size: 11 * 1024 * 1024 })],
             };
@@ -300,7 +300,7 @@ def test_amounts_and_rules_read_in_plain_words(page: Page, stub: Stub, portal_ur
         "",
     ]
     assert result["eligibility"] == ["Open to every partner", "Open to tiers: gold; regions: EMEA; partner types: isv"]
-    assert result["files"][0] == "Only PDF, PNG and JPEG files can be attached."
+    assert result["files"][0] == "Only PDF, PNG, JPEG, CSV and Excel (.xlsx) files can be attached."
     assert result["files"][1] == ""
     assert result["files"][2] == "This file is empty."
     assert result["files"][3].startswith("Files can be at most 10")
@@ -472,6 +472,77 @@ def test_partner_admins_see_the_organisations_totals_per_person(page: Page, stub
     expect(usd.get_by_test_id("org-total-paid")).to_have_text("$100.00")
 
 
+def test_the_organisations_rewards_add_up_with_declined_and_reversed(page: Page, stub: Stub, portal_url: str) -> None:
+    """`GET /rewards/organisation` answers every bucket of each account; `earned` is the sum of all the others
+    (docs/rewards.md), so the page shows each of them, and the totals of those the API's `totals` leaves out are the
+    sums of the people's."""
+    stub.api[("GET", "/me")] = ok(me(roles=("partner-admin",)))
+    stub.api[("GET", "/rewards/claims")] = ok({"items": [], "next_cursor": None})
+    buckets = ["pending", "on_hold", "approved", "available", "reserved", "paid", "declined", "reversed"]
+    ada = {"earned": 82500, "pending": 10000, "approved": 5000, "available": 20000, "reserved": 5000, "paid": 6500}
+    ada |= {"declined": 21000, "reversed": 15000}
+    # Bob's win was reversed after he redeemed it: the reversal takes it from Available, which goes below zero
+    bob = {"earned": 30000, "available": -4000, "reserved": 4000, "paid": 15000, "reversed": 15000}
+    people = [
+        {
+            "person_email": email,
+            "earned": v["earned"],
+            "reversed": v.get("reversed", 0),
+            "declined": v.get("declined", 0),
+        }
+        | balance("USD", **{k: n for k, n in v.items() if k not in {"earned", "reversed", "declined"}})
+        for email, v in (("ada@acme.example", ada), ("bob@acme.example", bob))
+    ]
+    for person in people:
+        assert person["earned"] == sum(person[key] for key in buckets)  # the canned answer is consistent
+    stub.api[("GET", "/rewards/organisation")] = ok(
+        {
+            "people": people,
+            # as the API sums them (functions/rewards/rewards/api.py): no approved, reserved, declined or reversed
+            "totals": [
+                {"unit": "USD", "earned": 112500, "available": 16000, "pending": 10000, "on_hold": 0, "paid": 21500}
+            ],
+        }
+    )
+    page.goto(f"{portal_url}#/rewards")
+    org = page.get_by_test_id("org-rewards")
+    headers = [
+        "Earned",
+        "Pending",
+        "On hold",
+        "Approved",
+        "Available",
+        "Being redeemed",
+        "Paid",
+        "Declined",
+        "Reversed",
+    ]
+    expect(org.get_by_test_id("org-totals").locator("th[scope=col]")).to_have_text(["Unit", *headers])
+    expect(org.get_by_test_id("org-people").locator("th[scope=col]")).to_have_text(["Person", "Unit", *headers])
+    expect(org.get_by_test_id("org-rewards-legend")).to_contain_text("declined (never granted) and reversed")
+
+    row = org.locator('[data-testid=org-person-row][data-email="ada@acme.example"]')
+    expected = {"earned": "$825.00", "pending": "$100.00", "on-hold": "$0.00", "approved": "$50.00"}
+    expected |= {"available": "$200.00", "reserved": "$50.00", "paid": "$65.00", "declined": "$210.00"}
+    expected |= {"reversed": "$150.00"}
+    for key, text in expected.items():
+        expect(row.get_by_test_id(f"org-person-{key}")).to_have_text(text)
+    bob_row = org.locator('[data-testid=org-person-row][data-email="bob@acme.example"]')
+    expect(bob_row.get_by_test_id("org-person-available")).to_have_text("\u2212$40.00")
+    expect(bob_row.get_by_test_id("org-person-reversed")).to_have_text("$150.00")
+
+    total = org.locator("[data-testid=org-total-row][data-unit=USD]")
+    totals = {"earned": "$1,125.00", "pending": "$100.00", "approved": "$50.00", "available": "$160.00"}
+    totals |= {"reserved": "$90.00", "paid": "$215.00", "declined": "$210.00", "reversed": "$300.00"}
+    for key, text in totals.items():
+        expect(total.get_by_test_id(f"org-total-{key}")).to_have_text(text)
+    # every row adds up as shown: Earned is the sum of the other columns
+    for shown in (row, bob_row, total):
+        figures = shown.locator("td.num").all_inner_texts()
+        cents = [round(float(t.replace("\u2212", "-").replace("$", "").replace(",", "")) * 100) for t in figures]
+        assert cents[0] == sum(cents[1:]), figures
+
+
 # ---------------------------------------------------------------------------------------------- redemption
 
 
@@ -586,13 +657,13 @@ def test_a_spiff_claim_uploads_its_proof_then_is_filed(page: Page, stub: Stub, p
         [
             {"name": "attendees.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 list"},
             {"name": "photo.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n"},
-            {"name": "notes.csv", "mimeType": "text/csv", "buffer": b"a,b"},
+            {"name": "notes.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"},
         ],
     )
-    expect(page.locator("[data-testid=proof-item][data-file-name='notes.csv']")).to_have_attribute(
+    expect(page.locator("[data-testid=proof-item][data-file-name='notes.exe']")).to_have_attribute(
         "data-state", "invalid"
     )
-    page.locator("[data-testid=proof-item][data-file-name='notes.csv']").get_by_test_id("proof-remove").click()
+    page.locator("[data-testid=proof-item][data-file-name='notes.exe']").get_by_test_id("proof-remove").click()
     expect(page.locator("[data-testid=proof-item][data-state=uploaded]")).to_have_count(2)
     uploads = stub.requests("POST", "/rewards/claims/uploads")
     assert [u.body for u in uploads] == [

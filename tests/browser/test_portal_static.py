@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 from playwright.sync_api import Browser, Page, expect
 
 from infrastructure.local import moto_patches
+from shared.countries import COUNTRY_CODES
 from tests.support.portal_stub import (
     ABORT,
     PARTNER_ID,
@@ -185,6 +186,20 @@ def test_money_parsing_is_exact(page: Page, portal_url: str) -> None:
     page.fill("#revenue_amount", "1234")
     expect(page.locator("#revenue_amount-error")).to_be_hidden()
     expect(page.get_by_test_id("revenue-preview")).to_contain_text("1,234")
+
+
+def test_apply_offers_every_country_the_api_accepts_sorted_by_name(page: Page, stub: Stub, portal_url: str) -> None:
+    page.goto(f"{portal_url}#/apply")
+    options = page.locator("#country option:not([value=''])")
+    expect(options).to_have_count(len(COUNTRY_CODES))
+    values = options.evaluate_all("(os) => os.map((o) => o.value)")
+    labels = options.evaluate_all("(os) => os.map((o) => o.textContent)")
+    assert set(values) == COUNTRY_CODES
+    names = [label.rsplit(" (", 1)[0] for label in labels]
+    assert names == page.evaluate("(ns) => [...ns].sort((a, b) => a.localeCompare(b, 'en'))", names)
+    assert "Kazakhstan (KZ)" in labels and "Bosnia and Herzegovina (BA)" in labels  # not among the old 65
+    page.select_option("#country", "KZ")
+    expect(page.locator("#country")).to_have_value("KZ")
 
 
 def test_apply_sends_exact_minor_units_once_and_shows_receipt(page: Page, stub: Stub, portal_url: str) -> None:

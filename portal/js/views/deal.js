@@ -29,6 +29,7 @@ import {
   timelineCard,
 } from '../record.js';
 import { CURRENCIES, DEAL_STAGES, countryName, stageLabel } from '../reference.js';
+import { protectionReleased } from './deals.js';
 
 const LOST_REASON_MAX = 500;
 const JUSTIFICATION_MIN = 10;
@@ -105,8 +106,16 @@ function header(deal) {
       h(
         'span',
         { class: 'deal-protection' },
-        h('span', { class: 'muted' }, 'Protection ends '),
-        timeEl(ends, { dateOnly: true, testid: 'deal-protection-ends' }),
+        protectionReleased(deal)
+          ? h(
+              'span',
+              { 'data-testid': 'deal-protection-released', title: 'The prospect can be registered again.' },
+              'Protection released (the deal is closed)',
+            )
+          : [
+              h('span', { class: 'muted' }, deal.status === 'expired' ? 'Protection ended ' : 'Protection ends '),
+              timeEl(ends, { dateOnly: true, testid: 'deal-protection-ends' }),
+            ],
         left ? [' · ', left] : null,
       ),
     ],

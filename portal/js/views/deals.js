@@ -72,15 +72,38 @@ function dealsTable(items) {
         h('td', { 'data-label': 'Value', 'data-testid': 'deal-value', class: 'num' }, moneyText(deal.estimated_value)),
         h('td', { 'data-label': 'Status' }, statusBadge(deal.status, 'deal-status')),
         h('td', { 'data-label': 'Submitted' }, timeEl(deal.submitted_at, { dateOnly: true, testid: 'deal-submitted-at' })),
-        h(
-          'td',
-          { 'data-label': 'Protection ends' },
-          timeEl(deal.protection_ends_at, { dateOnly: true, testid: 'deal-protection-ends' }),
-        ),
+        h('td', { 'data-label': 'Protection ends' }, protectionValue(deal)),
         h('td', { 'data-label': 'Next step', 'data-testid': 'deal-next-step' }, nextStep(deal)),
       ),
     ),
   });
+}
+
+// A won, lost or reversed-win deal is closed: its protection was released when it closed (the prospect check then says
+// the prospect is available), so it has no end date any more, whatever `protection_ends_at` still records.
+const RELEASED = new Set(['won', 'lost', 'win_reversed']);
+
+/** True when the deal's protection was released because the deal closed. */
+export function protectionReleased(deal) {
+  return RELEASED.has(deal.status);
+}
+
+/**
+ * The deal's protection in the list: the end date while it runs (`[data-testid=deal-protection-ends]`, an em dash
+ * before approval), "Ended <date>" for an expired deal, "Released" (`[data-testid=deal-protection-released]`) once
+ * the deal closed.
+ */
+function protectionValue(deal) {
+  const testid = 'deal-protection-ends';
+  if (protectionReleased(deal)) {
+    return h(
+      'span',
+      { 'data-testid': 'deal-protection-released', title: 'The deal is closed, so the prospect can be registered again.' },
+      'Released',
+    );
+  }
+  const ends = timeEl(deal.protection_ends_at, { dateOnly: true, testid });
+  return deal.status === 'expired' && deal.protection_ends_at ? ['Ended ', ends] : ends;
 }
 
 export function dealHref(dealId) {

@@ -194,14 +194,7 @@ export function fundCard(fund, { selected = false, onSelect } = {}) {
       amount('Paid', 'paid', 'fund-paid'),
       amount('Expired', 'expired', 'fund-expired'),
     ),
-    fund.allocated || fund.accrued
-      ? h(
-          'p',
-          { class: 'muted small fund-totals', 'data-testid': 'fund-totals' },
-          `Allocated ${moneyText(fund.allocated)} · accrued ${moneyText(fund.accrued)}`,
-          adjustedTotal(fund.adjusted),
-        )
-      : null,
+    fund.allocated || fund.accrued ? fundSources(fund) : null,
     claimWindow(fund),
     onSelect
       ? h(
@@ -220,11 +213,40 @@ export function fundCard(fund, { selected = false, onSelect } = {}) {
   );
 }
 
-/** The vendor's net corrections (may be negative), only when there are any: " · adjusted −$500.00". */
-function adjustedTotal(adjusted) {
-  const minor = Number(adjusted?.amount_minor);
-  if (!minor) return null;
-  return [' · adjusted ', h('span', { 'data-testid': 'fund-adjusted' }, signedMoney(adjusted, Math.sign(minor)))];
+/**
+ * Where the fund's money came from and went, every running total of the fund the API gives (functions/mdf fund_view),
+ * so that it adds up to what the fund holds: allocated + accrued + adjusted (the vendor's net corrections, may be
+ * negative) − accruals reversed + clawback outstanding = available + reserved + paid + expired. The clawback is the
+ * part of a reversed accrual the partner had already reserved or spent: it is still in reserved or paid, and owed
+ * back. Adjusted, reversed and clawback are left out while zero.
+ */
+function fundSources(fund) {
+  const minor = (money) => Number(money?.amount_minor) || 0;
+  const term = (label, money, sign, testid) => [' · ', label, ' ', h('span', { 'data-testid': testid }, signedMoney(money, sign))];
+  const optional = (label, money, sign, testid) => (minor(money) ? term(label, money, sign, testid) : null);
+  const held = ['available', 'reserved', 'paid', 'expired'].reduce((sum, key) => sum + minor(fund[key]), 0);
+  const clawback = minor(fund.clawback_outstanding);
+  return h(
+    'p',
+    { class: 'muted small fund-totals', 'data-testid': 'fund-totals' },
+    'Allocated ',
+    h('span', { 'data-testid': 'fund-allocated' }, moneyText(fund.allocated)),
+    term('accrued', fund.accrued, 1, 'fund-accrued'),
+    optional('adjusted', fund.adjusted, Math.sign(minor(fund.adjusted)), 'fund-adjusted'),
+    optional('accruals reversed', fund.accrual_reversed, -1, 'fund-accrual-reversed'),
+    optional('clawback outstanding', fund.clawback_outstanding, 1, 'fund-clawback'),
+    ' = ',
+    h('span', { 'data-testid': 'fund-held' }, moneyText({ amount_minor: held, currency: fund.currency })),
+    ' (available + reserved + paid + expired).',
+    clawback
+      ? h(
+          'span',
+          { class: 'block', 'data-testid': 'fund-clawback-note' },
+          `${moneyText(fund.clawback_outstanding)} of the reversed accruals had already been reserved or spent: ` +
+            'it stays in reserved or paid and is owed back to the vendor.',
+        )
+      : null,
+  );
 }
 
 function cssId(value) {

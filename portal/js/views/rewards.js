@@ -843,21 +843,31 @@ async function showOrganisation(ctx, section) {
   }
   const sorted = [...people].sort((a, b) => String(a.person_email).localeCompare(String(b.person_email)) || String(a.unit).localeCompare(String(b.unit)));
   const amount = (row, key) => unitAmount(row[key] ?? 0, row.unit);
+  const cells = (row, prefix) =>
+    ORG_BUCKETS.map(([key, label]) =>
+      h('td', { class: 'num', 'data-label': label, 'data-testid': `${prefix}-${key.replace('_', '-')}` }, amount(row, key)),
+    );
+  const columns = ORG_BUCKETS.map(([, label]) => [label, 'num']);
   fill(
     section,
+    h(
+      'p',
+      { class: 'muted small', 'data-testid': 'org-rewards-legend' },
+      'Earned is everything rewarded so far: pending, on hold, approved (not yet available), available, being ' +
+        'redeemed, paid, declined (never granted) and reversed (taken back, for example when a won deal was ' +
+        'reversed; taken from Available, which goes below zero when it was already redeemed).',
+    ),
     dataTable({
       testid: 'org-totals',
       captionId: 'org-totals-caption',
       caption: 'Organisation totals per unit',
-      columns: ['Unit', ['Earned', 'num'], ['Available', 'num'], ['Pending', 'num'], ['On hold', 'num'], ['Paid', 'num']],
-      rows: totals.map((row) =>
+      columns: ['Unit', ...columns],
+      rows: orgTotals(totals, people).map((row) =>
         h(
           'tr',
           { 'data-testid': 'org-total-row', 'data-unit': row.unit },
           h('td', { 'data-label': 'Unit' }, row.unit === POINTS ? 'Points' : row.unit),
-          ['earned', 'available', 'pending', 'on_hold', 'paid'].map((key) =>
-            h('td', { class: 'num', 'data-label': key, 'data-testid': `org-total-${key.replace('_', '-')}` }, amount(row, key)),
-          ),
+          cells(row, 'org-total'),
         ),
       ),
     }),
@@ -865,18 +875,50 @@ async function showOrganisation(ctx, section) {
       testid: 'org-people',
       captionId: 'org-people-caption',
       caption: 'Rewards per person',
-      columns: ['Person', 'Unit', ['Earned', 'num'], ['Available', 'num'], ['Pending', 'num'], ['On hold', 'num'], ['Paid', 'num']],
+      columns: ['Person', 'Unit', ...columns],
       rows: sorted.map((row) =>
         h(
           'tr',
           { 'data-testid': 'org-person-row', 'data-email': row.person_email, 'data-unit': row.unit },
           h('td', { 'data-label': 'Person', 'data-testid': 'org-person-email' }, row.person_email),
           h('td', { 'data-label': 'Unit' }, row.unit === POINTS ? 'Points' : row.unit),
-          ['earned', 'available', 'pending', 'on_hold', 'paid'].map((key) =>
-            h('td', { class: 'num', 'data-label': key, 'data-testid': `org-person-${key.replace('_', '-')}` }, amount(row, key)),
-          ),
+          cells(row, 'org-person'),
         ),
       ),
     }),
   );
+}
+
+// Every bucket of an account (docs/rewards.md, "Accounts and the ledger"): `earned` is the sum of all the others, so
+// the organisation's table shows each of them and its rows add up.
+const ORG_BUCKETS = [
+  ['earned', 'Earned'],
+  ['pending', 'Pending'],
+  ['on_hold', 'On hold'],
+  ['approved', 'Approved'],
+  ['available', 'Available'],
+  ['reserved', 'Being redeemed'],
+  ['paid', 'Paid'],
+  ['declined', 'Declined'],
+  ['reversed', 'Reversed'],
+];
+
+/**
+ * The totals per unit: the API's `totals` for the buckets it sums, the sum of the people's accounts (every account of
+ * the organisation) for the others, so that every column of ORG_BUCKETS has its total.
+ */
+function orgTotals(totals, people) {
+  const summed = new Map();
+  for (const person of people) {
+    const unit = summed.get(person.unit) || {};
+    for (const [key] of ORG_BUCKETS) unit[key] = (unit[key] || 0) + Number(person[key] || 0);
+    summed.set(person.unit, unit);
+  }
+  const given = new Map(totals.map((row) => [row.unit, row]));
+  const units = [...new Set([...given.keys(), ...summed.keys()])].sort();
+  return units.map((unit) => {
+    const row = { unit };
+    for (const [key] of ORG_BUCKETS) row[key] = given.get(unit)?.[key] ?? summed.get(unit)?.[key] ?? 0;
+    return row;
+  });
 }
