@@ -14,31 +14,23 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.portal_stub import PARTNER_ID, PROFILE, Stub, error, me, ok, session_script, stubbed_page
+from tests.support.portal_stub import (
+    AGREEMENT,
+    PARTNER_ID,
+    PROFILE,
+    Stub,
+    brand,
+    error,
+    me,
+    ok,
+    session_script,
+    stubbed_page,
+)
 
 pytestmark = pytest.mark.browser
 
 ADMIN = ("partner-admin",)
-AGREEMENT = {
-    "version": "2026-01",
-    "title": "Partner Programme Agreement",
-    "body": "1. Scope\nThis agreement governs the programme.",
-    "published_at": "2026-01-05T10:00:00Z",
-}
-BRAND = {
-    "partner_id": PARTNER_ID,
-    "display_name": "Acme Networks",
-    "website": "https://www.acme.example",
-    "contact_name": "Ada Lovelace",
-    "contact_email": "ada@acme.example",
-    "phone": "",
-    "address": {"lines": ["1 Analytical Row"], "city": "London", "postcode": "N1 9GU", "country": "GB"},
-    "logo": None,
-    "revision": 0,
-    "updated_by": None,
-    "updated_at": None,
-    "editable": True,
-}
+BRAND = brand(editable=True)
 NOT_YET = error(403, "agreement_required", "Accept the current programme agreement first.")
 
 

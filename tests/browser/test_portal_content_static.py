@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import PARTNER_NAV
-from tests.support.portal_stub import UUID, Call, Stub, error, me, ok, partner_api, raw, session_script
+from tests.support.portal_stub import UUID, Call, Stub, brand, error, me, ok, partner_api, raw, session_script
 
 pytestmark = pytest.mark.browser
 
@@ -137,23 +137,6 @@ def kit_asset(**changes: Any) -> dict[str, Any]:
         "type": "document",
         "language": "en",
         "current": {"number": 2, "file_name": "datasheet.pdf", "content_type": "application/pdf", "size_bytes": 12_800},
-    } | changes
-
-
-def brand(**changes: Any) -> dict[str, Any]:
-    return {
-        "partner_id": "prt_01",
-        "display_name": "Acme Networks",
-        "website": "https://www.acme.example",
-        "contact_name": "Ada Lovelace",
-        "contact_email": "ada@acme.example",
-        "phone": "",
-        "address": {"lines": ["1 Analytical Row"], "city": "London", "postcode": "N1 9GU", "country": "GB"},
-        "logo": None,
-        "revision": 0,
-        "updated_by": None,
-        "updated_at": None,
-        "editable": False,
     } | changes
 
 

@@ -18,6 +18,7 @@ from infrastructure.local import moto_patches
 from shared.countries import COUNTRY_CODES
 from tests.support.portal_stub import (
     ABORT,
+    AGREEMENT,
     PARTNER_ID,
     PROFILE,
     UUID,
@@ -35,13 +36,6 @@ pytestmark = pytest.mark.browser
 
 STRONG_PASSWORD = "Correct-Horse-9battery"
 ADMIN = ("partner-admin",)
-
-AGREEMENT = {
-    "version": "2026-01",
-    "title": "Partner Programme Agreement",
-    "body": "1. Scope\nThis agreement governs the programme.\n\n2. Conduct\nPartners act in good faith.",
-    "published_at": "2026-01-05T10:00:00Z",
-}
 
 
 def tokens(marker: str = "1", *, expires_in: int = 3600, refresh: bool = True) -> dict[str, Any]:

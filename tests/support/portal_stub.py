@@ -70,6 +70,32 @@ def cognito_error(kind: str, message: str, status: int = 400) -> dict[str, Any]:
     return {"status": status, "json": {"__type": kind, "message": message}}
 
 
+AGREEMENT = {
+    "version": "2026-01",
+    "title": "Partner Programme Agreement",
+    "body": "1. Scope\nThis agreement governs the programme.\n\n2. Conduct\nPartners act in good faith.",
+    "published_at": "2026-01-05T10:00:00Z",
+}
+
+
+def brand(**changes: Any) -> dict[str, Any]:
+    """`GET /content/brand` for PARTNER_ID, read-only unless `editable=True`."""
+    return {
+        "partner_id": PARTNER_ID,
+        "display_name": "Acme Networks",
+        "website": "https://www.acme.example",
+        "contact_name": "Ada Lovelace",
+        "contact_email": "ada@acme.example",
+        "phone": "",
+        "address": {"lines": ["1 Analytical Row"], "city": "London", "postcode": "N1 9GU", "country": "GB"},
+        "logo": None,
+        "revision": 0,
+        "updated_by": None,
+        "updated_at": None,
+        "editable": False,
+    } | changes
+
+
 def me(
     *, roles: tuple[str, ...] = ("partner-user",), partner_id: str | None = PARTNER_ID, required: bool = False
 ) -> dict[str, Any]:
