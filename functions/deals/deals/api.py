@@ -78,6 +78,7 @@ def list_products() -> Any:
 @handle_errors
 def add_product() -> Any:
     principal = caller()
+    domain.ensure_manages_products(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), ProductRequest)
     return post_once(
         "add_product",

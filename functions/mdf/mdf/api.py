@@ -10,6 +10,7 @@ from typing import Any
 
 from chalice import Response
 
+from mdf.domain.access import require_vendor
 from mdf.models import (
     REQUEST_STATUSES,
     AccrualBody,
@@ -198,6 +199,7 @@ def list_periods() -> Any:
 @handle_errors
 def add_period() -> Any:
     principal = caller()
+    require_vendor(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), PeriodBody)
     return post_once(
         "add_period",
@@ -212,6 +214,7 @@ def add_period() -> Any:
 def set_accrual(period_id: str) -> Any:
     id_or_404(period_id, PERIOD_ID, "period")
     principal = caller()
+    require_vendor(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), AccrualBody)
     return post_once(
         f"accrual:{period_id}",
@@ -234,6 +237,7 @@ def list_partners() -> Any:
 @handle_errors
 def allocate() -> Any:
     principal = caller()
+    require_vendor(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), AllocationBody)
 
     def run() -> tuple[int, Any]:
@@ -248,6 +252,7 @@ def allocate() -> Any:
 @handle_errors
 def adjust() -> Any:
     principal = caller()
+    require_vendor(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), AdjustmentBody)
 
     def run() -> tuple[int, Any]:

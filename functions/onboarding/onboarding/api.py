@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice import Response
 
-from onboarding import confirmation
+from onboarding import confirmation, domain
 from onboarding.identity import CognitoUserDirectory
 from onboarding.models import (
     PARTNER_INTERNAL_FIELDS,
@@ -165,6 +165,7 @@ def accept_current_agreement() -> Any:
 @handle_errors
 def publish_agreement() -> Any:
     principal = principal_from(current(app))
+    domain.ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), AgreementRequest)
 
     def run() -> tuple[int, Any]:
@@ -184,6 +185,7 @@ def get_partner(partner_id: str) -> Any:
 @handle_errors
 def update_partner(partner_id: str) -> Any:
     principal = principal_from(current(app))
+    domain.ensure_partner_admin(principal, partner_id)  # before the body is read (the service checks it again)
     body = parse_body(current(app), PartnerUpdateRequest)
     partner = service().update_partner(principal, partner_id, body)
     return respond(200, partner.model_dump(mode="json", exclude=set(PARTNER_INTERNAL_FIELDS)))
@@ -200,6 +202,7 @@ def list_partner_users(partner_id: str) -> Any:
 @handle_errors
 def invite_partner_user(partner_id: str) -> Any:
     principal = principal_from(current(app))
+    domain.ensure_partner_admin(principal, partner_id)  # before the body is read (the service checks it again)
     body = parse_body(current(app), InviteUserRequest)
 
     invited: list[Any] = []
@@ -220,6 +223,7 @@ def invite_partner_user(partner_id: str) -> Any:
 def remove_partner_user(partner_id: str) -> Any:
     principal = principal_from(current(app))
     service().require_agreement(principal)  # the agreement gate before the body, as deals' and MDF's routes
+    domain.ensure_partner_admin(principal, partner_id)  # this partner's admin or a vendor admin, whatever the body
     body = parse_body(current(app), RemoveUserRequest)
 
     def run() -> tuple[int, Any]:

@@ -33,7 +33,7 @@ from rewards.proofs import ProofStore
 from rewards.repository.store import RewardsRepository
 from rewards.service.claims import ClaimsService
 from rewards.service.payouts import PayoutsService
-from rewards.service.redemptions import RedemptionsService
+from rewards.service.redemptions import RedemptionsService, require_vendor_admin
 from shared.edge import Routes
 from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.http import field_errors, id_or_400, parse_body, parse_json
@@ -111,6 +111,7 @@ def claim_view(claim: Claim) -> dict[str, Any]:
 @handle_errors
 def add_item() -> Any:
     principal = caller()
+    require_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(request(), CatalogueItemBody)
     return post_once(
         "catalogue_add",
@@ -131,6 +132,7 @@ def catalogue() -> Any:
 @handle_errors
 def update_item(item_id: str) -> Any:
     principal = caller()
+    require_vendor_admin(principal)  # refused before the request is read (the service checks it again)
     item_id = id_or_400(item_id, ITEM_ID, "item_id")
     patch = parse_body(request(), CatalogueItemPatch)
     return respond(200, item_view(service().redemptions.update_item(principal, item_id, patch)))
@@ -183,6 +185,7 @@ def get_redemption(redemption_id: str) -> Any:
 @handle_errors
 def fulfil(redemption_id: str) -> Any:
     principal = caller()
+    require_vendor_admin(principal)  # refused before the request is read (the service checks it again)
     redemption_id = id_or_400(redemption_id, REDEMPTION_ID, "redemption_id")
     return respond(200, redemption_view(service().redemptions.fulfil(principal, redemption_id)))
 
@@ -191,6 +194,7 @@ def fulfil(redemption_id: str) -> Any:
 @handle_errors
 def cancel(redemption_id: str) -> Any:
     principal = caller()
+    require_vendor_admin(principal)  # refused before the request is read (the service checks it again)
     redemption_id = id_or_400(redemption_id, REDEMPTION_ID, "redemption_id")
     body = parse_body(request(), CancelBody)
     return respond(200, redemption_view(service().redemptions.cancel(principal, redemption_id, body.reason)))
@@ -201,6 +205,7 @@ def cancel(redemption_id: str) -> Any:
 @handle_errors
 def record_tax_form(partner_id: str) -> Any:
     principal = caller()
+    require_vendor_admin(principal)  # refused before the request is read (the service checks it again)
     partner_id = id_or_400(partner_id, PARTNER_ID, "partner_id")
     body = parse_body(request(), TaxFormBody)
 
@@ -239,6 +244,7 @@ def list_payouts() -> Any:
 @handle_errors
 def create_batch() -> Any:
     principal = caller()
+    require_vendor_admin(principal)  # refused before the request is read (the service checks it again)
     return post_once(
         "payout_batch", principal.sub, lambda: (201, batch_view(service().payouts.create_batch(principal)))
     )
@@ -266,6 +272,7 @@ def get_batch(batch_id: str) -> Any:
 @handle_errors
 def mark_paid(batch_id: str) -> Any:
     principal = caller()
+    require_vendor_admin(principal)  # refused before the request is read (the service checks it again)
     batch_id = id_or_400(batch_id, BATCH_ID, "batch_id")
     return respond(200, batch_view(service().payouts.mark_paid(principal, batch_id)))
 

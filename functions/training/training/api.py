@@ -28,6 +28,7 @@ from shared.http import (
 from shared.observability import logger, metrics
 from shared.principal import Principal
 from training import webhooks, xapi
+from training.domain.access import ensure_vendor_admin
 from training.files import ImportStore
 from training.models import (
     AssignmentBody,
@@ -141,6 +142,7 @@ def list_courses() -> Any:
 @handle_errors
 def add_course() -> Any:
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), CourseBody)
     return post_once(
         "add_course",
@@ -161,6 +163,7 @@ def list_certifications() -> Any:
 @handle_errors
 def add_certification() -> Any:
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), CertificationBody)
     return post_once(
         "add_certification",
@@ -175,6 +178,7 @@ def add_certification() -> Any:
 @handle_errors
 def add_connection() -> Any:
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), ConnectionBody)
 
     def run() -> tuple[int, Any]:
@@ -200,6 +204,7 @@ def list_connections() -> Any:
 def rotate_secret(connection_id: str) -> Any:
     id_or_404(connection_id, CONNECTION_ID, "connection")
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     if current(app).raw_body:  # no body is `{}`; an unknown field is refused, not ignored
         parse_body(current(app), RotationBody)
 
@@ -289,6 +294,7 @@ def _statements(connection_id: str, headers: dict[str, str], version_header: dic
 @handle_errors
 def create_import() -> Any:
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), ImportBody)
 
     def run() -> tuple[int, Any]:
@@ -314,6 +320,7 @@ def list_imports() -> Any:
 def submit_import(import_id: str) -> Any:
     id_or_404(import_id, IMPORT_ID, "import")
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before anything is read (the service checks it again)
     return post_once(
         f"submit:{import_id}", principal.sub, lambda: (202, import_view(service().submit_import(principal, import_id)))
     )
@@ -345,6 +352,7 @@ def list_review() -> Any:
 def assign_item(item_id: str) -> Any:
     id_or_404(item_id, ITEM_ID, "review item")
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), AssignmentBody)
     return post_once(
         f"assign:{item_id}",
@@ -358,6 +366,7 @@ def assign_item(item_id: str) -> Any:
 def discard_item(item_id: str) -> Any:
     id_or_404(item_id, ITEM_ID, "review item")
     principal = caller()
+    ensure_vendor_admin(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), DiscardBody)
     return post_once(
         f"discard:{item_id}",

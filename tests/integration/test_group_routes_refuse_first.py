@@ -1,0 +1,259 @@
+"""Routes of one group (vendor-admin, partner-admin) refuse a caller outside it before they read the body: `{}` or a
+body that is not JSON answers the same 403 (code and message) the domain gives for a valid body, never a 400 listing
+the fields to fill in, and writes nothing. Every mutating route of every app is either in ROUTES_OF_A_GROUP or in
+OPEN_ROUTES with the reason it is open, so a new route is classified here before it ships."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.onboarding_agreement_gate import PK as AGREEMENT_PK
+from contracts.onboarding_agreement_gate import project_acceptance
+from shared.clock import utc_now
+from shared.dynamo import Table
+from tests.integration.conftest import ROOT, Stack
+from tests.support.lambda_events import claims_for
+
+APPS = {  # function id: (API module, its table)
+    "OnboardingApiFunction": ("onboarding.api", "OnboardingTable"),
+    "DealsApiFunction": ("deals.api", "DealsTable"),
+    "MdfApiFunction": ("mdf.api", "MdfTable"),
+    "TrainingApiFunction": ("training.api", "TrainingTable"),
+    "TiersApiFunction": ("tiers.api", "TiersTable"),
+    "RewardsApiFunction": ("rewards.api", "RewardsTable"),
+    "ContentApiFunction": ("content.api", "ContentTable"),
+    "ApprovalsApiFunction": ("approvals.api", "ApprovalsTable"),
+}
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+PARTNER = "prt_groupgate"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Who is refused (a partner admin for vendor-admin routes, a plain partner user of the path's partner for
+    partner-admin routes) and the domain's answer to them."""
+
+    outsider: str  # "partner-admin" or "partner-user": the outsider's own group
+    message: str
+    code: str = "forbidden"
+
+
+VENDOR_ONLY = "partner-admin"  # the most a partner user can be is still outside vendor-admin
+PARTNER_ADMIN_ONLY = "partner-user"
+
+
+def vendor(message: str) -> Refusal:
+    return Refusal(VENDOR_ONLY, message)
+
+
+ONBOARDING_VENDOR = vendor("Only vendor administrators can do this.")
+ONBOARDING_PARTNER_ADMIN = Refusal(PARTNER_ADMIN_ONLY, "Only a partner admin can do this.")
+MDF_VENDOR = vendor("Only vendor administrators do this.")
+TRAINING_VENDOR = vendor("Only vendor administrators can do this.")
+TIERS_VENDOR = vendor("Only vendor administrators manage the programme's criteria.")
+CAMPAIGNS_VENDOR = vendor("Only vendor administrators manage reward campaigns.")
+REWARD_LISTS_VENDOR = vendor("Only vendor administrators see and act on rewards by status.")
+SPENDING_VENDOR = vendor("Only vendor administrators do this.")
+LIBRARY_VENDOR = vendor("Only vendor admins manage the content library.")
+KITS_VENDOR = vendor("Only vendor admins manage kits.")
+BRAND_PARTNER_ADMIN = Refusal(
+    PARTNER_ADMIN_ONLY, "Only your organisation's admins change its brand profile.", code="partner_admin_only"
+)
+
+ROUTES_OF_A_GROUP: dict[tuple[str, str, str], Refusal] = {
+    ("OnboardingApiFunction", "POST", "/agreements"): ONBOARDING_VENDOR,
+    ("OnboardingApiFunction", "PATCH", "/partners/{partner_id}"): ONBOARDING_PARTNER_ADMIN,
+    ("OnboardingApiFunction", "POST", "/partners/{partner_id}/users"): ONBOARDING_PARTNER_ADMIN,
+    # that partner's admin or a vendor admin: who is removed (the body) is decided after
+    ("OnboardingApiFunction", "POST", "/partners/{partner_id}/users/removal"): ONBOARDING_PARTNER_ADMIN,
+    ("DealsApiFunction", "POST", "/products"): vendor("Only vendor administrators manage the product list."),
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/won/reversal"): vendor("Only vendor staff reverse a won deal."),
+    ("MdfApiFunction", "POST", "/mdf/periods"): MDF_VENDOR,
+    ("MdfApiFunction", "POST", "/mdf/periods/{period_id}/accrual"): MDF_VENDOR,
+    ("MdfApiFunction", "POST", "/mdf/allocations"): MDF_VENDOR,
+    ("MdfApiFunction", "POST", "/mdf/adjustments"): MDF_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/courses"): TRAINING_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/certifications"): TRAINING_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/connections"): TRAINING_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/connections/{connection_id}/secrets"): TRAINING_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/imports"): TRAINING_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/imports/{import_id}/submission"): TRAINING_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/review/{item_id}/assignment"): TRAINING_VENDOR,
+    ("TrainingApiFunction", "POST", "/training/review/{item_id}/discard"): TRAINING_VENDOR,
+    ("TiersApiFunction", "POST", "/programme/versions"): TIERS_VENDOR,
+    ("TiersApiFunction", "POST", "/programme/versions/{version_id}/withdrawal"): TIERS_VENDOR,
+    ("TiersApiFunction", "POST", "/programme/partners/{partner_id}/manual-criteria/{criterion_id}"): TIERS_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/campaigns"): CAMPAIGNS_VENDOR,
+    ("RewardsApiFunction", "PATCH", "/rewards/campaigns/{campaign_id}"): CAMPAIGNS_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/campaigns/{campaign_id}/close"): CAMPAIGNS_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/hold"): REWARD_LISTS_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/release"): REWARD_LISTS_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/decline"): REWARD_LISTS_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/catalogue"): SPENDING_VENDOR,
+    ("RewardsApiFunction", "PATCH", "/rewards/catalogue/{item_id}"): SPENDING_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/redemptions/{redemption_id}/fulfil"): SPENDING_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/redemptions/{redemption_id}/cancel"): SPENDING_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/partners/{partner_id}/tax-form"): SPENDING_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/payout-batches"): SPENDING_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/payout-batches/{batch_id}/paid"): SPENDING_VENDOR,
+    ("ContentApiFunction", "POST", "/content/assets"): LIBRARY_VENDOR,
+    ("ContentApiFunction", "POST", "/content/assets/{asset_id}/versions"): LIBRARY_VENDOR,
+    ("ContentApiFunction", "PATCH", "/content/assets/{asset_id}"): LIBRARY_VENDOR,
+    ("ContentApiFunction", "POST", "/content/assets/{asset_id}/take-down"): LIBRARY_VENDOR,
+    ("ContentApiFunction", "POST", "/content/exports"): vendor("Only vendor admins export downloads."),
+    ("ContentApiFunction", "POST", "/content/kits"): KITS_VENDOR,
+    ("ContentApiFunction", "PATCH", "/content/kits/{kit_id}"): KITS_VENDOR,
+    ("ContentApiFunction", "PUT", "/content/brand"): BRAND_PARTNER_ADMIN,
+    ("ContentApiFunction", "POST", "/content/brand/logo"): BRAND_PARTNER_ADMIN,
+}
+
+PUBLIC = "public: no signed-in user (the route authenticates the request itself, or anyone may send it)"
+PARTNER_USERS = "any partner user (the partner id is the token's; whose record it is comes from the path or body)"
+OPEN_ROUTES: dict[tuple[str, str, str], str] = {
+    ("OnboardingApiFunction", "POST", "/applications"): PUBLIC + ": a company applies",
+    ("OnboardingApiFunction", "POST", "/applications/{application_id}/confirmation"): PUBLIC + ": signed link",
+    ("OnboardingApiFunction", "POST", "/agreements/current/acceptance"): PARTNER_USERS + ": every user accepts",
+    ("DealsApiFunction", "POST", "/deals"): PARTNER_USERS + ": a partner's users register deals",
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/stage"): PARTNER_USERS + ": the deal's partner moves it on",
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/won"): PARTNER_USERS + ": the deal's partner reports the win",
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/lost"): PARTNER_USERS + ": the deal's partner reports it lost",
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/extension"): PARTNER_USERS + ": the deal's partner asks",
+    ("MdfApiFunction", "POST", "/mdf/requests"): PARTNER_USERS + ": fund requests",
+    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/revision"): PARTNER_USERS + ": the request's partner",
+    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/claim/uploads"): PARTNER_USERS + ": claim proofs",
+    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/claim"): PARTNER_USERS + ": the request's partner",
+    ("TrainingApiFunction", "POST", "/training/webhooks/{connection_id}"): PUBLIC + ": LMS webhook signature",
+    ("TrainingApiFunction", "POST", "/xapi/statements"): PUBLIC + ": an LRS client's HTTP Basic credentials",
+    ("RewardsApiFunction", "POST", "/rewards/redemptions"): PARTNER_USERS + ": a person redeems their rewards",
+    ("RewardsApiFunction", "POST", "/rewards/claims/uploads"): PARTNER_USERS + ": SPIFF claim proofs",
+    ("RewardsApiFunction", "POST", "/rewards/claims"): PARTNER_USERS + ": SPIFF claims",
+    ("RewardsApiFunction", "POST", "/rewards/claims/{claim_id}/resubmit"): PARTNER_USERS + ": the claimant",
+    ("ContentApiFunction", "POST", "/content/assets/{asset_id}/downloads"): (
+        PARTNER_USERS + " and vendor admins (refused before the body otherwise): a library download"
+    ),
+    ("ContentApiFunction", "POST", "/content/kits/{kit_id}/copies"): PARTNER_USERS + ": a co-branded copy",
+    ("ApprovalsApiFunction", "POST", "/approvals/{approval_id}"): PUBLIC + ": an approver's signed link",
+}
+
+# Path parameters of the right shape, so that a refusal is the role's and never the id's.
+PATH_VALUES = {
+    "partner_id": PARTNER,
+    "deal_id": "deal_01jgroupgate0000000000000",
+    "period_id": "FY27-Q1",
+    "connection_id": "lms_" + "0" * 26,
+    "import_id": "imp_" + "0" * 26,
+    "item_id": "item_" + "0" * 26,  # rewards' catalogue item (training's review item is `rev_`, below)
+    "version_id": "v1",
+    "criterion_id": "references",
+    "campaign_id": "cmp_groupgate",
+    "reward_id": "rwd_" + "0" * 32,
+    "redemption_id": "rdm_" + "0" * 26,
+    "batch_id": "batch_" + "0" * 26,
+    "asset_id": "ast_" + "0" * 24,
+    "kit_id": "kit_" + "0" * 26,
+}
+TRAINING_ITEM = "rev_" + "0" * 26
+BODIES = ("{}", "{not json")  # an empty object (every field missing) and a body that is not JSON at all
+
+
+def _params(path: str) -> dict[str, str]:
+    names = re.findall(r"{(\w+)}", path)
+    values = {name: PATH_VALUES[name] for name in names}
+    if path.startswith("/training/review/"):
+        values["item_id"] = TRAINING_ITEM
+    return values
+
+
+def _outsider(group: str) -> dict[str, str]:
+    return claims_for(
+        sub=f"sub-groupgate-{group}",
+        email=f"{group}@groupgate.example.com",
+        partner_id=PARTNER,
+        groups=[group],
+    )
+
+
+def _mutating_routes(app: Any) -> set[tuple[str, str]]:
+    return {(method, path) for path, methods in app.routes.items() for method in methods if method in MUTATING}
+
+
+@pytest.fixture(scope="module")
+def apps(stack: Stack) -> dict[str, Any]:
+    return {function_id: stack.load(function_id, module).app for function_id, (module, _) in APPS.items()}
+
+
+@pytest.fixture(scope="module")
+def accepted(stack: Stack, apps: dict[str, Any]) -> None:
+    """Both outsiders accepted the current programme agreement wherever one is known (an earlier test in this worker
+    may have published one): the refusal asserted is then the route's role check, not the agreement gate."""
+    for group in (VENDOR_ONLY, PARTNER_ADMIN_ONLY):
+        claims = _outsider(group)
+        for function_id, (_, table_id) in APPS.items():
+            if function_id in ("OnboardingApiFunction", "ApprovalsApiFunction"):
+                continue
+            table = Table(stack.ref(table_id))
+            current = table.get(AGREEMENT_PK, "CURRENT")
+            if current is not None:
+                project_acceptance(
+                    table, version=current["version"], user_id=claims["sub"], partner_id=PARTNER, accepted_at=utc_now()
+                )
+        onboarding = apps["OnboardingApiFunction"]
+        status, agreement, _ = stack.call(onboarding, "GET", "/agreements/current", claims=claims)
+        if status == 200:
+            status, body, _ = stack.call(
+                onboarding,
+                "POST",
+                "/agreements/current/acceptance",
+                body={"version": agreement["version"]},
+                claims=claims,
+            )
+            assert status == 201, body
+
+
+def test_every_mutating_route_is_either_of_a_group_or_open_for_a_stated_reason(apps: dict[str, Any]) -> None:
+    registered = {(fid, method, path) for fid, app in apps.items() for method, path in _mutating_routes(app)}
+    unclassified = registered - set(ROUTES_OF_A_GROUP) - set(OPEN_ROUTES)
+    assert not unclassified, f"classify these routes in {Path(__file__).name}: {sorted(unclassified)}"
+    stale = (set(ROUTES_OF_A_GROUP) | set(OPEN_ROUTES)) - registered
+    assert not stale, f"no longer registered: {sorted(stale)}"
+    assert not set(ROUTES_OF_A_GROUP) & set(OPEN_ROUTES)
+
+
+def test_every_route_the_api_document_gives_a_group_is_checked_here() -> None:
+    """docs/api.md's `### METHOD /path  (group ...)` headings name routes of a group: each is in the table."""
+    documented = re.findall(r"^### (POST|PUT|PATCH|DELETE) (\S+)\s+\(group", (ROOT / "docs/api.md").read_text(), re.M)
+    assert documented, "docs/api.md names no route of a group"
+    tabled = {(method, path) for _, method, path in ROUTES_OF_A_GROUP}
+    assert set(documented) <= tabled, sorted(set(documented) - tabled)
+
+
+@pytest.mark.parametrize(
+    ("function_id", "method", "path"), sorted(ROUTES_OF_A_GROUP), ids=lambda part: str(part).strip("/")
+)
+def test_a_caller_outside_the_group_is_refused_before_the_body_is_read(
+    stack: Stack, apps: dict[str, Any], accepted: None, function_id: str, method: str, path: str
+) -> None:
+    refusal = ROUTES_OF_A_GROUP[(function_id, method, path)]
+    claims = _outsider(refusal.outsider)
+    table_id = APPS[function_id][1]
+    before = stack.items(table_id)
+    for raw_body in BODIES:
+        status, body, headers = stack.call(
+            apps[function_id],
+            method,
+            path,
+            _params(path),
+            raw_body=raw_body,
+            claims=claims,
+            headers={"Idempotency-Key": f"groupgate-{uuid.uuid4()}"},
+        )
+        assert status == 403, (method, path, raw_body, status, body)
+        assert headers["Content-Type"] == "application/json"
+        assert body == {"code": refusal.code, "message": refusal.message, "errors": []}, (method, path, raw_body)
+    assert stack.items(table_id) == before, f"{method} {path} wrote to {table_id}"
