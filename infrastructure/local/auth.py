@@ -21,6 +21,16 @@ LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z
 class TokenRejected(Exception):
     """The request carries no valid token for this authorizer (API Gateway answers 401 UNAUTHORIZED)."""
 
+    # $context.error.message of API Gateway's UNAUTHORIZED answer: what a Cognito authorizer says of any bad token...
+    gateway_message = "Unauthorized"
+
+
+class TokenExpired(TokenRejected):
+    """A genuine token past its expiry: the same 401 UNAUTHORIZED, whose message says so (a client refreshes)."""
+
+    # ...except an expired one (the text API Gateway's Cognito user pool authorizer gives).
+    gateway_message = "The incoming token has expired"
+
 
 class CognitoTokenVerifier:
     """RS256 signature against the pool's JWKS, then iss, token_use == "id", aud and exp, like a REST Cognito authorizer."""
@@ -39,7 +49,8 @@ class CognitoTokenVerifier:
         self.identity_header = identity_header
         self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
         self.client_ids = frozenset(client_ids)
-        # Each app client's IdTokenValidity: moto signs every ID token for an hour, Cognito for what the client says.
+        # Each app client's IdTokenValidity, from the template. moto_patches makes moto's `exp` say the same (it signed
+        # every ID token for an hour); this check still holds if a restored app client was made with other settings.
         self.id_token_seconds = dict(id_token_seconds or {})
         self._fetch_jwks = fetch_jwks
         self._clock = clock
@@ -95,7 +106,7 @@ class CognitoTokenVerifier:
         expires = _time_claim(claims, "exp")
         issued = _time_claim(claims, "iat") if "iat" in claims else None
         if expires <= self._clock():  # checked here so tests can move the clock
-            raise TokenRejected("token expired")
+            raise TokenExpired("token expired")
         if claims.get("token_use") != "id":
             raise TokenRejected("not an ID token")
         audience = claims.get("aud")
@@ -103,7 +114,7 @@ class CognitoTokenVerifier:
             raise TokenRejected("token issued to another app client")
         lifetime = self.id_token_seconds.get(audience)
         if lifetime is not None and (issued is None or issued + lifetime <= self._clock()):
-            raise TokenRejected("token expired (the app client's IdTokenValidity)")
+            raise TokenExpired("token expired (the app client's IdTokenValidity)")
         return claims
 
 
@@ -148,5 +159,7 @@ _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 def id_token_seconds(client_properties: Mapping[str, Any]) -> float:
     """How long Cognito honours an app client's ID tokens: IdTokenValidity in TokenValidityUnits (default 1 hour)."""
+    if client_properties.get("IdTokenValidity") is None:
+        return 3600.0
     units = str((client_properties.get("TokenValidityUnits") or {}).get("IdToken") or "hours")
-    return float(client_properties.get("IdTokenValidity") or 1) * _UNIT_SECONDS[units]
+    return float(client_properties["IdTokenValidity"]) * _UNIT_SECONDS[units]

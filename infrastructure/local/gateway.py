@@ -430,7 +430,8 @@ class ApiGateway:
             return verifier.verify(header_map.get(verifier.identity_header.lower()))
         except TokenRejected as rejection:
             logger.debug("%s %s rejected: %s", method, path, rejection)
-            raise _Answered(self.gateway_response("UNAUTHORIZED", header_map)) from None
+            answer = self.gateway_response("UNAUTHORIZED", header_map, message=rejection.gateway_message)
+            raise _Answered(answer) from None
 
     def proxy_event(
         self,
@@ -596,15 +597,22 @@ class ApiGateway:
             bucket = self._buckets[key]
         return bucket is None or bucket.take()
 
-    def gateway_response(self, response_type: str, request_headers: Mapping[str, str]) -> HttpResponse:
-        """A gateway response as configured in the template (falling back to DEFAULT_4XX/5XX, then AWS's defaults)."""
+    def gateway_response(
+        self, response_type: str, request_headers: Mapping[str, str], *, message: str | None = None
+    ) -> HttpResponse:
+        """A gateway response as configured in the template (falling back to DEFAULT_4XX/5XX, then AWS's defaults).
+
+        `message` is `$context.error.message` when it is not the response type's usual one (an expired token's 401)."""
         status, default_body = _DEFAULT_GATEWAY_RESPONSES.get(response_type, (500, '{"message": null}'))
         fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
         config = self.gateway_responses.get(response_type) or self.gateway_responses.get(fallback) or {}
         status = int(config.get("StatusCode", status))
         templates = config.get("ResponseTemplates") or {}
+        if message is None:
+            message = json.loads(default_body).get("message") or ""
+        else:
+            default_body = json.dumps({"message": message})
         body = templates.get("application/json", default_body)
-        message = json.loads(default_body).get("message") or ""
         body = re.sub(r"\$context\.error\.messageString", json.dumps(message), body)
         body = re.sub(r"\$context\.error\.message", message, body)
         headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", _error_type(response_type))]

@@ -25,6 +25,10 @@ What `apply()` changes, process-wide and idempotently (the local stack, in-proce
    timeout with the same `States.Timeout`: an execution waiting for an approver holds 1 thread, not 3.
 4. Cognito's `RevokeToken` (the portal's sign-out), which moto does not implement: the refresh token stops working,
    as in AWS with the app client's token revocation enabled; the user's other sessions keep theirs.
+5. Cognito's tokens last what their app client says. moto signs every ID and access token for an hour (`exp` = `iat`
+   + 3600, `ExpiresIn` 3600) and ignores the client's `IdTokenValidity`, `AccessTokenValidity` and
+   `TokenValidityUnits`, which it stores: `exp` (and `ExpiresIn`, the access token's lifetime) follow them, as in
+   AWS, so a client that refreshes by `exp` agrees with the API Gateway emulator (template: 5 minutes).
 
 Opt-in, for benchmarks against large tables: `apply_query_shortcuts()` runs apply() and then lets a Query list only
 what it can read, which changes no answer (tests/infra/test_moto_patches.py checks; `plain_query()` turns it off for a
@@ -86,6 +90,7 @@ def apply() -> None:
         _run_programs_inline()
         _wait_for_callbacks_inline()
         _revoke_refresh_tokens()
+        _tokens_last_the_clients_validity()
 
 
 # ------------------------------------------------------------------------------------------ 1. DynamoDB atomicity
@@ -360,6 +365,51 @@ def _revoke_refresh_tokens() -> None:
 
     CognitoIdpResponse.revoke_token = revoke_token  # type: ignore[attr-defined]
     CognitoIdpResponse._prm_revoke_token = True  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------ 5. Cognito token lifetimes
+
+_TOKEN_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def token_validity_seconds(client_config: dict[str, Any], token: str) -> int:
+    """How long Cognito makes an app client's `token` ("IdToken" or "AccessToken") last: its `<token>Validity` in
+    `TokenValidityUnits[token]` (hours by default); 1 hour when the client sets no validity."""
+    validity = client_config.get(f"{token}Validity")
+    if validity is None:
+        return 3600
+    units = str((client_config.get("TokenValidityUnits") or {}).get(token) or "hours")
+    return int(validity) * _TOKEN_UNIT_SECONDS[units]
+
+
+def _tokens_last_the_clients_validity() -> None:
+    # moto 5.2.5: CognitoIdpUserPool.create_jwt(client_id, username, token_use, expires_in=3600, extra_data) signs
+    # both ID and access tokens and returns (token, expires_in); create_id_token / create_access_token call it without
+    # expires_in, and every sign-in or refresh answers the access token's expires_in as ExpiresIn. The client's
+    # validity settings are kept, as given, in CognitoIdpUserPoolClient.extended_config.
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    if getattr(CognitoIdpUserPool, "_prm_token_validity", False):
+        return
+    original = CognitoIdpUserPool.create_jwt
+    token_names = {"id": "IdToken", "access": "AccessToken"}
+
+    def create_jwt(
+        self: Any,
+        client_id: str,
+        username: str,
+        token_use: str,
+        expires_in: int = 60 * 60,
+        extra_data: dict[str, Any] | None = None,
+    ) -> tuple[str, int]:
+        client = self.clients.get(client_id)
+        if client is not None and token_use in token_names:
+            expires_in = token_validity_seconds(client.extended_config, token_names[token_use])
+        result: tuple[str, int] = original(self, client_id, username, token_use, expires_in, extra_data)
+        return result
+
+    CognitoIdpUserPool.create_jwt = create_jwt  # type: ignore[method-assign]
+    CognitoIdpUserPool._prm_token_validity = True  # type: ignore[attr-defined]
 
 
 def step_functions_threads() -> int:

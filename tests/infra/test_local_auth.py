@@ -281,7 +281,8 @@ def test_a_far_but_representable_expiry_still_passes(pools: tuple[Pool, Pool]) -
 
 
 def test_an_id_token_lasts_only_the_app_clients_id_token_validity(pools: tuple[Pool, Pool]) -> None:
-    """moto signs every ID token for an hour; Cognito honours it for the client's IdTokenValidity (5 minutes here)."""
+    """A token whose exp runs past its client's IdTokenValidity (this client's moto token lasts an hour) is honoured
+    only for the validity the template gives the client (5 minutes here), and refused as expired."""
     pool, _ = pools
     issued = float(_claims(pool.id_token)["iat"])
 

@@ -149,13 +149,27 @@ def test_the_portal_is_served(stack: LocalStack) -> None:
 
 RUN = textwrap.dedent(
     """
-    import json, sys
+    import html, json, re, sys, time
     from pathlib import Path
+    import requests
     from infrastructure.local.stack import LocalStack
 
     state_dir, fresh = Path(sys.argv[1]), sys.argv[2] == "fresh"
+    approval = sys.argv[3] if len(sys.argv) > 3 else None  # an approval workflow to start (fresh) or decide (restore)
     with LocalStack(port=0, moto_port=0, seed=False, state_dir=state_dir, fresh=fresh) as stack:
         ddb, table = stack.client("dynamodb"), stack.resource("ApprovalsTable")
+        sfn, machine = stack.client("stepfunctions"), stack.resource("OnboardingApprovalStateMachine")
+        key = {"pk": {"S": f"APPROVAL#onboarding-{approval}"}, "sk": {"S": "APPROVAL"}}
+
+        def approval_item(version):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                item = ddb.get_item(TableName=table, Key=key).get("Item")
+                if item and item.get("notified", {}).get("BOOL") and int(item["token_version"]["N"]) == version:
+                    return item
+                time.sleep(0.2)
+            raise TimeoutError(f"approval never reached token version {version}")
+
         if fresh:
             ddb.put_item(TableName=table, Item={"pk": {"S": "kept"}, "sk": {"S": "kept"}})
             stack.client("sesv2").send_email(
@@ -163,15 +177,39 @@ RUN = textwrap.dedent(
                 Destination={"ToAddresses": ["kept@example.com"]},
                 Content={"Simple": {"Subject": {"Data": "kept"}, "Body": {"Text": {"Data": "kept"}}}},
             )
+        if fresh and approval:  # left waiting for its approver when the stack stops
+            workflow_input = {
+                "approval_id": f"onboarding-{approval}", "application_id": approval, "subject": "Partner application",
+                "summary": [{"label": "Company", "value": "Acme"}],
+                "approvers": {"initial": ["first@example.com"], "escalation": ["first@example.com"]},
+                "timeouts": {"reminder_seconds": 3600, "escalation_seconds": 3600, "expiry_seconds": 3600},
+            }
+            sfn.start_execution(stateMachineArn=machine, name=approval, input=json.dumps(workflow_input))
+            approval_item(1)
+        outcome = None
+        if not fresh and approval:  # the stack re-ran the interrupted execution: its request swaps the token
+            approval_item(2)
+            time.sleep(1)  # time enough for a second email, had one been sent
+            [mail] = [m for m in stack.mail() if f"onboarding-{approval}" in m["body"]]
+            link = re.search(r"href='([^']+decision=approve[^']*)'", mail["body"]).group(1).replace("&amp;", "&")
+            link = stack.api_url + link[link.index("/approvals/"):]  # this run's port
+            page = requests.get(link, timeout=30).text
+            form = {k: html.unescape(v) for k, v in re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page)}
+            decided = requests.post(link.split("?", 1)[0], data=form | {"reason": "ok"}, timeout=30)
+            arn = machine.replace(":stateMachine:", ":execution:") + ":" + approval
+            deadline = time.monotonic() + 60
+            while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.2)
+            outcome = {"decided": decided.status_code, "execution": sfn.describe_execution(executionArn=arn)["status"]}
         item = ddb.get_item(TableName=table, Key={"pk": {"S": "kept"}, "sk": {"S": "kept"}}).get("Item")
-        print(json.dumps({"restored": stack.restored, "item": item, "mail": stack.mail(), "pool": stack.resource("PartnerUserPool")}))
+        print(json.dumps({"restored": stack.restored, "item": item, "mail": stack.mail(), "pool": stack.resource("PartnerUserPool"), "approval": outcome}))
     """
 )
 
 
-def _run(state_dir: Path, mode: str) -> dict[str, Any]:
+def _run(state_dir: Path, mode: str, *approval: str) -> dict[str, Any]:
     finished = subprocess.run(
-        [sys.executable, "-c", RUN, str(state_dir), mode],
+        [sys.executable, "-c", RUN, str(state_dir), mode, *approval],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -184,16 +222,21 @@ def _run(state_dir: Path, mode: str) -> dict[str, Any]:
 
 def test_data_survives_a_restart_unless_fresh(tmp_path: Path) -> None:
     # Separate processes, because moto's state is per process (as it is for `make dev`).
-    first = _run(tmp_path, "fresh")
+    application = f"app_{uuid.uuid4().hex[:12]}"  # its approval workflow is waiting when the stack stops
+    first = _run(tmp_path, "fresh", application)
     assert first["restored"] is False
     assert (tmp_path / "snapshot.pkl").exists()
-    second = _run(tmp_path, "restore")
+    second = _run(tmp_path, "restore", application)
     assert second["restored"] is True
     assert second["item"] == {"pk": {"S": "kept"}, "sk": {"S": "kept"}}
     assert second["pool"] == first["pool"]
+    # The interrupted workflow ran again from its start and asked again: its approver got no second email, and the
+    # first email's link decided for the run that waits now.
     assert [(m["subject"], m["timestamp"]) for m in second["mail"]] == [
         (m["subject"], m["timestamp"]) for m in first["mail"]
     ]
+    assert sum(m["subject"].startswith("Approval needed") for m in second["mail"]) == 1
+    assert second["approval"] == {"decided": 200, "execution": "SUCCEEDED"}
     again = _run(tmp_path, "fresh")
     assert again["restored"] is False
     assert again["mail"][0]["timestamp"] != first["mail"][0]["timestamp"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import jwt
 import pytest
 from moto import mock_aws
 
@@ -287,3 +288,41 @@ def test_revoke_token_ends_one_session_as_cognito_does(monkeypatch: pytest.Monke
         with pytest.raises(botocore.exceptions.ClientError, match="ResourceNotFoundException"):
             cognito.revoke_token(Token=phone, ClientId="no-such-client")
         assert refresh(phone)
+
+
+def test_tokens_last_their_app_clients_validity_in_its_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto alone signs every ID and access token for an hour, whatever the app client says."""
+    monkeypatch_in_process_aws(monkeypatch)
+    moto_patches.apply()
+    with mock_aws():
+        cognito = boto3.client("cognito-idp")
+        pool = cognito.create_user_pool(PoolName="p")["UserPool"]["Id"]
+        cognito.admin_create_user(UserPoolId=pool, Username="ada@acme.example", MessageAction="SUPPRESS")
+        cognito.admin_set_user_password(
+            UserPoolId=pool, Username="ada@acme.example", Password="Perm-Pass-1234!", Permanent=True
+        )
+
+        def lifetimes(**validity: Any) -> tuple[int, int, int]:
+            client = cognito.create_user_pool_client(
+                UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"], **validity
+            )["UserPoolClient"]["ClientId"]
+            answer = cognito.initiate_auth(
+                ClientId=client,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "ada@acme.example", "PASSWORD": "Perm-Pass-1234!"},
+            )["AuthenticationResult"]
+            identity, access = (
+                jwt.decode(answer[name], options={"verify_signature": False}) for name in ("IdToken", "AccessToken")
+            )
+            return identity["exp"] - identity["iat"], access["exp"] - access["iat"], answer["ExpiresIn"]
+
+        assert lifetimes() == (3600, 3600, 3600)  # Cognito's defaults
+        units = {"IdToken": "seconds", "AccessToken": "hours"}
+        assert lifetimes(IdTokenValidity=900, AccessTokenValidity=2, TokenValidityUnits=units) == (900, 7200, 7200)
+        assert lifetimes(IdTokenValidity=1, AccessTokenValidity=1, TokenValidityUnits={"IdToken": "days"}) == (
+            86400,
+            3600,
+            3600,
+        )
+    template_client = {"IdTokenValidity": 5, "TokenValidityUnits": {"IdToken": "minutes"}}
+    assert moto_patches.token_validity_seconds(template_client, "IdToken") == 300

@@ -89,7 +89,7 @@ def test_any_other_error_fails_at_once(status: int, code: str) -> None:
     ],
 )
 def test_the_banner_names_what_is_missing_and_counts_the_rest_as_criteria(missing: list[str], said: str) -> None:
-    """"2 more certified engineers for Platinum and 1 more" read as a third engineer; the rest are other criteria."""
+    """ "2 more certified engineers for Platinum and 1 more" read as a third engineer; the rest are other criteria."""
     now = standing("gold") | {"next": {"tier": {"name": "Platinum"}, "missing": missing}}
     [line] = seed_programme.describe(ScriptedPeople([response(200, now)]), None)  # type: ignore[arg-type]
     assert line == f"Northwind tier:  Gold; {said} (Programme page)."

@@ -246,6 +246,38 @@ def test_a_decision_after_the_reminder_resumes_the_workflow_on_the_new_token(sta
     assert decision["decision"] == "approved"
 
 
+def test_a_workflow_run_again_adopts_the_approval_without_a_second_email(stack: Stack, approvals: Any) -> None:
+    """A restarted local stack runs an interrupted execution again from its start (as a restarted execution in AWS):
+    its request for the still-pending approval swaps the task token and mails nobody; the first email's link decides,
+    and the decision reaches the run that waits now."""
+    api, requests, decisions = approvals
+    sfn = boto3.client("stepfunctions")
+    run = start(stack)
+    [first] = deliver_requests(stack, requests, run)
+    links = links_for(stack, run["approval_id"], "first@example.com")
+    assert len(mails_about(stack, run)) == 1
+    sfn.stop_execution(executionArn=run["execution_arn"])  # the interrupted run is gone
+
+    workflow_input = {k: v for k, v in run.items() if k != "execution_arn"}
+    rerun = sfn.start_execution(
+        stateMachineArn=stack.ref("OnboardingApprovalStateMachine"),
+        name=f"{run['application_id']}-rerun",
+        input=json.dumps(workflow_input),
+    )["executionArn"]
+    [again] = deliver_requests(stack, requests, run)
+    assert again["kind"] == "request" and again["task_token"] != first["task_token"]
+    assert len(mails_about(stack, run)) == 1  # no second "Approval needed"
+    [item] = [i for i in stack.items("ApprovalsTable") if i.get("approval_id") == run["approval_id"]]
+    assert (item["status"], item["task_token"], int(item["token_version"])) == ("pending", again["task_token"], 2)
+
+    status, html = page(stack, api, "POST", links["approve"], {"reason": "Still a fit"})
+    assert status == 200 and "data-outcome='approved'" in html
+    stack.pump_stream("ApprovalsTable", decisions.handler)
+    [decision] = wait_for(lambda: decision_messages(stack, run))
+    assert decision["decision"] == "approved" and decision["reason"] == "Still a fit"
+    wait_for(lambda: sfn.describe_execution(executionArn=rerun)["status"] == "SUCCEEDED")
+
+
 # ---------------------------------------------------------------- options: partial amount, return, earlier step
 
 

@@ -29,9 +29,9 @@ class FakeApprovalRepository:
             raise StaleApproval(approval.approval_id)
         self._put(approval)
 
-    def replace_token(self, approval: Approval, previous_token: str) -> None:
+    def replace_token(self, approval: Approval, previous_token: str, previous_status: str) -> None:
         stored = self.items.get(approval.approval_id)
-        if stored is None or stored.task_token != previous_token:
+        if stored is None or stored.task_token != previous_token or stored.status != previous_status:
             raise StaleApproval(approval.approval_id)
         fields = ("task_token", "token_version", "kind", "approvers", "notified", "updated_at")
         self._put(stored.model_copy(update={name: getattr(approval, name) for name in fields}))

@@ -225,3 +225,124 @@ def test_links_expire_a_fixed_time_after_the_mail(setup: Setup) -> None:
     setup.requests.register(request())
     [email] = setup.mailer.sent
     assert int(links_in(email)["reject"]["expires"]) == int((NOW + timedelta(hours=6)).timestamp())
+
+
+# ------------------------------------------------------------ a workflow run again asks again: no second email
+
+
+class LogRecorder:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, message: str, *args: Any, extra: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        self.lines.append((message, extra or {}))
+
+
+@pytest.fixture
+def logged(monkeypatch: pytest.MonkeyPatch) -> LogRecorder:
+    from approvals import service
+
+    recorder = LogRecorder()
+    monkeypatch.setattr(service.logger, "info", recorder)
+    return recorder
+
+
+def test_a_rerun_workflows_request_adopts_its_token_without_mailing_again(setup: Setup, logged: LogRecorder) -> None:
+    callbacks = FakeTaskCallbacks()
+    relay = DecisionRelay(callbacks)
+    assert setup.requests.register(request()) == "request sent"
+    [first] = setup.mailer.sent
+
+    # The execution was run again from its start (a restarted local stack, a restarted execution): same approval,
+    # a request again, on the new run's token.
+    callbacks.wait("token-rerun")
+    assert setup.requests.register(request("request", "token-rerun")) == "token adopted"
+    assert setup.mailer.sent == [first]
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and (stored.status, stored.task_token, stored.token_version) == (
+        "pending",
+        "token-rerun",
+        2,
+    )
+    assert stored.notified
+    [(line, extra)] = logged.lines
+    assert "not mailed again" in line and extra["approval_id"] == APPROVAL_ID
+    assert "token-rerun" not in repr(logged.lines)  # never a task token in a log
+    assert setup.requests.register(request("request", "token-rerun")) == "duplicate"  # redelivered: still nothing
+
+    # The link from the first (only) email decides, and the decision reaches the run that waits now.
+    before = setup.repository.get(APPROVAL_ID)
+    decided = decide(setup, "approve")
+    assert relay.relay(decided, before) == "resumed"
+    assert callbacks.resumed == [("token-rerun", domain.workflow_output(decided))]
+    assert len(setup.mailer.sent) == 1
+
+
+def test_after_a_rerun_the_reminder_and_escalation_still_mail(setup: Setup) -> None:
+    setup.requests.register(request())
+    setup.requests.register(request("request", "token-rerun"))
+    assert setup.requests.register(request("reminder", "token-r")) == "reminder sent"
+    escalation = request("escalation", "token-e", "first@example.com", "second@example.com")
+    assert setup.requests.register(escalation) == "escalation sent"
+    subjects = [(e.to[0], e.subject.split(":")[0]) for e in setup.mailer.sent]
+    assert subjects == [
+        ("first@example.com", "Approval needed"),
+        ("first@example.com", "Reminder"),
+        ("first@example.com", "Escalated"),
+        ("second@example.com", "Escalated"),
+    ]
+    # A rerun after the escalation (its request names only the first approver) mails nobody; both links still work.
+    assert setup.requests.register(request("request", "token-rerun-2")) == "token adopted"
+    assert len(setup.mailer.sent) == 4
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and stored.approvers == ["first@example.com", "second@example.com"]
+    assert decide(setup, "approve", "second@example.com").decided_by == "second@example.com"
+
+
+def test_a_rerun_naming_a_new_approver_mails_only_that_approver(setup: Setup) -> None:
+    setup.requests.register(request())
+    again = request("request", "token-rerun", "first@example.com", "third@example.com")
+    assert setup.requests.register(again) == "token adopted; new approvers mailed"
+    assert [(e.to, e.subject.split(":")[0]) for e in setup.mailer.sent] == [
+        (("first@example.com",), "Approval needed"),
+        (("third@example.com",), "Approval needed"),
+    ]
+
+
+def test_a_rerun_of_a_request_whose_mail_never_went_out_mails_it(setup: Setup) -> None:
+    def broken(email: Email) -> str:
+        raise ConnectionError("mail is down")
+
+    setup.requests.mailer = type("Broken", (), {"send": staticmethod(broken)})()
+    with pytest.raises(ConnectionError):
+        setup.requests.register(request())
+    setup.requests.mailer = setup.mailer
+    assert setup.requests.register(request("request", "token-rerun")) == "request sent"
+    assert [e.to for e in setup.mailer.sent] == [("first@example.com",)]
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and stored.notified and stored.task_token == "token-rerun"
+
+
+def test_a_decision_landing_during_the_token_swap_wins_and_the_rerun_hears_it(setup: Setup) -> None:
+    """The swap is conditional on the approval still pending on the token read: a decision in between makes it
+    re-read, and the new token is stored on the decided approval (the relay then resumes the new run)."""
+    setup.requests.register(request())
+    repository = setup.repository
+    real_replace = repository.replace_token
+    raced: list[bool] = []
+
+    def decided_first(approval: Any, previous_token: str, previous_status: str) -> None:
+        if not raced:
+            raced.append(True)
+            decide(setup, "reject", reason="Not a fit")  # the approver's POST lands between our read and write
+        real_replace(approval, previous_token, previous_status)
+
+    repository.replace_token = decided_first  # type: ignore[method-assign]
+    assert setup.requests.register(request("request", "token-rerun")) == "token refreshed on a decided approval"
+    stored = repository.get(APPROVAL_ID)
+    assert stored is not None and (stored.status, stored.decision, stored.task_token) == (
+        "decided",
+        "reject",
+        "token-rerun",
+    )
+    assert len(setup.mailer.sent) == 1

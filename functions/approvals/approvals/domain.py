@@ -60,17 +60,41 @@ def register(existing: Approval | None, message: ApprovalRequestMessage, now: da
     if existing.task_token == message.task_token:
         return None
     # A reminder or an escalation: the workflow waits on a new token; keep earlier approvers' links valid.
+    # A request again (a workflow run again from its start) adopts the new token: its approvers were mailed already.
     approvers = list(dict.fromkeys([*existing.approvers, *(str(a).lower() for a in message.approvers)]))
+    if existing.status != "pending":
+        notified = True  # a decided or closed approval needs no more mail, just the new token
+    elif message.kind == "request":
+        notified = existing.notified  # mailed once is enough (unless that mail never went out)
+    else:
+        notified = False
     return existing.model_copy(
         update={
             "task_token": message.task_token,
             "token_version": existing.token_version + 1,
             "kind": message.kind,
             "approvers": approvers,
-            "notified": existing.status != "pending",  # a decided approval needs no more mail, just the new token
+            "notified": notified,
             "updated_at": now,
         }
     )
+
+
+def repeats_request(existing: Approval | None, message: ApprovalRequestMessage) -> bool:
+    """The workflow asks again for a pending approval it already requested, on a new task token (its execution was
+    run again from the start, or a request was redelivered to a new run): adopt the token, do not mail again."""
+    return (
+        existing is not None
+        and existing.status == "pending"
+        and message.kind == "request"
+        and existing.task_token != message.task_token
+    )
+
+
+def new_approvers(existing: Approval | None, message: ApprovalRequestMessage) -> list[str]:
+    """The message's approvers the approval does not name yet (they have had no mail about it)."""
+    named = set(existing.approvers) if existing is not None else set()
+    return [a for a in dict.fromkeys(str(a).lower() for a in message.approvers) if a not in named]
 
 
 def mail_missed(existing: Approval) -> bool:

@@ -22,8 +22,9 @@ class ApprovalRepository(Protocol):
     def create(self, approval: Approval) -> None:
         """StaleApproval if an approval with this id exists already."""
 
-    def replace_token(self, approval: Approval, previous_token: str) -> None:
-        """Store the workflow's new task token, kind and approvers; StaleApproval unless `previous_token` is stored."""
+    def replace_token(self, approval: Approval, previous_token: str, previous_status: str) -> None:
+        """Store the workflow's new task token, kind, approvers and notified flag; StaleApproval unless
+        `previous_token` and `previous_status` are still stored."""
 
     def mark_notified(self, approval_id: str, token_version: int) -> None:
         """The approvers were mailed for `token_version` (nothing if a newer request superseded it)."""

@@ -30,8 +30,9 @@ class DynamoApprovalRepository:
         except ConditionFailed as failure:
             raise StaleApproval(approval.approval_id) from failure
 
-    def replace_token(self, approval: Approval, previous_token: str) -> None:
-        """Store the workflow's new task token (reminder/escalation), if nobody replaced it first."""
+    def replace_token(self, approval: Approval, previous_token: str, previous_status: str) -> None:
+        """Store the workflow's new task token (reminder, escalation, a re-run's request), if nobody replaced it or
+        decided or closed the approval first."""
         try:
             self.table.update(
                 *_key(approval.approval_id),
@@ -43,8 +44,9 @@ class DynamoApprovalRepository:
                     "notified": approval.notified,
                     "updated_at": iso(approval.updated_at),
                 },
-                condition="task_token = :previous",
-                condition_values={":previous": previous_token},
+                condition="task_token = :previous AND #s = :status",
+                condition_values={":previous": previous_token, ":status": previous_status},
+                names={"#s": "status"},
             )
         except ConditionFailed as failure:
             raise StaleApproval(approval.approval_id) from failure

@@ -55,7 +55,11 @@ class ApprovalReactions(ApprovalsService):
     links: DecisionLinks
 
     def register(self, message: ApprovalRequestMessage) -> str:
-        """Store the request (or its new token) once; email unless this exact request was already mailed."""
+        """Store the request (or its new token) once; email unless this request was already mailed.
+
+        A request for an approval still pending on another token (the workflow run again from its start) only swaps
+        the token, so the decision reaches the run that waits now: its approvers were mailed and their links work.
+        Reminders and escalations mail as ever."""
         recipients = [str(a).lower() for a in message.approvers]
         for _ in attempts(REGISTER_ATTEMPTS):  # optimistic: re-read if a concurrent delivery changed the record
             existing = self.repository.get(message.approval_id)
@@ -65,15 +69,30 @@ class ApprovalReactions(ApprovalsService):
                     self._notify(existing, recipients)
                     return "notified on retry"
                 return "duplicate"
+            repeated = domain.repeats_request(existing, message)
+            newcomers = domain.new_approvers(existing, message)
             try:
                 if existing is None:
                     self.repository.create(updated)
-                else:
-                    self.repository.replace_token(updated, existing.task_token)
+                else:  # only if nobody changed its token or status (a decision, a close) since we read it
+                    self.repository.replace_token(updated, existing.task_token, existing.status)
             except StaleApproval:
                 continue
             if updated.status != "pending":
                 return f"token refreshed on a {updated.status} approval"
+            if repeated and updated.notified:
+                logger.info(
+                    "approval requested again on a new task token: token adopted, approvers not mailed again",
+                    extra={
+                        "approval_id": updated.approval_id,
+                        "token_version": updated.token_version,
+                        "new_approvers": len(newcomers),
+                    },
+                )
+                if newcomers:  # named only now: they have no mail about it yet
+                    self._notify(updated, newcomers)
+                    return "token adopted; new approvers mailed"
+                return "token adopted"
             self._notify(updated, recipients)
             return f"{message.kind} sent"
         raise RuntimeError(f"approval {message.approval_id} kept changing; will retry")
