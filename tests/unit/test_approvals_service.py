@@ -84,11 +84,15 @@ def test_a_request_is_stored_and_mailed_once_with_a_signed_link_per_decision(set
     assert len(setup.mailer.sent) == 1
 
 
-def test_a_request_stored_but_not_mailed_is_mailed_when_it_comes_again(setup: Setup) -> None:
-    def broken(email: Email) -> str:
+class BrokenMailer:
+    """A mail port whose every send fails (SES down)."""
+
+    def send(self, email: Email) -> str:
         raise ConnectionError("mail is down")
 
-    setup.requests.mailer = type("Broken", (), {"send": staticmethod(broken)})()
+
+def test_a_request_stored_but_not_mailed_is_mailed_when_it_comes_again(setup: Setup) -> None:
+    setup.requests.mailer = BrokenMailer()
     with pytest.raises(ConnectionError):
         setup.requests.register(request())
     stored = setup.repository.get(APPROVAL_ID)
@@ -310,10 +314,7 @@ def test_a_rerun_naming_a_new_approver_mails_only_that_approver(setup: Setup) ->
 
 
 def test_a_rerun_of_a_request_whose_mail_never_went_out_mails_it(setup: Setup) -> None:
-    def broken(email: Email) -> str:
-        raise ConnectionError("mail is down")
-
-    setup.requests.mailer = type("Broken", (), {"send": staticmethod(broken)})()
+    setup.requests.mailer = BrokenMailer()
     with pytest.raises(ConnectionError):
         setup.requests.register(request())
     setup.requests.mailer = setup.mailer
