@@ -222,7 +222,11 @@ class FunctionRuntime:
             self._observe(worker, ok=False)
             # A handler exception leaves the environment usable; timeouts, crashes and init failures do not.
             healthy = worker.ready and error.error_type not in {"Sandbox.Timedout", "Runtime.ExitError"}
-            if not worker.ready or error.error_type.startswith(("Runtime.", "Sandbox.")):
+            if self._closed and error.error_type == "Runtime.ExitError":
+                # close(kill_busy=True): the stack is stopping, not the function failing; the event source delivers
+                # the event again after the next start (a queue's message becomes visible, a stream is re-read).
+                logger.info("%s: invocation stopped by the stack's shutdown", self.spec.logical_id)
+            elif not worker.ready or error.error_type.startswith(("Runtime.", "Sandbox.")):
                 logger.error("%s: %s (log: %s)", self.spec.logical_id, error, self.spec.log_path)
             raise
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import select
 import signal
@@ -148,10 +149,14 @@ def test_fifty_concurrent_requests_to_one_route_are_all_answered(
         server.stop()
 
 
-def test_stopping_does_not_wait_for_a_running_invocation(function: Callable[[str, float], FunctionRuntime]) -> None:
-    """A stop ends an invocation that would run for its whole (long) timeout, as Lambda stops an environment."""
+def test_stopping_does_not_wait_for_a_running_invocation(
+    function: Callable[[str, float], FunctionRuntime], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stop ends an invocation that would run for its whole (long) timeout, as Lambda stops an environment; that is
+    the stack stopping, not the function failing, so it is not logged as an error."""
     from infrastructure.local.runtime import InvocationError, Runtime
 
+    caplog.set_level(logging.INFO, logger="infrastructure.local.runtime")
     slow_function = function("slow.stuck", 90.0)
     runtime = Runtime([])
     runtime.functions["SlowFunction"] = slow_function
@@ -168,6 +173,9 @@ def test_stopping_does_not_wait_for_a_running_invocation(function: Callable[[str
             running.result(timeout=10)
     assert stopped.value.error_type == "Runtime.ExitError"
     assert time.monotonic() - started < 10
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "infrastructure.local.runtime"]
+    assert ("INFO", "SlowFunction: invocation stopped by the stack's shutdown") in said
+    assert not [message for level, message in said if level == "ERROR"], said
 
 
 def test_moto_does_not_keep_objects_nobody_uses() -> None:
