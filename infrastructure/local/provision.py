@@ -383,32 +383,37 @@ class Provisioner:
             for client in cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
             if client["ClientName"] == name
         ]
+        request = _pick(
+            props,
+            "RefreshTokenValidity",
+            "AccessTokenValidity",
+            "IdTokenValidity",
+            "TokenValidityUnits",
+            "ReadAttributes",
+            "WriteAttributes",
+            "ExplicitAuthFlows",
+            "SupportedIdentityProviders",
+            "CallbackURLs",
+            "LogoutURLs",
+            "DefaultRedirectURI",
+            "AllowedOAuthFlows",
+            "AllowedOAuthScopes",
+            "AllowedOAuthFlowsUserPoolClient",
+            "PreventUserExistenceErrors",
+            "EnableTokenRevocation",
+            "EnablePropagateAdditionalUserContextData",
+            "AuthSessionValidity",
+        )
         if existing:
-            client = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=existing[0]["ClientId"])
-        else:
-            request = _pick(
-                props,
-                "GenerateSecret",
-                "RefreshTokenValidity",
-                "AccessTokenValidity",
-                "IdTokenValidity",
-                "TokenValidityUnits",
-                "ReadAttributes",
-                "WriteAttributes",
-                "ExplicitAuthFlows",
-                "SupportedIdentityProviders",
-                "CallbackURLs",
-                "LogoutURLs",
-                "DefaultRedirectURI",
-                "AllowedOAuthFlows",
-                "AllowedOAuthScopes",
-                "AllowedOAuthFlowsUserPoolClient",
-                "PreventUserExistenceErrors",
-                "EnableTokenRevocation",
-                "EnablePropagateAdditionalUserContextData",
-                "AuthSessionValidity",
+            # A restored stack's client gets the template's settings again (token lifetimes, flows...), as a deploy
+            # updates it; its id and secret stay (GenerateSecret cannot change on an existing client).
+            client = cognito.update_user_pool_client(
+                UserPoolId=pool_id, ClientId=existing[0]["ClientId"], ClientName=name, **request
             )
-            client = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **request)
+        else:
+            client = cognito.create_user_pool_client(
+                UserPoolId=pool_id, ClientName=name, **_pick(props, "GenerateSecret"), **request
+            )
         details = client["UserPoolClient"]
         return ResourceValues(
             ref=details["ClientId"],

@@ -110,3 +110,29 @@ def test_the_gateway_honours_a_token_until_exp_and_then_says_it_expired(
         refused = _gateway(stack, expires - 1).handle("GET", "/me", headers=bad)
         assert refused.status == 401
         assert json.loads(refused.body) == {"code": "unauthorized", "message": "Unauthorized", "errors": []}
+
+
+def test_a_restored_stack_gives_its_app_client_the_template_settings_again(stack: Stack) -> None:
+    """Provisioning over existing resources (a restarted `make dev`) updates the client as a deploy would: a snapshot
+    taken with other token lifetimes gets the template's again, and keeps its client id."""
+    cognito, pool_id, client_id = (
+        boto3.client("cognito-idp"),
+        stack.ref("PartnerUserPool"),
+        stack.ref("PortalUserPoolClient"),
+    )
+    before = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    cognito.update_user_pool_client(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        ClientName=before["ClientName"],
+        IdTokenValidity=60,
+        AccessTokenValidity=60,
+        TokenValidityUnits={"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "days"},
+        ExplicitAuthFlows=before["ExplicitAuthFlows"],
+    )
+    stack.provisioner.provision()
+    after = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    assert stack.ref("PortalUserPoolClient") == client_id
+    assert (after["IdTokenValidity"], after["AccessTokenValidity"]) == (5, 5)
+    keys = ("TokenValidityUnits", "ExplicitAuthFlows", "RefreshTokenValidity", "EnableTokenRevocation")
+    assert {k: after.get(k) for k in keys} == {k: before.get(k) for k in keys}
