@@ -473,9 +473,8 @@ def test_partner_admins_see_the_organisations_totals_per_person(page: Page, stub
 
 
 def test_the_organisations_rewards_add_up_with_declined_and_reversed(page: Page, stub: Stub, portal_url: str) -> None:
-    """`GET /rewards/organisation` answers every bucket of each account; `earned` is the sum of all the others
-    (docs/rewards.md), so the page shows each of them, and the totals of those the API's `totals` leaves out are the
-    sums of the people's."""
+    """`GET /rewards/organisation` answers every bucket of each account and of the totals; `earned` is the sum of all
+    the others (docs/rewards.md), so the page shows each of them and every row adds up."""
     stub.api[("GET", "/me")] = ok(me(roles=("partner-admin",)))
     stub.api[("GET", "/rewards/claims")] = ok({"items": [], "next_cursor": None})
     buckets = ["pending", "on_hold", "approved", "available", "reserved", "paid", "declined", "reversed"]
@@ -498,10 +497,8 @@ def test_the_organisations_rewards_add_up_with_declined_and_reversed(page: Page,
     stub.api[("GET", "/rewards/organisation")] = ok(
         {
             "people": people,
-            # as the API sums them (functions/rewards/rewards/api.py): no approved, reserved, declined or reversed
-            "totals": [
-                {"unit": "USD", "earned": 112500, "available": 16000, "pending": 10000, "on_hold": 0, "paid": 21500}
-            ],
+            # as the API sums them (functions/rewards/rewards/api.py): every bucket of the people's accounts
+            "totals": [{"unit": "USD"} | {key: sum(p[key] for p in people) for key in ("earned", *buckets)}],
         }
     )
     page.goto(f"{portal_url}#/rewards")

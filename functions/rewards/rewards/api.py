@@ -233,6 +233,20 @@ def my_rewards() -> Any:
     )
 
 
+# An account's figures: earned is the sum of the others (a reward is in exactly one of them).
+ORGANISATION_BUCKETS = (
+    "earned",
+    "pending",
+    "on_hold",
+    "approved",
+    "available",
+    "reserved",
+    "paid",
+    "declined",
+    "reversed",
+)
+
+
 @app.route("/rewards/organisation", methods=["GET"])
 @handle_errors
 def organisation_rewards() -> Any:
@@ -243,8 +257,8 @@ def organisation_rewards() -> Any:
         for a in accounts
     ]
     totals: dict[str, dict[str, int]] = {}
-    for a in accounts:
-        unit = totals.setdefault(a.unit, dict.fromkeys(("earned", "available", "pending", "on_hold", "paid"), 0))
+    for a in accounts:  # every bucket of the people's accounts, so each total adds up as theirs do
+        unit = totals.setdefault(a.unit, dict.fromkeys(ORGANISATION_BUCKETS, 0))
         for name in unit:
             unit[name] += getattr(a, name)
     return respond(200, {"people": people, "totals": [{"unit": u} | t for u, t in sorted(totals.items())]})

@@ -862,7 +862,7 @@ async function showOrganisation(ctx, section) {
       captionId: 'org-totals-caption',
       caption: 'Organisation totals per unit',
       columns: ['Unit', ...columns],
-      rows: orgTotals(totals, people).map((row) =>
+      rows: orgTotals(totals).map((row) =>
         h(
           'tr',
           { 'data-testid': 'org-total-row', 'data-unit': row.unit },
@@ -903,22 +903,9 @@ const ORG_BUCKETS = [
   ['reversed', 'Reversed'],
 ];
 
-/**
- * The totals per unit: the API's `totals` for the buckets it sums, the sum of the people's accounts (every account of
- * the organisation) for the others, so that every column of ORG_BUCKETS has its total.
- */
-function orgTotals(totals, people) {
-  const summed = new Map();
-  for (const person of people) {
-    const unit = summed.get(person.unit) || {};
-    for (const [key] of ORG_BUCKETS) unit[key] = (unit[key] || 0) + Number(person[key] || 0);
-    summed.set(person.unit, unit);
-  }
-  const given = new Map(totals.map((row) => [row.unit, row]));
-  const units = [...new Set([...given.keys(), ...summed.keys()])].sort();
-  return units.map((unit) => {
-    const row = { unit };
-    for (const [key] of ORG_BUCKETS) row[key] = given.get(unit)?.[key] ?? summed.get(unit)?.[key] ?? 0;
-    return row;
-  });
+/** The totals per unit, as the API sums them (every bucket of the people's accounts), in ORG_BUCKETS' columns. */
+function orgTotals(totals) {
+  return [...totals]
+    .sort((a, b) => String(a.unit).localeCompare(String(b.unit)))
+    .map((total) => Object.fromEntries([['unit', total.unit], ...ORG_BUCKETS.map(([key]) => [key, total[key] ?? 0])]));
 }
