@@ -1,6 +1,7 @@
 """Routes of one group (vendor-admin, partner-admin) refuse a caller outside it before they read the body: `{}` or a
 body that is not JSON answers the same 403 (code and message) the domain gives for a valid body, never a 400 listing
-the fields to fill in, and writes nothing. Every mutating route of every app is either in ROUTES_OF_A_GROUP or in
+the fields to fill in, and writes nothing. Routes of partner users (vendor staff have no partner to act for) refuse a
+vendor admin the same way. Every mutating route of every app is in ROUTES_OF_A_GROUP, in PARTNER_USER_ROUTES or in
 OPEN_ROUTES with the reason it is open, so a new route is classified here before it ships."""
 
 from __future__ import annotations
@@ -39,13 +40,15 @@ class Refusal:
     """Who is refused (a partner admin for vendor-admin routes, a plain partner user of the path's partner for
     partner-admin routes) and the domain's answer to them."""
 
-    outsider: str  # "partner-admin" or "partner-user": the outsider's own group
+    outsider: str  # "partner-admin", "partner-user" or "vendor-admin": the outsider's own group
     message: str
     code: str = "forbidden"
 
 
 VENDOR_ONLY = "partner-admin"  # the most a partner user can be is still outside vendor-admin
 PARTNER_ADMIN_ONLY = "partner-user"
+PARTNER_USERS_ONLY = "vendor-admin"  # vendor staff (no partner id in the token) at their most
+NO_ROLE = "no-role"  # signed in, with neither a partner nor a group
 
 
 def vendor(message: str) -> Refusal:
@@ -113,33 +116,53 @@ ROUTES_OF_A_GROUP: dict[tuple[str, str, str], Refusal] = {
     ("ContentApiFunction", "POST", "/content/brand/logo"): BRAND_PARTNER_ADMIN,
 }
 
+
+def partners_only(message: str, code: str = "forbidden") -> Refusal:
+    return Refusal(PARTNER_USERS_ONLY, message, code)
+
+
+MDF_PARTNERS = partners_only("Only partner users manage fund requests and claims.")
+REWARDS_PARTNERS = partners_only("Only partner users redeem rewards.")  # rewards' one check, claims included
+
+# Routes for partner users only: the partner id they act for is the token's, and vendor staff have none.
+PARTNER_USER_ROUTES: dict[tuple[str, str, str], Refusal] = {
+    ("OnboardingApiFunction", "POST", "/agreements/current/acceptance"): partners_only(
+        "Only partner users accept the programme agreement."
+    ),
+    ("DealsApiFunction", "POST", "/deals"): partners_only("Only partner users register deals."),
+    ("MdfApiFunction", "POST", "/mdf/requests"): MDF_PARTNERS,
+    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/revision"): MDF_PARTNERS,
+    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/claim/uploads"): MDF_PARTNERS,
+    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/claim"): MDF_PARTNERS,
+    ("RewardsApiFunction", "POST", "/rewards/redemptions"): REWARDS_PARTNERS,
+    ("RewardsApiFunction", "POST", "/rewards/claims/uploads"): REWARDS_PARTNERS,
+    ("RewardsApiFunction", "POST", "/rewards/claims"): REWARDS_PARTNERS,
+    ("RewardsApiFunction", "POST", "/rewards/claims/{claim_id}/resubmit"): REWARDS_PARTNERS,
+    ("ContentApiFunction", "POST", "/content/kits/{kit_id}/copies"): partners_only(
+        "Only partner users have a brand profile and co-branded copies.", code="partners_only"
+    ),
+}
+
 PUBLIC = "public: no signed-in user (the route authenticates the request itself, or anyone may send it)"
-PARTNER_USERS = "any partner user (the partner id is the token's; whose record it is comes from the path or body)"
+SIGNED_LINK = "public: a signed link is the credential (verified before anything is read)"
+WHOSE_DEAL = (
+    "the deal's partner's users and vendor admins (domain.ensure_own): who may act is the stored deal's, so nobody is"
+    " refused on the principal alone (another partner's deal, or none, answers 404 after the read)"
+)
 OPEN_ROUTES: dict[tuple[str, str, str], str] = {
     ("OnboardingApiFunction", "POST", "/applications"): PUBLIC + ": a company applies",
-    ("OnboardingApiFunction", "POST", "/applications/{application_id}/confirmation"): PUBLIC + ": signed link",
-    ("OnboardingApiFunction", "POST", "/agreements/current/acceptance"): PARTNER_USERS + ": every user accepts",
-    ("DealsApiFunction", "POST", "/deals"): PARTNER_USERS + ": a partner's users register deals",
-    ("DealsApiFunction", "POST", "/deals/{deal_id}/stage"): PARTNER_USERS + ": the deal's partner moves it on",
-    ("DealsApiFunction", "POST", "/deals/{deal_id}/won"): PARTNER_USERS + ": the deal's partner reports the win",
-    ("DealsApiFunction", "POST", "/deals/{deal_id}/lost"): PARTNER_USERS + ": the deal's partner reports it lost",
-    ("DealsApiFunction", "POST", "/deals/{deal_id}/extension"): PARTNER_USERS + ": the deal's partner asks",
-    ("MdfApiFunction", "POST", "/mdf/requests"): PARTNER_USERS + ": fund requests",
-    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/revision"): PARTNER_USERS + ": the request's partner",
-    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/claim/uploads"): PARTNER_USERS + ": claim proofs",
-    ("MdfApiFunction", "POST", "/mdf/requests/{request_id}/claim"): PARTNER_USERS + ": the request's partner",
+    ("OnboardingApiFunction", "POST", "/applications/{application_id}/confirmation"): SIGNED_LINK,
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/stage"): WHOSE_DEAL,
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/won"): WHOSE_DEAL,
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/lost"): WHOSE_DEAL,
+    ("DealsApiFunction", "POST", "/deals/{deal_id}/extension"): WHOSE_DEAL,
     ("TrainingApiFunction", "POST", "/training/webhooks/{connection_id}"): PUBLIC + ": LMS webhook signature",
     ("TrainingApiFunction", "POST", "/xapi/statements"): PUBLIC + ": an LRS client's HTTP Basic credentials",
-    ("RewardsApiFunction", "POST", "/rewards/redemptions"): PARTNER_USERS + ": a person redeems their rewards",
-    ("RewardsApiFunction", "POST", "/rewards/claims/uploads"): PARTNER_USERS + ": SPIFF claim proofs",
-    ("RewardsApiFunction", "POST", "/rewards/claims"): PARTNER_USERS + ": SPIFF claims",
-    ("RewardsApiFunction", "POST", "/rewards/claims/{claim_id}/resubmit"): PARTNER_USERS + ": the claimant",
-    ("ContentApiFunction", "POST", "/content/assets/{asset_id}/downloads"): (
-        PARTNER_USERS + " and vendor admins (refused before the body otherwise): a library download"
-    ),
-    ("ContentApiFunction", "POST", "/content/kits/{kit_id}/copies"): PARTNER_USERS + ": a co-branded copy",
-    ("ApprovalsApiFunction", "POST", "/approvals/{approval_id}"): PUBLIC + ": an approver's signed link",
+    # partner users and vendor admins alike; a caller who is neither is refused before the body (tested below)
+    ("ContentApiFunction", "POST", "/content/assets/{asset_id}/downloads"): "every library user: a download",
+    ("ApprovalsApiFunction", "POST", "/approvals/{approval_id}"): SIGNED_LINK + ": an approver's decision",
 }
+LIBRARY_USERS = ("ContentApiFunction", "POST", "/content/assets/{asset_id}/downloads")
 
 # Path parameters of the right shape, so that a refusal is the role's and never the id's.
 PATH_VALUES = {
@@ -157,6 +180,8 @@ PATH_VALUES = {
     "batch_id": "batch_" + "0" * 26,
     "asset_id": "ast_" + "0" * 24,
     "kit_id": "kit_" + "0" * 26,
+    "request_id": "mdfreq_" + "0" * 26,
+    "claim_id": "clm_" + "0" * 26,
 }
 TRAINING_ITEM = "rev_" + "0" * 26
 BODIES = ("{}", "{not json")  # an empty object (every field missing) and a body that is not JSON at all
@@ -171,11 +196,13 @@ def _params(path: str) -> dict[str, str]:
 
 
 def _outsider(group: str) -> dict[str, str]:
+    """A partner's user in `group`; vendor staff (no partner id) for vendor-admin; NO_ROLE: neither."""
+    partner_user = group in (VENDOR_ONLY, PARTNER_ADMIN_ONLY)
     return claims_for(
         sub=f"sub-groupgate-{group}",
         email=f"{group}@groupgate.example.com",
-        partner_id=PARTNER,
-        groups=[group],
+        partner_id=PARTNER if partner_user else None,
+        groups=[group] if group != NO_ROLE else [],
     )
 
 
@@ -218,11 +245,13 @@ def accepted(stack: Stack, apps: dict[str, Any]) -> None:
 
 def test_every_mutating_route_is_either_of_a_group_or_open_for_a_stated_reason(apps: dict[str, Any]) -> None:
     registered = {(fid, method, path) for fid, app in apps.items() for method, path in _mutating_routes(app)}
-    unclassified = registered - set(ROUTES_OF_A_GROUP) - set(OPEN_ROUTES)
+    tables = (set(ROUTES_OF_A_GROUP), set(PARTNER_USER_ROUTES), set(OPEN_ROUTES))
+    unclassified = registered - set().union(*tables)
     assert not unclassified, f"classify these routes in {Path(__file__).name}: {sorted(unclassified)}"
-    stale = (set(ROUTES_OF_A_GROUP) | set(OPEN_ROUTES)) - registered
+    stale = set().union(*tables) - registered
     assert not stale, f"no longer registered: {sorted(stale)}"
-    assert not set(ROUTES_OF_A_GROUP) & set(OPEN_ROUTES)
+    assert sum(len(table) for table in tables) == len(set().union(*tables)), "a route is in more than one table"
+    assert all(reason for reason in OPEN_ROUTES.values())
 
 
 def test_every_route_the_api_document_gives_a_group_is_checked_here() -> None:
@@ -233,19 +262,15 @@ def test_every_route_the_api_document_gives_a_group_is_checked_here() -> None:
     assert set(documented) <= tabled, sorted(set(documented) - tabled)
 
 
-@pytest.mark.parametrize(
-    ("function_id", "method", "path"), sorted(ROUTES_OF_A_GROUP), ids=lambda part: str(part).strip("/")
-)
-def test_a_caller_outside_the_group_is_refused_before_the_body_is_read(
-    stack: Stack, apps: dict[str, Any], accepted: None, function_id: str, method: str, path: str
+def _refused_before_the_body(
+    stack: Stack, app: Any, function_id: str, method: str, path: str, claims: dict[str, str], refusal: Refusal
 ) -> None:
-    refusal = ROUTES_OF_A_GROUP[(function_id, method, path)]
-    claims = _outsider(refusal.outsider)
+    """`{}` and a body that is not JSON both get the domain's 403 (JSON, no field errors); the table is unchanged."""
     table_id = APPS[function_id][1]
     before = stack.items(table_id)
     for raw_body in BODIES:
         status, body, headers = stack.call(
-            apps[function_id],
+            app,
             method,
             path,
             _params(path),
@@ -257,3 +282,32 @@ def test_a_caller_outside_the_group_is_refused_before_the_body_is_read(
         assert headers["Content-Type"] == "application/json"
         assert body == {"code": refusal.code, "message": refusal.message, "errors": []}, (method, path, raw_body)
     assert stack.items(table_id) == before, f"{method} {path} wrote to {table_id}"
+
+
+@pytest.mark.parametrize(
+    ("function_id", "method", "path"), sorted(ROUTES_OF_A_GROUP), ids=lambda part: str(part).strip("/")
+)
+def test_a_caller_outside_the_group_is_refused_before_the_body_is_read(
+    stack: Stack, apps: dict[str, Any], accepted: None, function_id: str, method: str, path: str
+) -> None:
+    refusal = ROUTES_OF_A_GROUP[(function_id, method, path)]
+    _refused_before_the_body(stack, apps[function_id], function_id, method, path, _outsider(refusal.outsider), refusal)
+
+
+@pytest.mark.parametrize(
+    ("function_id", "method", "path"), sorted(PARTNER_USER_ROUTES), ids=lambda part: str(part).strip("/")
+)
+def test_vendor_staff_are_refused_a_partner_users_route_before_the_body_is_read(
+    stack: Stack, apps: dict[str, Any], function_id: str, method: str, path: str
+) -> None:
+    refusal = PARTNER_USER_ROUTES[(function_id, method, path)]
+    assert refusal.outsider == PARTNER_USERS_ONLY
+    _refused_before_the_body(stack, apps[function_id], function_id, method, path, _outsider(refusal.outsider), refusal)
+
+
+def test_a_caller_with_no_partner_and_no_role_is_refused_a_library_download_before_the_body_is_read(
+    stack: Stack, apps: dict[str, Any]
+) -> None:
+    function_id, method, path = LIBRARY_USERS
+    refusal = Refusal(NO_ROLE, "Only partner users and vendor admins use the library.")
+    _refused_before_the_body(stack, apps[function_id], function_id, method, path, _outsider(NO_ROLE), refusal)

@@ -14,7 +14,7 @@ from content.models.assets import Asset
 from content.models.kits import BrandBody, CopyBody, Kit, KitBody, KitPatch, LogoBody, LogoUpload
 from content.repository.assets import AssetsRepository
 from content.repository.kits import KitsRepository
-from content.service.brand import PARTNER_ADMIN, BrandService, ensure_partner_admin
+from content.service.brand import PARTNER_ADMIN, BrandService, ensure_partner_admin, partner_of
 from content.service.kits import CopyView, KitsService, KitView, ensure_vendor_admin
 from content.standing import KitStorage, PartnerStandingAdapter
 from shared.edge import Routes
@@ -183,6 +183,7 @@ def change_kit(kit_id: str) -> Any:
 @handle_errors
 def generate_copy(kit_id: str) -> Any:
     principal = caller()
+    partner_of(principal)  # refused before the body is read (the service checks it again)
     kit_id = kit_id_of(kit_id)
     parse_body(request(), CopyBody)
 

@@ -101,6 +101,7 @@ def check_prospect() -> Any:
 @handle_errors
 def register_deal() -> Any:
     principal = caller()
+    domain.ensure_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), RegisterDealRequest)
 
     def run() -> tuple[int, Any]:

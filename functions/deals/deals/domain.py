@@ -79,13 +79,19 @@ class DealTerms:
     auto_approve_limits: AutoApprovalLimits
 
 
-def ensure_can_register(principal: Principal, partner: PartnerProjection | None) -> str:
-    """Only users of an active partner register deals; the partner id is the token's, never the body's."""
+def ensure_partner_user(principal: Principal) -> str:
+    """The caller's partner id (the token's, never the body's): vendor staff register no deals."""
     if principal.partner_id is None:
         raise Forbidden("Only partner users register deals.")
+    return principal.partner_id
+
+
+def ensure_can_register(principal: Principal, partner: PartnerProjection | None) -> str:
+    """Only users of an active partner register deals; the partner id is the token's, never the body's."""
+    partner_id = ensure_partner_user(principal)
     if partner is None or partner.status != "active":
         raise Forbidden("Your organisation is not an active partner.", code="partner_inactive")
-    return principal.partner_id
+    return partner_id
 
 
 def ensure_manages_products(principal: Principal) -> None:

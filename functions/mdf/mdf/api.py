@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice import Response
 
-from mdf.domain.access import require_vendor
+from mdf.domain.access import require_partner_user, require_vendor
 from mdf.models import (
     REQUEST_STATUSES,
     AccrualBody,
@@ -287,6 +287,7 @@ def fund_ledger(fund_id: str) -> Any:
 @handle_errors
 def submit_request() -> Any:
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), FundRequestBody)
 
     def run() -> tuple[int, Any]:
@@ -325,6 +326,7 @@ def get_request(request_id: str) -> Any:
 def revise_request(request_id: str) -> Any:
     id_or_404(request_id, REQUEST_ID, "fund request")
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), FundRequestBody)
     # Replayed only with an Idempotency-Key: the same body again may be the next round (state rules refuse repeats).
     return post_once(
@@ -340,6 +342,7 @@ def revise_request(request_id: str) -> Any:
 def create_upload(request_id: str) -> Any:
     id_or_404(request_id, REQUEST_ID, "fund request")
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), UploadBody)
     return respond(201, service().claims.create_upload(principal, request_id, body))
 
@@ -349,6 +352,7 @@ def create_upload(request_id: str) -> Any:
 def file_claim(request_id: str) -> Any:
     id_or_404(request_id, REQUEST_ID, "fund request")
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), ClaimBody)
 
     def run() -> tuple[int, Any]:

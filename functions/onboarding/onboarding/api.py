@@ -149,6 +149,7 @@ def get_current_agreement() -> Any:
 @handle_errors
 def accept_current_agreement() -> Any:
     principal = principal_from(current(app))
+    domain.ensure_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(current(app), AgreementAcceptanceRequest)
     acceptance = service().accept_agreement(principal, body.version)
     return respond(

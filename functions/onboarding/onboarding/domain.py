@@ -409,11 +409,17 @@ def update_profile(partner: Partner, changes: Mapping[str, str | None], *, now: 
     return partner.model_copy(update=dict(changes) | {"revision": partner.revision + 1, "updated_at": now})
 
 
+def ensure_partner_user(principal: Principal) -> str:
+    """The caller's partner id (the token's): vendor staff accept no programme agreement."""
+    if principal.partner_id is None:
+        raise Forbidden("Only partner users accept the programme agreement.")
+    return principal.partner_id
+
+
 def accept(
     principal: Principal, agreement: Agreement, version: str, *, now: datetime, new_id: NewId
 ) -> tuple[Acceptance, PartnerAgreementAccepted]:
-    if principal.partner_id is None:
-        raise Forbidden("Only partner users accept the programme agreement.")
+    partner_id = ensure_partner_user(principal)
     if version != agreement.version:
         raise Conflict(
             f"The current agreement is version {agreement.version}; reload it before accepting.",
@@ -421,7 +427,7 @@ def accept(
             errors=[FieldError("version", f"current version is {agreement.version}")],
         )
     acceptance = Acceptance(
-        partner_id=principal.partner_id,
+        partner_id=partner_id,
         version=agreement.version,
         user_id=principal.sub,
         user_email=principal.email,
@@ -430,7 +436,7 @@ def accept(
     event = PartnerAgreementAccepted.occurred(
         at=now,
         event_id=new_id("evt"),
-        partner_id=principal.partner_id,
+        partner_id=partner_id,
         agreement_version=agreement.version,
         user_email=principal.email,
         user_id=principal.sub,

@@ -33,7 +33,7 @@ from rewards.proofs import ProofStore
 from rewards.repository.store import RewardsRepository
 from rewards.service.claims import ClaimsService
 from rewards.service.payouts import PayoutsService
-from rewards.service.redemptions import RedemptionsService, require_vendor_admin
+from rewards.service.redemptions import RedemptionsService, require_partner_user, require_vendor_admin
 from shared.edge import Routes
 from shared.errors import FieldError, NotFound, ValidationFailed
 from shared.http import field_errors, id_or_400, parse_body, parse_json
@@ -143,6 +143,7 @@ def update_item(item_id: str) -> Any:
 @handle_errors
 def redeem() -> Any:
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     data = parse_json(request().raw_body)
     if not isinstance(data, dict):
         raise ValidationFailed("Request body must be a JSON object.", [FieldError("body", "expected an object")])
@@ -282,6 +283,7 @@ def mark_paid(batch_id: str) -> Any:
 @handle_errors
 def claim_upload() -> Any:
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(request(), UploadBody)
     # a retry with the same Idempotency-Key answers the same upload (no second record, no second file id)
     return post_once("claim_upload", principal.sub, lambda: (201, service().claims.create_upload(principal, body)))
@@ -291,6 +293,7 @@ def claim_upload() -> Any:
 @handle_errors
 def file_claim() -> Any:
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     body = parse_body(request(), ClaimBody)
     return post_once(
         "claim",
@@ -321,6 +324,7 @@ def get_claim(claim_id: str) -> Any:
 @handle_errors
 def resubmit_claim(claim_id: str) -> Any:
     principal = caller()
+    require_partner_user(principal)  # refused before the body is read (the service checks it again)
     claim_id = id_or_400(claim_id, CLAIM_ID, "claim_id")
     body = parse_body(request(), ResubmitBody)
     return post_once(

@@ -119,7 +119,9 @@ class ClaimsService(ClaimUseCases):
         return self._claim(claim.claim_id)
 
     def resubmit(self, principal: Principal, claim_id: str, body: ResubmitBody) -> Claim:
-        """More proof for a returned claim: a new review round, started by its RewardClaimSubmitted event."""
+        """More proof for a returned claim: a new review round, started by its RewardClaimSubmitted event. Only the
+        claimant, a partner user: vendor staff are refused before the claim is read."""
+        require_partner_user(principal)
         claim = _own(principal, self.repository.claim(claim_id))
         if claim.person != principal.email:
             raise NotFound("No such claim.")
