@@ -29,6 +29,9 @@ What `apply()` changes, process-wide and idempotently (the local stack, in-proce
    + 3600, `ExpiresIn` 3600) and ignores the client's `IdTokenValidity`, `AccessTokenValidity` and
    `TokenValidityUnits`, which it stores: `exp` (and `ExpiresIn`, the access token's lifetime) follow them, as in
    AWS, so a client that refreshes by `exp` agrees with the API Gateway emulator (template: 5 minutes).
+6. Step Functions' `SendTaskHeartbeat` on the token of a `waitForTaskToken` Task without `HeartbeatSeconds` that
+   still waits succeeds, as in AWS (moto answers InvalidToken, as for a token nobody waits on): approvals asks it
+   whether a re-run's token still waits before adopting it.
 
 Opt-in, for benchmarks against large tables: `apply_query_shortcuts()` runs apply() and then lets a Query list only
 what it can read, which changes no answer (tests/infra/test_moto_patches.py checks; `plain_query()` turns it off for a
@@ -91,6 +94,7 @@ def apply() -> None:
         _wait_for_callbacks_inline()
         _revoke_refresh_tokens()
         _tokens_last_the_clients_validity()
+        _heartbeats_reach_callbacks_without_a_heartbeat()
 
 
 # ------------------------------------------------------------------------------------------ 1. DynamoDB atomicity
@@ -337,7 +341,8 @@ def _wait_for_callbacks_inline() -> None:
 
 def _revoke_refresh_tokens() -> None:
     # moto 5.2.5 answers RevokeToken "not yet implemented". AWS revokes the refresh token (and the access tokens it
-    # issued) when it was issued to the calling app client: a token of another client is refused, an unknown or
+    # issued) when the app client has token revocation enabled (refused otherwise), with its secret when it has one,
+    # and the token was issued to that client: a token of another client is refused, an unknown or
     # already revoked one is answered 200 as if revoked (RFC 7009), so the answer tells nothing about a token. moto
     # keeps a pool's refresh tokens as {token: (client id, username, origin jti)}, None once signed out; its access
     # tokens carry no origin, and the PRM's API reads ID tokens only (their expiry, 5 minutes, still applies).
@@ -356,6 +361,11 @@ def _revoke_refresh_tokens() -> None:
         pool = next((p for p in user_pools() if client_id in p.clients), None)
         if pool is None:
             raise ResourceNotFoundError(client_id)
+        client = pool.clients[client_id]
+        if not client.extended_config.get("EnableTokenRevocation", True):
+            raise JsonRESTError("UnsupportedOperationException", "Token revocation is not enabled for this client.")
+        if client.generate_secret and self._get_param("ClientSecret") != client.secret:
+            raise JsonRESTError("NotAuthorizedException", "Client secret is missing or does not match.")
         issued = pool.refresh_tokens.get(token)
         if issued is not None:
             if issued[0] != client_id:
@@ -410,6 +420,30 @@ def _tokens_last_the_clients_validity() -> None:
 
     CognitoIdpUserPool.create_jwt = create_jwt  # type: ignore[method-assign]
     CognitoIdpUserPool._prm_token_validity = True  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- 6. heartbeats on callbacks without HeartbeatSeconds
+
+
+def _heartbeats_reach_callbacks_without_a_heartbeat() -> None:
+    # moto 5.2.5: CallbackPoolManager.heartbeat(callback_id) returns CallbackEndpoint.notify_heartbeat(), False when
+    # the Task set up no heartbeat endpoint (no HeartbeatSeconds); send_task_heartbeat then tries the next running
+    # execution and ends with InvalidToken. A callback still in the pool, without a consumer error, that nothing
+    # notified or interrupted yet (the Task's end, by outcome or timeout, sets its event) still waits.
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
+
+    if getattr(CallbackPoolManager, "_prm_heartbeat", False):
+        return
+    original = CallbackPoolManager.heartbeat
+
+    def heartbeat(self: Any, callback_id: Any) -> bool:
+        if original(self, callback_id):
+            return True
+        endpoint = self._pool.get(callback_id, None)
+        return endpoint is not None and endpoint.consumer_error is None and not endpoint._notify_event.is_set()
+
+    CallbackPoolManager.heartbeat = heartbeat  # type: ignore[method-assign]
+    CallbackPoolManager._prm_heartbeat = True  # type: ignore[attr-defined]
 
 
 def step_functions_threads() -> int:

@@ -129,7 +129,9 @@ export async function request(method, path, { body, auth = true, idempotencyKey,
     throw new ApiError(401, 'unauthorized', fallbackMessage(401));
   }
   let response = await send(method, path, { body, token, idempotencyKey, signal });
-  if (auth && response.status === 401) {
+  // A 401 is answered once more with a refreshed token; a second 401 ends the session.
+  const reauthorised = async () => {
+    if (!(auth && response.status === 401)) return;
     token = await bearer(true);
     response = await send(method, path, { body, token, idempotencyKey, signal });
     if (response.status === 401) {
@@ -137,7 +139,8 @@ export async function request(method, path, { body, auth = true, idempotencyKey,
       unauthorizedHandler(fallbackMessage(401));
       throw error;
     }
-  }
+  };
+  await reauthorised();
   // Every context but onboarding learns of an acceptance from onboarding's event, a moment later: right after
   // accepting, a 403 agreement_required is retried with a short backoff before it is believed. Still refused at the
   // end, it is an error the page shows ("still being recorded"), not a reason to send the partner back to the
@@ -148,6 +151,7 @@ export async function request(method, path, { body, auth = true, idempotencyKey,
       response = await send(method, path, { body, token, idempotencyKey, signal });
       if (!(await refusedForAgreement(response))) break;
     }
+    await reauthorised(); // the token may expire during the retries
     if (await refusedForAgreement(response)) {
       const refused = await toApiError(response);
       throw new ApiError(403, 'agreement_pending', AGREEMENT_PENDING_MESSAGE, [], refused.body);

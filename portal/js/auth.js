@@ -8,6 +8,8 @@ const REFRESH_MARGIN_MS = 2 * 60 * 1000;
 
 let settings = null;
 let refreshing = null;
+// Bumped by signOut(): a refresh that started before it must not write its session back afterwards.
+let sessionEpoch = 0;
 const listeners = new Set();
 
 export class AuthError extends Error {
@@ -91,6 +93,7 @@ export function currentUser() {
  */
 export function signOut() {
   const token = readSession()?.refreshToken;
+  sessionEpoch += 1;
   refreshing = null;
   writeSession(null);
   if (token && settings?.clientId) {
@@ -211,6 +214,8 @@ function handleAuthAnswer(data, email) {
 /** Exchange the refresh token for a new ID token; single-flight so parallel callers share one request. */
 export function refreshSession() {
   if (!refreshing) {
+    const epoch = sessionEpoch;
+    const signedOut = () => new AuthError('session_expired', 'You have signed out.');
     refreshing = (async () => {
       const session = readSession();
       if (!session?.refreshToken) {
@@ -223,9 +228,11 @@ export function refreshSession() {
           ClientId: settings?.clientId,
           AuthParameters: { REFRESH_TOKEN: session.refreshToken },
         });
+        if (epoch !== sessionEpoch) throw signedOut(); // signed out meanwhile: the answer is not stored
         if (!data.AuthenticationResult?.IdToken) throw new AuthError('session_expired', '');
         return storeResult(data.AuthenticationResult, session);
       } catch (error) {
+        if (epoch !== sessionEpoch) throw signedOut();
         if (error.code !== 'network') {
           writeSession(null);
           throw new AuthError('session_expired', 'Your session has ended. Please sign in again.', error.detail);

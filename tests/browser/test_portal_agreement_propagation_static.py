@@ -20,6 +20,7 @@ from tests.support.portal_stub import (
     PROFILE,
     Stub,
     brand,
+    cognito_tokens,
     error,
     me,
     ok,
@@ -114,3 +115,17 @@ def test_without_a_fresh_acceptance_the_refusal_is_believed_at_once(page: Page, 
     page.goto(f"{portal_url}#/organisation")
     expect(page).to_have_url(re.compile(r"#/agreement$"))
     assert len(brand_calls(stub)) == 1
+
+
+def test_a_token_expiring_during_the_retries_is_refreshed_once_then_the_session_ends(
+    page: Page, stub: Stub, portal_url: str
+) -> None:
+    """A 401 among the retries is handled as any 401: one refresh and a new try, then (refused again) the session ends
+    with the sign-in page, not an error shown in the page."""
+    stub.cognito["InitiateAuth"] = ok(cognito_tokens("renewed", refresh=False))
+    stub.api[("GET", "/content/brand")] = [NOT_YET, error(401, "unauthorized", "The incoming token has expired")]
+    accept(page, portal_url)
+    expect(page).to_have_url(re.compile(r"#/signin$"))
+    expect(page.get_by_test_id("flash")).to_contain_text("sign in again")
+    assert len(stub.actions("InitiateAuth")) == 1  # the one refresh
+    assert len(brand_calls(stub)) == 3  # refused (403), expired (401), expired again with the refreshed token

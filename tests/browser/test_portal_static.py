@@ -411,6 +411,51 @@ def test_expiring_token_is_refreshed_and_a_401_retries_once(page: Page, stub: St
     assert [c.headers["authorization"].rsplit("-", 1)[-1] for c in partner_calls] == ["r1", "r2"]
 
 
+def test_signing_out_while_a_refresh_is_in_flight_stays_signed_out(page: Page, stub: Stub, portal_url: str) -> None:
+    """A refresh answered after the user signed out must not write its session back (it would hold a fresh ID token
+    and the refresh token just revoked)."""
+    page.goto(f"{portal_url}#/signin")
+    result = page.evaluate(
+        """async () => {
+            const auth = await import('./js/auth.js');
+            const part = (o) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\\+/g, '-').replace(/\\//g, '_');
+            const jwt = (claims) => `${part({ alg: 'none' })}.${part(claims)}.sig`;
+            const now = Math.floor(Date.now() / 1000);
+            let release;
+            const calls = [];
+            const realFetch = window.fetch;
+            window.fetch = async (url, init) => {
+                const action = String(init?.headers?.['X-Amz-Target'] || '').split('.').pop();
+                calls.push(action);
+                if (action === 'InitiateAuth') {
+                    await new Promise((resolve) => { release = resolve; });
+                    const tokens = { IdToken: jwt({ exp: now + 300, email: 'ada@acme.example' }), ExpiresIn: 300 };
+                    return new Response(JSON.stringify({ AuthenticationResult: tokens }), { status: 200 });
+                }
+                return new Response('{}', { status: 200 });
+            };
+            try {
+                const session = { idToken: jwt({ exp: now + 60 }), refreshToken: 'r1', expiresAt: Date.now() + 60000 };
+                sessionStorage.setItem('prm.auth', JSON.stringify({ ...session, email: 'ada@acme.example' }));
+                const pending = auth.getIdToken().then(() => 'refreshed', (error) => error.message);
+                while (!release) await new Promise((resolve) => setTimeout(resolve, 5));  // the refresh is in flight
+                auth.signOut();
+                release();
+                return { outcome: await pending, signedIn: auth.isSignedIn(),
+                         stored: sessionStorage.getItem('prm.auth'), calls };
+            } finally {
+                window.fetch = realFetch;
+            }
+        }"""
+    )
+    assert result == {
+        "outcome": "You have signed out.",
+        "signedIn": False,
+        "stored": None,
+        "calls": ["InitiateAuth", "RevokeToken"],
+    }
+
+
 def test_refresh_failure_returns_to_sign_in(page: Page, stub: Stub, portal_url: str) -> None:
     signed_in(page, marker="old")
     stub.cognito["InitiateAuth"] = cognito_error("NotAuthorizedException", "Refresh Token has been revoked")

@@ -288,6 +288,19 @@ def test_revoke_token_ends_one_session_as_cognito_does(monkeypatch: pytest.Monke
         with pytest.raises(botocore.exceptions.ClientError, match="ResourceNotFoundException"):
             cognito.revoke_token(Token=phone, ClientId="no-such-client")
         assert refresh(phone)
+        # A client without token revocation refuses, as AWS does; one with a secret needs it.
+        plain = cognito.create_user_pool_client(
+            UserPoolId=pool, ClientName="plain", ExplicitAuthFlows=flows, EnableTokenRevocation=False
+        )["UserPoolClient"]["ClientId"]
+        with pytest.raises(botocore.exceptions.ClientError, match="UnsupportedOperationException"):
+            cognito.revoke_token(Token=phone, ClientId=plain)
+        secret = cognito.create_user_pool_client(
+            UserPoolId=pool, ClientName="server", ExplicitAuthFlows=flows, GenerateSecret=True
+        )["UserPoolClient"]
+        with pytest.raises(botocore.exceptions.ClientError, match="NotAuthorizedException"):
+            cognito.revoke_token(Token=phone, ClientId=secret["ClientId"], ClientSecret="wrong-secret-wrong-secret")
+        cognito.revoke_token(Token="unknown", ClientId=secret["ClientId"], ClientSecret=secret["ClientSecret"])
+        assert refresh(phone)
 
 
 def test_tokens_last_their_app_clients_validity_in_its_units(monkeypatch: pytest.MonkeyPatch) -> None:

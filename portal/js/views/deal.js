@@ -110,7 +110,9 @@ function header(deal) {
           ? h(
               'span',
               { 'data-testid': 'deal-protection-released', title: 'The prospect can be registered again.' },
-              'Protection released (the deal is closed)',
+              deal.status === 'win_reversed'
+                ? 'Protection released (the win was withdrawn)'
+                : 'Protection released (the deal is closed)',
             )
           : [
               h('span', { class: 'muted' }, deal.status === 'expired' ? 'Protection ended ' : 'Protection ends '),

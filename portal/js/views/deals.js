@@ -79,11 +79,12 @@ function dealsTable(items) {
   });
 }
 
-// A won, lost or reversed-win deal is closed: its protection was released when it closed (the prospect check then says
-// the prospect is available), so it has no end date any more, whatever `protection_ends_at` still records.
+// A won or lost deal is closed, and a withdrawn win (win_reversed) is not protected either: its protection was
+// released (the prospect check then says the prospect is available), so it has no end date any more, whatever
+// `protection_ends_at` still records.
 const RELEASED = new Set(['won', 'lost', 'win_reversed']);
 
-/** True when the deal's protection was released because the deal closed. */
+/** True when the deal's protection was released: it closed, or its win was withdrawn. */
 export function protectionReleased(deal) {
   return RELEASED.has(deal.status);
 }
