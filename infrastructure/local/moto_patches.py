@@ -29,9 +29,10 @@ What `apply()` changes, process-wide and idempotently (the local stack, in-proce
    + 3600, `ExpiresIn` 3600) and ignores the client's `IdTokenValidity`, `AccessTokenValidity` and
    `TokenValidityUnits`, which it stores: `exp` (and `ExpiresIn`, the access token's lifetime) follow them, as in
    AWS, so a client that refreshes by `exp` agrees with the API Gateway emulator (template: 5 minutes).
-6. Step Functions' `SendTaskHeartbeat` on the token of a `waitForTaskToken` Task without `HeartbeatSeconds` that
-   still waits succeeds, as in AWS (moto answers InvalidToken, as for a token nobody waits on): approvals asks it
-   whether a re-run's token still waits before adopting it.
+6. Step Functions' `SendTaskHeartbeat` answers whether a task still waits on a token, as in AWS: moto refuses
+   (InvalidToken) every token of a `waitForTaskToken` Task without `HeartbeatSeconds`, and accepts a stopped
+   execution's (StopExecution leaves it RUNNING until its Task's wait ends); a waiting Task's token is accepted, a
+   stopped execution's or an ended Task's is TaskTimedOut. Approvals asks before a pending approval takes a new token.
 
 Opt-in, for benchmarks against large tables: `apply_query_shortcuts()` runs apply() and then lets a Query list only
 what it can read, which changes no answer (tests/infra/test_moto_patches.py checks; `plain_query()` turns it off for a
@@ -426,24 +427,43 @@ def _tokens_last_the_clients_validity() -> None:
 
 
 def _heartbeats_reach_callbacks_without_a_heartbeat() -> None:
-    # moto 5.2.5: CallbackPoolManager.heartbeat(callback_id) returns CallbackEndpoint.notify_heartbeat(), False when
-    # the Task set up no heartbeat endpoint (no HeartbeatSeconds); send_task_heartbeat then tries the next running
-    # execution and ends with InvalidToken. A callback still in the pool, without a consumer error, that nothing
-    # notified or interrupted yet (the Task's end, by outcome or timeout, sets its event) still waits.
-    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
+    # moto 5.2.5: StepFunctionsParserBackend.send_task_heartbeat asks each RUNNING execution's
+    # env.callback_pool_manager.heartbeat(token), which returns CallbackEndpoint.notify_heartbeat(): False when the
+    # Task set up no heartbeat endpoint (no HeartbeatSeconds), and the call ends with InvalidToken. And StopExecution
+    # only marks the program stopped: the execution stays RUNNING, its Task's callback in the pool, until the wait ends.
+    # Here a callback still waits if its execution's program runs and nothing notified or interrupted it (a Task's
+    # end, by outcome or timeout, sets its event); a stopped execution's or an ended Task's token is TaskTimedOut, as
+    # AWS answers for a task that no longer exists; an unknown token is still InvalidToken.
+    from moto.stepfunctions.exceptions import AWSError, InvalidToken
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    if getattr(CallbackPoolManager, "_prm_heartbeat", False):
+    if getattr(StepFunctionsParserBackend, "_prm_heartbeat", False):
         return
-    original = CallbackPoolManager.heartbeat
 
-    def heartbeat(self: Any, callback_id: Any) -> bool:
-        if original(self, callback_id):
-            return True
-        endpoint = self._pool.get(callback_id, None)
-        return endpoint is not None and endpoint.consumer_error is None and not endpoint._notify_event.is_set()
+    class TaskTimedOut(AWSError):  # the parser's own exception classes answer without an error code
+        TYPE = "TaskTimedOut"
+        STATUS = 400
 
-    CallbackPoolManager.heartbeat = heartbeat  # type: ignore[method-assign]
-    CallbackPoolManager._prm_heartbeat = True  # type: ignore[attr-defined]
+    original = StepFunctionsParserBackend.send_task_heartbeat
+
+    def send_task_heartbeat(self: Any, task_token: str) -> Any:
+        for execution in self._get_executions(ExecutionStatus.RUNNING):
+            env = execution.exec_worker.env
+            endpoint = env.callback_pool_manager.get(task_token)
+            if endpoint is None:
+                continue
+            if not env.is_running() or endpoint._notify_event.is_set():
+                raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
+            if endpoint._heartbeat_endpoint is not None:
+                return original(self, task_token)  # resets the Task's heartbeat clock (or says why not)
+            if endpoint.consumer_error is not None:
+                return original(self, task_token)
+            return None  # it waits: nothing to reset on a Task without HeartbeatSeconds
+        raise InvalidToken("Invalid Token: 'Invalid token'")
+
+    StepFunctionsParserBackend.send_task_heartbeat = send_task_heartbeat  # type: ignore[method-assign]
+    StepFunctionsParserBackend._prm_heartbeat = True  # type: ignore[attr-defined]
 
 
 def step_functions_threads() -> int:

@@ -339,3 +339,43 @@ def test_tokens_last_their_app_clients_validity_in_its_units(monkeypatch: pytest
         )
     template_client = {"IdTokenValidity": 5, "TokenValidityUnits": {"IdToken": "minutes"}}
     assert moto_patches.token_validity_seconds(template_client, "IdToken") == 300
+
+
+def test_a_heartbeat_says_whether_a_task_still_waits_on_its_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto alone refuses (InvalidToken) every token of a callback Task without HeartbeatSeconds and accepts a stopped
+    execution's; approvals asks before a pending approval takes a new token."""
+    import json
+    import time
+
+    monkeypatch_in_process_aws(monkeypatch)
+    moto_patches.apply()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
+        queue = sqs.create_queue(QueueName="asks")["QueueUrl"]
+        definition = {
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+                    "TimeoutSeconds": 3,
+                    "End": True,
+                }
+            },
+        }
+        machine = sfn.create_state_machine(
+            name="asks", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+        deadline, messages = time.monotonic() + 5, []
+        while not messages and time.monotonic() < deadline:
+            messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", [])
+        token = json.loads(messages[0]["Body"])["token"]
+
+        sfn.send_task_heartbeat(taskToken=token)  # it waits: accepted
+        with pytest.raises(sfn.exceptions.InvalidToken):
+            sfn.send_task_heartbeat(taskToken="no-such-token")
+        sfn.stop_execution(executionArn=execution)
+        with pytest.raises(sfn.exceptions.TaskTimedOut):
+            sfn.send_task_heartbeat(taskToken=token)

@@ -1178,13 +1178,18 @@ def test_the_approvals_service_may_resume_every_workflow_that_asks_it() -> None:
         for lid, (_, props) in state_machines(document).items()
         if "ApprovalRequestsQueue" in referenced_ids(props.get("DefinitionSubstitutions"))
     }
-    resumable = {
-        str(arn_target(resource))
-        for owner, statement in policy_statements(document)
-        if owner == "ApprovalDecisionsFunction" and "states:SendTaskSuccess" in as_list(statement.get("Action"))
-        for resource in as_list(statement.get("Resource"))
-    }
-    assert asking and asking == resumable
+
+    def granted(function: str, action: str) -> set[str]:
+        return {
+            str(arn_target(resource))
+            for owner, statement in policy_statements(document)
+            if owner == function and action in as_list(statement.get("Action"))
+            for resource in as_list(statement.get("Resource"))
+        }
+
+    assert asking and asking == granted("ApprovalDecisionsFunction", "states:SendTaskSuccess")
+    # ... and the requests function asks whether a re-run's task still waits on its token, on the same workflows
+    assert asking == granted("ApprovalRequestsFunction", "states:SendTaskHeartbeat")
 
 
 def test_no_function_lists_more_than_five_layers() -> None:

@@ -248,8 +248,9 @@ def test_a_decision_after_the_reminder_resumes_the_workflow_on_the_new_token(sta
 
 def test_a_workflow_run_again_adopts_the_approval_without_a_second_email(stack: Stack, approvals: Any) -> None:
     """A restarted local stack runs an interrupted execution again from its start (as a restarted execution in AWS):
-    its request for the still-pending approval swaps the task token and mails nobody; the first email's link decides,
-    and the decision reaches the run that waits now."""
+    its request for the still-pending approval swaps the task token (its task waits: SendTaskHeartbeat) and mails
+    nobody; the stopped run's request delivered again late is ignored (its token waits no more); the first email's
+    link decides, and the decision reaches the run that waits now."""
     api, requests, decisions = approvals
     sfn = boto3.client("stepfunctions")
     run = start(stack)
@@ -269,6 +270,14 @@ def test_a_workflow_run_again_adopts_the_approval_without_a_second_email(stack: 
     assert len(mails_about(stack, run)) == 1  # no second "Approval needed"
     [item] = [i for i in stack.items("ApprovalsTable") if i.get("approval_id") == run["approval_id"]]
     assert (item["status"], item["task_token"], int(item["token_version"])) == ("pending", again["task_token"], 2)
+
+    # SQS delivers the stopped run's request once more, after the re-run's: it must not take the token back.
+    boto3.client("sqs").send_message(QueueUrl=stack.ref("ApprovalRequestsQueue"), MessageBody=json.dumps(first))
+    [late] = deliver_requests(stack, requests, run)
+    assert late["task_token"] == first["task_token"]
+    [item] = [i for i in stack.items("ApprovalsTable") if i.get("approval_id") == run["approval_id"]]
+    assert (item["status"], item["task_token"], int(item["token_version"])) == ("pending", again["task_token"], 2)
+    assert len(mails_about(stack, run)) == 1
 
     status, html = page(stack, api, "POST", links["approve"], {"reason": "Still a fit"})
     assert status == 200 and "data-outcome='approved'" in html

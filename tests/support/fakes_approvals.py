@@ -33,13 +33,13 @@ class FakeApprovalRepository:
         stored = self.items.get(approval.approval_id)
         if stored is None or stored.task_token != previous_token or stored.status != previous_status:
             raise StaleApproval(approval.approval_id)
-        fields = ("task_token", "token_version", "kind", "approvers", "notified", "updated_at")
+        fields = ("task_token", "token_version", "kind", "approvers", "notified", "mailed", "updated_at")
         self._put(stored.model_copy(update={name: getattr(approval, name) for name in fields}))
 
-    def mark_notified(self, approval_id: str, token_version: int) -> None:
+    def mark_notified(self, approval_id: str, token_version: int, mailed: list[str]) -> None:
         stored = self.items.get(approval_id)
         if stored is not None and stored.token_version == token_version:
-            self._put(stored.model_copy(update={"notified": True}))
+            self._put(stored.model_copy(update={"notified": True, "mailed": list(mailed)}))
 
     def record_decision(self, approval: Approval) -> None:
         stored = self.items.get(approval.approval_id)
@@ -58,10 +58,12 @@ class FakeApprovalRepository:
 
 @dataclass
 class FakeTaskCallbacks:
-    """Tokens the workflow is waiting on; a resumed or superseded token waits no more (as in Step Functions)."""
+    """Tokens the workflow is waiting on; a resumed or superseded token waits no more (as in Step Functions), nor does
+    one whose execution was stopped. `asked` lists the tokens whose task was asked whether it still waits."""
 
     waiting: set[str] = field(default_factory=set)
     resumed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
 
     def wait(self, token: str) -> None:
         self.waiting = {token}  # a Task waits on one token at a time: a reminder's token replaces the request's
@@ -72,3 +74,11 @@ class FakeTaskCallbacks:
         self.waiting.discard(task_token)
         self.resumed.append((task_token, output))
         return True
+
+    def stop(self) -> None:
+        """The execution was stopped: no token waits."""
+        self.waiting = set()
+
+    def waits(self, task_token: str) -> bool:
+        self.asked.append(task_token)
+        return task_token in self.waiting

@@ -43,13 +43,20 @@ class Setup:
         self.repository = FakeApprovalRepository()
         self.mailer = FakeMailer()
         self.now = NOW
+        self.workflow = FakeTaskCallbacks()  # the tasks waiting on tokens (a test says which: workflow.wait)
         self.requests = ApprovalReactions(
             self.repository,
             clock=lambda: self.now,
             mailer=self.mailer,
             links=SignedDecisionLinks(key=lambda: KEY, base_url="https://prm.example/", ttl_seconds=3600),
+            workflow=self.workflow,
         )
         self.pages = ApprovalsService(self.repository, clock=lambda: self.now)
+
+    def asks(self, message: ApprovalRequestMessage) -> str:
+        """The workflow waits on the message's token and sends it (a first request, a reminder, a re-run's request)."""
+        self.workflow.wait(message.task_token)
+        return self.requests.register(message)
 
 
 @pytest.fixture
@@ -104,10 +111,10 @@ def test_a_request_stored_but_not_mailed_is_mailed_when_it_comes_again(setup: Se
 
 
 def test_a_reminder_replaces_the_token_and_an_escalation_adds_the_second_approver(setup: Setup) -> None:
-    setup.requests.register(request())
-    assert setup.requests.register(request("reminder", "token-2")) == "reminder sent"
+    setup.asks(request())
+    assert setup.asks(request("reminder", "token-2")) == "reminder sent"
     escalation = request("escalation", "token-3", "first@example.com", "second@example.com")
-    assert setup.requests.register(escalation) == "escalation sent"
+    assert setup.asks(escalation) == "escalation sent"
     stored = setup.repository.get(APPROVAL_ID)
     assert stored is not None and (stored.task_token, stored.token_version) == ("token-3", 3)
     assert stored.approvers == ["first@example.com", "second@example.com"]
@@ -252,15 +259,14 @@ def logged(monkeypatch: pytest.MonkeyPatch) -> LogRecorder:
 
 
 def test_a_rerun_workflows_request_adopts_its_token_without_mailing_again(setup: Setup, logged: LogRecorder) -> None:
-    callbacks = FakeTaskCallbacks()
+    callbacks = setup.workflow
     relay = DecisionRelay(callbacks)
-    assert setup.requests.register(request()) == "request sent"
+    assert setup.asks(request()) == "request sent"
     [first] = setup.mailer.sent
 
     # The execution was run again from its start (a restarted local stack, a restarted execution): same approval,
     # a request again, on the new run's token.
-    callbacks.wait("token-rerun")
-    assert setup.requests.register(request("request", "token-rerun")) == "token adopted"
+    assert setup.asks(request("request", "token-rerun")) == "token adopted"
     assert setup.mailer.sent == [first]
     stored = setup.repository.get(APPROVAL_ID)
     assert stored is not None and (stored.status, stored.task_token, stored.token_version) == (
@@ -283,11 +289,11 @@ def test_a_rerun_workflows_request_adopts_its_token_without_mailing_again(setup:
 
 
 def test_after_a_rerun_the_reminder_and_escalation_still_mail(setup: Setup) -> None:
-    setup.requests.register(request())
-    setup.requests.register(request("request", "token-rerun"))
-    assert setup.requests.register(request("reminder", "token-r")) == "reminder sent"
+    setup.asks(request())
+    setup.asks(request("request", "token-rerun"))
+    assert setup.asks(request("reminder", "token-r")) == "reminder sent"
     escalation = request("escalation", "token-e", "first@example.com", "second@example.com")
-    assert setup.requests.register(escalation) == "escalation sent"
+    assert setup.asks(escalation) == "escalation sent"
     subjects = [(e.to[0], e.subject.split(":")[0]) for e in setup.mailer.sent]
     assert subjects == [
         ("first@example.com", "Approval needed"),
@@ -296,7 +302,7 @@ def test_after_a_rerun_the_reminder_and_escalation_still_mail(setup: Setup) -> N
         ("second@example.com", "Escalated"),
     ]
     # A rerun after the escalation (its request names only the first approver) mails nobody; both links still work.
-    assert setup.requests.register(request("request", "token-rerun-2")) == "token adopted"
+    assert setup.asks(request("request", "token-rerun-2")) == "token adopted"
     assert len(setup.mailer.sent) == 4
     stored = setup.repository.get(APPROVAL_ID)
     assert stored is not None and stored.approvers == ["first@example.com", "second@example.com"]
@@ -304,9 +310,9 @@ def test_after_a_rerun_the_reminder_and_escalation_still_mail(setup: Setup) -> N
 
 
 def test_a_rerun_naming_a_new_approver_mails_only_that_approver(setup: Setup) -> None:
-    setup.requests.register(request())
+    setup.asks(request())
     again = request("request", "token-rerun", "first@example.com", "third@example.com")
-    assert setup.requests.register(again) == "token adopted; new approvers mailed"
+    assert setup.asks(again) == "token adopted; new approvers mailed"
     assert [(e.to, e.subject.split(":")[0]) for e in setup.mailer.sent] == [
         (("first@example.com",), "Approval needed"),
         (("third@example.com",), "Approval needed"),
@@ -318,7 +324,7 @@ def test_a_rerun_of_a_request_whose_mail_never_went_out_mails_it(setup: Setup) -
     with pytest.raises(ConnectionError):
         setup.requests.register(request())
     setup.requests.mailer = setup.mailer
-    assert setup.requests.register(request("request", "token-rerun")) == "request sent"
+    assert setup.asks(request("request", "token-rerun")) == "request sent"
     assert [e.to for e in setup.mailer.sent] == [("first@example.com",)]
     stored = setup.repository.get(APPROVAL_ID)
     assert stored is not None and stored.notified and stored.task_token == "token-rerun"
@@ -339,7 +345,7 @@ def test_a_decision_landing_during_the_token_swap_wins_and_the_rerun_hears_it(se
         real_replace(approval, previous_token, previous_status)
 
     repository.replace_token = decided_first  # type: ignore[method-assign]
-    assert setup.requests.register(request("request", "token-rerun")) == "token refreshed on a decided approval"
+    assert setup.asks(request("request", "token-rerun")) == "token refreshed on a decided approval"
     stored = repository.get(APPROVAL_ID)
     assert stored is not None and (stored.status, stored.decision, stored.task_token) == (
         "decided",
@@ -347,3 +353,91 @@ def test_a_decision_landing_during_the_token_swap_wins_and_the_rerun_hears_it(se
         "token-rerun",
     )
     assert len(setup.mailer.sent) == 1
+
+
+class MailerDownFor:
+    """Sends fail for some recipients (SES down while the newcomer's mail goes out), the rest are delivered."""
+
+    def __init__(self, delivered: FakeMailer, *down: str) -> None:
+        self.delivered, self.down = delivered, set(down)
+
+    def send(self, email: Email) -> str:
+        if self.down & set(email.to):
+            raise ConnectionError("mail is down")
+        return self.delivered.send(email)
+
+
+def test_a_rerun_newcomer_whose_mail_failed_is_mailed_once_on_redelivery(setup: Setup) -> None:
+    setup.asks(request())
+    again = request("request", "token-rerun", "first@example.com", "third@example.com")
+    setup.requests.mailer = MailerDownFor(setup.mailer, "third@example.com")
+    with pytest.raises(ConnectionError):
+        setup.asks(again)
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and (stored.task_token, stored.notified) == ("token-rerun", False)
+    assert stored.approvers == ["first@example.com", "third@example.com"]
+    assert stored.mailed == ["first@example.com"]  # the swap is stored; the newcomer is still owed a mail
+
+    setup.requests.mailer = setup.mailer  # SES is back; SQS delivers the message again
+    assert setup.requests.register(again) == "notified on retry"
+    assert setup.requests.register(again) == "duplicate"
+    assert [(e.to, e.subject.split(":")[0]) for e in setup.mailer.sent] == [
+        (("first@example.com",), "Approval needed"),
+        (("third@example.com",), "Approval needed"),
+    ]
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and stored.notified and stored.mailed == ["first@example.com", "third@example.com"]
+    assert decide(setup, "approve", "third@example.com").decided_by == "third@example.com"
+
+
+def test_a_record_from_before_the_mailed_list_mails_only_a_rerun_newcomer(setup: Setup) -> None:
+    setup.asks(request())
+    stored = setup.repository.items[APPROVAL_ID]
+    setup.repository.items[APPROVAL_ID] = stored.model_copy(update={"mailed": None})  # as stored before the list
+    again = request("request", "token-rerun", "first@example.com", "third@example.com")
+    assert setup.asks(again) == "token adopted; new approvers mailed"
+    assert [e.to for e in setup.mailer.sent] == [("first@example.com",), ("third@example.com",)]
+
+
+def test_a_late_request_from_the_stopped_run_is_ignored_after_the_rerun_adopted(
+    setup: Setup, logged: LogRecorder
+) -> None:
+    relay = DecisionRelay(setup.workflow)
+    assert setup.asks(request()) == "request sent"
+    assert setup.workflow.asked == []  # a first request asks nobody whether its task waits
+    setup.workflow.stop()  # the first run is stopped, and run again: its request adopts the token
+    assert setup.asks(request("request", "token-rerun")) == "token adopted"
+    assert setup.workflow.asked == ["token-rerun"]
+    writes, logged.lines[:] = setup.repository.writes, []
+
+    # SQS delivers the first run's request (or a reminder it sent) once more, late: its task waits no more.
+    for late in (request(), request("reminder", "token-old-reminder")):
+        assert setup.requests.register(late) == "ignored: its task no longer waits"
+    assert setup.repository.writes == writes and len(setup.mailer.sent) == 1
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and (stored.status, stored.task_token, stored.token_version) == (
+        "pending",
+        "token-rerun",
+        2,
+    )
+    assert [line for line, _ in logged.lines] == ["approval request on a task token that no longer waits: ignored"] * 2
+    assert "token-1" not in repr(logged.lines)  # never a task token in a log
+    assert setup.requests.register(request("request", "token-rerun")) == "duplicate"  # the live run's, again
+
+    before = setup.repository.get(APPROVAL_ID)
+    decided = decide(setup, "approve")
+    assert relay.relay(decided, before) == "resumed"
+    assert setup.workflow.resumed == [("token-rerun", domain.workflow_output(decided))]
+
+
+def test_a_request_whose_run_stopped_before_it_arrived_is_not_adopted_even_unmailed(setup: Setup) -> None:
+    """A token from a run that waits no more is not taken, even for an approval whose first mail never went out."""
+    setup.requests.mailer = BrokenMailer()
+    with pytest.raises(ConnectionError):
+        setup.asks(request())
+    setup.workflow.stop()
+    setup.requests.mailer = setup.mailer
+    assert setup.requests.register(request("request", "token-dead")) == "ignored: its task no longer waits"
+    assert setup.mailer.sent == []
+    stored = setup.repository.get(APPROVAL_ID)
+    assert stored is not None and (stored.task_token, stored.notified) == ("token-1", False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -54,20 +55,22 @@ def register(existing: Approval | None, message: ApprovalRequestMessage, now: da
             decisions=message.decisions,
             amount=message.amount,
             earlier=message.earlier,
+            mailed=[],
             requested_at=now,
             updated_at=now,
         )
     if existing.task_token == message.task_token:
         return None
-    # A reminder or an escalation: the workflow waits on a new token; keep earlier approvers' links valid.
-    # A request again (a workflow run again from its start) adopts the new token: its approvers were mailed already.
+    # A reminder or an escalation: the workflow waits on a new token; keep earlier approvers' links valid, mail all.
+    # A request again (a workflow run again from its start) adopts the new token: only approvers not mailed yet are.
     approvers = list(dict.fromkeys([*existing.approvers, *(str(a).lower() for a in message.approvers)]))
+    mailed = mailed_already(existing)
     if existing.status != "pending":
         notified = True  # a decided or closed approval needs no more mail, just the new token
     elif message.kind == "request":
-        notified = existing.notified  # mailed once is enough (unless that mail never went out)
+        notified = not unmailed(existing, message.approvers)  # stays unnotified until the newcomers are mailed
     else:
-        notified = False
+        notified, mailed = False, []  # everyone is mailed the reminder or escalation
     return existing.model_copy(
         update={
             "task_token": message.task_token,
@@ -75,6 +78,7 @@ def register(existing: Approval | None, message: ApprovalRequestMessage, now: da
             "kind": message.kind,
             "approvers": approvers,
             "notified": notified,
+            "mailed": mailed,
             "updated_at": now,
         }
     )
@@ -91,14 +95,28 @@ def repeats_request(existing: Approval | None, message: ApprovalRequestMessage) 
     )
 
 
-def new_approvers(existing: Approval | None, message: ApprovalRequestMessage) -> list[str]:
-    """The message's approvers the approval does not name yet (they have had no mail about it)."""
-    named = set(existing.approvers) if existing is not None else set()
-    return [a for a in dict.fromkeys(str(a).lower() for a in message.approvers) if a not in named]
+def swaps_pending_token(existing: Approval | None, message: ApprovalRequestMessage) -> bool:
+    """The message would replace the token a pending approval waits on: it must come from a run that still waits (a
+    late redelivery of a stopped or re-run execution's message must not take the token back from the live run)."""
+    return existing is not None and existing.status == "pending" and existing.task_token != message.task_token
+
+
+def mailed_already(approval: Approval) -> list[str]:
+    """The approvers mailed about the approval's current request (a record from before the list was kept: all its
+    approvers once it was notified)."""
+    if approval.mailed is not None:
+        return list(approval.mailed)
+    return list(approval.approvers) if approval.notified else []
+
+
+def unmailed(approval: Approval, recipients: Iterable[str]) -> list[str]:
+    """The recipients who have had no mail about the approval's current request yet."""
+    mailed = set(mailed_already(approval))
+    return [a for a in dict.fromkeys(str(r).lower() for r in recipients) if a not in mailed]
 
 
 def mail_missed(existing: Approval) -> bool:
-    """The same request came again and an earlier delivery stored it but failed to mail the approvers."""
+    """The same request came again and an earlier delivery stored it but failed to mail (some of) its approvers."""
     return not existing.notified and existing.status == "pending"
 
 

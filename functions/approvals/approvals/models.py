@@ -140,6 +140,8 @@ class Approval(BaseModel):
     task_token: str
     token_version: int = 1
     notified: bool = False
+    # Approvers mailed about the current request's token (None on records from before it was kept; see domain).
+    mailed: list[str] | None = None
     requested_at: UtcDateTime
     updated_at: UtcDateTime
     decisions: list[Decision] = Field(default_factory=lambda: list(DEFAULT_DECISIONS))

@@ -23,11 +23,11 @@ class ApprovalRepository(Protocol):
         """StaleApproval if an approval with this id exists already."""
 
     def replace_token(self, approval: Approval, previous_token: str, previous_status: str) -> None:
-        """Store the workflow's new task token, kind, approvers and notified flag; StaleApproval unless
+        """Store the workflow's new task token, kind, approvers, notified flag and approvers mailed; StaleApproval unless
         `previous_token` and `previous_status` are still stored."""
 
-    def mark_notified(self, approval_id: str, token_version: int) -> None:
-        """The approvers were mailed for `token_version` (nothing if a newer request superseded it)."""
+    def mark_notified(self, approval_id: str, token_version: int, mailed: list[str]) -> None:
+        """The approvers were mailed for `token_version`, `mailed` by now (nothing if a newer request superseded it)."""
 
     def record_decision(self, approval: Approval) -> None:
         """pending -> decided, once; StaleApproval if it was no longer pending."""
@@ -47,3 +47,7 @@ class TaskCallbacks(Protocol):
 
     def resume(self, task_token: str, output: dict[str, Any]) -> bool:
         """Hand `output` to the task waiting on `task_token`; False if that token no longer waits (superseded)."""
+
+    def waits(self, task_token: str) -> bool:
+        """Whether a task still waits on `task_token` (False once its execution stopped, or its Task ended or timed
+        out); asking has no other effect on the workflow."""

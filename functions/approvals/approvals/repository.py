@@ -42,6 +42,7 @@ class DynamoApprovalRepository:
                     "kind": approval.kind,
                     "approvers": approval.approvers,
                     "notified": approval.notified,
+                    "mailed": approval.mailed,
                     "updated_at": iso(approval.updated_at),
                 },
                 condition="task_token = :previous AND #s = :status",
@@ -51,11 +52,11 @@ class DynamoApprovalRepository:
         except ConditionFailed as failure:
             raise StaleApproval(approval.approval_id) from failure
 
-    def mark_notified(self, approval_id: str, token_version: int) -> None:
+    def mark_notified(self, approval_id: str, token_version: int, mailed: list[str]) -> None:
         try:
             self.table.update(
                 *_key(approval_id),
-                set_fields={"notified": True},
+                set_fields={"notified": True, "mailed": mailed},
                 condition="token_version = :v",
                 condition_values={":v": token_version},
             )

@@ -12,6 +12,7 @@ from approvals.models import ApprovalCloseMessage, ApprovalsQueueMessage
 from approvals.repository import DynamoApprovalRepository
 from approvals.service import ApprovalReactions
 from approvals.settings import RequestsSettings
+from approvals.workflow import StepFunctionsCallbacks
 from shared.adapters import SesMailer
 from shared.consumers import sqs_handler
 from shared.links import signing_key
@@ -29,6 +30,7 @@ def service() -> ApprovalReactions:
             base_url=str(SETTINGS.link_base_url),
             ttl_seconds=SETTINGS.link_ttl_seconds,
         ),
+        workflow=StepFunctionsCallbacks(),
     )
 
 

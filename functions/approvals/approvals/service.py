@@ -53,24 +53,36 @@ class ApprovalsService:
 class ApprovalReactions(ApprovalsService):
     mailer: Mailer
     links: DecisionLinks
+    workflow: TaskCallbacks
 
     def register(self, message: ApprovalRequestMessage) -> str:
-        """Store the request (or its new token) once; email unless this request was already mailed.
+        """Store the request (or its new token) once; email whoever this request has not reached yet.
 
-        A request for an approval still pending on another token (the workflow run again from its start) only swaps
-        the token, so the decision reaches the run that waits now: its approvers were mailed and their links work.
-        Reminders and escalations mail as ever."""
+        A request for an approval still pending on another token (the workflow run again from its start) swaps the
+        token, so the decision reaches the run that waits now, and mails only approvers it newly names: the others
+        were mailed and their links work. Reminders and escalations mail everyone. A new token for a pending approval
+        is taken only while its task still waits: a late redelivery from a stopped or re-run execution is ignored."""
         recipients = [str(a).lower() for a in message.approvers]
         for _ in attempts(REGISTER_ATTEMPTS):  # optimistic: re-read if a concurrent delivery changed the record
             existing = self.repository.get(message.approval_id)
             updated = domain.register(existing, message, self.clock())
             if updated is None:
                 if existing is not None and domain.mail_missed(existing):
-                    self._notify(existing, recipients)
+                    self._notify(existing, domain.unmailed(existing, recipients))
                     return "notified on retry"
                 return "duplicate"
-            repeated = domain.repeats_request(existing, message)
-            newcomers = domain.new_approvers(existing, message)
+            if domain.swaps_pending_token(existing, message) and not self.workflow.waits(message.task_token):
+                logger.info(
+                    "approval request on a task token that no longer waits: ignored",
+                    extra={"approval_id": message.approval_id, "kind": message.kind},
+                )
+                return "ignored: its task no longer waits"
+            # A re-run's request for an approval whose approvers were mailed: the token is adopted, nobody mailed twice.
+            adopted = (
+                existing is not None
+                and domain.repeats_request(existing, message)
+                and bool(domain.mailed_already(existing))
+            )
             try:
                 if existing is None:
                     self.repository.create(updated)
@@ -78,35 +90,43 @@ class ApprovalReactions(ApprovalsService):
                     self.repository.replace_token(updated, existing.task_token, existing.status)
             except StaleApproval:
                 continue
-            if updated.status != "pending":
-                return f"token refreshed on a {updated.status} approval"
-            if repeated and updated.notified:
-                logger.info(
-                    "approval requested again on a new task token: token adopted, approvers not mailed again",
-                    extra={
-                        "approval_id": updated.approval_id,
-                        "token_version": updated.token_version,
-                        "new_approvers": len(newcomers),
-                    },
-                )
-                if newcomers:  # named only now: they have no mail about it yet
-                    self._notify(updated, newcomers)
-                    return "token adopted; new approvers mailed"
-                return "token adopted"
-            self._notify(updated, recipients)
-            return f"{message.kind} sent"
+            return self._mail_stored(updated, recipients, adopted=adopted)
         raise RuntimeError(f"approval {message.approval_id} kept changing; will retry")
+
+    def _mail_stored(self, updated: Approval, recipients: list[str], *, adopted: bool) -> str:
+        """Mail, for the request just stored, whoever it has not reached yet."""
+        if updated.status != "pending":
+            return f"token refreshed on a {updated.status} approval"
+        newcomers = domain.unmailed(updated, recipients)
+        if adopted:
+            logger.info(
+                "approval requested again on a new task token: token adopted, approvers not mailed again",
+                extra={
+                    "approval_id": updated.approval_id,
+                    "token_version": updated.token_version,
+                    "new_approvers": len(newcomers),
+                },
+            )
+            if newcomers:  # named only now: they have no mail about it yet (notified once they have)
+                self._notify(updated, newcomers)
+                return "token adopted; new approvers mailed"
+            return "token adopted"
+        self._notify(updated, newcomers)
+        return f"{updated.kind} sent"
 
     def close(self, message: ApprovalCloseMessage) -> str:
         """The workflow stopped waiting: the approval's links stop working."""
         return "closed" if self.repository.close(message.approval_id, self.clock()) else "not pending"
 
     def _notify(self, approval: Approval, recipients: list[str]) -> None:
+        """Mail `recipients`, then record the request notified with them among the approvers mailed; a failed send
+        leaves it unnotified, so the redelivered request mails whoever has not been mailed."""
         now = self.clock()
         for approver in recipients:
             links = self.links.for_approver(approval, approver, now=now)
             self.mailer.send(emails.approval_email(approval, approver, links))
-        self.repository.mark_notified(approval.approval_id, approval.token_version)
+        mailed = list(dict.fromkeys([*domain.mailed_already(approval), *recipients]))
+        self.repository.mark_notified(approval.approval_id, approval.token_version, mailed)
 
 
 @dataclass
