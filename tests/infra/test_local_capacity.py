@@ -29,6 +29,7 @@ from infrastructure.local.runtime import FunctionRuntime, FunctionSpec
 from infrastructure.local.server import LocalHttpServer, Site
 from infrastructure.local.stack import LocalStack
 from tests.support.processes import fresh_stack_command
+from tests.support.workflows import ask_and_wait
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -362,21 +363,13 @@ def test_an_execution_waiting_for_an_approver_holds_one_thread_and_still_times_o
     still ends in States.Timeout at the timeout, or with the callback's output before it."""
     from infrastructure.local.moto_patches import step_functions_threads
 
-    definition = {
-        "StartAt": "Ask",
-        "States": {
-            "Ask": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                "Parameters": {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token"}},
-                "TimeoutSecondsPath": "$.timeout",
-                "ResultPath": "$.outcome",
-                "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Lapsed"}],
-                "End": True,
-            },
-            "Lapsed": {"Type": "Pass", "Result": "lapsed", "ResultPath": "$.outcome", "End": True},
-        },
-    }
+    definition = ask_and_wait(
+        {"QueueUrl.$": "$.queue", "MessageBody": {"token.$": "$$.Task.Token"}},
+        TimeoutSecondsPath="$.timeout",
+        ResultPath="$.outcome",
+        Catch=[{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Lapsed"}],
+    )
+    definition["States"]["Lapsed"] = {"Type": "Pass", "Result": "lapsed", "ResultPath": "$.outcome", "End": True}
     sqs, sfn = own_stack.client("sqs"), own_stack.client("stepfunctions")
     queue = sqs.create_queue(QueueName=f"callback-test-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     machine = sfn.create_state_machine(

@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from infrastructure.local import moto_patches
 from tests.support.in_process_aws import monkeypatch_in_process_aws
+from tests.support.workflows import ask_and_wait
 from tools import lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -352,18 +353,7 @@ def test_a_heartbeat_says_whether_a_task_still_waits_on_its_token(monkeypatch: p
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
         queue = sqs.create_queue(QueueName="asks")["QueueUrl"]
-        definition = {
-            "StartAt": "Ask",
-            "States": {
-                "Ask": {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                    "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-                    "TimeoutSeconds": 3,
-                    "End": True,
-                }
-            },
-        }
+        definition = ask_and_wait({"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}}, TimeoutSeconds=3)
         machine = sfn.create_state_machine(
             name="asks", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
         )["stateMachineArn"]

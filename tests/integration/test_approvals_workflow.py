@@ -15,6 +15,7 @@ import pytest
 
 from shared.links import LinkClaim, Purpose, link_query, sign
 from tests.integration.conftest import Stack
+from tests.support.workflows import ask_and_wait
 
 
 @pytest.fixture(scope="module")
@@ -294,22 +295,8 @@ def test_a_workflow_run_again_adopts_the_approval_without_a_second_email(stack: 
 def ask_machine(stack: Stack) -> str:
     """A one-state workflow that asks approvals with every option and ends with what SendTaskSuccess handed it."""
     fields = ("approval_id", "subject", "summary", "approvers", "decisions", "amount", "earlier")
-    definition = {
-        "StartAt": "Ask",
-        "States": {
-            "Ask": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                "Parameters": {
-                    "QueueUrl": stack.ref("ApprovalRequestsQueue"),
-                    "MessageBody": {"kind": "request", "task_token.$": "$$.Task.Token"}
-                    | {f"{name}.$": f"$.{name}" for name in fields},
-                },
-                "TimeoutSeconds": 60,
-                "End": True,
-            }
-        },
-    }
+    body = {"kind": "request", "task_token.$": "$$.Task.Token"} | {f"{name}.$": f"$.{name}" for name in fields}
+    definition = ask_and_wait({"QueueUrl": stack.ref("ApprovalRequestsQueue"), "MessageBody": body}, TimeoutSeconds=60)
     return str(
         boto3.client("stepfunctions").create_state_machine(
             name=f"test-ask-{uuid.uuid4().hex[:8]}",

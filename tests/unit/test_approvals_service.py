@@ -91,6 +91,19 @@ def test_a_request_is_stored_and_mailed_once_with_a_signed_link_per_decision(set
     assert len(setup.mailer.sent) == 1
 
 
+REQUESTED_REMINDED_ESCALATED = [
+    ("first@example.com", "Approval needed"),
+    ("first@example.com", "Reminder"),
+    ("first@example.com", "Escalated"),
+    ("second@example.com", "Escalated"),
+]
+
+
+def sent(setup: Setup) -> list[tuple[str, str]]:
+    """(first recipient, subject before its colon) of every email sent so far."""
+    return [(e.to[0], e.subject.split(":")[0]) for e in setup.mailer.sent]
+
+
 class BrokenMailer:
     """A mail port whose every send fails (SES down)."""
 
@@ -118,13 +131,7 @@ def test_a_reminder_replaces_the_token_and_an_escalation_adds_the_second_approve
     stored = setup.repository.get(APPROVAL_ID)
     assert stored is not None and (stored.task_token, stored.token_version) == ("token-3", 3)
     assert stored.approvers == ["first@example.com", "second@example.com"]
-    subjects = [(e.to[0], e.subject.split(":")[0]) for e in setup.mailer.sent]
-    assert subjects == [
-        ("first@example.com", "Approval needed"),
-        ("first@example.com", "Reminder"),
-        ("first@example.com", "Escalated"),
-        ("second@example.com", "Escalated"),
-    ]
+    assert sent(setup) == REQUESTED_REMINDED_ESCALATED
 
 
 def decide(setup: Setup, decision: str = "approve", approver: str = "first@example.com", **form: Any) -> Any:
@@ -294,13 +301,7 @@ def test_after_a_rerun_the_reminder_and_escalation_still_mail(setup: Setup) -> N
     assert setup.asks(request("reminder", "token-r")) == "reminder sent"
     escalation = request("escalation", "token-e", "first@example.com", "second@example.com")
     assert setup.asks(escalation) == "escalation sent"
-    subjects = [(e.to[0], e.subject.split(":")[0]) for e in setup.mailer.sent]
-    assert subjects == [
-        ("first@example.com", "Approval needed"),
-        ("first@example.com", "Reminder"),
-        ("first@example.com", "Escalated"),
-        ("second@example.com", "Escalated"),
-    ]
+    assert sent(setup) == REQUESTED_REMINDED_ESCALATED
     # A rerun after the escalation (its request names only the first approver) mails nobody; both links still work.
     assert setup.asks(request("request", "token-rerun-2")) == "token adopted"
     assert len(setup.mailer.sent) == 4

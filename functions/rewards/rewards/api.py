@@ -11,6 +11,7 @@ from typing import Any
 from rewards.api_edge import SETTINGS, agreement, app, handle_errors, post_once, request, respond
 from rewards.api_redemptions import blueprint as redemption_routes
 from rewards.domain.campaigns import amount_words
+from rewards.domain.ledger import BUCKETS
 from rewards.models.earning import (
     Account,
     CampaignBody,
@@ -233,20 +234,6 @@ def my_rewards() -> Any:
     )
 
 
-# An account's figures: earned is the sum of the others (a reward is in exactly one of them).
-ORGANISATION_BUCKETS = (
-    "earned",
-    "pending",
-    "on_hold",
-    "approved",
-    "available",
-    "reserved",
-    "paid",
-    "declined",
-    "reversed",
-)
-
-
 @app.route("/rewards/organisation", methods=["GET"])
 @handle_errors
 def organisation_rewards() -> Any:
@@ -257,8 +244,8 @@ def organisation_rewards() -> Any:
         for a in accounts
     ]
     totals: dict[str, dict[str, int]] = {}
-    for a in accounts:  # every bucket of the people's accounts, so each total adds up as theirs do
-        unit = totals.setdefault(a.unit, dict.fromkeys(ORGANISATION_BUCKETS, 0))
+    for a in accounts:  # every bucket of the people's accounts (earned is the sum of the others), as theirs add up
+        unit = totals.setdefault(a.unit, dict.fromkeys(BUCKETS, 0))
         for name in unit:
             unit[name] += getattr(a, name)
     return respond(200, {"people": people, "totals": [{"unit": u} | t for u, t in sorted(totals.items())]})
