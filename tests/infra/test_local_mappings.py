@@ -115,6 +115,18 @@ def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
         time.sleep(0.1)
 
 
+def streamed_table(ddb: Any, table: str, view: str) -> str:
+    """A table keyed by `pk` with a stream of `view` images; its stream's ARN."""
+    answer = ddb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view},
+    )
+    return str(answer["TableDescription"]["LatestStreamArn"])
+
+
 def test_sqs_records_partial_failures_and_redrive(clients: Callable[[str], Any], function: Any) -> None:
     sqs = clients("sqs")
     name = f"orders-{uuid.uuid4().hex[:6]}"
@@ -182,13 +194,7 @@ def test_sqs_records_partial_failures_and_redrive(clients: Callable[[str], Any],
 def test_stream_records_filters_retries_and_on_failure(clients: Callable[[str], Any], function: Any) -> None:
     ddb, sqs = clients("dynamodb"), clients("sqs")
     table = f"ledger-{uuid.uuid4().hex[:6]}"
-    stream_arn = ddb.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
+    stream_arn = streamed_table(ddb, table, "NEW_AND_OLD_IMAGES")
     failures = sqs.create_queue(QueueName=f"{table}-failures")["QueueUrl"]
     runtime = function("handlers.stream")
     mapping = StreamMapping(
@@ -285,13 +291,7 @@ def test_a_quiet_stream_is_polled_less_often_and_a_new_record_still_arrives(
     monkeypatch.setattr(mappings, "STREAM_BUSY_SECONDS", 1.0)
     ddb = clients("dynamodb")
     table = f"quiet-{uuid.uuid4().hex[:6]}"
-    stream_arn = ddb.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )["TableDescription"]["LatestStreamArn"]
+    stream_arn = streamed_table(ddb, table, "NEW_IMAGE")
     streams = clients("dynamodbstreams")
     polls: list[float] = []
     describe = streams.describe_stream
