@@ -415,6 +415,7 @@ def test_signing_out_while_a_refresh_is_in_flight_stays_signed_out(page: Page, s
     """A refresh answered after the user signed out must not write its session back (it would hold a fresh ID token
     and the refresh token just revoked)."""
     page.goto(f"{portal_url}#/signin")
+    expect(page.locator("#email")).to_be_visible()  # the app has read config.json and configured sign-in
     result = page.evaluate(
         """async () => {
             const auth = await import('./js/auth.js');
@@ -438,7 +439,10 @@ def test_signing_out_while_a_refresh_is_in_flight_stays_signed_out(page: Page, s
                 const session = { idToken: jwt({ exp: now + 60 }), refreshToken: 'r1', expiresAt: Date.now() + 60000 };
                 sessionStorage.setItem('prm.auth', JSON.stringify({ ...session, email: 'ada@acme.example' }));
                 const pending = auth.getIdToken().then(() => 'refreshed', (error) => error.message);
-                while (!release) await new Promise((resolve) => setTimeout(resolve, 5));  // the refresh is in flight
+                for (let waited = 0; !release && waited < 200; waited += 1) {  // until the refresh is in flight
+                    await new Promise((resolve) => setTimeout(resolve, 25));
+                }
+                if (!release) return { outcome: await pending, calls };  // no refresh started: fails below, not hangs
                 auth.signOut();
                 release();
                 return { outcome: await pending, signedIn: auth.isSignedIn(),
