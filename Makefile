@@ -22,8 +22,9 @@ dev: $(STAMP)  ## start the whole PRM locally (data kept between runs)
 fresh: $(STAMP)  ## start the whole PRM locally from fresh demo data
 	$(PY) -m infrastructure.local start --fresh $(ARGS)
 
-chromium:  ## Debian's Chromium for the browser tests (no browser download)
+chromium:  ## Debian's Chromium for the browser tests (no browser download), and poppler's pdfinfo for the PDF test
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -x /usr/bin/pdfinfo || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
