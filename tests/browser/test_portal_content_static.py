@@ -176,7 +176,8 @@ def test_file_rules_and_placeholders_are_checked_before_sending(page: Page, stub
                 logos: [c.checkLogoFile(f('l.svg', 10)), c.checkLogoFile(f('l.gif', 10)),
                         c.checkLogoFile(f('l.png', 300 * 1024))],
                 tags: [c.checkTags('launch, firewall-900'), c.checkTags('Launch')],
-                skus: [c.checkSkus('NET-FW-100'), c.checkSkus('net fw')],
+                skus: [c.checkSkus('NET-FW-100'), c.checkSkus('net fw'), c.checkSkus('NET-FW-100', ['NET-FW-100']),
+                       c.checkSkus('NET-FW-101', ['NET-FW-100', 'A1', 'A2', 'A3', 'A4', 'A5'])],
                 html: [a.checkTemplateHtml('<p>{{partner.name}} {{ partner.logo }}</p>'),
                        a.checkTemplateHtml('<p>{{partner.ssn}}</p>'), a.checkTemplateHtml('  ')],
                 facts: [c.fileFacts({ file_name: 'a.pdf', size_bytes: 2048, pages: 1 }),
@@ -194,7 +195,10 @@ def test_file_rules_and_placeholders_are_checked_before_sending(page: Page, stub
     assert result["logos"][0] == "" and result["logos"][1] == "A logo is a PNG or an SVG file."
     assert result["logos"][2].startswith("A logo can be at most 200 KB")
     assert result["tags"][0] == "" and "is not a tag" in result["tags"][1]
-    assert result["skus"][0] == "" and "is not a product SKU" in result["skus"][1]
+    assert result["skus"][0] == "" and "is not a product SKU" in result["skus"][1] and result["skus"][2] == ""
+    assert result["skus"][3].startswith(
+        "\u201cNET-FW-101\u201d is not in the product list (NET-FW-100, A1, A2, A3, A4, \u2026)"
+    )
     assert result["html"] == ["", "Unknown placeholder: {{partner.ssn}}.", "Write the template\u2019s HTML."]
     assert result["facts"] == ["PDF · 2 KB · 1 page", "MP4 · 5 MB · 1:35 min"]
     assert result["audience"] == ["Gold and above; regions: EMEA; partner types: ISV", "Every partner"]
@@ -282,6 +286,40 @@ def test_the_library_lists_cards_filters_as_you_type_and_pages_on(page: Page, st
     expect(page.locator("#content_q")).to_have_value("firewall datasheet")
     expect(page.locator("#content_type")).to_have_value("document")
     expect(page.locator("#content_sort")).to_have_value("relevance")
+
+
+PRODUCTS = {
+    "items": [
+        {"sku": "NET-FW-900", "name": "Firewall 900", "family": "Security"},
+        {"sku": "NET-FW-100", "name": "Firewall 100", "family": "Security"},
+    ]
+}
+
+
+def test_partners_filter_the_library_by_a_product_of_the_list(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.api[("GET", "/products")] = ok(PRODUCTS)
+    # a shared link may name a product the list no longer has: it stays chosen, and says so
+    page.goto(f"{portal_url}#/content?product=NET-SW-1")
+    expect(page.locator("label[for=content_product]")).to_contain_text("Product")
+    expect(page.locator("#content_product option")).to_have_text(
+        ["Any product", "Firewall 100 (NET-FW-100)", "Firewall 900 (NET-FW-900)", "NET-SW-1 (not in the product list)"]
+    )
+    expect(page.locator("#content_product")).to_have_value("NET-SW-1")
+    expect(page.get_by_test_id("asset-card")).to_have_count(1)
+    assert stub.requests("GET", "/content/library")[0].query["product"] == "NET-SW-1"
+
+    page.select_option("#content_product", "NET-FW-900")
+    page.get_by_test_id("library-search-submit").click()
+    expect(page).to_have_url(re.compile(r"#/content\?product=NET-FW-900&sort=newest$"))
+    assert stub.requests("GET", "/content/library")[-1].query == {
+        "product": "NET-FW-900",
+        "sort": "newest",
+        "limit": "12",
+    }
+    page.get_by_test_id("library-clear").click()
+    expect(page.locator("#content_product")).to_have_value("")
+    expect(page).to_have_url(re.compile(r"#/content$"))
+    assert "product" not in stub.requests("GET", "/content/library")[-1].query
 
 
 def test_the_servers_field_errors_land_on_the_search_fields(page: Page, stub: Stub, portal_url: str) -> None:
@@ -695,6 +733,47 @@ def test_vendor_admin_uploads_an_asset_and_follows_its_processing(page: Page, ve
     parts = vendor.sent_to("POST", BUCKET)[0].multipart()
     assert [p.name for p in parts] == ["key", "policy", "file"] and parts[-1].data == b"%PDF-1.4"
     expect(page.locator("#asset_title")).to_have_value("")  # the form starts over
+
+
+def test_an_assets_skus_come_from_the_product_list(page: Page, vendor: Stub, portal_url: str) -> None:
+    vendor.api[("GET", "/products")] = ok(PRODUCTS)
+    page.goto(f"{portal_url}#/admin/content")
+    expect(page.locator("#asset_skus-hint")).to_have_text(
+        "Separated by commas, from the product list: NET-FW-100, NET-FW-900."
+    )
+    page.fill("#asset_title", "Firewall 900 datasheet")
+    page.select_option("#asset_type", "document")
+    page.set_input_files("#asset_file", {"name": "datasheet.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"})
+    page.fill("#asset_skus", "net-fw-900, NET-FW-901")
+    expect(page.locator("#asset_skus-error")).to_have_text(
+        "\u201cNET-FW-901\u201d is not in the product list (NET-FW-100, NET-FW-900). Check the spelling, or add the"
+        " product to the list first."
+    )
+    page.get_by_test_id("upload-asset").click()
+    expect(page.locator("#asset_skus")).to_be_focused()
+    assert vendor.requests("POST", "/content/assets") == []
+    page.fill("#asset_skus", "net-fw-900, NET-FW-100")
+    expect(page.locator("#asset_skus-error")).to_be_hidden()
+
+
+def test_editing_keeps_an_assets_sku_the_product_list_no_longer_has(page: Page, vendor: Stub, portal_url: str) -> None:
+    vendor.api[("GET", "/products")] = ok({"items": [{"sku": "NET-FW-100", "name": "Firewall 100", "family": "x"}]})
+    vendor.api[("GET", f"/content/assets/{ASSET}")] = ok(admin_asset() | {"versions": [version(1)]})
+    vendor.api[("GET", f"/content/assets/{ASSET}/downloads/summary")] = ok(
+        {"asset_id": ASSET, "totals": {"downloads": 0, "previews": 0}, "partners": [], "versions": []}
+    )
+    vendor.api[("PATCH", f"/content/assets/{ASSET}")] = ok(admin_asset(revision=2))
+    page.goto(f"{portal_url}#/admin/content/assets/{ASSET}")
+    expect(page.locator("#edit_skus")).to_have_value("NET-FW-900")  # admin_asset carries it; the list does not
+    page.fill("#edit_skus", "NET-FW-900, NET-FW-101")
+    expect(page.locator("#edit_skus-error")).to_contain_text(
+        "\u201cNET-FW-101\u201d is not in the product list (NET-FW-100)"
+    )
+    page.fill("#edit_skus", "NET-FW-900, NET-FW-100")
+    page.get_by_test_id("save-asset").click()
+    expect(page.locator("#edit_skus-error")).to_be_hidden()
+    [patch] = vendor.requests("PATCH", f"/content/assets/{ASSET}")
+    assert patch.body["product_skus"] == ["NET-FW-900", "NET-FW-100"]
 
 
 def test_a_rejected_file_is_reported_with_its_reason(page: Page, vendor: Stub, portal_url: str) -> None:

@@ -44,6 +44,7 @@ import {
   downloadButton,
   fileFacts,
   languageLabel,
+  productChoices,
   splitList,
   typeLabel,
 } from './content-common.js';
@@ -254,7 +255,7 @@ export async function renderContentAdmin(ctx) {
     'Content library',
     'Assets partners find in the library: upload one with who may see it and when, follow its processing, and open it for its versions and downloads.',
   );
-  const tiers = await tiersInForce(ctx);
+  const [tiers, products] = await Promise.all([tiersInForce(ctx), productChoices(ctx)]);
   if (!ctx.isCurrent()) return;
   const list = statusList(ctx, {
     url: '/content/admin/assets',
@@ -272,7 +273,7 @@ export async function renderContentAdmin(ctx) {
     empty: () => [h('p', {}, 'No asset yet. Upload the first one above.')],
   });
   body.replaceChildren(
-    adminBlock('asset-form-title', 'Upload an asset', 'The file goes straight to storage; partners see the asset once the file is checked and its publish date has come.', assetForm(ctx, tiers, () => list.load())),
+    adminBlock('asset-form-title', 'Upload an asset', 'The file goes straight to storage; partners see the asset once the file is checked and its publish date has come.', assetForm(ctx, tiers, products, () => list.load())),
     adminBlock('asset-list-title', 'Assets', 'Newest change first.', ...list.nodes),
   );
   await list.load();
@@ -327,7 +328,11 @@ const ASSET_FIELDS = {
   ...audienceMap('asset'),
 };
 
-function metadataFields(prefix, tiers, { withType = true } = {}) {
+/** The details an asset is described by; `products` ([[sku, label]]) names the product list in the SKUs' hint. */
+function metadataFields(prefix, tiers, { withType = true, products = [] } = {}) {
+  const skuHint = products.length
+    ? `Separated by commas, from the product list: ${products.slice(0, 3).map(([sku]) => sku).join(', ')}${products.length > 3 ? ', …' : ''}.`
+    : 'Separated by commas, e.g. NET-FW-100.';
   return [
     field({ id: `${prefix}_title`, label: 'Title', attrs: { autocomplete: 'off' } }),
     field({ id: `${prefix}_description`, label: 'Description', control: 'textarea', optional: true, attrs: { rows: 3 } }),
@@ -343,7 +348,7 @@ function metadataFields(prefix, tiers, { withType = true } = {}) {
       'div',
       { class: 'grid-2-tight' },
       field({ id: `${prefix}_tags`, label: 'Tags', optional: true, hint: 'Separated by commas, e.g. product-launch, firewall.', attrs: { autocomplete: 'off' } }),
-      field({ id: `${prefix}_skus`, label: 'Product SKUs', optional: true, hint: 'Separated by commas, e.g. NET-FW-100.', attrs: { autocomplete: 'off' } }),
+      field({ id: `${prefix}_skus`, label: 'Product SKUs', optional: true, hint: skuHint, attrs: { autocomplete: 'off' } }),
     ),
     audienceFields(prefix, tiers),
     h(
@@ -355,12 +360,13 @@ function metadataFields(prefix, tiers, { withType = true } = {}) {
   ];
 }
 
-function metadataValidators(prefix) {
+/** `known`: the product list's SKUs (empty: any well-formed SKU); `kept`: the asset's own, valid whatever the list. */
+function metadataValidators(prefix, known = [], kept = []) {
   return {
     [`${prefix}_title`]: (v) => required(v, 'Give the asset a title.') || maxLength(v, TITLE_MAX, 'The title'),
     [`${prefix}_description`]: (v) => maxLength(v, DESCRIPTION_MAX, 'The description'),
     [`${prefix}_tags`]: (v) => checkTags(v),
-    [`${prefix}_skus`]: (v) => checkSkus(v.toUpperCase()),
+    [`${prefix}_skus`]: (v) => checkSkus(v.toUpperCase(), known, kept),
     [`${prefix}_publish_on`]: (v) => (!v || isIsoDate(v) ? '' : 'Choose a day.'),
     [`${prefix}_expires_on`]: (v, f) => {
       if (!v) return '';
@@ -387,7 +393,7 @@ function readMetadata(form, prefix) {
   };
 }
 
-function assetForm(ctx, tiers, onUploaded) {
+function assetForm(ctx, tiers, products, onUploaded) {
   const keeper = idempotencyKeeper();
   const status = uploadStatus();
   const fileInput = h('input', { type: 'file', id: 'asset_file', name: 'asset_file', class: 'file-input', 'aria-describedby': 'asset_file-hint asset_file-error', 'data-testid': 'asset-file-input' });
@@ -396,7 +402,7 @@ function assetForm(ctx, tiers, onUploaded) {
     title: 'New asset',
     result: resultSlot('asset'),
     fields: [
-      ...metadataFields('asset', tiers),
+      ...metadataFields('asset', tiers, { products }),
       h(
         'div',
         { class: 'field' },
@@ -415,7 +421,7 @@ function assetForm(ctx, tiers, onUploaded) {
   els.asset_language.value = 'en';
   const controller = bindForm(form, {
     validators: {
-      ...metadataValidators('asset'),
+      ...metadataValidators('asset', products.map(([sku]) => sku)),
       asset_type: (v) => required(v, 'Choose the type.'),
       asset_language: (v) => required(v, 'Choose the language.'),
       asset_file: (_, f) => checkAssetFile(fileInput.files[0], f.elements.asset_type.value),
@@ -477,19 +483,20 @@ export async function renderContentAssetAdmin(ctx) {
     backTestid: 'back-to-assets',
     loadingText: 'Loading the asset…',
   });
-  const [answer, tiers] = await Promise.all([
+  const [answer, tiers, products] = await Promise.all([
     loadRecord(ctx, page, {
       get: () => api.get(path`/content/assets/${ctx.params.assetId}`),
       what: 'the asset',
       notFound: { title: 'Asset not found', text: 'There is no asset with this ID.', back: ['#/admin/content', 'Back to the library'], testid: 'asset-not-found' },
     }),
     tiersInForce(ctx),
+    productChoices(ctx),
   ]);
   if (!answer || !ctx.isCurrent()) return;
-  drawAsset(ctx, page, answer, tiers);
+  drawAsset(ctx, page, answer, tiers, products);
 }
 
-function drawAsset(ctx, page, answer, tiers) {
+function drawAsset(ctx, page, answer, tiers, products) {
   const asset = assetOf(answer);
   const versions = versionsOf(answer);
   page.heading.textContent = asset.title;
@@ -497,7 +504,7 @@ function drawAsset(ctx, page, answer, tiers) {
   const reload = async () => {
     try {
       const fresh = await api.get(path`/content/assets/${asset.asset_id}`);
-      if (ctx.isCurrent()) drawAsset(ctx, page, fresh, tiers);
+      if (ctx.isCurrent()) drawAsset(ctx, page, fresh, tiers, products);
     } catch (error) {
       if (!ctx.handleAuthErrors(error)) ctx.rerender();
     }
@@ -535,7 +542,7 @@ function drawAsset(ctx, page, answer, tiers) {
     asset.current_version ? h('div', { class: 'actions' }, downloadButton(ctx, asset, 'download', linkState, { label: 'Download the current file', testid: 'admin-download' }), linkState) : null,
     adminBlock('versions-title', 'Versions', 'Newest first. A new version replaces the current one once its file is checked; the asset keeps its ID.', versionsTable(versions)),
     adminBlock('version-form-title', 'Upload a new version', 'People who downloaded an earlier version get an email with your notes.', versionForm(ctx, asset, reload)),
-    adminBlock('edit-asset-title', 'Edit the details', null, editForm(ctx, asset, tiers, reload)),
+    adminBlock('edit-asset-title', 'Edit the details', null, editForm(ctx, asset, tiers, products, reload)),
     asset.status === 'ready'
       ? adminBlock('take-down-title', 'Take it down', 'Partners lose it at once: it leaves search and downloads are refused. Set a later end date above to bring it back.', takeDownControl(ctx, asset, reload))
       : null,
@@ -653,12 +660,12 @@ function versionForm(ctx, asset, reload) {
   return form;
 }
 
-function editForm(ctx, asset, tiers, reload) {
+function editForm(ctx, asset, tiers, products, reload) {
   const form = h(
     'form',
     { class: 'form card', novalidate: true, 'data-testid': 'edit-asset-form', 'aria-labelledby': 'edit-asset-title' },
     formAlert(),
-    ...metadataFields('edit', tiers, { withType: false }),
+    ...metadataFields('edit', tiers, { withType: false, products }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button button-primary', 'data-testid': 'save-asset' }, 'Save changes')),
   );
   const els = form.elements;
@@ -671,7 +678,7 @@ function editForm(ctx, asset, tiers, reload) {
   fillAudience(form, 'edit', asset.audience);
   const controller = bindForm(form, {
     validators: {
-      ...metadataValidators('edit'),
+      ...metadataValidators('edit', products.map(([sku]) => sku), asset.product_skus || []),
       edit_expires_on: (v, f) => metadataValidators('edit').edit_expires_on(v, f),
     },
     dependents: { edit_publish_on: ['edit_expires_on'] },

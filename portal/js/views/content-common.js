@@ -125,11 +125,39 @@ export function checkTags(text) {
   return bad ? `“${bad}” is not a tag: lower-case letters, digits and dashes, 30 at most (e.g. product-launch).` : '';
 }
 
-export function checkSkus(text) {
+/**
+ * '' when the list holds at most 20 SKUs, each well formed and, when `known` (the product list's SKUs) is not empty,
+ * each one of them or of `kept` (what the asset already carries); otherwise why not. A typo would otherwise file the
+ * asset under a product no partner filters by.
+ */
+export function checkSkus(text, known = [], kept = []) {
   const skus = splitList(text);
   if (skus.length > SKUS_MAX) return `At most ${SKUS_MAX} product SKUs (now ${skus.length}).`;
   const bad = skus.find((s) => !SKU.test(s));
-  return bad ? `“${bad}” is not a product SKU: capital letters, digits and dashes (e.g. NET-FW-100).` : '';
+  if (bad) return `“${bad}” is not a product SKU: capital letters, digits and dashes (e.g. NET-FW-100).`;
+  if (!known.length) return '';
+  const unknown = skus.find((s) => !known.includes(s) && !kept.includes(s));
+  if (!unknown) return '';
+  const some = known.slice(0, 5).join(', ') + (known.length > 5 ? ', …' : '');
+  return `“${unknown}” is not in the product list (${some}). Check the spelling, or add the product to the list first.`;
+}
+
+/**
+ * The vendor's product list as [[sku, "Name (SKU)"]] (deals' GET /products) for the product pickers and checks;
+ * none when it cannot be read (the pages then take any well-formed SKU, as the API does).
+ */
+export async function productChoices(ctx) {
+  try {
+    const data = await api.get('/products');
+    const items = Array.isArray(data?.items) ? data.items : [];
+    return items
+      .filter((p) => p && typeof p.sku === 'string' && SKU.test(p.sku))
+      .map((p) => [p.sku, p.name ? `${p.name} (${p.sku})` : p.sku])
+      .sort(([a], [b]) => a.localeCompare(b));
+  } catch (error) {
+    ctx.handleAuthErrors(error);
+    return [];
+  }
 }
 
 export function isTag(value) {

@@ -17,6 +17,7 @@ import {
   isSku,
   isTag,
   languageLabel,
+  productChoices,
   typeLabel,
 } from './content-common.js';
 
@@ -67,8 +68,21 @@ function readFilters(query) {
 
 const FILTER_FIELDS = { q: 'content_q', type: 'content_type', language: 'content_language', product: 'content_product', tag: 'content_tag', sort: 'content_sort' };
 
+/** The product filter: a choice from the product list (a product a shared link names is kept), or a SKU to type. */
+function productFilter(products, chosen) {
+  if (!products.length) {
+    return field({ id: 'content_product', label: 'Product SKU', optional: true, hint: 'For example NET-FW-100.', attrs: { value: chosen, autocomplete: 'off' } });
+  }
+  const sku = chosen.trim().toUpperCase();
+  const listed = !sku || !isSku(sku) || products.some(([value]) => value === sku);
+  const options = listed ? products : [...products, [sku, `${sku} (not in the product list)`]];
+  return field({ id: 'content_product', label: 'Product', control: 'select', optional: true, placeholder: 'Any product', options });
+}
+
 async function showLibrary(ctx, section) {
   const filters = readFilters(ctx.query);
+  const products = await productChoices(ctx);
+  if (!ctx.isCurrent()) return;
   const form = h(
     'form',
     { class: 'form card content-search', role: 'search', novalidate: true, 'data-testid': 'library-search', 'aria-label': 'Search the library' },
@@ -94,7 +108,7 @@ async function showLibrary(ctx, section) {
         options: SORTS,
         hint: 'Most relevant needs search words; without them the newest come first.',
       }),
-      field({ id: 'content_product', label: 'Product SKU', optional: true, hint: 'For example NET-FW-100.', attrs: { value: filters.product, autocomplete: 'off' } }),
+      productFilter(products, filters.product),
       field({ id: 'content_tag', label: 'Tag', optional: true, hint: 'For example product-launch.', attrs: { value: filters.tag, autocomplete: 'off' } }),
     ),
     h(
@@ -108,6 +122,7 @@ async function showLibrary(ctx, section) {
   els.content_type.value = filters.type;
   els.content_language.value = filters.language;
   els.content_sort.value = filters.sort || (filters.q ? 'relevance' : 'newest');
+  if (els.content_product.tagName === 'SELECT') els.content_product.value = filters.product.trim().toUpperCase();
   const count = h('p', { class: 'muted small toolbar-count', role: 'status', 'data-testid': 'library-count' });
   const results = h('div', { 'data-testid': 'library-results' }, loading('Loading the library…'));
   const more = h('div', { class: 'load-more' });
