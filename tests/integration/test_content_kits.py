@@ -138,6 +138,27 @@ class Kits:
                 effective_at=now,
                 event_id=f"e-{partner_id}",
             )
+        self.accept_projected_agreement(now)
+
+    def accept_projected_agreement(self, now: datetime) -> None:
+        """The partner users accepted the programme agreement content has projected, if it has one (an earlier
+        module in this worker, test_agreement_gate's, may have published one: every partner route would answer
+        403 agreement_required), as the consumer records a PartnerAgreementAccepted."""
+        from contracts.onboarding_agreement_gate import PK, project_acceptance
+        from shared.dynamo import Table
+
+        table = Table(self.table)
+        current = table.get(PK, "CURRENT")
+        if current is None:
+            return
+        for claims in (GOLD_ADMIN, GOLD_USER, OTHER_ADMIN, SILVER_USER):
+            project_acceptance(
+                table,
+                version=current["version"],
+                user_id=claims["sub"],
+                partner_id=claims["custom:partner_id"],
+                accepted_at=now,
+            )
 
     def process(self, until: Any, timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout
