@@ -61,7 +61,9 @@ MDF_VENDOR = vendor("Only vendor administrators do this.")
 TRAINING_VENDOR = vendor("Only vendor administrators can do this.")
 TIERS_VENDOR = vendor("Only vendor administrators manage the programme's criteria.")
 CAMPAIGNS_VENDOR = vendor("Only vendor administrators manage reward campaigns.")
-REWARD_LISTS_VENDOR = vendor("Only vendor administrators see and act on rewards by status.")
+REWARD_HOLD_VENDOR = vendor("Only vendor administrators hold rewards.")
+REWARD_RELEASE_VENDOR = vendor("Only vendor administrators release held rewards.")
+REWARD_DECLINE_VENDOR = vendor("Only vendor administrators decline held rewards.")
 SPENDING_VENDOR = vendor("Only vendor administrators do this.")
 LIBRARY_VENDOR = vendor("Only vendor admins manage the content library.")
 KITS_VENDOR = vendor("Only vendor admins manage kits.")
@@ -95,9 +97,9 @@ ROUTES_OF_A_GROUP: dict[tuple[str, str, str], Refusal] = {
     ("RewardsApiFunction", "POST", "/rewards/campaigns"): CAMPAIGNS_VENDOR,
     ("RewardsApiFunction", "PATCH", "/rewards/campaigns/{campaign_id}"): CAMPAIGNS_VENDOR,
     ("RewardsApiFunction", "POST", "/rewards/campaigns/{campaign_id}/close"): CAMPAIGNS_VENDOR,
-    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/hold"): REWARD_LISTS_VENDOR,
-    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/release"): REWARD_LISTS_VENDOR,
-    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/decline"): REWARD_LISTS_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/hold"): REWARD_HOLD_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/release"): REWARD_RELEASE_VENDOR,
+    ("RewardsApiFunction", "POST", "/rewards/{reward_id}/decline"): REWARD_DECLINE_VENDOR,
     ("RewardsApiFunction", "POST", "/rewards/catalogue"): SPENDING_VENDOR,
     ("RewardsApiFunction", "PATCH", "/rewards/catalogue/{item_id}"): SPENDING_VENDOR,
     ("RewardsApiFunction", "POST", "/rewards/redemptions/{redemption_id}/fulfil"): SPENDING_VENDOR,

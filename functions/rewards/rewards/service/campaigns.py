@@ -165,7 +165,16 @@ class RewardsService:
     @staticmethod
     def ensure_lists_rewards(principal: Principal) -> None:
         """Checked before the request is parsed, so a partner user gets 403 whatever they send."""
-        _vendor_admin(principal, "see and act on rewards by status")
+        _vendor_admin(principal, "list rewards by status")
+
+    # What each vendor action on one reward is called in its refusal, at the edge (before the body) and below.
+    HOLD, RELEASE, DECLINE_HELD = "hold rewards", "release held rewards", "decline held rewards"
+
+    @staticmethod
+    def ensure_acts_on_rewards(principal: Principal, what: str) -> None:
+        """The refusal `hold`, `release` or `decline_held` gives (`what`: HOLD, RELEASE or DECLINE_HELD), checked
+        before the body is read, so a partner user gets the same 403 whatever they send."""
+        _vendor_admin(principal, what)
 
     def rewards_with_status(
         self, principal: Principal, status: str, *, campaign_id: str | None, limit: int, cursor: str | None
@@ -209,7 +218,7 @@ class RewardsService:
 
     def hold(self, principal: Principal, reward_id: str, reason: str) -> Reward:
         """A pending reward waits (with the reason) for the approver's decision, which still arrives by the link."""
-        _vendor_admin(principal, "hold rewards")
+        _vendor_admin(principal, self.HOLD)
         return self._act(
             principal,
             reward_id,
@@ -222,7 +231,7 @@ class RewardsService:
     def release(self, principal: Principal, reward_id: str) -> Reward:
         """A held reward goes back to pending and to its approver: the approval it was held under still decides
         it, or (when that lapsed during the hold) a new approval round is asked for (RewardHoldReleased)."""
-        _vendor_admin(principal, "release held rewards")
+        _vendor_admin(principal, self.RELEASE)
         return self._act(
             principal,
             reward_id,
@@ -233,7 +242,7 @@ class RewardsService:
     def decline_held(self, principal: Principal, reward_id: str, reason: str) -> Reward:
         """Vendor staff decline a reward they held (the reason is shown to the partner); the amount goes back to
         the campaign's budget. Pending rewards are the approver's to decide by the link."""
-        _vendor_admin(principal, "decline held rewards")
+        _vendor_admin(principal, self.DECLINE_HELD)
 
         def step(reward: Reward, account: Account, now: datetime) -> lifecycle.Transition:
             if reward.status != "on_hold":
