@@ -1,10 +1,10 @@
 """The content library in headless Chromium against the local stack, as a vendor's content manager and partners'
-marketers use it: the vendor admin uploads a datasheet for Gold partners on #/admin/content (the file goes straight
-to the bucket by presigned POST; the page follows the processing until the file is checked); a Gold partner finds it
-by search on #/content and downloads it (a new tab on the short-lived link); a Silver partner's search finds
-nothing; the Gold partner's admin sets the brand profile and uploads a logo on #/organisation; the vendor admin
-publishes a kit for Gold partners on #/admin/content/kits; the Gold partner generates the organisation's copy and
-sees its own name and logo in the sandboxed preview."""
+marketers use it: the vendor admin uploads a datasheet for Gold partners on #/admin/content (its SKU checked against
+the product list as typed; the file goes straight to the bucket by presigned POST; the page follows the processing
+until the file is checked); a Gold partner finds it by search on #/content and downloads it (a new tab on the
+short-lived link); a Silver partner's search finds nothing; the Gold partner's admin sets the brand profile and
+uploads a logo on #/organisation; the vendor admin publishes a kit for Gold partners on #/admin/content/kits; the
+Gold partner generates the organisation's copy and sees its own name and logo in the sandboxed preview."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def test_gold_finds_and_downloads_silver_cannot_and_gold_brands_its_kit(local_st
     gold = gold_partner(people, catalogue, f"Gold Browser {tag}")
     silver = silver_partner(people, catalogue, f"Silver Browser {tag}")
     vendor = vendor_admin(people, name="Content Manager")
+    # the datasheet's product is on deals' product list (the upload form checks SKUs against it)
+    added = people.api(
+        "POST", "/products", session=vendor, json={"sku": "NET-FW-900", "name": "Firewall 900", "family": "Security"}
+    )
+    assert added.status_code in (201, 409), added.text
     admin, marketer, other = new_page(chromium), new_page(chromium), new_page(chromium)
     console: list[str] = []
     for p in (admin, marketer, other):
@@ -81,7 +86,10 @@ def test_gold_finds_and_downloads_silver_cannot_and_gold_brands_its_kit(local_st
     form.locator("#asset_description").fill("The launch datasheet, Gold partners first.")
     form.locator("#asset_type").select_option("document")
     form.locator("#asset_tags").fill("launch, datasheet")
+    form.locator("#asset_skus").fill("NET-FW-90")  # a typo
+    expect(form.locator("#asset_skus-error")).to_contain_text("\u201cNET-FW-90\u201d is not in the product list")
     form.locator("#asset_skus").fill("NET-FW-900")
+    expect(form.locator("#asset_skus-error")).to_be_hidden()
     form.locator("#asset_min_tier").select_option("gold")
     content = pdf_document(f"{word} datasheet", [["100 Gbps"], ["Licences"]])
     form.locator("#asset_file").set_input_files(
