@@ -23,8 +23,8 @@ fresh: $(STAMP)  ## start the whole PRM locally from fresh demo data
 	$(PY) -m infrastructure.local start --fresh $(ARGS)
 
 chromium:  ## Debian's Chromium for the browser tests (no browser download), and poppler's pdfinfo for the PDF test
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
-	@test -x /usr/bin/pdfinfo || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null)
+	@missing=""; test -x /usr/bin/chromium || missing="chromium"; test -x /usr/bin/pdfinfo || missing="$$missing poppler-utils"; \
+	test -z "$$missing" || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -89,19 +89,27 @@ class Stack:
         )
 
     # ------------------------------------------------------------- delivery helpers
-    def receive(self, queue_id: str, *, wait: float = 0, max_messages: int = 10) -> list[dict[str, Any]]:
+    def receive(
+        self, queue_id: str, *, wait: float = 0, max_messages: int = 10, visibility: int | None = None
+    ) -> list[dict[str, Any]]:
+        """A batch from a queue, hidden for `visibility` seconds (default: the queue's own timeout)."""
         sqs = boto3.client("sqs")
+        hidden = {} if visibility is None else {"VisibilityTimeout": visibility}
         answer = sqs.receive_message(
             QueueUrl=self.ref(queue_id),
             MaxNumberOfMessages=max_messages,
             WaitTimeSeconds=int(wait),
             AttributeNames=["All"],
+            **hidden,
         )
         return answer.get("Messages", [])
 
     def deliver(self, queue_id: str, handler: Any, *, wait: float = 0) -> dict[str, Any]:
         """Receive a batch from a queue, hand it to `handler` as an SQS event, delete what succeeded."""
-        messages = self.receive(queue_id, wait=wait)
+        return self.hand_over(queue_id, handler, self.receive(queue_id, wait=wait))
+
+    def hand_over(self, queue_id: str, handler: Any, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Hand received messages to `handler` as an SQS event; delete what succeeded, the rest visible again soon."""
         if not messages:
             return {"batchItemFailures": [], "delivered": 0}
         try:

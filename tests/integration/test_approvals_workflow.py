@@ -15,7 +15,6 @@ import pytest
 
 from shared.links import LinkClaim, Purpose, link_query, sign
 from tests.integration.conftest import Stack
-from tests.support.lambda_events import LambdaContext, sqs_event
 from tests.support.workflows import ask_and_wait
 
 
@@ -53,32 +52,20 @@ def deliver_requests(
     them; returns those. The queue is the worker's, shared with every earlier test's workflows, other modules' too
     (onboarding's and MDF's leave hundreds, more than the consumer gets through in `timeout`): their messages are
     passed over, hidden while searching, and left in the queue as found."""
-    sqs, url = boto3.client("sqs"), stack.ref("ApprovalRequestsQueue")
     seen: dict[str, dict[str, Any]] = {}
     passed: list[str] = []
     deadline = time.monotonic() + timeout
     try:
         while len(seen) < expect and time.monotonic() < deadline:
-            messages = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=int(timeout) + 60, AttributeNames=["All"]
-            ).get("Messages", [])
+            messages = stack.receive("ApprovalRequestsQueue", visibility=int(timeout) + 60)
             ours = [m for m in messages if json.loads(m["Body"]).get("approval_id") == run["approval_id"]]
             passed += [m["ReceiptHandle"] for m in messages if m not in ours]
-            if ours:
-                for message in ours:
-                    seen.setdefault(message["MessageId"], json.loads(message["Body"]))
-                answer = requests.handler(sqs_event(ours, stack.attr("ApprovalRequestsQueue", "Arn")), LambdaContext())
-                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
-                for message in ours:  # as Stack.deliver: delete what succeeded, the rest back soon
-                    if message["MessageId"] in failed:
-                        sqs.change_message_visibility(
-                            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=1
-                        )
-                    else:
-                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            seen.update((m["MessageId"], json.loads(m["Body"])) for m in ours if m["MessageId"] not in seen)
+            stack.hand_over("ApprovalRequestsQueue", requests.handler, ours)
             if not messages:
                 time.sleep(0.1)
     finally:
+        sqs, url = boto3.client("sqs"), stack.ref("ApprovalRequestsQueue")
         for handle in passed:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
     return list(seen.values())

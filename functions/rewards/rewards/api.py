@@ -256,7 +256,7 @@ def organisation_rewards() -> Any:
 @handle_errors
 def rewards_by_status() -> Any:
     principal = caller()
-    service().ensure_lists_rewards(principal)
+    RewardsService.ensure_vendor_admin(principal, RewardsService.LIST)
     params = request().query_params or {}
     status = params.get("status", "")
     if status not in LISTED_STATUSES:
@@ -277,7 +277,7 @@ def rewards_by_status() -> Any:
 @handle_errors
 def hold_reward(reward_id: str) -> Any:
     principal = caller()
-    RewardsService.ensure_acts_on_rewards(principal, RewardsService.HOLD)
+    RewardsService.ensure_vendor_admin(principal, RewardsService.HOLD)
     reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
     body = parse_body(request(), RewardHold)
     return post_once(
@@ -291,7 +291,7 @@ def hold_reward(reward_id: str) -> Any:
 @handle_errors
 def release_reward(reward_id: str) -> Any:
     principal = caller()
-    RewardsService.ensure_acts_on_rewards(principal, RewardsService.RELEASE)
+    RewardsService.ensure_vendor_admin(principal, RewardsService.RELEASE)
     reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
     run = lambda: (200, reward_answer(service().release(principal, reward_id)))  # noqa: E731
     if not optional_body(RewardRelease):  # no body: a repeated release answers the pending reward as it is
@@ -303,7 +303,7 @@ def release_reward(reward_id: str) -> Any:
 @handle_errors
 def decline_reward(reward_id: str) -> Any:
     principal = caller()
-    RewardsService.ensure_acts_on_rewards(principal, RewardsService.DECLINE_HELD)
+    RewardsService.ensure_vendor_admin(principal, RewardsService.DECLINE_HELD)
     reward_id = id_or_400(reward_id, REWARD_ID, "reward_id")
     body = parse_body(request(), RewardDecline)
     return post_once(

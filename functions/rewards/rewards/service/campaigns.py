@@ -162,25 +162,25 @@ class RewardsService:
         return sorted(self.repository.accounts(partner_id), key=lambda a: (a.person_email, a.unit))
 
     # ------------------------------------------------------------- vendor staff: rewards by status, holds
-    @staticmethod
-    def ensure_lists_rewards(principal: Principal) -> None:
-        """Checked before the request is parsed, so a partner user gets 403 whatever they send."""
-        _vendor_admin(principal, "list rewards by status")
+    # What each vendor-admin use case is called in its refusal, at the edge (before the request is parsed) and below.
+    LIST, HOLD, RELEASE, DECLINE_HELD = (
+        "list rewards by status",
+        "hold rewards",
+        "release held rewards",
+        "decline held rewards",
+    )
 
-    # What each vendor action on one reward is called in its refusal, at the edge (before the body) and below.
-    HOLD, RELEASE, DECLINE_HELD = "hold rewards", "release held rewards", "decline held rewards"
-
     @staticmethod
-    def ensure_acts_on_rewards(principal: Principal, what: str) -> None:
-        """The refusal `hold`, `release` or `decline_held` gives (`what`: HOLD, RELEASE or DECLINE_HELD), checked
-        before the body is read, so a partner user gets the same 403 whatever they send."""
+    def ensure_vendor_admin(principal: Principal, what: str) -> None:
+        """The refusal the use case `what` (LIST, HOLD, RELEASE or DECLINE_HELD) gives, checked by its route before
+        the request is parsed, so a partner user gets the same 403 whatever they send."""
         _vendor_admin(principal, what)
 
     def rewards_with_status(
         self, principal: Principal, status: str, *, campaign_id: str | None, limit: int, cursor: str | None
     ) -> RewardPage:
         """Vendor admins: one page of the rewards in `status`, newest first, optionally of one campaign."""
-        _vendor_admin(principal, "list rewards by status")
+        _vendor_admin(principal, self.LIST)
         rewards, next_cursor = self.repository.rewards_with_status(
             status, campaign_id=campaign_id, limit=limit, cursor=cursor
         )
