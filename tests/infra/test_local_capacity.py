@@ -266,7 +266,9 @@ def test_sigterm_stops_the_stack_promptly_with_workflows_open(tmp_path: Path) ->
         try:
             code = process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            log = (tmp_path / "stack.log").read_text(errors="replace")[-6000:]
+            process.send_signal(signal.SIGUSR1)  # the stack prints every thread's stack: where it is stuck
+            time.sleep(2)
+            log = (tmp_path / "stack.log").read_text(errors="replace")[-20000:]
             pytest.fail(f"the stack was still running 10 s after SIGTERM; its log ends:\n{log}")
         assert code == 0
         assert time.monotonic() - started < 10
