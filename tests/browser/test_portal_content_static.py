@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.support.browser import PARTNER_NAV
 from tests.support.portal_stub import UUID, Call, Stub, brand, error, me, ok, partner_api, raw, session_script
@@ -320,6 +320,43 @@ def test_partners_filter_the_library_by_a_product_of_the_list(page: Page, stub: 
     expect(page.locator("#content_product")).to_have_value("")
     expect(page).to_have_url(re.compile(r"#/content$"))
     assert "product" not in stub.requests("GET", "/content/library")[-1].query
+
+
+def test_the_library_asks_for_its_first_page_beside_the_product_list(page: Page, stub: Stub, portal_url: str) -> None:
+    """The first search does not wait for GET /products: it is asked for while the list loads, and its answer is used
+    once the form, built from the list, asks the same."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # answered below, once the library was asked
+        held.append(route)
+
+    page.route("**/api/products", hold)
+    with page.expect_request(lambda request: "/api/content/library" in request.url):
+        page.goto(f"{portal_url}#/content?product=NET-FW-900&q=firewall")
+    for _ in range(100):  # the route handler runs as Playwright dispatches it
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1 and not page.get_by_test_id("asset-card").count()
+    held[0].fulfill(json=PRODUCTS)
+    expect(page.get_by_test_id("asset-card")).to_have_count(1)
+    expect(page.locator("#content_product")).to_have_value("NET-FW-900")
+    assert [call.query for call in stub.requests("GET", "/content/library")] == [
+        {"q": "firewall", "product": "NET-FW-900", "sort": "relevance", "limit": "12"}
+    ]
+
+
+def test_a_shared_link_the_product_picker_cannot_hold_asks_for_what_the_form_shows(
+    page: Page, stub: Stub, portal_url: str
+) -> None:
+    stub.api[("GET", "/products")] = ok(PRODUCTS)
+    page.goto(f"{portal_url}#/content?product=bad%20sku!")
+    expect(page.locator("#content_product")).to_have_value("")  # "bad sku!" is no SKU: "Any product"
+    expect(page.get_by_test_id("asset-card")).to_have_count(1)
+    assert [call.query for call in stub.requests("GET", "/content/library")] == [
+        {"product": "BAD SKU!", "sort": "newest", "limit": "12"},  # asked before the form existed, then dropped
+        {"sort": "newest", "limit": "12"},
+    ]
 
 
 def test_the_servers_field_errors_land_on_the_search_fields(page: Page, stub: Stub, portal_url: str) -> None:

@@ -79,8 +79,35 @@ function productFilter(products, chosen) {
   return field({ id: 'content_product', label: 'Product', control: 'select', optional: true, placeholder: 'Any product', options });
 }
 
+/** The filters as the search form will send them once built from `filters` (see current() in showLibrary). */
+function asSent(filters) {
+  const q = filters.q.trim();
+  const sort = filters.sort || (filters.q ? 'relevance' : 'newest');
+  return {
+    q,
+    type: filters.type,
+    language: filters.language,
+    product: filters.product.trim().toUpperCase(),
+    tag: filters.tag.trim().toLowerCase(),
+    sort: sort === 'relevance' && !q ? 'newest' : sort,
+  };
+}
+
+/** The library's query string for one page of `sent` filters. */
+function libraryQuery(sent, cursor = null) {
+  const params = new URLSearchParams(Object.entries(sent).filter(([, v]) => v));
+  params.set('limit', String(PAGE));
+  if (cursor) params.set('cursor', cursor);
+  return params.toString();
+}
+
 async function showLibrary(ctx, section) {
   const filters = readFilters(ctx.query);
+  // The first page is asked for beside the product list the form needs, not after it; the form uses the answer only
+  // if it then asks exactly the same (a shared link's SKU the product picker cannot hold, for one, asks again).
+  let first = { query: libraryQuery(asSent(filters)) };
+  first.page = api.get(`/content/library?${first.query}`);
+  first.page.catch(() => {}); // its error is reported where it is awaited, or not at all when it goes unused
   const products = await productChoices(ctx);
   if (!ctx.isCurrent()) return;
   const form = h(
@@ -164,9 +191,9 @@ async function showLibrary(ctx, section) {
 
   async function load({ next = false } = {}) {
     const seq = ++status.seq;
-    const params = new URLSearchParams(Object.entries(current()).filter(([, v]) => v));
-    params.set('limit', String(PAGE));
-    if (next && status.cursor) params.set('cursor', status.cursor);
+    const query = libraryQuery(current(), next ? status.cursor : null);
+    const prefetched = first?.query === query ? first.page : null;
+    first = null;
     if (next) more.replaceChildren(loading('Loading more assets…'));
     else {
       results.setAttribute('aria-busy', 'true');
@@ -176,7 +203,7 @@ async function showLibrary(ctx, section) {
     }
     let data;
     try {
-      data = await api.get(`/content/library?${params}`);
+      data = await (prefetched || api.get(`/content/library?${query}`));
     } catch (error) {
       if (seq !== status.seq || !ctx.isCurrent() || ctx.handleAuthErrors(error)) return;
       results.removeAttribute('aria-busy');
