@@ -275,33 +275,46 @@ class LocalStack:
         if not self._started:
             return
         self._started = False
-        stopping = time.perf_counter()
+        stopping = clock = time.perf_counter()
+        phases: list[str] = []
+
+        def phase(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            phases.append(f"{name} {now - clock:.2f}")
+            clock = now
+
         if self._http is not None:
             self._http.stop()
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler.join(timeout=STOP_GRACE_SECONDS)
+        phase("serving and timers")
         for mapping in self._mappings:
             mapping.stop()
         # In-flight batches get a short grace; then their workers are stopped as Lambda stops an environment, and
         # the messages or stream records come back on the next start (handlers are idempotent). Stopping must not
         # wait for a function's whole timeout.
         self._join_mappings(STOP_GRACE_SECONDS)
+        phase("event sources")
         if self._runtime is not None:
             self._runtime.close(kill_busy=True)
         self._join_mappings(STOP_GRACE_SECONDS)
+        phase("workers")
         with _running_lock:
             _running.discard(self)
             alone = not _running
         if snapshot and alone and self._template is not None:
             self._save_state()
+            phase("snapshot")
         if self._moto is not None:
             self._moto.stop()
+            phase("moto")
         if self._previous_moto_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:
             os.environ["MOTO_PORT"] = self._previous_moto_port
-        logger.info("local stack stopped in %.2f s", time.perf_counter() - stopping)
+        logger.info("local stack stopped in %.2f s (%s)", time.perf_counter() - stopping, ", ".join(phases))
 
     def _join_mappings(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
