@@ -86,6 +86,12 @@ def card(asset_id: str = ASSET, **changes: Any) -> dict[str, Any]:
     } | changes
 
 
+def answered(page: Page) -> None:
+    """Wait until the library shows the answer to its last search: the URL changes before the request goes out, and
+    the stub records a request only when Playwright hands it over, so a test reading the last request waits first."""
+    expect(page.get_by_test_id("library-results")).not_to_have_attribute("aria-busy", "true")
+
+
 def library(items: list[dict[str, Any]], cursor: str | None = None) -> dict[str, Any]:
     return {"items": items, "next_cursor": cursor, "read": len(items)}
 
@@ -271,6 +277,7 @@ def test_the_library_lists_cards_filters_as_you_type_and_pages_on(page: Page, st
     expect(page).to_have_url(
         re.compile(r"#/content\?q=firewall\+datasheet&type=document&product=NET-FW-900&tag=launch")
     )
+    answered(page)
     last = stub.requests("GET", "/content/library")[-1]
     assert last.query == {
         "q": "firewall datasheet",
@@ -311,6 +318,7 @@ def test_partners_filter_the_library_by_a_product_of_the_list(page: Page, stub: 
     page.select_option("#content_product", "NET-FW-900")
     page.get_by_test_id("library-search-submit").click()
     expect(page).to_have_url(re.compile(r"#/content\?product=NET-FW-900&sort=newest$"))
+    answered(page)
     assert stub.requests("GET", "/content/library")[-1].query == {
         "product": "NET-FW-900",
         "sort": "newest",
@@ -319,6 +327,7 @@ def test_partners_filter_the_library_by_a_product_of_the_list(page: Page, stub: 
     page.get_by_test_id("library-clear").click()
     expect(page.locator("#content_product")).to_have_value("")
     expect(page).to_have_url(re.compile(r"#/content$"))
+    answered(page)
     assert "product" not in stub.requests("GET", "/content/library")[-1].query
 
 
@@ -331,7 +340,7 @@ def test_the_library_asks_for_its_first_page_beside_the_product_list(page: Page,
         held.append(route)
 
     page.route("**/api/products", hold)
-    with page.expect_request(lambda request: "/api/content/library" in request.url):
+    with page.expect_request(lambda request: "/api/content/library" in request.url, timeout=5000):
         page.goto(f"{portal_url}#/content?product=NET-FW-900&q=firewall")
     for _ in range(100):  # the route handler runs as Playwright dispatches it
         if held:
@@ -346,16 +355,22 @@ def test_the_library_asks_for_its_first_page_beside_the_product_list(page: Page,
     ]
 
 
-def test_a_shared_link_the_product_picker_cannot_hold_asks_for_what_the_form_shows(
-    page: Page, stub: Stub, portal_url: str
-) -> None:
+def test_a_shared_links_malformed_sku_is_not_asked_for(page: Page, stub: Stub, portal_url: str) -> None:
     stub.api[("GET", "/products")] = ok(PRODUCTS)
     page.goto(f"{portal_url}#/content?product=bad%20sku!")
     expect(page.locator("#content_product")).to_have_value("")  # "bad sku!" is no SKU: "Any product"
     expect(page.get_by_test_id("asset-card")).to_have_count(1)
+    # one request, without the SKU the form does not hold (the API would refuse it)
+    assert [call.query for call in stub.requests("GET", "/content/library")] == [{"sort": "newest", "limit": "12"}]
+
+
+def test_a_shared_link_is_asked_for_once_as_the_form_sends_it(page: Page, stub: Stub, portal_url: str) -> None:
+    stub.api[("GET", "/products")] = ok(PRODUCTS)
+    page.goto(f"{portal_url}#/content?tag=%20Laun%0Ach&q=%20firewall%20")  # the form's fields drop the line break
+    expect(page.locator("#content_tag")).to_have_value(" Launch")
+    expect(page.get_by_test_id("asset-card")).to_have_count(1)
     assert [call.query for call in stub.requests("GET", "/content/library")] == [
-        {"product": "BAD SKU!", "sort": "newest", "limit": "12"},  # asked before the form existed, then dropped
-        {"sort": "newest", "limit": "12"},
+        {"q": "firewall", "tag": "launch", "sort": "relevance", "limit": "12"}
     ]
 
 

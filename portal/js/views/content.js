@@ -79,18 +79,26 @@ function productFilter(products, chosen) {
   return field({ id: 'content_product', label: 'Product', control: 'select', optional: true, placeholder: 'Any product', options });
 }
 
-/** The filters as the search form will send them once built from `filters` (see current() in showLibrary). */
-function asSent(filters) {
-  const q = filters.q.trim();
-  const sort = filters.sort || (filters.q ? 'relevance' : 'newest');
+/**
+ * Filters as the API gets them: words trimmed (line breaks dropped, as the form's fields drop them), the SKU in
+ * capitals, the tag in lower case, "most relevant" only with search words. The form's values and a link's alike.
+ */
+function asSent({ q, type, language, product, tag, sort }) {
+  const line = (value) => value.replace(/[\r\n]/g, '').trim();
+  const words = line(q);
   return {
-    q,
-    type: filters.type,
-    language: filters.language,
-    product: filters.product.trim().toUpperCase(),
-    tag: filters.tag.trim().toLowerCase(),
-    sort: sort === 'relevance' && !q ? 'newest' : sort,
+    q: words,
+    type,
+    language,
+    product: line(product).toUpperCase(),
+    tag: line(tag).toLowerCase(),
+    sort: sort === 'relevance' && !words ? 'newest' : sort,
   };
+}
+
+/** The sort a link's filters start the form with: most relevant when it has search words, else newest. */
+function startingSort(filters) {
+  return filters.sort || (filters.q ? 'relevance' : 'newest');
 }
 
 /** The library's query string for one page of `sent` filters. */
@@ -104,10 +112,13 @@ function libraryQuery(sent, cursor = null) {
 async function showLibrary(ctx, section) {
   const filters = readFilters(ctx.query);
   // The first page is asked for beside the product list the form needs, not after it; the form uses the answer only
-  // if it then asks exactly the same (a shared link's SKU the product picker cannot hold, for one, asks again).
-  let first = { query: libraryQuery(asSent(filters)) };
-  first.page = api.get(`/content/library?${first.query}`);
-  first.page.catch(() => {}); // its error is reported where it is awaited, or not at all when it goes unused
+  // if it then asks exactly the same. A link's malformed SKU is not asked for: the form will not send it as it is.
+  const asked = asSent({ ...filters, sort: startingSort(filters) });
+  let first = asked.product && !isSku(asked.product) ? null : { query: libraryQuery(asked) };
+  if (first) {
+    first.page = api.get(`/content/library?${first.query}`);
+    first.page.catch(() => {}); // its error is reported where it is awaited, or not at all when it goes unused
+  }
   const products = await productChoices(ctx);
   if (!ctx.isCurrent()) return;
   const form = h(
@@ -148,7 +159,7 @@ async function showLibrary(ctx, section) {
   const els = form.elements;
   els.content_type.value = filters.type;
   els.content_language.value = filters.language;
-  els.content_sort.value = filters.sort || (filters.q ? 'relevance' : 'newest');
+  els.content_sort.value = startingSort(filters);
   if (els.content_product.tagName === 'SELECT') els.content_product.value = filters.product.trim().toUpperCase();
   const count = h('p', { class: 'muted small toolbar-count', role: 'status', 'data-testid': 'library-count' });
   const results = h('div', { 'data-testid': 'library-results' }, loading('Loading the library…'));
@@ -169,16 +180,14 @@ async function showLibrary(ctx, section) {
   });
 
   function current() {
-    const q = els.content_q.value.trim();
-    const sort = els.content_sort.value;
-    return {
-      q,
+    return asSent({
+      q: els.content_q.value,
       type: els.content_type.value,
       language: els.content_language.value,
-      product: els.content_product.value.trim().toUpperCase(),
-      tag: els.content_tag.value.trim().toLowerCase(),
-      sort: sort === 'relevance' && !q ? 'newest' : sort,
-    };
+      product: els.content_product.value,
+      tag: els.content_tag.value,
+      sort: els.content_sort.value,
+    });
   }
 
   function clearFilters() {
