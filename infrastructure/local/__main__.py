@@ -6,7 +6,6 @@ import argparse
 import faulthandler
 import logging
 import math
-import os
 import signal
 import sys
 import threading
@@ -15,6 +14,7 @@ from types import FrameType
 
 from infrastructure.local.runtime import WORKER_IDLE_SECONDS
 from infrastructure.local.stack import LocalStack
+from infrastructure.local.worker import exit_now
 
 SLOW_STOP_SECONDS = 5  # issue 8: the stack stops within 5 s
 SIGNAL_POLL_SECONDS = 0.25  # how often the main thread wakes to run a stop signal's handler (see main())
@@ -126,14 +126,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _exit_now(code: int) -> None:
-    """Leave without interpreter teardown: the data is saved and the workers are gone by now, and tearing down
-    moto's objects and its Step Functions threads one by one only delays the exit."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
 if __name__ == "__main__":
-    _exit_now(main())
+    exit_now(main())  # the data is saved and the workers are gone by now

@@ -109,14 +109,19 @@ function libraryQuery(sent, cursor = null) {
   return params.toString();
 }
 
+function libraryPage(query) {
+  return api.get(`/content/library?${query}`);
+}
+
 async function showLibrary(ctx, section) {
   const filters = readFilters(ctx.query);
   // The first page is asked for beside the product list the form needs, not after it; the form uses the answer only
   // if it then asks exactly the same. A link's malformed SKU is not asked for: the form will not send it as it is.
   const asked = asSent({ ...filters, sort: startingSort(filters) });
-  let first = asked.product && !isSku(asked.product) ? null : { query: libraryQuery(asked) };
-  if (first) {
-    first.page = api.get(`/content/library?${first.query}`);
+  let first = null;
+  if (!asked.product || isSku(asked.product)) {
+    const query = libraryQuery(asked);
+    first = { query, page: libraryPage(query) };
     first.page.catch(() => {}); // its error is reported where it is awaited, or not at all when it goes unused
   }
   const products = await productChoices(ctx);
@@ -212,7 +217,7 @@ async function showLibrary(ctx, section) {
     }
     let data;
     try {
-      data = await (prefetched || api.get(`/content/library?${query}`));
+      data = await (prefetched || libraryPage(query));
     } catch (error) {
       if (seq !== status.seq || !ctx.isCurrent() || ctx.handleAuthErrors(error)) return;
       results.removeAttribute('aria-busy');
